@@ -1,0 +1,65 @@
+/** A connection, in the vocabulary of Zeek's conn.log, with the names of its responder. */
+import type { AppTag } from '../packets/packet.js';
+import type { ClientHelloInfo, FlowName, HttpRequestInfo } from '../names/name.js';
+
+/** One end of a connection. */
+export interface Endpoint {
+  /** IP address, canonical text form. */
+  addr: string;
+  /** TCP/UDP port; 0 for protocols without ports. */
+  port: number;
+}
+
+/** Zeek's conn_state values. */
+export type ConnState =
+  | 'S0'
+  | 'S1'
+  | 'SF'
+  | 'REJ'
+  | 'S2'
+  | 'S3'
+  | 'RSTO'
+  | 'RSTR'
+  | 'RSTOS0'
+  | 'RSTRH'
+  | 'SH'
+  | 'SHR'
+  | 'OTH';
+
+/** A connection between the originator (who spoke first, normally the phone) and the responder. */
+export interface Flow {
+  /** Unique id within one analysis ("C" + base36 counter), joins DNS, TLS and HTTP facts. */
+  uid: string;
+  /** Transport: "tcp", "udp", "icmp", "icmp6", or "ip-N" for other protocol numbers. */
+  proto: string;
+  /** The side that sent the first packet (for TCP: the SYN sender when the SYN was seen). */
+  orig: Endpoint;
+  /** The other side. */
+  resp: Endpoint;
+  /** Timestamp of the first packet, seconds since the epoch. */
+  tsStart: number;
+  /** Timestamp of the last packet. */
+  tsEnd: number;
+  /** IP payload bytes (transport header + data, as declared by IP headers) sent by the originator. */
+  origBytes: number;
+  /** IP payload bytes sent by the responder. */
+  respBytes: number;
+  /** Packets sent by the originator. */
+  origPkts: number;
+  /** Packets sent by the responder. */
+  respPkts: number;
+  /** TCP connection state (Zeek conn_state); undefined for other protocols. */
+  connState?: ConnState;
+  /** Service guessed from content: "tls", "quic", "http", "dns", or undefined. */
+  service?: string;
+  /** Names of the responder, each with its provenance, most direct evidence first. */
+  names: FlowName[];
+  /** The first client message's facts when it was a TLS or QUIC ClientHello. */
+  tls?: ClientHelloInfo;
+  /** The first HTTP request, kept as evidence. */
+  http?: HttpRequestInfo;
+  /** Set when the flow carries encrypted DNS (DoT, DoH to a known resolver, DoQ): names are hidden. */
+  encryptedDns?: 'dot' | 'doh' | 'doq';
+  /** The app that made the flow, when the capture tells (PCAPdroid trailer). */
+  app?: AppTag;
+}
