@@ -75,15 +75,24 @@ function runNodeTests(name, files, concurrency, timeoutMs) {
   failed += f;
   if (r.status !== 0 && f === 0) {
     failed += 1;
-    process.stdout.write(`!! ${name}: test runner exited ${r.status ?? r.signal} with no failed test counted\n`);
+    process.stdout.write(
+      `!! ${name}: test runner exited ${r.status ?? r.signal} with no failed test counted\n`,
+    );
   }
 }
 
 if (!noLint) stage('lint', 'npx', ['--no-install', 'biome', 'check', '.']);
 const built = stage('typecheck+build', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
 if (built) {
-  if (wantUnit) runNodeTests('unit tests', findTests('dist/harness', '.test.js').concat(findTests('dist/scenarios', '.test.js')), 2, 120_000);
-  if (wantIntegration) runNodeTests('integration tests', findTests('dist/integration', '.int.test.js'), 1, 600_000);
+  if (wantUnit)
+    runNodeTests(
+      'unit tests',
+      findTests('dist/harness', '.test.js').concat(findTests('dist/scenarios', '.test.js')),
+      2,
+      120_000,
+    );
+  if (wantIntegration)
+    runNodeTests('integration tests', findTests('dist/integration', '.int.test.js'), 1, 600_000);
 }
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(failed ? 1 : 0);

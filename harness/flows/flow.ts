@@ -1,6 +1,7 @@
 /** A connection, in the vocabulary of Zeek's conn.log, with the names of its responder. */
-import type { AppTag } from '../packets/packet.js';
+
 import type { ClientHelloInfo, FlowName, HttpRequestInfo } from '../names/name.js';
+import type { AppTag } from '../packets/packet.js';
 
 /** One end of a connection. */
 export interface Endpoint {
