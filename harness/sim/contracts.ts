@@ -1,0 +1,108 @@
+/**
+ * The seams inside a simulated phone. Three parts meet here:
+ * - the adbd side (harness/sim/adb/) speaks the ADB transport protocol to the real adb server and
+ *   calls a {@link SimPhone} for everything a phone does;
+ * - the phone (harness/sim/phone/) holds the device state and answers shell commands and the file tree;
+ * - the network side (harness/sim/net/) makes the phone's real traffic from its own network namespace,
+ *   following the phone's state, through {@link PhoneNet}.
+ */
+import type { Duplex, Readable, Writable } from 'node:stream';
+
+/** What one shell invocation gets: its streams and a signal that fires when the client goes away. */
+export interface ShellIo {
+  /** Bytes the client sends (shell v2 stdin packets, or raw bytes for exec:/legacy shell). */
+  stdin: Readable;
+  /** Standard output towards the client. */
+  stdout: Writable;
+  /** Standard error (merged into stdout by the adbd side for legacy `shell:`). */
+  stderr: Writable;
+  /** Aborted when the client closes the stream or the transport drops (e.g. a reboot). */
+  signal: AbortSignal;
+  /** True when the client asked for a pty (interactive `adb shell`). */
+  pty: boolean;
+}
+
+/** The ADB banner facts of the phone (CNXN payload). */
+export interface AdbBanner {
+  /** Connection state word: "device" normally. */
+  state: 'device' | 'recovery' | 'bootloader' | 'sideload' | 'rescue';
+  productName: string;
+  productModel: string;
+  productDevice: string;
+}
+
+/** Everything the adbd side needs from a phone. Implemented by harness/sim/phone/. */
+export interface SimPhone {
+  /** Serial number (ro.serialno). */
+  readonly serial: string;
+  /** Banner facts for CNXN. */
+  banner(): AdbBanner;
+  /**
+   * Runs a shell command line as the phone's /system/bin/sh would, writing to io.stdout/io.stderr.
+   * Resolves with the exit status. Long-running commands (logcat, am instrument -w) run until they end
+   * or io.signal aborts.
+   */
+  shell(command: string, io: ShellIo): Promise<number>;
+  /** Absolute host path of the sandboxed directory that stands for the phone's "/" (for sync:). */
+  readonly rootDir: string;
+  /** Maps a phone path ("/sdcard/x") to a host path inside rootDir, or undefined if it escapes the sandbox. */
+  hostPath(phonePath: string): string | undefined;
+  /** Called after a file was pushed through sync: SEND (e.g. so pm install can find it). */
+  filePushed?(phonePath: string): void;
+  /**
+   * Opens a TCP connection to a port the phone listens on (the `tcp:PORT` service for `adb forward`).
+   * Rejects with an error whose code is ECONNREFUSED when nothing listens there.
+   */
+  connectTcp(port: number, host?: string): Promise<Duplex>;
+  /** The phone reboots: the adbd side has dropped the transport; resolves when the phone is back. */
+  reboot(target: string): Promise<void>;
+  /** True when the phone should demand AUTH and stay unauthorized. */
+  readonly unauthorized: boolean;
+}
+
+/** A snapshot of the phone state that drives its traffic. Produced by harness/sim/phone/. */
+export interface TrafficState {
+  /** Wi-Fi connected and not in airplane mode: with false, the phone makes no traffic at all. */
+  online: boolean;
+  screenOn: boolean;
+  /** Package name of the foreground app, if any (e.g. "com.android.thememanager"). */
+  foregroundPackage?: string;
+  /** Cloud backup enabled in settings. */
+  backupEnabled: boolean;
+  /** A backup is running right now ("Back up now" tapped or `am broadcast` of the backup action). */
+  backupRunning: boolean;
+  /** Analytics / user experience program consent. */
+  analyticsConsent: boolean;
+  /** Personalised ads consent. */
+  adsConsent: boolean;
+  /** A vendor account (e.g. Mi account) is signed in. */
+  accountSignedIn: boolean;
+  simInserted: boolean;
+  /** Identifiers, for misbehaving profiles that leak them in plain HTTP. */
+  ids: { imei: string; androidId: string; serial: string; advertisingId: string };
+}
+
+/** The phone's network side. Implemented by harness/sim/net/. */
+export interface PhoneNet {
+  /** The phone's IPv4 address in its namespace. */
+  readonly ip: string;
+  /** The phone's MAC address. */
+  readonly mac: string;
+  /** Name of the host-side interface a capture tool watches (the lab access point). */
+  readonly captureInterface: string;
+  /** The phone's state changed: traffic follows from now on. */
+  setState(state: TrafficState): void;
+  /**
+   * Runs a network command inside the phone's namespace as the phone's shell would (ping, nslookup-like
+   * lookups). Used by the phone's shell for `ping`. Resolves with output lines and exit code.
+   */
+  ping(host: string, count: number, signal: AbortSignal): Promise<{ output: string; exitCode: number }>;
+  /** Resolves a name with the phone's DNS and opens a TCP connection to it on the port (canaries, curl-like). */
+  touch(
+    host: string,
+    port: number,
+    signal: AbortSignal,
+  ): Promise<{ ok: boolean; address?: string; error?: string }>;
+  /** Starts a capture inside the phone's namespace (for the simulated PCAPdroid): writes a pcap at hostFile. */
+  startOnPhoneCapture(hostFile: string): Promise<{ stop(): Promise<void> }>;
+}
