@@ -1,0 +1,70 @@
+/**
+ * The few error classes phonehome throws, each with its data. Failures inside a run (a broken rule,
+ * a lost phone during a scenario) become outcome values; these are for bugs, bad input and I/O that
+ * cannot go on.
+ */
+
+/** A config, device profile or allowlist file is wrong. The message points at file:line:column. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    /** The file, as the user named it. */
+    readonly file: string,
+    /** 1-based line, 0 when unknown. */
+    readonly line: number,
+    /** 1-based column, 0 when unknown. */
+    readonly column: number,
+    /** Path of the offending field, e.g. "allow[3].cidr" ("" for the whole file). */
+    readonly path: string,
+    /** What was expected, in words. */
+    readonly expected: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}${line ? `:${line}:${column}` : ''}: ${path ? `${path}: ` : ''}${expected}`, options);
+  }
+}
+
+/** The phone went away (unplugged, rebooted, adb transport dropped) while an operation needed it. */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+  constructor(
+    readonly serial: string,
+    message = `device ${serial} was lost`,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An adb command ran but failed. */
+export class AdbCommandError extends Error {
+  override name = 'AdbCommandError';
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | undefined,
+    readonly stderr: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `adb command failed (exit ${exitCode ?? 'unknown'}): ${command}${stderr ? `: ${stderr.trim()}` : ''}`,
+      options,
+    );
+  }
+}
+
+/** A capture backend could not start, stopped unexpectedly, or produced nothing usable. */
+export class CaptureError extends Error {
+  override name = 'CaptureError';
+  constructor(
+    readonly backend: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${backend} capture: ${reason}`, options);
+  }
+}
+
+/** Wrong command-line usage; the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
