@@ -103,6 +103,19 @@ export interface PhoneNet {
     port: number,
     signal: AbortSignal,
   ): Promise<{ ok: boolean; address?: string; error?: string }>;
-  /** Starts a capture inside the phone's namespace (for the simulated PCAPdroid): writes a pcap at hostFile. */
-  startOnPhoneCapture(hostFile: string): Promise<{ stop(): Promise<void> }>;
+  /**
+   * Starts a capture of the phone's own traffic inside its namespace, for the simulated PCAPdroid.
+   * On stop() it writes hostFile as PCAPdroid would (../shared/reference/PCAPDROID.md): classic pcap,
+   * link type RAW (101) without extensions; with `extensions`, the bogus Ethernet header and the
+   * 32-byte UID/app-name trailer per packet, attributing each packet to the app that made it.
+   */
+  startOnPhoneCapture(
+    hostFile: string,
+    opts: {
+      /** PCAPdroid's dump_extensions: per-packet app attribution trailer. */
+      extensions: boolean;
+      /** Package name -> Android UID, from the phone's installed packages. */
+      appUids: Record<string, number>;
+    },
+  ): Promise<{ stop(): Promise<{ packets: number }> }>;
 }
