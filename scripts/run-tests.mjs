@@ -81,7 +81,13 @@ function runNodeTests(name, files, concurrency, timeoutMs) {
   }
 }
 
-if (!noLint) stage('lint', 'npx', ['--no-install', 'biome', 'check', '.']);
+if (!noLint) {
+  stage('lint', 'npx', ['--no-install', 'biome', 'check', '.']);
+  // GitHub workflow files checked against the workflow schema (action-validator from the npm registry).
+  for (const wf of findTests('.github/workflows', '.yml')) {
+    stage(`workflow ${wf}`, 'npx', ['--no-install', 'action-validator', wf]);
+  }
+}
 const built = stage('typecheck+build', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
 if (built) {
   if (wantUnit)
