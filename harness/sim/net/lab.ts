@@ -1,0 +1,150 @@
+/**
+ * Builds and removes the lab network: the access point bridge, the simulated internet namespace and one
+ * namespace per phone. Every name is handed to the recorder before it is created, so a crash at any
+ * point leaves a state file that names everything to remove.
+ */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { INTERNET_CIDR, type LabPlan, type PhonePlan } from './lab-plan.js';
+
+const exec = promisify(execFile);
+
+/** Told about each namespace and link before it exists. */
+export interface LabRecorder {
+  namespace(name: string): void;
+  link(name: string): void;
+}
+
+/** Runs a command, throwing with its stderr when it fails. */
+export async function run(cmd: string, args: string[], timeoutMs = 15_000): Promise<string> {
+  try {
+    const { stdout } = await exec(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+    return stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')}: ${(e.stderr || e.message).trim()}`, { cause: err });
+  }
+}
+
+/** Turns IPv6 off on a host interface before it goes up, so no link-local chatter reaches captures. */
+async function noIpv6Host(ifname: string): Promise<void> {
+  await writeFile(`/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`, '1').catch(() => undefined);
+}
+
+/** Picks a free lab LAN index (10.213.N.0/24 not already on any host interface), starting from `hint`. */
+export async function freeSubnetIndex(hint: number): Promise<number> {
+  const out = await run('ip', ['-4', '-o', 'addr', 'show']);
+  const used = new Set<number>();
+  for (const m of out.matchAll(/inet 10\.213\.(\d+)\./g)) used.add(Number(m[1]));
+  for (let k = 0; k < 127; k++) {
+    const n = 1 + ((hint - 1 + k) % 127);
+    if (!used.has(n)) return n;
+  }
+  throw new Error('no free lab subnet in 10.213.1-127.0/24');
+}
+
+async function addNamespace(ns: string, rec: LabRecorder): Promise<void> {
+  rec.namespace(ns);
+  await run('ip', ['netns', 'add', ns]);
+  await run('ip', [
+    'netns',
+    'exec',
+    ns,
+    'sysctl',
+    '-qw',
+    'net.ipv6.conf.all.disable_ipv6=1',
+    'net.ipv6.conf.default.disable_ipv6=1',
+    'net.ipv4.ip_forward=0',
+  ]);
+  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+}
+
+async function joinBridge(
+  plan: LabPlan,
+  ns: string,
+  hostIf: string,
+  innerIf: string,
+  cidr: string,
+  mac: string | undefined,
+  rec: LabRecorder,
+): Promise<void> {
+  rec.link(hostIf);
+  await run('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', innerIf, 'netns', ns]);
+  await noIpv6Host(hostIf);
+  await run('ip', ['link', 'set', hostIf, 'master', plan.bridge]);
+  await run('ip', ['link', 'set', hostIf, 'up']);
+  if (mac) await run('ip', ['-n', ns, 'link', 'set', innerIf, 'address', mac]);
+  await run('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', innerIf]);
+  await run('ip', ['-n', ns, 'link', 'set', innerIf, 'up']);
+}
+
+/** Creates the bridge and the simulated internet's namespace (its servers are started separately). */
+export async function createLabCore(plan: LabPlan, rec: LabRecorder): Promise<void> {
+  rec.link(plan.bridge);
+  await run('ip', ['link', 'add', plan.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+  await noIpv6Host(plan.bridge);
+  await run('ip', ['addr', 'add', plan.hostCidr, 'dev', plan.bridge]);
+  await run('ip', ['link', 'set', plan.bridge, 'up']);
+  await addNamespace(plan.internetNs, rec);
+  await joinBridge(
+    plan,
+    plan.internetNs,
+    plan.internetHostIf,
+    'eth0',
+    `${plan.internetIp}/24`,
+    undefined,
+    rec,
+  );
+  // Every address of the internet range is local here (AnyIP): the servers answer on all of them.
+  await run('ip', ['-n', plan.internetNs, 'route', 'add', 'local', INTERNET_CIDR, 'dev', 'lo']);
+}
+
+/** Creates one phone's namespace and joins it to the access point. Only the internet range is routed. */
+export async function createPhoneNetwork(plan: LabPlan, phone: PhonePlan, rec: LabRecorder): Promise<void> {
+  await addNamespace(phone.ns, rec);
+  await joinBridge(plan, phone.ns, phone.hostIf, phone.phoneIf, `${phone.ip}/24`, phone.mac, rec);
+  await run('ip', ['-n', phone.ns, 'route', 'add', INTERNET_CIDR, 'via', plan.internetIp]);
+}
+
+/** The PIDs of every process inside a namespace (empty when it does not exist). */
+export async function namespacePids(ns: string): Promise<number[]> {
+  try {
+    const out = await run('ip', ['netns', 'pids', ns]);
+    return out
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0);
+  } catch {
+    return [];
+  }
+}
+
+/** Removes namespaces (after killing what runs inside them) and links, ignoring what is already gone. */
+export async function removeLab(namespaces: string[], links: string[]): Promise<string[]> {
+  const problems: string[] = [];
+  const existingNs = new Set(
+    (await run('ip', ['netns', 'list']).catch(() => ''))
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter(Boolean),
+  );
+  for (const ns of namespaces) {
+    if (!existingNs.has(ns)) continue;
+    // Only our own lab's processes live in our namespaces, so killing them all is safe.
+    for (const pid of await namespacePids(ns)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    await run('ip', ['netns', 'del', ns]).catch((e: Error) => problems.push(e.message));
+  }
+  for (const link of links) {
+    const exists = await run('ip', ['link', 'show', 'dev', link]).then(
+      () => true,
+      () => false,
+    );
+    if (exists) await run('ip', ['link', 'del', link]).catch((e: Error) => problems.push(e.message));
+  }
+  return problems;
+}
