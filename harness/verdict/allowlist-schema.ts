@@ -1,0 +1,157 @@
+/**
+ * The allowlist file format, as zod schemas: the single source of truth for what a file may hold. The
+ * types below are inferred from them. docs/analyze-json.md and the README show examples.
+ */
+import { z } from 'zod';
+import { parseHostPattern } from './host-pattern.js';
+import { parseCidr, parseIp } from './ip-prefix.js';
+
+/** Transport names a rule may restrict itself to (the Flow.proto values). */
+const PROTO = /^(?:tcp|udp|icmp|icmp6|ip-\d{1,3})$/;
+
+const hostField = z.string().superRefine((v, ctx) => {
+  const r = parseHostPattern(v);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} ${r.problem}` });
+});
+
+const ipField = z.string().superRefine((v, ctx) => {
+  if (!parseIp(v))
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not an IPv4 or IPv6 address` });
+});
+
+const cidrField = z.string().superRefine((v, ctx) => {
+  const r = parseCidr(v);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} ${r.problem}` });
+});
+
+const portNumber = z
+  .number({ error: 'expected a port number 1–65535' })
+  .int({ error: 'expected a port number 1–65535' })
+  .min(1, { error: 'expected a port number 1–65535' })
+  .max(65535, { error: 'expected a port number 1–65535' });
+
+const portField = z.union([portNumber, z.array(portNumber).min(1)], {
+  error: 'expected a port number 1–65535 or a list of them',
+});
+
+const protoField = z.string().superRefine((v, ctx) => {
+  if (!PROTO.test(v)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(v)} is not one of tcp, udp, icmp, icmp6, ip-N`,
+    });
+  }
+});
+
+const reasonField = z
+  .string({ error: 'every rule needs a reason: a sentence saying why' })
+  .trim()
+  .min(1, { error: 'every rule needs a reason: a sentence saying why' });
+
+/** The fields that say what a rule matches: exactly one of host, ip, cidr; optionally port and proto. */
+const matcherFields = {
+  /** Exact host name, or "*.suffix" for every subdomain of suffix (not the bare suffix). */
+  host: hostField.optional(),
+  /** One IPv4 or IPv6 address (the responder's). */
+  ip: ipField.optional(),
+  /** An IPv4 or IPv6 prefix, network address with no host bits set. */
+  cidr: cidrField.optional(),
+  /** Responder port, or a list of them; any port when absent. */
+  port: portField.optional(),
+  /** Transport; any when absent. */
+  proto: protoField.optional(),
+};
+
+const TARGET_KEYS = ['host', 'ip', 'cidr'] as const;
+
+function exactlyOneTarget(
+  rule: Partial<Record<(typeof TARGET_KEYS)[number], unknown>>,
+  ctx: z.RefinementCtx,
+): void {
+  const present = TARGET_KEYS.filter((k) => rule[k] !== undefined);
+  if (present.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'a rule needs one of host, ip or cidr' });
+  } else if (present.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [present[1]!],
+      message: `a rule takes exactly one of host, ip or cidr, not both ${present[0]} and ${present[1]}`,
+    });
+  }
+}
+
+/** What a rule matches, without a reason (budget `hosts` entries). A bare string is short for {host: …}. */
+export const matcherSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { host: v } : v),
+  z.strictObject(matcherFields).superRefine(exactlyOneTarget),
+);
+
+/** An `allow` or `expect` entry. */
+export const ruleSchema = z
+  .strictObject({ ...matcherFields, reason: reasonField })
+  .superRefine(exactlyOneTarget);
+
+/** How bad a forbidden contact is, for reports (Allure's severities). */
+export const severitySchema = z.enum(['blocker', 'critical', 'normal', 'minor', 'trivial']);
+
+/** A `forbid` entry: an allow rule's shape plus a severity (default normal). */
+export const forbidRuleSchema = z
+  .strictObject({ ...matcherFields, reason: reasonField, severity: severitySchema.optional() })
+  .superRefine(exactlyOneTarget);
+
+const count = z
+  .number({ error: 'expected a whole number ≥ 0' })
+  .int({ error: 'expected a whole number ≥ 0' })
+  .min(0, { error: 'expected a whole number ≥ 0' });
+
+/** A `budget` entry: limits over all flows any of `hosts` matches. */
+export const budgetSchema = z
+  .strictObject({
+    /** The matchers whose flows count against this budget. */
+    hosts: z.array(matcherSchema, { error: 'expected a list of hosts or matchers' }).min(1, {
+      error: 'a budget needs at least one entry in hosts',
+    }),
+    /** Most bytes (both directions, IP payload) allowed over all matching flows. */
+    maxBytes: count.optional(),
+    /** Most connections (flows) allowed. */
+    maxConnections: count.optional(),
+    reason: reasonField,
+  })
+  .superRefine((b, ctx) => {
+    if (b.maxBytes === undefined && b.maxConnections === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a budget needs maxBytes, maxConnections or both' });
+    }
+  });
+
+/** A YAML key given with no value (`allow:`) reads as null: treat it as absent. */
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (v === null ? undefined : v), z.array(item, { error: 'expected a list' }).optional());
+
+/** One allowlist file. */
+export const allowlistFileSchema = z.strictObject(
+  {
+    /** Free text shown in reports. */
+    description: z.string().optional(),
+    /** Files this one builds on, relative to it; their rules come first. A single path is allowed. */
+    extends: z.preprocess(
+      (v) => (typeof v === 'string' ? [v] : v === null ? undefined : v),
+      z.array(z.string().min(1), { error: 'expected a path or a list of paths' }).optional(),
+    ),
+    /** What to do with flows that have no name and no IP rule matching: fail (default), warn or allow. */
+    unattributed: z.enum(['fail', 'warn', 'allow']).optional(),
+    allow: list(ruleSchema),
+    forbid: list(forbidRuleSchema),
+    expect: list(ruleSchema),
+    budget: list(budgetSchema),
+  },
+  { error: 'expected a mapping with keys such as allow, forbid, expect, budget, extends' },
+);
+
+export type MatcherSpec = z.infer<typeof matcherSchema>;
+export type RuleSpec = z.infer<typeof ruleSchema>;
+export type ForbidRuleSpec = z.infer<typeof forbidRuleSchema>;
+export type BudgetSpec = z.infer<typeof budgetSchema>;
+export type Severity = z.infer<typeof severitySchema>;
+export type AllowlistFileSpec = z.infer<typeof allowlistFileSchema>;
+/** What an allowlist says about flows nothing names. */
+export type UnattributedPolicy = NonNullable<AllowlistFileSpec['unattributed']>;

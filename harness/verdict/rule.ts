@@ -1,0 +1,155 @@
+/** Compiled allowlist rules: each has a kind, a predicate and a describe() that reports print. */
+import { basename } from 'node:path';
+import type { MatcherSpec, Severity } from './allowlist-schema.js';
+import { type HostPattern, hostMatches, parseHostPattern } from './host-pattern.js';
+import { type IpPrefix, parseCidr, parseIp, prefixContains, sameIp } from './ip-prefix.js';
+
+/** Which list of the allowlist a rule came from. */
+export type RuleKind = 'allow' | 'forbid' | 'expect' | 'budget';
+
+/** A rule as plain data, for verdicts and saved reports. */
+export interface RuleInfo {
+  /** The list it came from. */
+  kind: RuleKind;
+  /** What it matches, as text: "*.xiaomi.net", "10.0.0.0/8 udp/53"; budgets join their matchers with ", ". */
+  match: string;
+  /** The reason written in the file. */
+  reason: string;
+  /** forbid rules only: how bad a match is (default normal). */
+  severity?: Severity;
+  /** budget rules only: the byte limit. */
+  maxBytes?: number;
+  /** budget rules only: the connection limit. */
+  maxConnections?: number;
+  /** The allowlist file the rule is written in, as the user (or an extends entry) named it. */
+  file: string;
+  /** 1-based line of the rule in that file. */
+  line: number;
+  /** 1-based column of the rule in that file. */
+  column: number;
+}
+
+/** What a rule is asked about: one name or one address of a flow's responder, with the flow's port and transport. */
+export interface RuleTarget {
+  /** A host name (from SNI, Host header, DNS…); host rules look only at this. */
+  name?: string;
+  /** The responder address; ip and cidr rules look only at this. */
+  addr?: string;
+  /** Responder port; undefined means "do not check ports" (used for names asked of a resolver). */
+  port?: number;
+  /** Flow transport ("tcp", "udp", …); undefined means "do not check". */
+  proto?: string;
+}
+
+/** One compiled matcher: a host pattern, an address or a prefix, plus optional port and transport limits. */
+export interface Matcher {
+  /** Human text of the matcher, e.g. "*.xiaomi.net tcp/443". */
+  text: string;
+  /** Whether it looks at names (host) or at addresses (ip, cidr). */
+  on: 'name' | 'address';
+  /** True when the target satisfies host/ip/cidr and any port/proto limits. */
+  test(target: RuleTarget): boolean;
+}
+
+/** A compiled rule. */
+export interface Rule {
+  /** The list it came from. */
+  kind: RuleKind;
+  /** Plain-data description, kept in verdicts. */
+  info: RuleInfo;
+  /** The matchers (one, except for budgets). */
+  matchers: Matcher[];
+  /** True when any matcher accepts the target. */
+  matches(target: RuleTarget): boolean;
+  /** One line for reports: "allow *.xiaomi.net (Mi Push and cloud) from idle.yaml:7". */
+  describe(): string;
+}
+
+/** Where a rule was written. */
+export interface RuleSource {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** Compiles a validated matcher (the schema has already checked every field). */
+export function compileMatcher(spec: MatcherSpec): Matcher {
+  const ports = spec.port === undefined ? undefined : Array.isArray(spec.port) ? spec.port : [spec.port];
+  const proto = spec.proto;
+  let text: string;
+  let on: Matcher['on'];
+  let core: (t: RuleTarget) => boolean;
+  if (spec.host !== undefined) {
+    const r = parseHostPattern(spec.host);
+    if (!r.ok) throw new Error(`unchecked host pattern ${spec.host}`);
+    const pattern: HostPattern = r.pattern;
+    text = pattern.text;
+    on = 'name';
+    core = (t) => t.name !== undefined && hostMatches(pattern, t.name);
+  } else if (spec.ip !== undefined) {
+    const bytes = parseIp(spec.ip);
+    if (!bytes) throw new Error(`unchecked address ${spec.ip}`);
+    text = spec.ip;
+    on = 'address';
+    core = (t) => t.addr !== undefined && sameIp(bytes, t.addr);
+  } else if (spec.cidr !== undefined) {
+    const r = parseCidr(spec.cidr);
+    if (!r.ok) throw new Error(`unchecked prefix ${spec.cidr}`);
+    const prefix: IpPrefix = r.prefix;
+    text = spec.cidr;
+    on = 'address';
+    core = (t) => t.addr !== undefined && prefixContains(prefix, t.addr);
+  } else {
+    throw new Error('matcher without host, ip or cidr');
+  }
+  if (proto !== undefined && ports !== undefined) text += ` ${proto}/${ports.join(',')}`;
+  else if (proto !== undefined) text += ` ${proto}`;
+  else if (ports !== undefined) text += ` port ${ports.join(',')}`;
+  return {
+    text,
+    on,
+    test: (t) =>
+      core(t) &&
+      (ports === undefined || t.port === undefined || ports.includes(t.port)) &&
+      (proto === undefined || t.proto === undefined || t.proto === proto),
+  };
+}
+
+/** Builds a rule from its matchers, reason and source. */
+export function makeRule(
+  kind: RuleKind,
+  matchers: Matcher[],
+  reason: string,
+  source: RuleSource,
+  extra: Pick<RuleInfo, 'severity' | 'maxBytes' | 'maxConnections'> = {},
+): Rule {
+  const info: RuleInfo = {
+    kind,
+    match: matchers.map((m) => m.text).join(', '),
+    reason,
+    ...extra,
+    file: source.file,
+    line: source.line,
+    column: source.column,
+  };
+  return {
+    kind,
+    info,
+    matchers,
+    matches: (t) => matchers.some((m) => m.test(t)),
+    describe: () => describeRule(info),
+  };
+}
+
+function formatLimit(info: RuleInfo): string {
+  const parts: string[] = [];
+  if (info.maxBytes !== undefined) parts.push(`at most ${info.maxBytes} bytes`);
+  if (info.maxConnections !== undefined) parts.push(`at most ${info.maxConnections} connections`);
+  return parts.join(' and ');
+}
+
+/** The describe() text of a rule given as plain data (so saved verdicts can be described again). */
+export function describeRule(info: RuleInfo): string {
+  const limit = info.kind === 'budget' ? ` ${formatLimit(info)} to` : '';
+  return `${info.kind}${limit} ${info.match} (${info.reason}) from ${basename(info.file)}:${info.line}`;
+}

@@ -1,0 +1,311 @@
+/**
+ * Judging flows against an allowlist. Pure: flows and a compiled allowlist in, plain data out.
+ *
+ * How one flow is judged, in this order:
+ * 1. Forbidden when a forbid rule matches its responder address or any of its names. Names a DNS flow
+ *    asked its resolver for (source "dns-query") are matched by host only, whatever port or proto
+ *    the rule names: asking for a forbidden name is a violation even if no connection follows.
+ * 2. Allowed when an allow rule matches its responder address or any of its responder's names (SNI,
+ *    Host, DNS answer), port and proto included. Names are aliases of one responder, so one is enough.
+ * 3. A DNS flow whose resolver is not allowed is still allowed when every name it asked for is
+ *    allowed by some host rule (matched by host only): each query is a separate question, so all of
+ *    them must pass.
+ * 4. A flow with no names at all is "unattributed": judged by ip/cidr rules only (steps 1–2); when none
+ *    matches, the allowlist's `unattributed` policy decides: fail (a violation), warn (tolerated with a
+ *    warning) or allow (tolerated).
+ * 5. Anything else is a violation with no rule ("no rule matched").
+ */
+import type { Flow } from '../flows/flow.js';
+import type { FlowName, NameSource } from '../names/name.js';
+import type { Allowlist } from './allowlist.js';
+import type { Severity, UnattributedPolicy } from './allowlist-schema.js';
+import type { Rule, RuleInfo, RuleTarget } from './rule.js';
+
+/** What became of one flow. */
+export type FlowStatus =
+  /** An allow rule matched (or, for DNS, every name asked was allowed). */
+  | 'allowed'
+  /** A forbid rule matched: a violation. */
+  | 'forbidden'
+  /** No rule matched: a violation. */
+  | 'unlisted'
+  /** No name, no IP rule, and the allowlist's unattributed policy is warn or allow. */
+  | 'tolerated';
+
+/** How a name or address was learnt: a name's source, or "address" for the responder's IP itself. */
+export type Provenance = NameSource | 'address';
+
+/** The judgement of one flow. */
+export interface FlowJudgement {
+  /** The flow's uid. */
+  uid: string;
+  /** The outcome for this flow. */
+  status: FlowStatus;
+  /** The name or address the judgement is about (the one a rule matched, else the flow's main name). */
+  subject: string;
+  /** How that subject was learnt. */
+  provenance: Provenance;
+  /** The rule that decided, or null when none did. */
+  rule: RuleInfo | null;
+  /** The rule's describe() text, or why no rule decided ("no rule matched", "unattributed: warn"). */
+  ruleText: string;
+}
+
+/** Flows that broke the allowlist, grouped per subject and rule. */
+export interface Violation {
+  /** The host name or, for a flow without names, the responder address. Untrusted text from the wire. */
+  subject: string;
+  /** How the subject was learnt. */
+  provenance: Provenance;
+  /** The forbid rule that matched, or null when no rule allowed the contact. */
+  rule: RuleInfo | null;
+  /** The rule's describe() text, or "no rule matched". */
+  ruleText: string;
+  /** The forbid rule's severity; "normal" for contacts no rule matched. */
+  severity: Severity;
+  /** uids of the flows, in capture order. */
+  flows: string[];
+  /** Responder addresses of those flows, in first-seen order. */
+  addrs: string[];
+  /** Start of the first flow, seconds since the epoch. */
+  firstSeen: number;
+  /** End of the last flow. */
+  lastSeen: number;
+  /** Number of flows. */
+  connections: number;
+  /** Bytes the phone sent (originator IP payload), summed. */
+  bytesUp: number;
+  /** Bytes the responders sent, summed. */
+  bytesDown: number;
+}
+
+/** An expect rule no flow satisfied. */
+export interface UnmetExpectation {
+  /** The rule. */
+  rule: RuleInfo;
+  /** Its describe() text. */
+  ruleText: string;
+}
+
+/** One budget's total. */
+export interface BudgetResult {
+  /** The budget rule. */
+  rule: RuleInfo;
+  /** Its describe() text. */
+  ruleText: string;
+  /** Bytes of all matching flows, both directions. */
+  bytes: number;
+  /** Number of matching flows. */
+  connections: number;
+  /** uids of the matching flows. */
+  flows: string[];
+  /** True when bytes exceed maxBytes or connections exceed maxConnections. */
+  exceeded: boolean;
+}
+
+/** The result of judging a capture's flows. */
+export interface Verdict {
+  /** "violations" when there is a violation, an unmet expectation or an exceeded budget; else "allowed". */
+  outcome: 'allowed' | 'violations';
+  /** The allowlist files used, base first. */
+  allowlistFiles: string[];
+  /** Violations, ordered by first seen, then subject. */
+  violations: Violation[];
+  /** Expectations no flow met, in file order. */
+  unmetExpectations: UnmetExpectation[];
+  /** Every budget with its totals, in file order. */
+  budgets: BudgetResult[];
+  /** One judgement per flow, in the order the flows were given. */
+  judgements: FlowJudgement[];
+  /** Things a reader should know that are not violations: encrypted DNS, tolerated unattributed flows. */
+  warnings: string[];
+}
+
+/** Options for judge(). */
+export interface JudgeOptions {
+  /** Overrides the allowlist's unattributed policy. */
+  unattributed?: UnattributedPolicy;
+}
+
+const NO_RULE = 'no rule matched';
+
+interface Subject {
+  target: RuleTarget;
+  text: string;
+  provenance: Provenance;
+}
+
+function responderSubjects(flow: Flow): Subject[] {
+  const proto = flow.proto;
+  const port = flow.resp.port;
+  const names = flow.names
+    .filter((n) => n.source !== 'dns-query')
+    .map((n) => ({ target: { name: n.name, port, proto }, text: n.name, provenance: n.source }));
+  return [
+    ...names,
+    { target: { addr: flow.resp.addr, port, proto }, text: flow.resp.addr, provenance: 'address' as const },
+  ];
+}
+
+function querySubjects(flow: Flow): Subject[] {
+  return flow.names
+    .filter((n: FlowName) => n.source === 'dns-query')
+    .map((n) => ({ target: { name: n.name }, text: n.name, provenance: n.source }));
+}
+
+function firstMatch(rules: Rule[], subjects: Subject[]): { rule: Rule; subject: Subject } | undefined {
+  for (const rule of rules) {
+    for (const subject of subjects) if (rule.matches(subject.target)) return { rule, subject };
+  }
+  return undefined;
+}
+
+function judgeFlow(flow: Flow, list: Allowlist, unattributed: UnattributedPolicy): FlowJudgement {
+  const responder = responderSubjects(flow);
+  const queries = querySubjects(flow);
+  const decided = (
+    status: FlowStatus,
+    subject: Subject,
+    rule: Rule | null,
+    ruleText?: string,
+  ): FlowJudgement => ({
+    uid: flow.uid,
+    status,
+    subject: subject.text,
+    provenance: subject.provenance,
+    rule: rule ? rule.info : null,
+    ruleText: ruleText ?? (rule ? rule.describe() : NO_RULE),
+  });
+
+  const forbidden = firstMatch(list.forbid, [...responder, ...queries]);
+  if (forbidden) return decided('forbidden', forbidden.subject, forbidden.rule);
+
+  const allowed = firstMatch(list.allow, responder);
+  if (allowed) return decided('allowed', allowed.subject, allowed.rule);
+
+  if (queries.length > 0) {
+    const unallowed = queries.find((q) => !list.allow.some((r) => r.matches(q.target)));
+    if (!unallowed) {
+      const first = firstMatch(list.allow, queries)!;
+      return decided('allowed', first.subject, first.rule);
+    }
+    return decided('unlisted', unallowed, null);
+  }
+
+  const address = responder[responder.length - 1]!;
+  if (responder.length === 1) {
+    if (unattributed === 'fail') return decided('unlisted', address, null);
+    return decided('tolerated', address, null, `unattributed: ${unattributed}`);
+  }
+  return decided('unlisted', responder[0]!, null);
+}
+
+/** Judges flows against an allowlist. */
+export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = {}): Verdict {
+  const unattributed = opts.unattributed ?? allowlist.unattributed;
+  const judgements = flows.map((f) => judgeFlow(f, allowlist, unattributed));
+  const warnings: string[] = [];
+
+  const groups = new Map<string, Violation>();
+  flows.forEach((flow, i) => {
+    const j = judgements[i]!;
+    if (j.status !== 'forbidden' && j.status !== 'unlisted') return;
+    const key = `${j.status}\u0000${j.subject}\u0000${j.rule ? `${j.rule.file}:${j.rule.line}:${j.rule.column}` : ''}`;
+    let v = groups.get(key);
+    if (!v) {
+      v = {
+        subject: j.subject,
+        provenance: j.provenance,
+        rule: j.rule,
+        ruleText: j.ruleText,
+        severity: j.rule?.severity ?? 'normal',
+        flows: [],
+        addrs: [],
+        firstSeen: flow.tsStart,
+        lastSeen: flow.tsEnd,
+        connections: 0,
+        bytesUp: 0,
+        bytesDown: 0,
+      };
+      groups.set(key, v);
+    }
+    v.flows.push(flow.uid);
+    if (!v.addrs.includes(flow.resp.addr)) v.addrs.push(flow.resp.addr);
+    v.firstSeen = Math.min(v.firstSeen, flow.tsStart);
+    v.lastSeen = Math.max(v.lastSeen, flow.tsEnd);
+    v.connections += 1;
+    v.bytesUp += flow.origBytes;
+    v.bytesDown += flow.respBytes;
+  });
+  const violations = [...groups.values()].sort(
+    (a, b) => a.firstSeen - b.firstSeen || (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0),
+  );
+
+  const unmetExpectations = allowlist.expect
+    .filter((rule) => !flows.some((f) => responderSubjects(f).some((s) => rule.matches(s.target))))
+    .map((rule) => ({ rule: rule.info, ruleText: rule.describe() }));
+
+  const budgets = allowlist.budgets.map((rule): BudgetResult => {
+    const matching = flows.filter((f) => responderSubjects(f).some((s) => rule.matches(s.target)));
+    const bytes = matching.reduce((sum, f) => sum + f.origBytes + f.respBytes, 0);
+    const connections = matching.length;
+    const { maxBytes, maxConnections } = rule.info;
+    return {
+      rule: rule.info,
+      ruleText: rule.describe(),
+      bytes,
+      connections,
+      flows: matching.map((f) => f.uid),
+      exceeded:
+        (maxBytes !== undefined && bytes > maxBytes) ||
+        (maxConnections !== undefined && connections > maxConnections),
+    };
+  });
+
+  warnings.push(...encryptedDnsWarnings(flows));
+  if (unattributed === 'warn') warnings.push(...toleratedWarnings(flows, judgements));
+
+  const failed = violations.length > 0 || unmetExpectations.length > 0 || budgets.some((b) => b.exceeded);
+  return {
+    outcome: failed ? 'violations' : 'allowed',
+    allowlistFiles: [...allowlist.files],
+    violations,
+    unmetExpectations,
+    budgets,
+    judgements,
+    warnings,
+  };
+}
+
+function encryptedDnsWarnings(flows: Flow[]): string[] {
+  const byResolver = new Map<string, string[]>();
+  for (const f of flows) {
+    if (!f.encryptedDns) continue;
+    const key = `${f.encryptedDns} to ${endpointText(f.resp.addr, f.resp.port)}`;
+    byResolver.set(key, [...(byResolver.get(key) ?? []), f.uid]);
+  }
+  return [...byResolver].map(
+    ([what, uids]) =>
+      `encrypted DNS (${what}) in ${plural(uids.length, 'flow')} (${uids.join(', ')}): the names it resolved are hidden`,
+  );
+}
+
+function toleratedWarnings(flows: Flow[], judgements: FlowJudgement[]): string[] {
+  const byAddr = new Map<string, Flow[]>();
+  flows.forEach((f, i) => {
+    if (judgements[i]!.status !== 'tolerated') return;
+    byAddr.set(f.resp.addr, [...(byAddr.get(f.resp.addr) ?? []), f]);
+  });
+  return [...byAddr].map(([addr, fs]) => {
+    const ports = [...new Set(fs.map((f) => `${f.proto}/${f.resp.port}`))].join(', ');
+    return `${addr} (${ports}, ${plural(fs.length, 'flow')}) has no name and no IP rule; tolerated because unattributed: warn`;
+  });
+}
+
+function endpointText(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
