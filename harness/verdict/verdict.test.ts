@@ -1,0 +1,305 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Flow } from '../flows/flow.js';
+import type { FlowName } from '../names/name.js';
+import { loadAllowlist } from './allowlist.js';
+import { judge } from './verdict.js';
+
+const PHONE = '192.168.1.10';
+let counter = 0;
+
+/** A flow from the phone, with the fields judging looks at; everything else plausible. */
+function flow(
+  resp: string,
+  port: number,
+  names: [string, FlowName['source']][] = [],
+  extra: Partial<Flow> = {},
+): Flow {
+  counter += 1;
+  const t = 1_700_000_000 + counter;
+  return {
+    uid: `C${counter.toString(36)}`,
+    proto: 'tcp',
+    orig: { addr: PHONE, port: 40000 + counter },
+    resp: { addr: resp, port },
+    tsStart: t,
+    tsEnd: t + 2,
+    origBytes: 1000,
+    respBytes: 5000,
+    origPkts: 10,
+    respPkts: 12,
+    names: names.map(([name, source]) => ({ name, source })),
+    ...extra,
+  };
+}
+
+function allowlist(text: string, files: Record<string, string> = {}) {
+  const all: Record<string, string> = { 'idle.yaml': text, ...files };
+  return loadAllowlist('idle.yaml', (p) => {
+    const t = all[p];
+    if (t === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    return t;
+  });
+}
+
+const LIST = allowlist(`
+allow:
+  - {host: "*.xiaomi.net", reason: Mi Push}
+  - {host: connectivitycheck.gstatic.com, port: 443, proto: tcp, reason: captive portal}
+  - {ip: 192.168.1.1, port: 53, proto: udp, reason: lab resolver}
+  - {cidr: "2001:db8:1234::/48", reason: lab IPv6}
+forbid:
+  - {host: tracking.intl.miui.com, port: 443, reason: OneTrack after opt-out, severity: critical}
+  - {cidr: 203.0.113.0/24, reason: known tracker network}
+`);
+
+test('flows matched by allow rules pass; the verdict is allowed', () => {
+  const flows = [
+    flow('10.1.1.1', 443, [['resolver.msg.global.xiaomi.net', 'sni']]),
+    flow('10.1.1.2', 443, [['connectivitycheck.gstatic.com', 'sni']]),
+    flow('192.168.1.1', 53, [['resolver.msg.global.xiaomi.net', 'dns-query']], {
+      proto: 'udp',
+      service: 'dns',
+    }),
+    flow('2001:db8:1234::99', 80),
+  ];
+  const v = judge(flows, LIST);
+  assert.equal(v.outcome, 'allowed');
+  assert.deepEqual(v.violations, []);
+  assert.deepEqual(
+    v.judgements.map((j) => [j.status, j.subject, j.provenance]),
+    [
+      ['allowed', 'resolver.msg.global.xiaomi.net', 'sni'],
+      ['allowed', 'connectivitycheck.gstatic.com', 'sni'],
+      ['allowed', '192.168.1.1', 'address'],
+      ['allowed', '2001:db8:1234::99', 'address'],
+    ],
+  );
+  assert.equal(v.judgements[0]!.ruleText, 'allow *.xiaomi.net (Mi Push) from idle.yaml:3');
+  assert.deepEqual(v.allowlistFiles, ['idle.yaml']);
+});
+
+test('port and proto limits apply: the same host over QUIC or on another port is a violation', () => {
+  const v = judge(
+    [
+      flow('10.1.1.2', 443, [['connectivitycheck.gstatic.com', 'quic-sni']], { proto: 'udp' }),
+      flow('10.1.1.2', 80, [['connectivitycheck.gstatic.com', 'http-host']]),
+    ],
+    LIST,
+  );
+  assert.equal(v.outcome, 'violations');
+  assert.equal(v.violations.length, 1, 'one group per name');
+  const [only] = v.violations;
+  assert.equal(only!.subject, 'connectivitycheck.gstatic.com');
+  assert.equal(only!.rule, null);
+  assert.equal(only!.ruleText, 'no rule matched');
+  assert.equal(only!.connections, 2);
+});
+
+test('forbid wins over allow, by any name or by address, and groups per name with evidence', () => {
+  const a = flow('10.9.9.9', 443, [
+    ['tracking.intl.miui.com', 'sni'],
+    ['cdn.xiaomi.net', 'dns'],
+  ]);
+  const b = flow('10.9.9.8', 443, [['tracking.intl.miui.com', 'sni']], { origBytes: 300, respBytes: 700 });
+  const c = flow('203.0.113.5', 443, [['api.xiaomi.net', 'sni']]);
+  const v = judge([a, b, c], LIST);
+  assert.equal(v.outcome, 'violations');
+  assert.equal(v.violations.length, 2);
+  const [tracking, byAddr] = v.violations;
+  assert.equal(tracking!.subject, 'tracking.intl.miui.com');
+  assert.equal(tracking!.provenance, 'sni');
+  assert.equal(tracking!.severity, 'critical');
+  assert.equal(
+    tracking!.ruleText,
+    'forbid tracking.intl.miui.com port 443 (OneTrack after opt-out) from idle.yaml:8',
+  );
+  assert.deepEqual(tracking!.flows, [a.uid, b.uid]);
+  assert.deepEqual(tracking!.addrs, ['10.9.9.9', '10.9.9.8']);
+  assert.equal(tracking!.connections, 2);
+  assert.equal(tracking!.bytesUp, 1300);
+  assert.equal(tracking!.bytesDown, 5700);
+  assert.equal(tracking!.firstSeen, a.tsStart);
+  assert.equal(tracking!.lastSeen, b.tsEnd);
+  assert.equal(byAddr!.subject, '203.0.113.5');
+  assert.equal(byAddr!.provenance, 'address');
+  assert.equal(byAddr!.rule?.kind, 'forbid');
+  assert.equal(byAddr!.severity, 'normal');
+});
+
+test('asking a resolver for a forbidden name is a violation, whatever port the rule names', () => {
+  const dns = flow('192.168.1.1', 53, [['tracking.intl.miui.com', 'dns-query']], {
+    proto: 'udp',
+    service: 'dns',
+  });
+  const v = judge([dns], LIST);
+  assert.equal(v.outcome, 'violations');
+  assert.equal(v.violations[0]!.subject, 'tracking.intl.miui.com');
+  assert.equal(v.violations[0]!.provenance, 'dns-query');
+  assert.equal(v.violations[0]!.rule?.kind, 'forbid');
+});
+
+test('a DNS flow to an unlisted resolver passes only when every name it asked for is allowed', () => {
+  const ok = flow(
+    '8.8.8.8',
+    53,
+    [
+      ['a.xiaomi.net', 'dns-query'],
+      ['b.xiaomi.net', 'dns-query'],
+    ],
+    { proto: 'udp' },
+  );
+  const mixed = flow(
+    '8.8.8.8',
+    53,
+    [
+      ['a.xiaomi.net', 'dns-query'],
+      ['ads.example', 'dns-query'],
+    ],
+    { proto: 'udp' },
+  );
+  const v = judge([ok, mixed], LIST);
+  assert.deepEqual(
+    v.judgements.map((j) => [j.status, j.subject]),
+    [
+      ['allowed', 'a.xiaomi.net'],
+      ['unlisted', 'ads.example'],
+    ],
+  );
+});
+
+test('flows without names follow the unattributed policy; IP rules still apply to them', () => {
+  const flows = [flow('198.51.100.7', 443), flow('198.51.100.7', 8443), flow('2001:db8:1234::5', 443)];
+  const fail = judge(flows, LIST);
+  assert.equal(fail.outcome, 'violations');
+  assert.equal(fail.violations.length, 1);
+  assert.equal(fail.violations[0]!.subject, '198.51.100.7');
+  assert.equal(fail.violations[0]!.connections, 2);
+  assert.equal(fail.judgements[2]!.status, 'allowed');
+
+  const warn = judge(flows, LIST, { unattributed: 'warn' });
+  assert.equal(warn.outcome, 'allowed');
+  assert.equal(warn.judgements[0]!.status, 'tolerated');
+  assert.deepEqual(warn.warnings, [
+    '198.51.100.7 (tcp/443, tcp/8443, 2 flows) has no name and no IP rule; tolerated because unattributed: warn',
+  ]);
+
+  const allow = judge(flows, allowlist('unattributed: allow\n'));
+  assert.equal(allow.outcome, 'allowed');
+  assert.deepEqual(allow.warnings, []);
+
+  const forbidden = judge(
+    [flow('203.0.113.1', 443)],
+    allowlist('unattributed: allow\nforbid:\n  - {cidr: 203.0.113.0/24, reason: r}\n'),
+  );
+  assert.equal(forbidden.outcome, 'violations', 'a forbid by address beats unattributed: allow');
+});
+
+test('a named flow that no rule allows is a violation even when unattributed is allow', () => {
+  const v = judge([flow('10.0.0.1', 443, [['unknown.example', 'sni']])], allowlist('unattributed: allow\n'));
+  assert.equal(v.outcome, 'violations');
+  assert.equal(v.violations[0]!.subject, 'unknown.example');
+});
+
+test('expectations: an empty capture can never pass an allowlist with expect rules', () => {
+  const list = allowlist(`
+allow:
+  - {host: "*.gstatic.com", reason: google static}
+expect:
+  - {host: connectivitycheck.gstatic.com, reason: captive portal check on join}
+  - {ip: 192.168.1.1, port: 53, reason: DNS goes to the lab resolver}
+`);
+  const empty = judge([], list);
+  assert.equal(empty.outcome, 'violations');
+  assert.deepEqual(
+    empty.unmetExpectations.map((u) => u.ruleText),
+    [
+      'expect connectivitycheck.gstatic.com (captive portal check on join) from idle.yaml:5',
+      'expect 192.168.1.1 port 53 (DNS goes to the lab resolver) from idle.yaml:6',
+    ],
+  );
+  const seen = judge(
+    [
+      flow('142.250.1.1', 443, [['connectivitycheck.gstatic.com', 'sni']]),
+      flow('192.168.1.1', 53, [['connectivitycheck.gstatic.com', 'dns-query']], { proto: 'udp' }),
+    ],
+    list,
+  );
+  assert.deepEqual(seen.unmetExpectations, []);
+  const onlyAsked = judge(
+    [flow('192.168.1.1', 5353, [['connectivitycheck.gstatic.com', 'dns-query']], { proto: 'udp' })],
+    list,
+  );
+  assert.equal(onlyAsked.unmetExpectations.length, 2, 'asking DNS for a name is not contacting it');
+});
+
+test('budgets sum bytes and connections over every matching flow', () => {
+  const list = allowlist(`
+allow:
+  - {host: "*.xiaomi.net", reason: push}
+budget:
+  - hosts: ["*.xiaomi.net"]
+    maxBytes: 12000
+    reason: push keepalives are small
+  - hosts: ["*.xiaomi.net", {ip: 10.0.0.1}]
+    maxConnections: 2
+    reason: few connections
+`);
+  const flows = [
+    flow('10.0.0.2', 443, [['a.xiaomi.net', 'sni']]),
+    flow('10.0.0.3', 443, [['b.xiaomi.net', 'dns']]),
+    flow('10.0.0.1', 443, [['other.example', 'sni']]),
+  ];
+  const v = judge(flows, list);
+  assert.deepEqual(
+    v.budgets.map((b) => [b.bytes, b.connections, b.exceeded]),
+    [
+      [12000, 2, false],
+      [18000, 3, true],
+    ],
+  );
+  assert.deepEqual(
+    v.budgets[1]!.flows,
+    flows.map((f) => f.uid),
+  );
+  assert.equal(v.outcome, 'violations');
+  const under = judge(flows.slice(0, 2), list);
+  assert.equal(
+    under.budgets.some((b) => b.exceeded),
+    false,
+  );
+  assert.equal(under.outcome, 'allowed');
+});
+
+test('encrypted DNS is a warning that names the resolver and the flows', () => {
+  const list = allowlist('allow:\n  - {ip: 8.8.8.8, reason: google dns}\n');
+  const v = judge(
+    [
+      flow('8.8.8.8', 853, [], { encryptedDns: 'dot' }),
+      flow('8.8.8.8', 853, [], { encryptedDns: 'dot' }),
+      flow('2001:4860:4860::8888', 443, [['dns.google', 'sni']], { encryptedDns: 'doh' }),
+    ],
+    list,
+  );
+  assert.equal(v.warnings.length, 2);
+  assert.match(
+    v.warnings[0]!,
+    /^encrypted DNS \(dot to 8\.8\.8\.8:853\) in 2 flows \(C\w+, C\w+\): the names it resolved are hidden$/,
+  );
+  assert.match(v.warnings[1]!, /doh to \[2001:4860:4860::8888\]:443/);
+});
+
+test('violations come in a stable order: first seen, then name', () => {
+  const flows = [
+    flow('10.0.0.1', 443, [['zz.example', 'sni']]),
+    flow('10.0.0.2', 443, [['aa.example', 'sni']]),
+    flow('10.0.0.3', 443, [['mm.example', 'sni']]),
+  ];
+  flows[1]!.tsStart = flows[0]!.tsStart;
+  const once = judge(flows, LIST).violations.map((v) => v.subject);
+  assert.deepEqual(once, ['aa.example', 'zz.example', 'mm.example']);
+  assert.deepEqual(
+    judge([...flows].reverse(), LIST).violations.map((v) => v.subject),
+    once,
+  );
+});
