@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { ConfigError } from '../../errors.js';
+import type { TrafficState } from '../contracts.js';
+import { activeHosts, fillIds } from './traffic-plan.js';
+import { durationSeconds, loadTrafficProfile, parseTrafficProfile } from './traffic-schema.js';
+
+const XIAOMI = 'devices/sim/xiaomi-redmi-note-13.traffic.yaml';
+const PIXEL = 'devices/sim/pixel-7.traffic.yaml';
+
+const idle: TrafficState = {
+  online: true,
+  screenOn: false,
+  backupEnabled: false,
+  backupRunning: false,
+  analyticsConsent: true,
+  adsConsent: true,
+  accountSignedIn: false,
+  simInserted: false,
+  ids: { imei: '861234567890123', androidId: 'a1b2c3d4e5f60718', serial: 'SIM0001', advertisingId: 'x' },
+};
+
+test('the shipped traffic profiles load', async () => {
+  for (const f of [XIAOMI, PIXEL]) {
+    const p = await loadTrafficProfile(f);
+    assert.ok(p.behaviours.length > 5, f);
+    assert.deepEqual(Object.keys(p.misbehaviour).sort(), [
+      'analytics-after-opt-out',
+      'leak-ids',
+      'unknown-host',
+    ]);
+  }
+});
+
+test('a bad value points at file:line:col and the field path', () => {
+  const text = [
+    'formatVersion: 1',
+    'profile: x',
+    'behaviours:',
+    '  - id: a',
+    '    package: com.example.app',
+    '    hosts: [ok.example.com]',
+    '    protocol: tls',
+    '    every: soon',
+    '',
+  ].join('\n');
+  assert.throws(
+    () => parseTrafficProfile(text, 'bad.traffic.yaml'),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.line === 8 &&
+      e.column === 12 &&
+      e.path === 'behaviours[0].every' &&
+      e.message.startsWith('bad.traffic.yaml:8:12: behaviours[0].every:'),
+  );
+});
+
+test('an unknown key and broken YAML are errors with positions', () => {
+  assert.throws(
+    () => parseTrafficProfile('formatVersion: 1\nprofile: x\nbehaviour: []\n', 'f.yaml'),
+    (e: unknown) => e instanceof ConfigError && e.line >= 1 && /behaviour/.test(e.message),
+  );
+  assert.throws(
+    () => parseTrafficProfile('formatVersion: 1\nprofile: [x\n', 'g.yaml'),
+    (e: unknown) => e instanceof ConfigError && e.file === 'g.yaml' && e.line > 0,
+  );
+});
+
+test('durations read as seconds', () => {
+  assert.equal(durationSeconds('10m'), 600);
+  assert.equal(durationSeconds('250ms'), 0.25);
+  assert.equal(durationSeconds(7), 7);
+});
+
+test('the Xiaomi profile idles to the measured hosts; consent off stops analytics unless misbehaving', async () => {
+  const p = await loadTrafficProfile(XIAOMI);
+  const hosts = activeHosts(p, idle, []);
+  for (const h of [
+    'tracking.intl.miui.com',
+    'data.mistat.intl.xiaomi.com',
+    'api.ad.intl.xiaomi.com',
+    'sdkconfig.ad.intl.xiaomi.com',
+    'resolver.msg.global.xiaomi.net',
+    'sgp-api.xmpush.global.xiaomi.com',
+    'connectivitycheck.gstatic.com',
+    'android.clients.google.com',
+  ])
+    assert.ok(hosts.has(h), h);
+  assert.ok(!hosts.has('appbackupapi.micloud.xiaomi.net'));
+  const optedOut = activeHosts(p, { ...idle, analyticsConsent: false }, []);
+  assert.ok(!optedOut.has('tracking.intl.miui.com'));
+  assert.ok(!optedOut.has('data.mistat.intl.xiaomi.com'));
+  assert.ok(optedOut.has('api.ad.intl.xiaomi.com'));
+  const misbehaving = activeHosts(p, { ...idle, analyticsConsent: false }, ['analytics-after-opt-out']);
+  assert.ok(misbehaving.has('tracking.intl.miui.com'));
+  const themes = activeHosts(
+    p,
+    { ...idle, screenOn: true, foregroundPackage: 'com.android.thememanager' },
+    [],
+  );
+  for (const h of ['thm.market.intl.xiaomi.com', 'api.zhuti.intl.xiaomi.com', 't17.market.mi-img.com'])
+    assert.ok(themes.has(h), h);
+  const backup = activeHosts(p, { ...idle, backupEnabled: true, backupRunning: true }, []);
+  assert.ok(backup.has('appbackupapi.micloud.xiaomi.net'));
+  assert.equal(activeHosts(p, { ...idle, online: false }, []).size, 0);
+  assert.throws(() => activeHosts(p, idle, ['no-such']), /unknown misbehaviour/);
+});
+
+test('identifier placeholders are filled', () => {
+  assert.equal(fillIds('{imei}-{androidId}', idle.ids), '861234567890123-a1b2c3d4e5f60718');
+});
+
+test('duplicate behaviour ids are refused', async () => {
+  const text = (await readFile(PIXEL, 'utf8')).replace('id: location', 'id: experiments');
+  assert.throws(() => parseTrafficProfile(text, PIXEL), /duplicate behaviour id "experiments"/);
+});

@@ -1,0 +1,168 @@
+/**
+ * The schema of a simulated phone's traffic behaviour file (devices/sim/NAME.traffic.yaml): which app
+ * contacts which hosts, how, how often and how much, in which phone states; plus named misbehaviours
+ * that `sim up --misbehave` switches on. A bad file fails with file:line:column.
+ */
+import { readFile } from 'node:fs/promises';
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../../errors.js';
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+/** A duration as "250ms", "30s", "10m", "1h", or a number of seconds. */
+const duration = z.union([
+  z.number().positive(),
+  z.string().regex(DURATION, 'a duration like "30s", "10m" or "1h"'),
+]);
+
+/** Seconds in a duration written as the schema allows. */
+export function durationSeconds(d: number | string): number {
+  if (typeof d === 'number') return d;
+  const m = DURATION.exec(d)!;
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+const hostName = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/,
+    'a lower-case host name',
+  );
+
+/** Phone-state conditions; a missing key matches any value. */
+const when = z
+  .object({
+    screenOn: z.boolean().optional(),
+    foreground: z.string().optional(),
+    backupEnabled: z.boolean().optional(),
+    backupRunning: z.boolean().optional(),
+    analyticsConsent: z.boolean().optional(),
+    adsConsent: z.boolean().optional(),
+    accountSignedIn: z.boolean().optional(),
+    simInserted: z.boolean().optional(),
+  })
+  .strict();
+
+/** The conditions a misbehaviour may tell the phone to ignore. */
+export const CONSENT_KEYS = ['analyticsConsent', 'adsConsent', 'backupEnabled'] as const;
+
+const behaviour = z
+  .object({
+    /** Unique id of the behaviour within the file. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a kebab-case id'),
+    /** The Android package that makes the connections. */
+    package: z.string().regex(/^[a-zA-Z][\w]*(\.[a-zA-Z][\w]*)+$/, 'a package name like com.miui.analytics'),
+    /** Phone state it happens in (always online). */
+    when: when.default({}),
+    /** Hosts contacted, each once per occurrence. */
+    hosts: z.array(hostName).min(1),
+    /** tls: DNS then TLS with SNI on TCP 443 and a small request; http: plain HTTP on 80; quic: a QUIC Initial on UDP 443. */
+    protocol: z.enum(['tls', 'http', 'quic']),
+    /** Request path (tls, http). */
+    path: z.string().startsWith('/').default('/'),
+    /** Query string parameters (http); values may use {imei}, {androidId}, {serial}, {advertisingId}. */
+    query: z.record(z.string(), z.string()).optional(),
+    /** Interval between occurrences, in phone time (divided by the speed factor). */
+    every: duration,
+    /** Random spread of each interval, as a fraction of it (0.2 = ±20%). */
+    jitter: z.number().min(0).max(1).default(0.1),
+    /** Bytes the request carries upward (body). */
+    up: z.number().int().min(0).max(1_000_000).default(300),
+    /** Bytes asked back from the server. */
+    down: z.number().int().min(0).max(1_000_000).default(1000),
+    /** Free-form tags, e.g. "analytics". */
+    tags: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const misbehaviour = z
+  .object({
+    /** What the misbehaviour does, for `sim up` and reports. */
+    description: z.string().min(1),
+    /** Behaviours carrying one of these tags ignore the listed consent conditions. */
+    ignoreConsent: z
+      .object({ tags: z.array(z.string()).min(1), conditions: z.array(z.enum(CONSENT_KEYS)).min(1) })
+      .strict()
+      .optional(),
+    /** Extra behaviours active only with this misbehaviour. */
+    behaviours: z.array(behaviour).default([]),
+  })
+  .strict();
+
+export const trafficProfileSchema = z
+  .object({
+    /** Format of this file. */
+    formatVersion: z.literal(1),
+    /** Device profile this traffic belongs to. */
+    profile: z.string().min(1),
+    /** Normal behaviours. */
+    behaviours: z.array(behaviour).min(1),
+    /** Named misbehaviours. */
+    misbehaviour: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), misbehaviour).default({}),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const seen = new Set<string>();
+    const all = [
+      ...p.behaviours.map((b, i) => ({ b, path: ['behaviours', i, 'id'] })),
+      ...Object.entries(p.misbehaviour).flatMap(([k, m]) =>
+        m.behaviours.map((b, i) => ({ b, path: ['misbehaviour', k, 'behaviours', i, 'id'] })),
+      ),
+    ];
+    for (const { b, path } of all) {
+      if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path, message: `duplicate behaviour id "${b.id}"` });
+      seen.add(b.id);
+    }
+  });
+
+/** A behaviour as the agent runs it. */
+export type Behaviour = z.infer<typeof behaviour>;
+/** A whole traffic profile. */
+export type TrafficProfile = z.infer<typeof trafficProfileSchema>;
+/** Phone-state conditions of a behaviour. */
+export type BehaviourWhen = z.infer<typeof when>;
+
+function pathText(path: PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  return s;
+}
+
+/** Parses a traffic profile's text; `file` names it in errors. */
+export function parseTrafficProfile(text: string, file: string): TrafficProfile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const pos = lineCounter.linePos(yamlError.pos[0]);
+    throw new ConfigError(file, pos.line, pos.col, '', yamlError.message.split('\n')[0] ?? 'bad YAML');
+  }
+  const result = trafficProfileSchema.safeParse(doc.toJS());
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  // Point at the deepest node of the path that exists in the file.
+  let at = 0;
+  for (let n = issue.path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n) as unknown[], true);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range && (isMap(node) || isSeq(node) || node !== undefined)) {
+      at = range[0];
+      break;
+    }
+  }
+  const pos = lineCounter.linePos(at);
+  throw new ConfigError(file, pos.line, pos.col, pathText(issue.path), issue.message);
+}
+
+/** Reads and checks a traffic profile file. */
+export async function loadTrafficProfile(file: string): Promise<TrafficProfile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, 0, 0, '', `cannot read: ${(err as Error).message}`, { cause: err });
+  }
+  return parseTrafficProfile(text, file);
+}
