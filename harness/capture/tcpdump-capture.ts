@@ -1,0 +1,159 @@
+/**
+ * Capture with tcpdump on the lab interface (the access point the phone joined). tcpdump writes the
+ * pcap to its stdout (-U -w -); phonehome writes the file and feeds live listeners from that one
+ * stream. Only tcpdump needs capture privileges (setcap cap_net_raw,cap_net_admin=eip on it).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { CaptureError } from '../errors.js';
+import type { CaptureBackend, CaptureSession, CaptureStats, CaptureTarget } from '../run/capture.js';
+import { phoneFilter } from './bpf-filter.js';
+import { ByteFanout } from './byte-fanout.js';
+
+/** Settings of the tcpdump backend. */
+export interface TcpdumpOptions {
+  /** The interface to capture on (the lab access point's, or a simulated phone's bridge). */
+  interface: string;
+  /** The tcpdump binary. */
+  bin?: string;
+  /** Snap length; 0 = whole packets. */
+  snaplen?: number;
+}
+
+/** Reads tcpdump's closing statistics from its stderr. */
+export function parseTcpdumpStats(stderr: string): {
+  captured?: number;
+  received?: number;
+  dropped?: number;
+} {
+  const num = (re: RegExp) => {
+    const m = re.exec(stderr);
+    return m ? Number(m[1]) : undefined;
+  };
+  const captured = num(/^(\d+) packets? captured/m);
+  const received = num(/^(\d+) packets? received by filter/m);
+  const dropped = num(/^(\d+) packets? dropped by kernel/m);
+  return {
+    ...(captured !== undefined ? { captured } : {}),
+    ...(received !== undefined ? { received } : {}),
+    ...(dropped !== undefined ? { dropped } : {}),
+  };
+}
+
+export class TcpdumpCapture implements CaptureBackend {
+  readonly name = 'tcpdump';
+  constructor(readonly options: TcpdumpOptions) {}
+
+  async start(opts: {
+    file: string;
+    target: CaptureTarget;
+    signal?: AbortSignal;
+    deadlineMs?: number;
+  }): Promise<CaptureSession> {
+    const filter = phoneFilter(this.name, opts.target);
+    const args = [
+      '-i',
+      this.options.interface,
+      '-n',
+      '-U',
+      '--immediate-mode',
+      '-s',
+      String(this.options.snaplen ?? 0),
+      '-w',
+      '-',
+      ...(filter ? [filter] : []),
+    ];
+    const child = spawn(this.options.bin ?? 'tcpdump', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = createWriteStream(opts.file);
+    const listeners = new ByteFanout();
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      stderr += s;
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      out.write(chunk);
+      listeners.emit(chunk);
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.once('close', (code) => resolve(code));
+      child.once('error', () => resolve(-1));
+    });
+
+    await waitListening(child, () => stderr, exited, this.options.interface, opts);
+    return new TcpdumpSession(opts.file, child, out, listeners, () => stderr, exited);
+  }
+}
+
+async function waitListening(
+  child: ChildProcess,
+  stderr: () => string,
+  exited: Promise<number | null>,
+  iface: string,
+  opts: { signal?: AbortSignal; deadlineMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + (opts.deadlineMs ?? 10_000);
+  let gone = false;
+  exited.then(() => {
+    gone = true;
+  });
+  while (!/listening on /.test(stderr())) {
+    if (gone || opts.signal?.aborted || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      const why =
+        stderr().trim().split('\n').pop() || (gone ? 'tcpdump exited' : 'tcpdump did not start in time');
+      throw new CaptureError('tcpdump', `cannot capture on ${iface}: ${why}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+class TcpdumpSession implements CaptureSession {
+  constructor(
+    readonly file: string,
+    readonly child: ChildProcess,
+    readonly out: NodeJS.WritableStream,
+    readonly listeners: ByteFanout,
+    readonly stderr: () => string,
+    readonly exited: Promise<number | null>,
+  ) {}
+
+  onBytes(listener: (chunk: Uint8Array) => void): void {
+    if (!this.listeners.add(listener)) {
+      throw new CaptureError('tcpdump', 'a live listener came after the capture had started streaming');
+    }
+  }
+
+  async stop(opts: { signal?: AbortSignal; deadlineMs?: number } = {}): Promise<CaptureStats> {
+    // SIGINT makes tcpdump flush and print its statistics.
+    this.child.kill('SIGINT');
+    const ms = opts.deadlineMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => {
+      timer = setTimeout(() => r('late'), ms);
+    });
+    const r = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    const notes: string[] = [];
+    if (r === 'late') {
+      this.child.kill('SIGKILL');
+      await this.exited;
+      notes.push(`tcpdump did not stop within ${ms} ms and was killed; its statistics are missing`);
+    }
+    await new Promise<void>((resolve) => this.out.end(resolve));
+    const s = parseTcpdumpStats(this.stderr());
+    const bytes = (await stat(this.file)).size;
+    notes.push(
+      ...this.stderr()
+        .split('\n')
+        .filter((l) => /packets? (captured|received|dropped)/.test(l)),
+    );
+    return {
+      packets: s.captured ?? 0,
+      dropped: s.dropped ?? 'unknown',
+      bytes,
+      notes,
+    };
+  }
+}

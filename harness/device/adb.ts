@@ -1,0 +1,415 @@
+/**
+ * The only file that talks to the adb server (through adbkit). Every operation takes a deadline and an
+ * AbortSignal. adbkit's own `timeout` aborts nothing, its promises are Bluebird and its streams emit
+ * `error`; all of that is wrapped here so that callers see a typed DeviceLostError when the phone goes
+ * away, an AdbCommandError when a command fails or overruns, and never a hang or an unhandled rejection.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Duplex, Readable } from 'node:stream';
+import adbkit, { type Client, type DeviceClient } from '@devicefarmer/adbkit';
+import { AdbCommandError, DeviceLostError } from '../errors.js';
+
+/** How long an operation may take, and how to cancel it. */
+export interface OpOptions {
+  /** Milliseconds from now after which the operation is abandoned. */
+  deadlineMs?: number;
+  /** Aborts the operation (e.g. Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** Where the adb server is. */
+export interface AdbServerAddress {
+  /** Host of the adb server; 127.0.0.1 for a local one. */
+  host: string;
+  /** Port of the adb server (adb's -P). */
+  port: number;
+}
+
+/** A phone as the adb server lists it. */
+export interface ListedDevice {
+  /** Serial, or host:port for a phone on the network. */
+  serial: string;
+  /** adb's state word: device, offline, unauthorized, authorizing, connecting, no permissions, … */
+  state: string;
+}
+
+/** The output of a shell command run with its exit status. */
+export interface ShellResult {
+  /** Standard output and standard error, merged (adbkit's shell service merges them). */
+  output: Buffer;
+  /** The command's exit status. */
+  exitCode: number;
+}
+
+const DEFAULT_DEADLINE_MS = 20_000;
+/** adbkit is CommonJS: its class sits on the module object. */
+const { Adb } = adbkit;
+
+type Thenable<T> = PromiseLike<T> & { catch?(f: (e: unknown) => unknown): unknown };
+
+/** Error messages by which adb says a device is not there (any more). */
+const LOST_PATTERNS = [
+  /device '.*' not found/i,
+  /device not found/i,
+  /device offline/i,
+  /no devices/i,
+  /closed/i,
+];
+
+function isLostMessage(err: unknown): boolean {
+  const msg = err instanceof Error ? err.message : String(err);
+  return LOST_PATTERNS.some((re) => re.test(msg));
+}
+
+/** Races a promise against a deadline and a signal; the loser's rejection is swallowed, never unhandled. */
+export async function withDeadline<T>(
+  what: string,
+  work: Thenable<T>,
+  opts: OpOptions,
+  onCancel?: () => void,
+): Promise<T> {
+  const ms = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  // Bluebird reports unhandled rejections on its own: give the original a handler in every case.
+  const settled = Promise.resolve(work);
+  settled.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const cancel = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onCancel?.();
+      reject(new AdbCommandError(what, undefined, `no answer within ${ms} ms`));
+    }, ms);
+    if (opts.signal) {
+      onAbort = () => {
+        onCancel?.();
+        reject(opts.signal?.reason ?? new Error('aborted'));
+      };
+      if (opts.signal.aborted) onAbort();
+      else opts.signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  cancel.catch(() => {});
+  try {
+    return await Promise.race([settled, cancel]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Reads a stream to its end, within the deadline; destroys it when cancelled. */
+export function readAll(stream: Readable, what: string, opts: OpOptions): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+    stream.once('close', () => resolve(Buffer.concat(chunks)));
+  });
+  return withDeadline(what, done, opts, () => stream.destroy());
+}
+
+/** A connection to one adb server. */
+export class AdbClient {
+  /** The adbkit client; private to this file's classes. */
+  readonly #client: Client;
+
+  constructor(readonly server: AdbServerAddress) {
+    this.#client = Adb.createClient({ host: server.host, port: server.port });
+    // adbkit's client re-emits socket errors; without a listener they would crash the process.
+    this.#client.on('error', () => {});
+  }
+
+  /** The adb server's protocol version, or an error when it does not answer. */
+  version(opts: OpOptions = {}): Promise<number> {
+    return withDeadline('host:version', this.#client.version(), { deadlineMs: 5_000, ...opts });
+  }
+
+  /** The phones the server knows, in every state. */
+  async listDevices(opts: OpOptions = {}): Promise<ListedDevice[]> {
+    const list = await withDeadline('host:devices', this.#client.listDevices(), opts);
+    return list.map((d) => ({ serial: d.id, state: d.type }));
+  }
+
+  /** `adb connect HOST:PORT` for a phone on the network (or a simulated phone). */
+  async connect(host: string, port: number, opts: OpOptions = {}): Promise<string> {
+    return withDeadline(`host:connect:${host}:${port}`, this.#client.connect(host, port), opts);
+  }
+
+  /** `adb disconnect HOST:PORT`. */
+  async disconnect(host: string, port: number, opts: OpOptions = {}): Promise<void> {
+    await withDeadline(`host:disconnect:${host}:${port}`, this.#client.disconnect(host, port), opts);
+  }
+
+  /**
+   * Live phone list: calls onChange with the full list each time it changes, until the signal aborts.
+   * Resolves when tracking ends (abort, or the adb server went away: then with that error).
+   */
+  async track(
+    onChange: (devices: ListedDevice[]) => void,
+    opts: OpOptions & { signal: AbortSignal },
+  ): Promise<void> {
+    const tracker = await withDeadline('host:track-devices', this.#client.trackDevices(), {
+      deadlineMs: opts.deadlineMs ?? 5_000,
+      signal: opts.signal,
+    });
+    await new Promise<void>((resolve, reject) => {
+      const stop = () => {
+        tracker.end();
+        resolve();
+      };
+      tracker.on('changeSet', () => {
+        const list = (tracker as unknown as { deviceList: { id: string; type: string }[] }).deviceList;
+        onChange(list.map((d) => ({ serial: d.id, state: d.type })));
+      });
+      tracker.on('error', (err: unknown) => {
+        opts.signal.removeEventListener('abort', stop);
+        reject(err);
+      });
+      tracker.on('end', () => {
+        opts.signal.removeEventListener('abort', stop);
+        resolve();
+      });
+      if (opts.signal.aborted) stop();
+      else opts.signal.addEventListener('abort', stop, { once: true });
+    });
+  }
+
+  /** A handle on one phone. */
+  device(serial: string): AdbDevice {
+    return new AdbDevice(this, this.#client.getDevice(serial), serial);
+  }
+}
+
+/** One phone, through the adb server. */
+export class AdbDevice {
+  readonly #device: DeviceClient;
+
+  constructor(
+    readonly client: AdbClient,
+    device: DeviceClient,
+    readonly serial: string,
+  ) {
+    this.#device = device;
+  }
+
+  /** True when the adb server lists this phone as `device` (answers within a short deadline). */
+  async isPresent(): Promise<boolean> {
+    try {
+      const list = await this.client.listDevices({ deadlineMs: 2_000 });
+      return list.some((d) => d.serial === this.serial && d.state === 'device');
+    } catch {
+      return false;
+    }
+  }
+
+  /** Turns an error from adbkit into DeviceLostError when the phone is gone, else AdbCommandError. */
+  async #explain(command: string, err: unknown): Promise<Error> {
+    if (err instanceof DeviceLostError) return err;
+    if (err instanceof Error && err.name === 'AbortError') return err;
+    if (isLostMessage(err) || !(await this.isPresent())) {
+      return new DeviceLostError(this.serial, `device ${this.serial} was lost during: ${command}`, {
+        cause: err,
+      });
+    }
+    if (err instanceof AdbCommandError) return err;
+    const msg = err instanceof Error ? err.message : String(err);
+    return new AdbCommandError(command, undefined, msg, { cause: err });
+  }
+
+  async #op<T>(command: string, work: () => Thenable<T>, opts: OpOptions, onCancel?: () => void): Promise<T> {
+    try {
+      return await withDeadline(command, work(), opts, onCancel);
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      throw await this.#explain(command, err);
+    }
+  }
+
+  /** Opens a raw shell stream (adbkit's legacy `shell:` service): for long-running commands like logcat. */
+  async shellStream(command: string, opts: OpOptions = {}): Promise<Duplex> {
+    const stream = await this.#op(`shell:${command}`, () => this.#device.shell(command), opts);
+    stream.on('error', () => {});
+    if (opts.signal) {
+      const s = opts.signal;
+      const end = () => stream.destroy();
+      if (s.aborted) end();
+      else s.addEventListener('abort', end, { once: true });
+      stream.once('close', () => s.removeEventListener('abort', end));
+    }
+    return stream;
+  }
+
+  /**
+   * Runs a shell command and returns its output and exit status. The legacy shell service carries no
+   * exit status, so a unique marker line with `$?` is appended; output without the marker means the
+   * stream was cut: the phone went away.
+   */
+  async shell(command: string, opts: OpOptions = {}): Promise<ShellResult> {
+    const marker = `__phonehome_exit_${randomBytes(6).toString('hex')}:`;
+    const full = `${command}; echo "${marker}$?"`;
+    const deadline = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    const started = Date.now();
+    const stream = await this.shellStream(full, { ...opts, deadlineMs: deadline });
+    let output: Buffer;
+    try {
+      output = await readAll(stream, `shell:${command}`, {
+        ...opts,
+        deadlineMs: Math.max(1, deadline - (Date.now() - started)),
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      throw await this.#explain(command, err);
+    }
+    const text = output.toString('latin1');
+    const at = text.lastIndexOf(marker);
+    if (at < 0) {
+      if (!(await this.isPresent())) {
+        throw new DeviceLostError(this.serial, `device ${this.serial} was lost during: ${command}`);
+      }
+      throw new AdbCommandError(command, undefined, 'the shell ended without an exit status');
+    }
+    const exitCode = Number.parseInt(text.slice(at + marker.length), 10);
+    return { output: output.subarray(0, at), exitCode: Number.isFinite(exitCode) ? exitCode : 255 };
+  }
+
+  /** Runs a shell command that must succeed; returns its output as text (\r\n normalised). */
+  async sh(command: string, opts: OpOptions = {}): Promise<string> {
+    const r = await this.shell(command, opts);
+    const text = r.output.toString('utf8').replace(/\r\n/g, '\n');
+    if (r.exitCode !== 0) throw new AdbCommandError(command, r.exitCode, text);
+    return text;
+  }
+
+  /** All system properties (getprop). */
+  async getProperties(opts: OpOptions = {}): Promise<Record<string, string>> {
+    const text = await this.sh('getprop', opts);
+    return parseGetprop(text);
+  }
+
+  /** Pushes bytes or a local file to a path on the phone. */
+  async push(
+    contents: string | Readable,
+    remotePath: string,
+    opts: OpOptions & { mode?: number } = {},
+  ): Promise<void> {
+    await this.#op(
+      `push:${remotePath}`,
+      () =>
+        this.#device.push(contents, remotePath, opts.mode ?? 0o644).then(
+          (transfer) =>
+            new Promise<void>((resolve, reject) => {
+              transfer.on('end', () => resolve());
+              transfer.on('error', reject);
+            }),
+        ),
+      opts,
+    );
+  }
+
+  /** Pulls a file from the phone into memory. */
+  async pull(remotePath: string, opts: OpOptions = {}): Promise<Buffer> {
+    return this.#op(
+      `pull:${remotePath}`,
+      () =>
+        this.#device.pull(remotePath).then(
+          (transfer) =>
+            new Promise<Buffer>((resolve, reject) => {
+              const chunks: Buffer[] = [];
+              transfer.on('data', (c: Buffer) => chunks.push(c));
+              transfer.on('end', () => resolve(Buffer.concat(chunks)));
+              transfer.on('error', reject);
+            }),
+        ),
+      opts,
+    );
+  }
+
+  /** A PNG screenshot (screencap -p). */
+  async screencap(opts: OpOptions = {}): Promise<Buffer> {
+    const stream = await this.#op('screencap', () => this.#device.screencap(), opts);
+    stream.on('error', () => {});
+    const png = await readAll(stream, 'screencap', opts);
+    if (png.length < 8 || png.readUInt32BE(0) !== 0x89504e47) {
+      throw new AdbCommandError('screencap -p', undefined, 'the phone did not return a PNG');
+    }
+    return png;
+  }
+
+  /** Installs an APK from a local path (push + pm install). */
+  async install(apkPath: string, opts: OpOptions = {}): Promise<void> {
+    await this.#op(`install:${apkPath}`, () => this.#device.install(apkPath), {
+      deadlineMs: 60_000,
+      ...opts,
+    });
+  }
+
+  /** `adb forward LOCAL REMOTE`, e.g. ("tcp:8200", "tcp:6790"). */
+  async forward(local: string, remote: string, opts: OpOptions = {}): Promise<void> {
+    await this.#op(`forward:${local};${remote}`, () => this.#device.forward(local, remote), opts);
+  }
+
+  /** Opens a TCP connection to a port on the phone through the adb server. */
+  async openTcp(port: number, opts: OpOptions = {}): Promise<Duplex> {
+    const s = await this.#op(`tcp:${port}`, () => this.#device.openTcp(port), opts);
+    s.on('error', () => {});
+    return s;
+  }
+
+  /** Reboots the phone (returns once the command was accepted). */
+  async reboot(opts: OpOptions = {}): Promise<void> {
+    await this.#op('reboot', () => this.#device.reboot(), opts);
+  }
+
+  /**
+   * Waits until the phone is listed as `device` again and sys.boot_completed is 1, polling; errors
+   * while it is away are expected and ignored until the deadline.
+   */
+  async waitBootCompleted(opts: OpOptions = {}): Promise<void> {
+    const ms = opts.deadlineMs ?? 120_000;
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      opts.signal?.throwIfAborted();
+      if (await this.isPresent()) {
+        try {
+          const r = await this.shell('getprop sys.boot_completed', {
+            deadlineMs: 5_000,
+            signal: opts.signal,
+          });
+          if (r.output.toString().trim() === '1') return;
+        } catch (err) {
+          if (opts.signal?.aborted) throw err;
+        }
+      }
+      await sleep(500, opts.signal);
+    }
+    throw new DeviceLostError(this.serial, `device ${this.serial} did not finish booting within ${ms} ms`);
+  }
+}
+
+/** Parses `getprop` output: lines "[key]: [value]". */
+export function parseGetprop(text: string): Record<string, string> {
+  const props: Record<string, string> = {};
+  const re = /^\[([^\]]+)\]: \[([^\]]*)\]/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) props[m[1]!] = m[2]!;
+  return props;
+}
+
+/** A sleep that ends early (rejecting) when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,144 @@
+/**
+ * Device profiles (devices/NAME/profile.yaml): which phones they are for (match rules on properties),
+ * and what phonehome needs to know to run scenarios on them: packages of interest, UI selectors,
+ * capture settings, and where the allowlists are.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseYamlConfig } from '../config/yaml-config.js';
+
+const selectorSchema = z
+  .strictObject({
+    text: z.string().optional(),
+    textContains: z.string().optional(),
+    id: z.string().optional(),
+    description: z.string().optional(),
+    className: z.string().optional(),
+  })
+  .refine((s) => Object.keys(s).length > 0, {
+    error: 'a selector needs at least one of text, textContains, id, description, className',
+  });
+
+const matchValue = z.string().superRefine((v, ctx) => {
+  if (v.startsWith('/') && v.endsWith('/') && v.length > 1) {
+    try {
+      new RegExp(v.slice(1, -1));
+    } catch (e) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(v)} is not a regular expression: ${(e as Error).message}`,
+      });
+    }
+  }
+});
+
+/** The schema of a profile file: the single source of truth for what it may hold. */
+export const profileSchema = z.strictObject({
+  /** Profile name: the folder's name. */
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a profile name is lower case letters, digits and "-"' }),
+  /** One line for people. */
+  description: z.string(),
+  /** Property → exact value (case-insensitive) or "/regex/". Every rule must match. */
+  match: z
+    .record(z.string(), matchValue)
+    .refine((m) => Object.keys(m).length > 0, { error: 'match needs at least one property' }),
+  /** Packages whose behaviour the scenarios look at (reset, force-stop, app attribution). */
+  packages: z
+    .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/, { error: 'not a package name' }))
+    .default([]),
+  /** Named UI selectors for Appium steps. */
+  ui: z.record(z.string(), selectorSchema).default({}),
+  /** How to capture this phone's traffic. */
+  capture: z
+    .strictObject({
+      backend: z.enum(['tcpdump', 'cap', 'pcapdroid', 'file']).default('tcpdump'),
+      /** Interface to capture on; the lab config's interface when absent. */
+      interface: z.string().optional(),
+      /** Name of the environment variable that holds PCAPdroid's api_key (the key never goes in a file). */
+      pcapdroidApiKeyEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an environment variable name' })
+        .optional(),
+    })
+    .default({ backend: 'tcpdump' }),
+  /** Folder of per-scenario allowlists (SCENARIO.yaml layered on base.yaml), relative to the profile file. */
+  allowlists: z.string().default('allowlists'),
+  /** Appium capabilities for this phone's UiAutomator2 sessions (locale pinned etc.). */
+  appium: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** A device profile, as loaded. */
+export type DeviceProfile = z.infer<typeof profileSchema> & {
+  /** The profile file. */
+  file: string;
+  /** Absolute folder of the allowlists. */
+  allowlistDir: string;
+};
+
+/** Reads and validates one profile file. Throws ConfigError. */
+export async function loadProfile(file: string): Promise<DeviceProfile> {
+  const text = await readFile(file, 'utf8');
+  const { data } = parseYamlConfig(
+    text,
+    file,
+    profileSchema,
+    'expected a device profile with name, description, match',
+  );
+  return { ...data, file, allowlistDir: resolve(dirname(file), data.allowlists) };
+}
+
+/** Loads every devices/NAME/profile.yaml under root (the simulated phones' folder `sim` is not a profile). */
+export async function loadProfiles(root = 'devices'): Promise<DeviceProfile[]> {
+  const out: DeviceProfile[] = [];
+  for (const entry of (await readdir(root, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    if (!entry.isDirectory()) continue;
+    const file = join(root, entry.name, 'profile.yaml');
+    try {
+      await readFile(file);
+    } catch {
+      continue;
+    }
+    out.push(await loadProfile(file));
+  }
+  return out;
+}
+
+function valueMatches(rule: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  if (rule.startsWith('/') && rule.endsWith('/') && rule.length > 1)
+    return new RegExp(rule.slice(1, -1)).test(value);
+  return rule.toLowerCase() === value.toLowerCase();
+}
+
+/** The profile for a phone: every match rule holds; the one with the most rules wins. */
+export function matchProfile(
+  profiles: DeviceProfile[],
+  properties: Record<string, string>,
+): { profile: DeviceProfile } | { profile: undefined; reason: string } {
+  let best: DeviceProfile | undefined;
+  let bestScore = -1;
+  for (const p of profiles) {
+    const rules = Object.entries(p.match);
+    if (!rules.every(([k, v]) => valueMatches(v, properties[k]))) continue;
+    if (rules.length > bestScore) {
+      best = p;
+      bestScore = rules.length;
+    }
+  }
+  if (best) return { profile: best };
+  const who = `${properties['ro.product.manufacturer'] ?? '?'} ${properties['ro.product.model'] ?? '?'}`;
+  return {
+    profile: undefined,
+    reason: `no device profile matches this ${who} (${profiles.length} profiles tried: ${profiles.map((p) => p.name).join(', ') || 'none'})`,
+  };
+}
+
+/** The allowlist file for a scenario on this profile (SCENARIO.yaml, else base.yaml). */
+export function allowlistFor(profile: DeviceProfile, scenario: string): string {
+  return join(profile.allowlistDir, `${scenario}.yaml`);
+}
