@@ -19,7 +19,7 @@ export function labDnsResponse(query: Uint8Array): Buffer | undefined {
   if (msg.type !== 'query') return undefined;
   const answers: dnsPacket.Answer[] = [];
   for (const q of msg.questions ?? []) {
-    if (q.type === 'A' || q.type === 'ANY')
+    if (q.type === 'A')
       answers.push({
         type: 'A',
         name: q.name,

@@ -1,0 +1,243 @@
+/**
+ * A phone's traffic agent: a child process inside the phone's network namespace that makes the
+ * traffic its behaviour profile describes for the current phone state, and runs lookups and TCP
+ * "touches" for the phone's shell. Controlled over stdin/stdout JSON lines (agent-protocol.ts).
+ */
+import { createSocket } from 'node:dgram';
+import { type Socket, connect as tcpConnect } from 'node:net';
+import { createInterface } from 'node:readline';
+import { connect as tlsConnect } from 'node:tls';
+import dnsPacket from 'dns-packet';
+import type { TrafficState } from '../contracts.js';
+import type { AgentEvent, AgentRequest } from './agent-protocol.js';
+import { buildQuicInitial } from './quic-initial.js';
+import { activeBehaviours, fillIds } from './traffic-plan.js';
+import { type Behaviour, durationSeconds, type TrafficProfile } from './traffic-schema.js';
+
+const IO_TIMEOUT_MS = 10_000;
+
+let config: Extract<AgentRequest, { type: 'config' }> | undefined;
+let state: TrafficState | undefined;
+const timers = new Map<string, NodeJS.Timeout>();
+let stopped = false;
+
+function emit(e: AgentEvent): void {
+  process.stdout.write(`${JSON.stringify(e)}\n`);
+}
+
+function logConn(
+  proto: 'tcp' | 'udp',
+  localPort: number | undefined,
+  pkg: string,
+  host: string,
+  behaviour: string,
+) {
+  if (localPort) emit({ type: 'conn', proto, localPort, package: pkg, host, behaviour, ts: Date.now() });
+}
+
+/** Resolves an A record with the lab DNS over UDP, logging the lookup's port for attribution. */
+function resolve(host: string, pkg: string): Promise<string> {
+  const cfg = config;
+  if (!cfg) return Promise.reject(new Error('agent not configured'));
+  return new Promise((res, rej) => {
+    const sock = createSocket('udp4');
+    const id = Math.floor(Math.random() * 65536);
+    let tries = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (err: Error | undefined, addr?: string) => {
+      clearTimeout(timer);
+      sock.close();
+      if (err) rej(err);
+      else res(addr!);
+    };
+    const query = dnsPacket.encode({
+      type: 'query',
+      id,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: 'A', name: host, class: 'IN' }],
+    });
+    const send = () => {
+      tries += 1;
+      sock.send(query, 53, cfg.dnsServer);
+      timer = setTimeout(() => (tries < 3 ? send() : done(new Error(`${host}: DNS timeout`))), 1500);
+    };
+    sock.on('error', (e) => done(e));
+    sock.on('message', (msg) => {
+      let r: dnsPacket.Packet;
+      try {
+        r = dnsPacket.decode(msg);
+      } catch {
+        return;
+      }
+      if (r.id !== id) return;
+      const a = r.answers?.find((x) => x.type === 'A');
+      if (a?.type === 'A') done(undefined, a.data);
+      else done(new Error(`${host}: no address`));
+    });
+    sock.bind(0, () => {
+      logConn('udp', sock.address().port, pkg, host, 'dns');
+      send();
+    });
+  });
+}
+
+function request(b: Behaviour, host: string, st: TrafficState): string {
+  const query = b.query
+    ? `?${Object.entries(b.query)
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(fillIds(v, st.ids))}`)
+        .join('&')}`
+    : '';
+  const method = b.up > 0 ? 'POST' : 'GET';
+  return (
+    `${method} ${b.path}${query} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: Dalvik/2.1.0 (Linux; U; Android 14)\r\n` +
+    `x-sim-down: ${b.down}\r\n${b.up > 0 ? `Content-Length: ${b.up}\r\n` : ''}Connection: close\r\n\r\n`
+  );
+}
+
+/** Sends the request, reads the answer to the end, and closes. */
+function exchange(sock: Socket, head: string, up: number): Promise<void> {
+  return new Promise((res, rej) => {
+    sock.setTimeout(IO_TIMEOUT_MS, () => sock.destroy(new Error('timeout')));
+    sock.on('error', rej);
+    sock.on('close', () => res());
+    sock.on('data', () => undefined);
+    sock.write(head);
+    if (up > 0) sock.write(Buffer.alloc(up, 0x41));
+  });
+}
+
+async function contact(b: Behaviour, host: string, st: TrafficState): Promise<void> {
+  const ip = await resolve(host, b.package);
+  if (b.protocol === 'quic') {
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, () => r()));
+    logConn('udp', sock.address().port, b.package, host, b.id);
+    await new Promise<void>((r, j) =>
+      sock.send(buildQuicInitial(host).datagram, 443, ip, (e) => (e ? j(e) : r())),
+    );
+    // The lab's QUIC listener never answers; a real client would give up after its handshake timeout.
+    setTimeout(() => sock.close(), 300);
+    return;
+  }
+  const head = request(b, host, st);
+  if (b.protocol === 'http') {
+    const sock = tcpConnect({ host: ip, port: 80 });
+    sock.once('connect', () => logConn('tcp', sock.localPort, b.package, host, b.id));
+    await new Promise<void>((r, j) => {
+      sock.once('connect', () => r());
+      sock.once('error', j);
+    });
+    await exchange(sock, head, b.up);
+    return;
+  }
+  const sock = tlsConnect({
+    host: ip,
+    port: 443,
+    servername: host,
+    rejectUnauthorized: false,
+    ALPNProtocols: ['http/1.1'],
+  });
+  sock.once('connect', () => logConn('tcp', sock.localPort, b.package, host, b.id));
+  await new Promise<void>((r, j) => {
+    sock.once('secureConnect', () => r());
+    sock.once('error', j);
+    sock.setTimeout(IO_TIMEOUT_MS, () => sock.destroy(new Error('TLS handshake timeout')));
+  });
+  await exchange(sock, head, b.up);
+}
+
+function occurrence(b: Behaviour): void {
+  const st = state;
+  if (!st) return;
+  for (const host of b.hosts)
+    contact(b, host, st).catch((e: Error) => emit({ type: 'log', message: `${b.id} ${host}: ${e.message}` }));
+}
+
+function schedule(b: Behaviour, delayS: number): void {
+  const speed = config?.speed ?? 1;
+  const ms = Math.max(20, (delayS * 1000) / speed);
+  timers.set(
+    b.id,
+    setTimeout(() => {
+      if (stopped) return;
+      occurrence(b);
+      const every = durationSeconds(b.every);
+      schedule(b, every * (1 + b.jitter * (2 * Math.random() - 1)));
+    }, ms),
+  );
+}
+
+/** Starts the behaviours that became active, stops those that no longer are. */
+function follow(profile: TrafficProfile, st: TrafficState): void {
+  const active = activeBehaviours(profile, st, config?.misbehave ?? []);
+  const ids = new Set(active.map((b) => b.id));
+  for (const [id, t] of timers)
+    if (!ids.has(id)) {
+      clearTimeout(t);
+      timers.delete(id);
+    }
+  for (const b of active)
+    if (!timers.has(b.id)) {
+      // A newly active behaviour starts soon (an app opening, a setting turned on), not a period later.
+      schedule(b, Math.random() * Math.min(durationSeconds(b.every), 20));
+    }
+}
+
+async function handle(req: AgentRequest): Promise<void> {
+  switch (req.type) {
+    case 'config':
+      config = req;
+      if (state) follow(req.profile, state);
+      return;
+    case 'state':
+      state = req.state;
+      if (config) follow(config.profile, state);
+      return;
+    case 'resolve':
+      try {
+        emit({ type: 'reply', id: req.id, ok: true, address: await resolve(req.host, req.package) });
+      } catch (e) {
+        emit({ type: 'reply', id: req.id, ok: false, error: (e as Error).message });
+      }
+      return;
+    case 'touch': {
+      let address: string | undefined;
+      try {
+        address = await resolve(req.host, req.package);
+        const sock = tcpConnect({ host: address, port: req.port });
+        await new Promise<void>((r, j) => {
+          sock.once('connect', () => {
+            logConn('tcp', sock.localPort, req.package, req.host, 'touch');
+            r();
+          });
+          sock.once('error', j);
+          sock.setTimeout(req.timeoutMs, () => sock.destroy(new Error('connect timeout')));
+        });
+        sock.end();
+        emit({ type: 'reply', id: req.id, ok: true, address });
+      } catch (e) {
+        emit({ type: 'reply', id: req.id, ok: false, address, error: (e as Error).message });
+      }
+      return;
+    }
+  }
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  if (!line.trim()) return;
+  let req: AgentRequest;
+  try {
+    req = JSON.parse(line) as AgentRequest;
+  } catch {
+    emit({ type: 'log', message: `bad request line: ${line.slice(0, 80)}` });
+    return;
+  }
+  handle(req).catch((e: Error) => emit({ type: 'log', message: e.message }));
+});
+lines.on('close', () => {
+  stopped = true;
+  for (const t of timers.values()) clearTimeout(t);
+  process.exit(0);
+});
+emit({ type: 'ready' });
