@@ -1,0 +1,145 @@
+/**
+ * A capture, start to finish: frames → packets → flows with their names, plus the DNS log, which
+ * address is the phone, what was skipped and what the reader should be warned about. Pure apart
+ * from reading the byte stream it is given.
+ */
+
+import type { Flow } from './flows/flow.js';
+import { type DnsRecord, FlowTable, type PartyCount } from './flows/flow-table.js';
+import { type CaptureSummary, readCapture } from './packets/capture-parser.js';
+import type { Skipped } from './packets/packet.js';
+import { PacketDecoder } from './packets/packet-decoder.js';
+
+/** What analyzeStream may be told. */
+export interface AnalyzeOptions {
+  /** The phone's addresses (canonical text). Without them the phone is inferred from the traffic. */
+  deviceAddrs?: string[];
+}
+
+/** Everything one capture tells, as plain data (saved as flows.json). */
+export interface Analysis {
+  /** Version of this shape. */
+  formatVersion: 1;
+  /** What the capture file held (format, frames, bytes, link types, truncation). */
+  capture: CaptureSummary;
+  /** The connections, sorted by start time, the phone as originator where it took part. */
+  flows: Flow[];
+  /** Every DNS response seen, in capture order. */
+  dns: DnsRecord[];
+  /** The phone's addresses and whether they were inferred from the traffic rather than given. */
+  device: { addrs: string[]; inferred: boolean };
+  /** Frames the decoder passed over, by reason. */
+  skipped: Skipped[];
+  /** Things the reader of the results should know (a truncated capture, truncated packets, …). */
+  warnings: string[];
+}
+
+/** Reads a whole capture (pcap or pcapng bytes) and returns its flows. Throws CaptureFormatError when it is not a capture. */
+export async function analyzeStream(
+  source: AsyncIterable<Uint8Array>,
+  opts: AnalyzeOptions = {},
+): Promise<Analysis> {
+  const decoder = new PacketDecoder();
+  const table = new FlowTable();
+  const capture = await readCapture(source, (frame) => {
+    const p = decoder.decode(frame);
+    if (p !== undefined) table.add(p);
+  });
+
+  const given = opts.deviceAddrs !== undefined && opts.deviceAddrs.length > 0;
+  const addrs = given ? [...opts.deviceAddrs!] : inferDevice(table.parties());
+  const flows = table.flows(new Set(addrs));
+
+  const warnings: string[] = [];
+  if (capture.truncated) {
+    warnings.push(
+      `capture ends inside a record at byte ${capture.truncated.offset} (${capture.truncated.message}): ` +
+        'what follows was lost',
+    );
+  }
+  const stats = decoder.stats();
+  if (stats.truncated > 0) {
+    warnings.push(
+      `${stats.truncated} packets were cut short by the capture's snap length: names and byte counts may be incomplete`,
+    );
+  }
+  if (stats.fragmentsIncomplete > 0) {
+    warnings.push(`${stats.fragmentsIncomplete} fragmented IP datagrams never completed and were left out`);
+  }
+  if (capture.frames > 0 && flows.length === 0)
+    warnings.push('no IP packets could be decoded from the capture');
+  if (!given && addrs.length === 0 && flows.length > 0)
+    warnings.push('could not tell which address is the phone');
+
+  return {
+    formatVersion: 1,
+    capture,
+    flows,
+    dns: table.dns(),
+    device: { addrs, inferred: !given },
+    skipped: decoder.skipped(),
+    warnings,
+  };
+}
+
+/**
+ * The phone's addresses, guessed from who takes part in flows. Per IP version, the private,
+ * link-local, ULA or carrier-grade NAT address with the best score (flows originated count twice,
+ * flows answered once, so the phone beats its resolver and an inbound-only capture still finds it)
+ * or, when no such address takes part, the best-scoring one. The version with more flows decides
+ * first; the other version's pick is kept only when it takes part in more than half of that
+ * version's flows, so that a router's occasional link-local chatter does not count as the phone.
+ */
+export function inferDevice(parties: ReadonlyMap<string, PartyCount>): string[] {
+  const picks: { addr: string; share: number; flows: number }[] = [];
+  for (const v6 of [false, true]) {
+    let flows = 0;
+    let best: string | undefined;
+    let bestScore = 0;
+    let bestLocal = false;
+    let bestShare = 0;
+    for (const [addr, c] of parties) {
+      if (addr.includes(':') !== v6) continue;
+      flows += c.originated;
+      if (!isUnicast(addr)) continue;
+      const local = isLocalAddress(addr);
+      const score = 2 * c.originated + c.answered;
+      if ((local && !bestLocal) || (local === bestLocal && score > bestScore)) {
+        best = addr;
+        bestScore = score;
+        bestLocal = local;
+        bestShare = c.originated + c.answered;
+      }
+    }
+    if (best !== undefined) picks.push({ addr: best, share: bestShare, flows });
+  }
+  picks.sort((a, b) => b.flows - a.flows);
+  const out: string[] = [];
+  for (const [i, p] of picks.entries()) {
+    if (i === 0 || p.share * 2 > p.flows) out.push(p.addr);
+  }
+  return out;
+}
+
+/** False for the unspecified, broadcast and multicast addresses, which no phone holds. */
+function isUnicast(addr: string): boolean {
+  if (addr.includes(':')) return addr !== '::' && !addr.startsWith('ff');
+  const a = Number(addr.split('.', 1)[0]);
+  return addr !== '0.0.0.0' && addr !== '255.255.255.255' && !(a >= 224 && a <= 239);
+}
+
+/** True for addresses a phone holds on a local network: RFC 1918, CGNAT 100.64/10, link-local, IPv6 ULA and link-local. */
+export function isLocalAddress(addr: string): boolean {
+  if (addr.includes(':')) {
+    const first = Number.parseInt(addr.split(':', 1)[0] || '0', 16);
+    return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+  }
+  const [a = 0, b = 0] = addr.split('.', 2).map(Number);
+  return (
+    a === 10 ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 169 && b === 254) ||
+    (a === 100 && b >= 64 && b <= 127)
+  );
+}

@@ -1,0 +1,633 @@
+/**
+ * Packets to flows: a bidirectional table keyed by 5-tuple that counts bytes and packets each way,
+ * follows TCP's handshake and teardown (Zeek's conn_state), reads the first client message of each
+ * flow for the names it carries (TLS and QUIC server_name, HTTP Host), and keeps the DNS answers it
+ * sees so that flows can be named by what their client resolved.
+ *
+ * Packets must be added in capture order. Per-flow state stays small: the stream buffer that reads
+ * the first message is dropped as soon as that message is read (or cannot be).
+ */
+
+import { parseDnsMessage, splitDnsTcpStream } from '../names/dns-message.js';
+import { encryptedDnsKind } from '../names/encrypted-dns.js';
+import { isHttp2Preface, readHttpRequest } from '../names/http-request.js';
+import type {
+  ClientHelloInfo,
+  DnsMessageInfo,
+  FlowName,
+  HttpRequestInfo,
+  NameSource,
+} from '../names/name.js';
+import { looksLikeQuicInitial, QuicInitialReader } from '../names/quic-initial.js';
+import { readTlsClientHello } from '../names/tls-client-hello.js';
+import type { AppTag, Packet } from '../packets/packet.js';
+import {
+  connState,
+  flipTcpHistory,
+  newTcpHistory,
+  type TcpHistory,
+  tcpFinished,
+  tcpSegment,
+} from './conn-state.js';
+import type { Flow } from './flow.js';
+import { StreamStart } from './stream-start.js';
+
+/** One DNS response seen on the wire, as the flow table logs it. */
+export interface DnsRecord {
+  /** Timestamp of the response, seconds since the epoch. */
+  ts: number;
+  /** The address that asked (the response's destination). */
+  client: string;
+  /** The resolver that answered (the response's source). */
+  server: string;
+  /** uid of the flow that carried it. */
+  uid: string;
+  /** The first question's name (lower case, no trailing dot), "" when the response had none. */
+  query: string;
+  /** The first question's type ("A", "AAAA", "HTTPS", …), "" when none. */
+  type: string;
+  /** Response code (0 NOERROR, 3 NXDOMAIN, …). */
+  rcode: number;
+  /** Answer records as "TYPE data": "A 1.2.3.4", "AAAA 2001:db8::1", "CNAME x.example", "HTTPS 1 . 1.2.3.4 …". */
+  answers: string[];
+}
+
+/** How many flows an address took part in, on each side. */
+export interface PartyCount {
+  /** Flows it originated. */
+  originated: number;
+  /** Flows it was the responder of. */
+  answered: number;
+}
+
+/** Options of a FlowTable. */
+export interface FlowTableOptions {
+  /** Seconds of silence after which a UDP (or other connectionless) flow's next packet starts a new flow. */
+  udpIdleSec?: number;
+  /** Client datagrams of a UDP flow offered to the QUIC Initial reader before giving up. */
+  quicDatagrams?: number;
+}
+
+const TCP = 6;
+const UDP = 17;
+const ICMP = 1;
+const ICMP6 = 58;
+const SYN = 0x02;
+const RST = 0x04;
+const ACK = 0x10;
+/** Which directions of a TCP flow are still read for a first message. */
+const READ_ORIG = 1;
+const READ_RESP = 2;
+/** The table is swept for flows no packet can join any more every this many lookups (+1). */
+const SWEEP_EVERY_MASK = 0xffff;
+/** Seconds a finished TCP connection stays in the table for its late packets. */
+const FINISHED_TCP_LINGER_SEC = 120;
+
+/** Ports where UDP and TCP payloads are read as DNS messages without further proof. */
+function isDnsPort(port: number): boolean {
+  return port === 53 || port === 5353 || port === 5355;
+}
+
+/** ICMP types grouped so that a request and its reply share one flow (echo, timestamp, …). */
+function icmpClass(proto: number, type: number): number {
+  if (proto === ICMP) {
+    if (type === 0) return 8; // echo reply → echo request
+    if (type === 14) return 13; // timestamp
+    if (type === 16) return 15; // information
+    if (type === 18) return 17; // address mask
+    return type;
+  }
+  if (type === 129) return 128; // echo reply → echo request
+  if (type === 134) return 133; // router advertisement → solicitation
+  if (type === 136) return 135; // neighbour advertisement → solicitation
+  return type;
+}
+
+function protoName(proto: number): string {
+  switch (proto) {
+    case TCP:
+      return 'tcp';
+    case UDP:
+      return 'udp';
+    case ICMP:
+      return 'icmp';
+    case ICMP6:
+      return 'icmp6';
+    default:
+      return `ip-${proto}`;
+  }
+}
+
+/** A name the client resolved for an address, and when. */
+interface Resolution {
+  ts: number;
+  name: string;
+}
+
+/** Content reading of a flow: what is still being looked for. */
+const Content = {
+  /** Reading the first client message of a TCP stream, or the first datagrams of a UDP flow. */
+  Looking: 0,
+  /** A DNS flow: every message is read. */
+  Dns: 1,
+  /** A UDP flow whose first client datagram parsed as a DNS query: proved by the first answer. */
+  DnsCandidate: 2,
+  /** Nothing more to read. */
+  Done: 3,
+} as const;
+type ContentState = (typeof Content)[keyof typeof Content];
+
+/** Mutable state of one flow while the capture is read. */
+class FlowState {
+  /** Ports that identify the flow in the table (ICMP: the type class each side). */
+  oKey: number;
+  rKey: number;
+  tsStart: number;
+  tsEnd: number;
+  oBytes = 0;
+  rBytes = 0;
+  oPkts = 0;
+  rPkts = 0;
+  tcp: TcpHistory | undefined;
+  content: ContentState = Content.Looking;
+  /** TCP: the directions still read (READ_ORIG, READ_RESP): the responder's only for flows picked up without their SYN, and DNS over TCP. */
+  read = 0;
+  /** TCP: each side's SYN sequence number, -1 until seen. */
+  oIsn = -1;
+  rIsn = -1;
+  /** Originator→responder stream start (TCP), made at its first payload. */
+  so: StreamStart | undefined;
+  /** Responder→originator stream start. */
+  sr: StreamStart | undefined;
+  /** DNS over TCP: bytes of each stream already split into messages. */
+  soDone = 0;
+  srDone = 0;
+  service: string | undefined;
+  /** Names read from the flow's own content (SNI, Host). */
+  names: FlowName[] | undefined;
+  tls: ClientHelloInfo | undefined;
+  http: HttpRequestInfo | undefined;
+  app: AppTag | undefined;
+  quic: QuicInitialReader | undefined;
+  quicLeft = 0;
+  /** DNS flows: the names asked, in order. */
+  queries: string[] | undefined;
+  /** DNS candidate: the query's transaction id and the query itself. */
+  candidate: DnsMessageInfo | undefined;
+
+  constructor(
+    readonly uid: string,
+    readonly proto: number,
+    public oAddr: string,
+    public oPort: number,
+    public rAddr: string,
+    public rPort: number,
+    ts: number,
+  ) {
+    this.oKey = oPort;
+    this.rKey = rPort;
+    this.tsStart = ts;
+    this.tsEnd = ts;
+  }
+
+  /** Turns the flow round: the responder was the client after all. */
+  swap(): void {
+    [this.oAddr, this.rAddr] = [this.rAddr, this.oAddr];
+    [this.oPort, this.rPort] = [this.rPort, this.oPort];
+    [this.oKey, this.rKey] = [this.rKey, this.oKey];
+    [this.oBytes, this.rBytes] = [this.rBytes, this.oBytes];
+    [this.oPkts, this.rPkts] = [this.rPkts, this.oPkts];
+    [this.so, this.sr] = [this.sr, this.so];
+    [this.oIsn, this.rIsn] = [this.rIsn, this.oIsn];
+    this.read = ((this.read & READ_ORIG) << 1) | ((this.read & READ_RESP) >> 1);
+    [this.soDone, this.srDone] = [this.srDone, this.soDone];
+    if (this.tcp) this.tcp = flipTcpHistory(this.tcp);
+  }
+}
+
+/** A DNS message, its direction taken from the header's QR bit. */
+function readDns(bytes: Uint8Array): DnsMessageInfo | undefined {
+  const info = parseDnsMessage(bytes);
+  if (info !== undefined) info.isResponse = (bytes[2]! & 0x80) !== 0;
+  return info;
+}
+
+function addName(f: FlowState, name: string, source: NameSource): void {
+  f.names ??= [];
+  f.names.push({ name, source });
+}
+
+function addQuery(f: FlowState, name: string): void {
+  f.queries ??= [];
+  if (!f.queries.includes(name)) f.queries.push(name);
+}
+
+export class FlowTable {
+  private readonly table = new Map<string, FlowState>();
+  private readonly all: FlowState[] = [];
+  private readonly records: DnsRecord[] = [];
+  /** client → address → names it resolved to, in capture order (a new entry only when the name changes). */
+  private readonly resolved = new Map<string, Map<string, Resolution[]>>();
+  private readonly udpIdle: number;
+  private readonly quicDatagrams: number;
+  private counter = 0;
+  private lookups = 0;
+  /** The flow of the previous packet: bursts of one flow skip the key building. */
+  private last: FlowState | undefined;
+
+  constructor(opts: FlowTableOptions = {}) {
+    this.udpIdle = opts.udpIdleSec ?? 60;
+    this.quicDatagrams = opts.quicDatagrams ?? 10;
+  }
+
+  /** Adds one decoded packet (in capture order). */
+  add(p: Packet): void {
+    const proto = p.proto;
+    let sp = p.srcPort;
+    let dp = p.dstPort;
+    if (proto === ICMP || proto === ICMP6) sp = dp = icmpClass(proto, p.srcPort);
+    else if (proto !== TCP && proto !== UDP) sp = dp = 0;
+
+    // Bursts of one flow skip building the key.
+    let f = this.last;
+    let fromOrig = false;
+    let hit = false;
+    if (f !== undefined && f.proto === proto) {
+      if (p.src === f.oAddr && p.dst === f.rAddr && sp === f.oKey && dp === f.rKey) hit = fromOrig = true;
+      else if (p.src === f.rAddr && p.dst === f.oAddr && sp === f.rKey && dp === f.oKey) hit = true;
+      if (hit && this.startsNew(f, p)) hit = false;
+    }
+    if (!hit) {
+      const src = p.src;
+      const dst = p.dst;
+      const key =
+        src < dst || (src === dst && sp <= dp)
+          ? `${proto} ${src} ${sp} ${dst} ${dp}`
+          : `${proto} ${dst} ${dp} ${src} ${sp}`;
+      f = this.table.get(key);
+      if (f === undefined || this.startsNew(f, p)) {
+        f = this.open(p, sp);
+        this.table.set(key, f);
+      }
+      fromOrig = src === f.oAddr && sp === f.oKey && dst === f.rAddr && dp === f.rKey;
+      this.last = f;
+      if ((++this.lookups & SWEEP_EVERY_MASK) === 0) this.sweep(p.ts);
+    }
+    f = f!;
+
+    const ts = p.ts;
+    if (ts > f.tsEnd) f.tsEnd = ts;
+    else if (ts < f.tsStart) f.tsStart = ts;
+    if (fromOrig) {
+      f.oBytes += p.ipPayloadLen;
+      f.oPkts++;
+    } else {
+      f.rBytes += p.ipPayloadLen;
+      f.rPkts++;
+    }
+    if (f.app === undefined && p.app !== undefined) f.app = p.app;
+
+    if (proto === TCP) {
+      const t = p.tcp;
+      if (t === undefined) return;
+      tcpSegment(f.tcp!, fromOrig, t.flags, p.payloadLen);
+      if (f.content !== Content.Done) this.tcpContent(f, p, fromOrig, t.seq, t.flags);
+    } else if (proto === UDP && f.content !== Content.Done) {
+      this.udpContent(f, p, fromOrig);
+    }
+  }
+
+  /** True when this packet on an existing 5-tuple begins a new connection. */
+  private startsNew(f: FlowState, p: Packet): boolean {
+    if (f.proto === TCP) {
+      const flags = p.tcp?.flags ?? 0;
+      return (flags & (SYN | ACK | RST)) === SYN && tcpFinished(f.tcp!);
+    }
+    return p.ts - f.tsEnd > this.udpIdle;
+  }
+
+  /**
+   * Forgets table entries that no later packet can join: connectionless flows idle past the
+   * timeout (their next packet starts a new flow anyway) and finished TCP connections idle for
+   * FINISHED_TCP_LINGER_SEC. Keeps the table's size to the flows alive, not all flows ever seen.
+   */
+  private sweep(now: number): void {
+    for (const [key, f] of this.table) {
+      const idle = now - f.tsEnd;
+      if (f.proto === TCP ? idle > FINISHED_TCP_LINGER_SEC && tcpFinished(f.tcp!) : idle > this.udpIdle) {
+        this.table.delete(key);
+        if (this.last === f) this.last = undefined;
+      }
+    }
+  }
+
+  private open(p: Packet, keyPort: number): FlowState {
+    const uid = `C${(++this.counter).toString(36)}`;
+    let f: FlowState;
+    const flags = p.tcp?.flags ?? 0;
+    const synAck = p.proto === TCP && (flags & (SYN | ACK)) === (SYN | ACK);
+    // Without a SYN to go by, a first packet from a well-known port to an ephemeral one is the
+    // server answering: its destination is the originator.
+    const answer =
+      (p.proto === UDP || (p.proto === TCP && (flags & SYN) === 0)) &&
+      p.srcPort > 0 &&
+      p.srcPort < 1024 &&
+      p.dstPort >= 1024;
+    if (synAck || answer) f = new FlowState(uid, p.proto, p.dst, p.dstPort, p.src, p.srcPort, p.ts);
+    else f = new FlowState(uid, p.proto, p.src, p.srcPort, p.dst, p.dstPort, p.ts);
+    if (p.proto === ICMP || p.proto === ICMP6) {
+      // Zeek's convention: the originator's "port" is the ICMP type, the responder's the code.
+      f.oKey = f.rKey = keyPort;
+    } else if (p.proto !== TCP && p.proto !== UDP) {
+      f.oKey = f.rKey = f.oPort = f.rPort = 0;
+    }
+    if (p.proto === TCP) {
+      f.tcp = newTcpHistory();
+      if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) f.read = READ_ORIG | READ_RESP;
+      // Picked up mid-stream: either side may turn out to be the client.
+      else f.read = (flags & SYN) === 0 ? READ_ORIG | READ_RESP : READ_ORIG;
+    } else if (p.proto === UDP) {
+      if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) f.content = Content.Dns;
+    } else f.content = Content.Done;
+    this.all.push(f);
+    return f;
+  }
+
+  // ---- TCP content -------------------------------------------------------------------------------
+
+  private tcpContent(f: FlowState, p: Packet, fromOrig: boolean, seq: number, flags: number): void {
+    if ((flags & SYN) !== 0) {
+      if (fromOrig) f.oIsn = seq;
+      else f.rIsn = seq;
+    }
+    const bit = fromOrig ? READ_ORIG : READ_RESP;
+    if ((f.read & bit) === 0 || (flags & RST) !== 0 || p.payload.length === 0) return;
+    let s = fromOrig ? f.so : f.sr;
+    if (s === undefined) {
+      s = new StreamStart();
+      const isn = fromOrig ? f.oIsn : f.rIsn;
+      if (isn >= 0) s.syn(isn);
+      if (fromOrig) f.so = s;
+      else f.sr = s;
+    }
+    if (!s.add(seq, p.payload)) return;
+    if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) {
+      this.dnsOverTcp(f, p, fromOrig, s);
+      return;
+    }
+    const done = this.firstMessage(f, s.bytes());
+    if (done === 'found') {
+      if (!fromOrig) f.swap(); // the responder sent the client's first message: it is the client
+      this.stopReading(f);
+    } else if (done === 'none' || s.full()) {
+      f.read &= ~bit;
+      if (fromOrig) f.so = undefined;
+      else f.sr = undefined;
+      if (f.read === 0) this.stopReading(f);
+    }
+  }
+
+  private stopReading(f: FlowState): void {
+    f.content = Content.Done;
+    f.read = 0;
+    f.so = undefined;
+    f.sr = undefined;
+  }
+
+  /** Reads a TLS ClientHello, HTTP request or HTTP/2 preface at the start of a client stream. */
+  private firstMessage(f: FlowState, b: Uint8Array): 'found' | 'more' | 'none' {
+    const tls = readTlsClientHello(b);
+    if (tls.status === 'ok') {
+      f.service = 'tls';
+      f.tls = tls.info;
+      if (tls.info.sni !== undefined) addName(f, tls.info.sni, 'sni');
+      return 'found';
+    }
+    if (tls.status === 'need-more') return 'more';
+    const http = readHttpRequest(b);
+    if (http.status === 'ok') {
+      f.service = 'http';
+      f.http = http.info;
+      if (http.info.host !== undefined) addName(f, http.info.host, 'http-host');
+      return 'found';
+    }
+    if (http.status === 'need-more') return 'more';
+    if (isHttp2Preface(b)) {
+      f.service = 'http2';
+      return 'found';
+    }
+    if (b.length < 24 && b[0] === 0x50 && b[1] === 0x52 && b[2] === 0x49) return 'more'; // "PRI…"
+    return 'none';
+  }
+
+  private dnsOverTcp(f: FlowState, p: Packet, fromOrig: boolean, s: StreamStart): void {
+    const done = fromOrig ? f.soDone : f.srDone;
+    const { messages, rest } = splitDnsTcpStream(s.bytes().subarray(done));
+    const used = s.length - rest.length;
+    if (fromOrig) f.soDone = used;
+    else f.srDone = used;
+    for (const m of messages) {
+      const info = readDns(m);
+      if (info) this.dnsMessage(f, p, info);
+    }
+    if (s.full()) this.stopReading(f);
+  }
+
+  // ---- UDP content -------------------------------------------------------------------------------
+
+  private udpContent(f: FlowState, p: Packet, fromOrig: boolean): void {
+    const payload = p.payload;
+    switch (f.content) {
+      case Content.Dns: {
+        const info = readDns(payload);
+        if (info) this.dnsMessage(f, p, info);
+        return;
+      }
+      case Content.DnsCandidate: {
+        if (fromOrig) return;
+        const info = readDns(payload);
+        const q = f.candidate!;
+        f.candidate = undefined;
+        if (info?.isResponse && info.id === q.id) {
+          f.content = Content.Dns;
+          this.dnsMessage(f, p, q);
+          this.dnsMessage(f, p, info);
+        } else f.content = Content.Done;
+        return;
+      }
+      default:
+        break;
+    }
+    if (!fromOrig) return;
+    if (f.quic === undefined) {
+      if (f.oPkts === 1 && looksLikeQuicInitial(payload)) {
+        f.service = 'quic';
+        f.quic = new QuicInitialReader();
+        f.quicLeft = this.quicDatagrams;
+      } else if (f.oPkts === 1) {
+        const info = readDns(payload);
+        if (info && !info.isResponse && info.questions.length > 0) {
+          f.content = Content.DnsCandidate;
+          f.candidate = info;
+        } else f.content = Content.Done;
+        return;
+      } else {
+        f.content = Content.Done;
+        return;
+      }
+    }
+    const reader = f.quic;
+    reader.push(payload);
+    const hello = reader.result();
+    if (hello) {
+      f.tls = hello;
+      if (hello.sni !== undefined) addName(f, hello.sni, 'quic-sni');
+      f.quic = undefined;
+      f.content = Content.Done;
+    } else if (--f.quicLeft <= 0) {
+      f.quic = undefined;
+      f.content = Content.Done;
+    }
+  }
+
+  // ---- DNS -----------------------------------------------------------------------------------------
+
+  private dnsMessage(f: FlowState, p: Packet, m: DnsMessageInfo): void {
+    f.service = 'dns';
+    // Responses repeat the question: names asked still show when the query itself was not captured.
+    for (const q of m.questions) addQuery(f, q.name);
+    if (!m.isResponse) return;
+    const q0 = m.questions[0];
+    const client = p.dst;
+    this.records.push({
+      ts: p.ts,
+      client,
+      server: p.src,
+      uid: f.uid,
+      query: q0?.name ?? '',
+      type: q0?.type ?? '',
+      rcode: m.rcode,
+      answers: m.answers.map((a) => `${a.type} ${a.data}`),
+    });
+    if (m.answers.length === 0) return;
+    // CNAME chains lead back to the name the client asked for.
+    let aliasOf: Map<string, string> | undefined;
+    for (const a of m.answers) {
+      if (a.type !== 'CNAME') continue;
+      aliasOf ??= new Map();
+      aliasOf.set(a.data, a.name);
+    }
+    const askedFor = (owner: string): string => {
+      let n = owner;
+      for (let i = 0; i < 16 && aliasOf !== undefined; i++) {
+        const up = aliasOf.get(n);
+        if (up === undefined || up === n) break;
+        n = up;
+      }
+      return n;
+    };
+    for (const a of m.answers) {
+      if (a.type === 'A' || a.type === 'AAAA') this.remember(client, a.data, askedFor(a.name), p.ts);
+      else if ((a.type === 'HTTPS' || a.type === 'SVCB') && a.hints) {
+        const name = askedFor(a.name);
+        for (const h of a.hints) this.remember(client, h, name, p.ts);
+      }
+    }
+  }
+
+  private remember(client: string, addr: string, name: string, ts: number): void {
+    let byAddr = this.resolved.get(client);
+    if (byAddr === undefined) {
+      byAddr = new Map();
+      this.resolved.set(client, byAddr);
+    }
+    const list = byAddr.get(addr);
+    if (list === undefined) byAddr.set(addr, [{ ts, name }]);
+    else if (list[list.length - 1]!.name !== name) list.push({ ts, name });
+  }
+
+  /** The name client most recently resolved to addr at or before ts. */
+  private resolvedName(client: string, addr: string, ts: number): string | undefined {
+    const list = this.resolved.get(client)?.get(addr);
+    if (list === undefined) return undefined;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.ts <= ts) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 ? list[lo - 1]!.name : undefined;
+  }
+
+  // ---- Results -----------------------------------------------------------------------------------
+
+  /**
+   * For each address, how many flows it originated (sent the first packet, or the SYN) and how
+   * many it answered: what the phone's address is inferred from.
+   */
+  parties(): Map<string, PartyCount> {
+    const counts = new Map<string, PartyCount>();
+    for (const f of this.all) {
+      const o = counts.get(f.oAddr) ?? { originated: 0, answered: 0 };
+      o.originated++;
+      counts.set(f.oAddr, o);
+      const r = counts.get(f.rAddr) ?? { originated: 0, answered: 0 };
+      r.answered++;
+      counts.set(f.rAddr, r);
+    }
+    return counts;
+  }
+
+  /**
+   * The flows so far, sorted by start time, named. When device addresses are given, a flow whose
+   * responder is the device (and whose originator is not) is turned round so that the device is
+   * the originator; DNS names are then those the originator resolved for the responder.
+   */
+  flows(device?: ReadonlySet<string>): Flow[] {
+    const sorted = this.all.slice().sort((a, b) => a.tsStart - b.tsStart);
+    const out: Flow[] = new Array(sorted.length);
+    for (let i = 0; i < sorted.length; i++) out[i] = this.toFlow(sorted[i]!, device);
+    return out;
+  }
+
+  private toFlow(f: FlowState, device: ReadonlySet<string> | undefined): Flow {
+    const flip = device?.has(f.rAddr) === true && !device.has(f.oAddr);
+    const proto = protoName(f.proto);
+    const flow: Flow = {
+      uid: f.uid,
+      proto,
+      orig: flip ? { addr: f.rAddr, port: f.rPort } : { addr: f.oAddr, port: f.oPort },
+      resp: flip ? { addr: f.oAddr, port: f.oPort } : { addr: f.rAddr, port: f.rPort },
+      tsStart: f.tsStart,
+      tsEnd: f.tsEnd,
+      origBytes: flip ? f.rBytes : f.oBytes,
+      respBytes: flip ? f.oBytes : f.rBytes,
+      origPkts: flip ? f.rPkts : f.oPkts,
+      respPkts: flip ? f.oPkts : f.rPkts,
+      names: [],
+    };
+    if (f.tcp) flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
+    if (f.service !== undefined) flow.service = f.service;
+    if (f.names) flow.names.push(...f.names);
+    const dnsName = this.resolvedName(flow.orig.addr, flow.resp.addr, f.tsStart);
+    if (dnsName !== undefined) flow.names.push({ name: dnsName, source: 'dns' });
+    if (f.queries) for (const q of f.queries) flow.names.push({ name: q, source: 'dns-query' });
+    if (f.tls) flow.tls = f.tls;
+    if (f.http) flow.http = f.http;
+    const sni = f.tls?.sni;
+    const kind = encryptedDnsKind(
+      sni === undefined
+        ? { proto, respAddr: flow.resp.addr, respPort: flow.resp.port }
+        : { proto, respAddr: flow.resp.addr, respPort: flow.resp.port, sni },
+    );
+    if (kind !== undefined) flow.encryptedDns = kind;
+    if (f.app) flow.app = f.app;
+    return flow;
+  }
+
+  /** Every DNS response seen, in capture order. */
+  dns(): DnsRecord[] {
+    return this.records;
+  }
+}
