@@ -51,7 +51,7 @@ export interface FlowJudgement {
   ruleText: string;
 }
 
-/** Flows that broke the allowlist, grouped per subject and rule. */
+/** Flows that broke the allowlist, grouped per subject and rule (names asked of a resolver apart from names contacted). */
 export interface Violation {
   /** The host name or, for a flow without names, the responder address. Untrusted text from the wire. */
   subject: string;
@@ -210,7 +210,10 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
   flows.forEach((flow, i) => {
     const j = judgements[i]!;
     if (j.status !== 'forbidden' && j.status !== 'unlisted') return;
-    const key = `${j.status}\u0000${j.subject}\u0000${j.rule ? `${j.rule.file}:${j.rule.line}:${j.rule.column}` : ''}`;
+    // Asking a resolver for a name and contacting it are different facts: they group apart.
+    const asked = j.provenance === 'dns-query' ? 'asked' : 'contacted';
+    const rule = j.rule ? `${j.rule.file}:${j.rule.line}:${j.rule.column}` : '';
+    const key = [j.status, asked, j.subject, rule].join('\u0000');
     let v = groups.get(key);
     if (!v) {
       v = {

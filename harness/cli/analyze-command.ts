@@ -1,0 +1,138 @@
+/**
+ * `phonehome analyze CAPTURE`: read a pcap/pcapng capture, name the endpoints it contacts, and with
+ * --allowlist judge them. Heavy modules (the analysis pipeline, yaml, zod) load inside the action so
+ * that `phonehome --help` stays fast.
+ */
+import { type Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+
+/** The options commander hands the action. */
+interface AnalyzeCliOptions {
+  allowlist?: string;
+  device?: string[];
+  format: 'table' | 'json' | 'csv';
+  out?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('analyze')
+    .summary('name the endpoints a capture contacts and judge them against an allowlist')
+    .description(
+      'Read a pcap or pcapng capture, group its packets into flows, name each responder (TLS/QUIC SNI, ' +
+        'HTTP Host, DNS) and, with --allowlist, judge every flow.\n' +
+        'Exit status: 0 allowed (or no allowlist), 1 violations or unmet expectations, 2 bad input or usage.',
+    )
+    .argument('<capture>', 'pcap or pcapng file; - reads standard input')
+    .option('--allowlist <file>', 'YAML allowlist to judge the flows against')
+    .option('--device <addr...>', "the phone's own addresses (default: inferred from the capture)")
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+    )
+    .option('--out <file>', 'write the output to FILE (atomically) instead of standard output')
+    .action(async (capture: string, opts: AnalyzeCliOptions) => {
+      process.exitCode = await analyzeAction(capture, opts);
+    });
+}
+
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return (e as Error | undefined)?.message ?? String(e);
+}
+
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/** Opens the capture (or stdin) as a stream of chunks; a file that cannot be read is a UsageError. */
+async function openCapture(capture: string): Promise<AsyncIterable<Uint8Array>> {
+  if (capture === '-') {
+    if (process.stdin.isTTY)
+      throw new UsageError('the capture is "-" (standard input), but standard input is a terminal');
+    return process.stdin;
+  }
+  const { open } = await import('node:fs/promises');
+  try {
+    const fh = await open(capture, 'r');
+    if ((await fh.stat()).isDirectory()) {
+      await fh.close();
+      throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
+    }
+    return fh.createReadStream({ highWaterMark: 256 * 1024 });
+  } catch (e) {
+    throw new UsageError(`cannot read ${capture}: ${errnoText(e)}`, { cause: e });
+  }
+}
+
+async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<number> {
+  const { isIP } = await import('node:net');
+  const bad = (opts.device ?? []).find((a) => isIP(a) === 0);
+  if (bad !== undefined)
+    throw new UsageError(`--device ${JSON.stringify(bad)} is not an IPv4 or IPv6 address`);
+
+  // The allowlist first: a broken allowlist should not cost a long capture read.
+  const { readAllowlist } = await import('../verdict/read-allowlist.js');
+  const allowlist = opts.allowlist !== undefined ? readAllowlist(opts.allowlist) : undefined;
+
+  const [{ analyzeStream }, { CaptureFormatError }] = await Promise.all([
+    import('../analyze.js'),
+    import('../packets/packet.js'),
+  ]);
+  const source = await openCapture(capture);
+  const shown = capture === '-' ? 'standard input' : capture;
+  let analysis: Awaited<ReturnType<typeof analyzeStream>>;
+  try {
+    analysis = await analyzeStream(source, opts.device ? { deviceAddrs: opts.device } : {});
+  } catch (e) {
+    if (e instanceof CaptureFormatError) {
+      throw new UsageError(`${shown} is not a pcap or pcapng capture (${e.message})`, { cause: e });
+    }
+    if (isSystemError(e)) throw new UsageError(`cannot read ${shown}: ${errnoText(e)}`, { cause: e });
+    throw e;
+  }
+
+  const { terminalSafe } = await import('./terminal-text.js');
+  const t = analysis.capture.truncated;
+  if (t) {
+    process.stderr.write(
+      `phonehome: warning: ${terminalSafe(shown)} is truncated at byte ${t.offset} (${terminalSafe(t.message)}); ` +
+        `analysed the ${analysis.capture.frames} frames before it\n`,
+    );
+  }
+
+  const { judge } = await import('../verdict/verdict.js');
+  const verdict = allowlist ? judge(analysis.flows, allowlist) : undefined;
+
+  let text: string;
+  if (opts.format === 'json') {
+    const { formatAnalyzeJson } = await import('./analyze-json.js');
+    text = formatAnalyzeJson(capture, analysis, verdict);
+  } else if (opts.format === 'csv') {
+    const { formatAnalyzeCsv } = await import('./analyze-csv.js');
+    text = formatAnalyzeCsv(analysis, verdict);
+    // CSV has no place for warnings: they go to stderr.
+    for (const w of [...analysis.warnings, ...(verdict?.warnings ?? [])]) {
+      process.stderr.write(`phonehome: warning: ${terminalSafe(w)}\n`);
+    }
+  } else {
+    const { formatAnalyzeTable } = await import('./analyze-table.js');
+    text = formatAnalyzeTable(capture, analysis, verdict);
+  }
+
+  if (opts.out !== undefined) {
+    const { writeFileAtomic } = await import('./atomic-write.js');
+    try {
+      await writeFileAtomic(opts.out, text);
+    } catch (e) {
+      throw new UsageError(`cannot write ${opts.out}: ${errnoText(e)}`, { cause: e });
+    }
+  } else {
+    await new Promise<void>((resolve, reject) =>
+      process.stdout.write(text, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+  return verdict?.outcome === 'violations' ? 1 : 0;
+}

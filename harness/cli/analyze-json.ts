@@ -1,0 +1,138 @@
+/**
+ * The JSON document `phonehome analyze --format json` writes, version 1. Every field is documented in
+ * docs/analyze-json.md; this file maps the analysis and verdict onto that format field by field, so
+ * that an internal type can change without the saved format changing by accident.
+ */
+import type { Analysis } from '../analyze.js';
+import type { Flow } from '../flows/flow.js';
+import type { RuleInfo } from '../verdict/rule.js';
+import type { Verdict } from '../verdict/verdict.js';
+
+/** The version of the document; bumped on any change that is not a pure addition. */
+export const ANALYZE_JSON_VERSION = 1;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function flowJson(f: Flow): { [key: string]: Json } {
+  const out: { [key: string]: Json } = {
+    uid: f.uid,
+    proto: f.proto,
+    orig: { addr: f.orig.addr, port: f.orig.port },
+    resp: { addr: f.resp.addr, port: f.resp.port },
+    tsStart: f.tsStart,
+    tsEnd: f.tsEnd,
+    origBytes: f.origBytes,
+    respBytes: f.respBytes,
+    origPkts: f.origPkts,
+    respPkts: f.respPkts,
+    service: f.service ?? null,
+    names: f.names.map((n) => ({ name: n.name, source: n.source })),
+  };
+  if (f.connState !== undefined) out.connState = f.connState;
+  if (f.app !== undefined) out.app = { uid: f.app.uid, name: f.app.name };
+  if (f.tls !== undefined) {
+    const tls: { [key: string]: Json } = { alpn: [...f.tls.alpn], ech: f.tls.ech };
+    if (f.tls.sni !== undefined) tls.sni = f.tls.sni;
+    if (f.tls.tlsVersion !== undefined) tls.tlsVersion = f.tls.tlsVersion;
+    out.tls = tls;
+  }
+  if (f.http !== undefined) {
+    const http: { [key: string]: Json } = {
+      method: f.http.method,
+      target: f.http.target,
+      version: f.http.version,
+    };
+    if (f.http.host !== undefined) http.host = f.http.host;
+    out.http = http;
+  }
+  if (f.encryptedDns !== undefined) out.encryptedDns = f.encryptedDns;
+  return out;
+}
+
+function ruleJson(r: RuleInfo | null): Json {
+  if (r === null) return null;
+  const out: { [key: string]: Json } = { kind: r.kind, match: r.match, reason: r.reason };
+  if (r.severity !== undefined) out.severity = r.severity;
+  if (r.maxBytes !== undefined) out.maxBytes = r.maxBytes;
+  if (r.maxConnections !== undefined) out.maxConnections = r.maxConnections;
+  out.file = r.file;
+  out.line = r.line;
+  out.column = r.column;
+  return out;
+}
+
+function verdictJson(v: Verdict): { [key: string]: Json } {
+  return {
+    outcome: v.outcome,
+    allowlistFiles: [...v.allowlistFiles],
+    violations: v.violations.map((x) => ({
+      subject: x.subject,
+      provenance: x.provenance,
+      rule: ruleJson(x.rule),
+      ruleText: x.ruleText,
+      severity: x.severity,
+      flows: [...x.flows],
+      addrs: [...x.addrs],
+      firstSeen: x.firstSeen,
+      lastSeen: x.lastSeen,
+      connections: x.connections,
+      bytesUp: x.bytesUp,
+      bytesDown: x.bytesDown,
+    })),
+    unmetExpectations: v.unmetExpectations.map((u) => ({ rule: ruleJson(u.rule), ruleText: u.ruleText })),
+    budgets: v.budgets.map((b) => ({
+      rule: ruleJson(b.rule),
+      ruleText: b.ruleText,
+      bytes: b.bytes,
+      connections: b.connections,
+      flows: [...b.flows],
+      exceeded: b.exceeded,
+    })),
+    judgements: v.judgements.map((j) => ({
+      uid: j.uid,
+      status: j.status,
+      subject: j.subject,
+      provenance: j.provenance,
+      rule: ruleJson(j.rule),
+      ruleText: j.ruleText,
+    })),
+    warnings: [...v.warnings],
+  };
+}
+
+/** The analyze document as plain JSON data. `file` is the capture as the user named it ("-" for stdin). */
+export function analyzeJson(file: string, analysis: Analysis, verdict?: Verdict): { [key: string]: Json } {
+  const c = analysis.capture;
+  const doc: { [key: string]: Json } = {
+    formatVersion: ANALYZE_JSON_VERSION,
+    capture: {
+      file,
+      format: c.format,
+      frames: c.frames,
+      bytes: c.bytes,
+      linkTypes: [...c.linkTypes],
+      truncated: c.truncated ? { offset: c.truncated.offset, message: c.truncated.message } : null,
+    },
+    device: { addrs: [...analysis.device.addrs], inferred: analysis.device.inferred },
+    flows: analysis.flows.map(flowJson),
+    dns: analysis.dns.map((d) => ({
+      ts: d.ts,
+      uid: d.uid,
+      client: d.client,
+      server: d.server,
+      query: d.query,
+      type: d.type,
+      rcode: d.rcode,
+      answers: [...d.answers],
+    })),
+    skipped: analysis.skipped.map((s) => ({ reason: s.reason, count: s.count, firstFrame: s.firstFrame })),
+    warnings: [...analysis.warnings],
+  };
+  if (verdict) doc.verdict = verdictJson(verdict);
+  return doc;
+}
+
+/** The document as text: two-space indented, ending in a newline. */
+export function formatAnalyzeJson(file: string, analysis: Analysis, verdict?: Verdict): string {
+  return `${JSON.stringify(analyzeJson(file, analysis, verdict), null, 2)}\n`;
+}

@@ -1,0 +1,288 @@
+/**
+ * `phonehome analyze` for people: one row per name the phone contacted (largest first), then the
+ * violations with their evidence, unmet expectations, budgets, the device line, warnings and what was
+ * skipped. Everything that came from the capture goes through terminalSafe() before it is printed.
+ */
+import type { Analysis } from '../analyze.js';
+import type { Flow } from '../flows/flow.js';
+import type { FlowJudgement, FlowStatus, Verdict } from '../verdict/verdict.js';
+import { terminalSafe, terminalSafeClipped } from './terminal-text.js';
+
+/** Longest name shown in the table's first column; longer names are clipped with "…". */
+const NAME_WIDTH = 60;
+
+/** One table row: every flow whose main name (or, without names, responder address) is `subject`. */
+export interface NameRow {
+  /** The main name, or the responder address for flows without names. */
+  subject: string;
+  /** How the subject was learnt, over all its flows ("sni", "dns", "address", …). */
+  sources: string[];
+  /** Transport and port pairs seen, "tcp/443". */
+  ports: string[];
+  /** App names (PCAPdroid), when the capture tells. */
+  apps: string[];
+  /** The flows, in capture order. */
+  flows: Flow[];
+  connections: number;
+  bytesUp: number;
+  bytesDown: number;
+  firstSeen: number;
+  lastSeen: number;
+  /** The worst judgement among the flows, when there is a verdict. */
+  status?: FlowStatus;
+}
+
+const STATUS_RANK: Record<FlowStatus, number> = { allowed: 0, tolerated: 1, unlisted: 2, forbidden: 3 };
+const STATUS_TEXT: Record<FlowStatus, string> = {
+  allowed: 'allowed',
+  tolerated: 'tolerated',
+  unlisted: 'NOT ALLOWED',
+  forbidden: 'FORBIDDEN',
+};
+
+/** The subject a flow is listed under: its most direct responder name, else its responder address. */
+export function mainSubject(f: Flow): { subject: string; source: string } {
+  const n = f.names.find((x) => x.source !== 'dns-query');
+  return n ? { subject: n.name, source: n.source } : { subject: f.resp.addr, source: 'address' };
+}
+
+/** Groups flows into rows, largest total bytes first, then by name. */
+export function nameRows(flows: Flow[], judgements?: FlowJudgement[]): NameRow[] {
+  const byUid = new Map(judgements?.map((j) => [j.uid, j]));
+  const rows = new Map<string, NameRow>();
+  for (const f of flows) {
+    const { subject, source } = mainSubject(f);
+    let row = rows.get(subject);
+    if (!row) {
+      row = {
+        subject,
+        sources: [],
+        ports: [],
+        apps: [],
+        flows: [],
+        connections: 0,
+        bytesUp: 0,
+        bytesDown: 0,
+        firstSeen: f.tsStart,
+        lastSeen: f.tsEnd,
+      };
+      rows.set(subject, row);
+    }
+    const add = (list: string[], x: string) => {
+      if (!list.includes(x)) list.push(x);
+    };
+    add(row.sources, source);
+    for (const n of f.names) if (n.name === subject) add(row.sources, n.source);
+    add(row.ports, `${f.proto}/${f.resp.port}`);
+    if (f.app?.name) add(row.apps, f.app.name);
+    row.flows.push(f);
+    row.connections += 1;
+    row.bytesUp += f.origBytes;
+    row.bytesDown += f.respBytes;
+    row.firstSeen = Math.min(row.firstSeen, f.tsStart);
+    row.lastSeen = Math.max(row.lastSeen, f.tsEnd);
+    const j = byUid.get(f.uid);
+    if (j && (row.status === undefined || STATUS_RANK[j.status] > STATUS_RANK[row.status]))
+      row.status = j.status;
+  }
+  return [...rows.values()].sort(
+    (a, b) =>
+      b.bytesUp + b.bytesDown - (a.bytesUp + a.bytesDown) ||
+      (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0),
+  );
+}
+
+/** "512 B", "38.2 kB", "1.5 MB" (powers of 1000). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/** Time of day in UTC, "10:00:01". */
+function clock(ts: number): string {
+  return new Date(ts * 1000).toISOString().slice(11, 19);
+}
+
+function dateTime(ts: number): string {
+  return `${new Date(ts * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Lays out rows of cells in columns two spaces apart; the last column is not padded. */
+export function columns(rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string[] {
+  const widths: number[] = [];
+  for (const r of rows) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, [...c].length);
+    });
+  }
+  return rows.map((r) =>
+    r
+      .map((c, i) => {
+        const pad = ' '.repeat(widths[i]! - [...c].length);
+        if (rightAligned.has(i)) return pad + c;
+        return i === r.length - 1 ? c : c + pad;
+      })
+      .join('  '),
+  );
+}
+
+function deviceLine(a: Analysis): string {
+  if (a.device.addrs.length === 0)
+    return 'device unknown (no private address originates flows; give --device ADDR)';
+  const addrs = a.device.addrs.map(terminalSafe).join(', ');
+  return a.device.inferred
+    ? `device ${addrs} (inferred: the private address that originates most flows)`
+    : `device ${addrs} (given with --device)`;
+}
+
+/** The whole table report. `file` is the capture as the user named it. */
+export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict): string {
+  const out: string[] = [];
+  const c = a.capture;
+  const times = a.flows.flatMap((f) => [f.tsStart, f.tsEnd]);
+  const span = times.length ? `, ${dateTime(Math.min(...times))} – ${clock(Math.max(...times))}` : '';
+  out.push(
+    `${terminalSafe(file === '-' ? 'stdin' : file)}: ${c.format}, ${plural(c.frames, 'frame')}, ${formatBytes(c.bytes)}${span}`,
+  );
+  out.push(deviceLine(a));
+  out.push('');
+
+  const rows = nameRows(a.flows, verdict?.judgements);
+  if (rows.length === 0) {
+    out.push('no flows');
+  } else {
+    const withApps = rows.some((r) => r.apps.length > 0);
+    const header = ['NAME', 'CONNS', 'UP', 'DOWN', 'FIRST', 'LAST', 'PORTS', 'SOURCE'];
+    if (withApps) header.push('APP');
+    if (verdict) header.push('VERDICT');
+    const cells = rows.map((r) => {
+      const cols = [
+        terminalSafeClipped(r.subject, NAME_WIDTH),
+        String(r.connections),
+        formatBytes(r.bytesUp),
+        formatBytes(r.bytesDown),
+        clock(r.firstSeen),
+        clock(r.lastSeen),
+        r.ports.join(','),
+        r.sources.join(','),
+      ];
+      if (withApps) cols.push(terminalSafeClipped(r.apps.join(','), 30) || '-');
+      if (verdict) cols.push(r.status ? STATUS_TEXT[r.status] : '-');
+      return cols;
+    });
+    out.push(...columns([header, ...cells], new Set([1, 2, 3])));
+  }
+
+  if (verdict) out.push(...verdictLines(verdict, a));
+
+  const warnings = [...a.warnings, ...(verdict?.warnings ?? [])];
+  if (c.truncated) {
+    warnings.unshift(`the capture is truncated at byte ${c.truncated.offset} (${c.truncated.message})`);
+  }
+  if (warnings.length) {
+    out.push('', `Warnings (${warnings.length})`);
+    for (const w of warnings) out.push(`  ! ${terminalSafe(w)}`);
+  }
+  if (a.skipped.length) {
+    const total = a.skipped.reduce((n, s) => n + s.count, 0);
+    out.push('', `Skipped ${plural(total, 'frame')}`);
+    out.push(
+      ...columns(
+        a.skipped.map((s) => [
+          `  ${terminalSafe(s.reason)}`,
+          `×${s.count}`,
+          `first at frame ${s.firstFrame}`,
+        ]),
+        new Set([1]),
+      ),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function verdictLines(v: Verdict, a: Analysis): string[] {
+  const out: string[] = [];
+  const files = v.allowlistFiles.map((f) => terminalSafe(f)).join(' + ');
+  if (v.violations.length) {
+    out.push('', `Violations (${v.violations.length})`);
+    for (const x of v.violations) {
+      const what =
+        x.rule === null
+          ? `is not allowed by ${files} (no rule matched)`
+          : `is forbidden [${x.severity}]: ${terminalSafe(x.ruleText)}`;
+      const via = x.provenance === 'address' ? '' : ` (${x.provenance})`;
+      out.push(`  ✗ ${terminalSafe(x.subject)}${via} ${what}`);
+      const flows =
+        x.flows.length > 8
+          ? `${x.flows.slice(0, 8).join(', ')}, … ${x.flows.length - 8} more`
+          : x.flows.join(', ');
+      out.push(
+        `      ${plural(x.connections, 'connection')}, ${formatBytes(x.bytesUp)} up, ${formatBytes(x.bytesDown)} down, ` +
+          `first ${clock(x.firstSeen)}, last ${clock(x.lastSeen)}; to ${x.addrs.map(terminalSafe).join(', ')}; flows ${flows}`,
+      );
+      const evidence = evidenceOf(a, x.flows[0]);
+      if (evidence) out.push(`      evidence: ${evidence}`);
+    }
+  }
+  if (v.unmetExpectations.length) {
+    out.push('', `Unmet expectations (${v.unmetExpectations.length})`);
+    for (const u of v.unmetExpectations) out.push(`  ✗ never seen: ${terminalSafe(u.ruleText)}`);
+  }
+  if (v.budgets.length) {
+    out.push('', `Budgets (${v.budgets.length})`);
+    for (const b of v.budgets) {
+      out.push(
+        `  ${b.exceeded ? '✗ EXCEEDED' : '✓'} ${terminalSafe(b.ruleText)}: ` +
+          `${formatBytes(b.bytes)} in ${plural(b.connections, 'connection')}`,
+      );
+    }
+  }
+  const problems = [
+    v.violations.length ? plural(v.violations.length, 'violation') : '',
+    v.unmetExpectations.length ? plural(v.unmetExpectations.length, 'unmet expectation') : '',
+    v.budgets.some((b) => b.exceeded)
+      ? plural(v.budgets.filter((b) => b.exceeded).length, 'exceeded budget')
+      : '',
+  ].filter(Boolean);
+  out.push(
+    '',
+    v.outcome === 'allowed'
+      ? `verdict: allowed by ${files}`
+      : `verdict: VIOLATIONS against ${files}: ${problems.join(', ')}`,
+  );
+  return out;
+}
+
+/** What the first flow of a violation shows: its ClientHello or HTTP request line. */
+function evidenceOf(a: Analysis, uid: string | undefined): string | undefined {
+  const f = a.flows.find((x) => x.uid === uid);
+  if (!f) return undefined;
+  if (f.http) {
+    return terminalSafeClipped(
+      `${f.http.method} ${f.http.target} ${f.http.version} Host: ${f.http.host ?? '-'}`,
+      160,
+    );
+  }
+  if (f.tls) {
+    const alpn = f.tls.alpn.length ? ` ALPN ${f.tls.alpn.join(',')}` : '';
+    const ech = f.tls.ech ? ' (ECH: the SNI is the public outer name)' : '';
+    return terminalSafeClipped(
+      `${f.service === 'quic' ? 'QUIC' : 'TLS'} ClientHello SNI ${f.tls.sni ?? '-'}${alpn}${ech}`,
+      160,
+    );
+  }
+  const asked = f.names.filter((n) => n.source === 'dns-query').map((n) => n.name);
+  if (asked.length) return terminalSafeClipped(`DNS query for ${asked.join(', ')}`, 160);
+  return undefined;
+}

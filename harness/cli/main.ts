@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+/** The `phonehome` command. Each subcommand lives in its own *-command.ts; this file only lists them. */
+import * as analyzeCommand from './analyze-command.js';
+import { runCli, type SubcommandModule } from './run-cli.js';
+
+/** Every subcommand, in the order `phonehome --help` lists them. */
+const COMMANDS: SubcommandModule[] = [analyzeCommand];
+
+process.exitCode = await runCli(process.argv, COMMANDS);
