@@ -206,7 +206,10 @@ async function receiveFile(
         await stream.write(okay);
         return true;
       }
-      if (id !== 'DATA' || length > SYNC_DATA_MAX) throw new SyncDataError(`invalid data message ${id}`);
+      // A phone's adbd reads DATA into a 64 KiB buffer and refuses anything larger.
+      if (id !== 'DATA')
+        throw new SyncDataError(`invalid data message: expected DATA, got ${JSON.stringify(id)}`);
+      if (length > SYNC_DATA_MAX) throw new SyncDataError('oversize data message');
       const data = await queue.read(length);
       if (!data) throw new Error('the host went away');
       if (isLink) chunks.push(Buffer.from(data));

@@ -33,7 +33,7 @@ export interface TestPhone extends SimPhone {
 /**
  * Shell commands: echo WORDS, err WORDS (to stderr), exit N, true, false, cat (stdin to stdout),
  * bytes N (N bytes of a known pattern: byte i is i mod 251), wait (until the client goes away),
- * getprop KEY, `cmd package install -S N` (reads N bytes of stdin, prints Success).
+ * getprop KEY, adbkit's boot-wait loop, `cmd package install -S N` (reads N bytes of stdin, prints Success).
  */
 export function createTestPhone(opts: TestPhoneOptions = {}): TestPhone {
   const rootDir = mkdtempSync(join(tmpdir(), 'phonehome-adbd-test-'));
@@ -89,8 +89,12 @@ export function createTestPhone(opts: TestPhoneOptions = {}): TestPhone {
 }
 
 async function runCommand(command: string, io: ShellIo, aborted: string[]): Promise<number> {
-  const [name = '', ...args] = command.trim().split(/\s+/);
-  const rest = args.join(' ').replace(/^'(.*)'$/, '$1');
+  // The adb client quotes each argument for exec-out ("bytes '100'"): unquote words as sh would.
+  const [name = '', ...args] = command
+    .trim()
+    .split(/\s+/)
+    .map((word) => word.replace(/^'(.*)'$/, '$1'));
+  const rest = args.join(' ');
   switch (name) {
     case 'echo':
       io.stdout.write(`${rest}\n`);
@@ -120,6 +124,14 @@ async function runCommand(command: string, io: ShellIo, aborted: string[]): Prom
       }
       return 0;
     }
+    case 'while':
+      // adbkit's boot wait: `while getprop sys.boot_completed …; do sleep 1; done` prints 1 each second.
+      io.stdout.write('1\n');
+      await new Promise<void>((resolve) => {
+        if (io.signal.aborted) resolve();
+        io.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      return 130;
     case 'wait':
       await new Promise<void>((resolve) => {
         if (io.signal.aborted) resolve();
