@@ -403,7 +403,7 @@ test('Appium-style load: concurrent adb shells, a streamed adb install, and a ki
       });
       const aborted = (phone as ReturnType<typeof createTestPhone>).aborted;
       await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.deepEqual(aborted, []);
+      assert.equal(aborted.length, 0, 'the command runs while the client is there');
       longLived.kill('SIGTERM');
       await waitFor(() => aborted.includes('wait'), 10_000);
     } finally {
