@@ -1,0 +1,164 @@
+/**
+ * The lab supervisor that `phonehome sim up` starts detached: `node sim-daemon.js STATE_DIR`.
+ * It builds the lab network, starts the simulated internet, creates each phone with its network,
+ * its adbd and its adb connection, and keeps them alive until SIGTERM. Everything is recorded in
+ * STATE_DIR/state.json before it is created, so `sim down` can clean up after any crash.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { SimPhone } from './contracts.js';
+import { defaultCacheDir, ensureLabCert, startInternet } from './net/internet.js';
+import { createLabCore, createPhoneNetwork, freeSubnetIndex, removeLab } from './net/lab.js';
+import { labIdFor, planLab } from './net/lab-plan.js';
+import { createPhoneNet, type LabPhoneNet } from './net/phone-net.js';
+import { loadTrafficProfile } from './net/traffic-schema.js';
+import { adb, adbConnect, isListening } from './sim-adb-server.js';
+import { readSimUpConfig, type SimUpConfig } from './sim-config.js';
+import { type SimState, simProcess, writeSimState } from './sim-state.js';
+
+/** A created phone as the supervisor keeps it. */
+interface RunningPhone {
+  net: LabPhoneNet;
+  adbd: { port: number; close(): Promise<void> };
+}
+
+/** Creates the phone (harness/sim/phone/) and its adbd (harness/sim/adb/) for a network. */
+async function createPhone(
+  cfg: SimUpConfig,
+  name: string,
+  dataDir: string,
+  net: LabPhoneNet,
+): Promise<{ phone: SimPhone; model: string; adbd: { port: number; close(): Promise<void> } }> {
+  // Typed by what is used here, so the supervisor builds before the phone part lands.
+  const phoneModule = './phone/sim-phone.js';
+  const phoneMod = (await import(phoneModule)) as {
+    createSimPhone(o: {
+      profile: unknown;
+      dataDir: string;
+      net: LabPhoneNet;
+      unauthorized: boolean;
+    }): Promise<SimPhone>;
+  };
+  const { loadPhoneProfile } = await import('./phone/profile.js');
+  const { startAdbd } = await import('./adb/adbd.js');
+  const profile = await loadPhoneProfile(join(cfg.devicesDir, `${name}.yaml`));
+  const phone = await phoneMod.createSimPhone({ profile, dataDir, net, unauthorized: cfg.unauthorized });
+  const adbd = await startAdbd({ phone, host: '127.0.0.1' });
+  return { phone, model: phone.banner().productModel, adbd };
+}
+
+async function main(): Promise<void> {
+  const dir = resolve(process.argv[2] ?? '');
+  const cfg = readSimUpConfig(dir);
+  const id = labIdFor(dir);
+  const hint = 1 + (Number.parseInt(id.slice(3), 16) % 127);
+  const state: SimState = {
+    formatVersion: 1,
+    labId: id,
+    subnetIndex: 0,
+    status: 'starting',
+    daemon: simProcess(process.pid, 'sim supervisor'),
+    adbServerPort: cfg.adbServerPort,
+    adbServerStartedByUs: false,
+    speed: cfg.speed,
+    misbehave: cfg.misbehave,
+    namespaces: [],
+    links: [],
+    processes: [],
+    adbConnections: [],
+    phones: [],
+  };
+  const save = () => writeSimState(dir, state);
+  const rec = {
+    namespace: (n: string) => {
+      state.namespaces.push(n);
+      save();
+    },
+    link: (n: string) => {
+      state.links.push(n);
+      save();
+    },
+  };
+  const onProcess = (pid: number, what: string) => {
+    state.processes.push(simProcess(pid, what));
+    save();
+  };
+  save();
+
+  const running: RunningPhone[] = [];
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    state.status = 'stopping';
+    save();
+    for (const p of running) {
+      await p.adbd.close().catch(() => undefined);
+      await p.net.close().catch(() => undefined);
+    }
+    await removeLab(state.namespaces, state.links);
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(0));
+
+  try {
+    state.subnetIndex = await freeSubnetIndex(hint);
+    const plan = planLab(id, state.subnetIndex, cfg.profiles.length);
+    save();
+    await createLabCore(plan, rec);
+    await startInternet(plan, await ensureLabCert(cfg.cacheDir || defaultCacheDir()), onProcess);
+
+    if (!(await isListening(cfg.adbServerPort))) {
+      state.adbServerStartedByUs = true;
+      save();
+      await adb(cfg.adbServerPort, ['start-server'], 30_000);
+    }
+
+    for (const [i, name] of cfg.profiles.entries()) {
+      const phonePlan = plan.phones[i]!;
+      await createPhoneNetwork(plan, phonePlan, rec);
+      const net = await createPhoneNet({
+        lab: plan,
+        phone: phonePlan,
+        profile: await loadTrafficProfile(join(cfg.devicesDir, `${name}.traffic.yaml`)),
+        speed: cfg.speed,
+        misbehave: cfg.misbehave,
+        onProcess,
+      });
+      const dataDir = join(dir, 'phones', String(i));
+      await mkdir(dataDir, { recursive: true });
+      const { phone, model, adbd } = await createPhone(cfg, name, dataDir, net);
+      running.push({ net, adbd });
+      const target = `127.0.0.1:${adbd.port}`;
+      state.adbConnections.push(target);
+      state.phones.push({
+        serial: phone.serial,
+        profile: name,
+        model,
+        ip: net.ip,
+        mac: net.mac,
+        captureInterface: net.captureInterface,
+        labInterface: net.labInterface,
+        namespace: net.namespace,
+        adbdPort: adbd.port,
+        adbSerial: target,
+      });
+      save();
+      await adbConnect(cfg.adbServerPort, target);
+    }
+    state.status = 'ready';
+    save();
+  } catch (err) {
+    state.status = 'failed';
+    state.error = err instanceof Error ? err.message : String(err);
+    save();
+    process.stderr.write(`sim supervisor: ${(err as Error)?.stack ?? String(err)}\n`);
+    await stop(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`sim supervisor: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { run } from '../harness/sim/net/lab.js';
+import { isListening } from '../harness/sim/sim-adb-server.js';
+import { isAlive, readSimState, type SimState } from '../harness/sim/sim-state.js';
+import { captureOn, namesIn, sleep } from './sim-lab-fixture.js';
+
+const isRoot = process.getuid?.() === 0;
+const fromSources = import.meta.url.endsWith('.ts');
+
+/** Runs `phonehome ARGS` through the CLI runner with only the sim command registered. */
+function phonehome(
+  args: string[],
+  opts: { uid?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const url = (p: string) => new URL(p, import.meta.url).href;
+  const script =
+    `import { runCli } from '${url('../harness/cli/run-cli.js')}';` +
+    `import * as sim from '${url('../harness/cli/sim-command.js')}';` +
+    'process.exitCode = await runCli(process.argv, [sim]);';
+  const nodeArgs = [
+    ...(fromSources ? ['--import', import.meta.resolve('tsx')] : []),
+    '--input-type=module',
+    '-e',
+    script,
+    'phonehome',
+    ...args,
+  ];
+  const [cmd, cmdArgs] =
+    opts.uid === undefined
+      ? [process.execPath, nodeArgs]
+      : [
+          'setpriv',
+          [`--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', process.execPath, ...nodeArgs],
+        ];
+  return new Promise((resolve) => {
+    const p = spawn(cmd, cmdArgs, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: tmpdir() },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Everything of the lab still present on the machine. */
+async function leftovers(state: SimState): Promise<string[]> {
+  const left: string[] = [];
+  const ns = await run('ip', ['netns', 'list']);
+  for (const n of state.namespaces)
+    if (ns.split('\n').some((l) => l.split(' ')[0] === n)) left.push(`namespace ${n}`);
+  const links = await run('ip', ['-o', 'link', 'show']);
+  if (links.includes(state.labId)) left.push(`links named ${state.labId}*`);
+  for (const p of [...state.processes, ...(state.daemon ? [state.daemon] : [])])
+    if (isAlive(p)) left.push(`process ${p.pid} ${p.what}`);
+  if (state.adbServerStartedByUs && (await isListening(state.adbServerPort))) left.push('adb server');
+  return left;
+}
+
+async function withStateDir(fn: (dir: string, adbPort: number) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'phl-cli-'));
+  const adbPort = 20000 + Math.floor(Math.random() * 20000);
+  try {
+    await fn(dir, adbPort);
+  } finally {
+    const state = readSimState(dir);
+    if (state) await phonehome(['sim', 'down', '--state-dir', dir]);
+    await run('adb', ['-P', String(adbPort), 'kill-server']).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('without root, sim up says so in one line and exits 2', async () => {
+  const r = await phonehome(['sim', 'up', '--state-dir', join(tmpdir(), 'phl-never')], { uid: 65534 });
+  assert.equal(r.stderr, 'phonehome sim: needs root to create network namespaces\n');
+  assert.equal(r.code, 2);
+  assert.equal(existsSync(join(tmpdir(), 'phl-never')), false);
+});
+
+describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
+  test('up brings phones onto the adb server with traffic on their interfaces; down removes everything', async () => {
+    await withStateDir(async (dir, adbPort) => {
+      const up = await phonehome([
+        'sim',
+        'up',
+        '--profile',
+        'xiaomi-redmi-note-13',
+        'pixel-7',
+        '--speed',
+        '300',
+        '--adb-port',
+        String(adbPort),
+        '--state-dir',
+        dir,
+      ]);
+      assert.equal(up.code, 0, up.stderr);
+      const state = readSimState(dir)!;
+      assert.equal(state.status, 'ready');
+      assert.equal(state.phones.length, 2);
+      for (const p of state.phones) {
+        assert.match(
+          up.stdout,
+          new RegExp(
+            `${p.serial}\\s+${p.model}\\s+${p.ip.replaceAll('.', '\\.')}\\s+${p.mac}\\s+${p.captureInterface}`,
+          ),
+        );
+        assert.ok(p.adbdPort < 5554 || p.adbdPort > 5585);
+      }
+      const devices = await run('adb', ['-P', String(adbPort), 'devices']);
+      for (const p of state.phones) assert.match(devices, new RegExp(`^${p.adbSerial}\\s+device$`, 'm'));
+
+      const status = await phonehome(['sim', 'status', '--state-dir', dir]);
+      assert.equal(status.code, 0, status.stdout + status.stderr);
+      assert.match(status.stdout, /: up$/m);
+
+      // The phones' own traffic, on each phone's capture interface.
+      const caps = await Promise.all(
+        state.phones.map((p, i) => captureOn(p.captureInterface, join(dir, `c${i}.pcap`))),
+      );
+      await sleep(4000);
+      for (const c of caps) await c.stop();
+      const xiaomi = await namesIn(caps[0]!.file);
+      const pixel = await namesIn(caps[1]!.file);
+      assert.ok(xiaomi.dns.has('sgp-api.xmpush.global.xiaomi.com'), [...xiaomi.dns].join(' '));
+      assert.ok(pixel.dns.has('android.clients.google.com'), [...pixel.dns].join(' '));
+      assert.ok(
+        ![...pixel.dns].some((n) => n.includes('xiaomi')),
+        'the Pixel capture holds no Xiaomi traffic',
+      );
+
+      const down = await phonehome(['sim', 'down', '--state-dir', dir]);
+      assert.equal(down.code, 0, down.stderr);
+      assert.deepEqual(await leftovers(state), []);
+      const after = await phonehome(['sim', 'status', '--state-dir', dir]);
+      assert.equal(after.code, 1);
+    });
+  });
+
+  test('down cleans up after the supervisor was killed with SIGKILL, beside a second lab', async () => {
+    await withStateDir(async (dirA, portA) => {
+      await withStateDir(async (dirB, portB) => {
+        const upA = await phonehome([
+          'sim',
+          'up',
+          '--speed',
+          '100',
+          '--adb-port',
+          String(portA),
+          '--state-dir',
+          dirA,
+        ]);
+        assert.equal(upA.code, 0, upA.stderr);
+        const upB = await phonehome([
+          'sim',
+          'up',
+          '--speed',
+          '100',
+          '--adb-port',
+          String(portB),
+          '--state-dir',
+          dirB,
+        ]);
+        assert.equal(upB.code, 0, upB.stderr);
+        const a = readSimState(dirA)!;
+        const b = readSimState(dirB)!;
+        assert.notEqual(a.labId, b.labId);
+        assert.notEqual(a.subnetIndex, b.subnetIndex);
+
+        process.kill(a.daemon!.pid, 'SIGKILL');
+        await sleep(300);
+        const status = await phonehome(['sim', 'status', '--state-dir', dirA]);
+        assert.equal(status.code, 1);
+        assert.match(status.stdout, /supervisor pid \d+: gone/);
+
+        const down = await phonehome(['sim', 'down', '--state-dir', dirA]);
+        assert.equal(down.code, 0, down.stderr);
+        assert.deepEqual(await leftovers(a), []);
+        // The other lab is untouched.
+        const statusB = await phonehome(['sim', 'status', '--state-dir', dirB]);
+        assert.equal(statusB.code, 0, statusB.stdout);
+        const downB = await phonehome(['sim', 'down', '--state-dir', dirB]);
+        assert.equal(downB.code, 0, downB.stderr);
+        assert.deepEqual(await leftovers(b), []);
+      });
+    });
+  });
+
+  test('a second up on the same state dir is refused while the first runs; a bad misbehaviour is a usage error', async () => {
+    await withStateDir(async (dir, adbPort) => {
+      const bad = await phonehome([
+        'sim',
+        'up',
+        '--misbehave',
+        'nope',
+        '--adb-port',
+        String(adbPort),
+        '--state-dir',
+        dir,
+      ]);
+      assert.equal(bad.code, 2);
+      assert.match(
+        bad.stderr,
+        /--misbehave nope: xiaomi-redmi-note-13 knows analytics-after-opt-out, leak-ids, unknown-host/,
+      );
+      const up = await phonehome(['sim', 'up', '--adb-port', String(adbPort), '--state-dir', dir]);
+      assert.equal(up.code, 0, up.stderr);
+      const again = await phonehome(['sim', 'up', '--adb-port', String(adbPort), '--state-dir', dir]);
+      assert.equal(again.code, 2);
+      assert.match(again.stderr, /already up/);
+    });
+  });
+});
