@@ -349,3 +349,29 @@ test('sync: SEND writes the file with mode and mtime, STAT/LIS2 see it, failures
     assert.equal(data.toString('utf8', 8), 'open failed: No such file or directory');
   });
 });
+
+test('an empty legacy shell is interactive: a prompt, one command per line, exit ends it', async () => {
+  await withAdbd({}, async ({ host }) => {
+    const ok = await host.open(50, 'shell:');
+    assert.equal(ok?.command, A_OKAY);
+    const readUntil = async (text: string) => {
+      let got = '';
+      while (!got.endsWith(text)) {
+        const msg = await host.next();
+        assert.ok(msg, `waited for ${JSON.stringify(text)}, got ${JSON.stringify(got)}`);
+        if (msg.command === A_WRTE) {
+          got += msg.data.toString();
+          host.send(A_OKAY, 50, ok!.arg0);
+        }
+      }
+      return got;
+    };
+    assert.equal(await readUntil('$ '), 'simtestdev:/ $ ');
+    host.send(A_WRTE, 50, ok!.arg0, 'echo one\r\necho two\n');
+    assert.equal(await readUntil('two\nsimtestdev:/ $ '), 'one\nsimtestdev:/ $ two\nsimtestdev:/ $ ');
+    host.send(A_WRTE, 50, ok!.arg0, 'exit\n');
+    let msg = await host.next();
+    while (msg?.command === A_OKAY) msg = await host.next();
+    assert.equal(msg?.command, A_CLSE);
+  });
+});
