@@ -60,7 +60,10 @@ export class AdbTransport implements StreamLink {
       if (fault) this.close(false);
     });
     socket.on('error', () => {});
-    socket.once('close', () => this.dropStreams());
+    socket.once('close', () => {
+      this.isClosed = true;
+      this.dropStreams();
+    });
   }
 
   get maxPayload(): number {
