@@ -60,7 +60,11 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
     before(async () => {
       lab = await startTestLab([
         { traffic: XIAOMI_TRAFFIC, speed: SPEED },
-        { traffic: XIAOMI_TRAFFIC, speed: SPEED, misbehave: ['analytics-after-opt-out', 'leak-ids'] },
+        {
+          traffic: XIAOMI_TRAFFIC,
+          speed: SPEED,
+          misbehave: ['analytics-after-opt-out', 'leak-ids', 'unknown-host'],
+        },
       ]);
       const c = await Promise.all(
         lab.plan.phones.map((p, i) => captureOn(p.hostIf, join(lab.dir, `phone${i}.pcap`))),
@@ -86,10 +90,11 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
       assert.ok(seen.dns.has('api.ad.intl.xiaomi.com'));
     });
 
-    test('a phone misbehaving with analytics-after-opt-out keeps them, and leak-ids sends the IMEI in clear', async () => {
+    test('a misbehaving phone keeps analytics after opt-out, leaks the IMEI in clear and calls an unknown host', async () => {
       const seen = await namesIn(caps[1]!);
       assert.ok(seen.sni.has('tracking.intl.miui.com'));
       assert.ok(seen.sni.has('data.mistat.intl.xiaomi.com'));
+      assert.ok(seen.sni.has('beacon.unlisted-collector.net'), 'unknown-host');
       const uris = await run('tshark', [
         '-r',
         caps[1]!,
