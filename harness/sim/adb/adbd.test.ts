@@ -350,7 +350,7 @@ test('sync: SEND writes the file with mode and mtime, STAT/LIS2 see it, failures
   });
 });
 
-test('an empty legacy shell is interactive: a prompt, one command per line, exit ends it', async () => {
+test('an empty legacy shell is an interactive pty: prompt, echo, CR LF, one command per line, exit ends it', async () => {
   await withAdbd({}, async ({ host }) => {
     const ok = await host.open(50, 'shell:');
     assert.equal(ok?.command, A_OKAY);
@@ -368,7 +368,11 @@ test('an empty legacy shell is interactive: a prompt, one command per line, exit
     };
     assert.equal(await readUntil('$ '), 'simtestdev:/ $ ');
     host.send(A_WRTE, 50, ok!.arg0, 'echo one\r\necho two\n');
-    assert.equal(await readUntil('two\nsimtestdev:/ $ '), 'one\nsimtestdev:/ $ two\nsimtestdev:/ $ ');
+    // A pty echoes the typed lines and ends output lines with CR LF.
+    assert.equal(
+      await readUntil('two\r\nsimtestdev:/ $ '),
+      'echo one\r\necho two\r\none\r\nsimtestdev:/ $ two\r\nsimtestdev:/ $ ',
+    );
     host.send(A_WRTE, 50, ok!.arg0, 'exit\n');
     let msg = await host.next();
     while (msg?.command === A_OKAY) msg = await host.next();

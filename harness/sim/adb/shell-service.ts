@@ -92,7 +92,9 @@ export function runShell(stream: AdbStream, phone: SimPhone, request: ShellReque
   const writerFor = (packetId: number): Writable =>
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        send(stream, request.v2 ? packetId : undefined, chunk).then(() => callback());
+        // A pty's line discipline turns each LF into CR LF (ONLCR).
+        const bytes = request.pty ? onlcr(chunk) : chunk;
+        send(stream, request.v2 ? packetId : undefined, bytes).then(() => callback());
       },
       // A phone writing after the end must not crash the simulator through an unhandled 'error'.
     }).on('error', () => {});
@@ -142,6 +144,8 @@ async function interactive(phone: SimPhone, io: ShellIo): Promise<number> {
   let pending = '';
   io.stdout.write(prompt);
   for await (const chunk of io.stdin) {
+    // A terminal echoes what is typed; Enter arrives as CR.
+    if (io.pty) io.stdout.write(String(chunk).replace(/\r\n?/g, '\n'));
     pending += String(chunk);
     let newline = pending.search(/\r?\n|\r/);
     while (newline >= 0) {
@@ -174,4 +178,10 @@ function forwardTo(target: Writable): Writable {
       else target.once('drain', () => callback());
     },
   }).on('error', () => {});
+}
+
+/** LF → CR LF, as a pty outputs text. */
+function onlcr(chunk: Buffer): Buffer {
+  if (!chunk.includes(0x0a)) return chunk;
+  return Buffer.from(chunk.toString('latin1').replace(/\n/g, '\r\n'), 'latin1');
 }
