@@ -239,3 +239,17 @@ test('corrupted datagrams never throw', () => {
     if (res?.sni !== undefined) assert.match(res.sni, /^[\x21-\x7e]+$/);
   }
 });
+
+test('retransmissions that never complete the ClientHello are not held without bound', () => {
+  const hello = RFC_CRYPTO_FRAME.subarray(4);
+  const part = protectInitial(QUIC_V1, RFC_DCID, 0, padded(cryptoFrame(0, hello.subarray(0, 200))));
+  const rest = protectInitial(QUIC_V1, RFC_DCID, 1, padded(cryptoFrame(200, hello.subarray(200))));
+  const r = new QuicInitialReader();
+  for (let i = 0; i < 1000; i++) r.push(part); // 200 KB of the same first 200 bytes
+  r.push(rest);
+  assert.equal(r.result(), undefined, 'gave up before the rest arrived');
+  const fresh = new QuicInitialReader();
+  for (let i = 0; i < 10; i++) fresh.push(part);
+  fresh.push(rest);
+  assert.equal(fresh.result()?.sni, 'example.com', 'a few retransmissions are fine');
+});

@@ -233,6 +233,8 @@ function cryptoFrames(b: Uint8Array, into: CryptoPiece[]): void {
  */
 export class QuicInitialReader {
   #pieces: CryptoPiece[] = [];
+  /** CRYPTO bytes held in #pieces, duplicates included. */
+  #held = 0;
   #result: ClientHelloInfo | undefined;
   /** True once the CRYPTO stream proved unreadable (not a ClientHello, or too big). */
   #failed = false;
@@ -259,7 +261,14 @@ export class QuicInitialReader {
           this.#version ??= h.version;
           const before = this.#pieces.length;
           cryptoFrames(plain, this.#pieces);
+          for (let i = before; i < this.#pieces.length; i++) this.#held += this.#pieces[i]!.data.length;
           added ||= this.#pieces.length > before;
+          if (this.#held > 2 * TLS_CLIENT_HELLO_CAP) {
+            // Endless retransmissions that never complete the ClientHello: stop holding them.
+            this.#failed = true;
+            this.#pieces = [];
+            return;
+          }
         }
       }
       p = h.end;

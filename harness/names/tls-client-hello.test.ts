@@ -124,6 +124,12 @@ test('a ClientHello spread over several records reads the same as in one', () =>
     assert.deepEqual(ok(split), whole, `records of ${size} bytes`);
   }
   assertNeedMoreUntilComplete(reframe(hs, 700));
+  // What follows the ClientHello (a ChangeCipherSpec, early data) does not matter.
+  const more = Buffer.concat([
+    stream,
+    Uint8Array.from([0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03]),
+  ]);
+  assert.deepEqual(ok(more), whole);
 });
 
 test('parseClientHelloBody reads the bare handshake message (as QUIC carries it), ignoring what follows', () => {
