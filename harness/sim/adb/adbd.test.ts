@@ -374,8 +374,8 @@ test('an empty legacy shell is an interactive pty: prompt, echo, CR LF, one comm
       'echo one\r\necho two\r\none\r\nsimtestdev:/ $ two\r\nsimtestdev:/ $ ',
     );
     host.send(A_WRTE, 50, ok!.arg0, 'exit\n');
-    let msg = await host.next();
-    while (msg?.command === A_OKAY) msg = await host.next();
-    assert.equal(msg?.command, A_CLSE);
+    const last = await host.drain(50);
+    assert.equal(last.data.toString(), 'exit\r\n');
+    assert.ok(last.closed);
   });
 });
