@@ -83,10 +83,11 @@ export async function analyzeStream(
 }
 
 /**
- * The phone's addresses, guessed from who takes part in flows. Per IP version, the private,
- * link-local, ULA or carrier-grade NAT address with the best score (flows originated count twice,
- * flows answered once, so the phone beats its resolver and an inbound-only capture still finds it)
- * or, when no such address takes part, the best-scoring one. The version with more flows decides
+ * The phone's addresses, guessed from who takes part in flows. Each address scores two per flow it
+ * originated and one per flow it answered (so the phone beats its resolver, and an inbound-only
+ * capture still finds it). IPv4: the private or carrier-grade NAT address with the best score, or
+ * the best-scoring address when none is private. IPv6: the best-scoring address (phones mostly
+ * talk from global addresses; their link-local one only does neighbour discovery). The version with more flows decides
  * first; the other version's pick is kept only when it takes part in more than half of that
  * version's flows, so that a router's occasional link-local chatter does not count as the phone.
  */
@@ -102,7 +103,7 @@ export function inferDevice(parties: ReadonlyMap<string, PartyCount>): string[] 
       if (addr.includes(':') !== v6) continue;
       flows += c.originated;
       if (!isUnicast(addr)) continue;
-      const local = isLocalAddress(addr);
+      const local = !v6 && isLocalAddress(addr);
       const score = 2 * c.originated + c.answered;
       if ((local && !bestLocal) || (local === bestLocal && score > bestScore)) {
         best = addr;

@@ -1,0 +1,506 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import dnsPacket from 'dns-packet';
+import type { Packet } from '../packets/packet.js';
+import { FlowTable } from './flow-table.js';
+
+const FIN = 0x01;
+const SYN = 0x02;
+const RST = 0x04;
+const PSH = 0x08;
+const ACK = 0x10;
+
+interface P {
+  ts: number;
+  src: string;
+  dst: string;
+  sp?: number;
+  dp?: number;
+  proto?: number;
+  flags?: number;
+  seq?: number;
+  payload?: Uint8Array;
+  app?: { uid: number; name: string };
+}
+
+/** A decoded packet as the packet decoder would hand it over: IPv4/IPv6 + TCP (20-byte headers) or UDP. */
+function pkt(o: P): Packet {
+  const proto = o.proto ?? 6;
+  const payload = o.payload ?? new Uint8Array(0);
+  const transportHeader = proto === 6 ? 20 : proto === 17 ? 8 : 4;
+  const p: Packet = {
+    ts: o.ts,
+    frame: 0,
+    ipVersion: o.src.includes(':') ? 6 : 4,
+    src: o.src,
+    dst: o.dst,
+    proto,
+    ipPayloadLen: transportHeader + payload.length,
+    srcPort: o.sp ?? 0,
+    dstPort: o.dp ?? 0,
+    payload,
+    payloadLen: payload.length,
+    truncated: false,
+  };
+  if (proto === 6) p.tcp = { seq: (o.seq ?? 0) >>> 0, ack: 0, flags: o.flags ?? ACK };
+  if (o.app) p.app = o.app;
+  return p;
+}
+
+const PHONE = '192.168.1.10';
+const SERVER = '93.184.216.34';
+const text = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
+
+/** A TCP connection from the phone: handshake, the client's segments, FINs. Returns the packets. */
+function tcpConn(opts: {
+  t0: number;
+  sport: number;
+  dport: number;
+  dst?: string;
+  isn?: number;
+  segments?: { off: number; data: Uint8Array }[];
+}): Packet[] {
+  const isn = opts.isn ?? 1000;
+  const dst = opts.dst ?? SERVER;
+  const c = { src: PHONE, dst, sp: opts.sport, dp: opts.dport };
+  const s = { src: dst, dst: PHONE, sp: opts.dport, dp: opts.sport };
+  let n = 0;
+  const next = () => opts.t0 + 0.01 * n++;
+  const out = [
+    pkt({ ...c, ts: next(), flags: SYN, seq: isn }),
+    pkt({ ...s, ts: next(), flags: SYN | ACK, seq: 5000 }),
+    pkt({ ...c, ts: next(), flags: ACK, seq: isn + 1 }),
+  ];
+  for (const seg of opts.segments ?? []) {
+    out.push(pkt({ ...c, ts: next(), flags: ACK | PSH, seq: isn + 1 + seg.off, payload: seg.data }));
+  }
+  out.push(pkt({ ...c, ts: next(), flags: FIN | ACK, seq: isn + 1 + 100_000 }));
+  out.push(pkt({ ...s, ts: next(), flags: FIN | ACK, seq: 5001 }));
+  return out;
+}
+
+function table(packets: Packet[]): FlowTable {
+  const t = new FlowTable();
+  for (const p of packets) t.add(p);
+  return t;
+}
+
+/** A committed fixture of the names module: real Chromium first flights, hex encoded. */
+function fixture<T>(file: string): T {
+  return JSON.parse(readFileSync(`fixtures/names/${file}`, 'utf8')) as T;
+}
+
+function chromiumClientHello(): { host: string; stream: Uint8Array } {
+  const f = fixture<{ host: string; stream: string }>('chromium-tls-client-hello.json');
+  return { host: f.host, stream: new Uint8Array(Buffer.from(f.stream, 'hex')) };
+}
+
+function dnsResponse(
+  id: number,
+  question: { name: string; type: 'A' | 'AAAA' },
+  answers: dnsPacket.Answer[],
+): Uint8Array {
+  return new Uint8Array(
+    dnsPacket.encode({
+      type: 'response',
+      id,
+      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE,
+      questions: [question],
+      answers,
+    }),
+  );
+}
+
+function dnsQuery(id: number, name: string, type: 'A' | 'AAAA' = 'A'): Uint8Array {
+  return new Uint8Array(
+    dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type }] }),
+  );
+}
+
+/** A DNS exchange over UDP between the phone and its resolver. */
+function dnsExchange(
+  ts: number,
+  sport: number,
+  query: Uint8Array,
+  response: Uint8Array,
+  client = PHONE,
+): Packet[] {
+  return [
+    pkt({ ts, src: client, dst: '192.168.1.1', sp: sport, dp: 53, proto: 17, payload: query }),
+    pkt({ ts: ts + 0.02, src: '192.168.1.1', dst: client, sp: 53, dp: sport, proto: 17, payload: response }),
+  ];
+}
+
+test('counts packets and IP payload bytes each way, one flow per connection, sorted by start', () => {
+  const a = tcpConn({ t0: 10, sport: 40000, dport: 80, segments: [{ off: 0, data: text('xyz') }] });
+  const b = tcpConn({ t0: 5, sport: 40001, dport: 80 });
+  const t = table([...b, ...a]);
+  const flows = t.flows();
+  assert.equal(flows.length, 2);
+  assert.deepEqual(
+    flows.map((f) => f.orig.port),
+    [40001, 40000],
+  );
+  const fa = flows[1]!;
+  assert.equal(fa.proto, 'tcp');
+  assert.deepEqual(fa.orig, { addr: PHONE, port: 40000 });
+  assert.deepEqual(fa.resp, { addr: SERVER, port: 80 });
+  assert.equal(fa.origPkts, 4);
+  assert.equal(fa.respPkts, 2);
+  assert.equal(fa.origBytes, 4 * 20 + 3);
+  assert.equal(fa.respBytes, 2 * 20);
+  assert.equal(fa.connState, 'SF');
+  assert.equal(fa.tsStart, 10);
+  assert.ok(Math.abs(fa.tsEnd - 10.05) < 1e-9);
+  assert.match(fa.uid, /^C[0-9a-z]+$/);
+  assert.notEqual(flows[0]!.uid, fa.uid);
+  assert.deepEqual(fa.names, []);
+});
+
+test('a flow first seen at its SYN-ACK is originated by the SYN-ACK receiver', () => {
+  const t = table([
+    pkt({ ts: 1, src: SERVER, dst: PHONE, sp: 443, dp: 50000, flags: SYN | ACK, seq: 9 }),
+    pkt({ ts: 2, src: PHONE, dst: SERVER, sp: 50000, dp: 443, flags: ACK, seq: 1 }),
+  ]);
+  const [f] = t.flows();
+  assert.deepEqual(f!.orig, { addr: PHONE, port: 50000 });
+  assert.equal(f!.origPkts, 1);
+  assert.equal(f!.respPkts, 1);
+  assert.equal(f!.connState, 'S1');
+});
+
+test('a ClientHello split over segments, out of order and retransmitted, names the flow by SNI', () => {
+  const { host, stream } = chromiumClientHello();
+  const cut = [0, 300, 900, 1400, stream.length];
+  const segs = cut.slice(0, -1).map((off, i) => ({ off, data: stream.subarray(off, cut[i + 1]) }));
+  // Order on the wire: 2nd, 4th, 1st, 2nd again (retransmission), 3rd.
+  const t = table(
+    tcpConn({
+      t0: 1,
+      sport: 41000,
+      dport: 443,
+      isn: 0xfffffe00,
+      segments: [segs[1]!, segs[3]!, segs[0]!, segs[1]!, segs[2]!],
+    }),
+  );
+  const [f] = t.flows();
+  assert.equal(f!.service, 'tls');
+  assert.deepEqual(f!.names, [{ name: host, source: 'sni' }]);
+  assert.equal(f!.tls?.sni, host);
+  assert.ok((f!.tls?.alpn.length ?? 0) > 0);
+  assert.equal(f!.connState, 'SF');
+});
+
+test('a ClientHello missing its middle segment gives no name', () => {
+  const { stream } = chromiumClientHello();
+  const t = table(
+    tcpConn({
+      t0: 1,
+      sport: 41001,
+      dport: 443,
+      segments: [
+        { off: 0, data: stream.subarray(0, 500) },
+        { off: 1000, data: stream.subarray(1000) },
+      ],
+    }),
+  );
+  const [f] = t.flows();
+  assert.deepEqual(f!.names, []);
+  assert.equal(f!.service, undefined);
+});
+
+test('an HTTP request names the flow by its Host header and is kept as evidence', () => {
+  const req = text('GET /collect?id=1 HTTP/1.1\r\nHost: Tracker.Example.com:8080\r\nUser-Agent: x\r\n\r\n');
+  const t = table(
+    tcpConn({
+      t0: 1,
+      sport: 41002,
+      dport: 8080,
+      segments: [
+        { off: 0, data: req.subarray(0, 20) },
+        { off: 20, data: req.subarray(20) },
+      ],
+    }),
+  );
+  const [f] = t.flows();
+  assert.equal(f!.service, 'http');
+  assert.deepEqual(f!.names, [{ name: 'tracker.example.com', source: 'http-host' }]);
+  assert.deepEqual(f!.http, {
+    method: 'GET',
+    target: '/collect?id=1',
+    version: 'HTTP/1.1',
+    host: 'tracker.example.com',
+  });
+});
+
+test('the HTTP/2 prior-knowledge preface marks the flow http2', () => {
+  const t = table(
+    tcpConn({
+      t0: 1,
+      sport: 41003,
+      dport: 80,
+      segments: [{ off: 0, data: text('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0') }],
+    }),
+  );
+  assert.equal(t.flows()[0]!.service, 'http2');
+});
+
+test('a binary protocol gets no service and no names', () => {
+  const t = table(
+    tcpConn({ t0: 1, sport: 41004, dport: 5228, segments: [{ off: 0, data: bytesOf(0x05, 0x01, 0x00) }] }),
+  );
+  const [f] = t.flows();
+  assert.equal(f!.service, undefined);
+  assert.deepEqual(f!.names, []);
+});
+
+function bytesOf(...b: number[]): Uint8Array {
+  return new Uint8Array(b);
+}
+
+test('picked up mid-stream with the client speaking second: the ClientHello sender becomes the originator', () => {
+  const { host, stream } = chromiumClientHello();
+  const t = table([
+    // The server's ACK is the first thing seen, from a high port to a high port (no hint who serves).
+    pkt({ ts: 1, src: SERVER, dst: PHONE, sp: 8443, dp: 50001, flags: ACK, seq: 77 }),
+    pkt({ ts: 2, src: PHONE, dst: SERVER, sp: 50001, dp: 8443, flags: ACK | PSH, seq: 1, payload: stream }),
+  ]);
+  const [f] = t.flows();
+  assert.deepEqual(f!.orig, { addr: PHONE, port: 50001 });
+  assert.deepEqual(f!.names, [{ name: host, source: 'sni' }]);
+  assert.equal(f!.origPkts, 1);
+  assert.equal(f!.origBytes, 20 + stream.length);
+});
+
+test('a new SYN on a finished 5-tuple starts a new flow; a SYN on an open one does not', () => {
+  const first = tcpConn({ t0: 1, sport: 42000, dport: 80 });
+  const second = tcpConn({ t0: 50, sport: 42000, dport: 80, isn: 99 });
+  const t = table([...first, ...second]);
+  const flows = t.flows();
+  assert.equal(flows.length, 2);
+  assert.ok(flows.every((f) => f.connState === 'SF' && f.origPkts === 3 && f.respPkts === 2));
+  const open = table([
+    pkt({ ts: 1, src: PHONE, dst: SERVER, sp: 42001, dp: 80, flags: SYN, seq: 5 }),
+    pkt({ ts: 2, src: PHONE, dst: SERVER, sp: 42001, dp: 80, flags: SYN, seq: 5 }),
+  ]);
+  assert.equal(open.flows().length, 1);
+  assert.equal(open.flows()[0]!.connState, 'S0');
+});
+
+test('a UDP flow silent for more than 60 s starts a new flow; 59 s does not', () => {
+  const u = (ts: number) =>
+    pkt({ ts, src: PHONE, dst: SERVER, sp: 5000, dp: 6000, proto: 17, payload: bytesOf(1) });
+  assert.equal(table([u(0), u(59), u(118)]).flows().length, 1);
+  const split = table([u(0), u(61), u(62)]).flows();
+  assert.equal(split.length, 2);
+  assert.deepEqual(
+    split.map((f) => f.origPkts),
+    [1, 2],
+  );
+});
+
+test('ICMP echo request and reply make one flow; ports hold type and code', () => {
+  const t = table([
+    pkt({ ts: 1, src: PHONE, dst: '1.1.1.1', sp: 8, dp: 0, proto: 1 }),
+    pkt({ ts: 1.01, src: '1.1.1.1', dst: PHONE, sp: 0, dp: 0, proto: 1 }),
+    pkt({ ts: 2, src: PHONE, dst: '1.1.1.1', sp: 3, dp: 3, proto: 1 }),
+  ]);
+  const flows = t.flows();
+  assert.equal(flows.length, 2);
+  assert.equal(flows[0]!.proto, 'icmp');
+  assert.deepEqual([flows[0]!.origPkts, flows[0]!.respPkts], [1, 1]);
+  assert.deepEqual([flows[0]!.orig.port, flows[0]!.resp.port], [8, 0]);
+  assert.equal(flows[0]!.connState, undefined);
+});
+
+test('DNS answers name later flows, following CNAME chains back to the name asked', () => {
+  const resp = dnsResponse(7, { name: 'www.shop.example', type: 'A' }, [
+    { type: 'CNAME', name: 'www.shop.example', data: 'shop.cdn.example.net' },
+    { type: 'CNAME', name: 'shop.cdn.example.net', data: 'edge7.cdn.example.net' },
+    { type: 'A', name: 'edge7.cdn.example.net', data: SERVER, ttl: 60 },
+  ]);
+  const t = table([
+    ...dnsExchange(1, 33000, dnsQuery(7, 'www.shop.example'), resp),
+    ...tcpConn({ t0: 2, sport: 43000, dport: 443 }),
+  ]);
+  const [dnsFlow, web] = t.flows();
+  assert.equal(dnsFlow!.service, 'dns');
+  assert.deepEqual(dnsFlow!.names, [{ name: 'www.shop.example', source: 'dns-query' }]);
+  assert.deepEqual(web!.names, [{ name: 'www.shop.example', source: 'dns' }]);
+  const [rec] = t.dns();
+  assert.deepEqual(rec, {
+    ts: 1.02,
+    client: PHONE,
+    server: '192.168.1.1',
+    uid: dnsFlow!.uid,
+    query: 'www.shop.example',
+    type: 'A',
+    rcode: 0,
+    answers: ['CNAME shop.cdn.example.net', 'CNAME edge7.cdn.example.net', `A ${SERVER}`],
+  });
+});
+
+test('the DNS name is the one resolved most recently before the flow started, by that client', () => {
+  const answerFor = (id: number, name: string) =>
+    dnsResponse(id, { name, type: 'A' }, [{ type: 'A', name, data: SERVER, ttl: 60 }]);
+  const t = table([
+    ...dnsExchange(10, 33001, dnsQuery(1, 'first.example'), answerFor(1, 'first.example')),
+    ...tcpConn({ t0: 15, sport: 43001, dport: 443 }),
+    ...dnsExchange(20, 33002, dnsQuery(2, 'second.example'), answerFor(2, 'second.example')),
+    ...tcpConn({ t0: 25, sport: 43002, dport: 443 }),
+    // Another client's lookup says nothing about the phone's flows.
+    ...dnsExchange(30, 33003, dnsQuery(3, 'other.example'), answerFor(3, 'other.example'), '192.168.1.77'),
+    ...tcpConn({ t0: 35, sport: 43003, dport: 443 }),
+  ]);
+  const named = t
+    .flows()
+    .filter((f) => f.proto === 'tcp')
+    .map((f) => f.names.map((n) => `${n.source}:${n.name}`).join(','));
+  assert.deepEqual(named, ['dns:first.example', 'dns:second.example', 'dns:second.example']);
+  const early = table([
+    ...tcpConn({ t0: 1, sport: 43004, dport: 443 }),
+    ...dnsExchange(10, 33004, dnsQuery(1, 'late.example'), answerFor(1, 'late.example')),
+  ]);
+  assert.deepEqual(early.flows()[0]!.names, [], 'an answer after the flow started does not name it');
+});
+
+test('HTTPS record address hints name flows too', () => {
+  const q = dnsQuery(9, 'api.example', 'A');
+  const t = table([
+    ...dnsExchange(1, 33010, q, httpsResponse(9, 'api.example', '198.51.100.7')),
+    ...tcpConn({ t0: 2, sport: 43010, dport: 443, dst: '198.51.100.7' }),
+  ]);
+  const web = t.flows().find((f) => f.proto === 'tcp')!;
+  assert.deepEqual(web.names, [{ name: 'api.example', source: 'dns' }]);
+});
+
+/** A response with one HTTPS record (priority 1, target ".", ipv4hint) for name. */
+function httpsResponse(id: number, name: string, hint: string): Uint8Array {
+  const labels = Buffer.concat([
+    ...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+    Buffer.from([0]),
+  ]);
+  const rdata = Buffer.concat([
+    Buffer.from([0, 1, 0]), // priority 1, target "."
+    Buffer.from([0, 4, 0, 4]), // ipv4hint, 4 bytes
+    Buffer.from(hint.split('.').map(Number)),
+  ]);
+  const header = Buffer.from([id >> 8, id & 255, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+  const question = Buffer.concat([labels, Buffer.from([0, 65, 0, 1])]);
+  const answer = Buffer.concat([
+    Buffer.from([0xc0, 12]), // name: pointer to the question
+    Buffer.from([0, 65, 0, 1, 0, 0, 0, 60, rdata.length >> 8, rdata.length & 255]),
+    rdata,
+  ]);
+  return new Uint8Array(Buffer.concat([header, question, answer]));
+}
+
+test('DNS over TCP is read in both directions, messages split by their length prefix', () => {
+  const q = dnsQuery(4, 'tcp.example');
+  const r = dnsResponse(4, { name: 'tcp.example', type: 'A' }, [
+    { type: 'A', name: 'tcp.example', data: '203.0.113.9' },
+  ]);
+  const framed = (m: Uint8Array) =>
+    new Uint8Array(Buffer.concat([Buffer.from([m.length >> 8, m.length & 255]), m]));
+  const c = { src: PHONE, dst: '8.8.8.8', sp: 44000, dp: 53 };
+  const s = { src: '8.8.8.8', dst: PHONE, sp: 53, dp: 44000 };
+  const qf = framed(q);
+  const rf = framed(r);
+  const t = table([
+    pkt({ ...c, ts: 1, flags: SYN, seq: 10 }),
+    pkt({ ...s, ts: 1.1, flags: SYN | ACK, seq: 500 }),
+    pkt({ ...c, ts: 1.2, flags: ACK | PSH, seq: 11, payload: qf.subarray(0, 5) }),
+    pkt({ ...c, ts: 1.3, flags: ACK | PSH, seq: 16, payload: qf.subarray(5) }),
+    pkt({ ...s, ts: 1.4, flags: ACK | PSH, seq: 501, payload: rf }),
+    ...tcpConn({ t0: 3, sport: 44001, dport: 443, dst: '203.0.113.9' }),
+  ]);
+  const [dnsFlow, web] = t.flows();
+  assert.equal(dnsFlow!.service, 'dns');
+  assert.deepEqual(dnsFlow!.names, [{ name: 'tcp.example', source: 'dns-query' }]);
+  assert.equal(t.dns().length, 1);
+  assert.deepEqual(web!.names, [{ name: 'tcp.example', source: 'dns' }]);
+});
+
+test('DNS on an unusual port counts only once a query and its response pair up', () => {
+  const q = dnsQuery(11, 'odd.example');
+  const r = dnsResponse(11, { name: 'odd.example', type: 'A' }, [
+    { type: 'A', name: 'odd.example', data: '203.0.113.10' },
+  ]);
+  const c = { src: PHONE, dst: '10.0.0.53', sp: 45000, dp: 5300, proto: 17 };
+  const s = { src: '10.0.0.53', dst: PHONE, sp: 5300, dp: 45000, proto: 17 };
+  const t = table([pkt({ ...c, ts: 1, payload: q }), pkt({ ...s, ts: 1.1, payload: r })]);
+  assert.equal(t.flows()[0]!.service, 'dns');
+  assert.equal(t.dns().length, 1);
+  const unanswered = table([
+    pkt({ ...c, ts: 1, payload: q }),
+    pkt({ ...s, ts: 1.1, payload: bytesOf(1, 2, 3) }),
+  ]);
+  assert.equal(unanswered.flows()[0]!.service, undefined);
+  assert.equal(unanswered.dns().length, 0);
+});
+
+test('a QUIC Initial names the flow by its encrypted ClientHello (Chromium, two datagrams)', () => {
+  const f = fixture<{ host: string; datagrams: string[] }>('chromium-quic-initials.json');
+  const t = table(
+    f.datagrams.map((hex, i) =>
+      pkt({
+        ts: 1 + i / 100,
+        src: PHONE,
+        dst: SERVER,
+        sp: 46000,
+        dp: 443,
+        proto: 17,
+        payload: Buffer.from(hex, 'hex'),
+      }),
+    ),
+  );
+  const [flow] = t.flows();
+  assert.equal(flow!.service, 'quic');
+  assert.deepEqual(flow!.names, [{ name: f.host, source: 'quic-sni' }]);
+});
+
+test('with device addresses, flows towards the device are turned round and named from its side', () => {
+  const answer = dnsResponse(1, { name: 'push.example', type: 'A' }, [
+    { type: 'A', name: 'push.example', data: SERVER },
+  ]);
+  const t = table([
+    ...dnsExchange(1, 33020, dnsQuery(1, 'push.example'), answer),
+    // Mid-stream: the server's segment came first, between two high ports.
+    pkt({
+      ts: 5,
+      src: SERVER,
+      dst: PHONE,
+      sp: 5228,
+      dp: 50002,
+      flags: ACK | PSH,
+      seq: 1,
+      payload: bytesOf(9, 9),
+    }),
+    pkt({ ts: 6, src: PHONE, dst: SERVER, sp: 50002, dp: 5228, flags: ACK, seq: 1 }),
+  ]);
+  const asSeen = t.flows().find((f) => f.proto === 'tcp')!;
+  assert.equal(asSeen.orig.addr, SERVER);
+  const turned = t.flows(new Set([PHONE])).find((f) => f.proto === 'tcp')!;
+  assert.deepEqual(turned.orig, { addr: PHONE, port: 50002 });
+  assert.deepEqual([turned.origPkts, turned.respPkts, turned.origBytes, turned.respBytes], [1, 1, 20, 22]);
+  assert.deepEqual(turned.names, [{ name: 'push.example', source: 'dns' }]);
+});
+
+test('the app tag is taken from the first packet that has one', () => {
+  const a = { uid: 10123, name: 'com.example.app' };
+  const t = table([
+    pkt({ ts: 1, src: PHONE, dst: SERVER, sp: 47000, dp: 443, flags: SYN }),
+    pkt({ ts: 2, src: SERVER, dst: PHONE, sp: 443, dp: 47000, flags: SYN | ACK, app: a }),
+    pkt({ ts: 3, src: PHONE, dst: SERVER, sp: 47000, dp: 443, app: { uid: 1, name: 'other' } }),
+  ]);
+  assert.deepEqual(t.flows()[0]!.app, a);
+});
+
+test('a rejected connection and a RST-aborted one get their conn states', () => {
+  const t = table([
+    pkt({ ts: 1, src: PHONE, dst: SERVER, sp: 48000, dp: 81, flags: SYN }),
+    pkt({ ts: 1.1, src: SERVER, dst: PHONE, sp: 81, dp: 48000, flags: RST | ACK }),
+  ]);
+  assert.equal(t.flows()[0]!.connState, 'REJ');
+});
