@@ -99,7 +99,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   if (t) {
     process.stderr.write(
       `phonehome: warning: ${terminalSafe(shown)} is truncated at byte ${t.offset} (${terminalSafe(t.message)}); ` +
-        `analysed the ${analysis.capture.frames} frames before it\n`,
+        `analysed the ${analysis.capture.frames} frame${analysis.capture.frames === 1 ? '' : 's'} before it\n`,
     );
   }
 

@@ -41,7 +41,10 @@ test('the table shows rows, the device line, warnings and skips; nothing hostile
   const text = formatAnalyzeTable('metadata.pcap', testAnalysis());
   const lines = text.split('\n');
   assert.match(lines[0]!, /^metadata\.pcap: pcap, 120 frames, 123 kB, 2019-03-04 10:00:01 UTC – 10:00:08$/);
-  assert.equal(lines[1], 'device 192.168.1.10 (inferred: the private address that originates most flows)');
+  assert.equal(
+    lines[1],
+    'device 192.168.1.10 (inferred: the address that originates most flows, private addresses first)',
+  );
   assert.match(lines[3]!, /^NAME\s+CONNS\s+UP\s+DOWN\s+FIRST\s+LAST\s+PORTS\s+SOURCE\s+APP$/);
   assert.match(
     lines[4]!,

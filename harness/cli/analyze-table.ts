@@ -114,6 +114,12 @@ function dateTime(ts: number): string {
   return `${new Date(ts * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** "2019-03-04 10:00:01 UTC – 10:05:00", with the end's date too when it falls on another day. */
+function timeSpan(from: number, to: number): string {
+  const sameDay = dateTime(from).slice(0, 10) === dateTime(to).slice(0, 10);
+  return `${dateTime(from)} – ${sameDay ? clock(to) : dateTime(to)}`;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -142,7 +148,7 @@ function deviceLine(a: Analysis): string {
     return 'device unknown (no private address originates flows; give --device ADDR)';
   const addrs = a.device.addrs.map(terminalSafe).join(', ');
   return a.device.inferred
-    ? `device ${addrs} (inferred: the private address that originates most flows)`
+    ? `device ${addrs} (inferred: the address that originates most flows, private addresses first)`
     : `device ${addrs} (given with --device)`;
 }
 
@@ -150,8 +156,10 @@ function deviceLine(a: Analysis): string {
 export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict): string {
   const out: string[] = [];
   const c = a.capture;
-  const times = a.flows.flatMap((f) => [f.tsStart, f.tsEnd]);
-  const span = times.length ? `, ${dateTime(Math.min(...times))} – ${clock(Math.max(...times))}` : '';
+  // reduce, not Math.min(...): a long capture has more flows than a call has room for arguments.
+  const first = a.flows.reduce((t, f) => Math.min(t, f.tsStart), Number.POSITIVE_INFINITY);
+  const last = a.flows.reduce((t, f) => Math.max(t, f.tsEnd), Number.NEGATIVE_INFINITY);
+  const span = a.flows.length ? `, ${timeSpan(first, last)}` : '';
   out.push(
     `${terminalSafe(file === '-' ? 'stdin' : file)}: ${c.format}, ${plural(c.frames, 'frame')}, ${formatBytes(c.bytes)}${span}`,
   );
@@ -187,9 +195,6 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
   if (verdict) out.push(...verdictLines(verdict, a));
 
   const warnings = [...a.warnings, ...(verdict?.warnings ?? [])];
-  if (c.truncated) {
-    warnings.unshift(`the capture is truncated at byte ${c.truncated.offset} (${c.truncated.message})`);
-  }
   if (warnings.length) {
     out.push('', `Warnings (${warnings.length})`);
     for (const w of warnings) out.push(`  ! ${terminalSafe(w)}`);

@@ -20,7 +20,8 @@ export const EXIT_INTERNAL = 3;
 export function buildProgram(commands: readonly SubcommandModule[]): Command {
   const program = new Command('phonehome')
     .description('What does this phone send home, and is that allowed?')
-    .showHelpAfterError('(run phonehome help COMMAND for its options)')
+    // One line per error, in the same shape as phonehome's own: "phonehome: …".
+    .configureOutput({ outputError: (text, write) => write(`phonehome: ${text.replace(/^error: /, '')}`) })
     .exitOverride();
   for (const c of commands) c.register(program);
   return program;

@@ -92,7 +92,7 @@ export function testAnalysis(): Analysis {
         query: 'resolver.msg.global.xiaomi.net',
         type: 'A',
         rcode: 0,
-        answers: ['10.0.0.2'],
+        answers: ['A 10.0.0.2'],
       },
     ],
     device: { addrs: ['192.168.1.10'], inferred: true },

@@ -1,0 +1,404 @@
+/**
+ * `phonehome analyze` as a user runs it: the compiled CLI on PCAPdroid's real captures, a truncated
+ * copy, a file that is not a capture, bad allowlists, stdin, --out, and a hostile HTTP request captured
+ * by a real tcpdump on loopback. tshark is the oracle for what the captures hold.
+ * Run from the project root (as `make test` does) after `tsc`.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as connectTcp, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { connect as connectTls } from 'node:tls';
+import { pcapFile } from '../harness/packets/capture-writer.js';
+import { ipv4Packet, pcapdroidFrame, tcpSegment } from '../harness/packets/packet-builder.js';
+
+const CLI = resolve('dist/harness/cli/main.js');
+const CAPTURES = resolve('../shared/captures/pcapdroid');
+const METADATA = join(CAPTURES, 'metadata.pcap');
+const tmp = mkdtempSync(join(tmpdir(), 'phonehome-cli-analyze-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function phonehome(args: string[], input?: Buffer): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** tshark's output; `cutShort` accepts its complaint (and exit 2) about a truncated file. */
+function tshark(args: string[], cutShort = false): string {
+  const r = spawnSync('tshark', ['-n', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (cutShort) assert.match(r.stderr, /cut short in the middle of a packet/);
+  else assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+function write(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** Allows everything metadata.pcap's client contacts. */
+const ALLOW_ALL = write(
+  'allow-all.yaml',
+  `description: everything metadata.pcap contacts
+allow:
+  - {host: "*.google.com", reason: search}
+  - {host: google.it, reason: search}
+  - {host: "*.google.it", reason: search}
+  - {host: www.internetbadguys.com, reason: "phishing test page, on purpose"}
+  - {host: example.org, reason: docs}
+  - {ip: 149.202.95.241, port: 80, reason: the HTTP test server}
+  - {ip: 8.8.8.8, port: 53, reason: resolver}
+  - {ip: 1.1.1.1, proto: icmp, reason: ping test}
+expect:
+  - {host: example.org, port: 443, reason: the TLS test}
+unattributed: allow
+`,
+);
+
+/** The same, plus a forbid and an expectation nothing meets. */
+const FORBID = write(
+  'forbid.yaml',
+  `extends: allow-all.yaml
+forbid:
+  - {host: www.internetbadguys.com, reason: OpenDNS phishing test domain, severity: blocker}
+expect:
+  - {host: connectivitycheck.gstatic.com, reason: captive portal check on every network join}
+`,
+);
+
+function noCrash(r: Run, what: string): void {
+  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, `${what}: ${r.stderr}`);
+}
+
+test('every shared capture goes through without a crash; the file that is not one exits 2', () => {
+  for (const name of readdirSync(CAPTURES).sort()) {
+    const file = join(CAPTURES, name);
+    for (const format of ['table', 'json', 'csv']) {
+      const r = phonehome(['analyze', file, '--format', format, '--allowlist', ALLOW_ALL]);
+      noCrash(r, `${name} ${format}`);
+      if (name.endsWith('.md')) {
+        assert.equal(r.status, 2, name);
+        continue;
+      }
+      assert.ok(r.status === 0 || r.status === 1, `${name} ${format}: exit ${r.status}: ${r.stderr}`);
+      if (format === 'json') assert.equal(JSON.parse(r.stdout).formatVersion, 1);
+    }
+  }
+});
+
+test('exit 0 when the allowlist allows everything, 1 with a forbidden name or an unmet expectation', () => {
+  const ok = phonehome(['analyze', METADATA, '--allowlist', ALLOW_ALL]);
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /\nverdict: allowed by .*allow-all\.yaml\n/);
+  assert.equal(ok.stderr, '');
+
+  const bad = phonehome(['analyze', METADATA, '--allowlist', FORBID]);
+  assert.equal(bad.status, 1);
+  assert.match(
+    bad.stdout,
+    /✗ www\.internetbadguys\.com \(http-host\) is forbidden \[blocker\]: forbid www\.internetbadguys\.com \(OpenDNS phishing test domain\) from forbid\.yaml:3/,
+  );
+  assert.match(bad.stdout, /evidence: GET \/ HTTP\/1\.1 Host: www\.internetbadguys\.com/);
+  assert.match(bad.stdout, /never seen: expect connectivitycheck\.gstatic\.com/);
+
+  const onlyExpect = write(
+    'expect.yaml',
+    'extends: allow-all.yaml\nexpect:\n  - {host: connectivitycheck.gstatic.com, reason: r}\n',
+  );
+  assert.equal(
+    phonehome(['analyze', METADATA, '--allowlist', onlyExpect]).status,
+    1,
+    'an unmet expectation alone fails',
+  );
+  assert.equal(phonehome(['analyze', METADATA]).status, 0, 'no allowlist: exit 0');
+});
+
+test('the JSON document has the documented fields, and its names agree with tshark', () => {
+  const r = phonehome(['analyze', METADATA, '--format', 'json', '--allowlist', FORBID]);
+  assert.equal(r.status, 1);
+  const d = JSON.parse(r.stdout);
+  assert.equal(d.formatVersion, 1);
+  assert.equal(d.capture.file, METADATA);
+  assert.equal(d.capture.format, 'pcap');
+  assert.equal(
+    d.capture.frames,
+    Number(tshark(['-r', METADATA, '-T', 'fields', '-e', 'frame.number']).trim().split('\n').length),
+  );
+  assert.deepEqual(d.device, { addrs: ['192.168.1.10', '2001:db8:1234::1'], inferred: true });
+  for (const f of d.flows) {
+    for (const k of [
+      'uid',
+      'proto',
+      'orig',
+      'resp',
+      'tsStart',
+      'tsEnd',
+      'origBytes',
+      'respBytes',
+      'origPkts',
+      'respPkts',
+      'service',
+      'names',
+    ]) {
+      assert.ok(k in f, `flow ${f.uid} lacks ${k}`);
+    }
+    assert.equal(typeof f.orig.addr, 'string');
+    assert.equal(typeof f.resp.port, 'number');
+  }
+  const sni = new Set(
+    tshark([
+      '-r',
+      METADATA,
+      '-Y',
+      'tls.handshake.type == 1',
+      '-T',
+      'fields',
+      '-e',
+      'tls.handshake.extensions_server_name',
+    ])
+      .split('\n')
+      .filter(Boolean),
+  );
+  const ours = new Set(
+    d.flows.flatMap((f: { names: { name: string; source: string }[] }) =>
+      f.names.filter((n) => n.source === 'sni').map((n) => n.name),
+    ),
+  );
+  assert.deepEqual([...ours].sort(), [...sni].sort());
+  const hosts = new Set(
+    tshark(['-r', METADATA, '-Y', 'http.request', '-T', 'fields', '-e', 'http.host'])
+      .split('\n')
+      .filter(Boolean),
+  );
+  const ourHosts = new Set(
+    d.flows.flatMap((f: { http?: { host?: string } }) => (f.http?.host ? [f.http.host] : [])),
+  );
+  assert.deepEqual([...ourHosts].sort(), [...hosts].sort());
+  assert.ok(d.dns.length > 0);
+  for (const k of ['ts', 'uid', 'client', 'server', 'query', 'type', 'rcode', 'answers'])
+    assert.ok(k in d.dns[0], k);
+  const v = d.verdict;
+  assert.equal(v.outcome, 'violations');
+  assert.equal(v.judgements.length, d.flows.length);
+  const forbidden = v.violations.filter((x: { rule: { kind: string } | null }) => x.rule?.kind === 'forbid');
+  assert.ok(forbidden.length >= 1);
+  assert.deepEqual(
+    { file: forbidden[0].rule.file, line: forbidden[0].rule.line, column: forbidden[0].rule.column },
+    { file: FORBID, line: 3, column: 5 },
+  );
+  assert.equal(v.unmetExpectations.length, 1);
+});
+
+test('a truncated capture is analysed up to the cut, warned about with its byte offset, and judged', () => {
+  const whole = readFileSync(METADATA);
+  const cut = join(tmp, 'truncated.pcap');
+  writeFileSync(cut, whole.subarray(0, 30_011));
+  const r = phonehome(['analyze', cut, '--format', 'json', '--allowlist', ALLOW_ALL]);
+  const warning =
+    /^phonehome: warning: .*truncated\.pcap is truncated at byte (\d+) \(.*\); analysed the (\d+) frames before it\n$/.exec(
+      r.stderr,
+    );
+  assert.ok(warning, r.stderr);
+  const offset = Number(warning[1]);
+  assert.ok(offset > 24 && offset <= 30_011, `offset ${offset}`);
+  // tshark, reading the same cut file, sees the same whole frames.
+  const frames = tshark(['-r', cut, '-T', 'fields', '-e', 'frame.number'], true).trim().split('\n').length;
+  assert.equal(Number(warning[2]), frames);
+  const d = JSON.parse(r.stdout);
+  assert.equal(d.capture.truncated.offset, offset);
+  assert.equal(d.capture.frames, frames);
+  // The expectation (example.org) comes after the cut, so the verdict says so.
+  assert.equal(r.status, 1);
+  assert.equal(d.verdict.unmetExpectations.length, 1);
+});
+
+test('a file that is not a capture: one line naming it, exit 2', () => {
+  const notPcap = write('notes.txt', 'these are not packets\n');
+  const r = phonehome(['analyze', notPcap]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^phonehome: .*notes\.txt is not a pcap or pcapng capture \(.+\)\n$/);
+  const empty = write('empty.pcap', '');
+  const e = phonehome(['analyze', empty]);
+  assert.equal(e.status, 2);
+  assert.match(e.stderr, /^phonehome: .*empty\.pcap is not a pcap or pcapng capture \(.+\)\n$/);
+  const missing = phonehome(['analyze', join(tmp, 'nope.pcap')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /^phonehome: cannot read .*nope\.pcap: no such file or directory\n$/);
+  const dir = phonehome(['analyze', tmp]);
+  assert.equal(dir.status, 2);
+  assert.match(dir.stderr, /^phonehome: cannot read .*: is a directory\n$/);
+});
+
+test('a bad allowlist: one line with file:line:column, exit 2, before the capture is read', () => {
+  const bad = write(
+    'bad.yaml',
+    'allow:\n  - host: ok.example\n    reason: fine\n  - cidr: 10.0.0.0/33\n    reason: lab\n',
+  );
+  const r = phonehome(['analyze', join(tmp, 'nope.pcap'), '--allowlist', bad]);
+  assert.equal(r.status, 2);
+  assert.equal(
+    r.stderr,
+    `phonehome: ${bad}:4:11: allow[1].cidr: "10.0.0.0/33" is not a CIDR (prefix length must be 0–32)\n`,
+  );
+  const cycle = write('cycle.yaml', 'extends: cycle.yaml\n');
+  const c = phonehome(['analyze', METADATA, '--allowlist', cycle]);
+  assert.equal(c.status, 2);
+  assert.match(c.stderr, /^phonehome: .*cycle\.yaml:1:10: extends\[0\]: "cycle\.yaml" makes a cycle: .*\n$/);
+  const missing = phonehome(['analyze', METADATA, '--allowlist', join(tmp, 'none.yaml')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /^phonehome: .*none\.yaml: cannot read the allowlist: no such file\n$/);
+});
+
+test('usage errors: one line, exit 2', () => {
+  for (const args of [
+    ['analyze'],
+    ['analyze', METADATA, '--format', 'xml'],
+    ['bogus'],
+    ['analyze', METADATA, '--device', 'phone'],
+  ]) {
+    const r = phonehome(args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^phonehome: /);
+  }
+});
+
+test('- reads stdin; --device overrides the inferred phone; --out writes the file and nothing else', () => {
+  const fromFile = JSON.parse(phonehome(['analyze', METADATA, '--format', 'json']).stdout);
+  const r = phonehome(['analyze', '-', '--format', 'json'], readFileSync(METADATA));
+  assert.equal(r.status, 0, r.stderr);
+  const fromStdin = JSON.parse(r.stdout);
+  assert.equal(fromStdin.capture.file, '-');
+  assert.deepEqual(fromStdin.flows, fromFile.flows);
+
+  const given = JSON.parse(
+    phonehome(['analyze', METADATA, '--format', 'json', '--device', '192.168.1.10']).stdout,
+  );
+  assert.deepEqual(given.device, { addrs: ['192.168.1.10'], inferred: false });
+
+  const out = join(tmp, 'out', 'flows.csv');
+  const missingDir = phonehome(['analyze', METADATA, '--format', 'csv', '--out', out]);
+  assert.equal(missingDir.status, 2);
+  assert.match(missingDir.stderr, /^phonehome: cannot write .*flows\.csv: no such file or directory\n$/);
+  const csvOut = join(tmp, 'flows.csv');
+  const w = phonehome(['analyze', METADATA, '--format', 'csv', '--out', csvOut, '--allowlist', FORBID]);
+  assert.equal(w.status, 1);
+  assert.equal(w.stdout, '');
+  const csv = readFileSync(csvOut, 'utf8');
+  const lines = csv.split('\r\n');
+  assert.match(lines[0]!, /^uid,proto,orig_addr,orig_port,resp_addr,resp_port,/);
+  assert.equal(lines.length, fromFile.flows.length + 2, 'header, one line per flow, final CRLF');
+  assert.deepEqual(
+    readdirSync(tmp).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary file left behind',
+  );
+});
+
+test('hostile bytes from the wire never reach the terminal as control characters', async () => {
+  // A real TLS ClientHello (Node's) whose ALPN carries escape sequences and a bidi override,
+  // captured by tcpdump on loopback; and a PCAPdroid app name carrying an escape sequence.
+  const pcap = join(tmp, 'hostile.pcap');
+  const server = createServer((s) => s.on('data', () => s.destroy()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.2', r));
+  const port = (server.address() as { port: number }).port;
+  let dump: ChildProcess | undefined;
+  try {
+    dump = spawn(
+      'tcpdump',
+      ['-i', 'lo', '-U', '--immediate-mode', '-n', '-w', pcap, 'tcp', 'port', String(port)],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    await new Promise<void>((ok, fail) => {
+      let err = '';
+      dump!.stderr!.on('data', (b: Buffer) => {
+        err += b.toString();
+        if (err.includes('listening on')) ok();
+      });
+      dump!.on('exit', (code) => fail(new Error(`tcpdump exited ${code}: ${err}`)));
+    });
+    await new Promise<void>((ok) => {
+      // Two loopback addresses, so that the phone (127.0.0.1) and the server are told apart. The
+      // server is not TLS: it hangs up once the ClientHello arrives, which is all the capture needs.
+      const socket = connectTcp({ host: '127.0.0.2', port, localAddress: '127.0.0.1' });
+      const c = connectTls({
+        socket,
+        servername: 'hostile.example',
+        ALPNProtocols: ['\x1b[2J\x1b]0;owned\x07\u202eh2'],
+      });
+      c.on('error', () => undefined);
+      socket.on('close', () => ok());
+    });
+    // Wait (bounded) until tcpdump has written the request, then stop it.
+    const deadline = Date.now() + 10_000;
+    while (!readFileSync(pcap).includes('hostile.example') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const exited = new Promise((r) => dump!.once('exit', r));
+    dump.kill('SIGINT');
+    await exited;
+  } finally {
+    if (dump && dump.exitCode === null) dump.kill('SIGKILL');
+    server.close();
+  }
+  const r = phonehome(['analyze', pcap, '--allowlist', ALLOW_ALL, '--device', '127.0.0.1']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /hostile\.example/);
+  assert.match(
+    r.stdout,
+    /evidence: TLS ClientHello SNI hostile\.example ALPN \\x1b\[2J\\x1b\]0;owned\\x07â\\x80®h2/,
+  );
+  assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+
+  const ip = ipv4Packet(
+    { src: '192.168.1.10', dst: '10.0.0.9', proto: 6 },
+    tcpSegment({ srcPort: 40000, dstPort: 443, flags: 0x02 }),
+  );
+  const app = join(tmp, 'app.pcap');
+  writeFileSync(
+    app,
+    pcapFile({ linkType: 1 }, [{ ts: 1_700_000_000, data: pcapdroidFrame(ip, 10077, '\x1b[31mred\u202e') }]),
+  );
+  const t = phonehome(['analyze', app]);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /APP/);
+  assert.doesNotMatch(t.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+});
+
+test('--help is fast: it loads no analysis code', () => {
+  const median = (args: string[]) => {
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = process.hrtime.bigint();
+      spawnSync(process.execPath, args);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return times.sort((a, b) => a - b)[3]!;
+  };
+  const bare = median(['-e', '0']);
+  const help = median([CLI, '--help']);
+  // Node's own start-up is most of it; the CLI's share must stay small.
+  assert.ok(help - bare < 60, `--help took ${help.toFixed(0)} ms, node itself ${bare.toFixed(0)} ms`);
+  const r = phonehome(['--help']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /analyze \[options\] <capture>/);
+});
