@@ -1,7 +1,7 @@
 /**
  * `phonehome analyze` for people: one row per name the phone contacted (largest first), then the
- * violations with their evidence, unmet expectations, budgets, the device line, warnings and what was
- * skipped. Everything that came from the capture goes through terminalSafe() before it is printed.
+ * violations with their evidence, unmet expectations, budgets and the outcome, then the device line,
+ * warnings and what was skipped. Everything that came from the capture goes through terminalSafe() before it is printed.
  */
 import type { Analysis } from '../analyze.js';
 import type { Flow } from '../flows/flow.js';
@@ -163,7 +163,6 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
   out.push(
     `${terminalSafe(file === '-' ? 'stdin' : file)}: ${c.format}, ${plural(c.frames, 'frame')}, ${formatBytes(c.bytes)}${span}`,
   );
-  out.push(deviceLine(a));
   out.push('');
 
   const rows = nameRows(a.flows, verdict?.judgements);
@@ -193,6 +192,7 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
   }
 
   if (verdict) out.push(...verdictLines(verdict, a));
+  out.push('', deviceLine(a));
 
   const warnings = [...a.warnings, ...(verdict?.warnings ?? [])];
   if (warnings.length) {
@@ -218,6 +218,7 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
 
 function verdictLines(v: Verdict, a: Analysis): string[] {
   const out: string[] = [];
+  const byUid = new Map(a.flows.map((f) => [f.uid, f]));
   const files = v.allowlistFiles.map((f) => terminalSafe(f)).join(' + ');
   if (v.violations.length) {
     out.push('', `Violations (${v.violations.length})`);
@@ -236,7 +237,7 @@ function verdictLines(v: Verdict, a: Analysis): string[] {
         `      ${plural(x.connections, 'connection')}, ${formatBytes(x.bytesUp)} up, ${formatBytes(x.bytesDown)} down, ` +
           `first ${clock(x.firstSeen)}, last ${clock(x.lastSeen)}; to ${x.addrs.map(terminalSafe).join(', ')}; flows ${flows}`,
       );
-      const evidence = evidenceOf(a, x.flows[0]);
+      const evidence = evidenceOf(byUid.get(x.flows[0] ?? ''));
       if (evidence) out.push(`      evidence: ${evidence}`);
     }
   }
@@ -270,8 +271,7 @@ function verdictLines(v: Verdict, a: Analysis): string[] {
 }
 
 /** What the first flow of a violation shows: its ClientHello or HTTP request line. */
-function evidenceOf(a: Analysis, uid: string | undefined): string | undefined {
-  const f = a.flows.find((x) => x.uid === uid);
+function evidenceOf(f: Flow | undefined): string | undefined {
   if (!f) return undefined;
   if (f.http) {
     return terminalSafeClipped(
