@@ -288,9 +288,21 @@ test('- reads stdin; --device overrides the inferred phone; --out writes the fil
   assert.deepEqual(fromStdin.flows, fromFile.flows);
 
   const given = JSON.parse(
-    phonehome(['analyze', METADATA, '--format', 'json', '--device', '192.168.1.10']).stdout,
+    phonehome(['analyze', '--device', '192.168.1.10', METADATA, '--format', 'json']).stdout,
   );
   assert.deepEqual(given.device, { addrs: ['192.168.1.10'], inferred: false });
+  const two = phonehome([
+    'analyze',
+    METADATA,
+    '--device',
+    '192.168.1.10,2001:db8:1234::1',
+    '--device',
+    '10.9.9.9',
+  ]);
+  assert.match(
+    two.stdout,
+    /\ndevice 192\.168\.1\.10, 2001:db8:1234::1, 10\.9\.9\.9 \(given with --device\)\n/,
+  );
 
   const out = join(tmp, 'out', 'flows.csv');
   const missingDir = phonehome(['analyze', METADATA, '--format', 'csv', '--out', out]);

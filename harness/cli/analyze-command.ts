@@ -25,7 +25,11 @@ export function register(program: Command): void {
     )
     .argument('<capture>', 'pcap or pcapng file; - reads standard input')
     .option('--allowlist <file>', 'YAML allowlist to judge the flows against')
-    .option('--device <addr...>', "the phone's own addresses (default: inferred from the capture)")
+    .option(
+      '--device <addr>',
+      "the phone's own address; repeat it or separate with commas for several (default: inferred)",
+      collectAddrs,
+    )
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
     )
@@ -33,6 +37,14 @@ export function register(program: Command): void {
     .action(async (capture: string, opts: AnalyzeCliOptions) => {
       process.exitCode = await analyzeAction(capture, opts);
     });
+}
+
+/**
+ * --device is repeatable ("--device A --device B") and takes comma lists, rather than being variadic,
+ * so that "--device A capture.pcap" cannot swallow the capture's name.
+ */
+function collectAddrs(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((a) => a.trim())];
 }
 
 function errnoText(e: unknown): string {
