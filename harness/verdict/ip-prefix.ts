@@ -94,19 +94,26 @@ function maskTo(bytes: Uint8Array, bits: number): Uint8Array {
   return out;
 }
 
-/** True when the address (text) lies inside the prefix. IPv4-mapped IPv6 addresses match IPv4 prefixes. */
-export function prefixContains(prefix: IpPrefix, addr: string): boolean {
-  let bytes = parseIp(addr);
+/**
+ * True when the address lies inside the prefix. IPv4-mapped IPv6 addresses match IPv4 prefixes. The
+ * address may be given as text or, to save parsing it for every rule, as parseIp()'s bytes.
+ */
+export function prefixContains(prefix: IpPrefix, addr: string | Uint8Array): boolean {
+  let bytes = typeof addr === 'string' ? parseIp(addr) : addr;
   if (!bytes) return false;
   if (bytes.length === 16 && prefix.bytes.length === 4 && isV4Mapped(bytes)) bytes = bytes.subarray(12);
   if (bytes.length !== prefix.bytes.length) return false;
-  const masked = maskTo(bytes, prefix.bits);
-  return masked.every((b, i) => b === prefix.bytes[i]);
+  const full = prefix.bits >> 3;
+  for (let i = 0; i < full; i++) if (bytes[i] !== prefix.bytes[i]) return false;
+  const rest = prefix.bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (bytes[full]! & mask) === prefix.bytes[full];
 }
 
-/** True when both texts name the same address (so "2001:DB8::1" equals "2001:db8:0::1"). */
-export function sameIp(a: Uint8Array, addr: string): boolean {
-  const b = parseIp(addr);
+/** True when both name the same address (so "2001:DB8::1" equals "2001:db8:0::1"); text or parseIp() bytes. */
+export function sameIp(a: Uint8Array, addr: string | Uint8Array): boolean {
+  const b = typeof addr === 'string' ? parseIp(addr) : addr;
   if (!b) return false;
   if (a.length === 4 && b.length === 16 && isV4Mapped(b)) return a.every((x, i) => x === b[12 + i]);
   return a.length === b.length && a.every((x, i) => x === b[i]);

@@ -35,6 +35,8 @@ export interface RuleTarget {
   name?: string;
   /** The responder address; ip and cidr rules look only at this. */
   addr?: string;
+  /** The same address as parseIp() bytes, when the caller has parsed it once for many rules. */
+  addrBytes?: Uint8Array;
   /** Responder port; undefined means "do not check ports" (used for names asked of a resolver). */
   port?: number;
   /** Flow transport ("tcp", "udp", …); undefined means "do not check". */
@@ -91,14 +93,20 @@ export function compileMatcher(spec: MatcherSpec): Matcher {
     if (!bytes) throw new Error(`unchecked address ${spec.ip}`);
     text = spec.ip;
     on = 'address';
-    core = (t) => t.addr !== undefined && sameIp(bytes, t.addr);
+    core = (t) => {
+      const addr = t.addrBytes ?? t.addr;
+      return addr !== undefined && sameIp(bytes, addr);
+    };
   } else if (spec.cidr !== undefined) {
     const r = parseCidr(spec.cidr);
     if (!r.ok) throw new Error(`unchecked prefix ${spec.cidr}`);
     const prefix: IpPrefix = r.prefix;
     text = spec.cidr;
     on = 'address';
-    core = (t) => t.addr !== undefined && prefixContains(prefix, t.addr);
+    core = (t) => {
+      const addr = t.addrBytes ?? t.addr;
+      return addr !== undefined && prefixContains(prefix, addr);
+    };
   } else {
     throw new Error('matcher without host, ip or cidr');
   }

@@ -19,6 +19,7 @@ import type { Flow } from '../flows/flow.js';
 import type { FlowName, NameSource } from '../names/name.js';
 import type { Allowlist } from './allowlist.js';
 import type { Severity, UnattributedPolicy } from './allowlist-schema.js';
+import { parseIp } from './ip-prefix.js';
 import type { Rule, RuleInfo, RuleTarget } from './rule.js';
 
 /** What became of one flow. */
@@ -141,10 +142,14 @@ function responderSubjects(flow: Flow): Subject[] {
   const names = flow.names
     .filter((n) => n.source !== 'dns-query')
     .map((n) => ({ target: { name: n.name, port, proto }, text: n.name, provenance: n.source }));
-  return [
-    ...names,
-    { target: { addr: flow.resp.addr, port, proto }, text: flow.resp.addr, provenance: 'address' as const },
-  ];
+  // Parsed once here rather than by every ip/cidr rule.
+  const addrBytes = parseIp(flow.resp.addr);
+  const address: Subject = {
+    target: { addr: flow.resp.addr, ...(addrBytes ? { addrBytes } : {}), port, proto },
+    text: flow.resp.addr,
+    provenance: 'address',
+  };
+  return [...names, address];
 }
 
 function querySubjects(flow: Flow): Subject[] {
