@@ -55,11 +55,13 @@ test('the table shows rows, the device line, warnings and skips; nothing hostile
   );
   assert.match(text, /Warnings \(1\)\n {2}! frame 40: TCP payload after FIN/);
   assert.match(text, /Skipped 2 frames\n {2}ip-version-0 {2}×2 {2}first at frame 17/);
+  assert.equal(lines[10], 'DNS: 2 answers from 192.168.1.1; 1 name looked up but never contacted:');
+  assert.equal(lines[11], '  sdkconfig.ad.intl.xiaomi.com (NXDOMAIN)');
   assert.equal(
-    lines[10],
+    lines[13],
     'device 192.168.1.10 (inferred: the address that originates most flows, private addresses first)',
   );
-  assert.equal(lines.length, 3 + 6 + 2 + 3 + 3 + 1, 'every row is one line');
+  assert.equal(lines.length, 3 + 6 + 3 + 2 + 3 + 3 + 1, 'every row is one line');
 });
 
 test('with an allowlist: a verdict column, violations with evidence, unmet expectations, the outcome', () => {

@@ -190,6 +190,7 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
     });
     out.push(...columns([header, ...cells], new Set([1, 2, 3])));
   }
+  out.push(...dnsLines(a));
 
   if (verdict) out.push(...verdictLines(verdict, a));
   out.push('', deviceLine(a));
@@ -214,6 +215,41 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Most names listed in the DNS summary before "… and N more". */
+const DNS_NAMES_SHOWN = 30;
+
+const RCODES: Record<number, string> = { 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 5: 'REFUSED' };
+
+/**
+ * A DNS summary: how many answers from which resolvers, and the names looked up that no flow in the
+ * capture contacted (a lookup alone already tells the resolver what the phone wanted).
+ */
+function dnsLines(a: Analysis): string[] {
+  if (a.dns.length === 0) return [];
+  const servers = [...new Set(a.dns.map((d) => d.server))];
+  const contacted = new Set(
+    a.flows.flatMap((f) => f.names.filter((n) => n.source !== 'dns-query').map((n) => n.name)),
+  );
+  const never = new Map<string, string>();
+  for (const d of a.dns) {
+    if (d.query === '' || contacted.has(d.query)) continue;
+    const note =
+      d.rcode === 0 ? (d.answers.length ? '' : 'no answer') : (RCODES[d.rcode] ?? `rcode ${d.rcode}`);
+    if (!never.has(d.query) || never.get(d.query) !== '') never.set(d.query, note);
+  }
+  const names = [...never].map(([name, note]) => terminalSafe(name) + (note ? ` (${note})` : ''));
+  const shown = names.slice(0, DNS_NAMES_SHOWN);
+  const more =
+    names.length > shown.length ? `, … and ${names.length - shown.length} more (see --format json)` : '';
+  const out = [
+    '',
+    `DNS: ${plural(a.dns.length, 'answer')} from ${servers.map(terminalSafe).join(', ')}; ` +
+      `${plural(names.length, 'name')} looked up but never contacted${names.length ? ':' : ''}`,
+  ];
+  if (names.length) out.push(`  ${shown.join(', ')}${more}`);
+  return out;
 }
 
 function verdictLines(v: Verdict, a: Analysis): string[] {
