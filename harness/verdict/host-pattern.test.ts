@@ -37,6 +37,7 @@ test('patterns that cannot mean a host are refused with a reason', () => {
     ['-bad.com', /label "-bad"/],
     ['a..b', /label ""/],
     ['http://x.com', /is not a host name/],
+    ['bücher.example', /xn-- \(punycode\) form/],
   ] as const) {
     const r = parseHostPattern(s);
     assert.ok(!r.ok, s);

@@ -29,6 +29,12 @@ export function parseHostPattern(
   }
   if (rest.length > 253) return { ok: false, problem: 'is longer than 253 characters' };
   const bad = rest.split('.').find((l) => !LABEL.test(l));
+  if (bad !== undefined && /[^\x00-\x7f]/.test(bad)) {
+    return {
+      ok: false,
+      problem: `is not a host name as sent on the wire: write label "${bad}" in its xn-- (punycode) form`,
+    };
+  }
   if (bad !== undefined) {
     return { ok: false, problem: `is not a host name (label "${bad}" is not letters, digits, "-" or "_")` };
   }
