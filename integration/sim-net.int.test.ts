@@ -45,7 +45,7 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
       for (const a of seen.addrs) assert.ok(isLabAddress(a), `${a} is outside the lab`);
       // No route leads out: the kernel refuses before anything is sent.
       await assert.rejects(
-        run('ip', ['netns', 'exec', lab.plan.phones[0]!.ns, 'ip', 'route', 'get', '192.0.2.1']),
+        run('ip', ['netns', 'exec', lab.plan.phones[0]!.ns, 'ip', 'route', 'get', '203.0.113.7']),
         /unreachable/i,
       );
       assert.deepEqual(lab.phones[0]!.logs(), [], 'no failed connection');
@@ -144,6 +144,9 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
       assert.match(ping.output, /2 packets transmitted, 2 received/);
       const unknown = await net.ping('8.8.8.8.nip.invalid', 1, signal);
       assert.equal(unknown.exitCode, 0, 'the lab DNS answers every name');
+      const outside = await net.ping('203.0.113.7', 1, signal);
+      assert.equal(outside.exitCode, 2);
+      assert.match(outside.output, /Network is unreachable/);
       net.setState(IDLE);
       await sleep(2500);
       const { packets } = await cap.stop();

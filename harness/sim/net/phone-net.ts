@@ -144,16 +144,14 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
     },
 
     async ping(host, count, signal) {
-      const r = await ask({ type: 'resolve', id: nextId++, host, package: SHELL_PACKAGE }, signal);
-      if (!r.ok || !r.address) return { output: `ping: unknown host ${host}\n`, exitCode: 2 };
-      const child = spawnInNs(phone.ns, 'ping', [
-        '-n',
-        '-c',
-        String(Math.max(1, count)),
-        '-W',
-        '2',
-        r.address,
-      ]);
+      // An address literal is pinged as is: outside the lab there is no route, so nothing is sent.
+      let address = /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ? host : undefined;
+      if (!address) {
+        const r = await ask({ type: 'resolve', id: nextId++, host, package: SHELL_PACKAGE }, signal);
+        if (!r.ok || !r.address) return { output: `ping: unknown host ${host}\n`, exitCode: 2 };
+        address = r.address;
+      }
+      const child = spawnInNs(phone.ns, 'ping', ['-n', '-c', String(Math.max(1, count)), '-W', '2', address]);
       const kill = () => child.kill('SIGINT');
       signal.addEventListener('abort', kill, { once: true });
       let out = '';
