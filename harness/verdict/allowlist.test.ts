@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -259,4 +259,21 @@ test('readAllowlist reads real files relative to each other', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the example allowlist in docs/analyze-json.md is valid and says what its comments say', () => {
+  const md = readFileSync('docs/analyze-json.md', 'utf8');
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(md)?.[1];
+  assert.ok(yaml, 'the doc has a yaml example');
+  const f = parseAllowlist(yaml, 'devices/xiaomi/allowlists/idle.yaml');
+  assert.deepEqual(
+    f.extends.map((e) => e.path),
+    ['../../common/lab.yaml'],
+  );
+  const push = f.allow[0]!;
+  assert.equal(push.matches({ name: 'a.b.xiaomi.net' }), true);
+  assert.equal(push.matches({ name: 'xiaomi.net' }), false, 'NOT xiaomi.net itself');
+  assert.equal(f.forbid[0]!.info.severity, 'critical');
+  assert.equal(f.budgets[0]!.info.maxConnections, 50);
+  assert.equal(f.unattributed, 'warn');
 });
