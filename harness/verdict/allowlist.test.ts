@@ -254,6 +254,12 @@ test('readAllowlist reads real files relative to each other', () => {
     const list = readAllowlist(join(dir, 'idle.yaml'));
     assert.equal(list.allow.length, 2);
     assert.equal(list.allow[0]!.matches({ addr: '192.168.1.1', port: 53, proto: 'udp' }), true);
+    writeFileSync(join(dir, 'abs.yaml'), `extends: ${JSON.stringify(join(dir, 'base.yaml'))}\n`);
+    assert.equal(
+      readAllowlist(join(dir, 'abs.yaml')).allow.length,
+      1,
+      'an absolute extends path is taken as is',
+    );
     const e = configError(() => readAllowlist(join(dir, 'nope.yaml')));
     assert.equal(e.message, `${join(dir, 'nope.yaml')}: cannot read the allowlist: no such file`);
   } finally {

@@ -3,7 +3,7 @@
  * and layered through `extends` (base first, then the file itself). Every error is a ConfigError that
  * points at file:line:column. Pure: the caller passes the function that reads a file.
  */
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -261,7 +261,12 @@ export function loadAllowlist(file: string, readText: (path: string) => string):
     const parsed = parseAllowlist(text, path);
     stack.push({ key, shown: path });
     parsed.extends.forEach((ext, index) => {
-      visit(join(dirname(path), ext.path), { file: path, source: ext.source, index, written: ext.path });
+      visit(isAbsolute(ext.path) ? ext.path : join(dirname(path), ext.path), {
+        file: path,
+        source: ext.source,
+        index,
+        written: ext.path,
+      });
     });
     stack.pop();
     done.add(key);
