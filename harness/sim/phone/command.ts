@@ -1,0 +1,181 @@
+/**
+ * What every shell command of the simulated phone gets (CommandContext) and what it may reach on the
+ * phone (PhoneEnv). Command families live in *-commands.ts files beside this one.
+ */
+import type { Duplex, Readable, Writable } from 'node:stream';
+import type { PhoneNet } from '../contracts.js';
+import type { DeviceState } from './device-state.js';
+
+/** What an `am instrument` run hands to the hook that plays the instrumentation (e.g. the UiAutomator2 server). */
+export interface InstrumentRun {
+  /** The instrumentation component, e.g. io.appium.uiautomator2.server.test/androidx.test.runner.AndroidJUnitRunner. */
+  component: string;
+  /** The package under test (the instrumentation's targetPackage). */
+  targetPackage: string;
+  /** `-e KEY VALUE` arguments. */
+  args: Record<string, string>;
+  /** Aborts when the instrumentation ends: am force-stop of either package, the client went away, a reboot. */
+  signal: AbortSignal;
+  /** The phone's state (screen, foreground activity, display size …). */
+  state: DeviceState;
+  /** Makes a TCP port on the phone accept connections (what `adb forward tcp:X tcp:PORT` reaches); returns a function that stops listening. */
+  listen(port: number, onConnection: (stream: Duplex) => void): () => void;
+  /** Writes a line to the `am instrument` output (INSTRUMENTATION_STATUS lines and the like). */
+  print(line: string): void;
+}
+
+/** Called when an instrumentation starts; it runs until `run.signal` aborts. */
+export type InstrumentHook = (run: InstrumentRun) => void | Promise<void>;
+
+/** What commands can reach on the phone. */
+export interface PhoneEnv {
+  /** The device state. */
+  readonly state: DeviceState;
+  /** Host directory standing for the phone's "/". */
+  readonly rootDir: string;
+  /** Maps a phone path to a host path inside rootDir (undefined when it escapes). */
+  hostPath(phonePath: string): string | undefined;
+  /** The network side, when the phone has one. */
+  readonly net: PhoneNet | undefined;
+  /** Plays instrumentations (am instrument). */
+  readonly onInstrument: InstrumentHook | undefined;
+  /** TCP listeners on the phone, by port. */
+  readonly listeners: Map<number, (stream: Duplex) => void>;
+  /** Running instrumentations, by component. */
+  readonly instrumentations: Map<string, { targetPackage: string; stop(): void }>;
+  /** Names of the commands the shell knows (for `which`). */
+  readonly commandNames: ReadonlySet<string>;
+  /** PCAPdroid's running on-phone capture, if any. */
+  pcapCapture: { stop(): Promise<{ packets: number }> } | undefined;
+}
+
+/** One command invocation. */
+export interface CommandContext {
+  /** The command name as typed (basename for /system/bin/NAME). */
+  name: string;
+  /** Arguments after the name. */
+  args: string[];
+  /** Environment (exported and per-command variables). */
+  env: Record<string, string>;
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  /** Aborts when the client goes away or a pipe reader stopped. */
+  signal: AbortSignal;
+  /** The phone. */
+  phone: PhoneEnv;
+  /** 2000 for the adb shell user, 0 under su. */
+  uid: number;
+  /** Runs a command line in a child shell (sh -c, su -c) with this command's streams. */
+  run(line: string, opts?: { uid?: number }): Promise<number>;
+  /** Writes to stdout (waits for the reader when it is slow). */
+  out(data: string | Buffer): Promise<void>;
+  /** Writes to stderr. */
+  err(data: string): Promise<void>;
+}
+
+/** A command: resolves with its exit status. */
+export type CommandHandler = (c: CommandContext) => Promise<number>;
+
+/** Writes to a stream, waiting for 'drain' when it is full; never throws for a closed stream. */
+export function writeTo(stream: Writable, data: string | Buffer, signal?: AbortSignal): Promise<void> {
+  if (stream.destroyed || stream.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    let ok: boolean;
+    try {
+      ok = stream.write(data);
+    } catch {
+      resolve();
+      return;
+    }
+    if (ok) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Reads a stream to its end (or until the signal aborts). */
+export async function readAllFrom(stream: Readable, signal: AbortSignal, limit = Infinity): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  await new Promise<void>((resolve) => {
+    const finish = () => {
+      stream.off('data', onData);
+      stream.off('end', finish);
+      stream.off('close', finish);
+      stream.off('error', finish);
+      signal.removeEventListener('abort', finish);
+      stream.pause();
+      resolve();
+    };
+    const onData = (chunk: Buffer | string) => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(b);
+      size += b.length;
+      if (size >= limit) finish();
+    };
+    if (signal.aborted || stream.readableEnded) {
+      resolve();
+      return;
+    }
+    stream.on('data', onData);
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', finish);
+    signal.addEventListener('abort', finish, { once: true });
+  });
+  const all = Buffer.concat(chunks);
+  return size > limit ? all.subarray(0, limit) : all;
+}
+
+/** Waits ms or until the signal aborts; true if the full time passed. */
+export function sleepFor(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Splits `-x VALUE` style options: returns the option values and remaining positional words. */
+export function takeOptions(
+  args: readonly string[],
+  withValue: readonly string[],
+): { flags: Set<string>; values: Map<string, string[]>; rest: string[] } {
+  const flags = new Set<string>();
+  const values = new Map<string, string[]>();
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (withValue.includes(a) && i + 1 < args.length) {
+      const list = values.get(a) ?? [];
+      list.push(args[i + 1]!);
+      values.set(a, list);
+      i++;
+    } else if (a.startsWith('-') && a.length > 1) flags.add(a);
+    else rest.push(a);
+  }
+  return { flags, values, rest };
+}

@@ -1,0 +1,240 @@
+/**
+ * The device profile of a simulated phone (devices/sim/NAME.yaml): the facts a real phone of that model
+ * shows over adb. The zod schema is the single source of truth; PhoneProfile is inferred from it.
+ * Traffic behaviour lives elsewhere (devices/sim/NAME.traffic.yaml); this file holds device facts only.
+ */
+import { readFile } from 'node:fs/promises';
+import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../../errors.js';
+
+/** Property and setting values are text on a phone; YAML numbers would lose "1.0" vs "1", so quote them. */
+const text = z.string({ error: 'expected a string (quote numbers and booleans: "1")' });
+
+const packageName = z
+  .string({ error: 'expected a package name' })
+  .regex(/^[A-Za-z][\w]*(?:\.[A-Za-z_][\w]*)*$/, { error: 'expected a package name like com.example.app' });
+
+const settingRef = z.strictObject({
+  /** Settings table: global, secure or system. */
+  namespace: z.enum(['global', 'secure', 'system']),
+  /** Setting key. */
+  key: z.string().min(1),
+  /** The value that means "on"; anything else (or no value) means off. */
+  on: text.default('1'),
+});
+
+/** One installed package. */
+export const packageSchema = z.strictObject({
+  /** Package name. */
+  name: packageName,
+  /** Linux uid of the app (1000 for apps sharing the system uid, 10000+ for apps). */
+  uid: z.number().int().min(0),
+  /** versionCode. */
+  versionCode: z.number().int().min(0),
+  /** versionName. */
+  versionName: z.string(),
+  /** Path of base.apk on the phone. */
+  path: z.string().startsWith('/'),
+  /** Preinstalled in the system image (pm list packages -s). */
+  system: z.boolean().default(false),
+  /** Launcher activity, as "pkg/.Activity" or "pkg/full.ClassName". */
+  launchActivity: z.string().optional(),
+  /** Other activities that exist (am start -n of anything else fails as on a real phone). */
+  activities: z.array(z.string()).default([]),
+  /** Human-readable app name, drawn on screen. */
+  label: z.string().optional(),
+  /** Installer package (pm list packages -i). */
+  installer: z.string().optional(),
+  /** Has a process running from boot (persistent system services such as push). */
+  persistent: z.boolean().default(false),
+});
+
+/** A signed-in account. */
+export const accountSchema = z.strictObject({
+  /** Account type, e.g. com.google or com.xiaomi. */
+  type: z.string().min(1),
+  /** Account name, e.g. an e-mail address or Mi account number. */
+  name: z.string().min(1),
+});
+
+/** One device profile file. */
+export const phoneProfileSchema = z.strictObject(
+  {
+    /** Saved-format version of this file. */
+    formatVersion: z.literal(1, { error: 'expected formatVersion: 1' }),
+    /** Free text for people. */
+    description: z.string().optional(),
+    /** ADB banner facts (CNXN): product/model/device as `adb devices -l` shows them. */
+    banner: z.strictObject({
+      product: z.string().min(1),
+      model: z.string().min(1),
+      device: z.string().min(1),
+    }),
+    /** The full getprop set, key → value (ro.serialno etc. are filled from identifiers when absent). */
+    properties: z.record(z.string(), text),
+    /** Settings at first boot, per table. */
+    settings: z.strictObject({
+      global: z.record(z.string(), text).default({}),
+      secure: z.record(z.string(), text).default({}),
+      system: z.record(z.string(), text).default({}),
+    }),
+    /**
+     * Which settings stand for the consent toggles of TrafficState. On real phones these live in vendor
+     * apps' private preferences; the simulator exposes each as a setting so `settings put` can flip it.
+     */
+    consent: z.strictObject({
+      /** Cloud backup (TrafficState.backupEnabled). */
+      backupEnabled: settingRef,
+      /** Analytics / user experience program (TrafficState.analyticsConsent). */
+      analyticsConsent: settingRef,
+      /** Personalised ads (TrafficState.adsConsent). */
+      adsConsent: settingRef,
+    }),
+    /** Cloud backup: which package runs it and the broadcast action that starts one ("Back up now"). */
+    backup: z.strictObject({
+      package: packageName,
+      startAction: z.string().min(1),
+      /** How long a backup runs, in seconds. */
+      durationSeconds: z.number().positive().default(60),
+    }),
+    /** Account type whose presence means "vendor account signed in" (TrafficState.accountSignedIn). */
+    vendorAccountType: z.string().min(1),
+    /** Accounts signed in at first boot. */
+    accounts: z.array(accountSchema).default([]),
+    /** Device identifiers. */
+    identifiers: z.strictObject({
+      imei: z.string().regex(/^\d{15}$/, { error: 'expected a 15-digit IMEI' }),
+      imei2: z
+        .string()
+        .regex(/^\d{15}$/, { error: 'expected a 15-digit IMEI' })
+        .optional(),
+      /** Settings.Secure.ANDROID_ID: 16 hex digits. */
+      androidId: z.string().regex(/^[0-9a-f]{16}$/, { error: 'expected 16 lowercase hex digits' }),
+      /** Hardware serial (ro.serialno); also the adb serial unless one is given. */
+      serial: z.string().regex(/^[A-Za-z0-9]{6,20}$/, { error: 'expected 6–20 letters and digits' }),
+      /** Google advertising ID (a UUID). */
+      advertisingId: z.string().uuid({ error: 'expected a UUID' }),
+    }),
+    /** SIM card. */
+    sim: z.strictObject({
+      inserted: z.boolean(),
+      /** Operator name shown when inserted (gsm.operator.alpha). */
+      operator: z.string().default(''),
+      /** MCC+MNC (gsm.operator.numeric). */
+      numeric: z.string().default(''),
+      /** ISO country (gsm.operator.iso-country). */
+      country: z.string().default(''),
+    }),
+    /** `su` works. */
+    rooted: z.boolean(),
+    /** PCAPdroid, when it is among the packages: the API key set in its "Control permissions". */
+    pcapdroid: z
+      .strictObject({
+        /** The key that skips the consent prompt; without one every start prompts. */
+        apiKey: z.string().min(8).optional(),
+      })
+      .optional(),
+    /** Display. */
+    screen: z.strictObject({
+      width: z.number().int().min(100),
+      height: z.number().int().min(100),
+      density: z.number().int().min(100),
+      /** Lock screen kind: none (no keyguard), swipe, or pin (needs the PIN; wm dismiss-keyguard cannot). */
+      lock: z.enum(['none', 'swipe', 'pin']).default('swipe'),
+    }),
+    /** Home screen activity (what HOME and `input keyevent 3` show). */
+    homeActivity: z.string().regex(/^[\w.]+\/[\w.$]+$/, { error: 'expected pkg/activity' }),
+    /** Battery at boot. */
+    battery: z.strictObject({
+      level: z.number().int().min(0).max(100),
+      /** °C. */
+      temperature: z.number(),
+    }),
+    /** Wi-Fi network the phone joins. */
+    wifi: z.strictObject({ ssid: z.string().min(1) }),
+    /** Installed packages at first boot. */
+    packages: z.array(packageSchema).min(1),
+    /** pm list features. */
+    features: z.array(z.string()).default([]),
+  },
+  { error: 'expected a mapping with formatVersion, banner, properties, settings, packages …' },
+);
+
+export type PhoneProfile = z.infer<typeof phoneProfileSchema>;
+export type ProfilePackage = z.infer<typeof packageSchema>;
+export type ProfileAccount = z.infer<typeof accountSchema>;
+export type ConsentToggle = keyof PhoneProfile['consent'];
+
+type PathKey = string | number;
+
+/** Finds the YAML node at a zod path (or the deepest existing parent). */
+function nodeAt(root: Node | null | undefined, path: readonly PathKey[]): Node | undefined {
+  let node: Node | undefined = root ?? undefined;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => {
+        const k = p.key as { value?: unknown } | null;
+        return k !== null && typeof k === 'object' && String(k.value) === String(key);
+      });
+      if (!pair) return node;
+      node = (pair.value as Node | null) ?? (pair.key as Node);
+    } else if (isSeq(node) && typeof key === 'number') {
+      const item = node.items[key] as Node | undefined;
+      if (!item) return node;
+      node = item;
+    } else {
+      return node;
+    }
+  }
+  return node;
+}
+
+function pathText(path: readonly PathKey[]): string {
+  let s = '';
+  for (const k of path) s += typeof k === 'number' ? `[${k}]` : s ? `.${k}` : k;
+  return s;
+}
+
+/** Parses a profile's YAML text; `file` names it in errors. Throws ConfigError at the first problem. */
+export function parsePhoneProfile(yamlText: string, file: string): PhoneProfile {
+  const lc = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const pos = lc.linePos(yamlError.pos[0]);
+    throw new ConfigError(file, pos.line, pos.col, '', `not valid YAML: ${yamlError.message.split('\n')[0]}`);
+  }
+  const parsed = phoneProfileSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.filter((k): k is PathKey => typeof k !== 'symbol');
+    const offset = nodeAt(doc.contents, path)?.range?.[0];
+    const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
+    throw new ConfigError(file, pos.line, pos.col, pathText(path), issue.message);
+  }
+  const profile = parsed.data;
+  const names = new Set<string>();
+  profile.packages.forEach((p, i) => {
+    if (names.has(p.name)) {
+      const offset = nodeAt(doc.contents, ['packages', i, 'name'])?.range?.[0];
+      const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
+      throw new ConfigError(file, pos.line, pos.col, `packages[${i}].name`, `${p.name} is listed twice`);
+    }
+    names.add(p.name);
+  });
+  return profile;
+}
+
+/** Reads and checks a device profile file. */
+export async function loadPhoneProfile(file: string): Promise<PhoneProfile> {
+  let body: string;
+  try {
+    body = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, 0, 0, '', `cannot read the device profile: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  return parsePhoneProfile(body, file);
+}

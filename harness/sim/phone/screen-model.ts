@@ -1,0 +1,314 @@
+/**
+ * What is on the simulated phone's screen, as a tree of views: the keyguard, the home screen with app
+ * icons, an app with a title bar and a few rows, or PCAPdroid's consent dialog. `uiautomator dump`,
+ * `screencap` and `input tap` all read this one model, so what a test sees is what a tap hits.
+ */
+import { createHash } from 'node:crypto';
+import type { DeviceState } from './device-state.js';
+import { CAPTURE_CTRL } from './pcapdroid.js';
+
+/** An RGB colour. */
+export type Rgb = readonly [number, number, number];
+
+/** One view on screen. */
+export interface UiNode {
+  /** Android widget class. */
+  cls: string;
+  /** Package that owns the view. */
+  pkg: string;
+  /** Text shown ("" for none). */
+  text: string;
+  /** Content description. */
+  desc?: string;
+  /** Resource id ("pkg:id/name"). */
+  resourceId?: string;
+  /** [left, top, right, bottom] in pixels. */
+  bounds: readonly [number, number, number, number];
+  /** Reacts to taps. */
+  clickable: boolean;
+  /** Fill colour when drawn (transparent when absent). */
+  fill?: Rgb;
+  /** What a tap does: a named action the input command performs. */
+  onTap?: ScreenAction;
+  /** Child views. */
+  children: UiNode[];
+}
+
+/** Actions a tap can trigger. */
+export type ScreenAction =
+  | { kind: 'launch'; component: string }
+  | { kind: 'unlock' }
+  | { kind: 'pcapdroid-consent'; allow: boolean }
+  | { kind: 'back' };
+
+/** A colour derived from a package name, so every app looks different but stable. */
+export function appColour(pkg: string): Rgb {
+  const h = createHash('md5').update(pkg).digest();
+  return [64 + (h[0]! % 160), 64 + (h[1]! % 160), 64 + (h[2]! % 160)];
+}
+
+const WHITE: Rgb = [250, 250, 250];
+const DARK: Rgb = [24, 24, 28];
+
+function node(partial: Partial<UiNode> & Pick<UiNode, 'cls' | 'pkg' | 'bounds'>): UiNode {
+  return { text: '', clickable: false, children: [], ...partial };
+}
+
+/** The screen's view tree, or undefined when the display is off. */
+export function screenTree(state: DeviceState): UiNode | undefined {
+  if (!state.screenOn) return undefined;
+  const { width: w, height: h, density } = state.display();
+  const dp = (n: number) => Math.round((n * density) / 160);
+  const statusH = dp(24);
+  const navH = dp(48);
+  const statusBar = node({
+    cls: 'android.widget.FrameLayout',
+    pkg: 'com.android.systemui',
+    resourceId: 'com.android.systemui:id/status_bar',
+    bounds: [0, 0, w, statusH],
+    fill: DARK,
+    children: [
+      node({
+        cls: 'android.widget.TextView',
+        pkg: 'com.android.systemui',
+        resourceId: 'com.android.systemui:id/clock',
+        text: clockText(state),
+        bounds: [dp(16), dp(4), dp(64), statusH - dp(4)],
+        fill: [200, 200, 200],
+      }),
+    ],
+  });
+  const root = (pkg: string, children: UiNode[], fill: Rgb) =>
+    node({ cls: 'android.widget.FrameLayout', pkg, bounds: [0, 0, w, h], fill, children });
+
+  if (state.locked) {
+    return root(
+      'com.android.systemui',
+      [
+        statusBar,
+        node({
+          cls: 'android.widget.TextView',
+          pkg: 'com.android.systemui',
+          resourceId: 'com.android.systemui:id/lockscreen_clock_view',
+          text: clockText(state),
+          bounds: [dp(40), dp(160), w - dp(40), dp(260)],
+          fill: [230, 230, 240],
+        }),
+        node({
+          cls: 'android.widget.TextView',
+          pkg: 'com.android.systemui',
+          resourceId: 'com.android.systemui:id/keyguard_indication_text',
+          text: state.profile.screen.lock === 'pin' ? 'Enter PIN' : 'Swipe up to unlock',
+          bounds: [dp(60), h - navH - dp(80), w - dp(60), h - navH - dp(48)],
+          clickable: state.profile.screen.lock !== 'pin',
+          fill: [90, 90, 110],
+          ...(state.profile.screen.lock !== 'pin' ? { onTap: { kind: 'unlock' as const } } : {}),
+        }),
+      ],
+      [16, 20, 48],
+    );
+  }
+
+  const fg = state.foreground;
+  const fgPkg = fg?.split('/')[0] ?? '';
+  const content: UiNode[] = [statusBar];
+  const home = fg === undefined || fg === homeComponent(state);
+  if (home) {
+    const apps = [...state.packages.values()]
+      .filter((p) => p.launchActivity && p.name !== fgPkg)
+      .slice(0, 20);
+    const cols = 4;
+    const cell = Math.floor(w / cols);
+    apps.forEach((p, i) => {
+      const x = (i % cols) * cell;
+      const y = statusH + dp(96) + Math.floor(i / cols) * dp(104);
+      content.push(
+        node({
+          cls: 'android.widget.TextView',
+          pkg: fgPkg || 'launcher',
+          text: p.label,
+          desc: p.label,
+          resourceId: `${fgPkg}:id/icon`,
+          bounds: [x + dp(12), y, x + cell - dp(12), y + dp(88)],
+          clickable: true,
+          fill: appColour(p.name),
+          onTap: { kind: 'launch', component: p.launchActivity! },
+        }),
+      );
+    });
+  } else {
+    const pkg = state.packages.get(fgPkg);
+    const colour = appColour(fgPkg);
+    content.push(
+      node({
+        cls: 'android.widget.TextView',
+        pkg: fgPkg,
+        resourceId: 'android:id/title',
+        text: pkg?.label ?? fgPkg,
+        bounds: [0, statusH, w, statusH + dp(64)],
+        fill: colour,
+      }),
+    );
+    for (let i = 0; i < 5; i++) {
+      const top = statusH + dp(80) + i * dp(72);
+      content.push(
+        node({
+          cls: 'android.widget.LinearLayout',
+          pkg: fgPkg,
+          resourceId: `${fgPkg}:id/row`,
+          bounds: [dp(16), top, w - dp(16), top + dp(60)],
+          clickable: true,
+          fill: [colour[0] / 4 + 180, colour[1] / 4 + 180, colour[2] / 4 + 180].map(
+            Math.round,
+          ) as unknown as Rgb,
+          children: [
+            node({
+              cls: 'android.widget.TextView',
+              pkg: fgPkg,
+              resourceId: 'android:id/summary',
+              text: `${pkg?.label ?? fgPkg} item ${i + 1}`,
+              bounds: [dp(32), top + dp(16), w / 2, top + dp(44)],
+              fill: [120, 120, 120],
+            }),
+          ],
+        }),
+      );
+    }
+    if (fg === CAPTURE_CTRL && state.pcapdroid.consentPending) {
+      const top = Math.round(h / 2 - dp(110));
+      content.push(
+        node({
+          cls: 'android.widget.FrameLayout',
+          pkg: fgPkg,
+          resourceId: 'android:id/parentPanel',
+          bounds: [dp(24), top, w - dp(24), top + dp(220)],
+          fill: WHITE,
+          children: [
+            node({
+              cls: 'android.widget.TextView',
+              pkg: fgPkg,
+              resourceId: 'android:id/alertTitle',
+              text: 'PCAPdroid',
+              bounds: [dp(48), top + dp(20), w - dp(48), top + dp(52)],
+              fill: DARK,
+            }),
+            node({
+              cls: 'android.widget.TextView',
+              pkg: fgPkg,
+              resourceId: 'android:id/message',
+              text: 'Allow the app "Shell" to control PCAPdroid? It will be able to start and stop the capture.',
+              bounds: [dp(48), top + dp(64), w - dp(48), top + dp(140)],
+              fill: [90, 90, 90],
+            }),
+            node({
+              cls: 'android.widget.Button',
+              pkg: fgPkg,
+              resourceId: 'android:id/button2',
+              text: 'Deny',
+              bounds: [w - dp(232), top + dp(160), w - dp(140), top + dp(204)],
+              clickable: true,
+              fill: [220, 220, 220],
+              onTap: { kind: 'pcapdroid-consent', allow: false },
+            }),
+            node({
+              cls: 'android.widget.Button',
+              pkg: fgPkg,
+              resourceId: 'android:id/button1',
+              text: 'Allow',
+              bounds: [w - dp(128), top + dp(160), w - dp(40), top + dp(204)],
+              clickable: true,
+              fill: [26, 115, 232],
+              onTap: { kind: 'pcapdroid-consent', allow: true },
+            }),
+          ],
+        }),
+      );
+    }
+  }
+  content.push(
+    node({
+      cls: 'android.widget.FrameLayout',
+      pkg: 'com.android.systemui',
+      resourceId: 'com.android.systemui:id/navigation_bar_frame',
+      bounds: [0, h - navH, w, h],
+      fill: DARK,
+      children: [
+        node({
+          cls: 'android.widget.ImageView',
+          pkg: 'com.android.systemui',
+          resourceId: 'com.android.systemui:id/back',
+          desc: 'Back',
+          bounds: [dp(48), h - navH + dp(8), dp(96), h - dp(8)],
+          clickable: true,
+          fill: [160, 160, 160],
+          onTap: { kind: 'back' },
+        }),
+        node({
+          cls: 'android.widget.ImageView',
+          pkg: 'com.android.systemui',
+          resourceId: 'com.android.systemui:id/home',
+          desc: 'Home',
+          bounds: [Math.round(w / 2 - dp(24)), h - navH + dp(8), Math.round(w / 2 + dp(24)), h - dp(8)],
+          clickable: true,
+          fill: [200, 200, 200],
+          onTap: { kind: 'launch', component: homeComponent(state) },
+        }),
+      ],
+    }),
+  );
+  return root(fgPkg || 'com.android.systemui', content, home ? [40, 60, 90] : WHITE);
+}
+
+function homeComponent(state: DeviceState): string {
+  const h = state.profile.homeActivity;
+  const [pkg, cls] = h.split('/') as [string, string];
+  return `${pkg}/${cls.startsWith('.') ? pkg + cls : cls}`;
+}
+
+function clockText(state: DeviceState): string {
+  const d = new Date(state.now());
+  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+}
+
+/** The deepest clickable node under a point (what a tap hits). */
+export function nodeAt(tree: UiNode | undefined, x: number, y: number): UiNode | undefined {
+  if (!tree) return undefined;
+  const [l, t, r, b] = tree.bounds;
+  if (x < l || x >= r || y < t || y >= b) return undefined;
+  for (let i = tree.children.length - 1; i >= 0; i--) {
+    const hit = nodeAt(tree.children[i], x, y);
+    if (hit) return hit;
+  }
+  return tree.clickable ? tree : undefined;
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch]!,
+  );
+}
+
+/** The `uiautomator dump` XML (one line, <node> elements) of a view tree. */
+export function uiautomatorXml(tree: UiNode): string {
+  const out: string[] = [
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation=\"0\">",
+  ];
+  const walk = (n: UiNode, index: number) => {
+    const [l, t, r, b] = n.bounds;
+    out.push(
+      `<node index="${index}" text="${xmlEscape(n.text)}" resource-id="${xmlEscape(n.resourceId ?? '')}" class="${n.cls}" package="${n.pkg}" content-desc="${xmlEscape(n.desc ?? '')}" checkable="false" checked="false" clickable="${n.clickable}" enabled="true" focusable="${n.clickable}" focused="false" scrollable="false" long-clickable="false" password="false" selected="false" bounds="[${l},${t}][${r},${b}]"`,
+    );
+    if (n.children.length === 0) out.push(' />');
+    else {
+      out.push('>');
+      n.children.forEach((c, i) => {
+        walk(c, i);
+      });
+      out.push('</node>');
+    }
+  };
+  walk(tree, 0);
+  out.push('</hierarchy>');
+  return out.join('');
+}

@@ -1,0 +1,295 @@
+/**
+ * A simulated phone: a device profile brought to life. It keeps the device state, answers shell
+ * commands like the phone's /system/bin/sh, lays out a sandboxed file tree (rootDir) for sync:, serves
+ * TCP ports for adb forward, and tells the network side (PhoneNet) whenever its traffic state changes.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { posix, resolve, sep } from 'node:path';
+import { Duplex } from 'node:stream';
+import type { AdbBanner, PhoneNet, ShellIo, SimPhone, TrafficState } from '../contracts.js';
+import { activityCommands } from './activity-commands.js';
+import type { CommandHandler, InstrumentHook, PhoneEnv } from './command.js';
+import { sleepFor } from './command.js';
+import { DeviceState } from './device-state.js';
+import { dumpsysCommands } from './dumpsys-command.js';
+import { fileCommands } from './file-commands.js';
+import { inputCommands } from './input-commands.js';
+import { logcatCommands } from './logcat-command.js';
+import { netCommands } from './net-commands.js';
+import { packageCommands } from './package-commands.js';
+import { stopPcapdroid } from './pcapdroid.js';
+import { loadPhoneProfile as loadProfile, type PhoneProfile } from './profile.js';
+import { settingsCommands } from './settings-commands.js';
+import { ShellSession } from './shell.js';
+import { systemCommands } from './system-commands.js';
+import { textCommands } from './text-commands.js';
+
+export type { InstrumentHook, InstrumentRun } from './command.js';
+export type { PhoneProfile } from './profile.js';
+
+/** Reads and checks a device profile (devices/sim/NAME.yaml). Throws ConfigError. */
+export function loadPhoneProfile(file: string): Promise<PhoneProfile> {
+  return loadProfile(file);
+}
+
+/** Options of createSimPhone. */
+export interface SimPhoneOptions {
+  /** The device facts. */
+  profile: PhoneProfile;
+  /** Host directory that becomes the phone's "/" (created, laid out like a phone). */
+  dataDir: string;
+  /** The network side; without it the phone has no network. */
+  net?: PhoneNet;
+  /** adb serial (default: the profile's hardware serial). */
+  serial?: string;
+  /** Demand AUTH and stay unauthorized. */
+  unauthorized?: boolean;
+  /** Plays `am instrument` runs (e.g. the UiAutomator2 server). */
+  onInstrument?: InstrumentHook;
+  /** Start with the keyguard showing (default: unlocked, screen on, as a lab phone is left). */
+  locked?: boolean;
+  /** How long a reboot takes, in ms (default 500). */
+  bootMs?: number;
+}
+
+/** A running simulated phone. */
+export interface SimPhoneInstance extends SimPhone {
+  /** The device state (read it, or change it from scenario code). */
+  readonly state: DeviceState;
+  /** Makes a TCP port on the phone accept connections; returns a function that stops listening. */
+  listen(port: number, onConnection: (stream: Duplex) => void): () => void;
+  /** Stops instrumentations, the PCAPdroid capture and timers. */
+  close(): Promise<void>;
+}
+
+/** All shell commands by name. */
+export const COMMANDS: ReadonlyMap<string, CommandHandler> = new Map(
+  Object.entries({
+    ...textCommands,
+    ...fileCommands,
+    ...settingsCommands,
+    ...packageCommands,
+    ...dumpsysCommands,
+    ...activityCommands,
+    ...inputCommands,
+    ...logcatCommands,
+    ...netCommands,
+    ...systemCommands,
+  }),
+);
+
+const ALIASES: [string, string][] = [
+  ['/sdcard', '/storage/emulated/0'],
+  ['/storage/self/primary', '/storage/emulated/0'],
+  ['/mnt/sdcard', '/storage/emulated/0'],
+  ['/mnt/user/0/primary', '/storage/emulated/0'],
+  ['/data/user/0', '/data/data'],
+];
+
+const LAYOUT = [
+  '/storage/emulated/0/Download',
+  '/storage/emulated/0/DCIM',
+  '/storage/emulated/0/Pictures',
+  '/storage/emulated/0/Android/data',
+  '/data/local/tmp',
+  '/data/app',
+  '/data/data',
+  '/data/system',
+  '/system/bin',
+  '/system/app',
+  '/system/priv-app',
+  '/system/framework',
+  '/system_ext/priv-app',
+  '/product/app',
+  '/vendor/bin',
+  '/proc',
+  '/dev',
+  '/etc',
+];
+
+/** Two connected in-memory streams: what one writes, the other reads. */
+export function duplexPair(): [Duplex, Duplex] {
+  let a: Duplex | undefined;
+  let b: Duplex | undefined;
+  const make = (peer: () => Duplex) =>
+    new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        peer().push(chunk);
+        cb();
+      },
+      final(cb) {
+        peer().push(null);
+        cb();
+      },
+      destroy(err, cb) {
+        const p = peer();
+        if (!p.destroyed) p.destroy();
+        cb(err);
+      },
+    });
+  a = make(() => b!);
+  b = make(() => a!);
+  return [a, b];
+}
+
+/** Builds a simulated phone from a profile. */
+export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneInstance> {
+  const rootDir = resolve(opts.dataDir);
+  const state = new DeviceState(opts.profile);
+  for (const dir of LAYOUT) mkdirSync(rootDir + dir, { recursive: true });
+  for (const p of state.packages.values()) mkdirSync(`${rootDir}/data/data/${p.name}`, { recursive: true });
+  writeFileSync(
+    `${rootDir}/system/build.prop`,
+    [...state.props.entries()]
+      .filter(([k]) => k.startsWith('ro.'))
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
+
+  const hostPath = (phonePath: string): string | undefined => {
+    if (phonePath.includes('\0')) return undefined;
+    let p = posix.normalize(posix.join('/', phonePath));
+    for (const [alias, real] of ALIASES) {
+      if (p === alias || p.startsWith(`${alias}/`)) {
+        p = real + p.slice(alias.length);
+        break;
+      }
+    }
+    const host = resolve(rootDir + p);
+    return host === rootDir || host.startsWith(rootDir + sep) ? host : undefined;
+  };
+
+  const env: PhoneEnv = {
+    state,
+    rootDir,
+    hostPath,
+    net: opts.net,
+    onInstrument: opts.onInstrument,
+    listeners: new Map(),
+    instrumentations: new Map(),
+    commandNames: new Set([...COMMANDS.keys(), 'sh', 'su', 'sleep', 'test', 'true', 'false']),
+    pcapCapture: undefined,
+  };
+
+  if (opts.net) state.netInfo = { ip: opts.net.ip, mac: opts.net.mac };
+  state.boot();
+  if (!opts.locked) state.unlockForLab();
+
+  let lastSent = '';
+  const tell = () => {
+    if (!opts.net) return;
+    const snapshot: TrafficState = state.trafficState();
+    const text = JSON.stringify(snapshot);
+    if (text === lastSent) return;
+    lastSent = text;
+    opts.net.setState(snapshot);
+  };
+  state.on('change', tell);
+  tell();
+
+  let booting: Promise<void> | undefined;
+  const reboot = (target: string): Promise<void> => {
+    if (booting) return booting;
+    booting = (async () => {
+      state.emit('reboot-start', target);
+      for (const run of [...env.instrumentations.values()]) run.stop();
+      await stopPcapdroid({ phone: env });
+      state.props.set('sys.boot_completed', '0');
+      state.props.set('dev.bootcomplete', '0');
+      state.screenOn = false;
+      state.emitChange('screen');
+      await sleepFor(opts.bootMs ?? 500, new AbortController().signal);
+      state.boot();
+    })().finally(() => {
+      booting = undefined;
+    });
+    return booting;
+  };
+  // `adb shell reboot` (or `svc power reboot`): the phone restarts; the adbd side drops its transport
+  // if it listens to 'reboot-request' on the state, otherwise the state restarts under it.
+  state.on('reboot-request', (target: string) => {
+    if (state.listenerCount('reboot-request') === 1) void reboot(target);
+  });
+
+  const shell = async (command: string, io: ShellIo): Promise<number> => {
+    const session = new ShellSession(env, COMMANDS);
+    if (command.trim() === '' && io.pty) return interactive(session, io);
+    return session.run(command, io);
+  };
+
+  const interactive = async (session: ShellSession, io: ShellIo): Promise<number> => {
+    const prompt = () => `${state.props.get('ro.product.device') ?? 'android'}:/ $ `;
+    io.stdout.write(prompt());
+    let buf = '';
+    let exitCode = 0;
+    let done = false;
+    for await (const chunk of io.stdin) {
+      buf += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+      let nl = buf.search(/\r?\n|\r/);
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + (buf[nl] === '\r' && buf[nl + 1] === '\n' ? 2 : 1));
+        io.stdout.write('\r\n');
+        if (/^\s*exit(\s+\d+)?\s*$/.test(line)) {
+          exitCode = Number(/\d+/.exec(line)?.[0] ?? session.status);
+          done = true;
+          break;
+        }
+        await session.run(line, io);
+        io.stdout.write(prompt());
+        nl = buf.search(/\r?\n|\r/);
+      }
+      if (done || io.signal.aborted) break;
+    }
+    return exitCode;
+  };
+
+  const listen = (port: number, onConnection: (stream: Duplex) => void) => {
+    env.listeners.set(port, onConnection);
+    return () => {
+      if (env.listeners.get(port) === onConnection) env.listeners.delete(port);
+    };
+  };
+
+  const phone: SimPhoneInstance = {
+    serial: opts.serial ?? opts.profile.identifiers.serial,
+    unauthorized: opts.unauthorized ?? false,
+    rootDir,
+    state,
+    banner(): AdbBanner {
+      const b = opts.profile.banner;
+      return {
+        state: 'device',
+        productName: b.product,
+        productModel: b.model,
+        productDevice: b.device,
+      };
+    },
+    shell,
+    hostPath,
+    filePushed(phonePath: string) {
+      state.logLine(3, 'adbd', `sync: received ${phonePath}`, 926);
+    },
+    async connectTcp(port: number): Promise<Duplex> {
+      const handler = env.listeners.get(port);
+      if (!handler) {
+        const err = new Error(`connect ECONNREFUSED 127.0.0.1:${port}`) as NodeJS.ErrnoException;
+        err.code = 'ECONNREFUSED';
+        throw err;
+      }
+      const [client, server] = duplexPair();
+      handler(server);
+      return client;
+    },
+    reboot,
+    listen,
+    async close() {
+      for (const run of [...env.instrumentations.values()]) run.stop();
+      await stopPcapdroid({ phone: env });
+      state.stopBackup();
+      state.removeAllListeners();
+    },
+  };
+  return phone;
+}
