@@ -271,6 +271,7 @@ test('usage errors: one line, exit 2', () => {
     ['analyze', METADATA, '--format', 'xml'],
     ['bogus'],
     ['analyze', METADATA, '--device', 'phone'],
+    ['analyze', METADATA, METADATA],
   ]) {
     const r = phonehome(args);
     assert.equal(r.status, 2, args.join(' '));

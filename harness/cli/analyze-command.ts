@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
     )
-    .option('--out <file>', 'write the output to FILE (atomically) instead of standard output')
+    .option('--out <file>', 'write the output to FILE (atomically) instead of standard output (- for it)')
     .action(async (capture: string, opts: AnalyzeCliOptions) => {
       process.exitCode = await analyzeAction(capture, opts);
     });
@@ -134,7 +134,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
     text = formatAnalyzeTable(capture, analysis, verdict);
   }
 
-  if (opts.out !== undefined) {
+  if (opts.out !== undefined && opts.out !== '-') {
     const { writeFileAtomic } = await import('./atomic-write.js');
     try {
       await writeFileAtomic(opts.out, text);
