@@ -350,32 +350,29 @@ test('sync: SEND writes the file with mode and mtime, STAT/LIS2 see it, failures
   });
 });
 
-test('an empty legacy shell is an interactive pty: prompt, echo, CR LF, one command per line, exit ends it', async () => {
+test('the phone is told when the client wants a pty: interactive legacy shells and v2 pty', async () => {
   await withAdbd({}, async ({ host }) => {
-    const ok = await host.open(50, 'shell:');
-    assert.equal(ok?.command, A_OKAY);
-    const readUntil = async (text: string) => {
-      let got = '';
-      while (!got.endsWith(text)) {
-        const msg = await host.next();
-        assert.ok(msg, `waited for ${JSON.stringify(text)}, got ${JSON.stringify(got)}`);
-        if (msg.command === A_WRTE) {
-          got += msg.data.toString();
-          host.send(A_OKAY, 50, ok!.arg0);
-        }
-      }
-      return got;
-    };
-    assert.equal(await readUntil('$ '), 'simtestdev:/ $ ');
-    host.send(A_WRTE, 50, ok!.arg0, 'echo one\r\necho two\n');
-    // A pty echoes the typed lines and ends output lines with CR LF.
-    assert.equal(
-      await readUntil('two\r\nsimtestdev:/ $ '),
-      'echo one\r\necho two\r\none\r\nsimtestdev:/ $ two\r\nsimtestdev:/ $ ',
-    );
-    host.send(A_WRTE, 50, ok!.arg0, 'exit\n');
-    const last = await host.drain(50);
-    assert.equal(last.data.toString(), 'exit\r\n');
-    assert.ok(last.closed);
+    const cases: [string, string][] = [
+      ['shell:', 'pty\n'],
+      ['shell:tty', 'raw\n'],
+      ['exec:tty', 'raw\n'],
+      ['shell,v2,TERM=xterm-256color,pty:tty', 'pty\n'],
+      ['shell,v2,raw:tty', 'raw\n'],
+    ];
+    let id = 60;
+    for (const [service, expected] of cases) {
+      id++;
+      assert.equal((await host.open(id, service))?.command, A_OKAY, service);
+      const { data } = await host.drain(id);
+      const text = service.includes('v2')
+        ? Buffer.concat(
+            new ShellPacketReader()
+              .push(data)
+              .filter((p) => p.id === 1)
+              .map((p) => p.data),
+          ).toString()
+        : data.toString();
+      assert.equal(text, expected, service);
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The shell services: `shell:CMD` (legacy, raw, stderr merged, no exit status), `shell,v2,…:CMD`
  * (shell protocol packets with separate stderr and an exit packet) and `exec:CMD` (raw both ways).
- * An empty command is an interactive shell: a prompt and one command per line.
+ * An empty command is an interactive shell; the phone plays it (and the terminal, when io.pty is set).
  */
 
 import { Readable, Writable } from 'node:stream';
@@ -92,9 +92,7 @@ export function runShell(stream: AdbStream, phone: SimPhone, request: ShellReque
   const writerFor = (packetId: number): Writable =>
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        // A pty's line discipline turns each LF into CR LF (ONLCR).
-        const bytes = request.pty ? onlcr(chunk) : chunk;
-        send(stream, request.v2 ? packetId : undefined, bytes).then(() => callback());
+        send(stream, request.v2 ? packetId : undefined, chunk).then(() => callback());
       },
       // A phone writing after the end must not crash the simulator through an unhandled 'error'.
     }).on('error', () => {});
@@ -106,8 +104,7 @@ export function runShell(stream: AdbStream, phone: SimPhone, request: ShellReque
   void (async () => {
     let status: number;
     try {
-      status =
-        request.command.trim() === '' ? await interactive(phone, io) : await phone.shell(request.command, io);
+      status = await phone.shell(request.command, io);
     } catch (err) {
       stderr.write(`/system/bin/sh: ${err instanceof Error ? err.message : String(err)}\n`);
       status = 255;
@@ -135,53 +132,4 @@ async function send(stream: AdbStream, packetId: number | undefined, data: Buffe
   for (let at = 0; at < data.length; at += room) {
     await stream.write(encodeShellPacket(packetId, data.subarray(at, at + room)));
   }
-}
-
-/** A minimal interactive shell: prompt, one command per line, until "exit" or end of input. */
-async function interactive(phone: SimPhone, io: ShellIo): Promise<number> {
-  const prompt = `${phone.banner().productDevice}:/ $ `;
-  let status = 0;
-  let pending = '';
-  io.stdout.write(prompt);
-  for await (const chunk of io.stdin) {
-    // A terminal echoes what is typed; Enter arrives as CR.
-    if (io.pty) io.stdout.write(String(chunk).replace(/\r\n?/g, '\n'));
-    pending += String(chunk);
-    let newline = pending.search(/\r?\n|\r/);
-    while (newline >= 0) {
-      const line = pending.slice(0, newline).trim();
-      pending = pending.slice(newline + 1).replace(/^\n/, '');
-      if (line === 'exit') return status;
-      if (line !== '') {
-        // Each line gets its own ends so that a command closing its stdout leaves the session open.
-        const lineIo: ShellIo = {
-          ...io,
-          stdin: Readable.from([]),
-          stdout: forwardTo(io.stdout),
-          stderr: forwardTo(io.stderr),
-        };
-        status = await phone.shell(line, lineIo);
-      }
-      io.stdout.write(prompt);
-      newline = pending.search(/\r?\n|\r/);
-    }
-    if (io.signal.aborted) break;
-  }
-  return status;
-}
-
-/** A writable that passes bytes on to target and never ends it. */
-function forwardTo(target: Writable): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      if (target.write(chunk)) callback();
-      else target.once('drain', () => callback());
-    },
-  }).on('error', () => {});
-}
-
-/** LF → CR LF, as a pty outputs text. */
-function onlcr(chunk: Buffer): Buffer {
-  if (!chunk.includes(0x0a)) return chunk;
-  return Buffer.from(chunk.toString('latin1').replace(/\n/g, '\r\n'), 'latin1');
 }

@@ -31,7 +31,7 @@ export interface TestPhone extends SimPhone {
 }
 
 /**
- * Shell commands: echo WORDS, err WORDS (to stderr), exit N, true, false, cat (stdin to stdout),
+ * Shell commands: tty or an empty line (prints pty or raw), echo WORDS, err WORDS (to stderr), exit N, true, false, cat (stdin to stdout),
  * bytes N (N bytes of a known pattern: byte i is i mod 251), wait (until the client goes away),
  * getprop KEY, adbkit's boot-wait loop, `cmd package install -S N` (reads N bytes of stdin, prints Success).
  */
@@ -105,6 +105,11 @@ async function runCommand(command: string, io: ShellIo, aborted: string[]): Prom
     case 'exit':
       return Number(args[0] ?? 0);
     case 'true':
+      return 0;
+    case '':
+    case 'tty':
+      // What kind of terminal the adbd gave the command.
+      io.stdout.write(io.pty ? 'pty\n' : 'raw\n');
       return 0;
     case 'false':
       return 1;
