@@ -26,6 +26,11 @@ test('user errors become one "phonehome:" line; anything else is a bug and gets 
     userErrorLine(new UsageError('x.pcap is not a pcap or pcapng capture (bad magic)')),
     'phonehome: x.pcap is not a pcap or pcapng capture (bad magic)',
   );
+  assert.equal(
+    userErrorLine(new UsageError('cannot read evil\x1b[2J\n.pcap: no such file or directory')),
+    'phonehome: cannot read evil\\x1b[2J\\n.pcap: no such file or directory',
+    'a hostile file name stays one safe line',
+  );
   assert.equal(userErrorLine(new TypeError('undefined is not a function')), undefined);
 });
 

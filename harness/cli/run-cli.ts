@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
+import { terminalSafe } from './terminal-text.js';
 
 /** A subcommand module: adds its command to the program. */
 export interface SubcommandModule {
@@ -29,7 +30,8 @@ export function buildProgram(commands: readonly SubcommandModule[]): Command {
 
 /** The one line printed for an error the user can fix, or undefined for a bug. */
 export function userErrorLine(e: unknown): string | undefined {
-  if (e instanceof ConfigError || e instanceof UsageError) return `phonehome: ${e.message}`;
+  // File names and YAML values in messages may hold anything: keep the line one terminal-safe line.
+  if (e instanceof ConfigError || e instanceof UsageError) return `phonehome: ${terminalSafe(e.message)}`;
   return undefined;
 }
 
