@@ -165,8 +165,12 @@ function firstMatch(rules: Rule[], subjects: Subject[]): { rule: Rule; subject: 
   return undefined;
 }
 
-function judgeFlow(flow: Flow, list: Allowlist, unattributed: UnattributedPolicy): FlowJudgement {
-  const responder = responderSubjects(flow);
+function judgeFlow(
+  flow: Flow,
+  responder: Subject[],
+  list: Allowlist,
+  unattributed: UnattributedPolicy,
+): FlowJudgement {
   const queries = querySubjects(flow);
   const decided = (
     status: FlowStatus,
@@ -208,7 +212,9 @@ function judgeFlow(flow: Flow, list: Allowlist, unattributed: UnattributedPolicy
 /** Judges flows against an allowlist. */
 export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = {}): Verdict {
   const unattributed = opts.unattributed ?? allowlist.unattributed;
-  const judgements = flows.map((f) => judgeFlow(f, allowlist, unattributed));
+  // Each flow's responder names and parsed address, built once for every rule that looks at them.
+  const responders = flows.map(responderSubjects);
+  const judgements = flows.map((f, i) => judgeFlow(f, responders[i]!, allowlist, unattributed));
   const warnings: string[] = [];
 
   const groups = new Map<string, Violation>();
@@ -250,11 +256,11 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
   );
 
   const unmetExpectations = allowlist.expect
-    .filter((rule) => !flows.some((f) => responderSubjects(f).some((s) => rule.matches(s.target))))
+    .filter((rule) => !responders.some((subjects) => subjects.some((s) => rule.matches(s.target))))
     .map((rule) => ({ rule: rule.info, ruleText: rule.describe() }));
 
   const budgets = allowlist.budgets.map((rule): BudgetResult => {
-    const matching = flows.filter((f) => responderSubjects(f).some((s) => rule.matches(s.target)));
+    const matching = flows.filter((_, i) => responders[i]!.some((s) => rule.matches(s.target)));
     const bytes = matching.reduce((sum, f) => sum + f.origBytes + f.respBytes, 0);
     const connections = matching.length;
     const { maxBytes, maxConnections } = rule.info;
