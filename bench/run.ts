@@ -1,0 +1,245 @@
+/**
+ * The analyzer benchmark (`npm run bench`, after `tsc`; needs root the first time, to record the
+ * capture in the namespace lab). Not a test: it measures and prints, and writes BENCHMARKS.md.
+ *
+ * 1. A capture of >= 200,000 packets of real traffic recorded in the lab (bulk HTTP and HTTPS
+ *    downloads with wire-sized packets, thousands of TLS and HTTP handshakes, DNS queries), cached
+ *    in reports/bench/ so that reruns are quick.
+ * 2. Wall time, best of 3, stdout to /dev/null: `phonehome analyze --format json` against tshark
+ *    extracting the names and against `tcpdump -nn -r`.
+ * 3. Peak RSS (and wall time) of the analyzer on a >= 2 GB capture made by repeating the first
+ *    one's packets with shifted timestamps; the big file is deleted afterwards.
+ *
+ * Usage: node dist/bench/run.js [--no-write] [--rerecord]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pcapLayout, writeRepeated } from './pcap-repeat.js';
+
+const ROOT = process.cwd();
+const CLI = resolve(ROOT, 'dist/harness/cli/main.js');
+const CACHE_DIR = resolve(ROOT, 'reports/bench');
+const CAPTURE = join(CACHE_DIR, 'lab-traffic.pcap');
+const LAB = resolve(ROOT, 'scripts/fixtures/make-lab-captures.sh');
+const MIN_PACKETS = 200_000;
+const BIG_BYTES = 2 * 1024 ** 3;
+const RUNS = 3;
+
+const TARGET_VS_TSHARK = 20;
+const TARGET_RSS_MB = 200;
+
+const args = process.argv.slice(2);
+const write = !args.includes('--no-write');
+const rerecord = args.includes('--rerecord');
+
+function die(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+/** The cached lab capture, recorded when missing (or when asked). Returns its packet count. */
+function ensureCapture(): number {
+  if (!rerecord && existsSync(CAPTURE)) {
+    const n = pcapLayout(readFileSync(CAPTURE)).offsets.length;
+    if (n >= MIN_PACKETS) return n;
+    process.stdout.write(`bench: cached capture holds only ${n} packets; recording a new one\n`);
+  }
+  if (process.getuid?.() !== 0) die(`${CAPTURE} is missing and recording it needs root (namespace lab)`);
+  mkdirSync(CACHE_DIR, { recursive: true });
+  process.stdout.write('bench: recording the benchmark capture in the namespace lab …\n');
+  const r = spawnSync(LAB, ['--out', CACHE_DIR, 'bench-traffic'], { stdio: 'inherit', timeout: 900_000 });
+  if (r.status !== 0) die(`make-lab-captures.sh bench-traffic failed (exit ${r.status ?? r.signal})`);
+  const n = pcapLayout(readFileSync(CAPTURE)).offsets.length;
+  if (n < MIN_PACKETS) die(`the recorded capture holds ${n} packets, fewer than ${MIN_PACKETS}`);
+  return n;
+}
+
+/** Runs a command to completion with stdout and stderr to /dev/null; returns seconds of wall time. */
+function timeOnce(cmd: string, cmdArgs: string[]): Promise<number> {
+  return new Promise((done, fail) => {
+    const devnull = openSync('/dev/null', 'w');
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', devnull, devnull] });
+    child.on('error', fail);
+    child.on('exit', (code, signal) => {
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) fail(new Error(`${cmd} ${cmdArgs.join(' ')} exited ${code ?? signal}`));
+      else done(secs);
+    });
+  });
+}
+
+async function bestOf(cmd: string, cmdArgs: string[]): Promise<{ best: number; all: number[] }> {
+  const all: number[] = [];
+  for (let i = 0; i < RUNS; i++) all.push(await timeOnce(cmd, cmdArgs));
+  return { best: Math.min(...all), all };
+}
+
+/** Peak RSS and wall time of the analyzer on a file, via GNU time; checks the frames it read. */
+function analyzeBig(file: string, outJson: string, wantFrames: number): { rssMb: number; secs: number } {
+  if (!existsSync('/usr/bin/time')) die('/usr/bin/time (GNU time) is needed for the peak RSS');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-v', process.execPath, CLI, 'analyze', '--format', 'json', '--out', outJson, file],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) die(`analyze on the big capture exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  if (!m) die('no "Maximum resident set size" in GNU time output');
+  const frames = (JSON.parse(readFileSync(outJson, 'utf8')) as { capture: { frames: number } }).capture
+    .frames;
+  if (frames !== wantFrames) die(`analyze read ${frames} frames of the big capture, expected ${wantFrames}`);
+  return { rssMb: Number(m[1]) / 1024, secs };
+}
+
+function toolVersion(cmd: string, versionArgs: string[]): string {
+  const r = spawnSync(cmd, versionArgs, { encoding: 'utf8' });
+  return (
+    `${r.stdout}\n${r.stderr}`
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim()
+      .replace(/\.$/, '') ?? 'unknown'
+  );
+}
+
+function fmt(n: number, digits = 2): string {
+  return n.toFixed(digits);
+}
+
+async function main(): Promise<void> {
+  const load = loadavg()[0] ?? 0;
+  if (!existsSync(CLI)) die(`${CLI} is missing: run \`npx tsc -p tsconfig.json\` first`);
+  const packets = ensureCapture();
+  const capBytes = statSync(CAPTURE).size;
+  const rel = (p: string) => p.replace(`${ROOT}/`, '');
+
+  const analyzeArgs = [CLI, 'analyze', '--format', 'json', CAPTURE];
+  const tsharkArgs = [
+    '-o',
+    'http.desegment_body:FALSE',
+    '-T',
+    'fields',
+    '-e',
+    'tls.handshake.extensions_server_name',
+    '-e',
+    'dns.qry.name',
+    '-e',
+    'http.host',
+    '-r',
+    CAPTURE,
+  ];
+  const tcpdumpArgs = ['-nn', '-r', CAPTURE];
+
+  process.stdout.write(
+    `bench: ${rel(CAPTURE)}: ${packets} packets, ${fmt(capBytes / 1e6, 1)} MB; best of ${RUNS} …\n`,
+  );
+  const analyzer = await bestOf(process.execPath, analyzeArgs);
+  const tshark = await bestOf('tshark', tsharkArgs);
+  const tcpdump = await bestOf('tcpdump', tcpdumpArgs);
+
+  const tmp = mkdtempSync(join(tmpdir(), 'phonehome-bench-'));
+  const big = join(CACHE_DIR, 'big-2g.pcap');
+  let bigRun: { rssMb: number; secs: number };
+  let rep: ReturnType<typeof writeRepeated>;
+  try {
+    process.stdout.write('bench: writing the >= 2 GB capture …\n');
+    rep = writeRepeated(CAPTURE, big, BIG_BYTES);
+    process.stdout.write(
+      `bench: ${rel(big)}: ${rep.packets} packets, ${fmt(rep.bytes / 1e9)} GB (${rep.copies} copies); analyzing …\n`,
+    );
+    bigRun = analyzeBig(big, join(tmp, 'big.json'), rep.packets);
+  } finally {
+    rmSync(big, { force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const vsTshark = tshark.best / analyzer.best;
+  const vsTcpdump = tcpdump.best / analyzer.best;
+  const pps = (s: number) => `${fmt(packets / s / 1e3, 0)} k`;
+  const row = (what: string, cmd: string, t: { best: number; all: number[] }) =>
+    `| ${what} | \`${cmd}\` | ${fmt(t.best)} | ${t.all.map((x) => fmt(x)).join(' / ')} | ${pps(t.best)} |`;
+  const table = [
+    '| tool | command | best (s) | runs (s) | packets/s |',
+    '|---|---|---|---|---|',
+    row('phonehome analyze', 'node dist/harness/cli/main.js analyze --format json CAP', analyzer),
+    row(
+      'tshark',
+      'tshark -o http.desegment_body:FALSE -T fields -e tls.handshake.extensions_server_name -e dns.qry.name -e http.host -r CAP',
+      tshark,
+    ),
+    row('tcpdump', 'tcpdump -nn -r CAP', tcpdump),
+  ].join('\n');
+  const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const targets = [
+    '| target | measured | |',
+    '|---|---|---|',
+    `| ≥ ${TARGET_VS_TSHARK}× faster than tshark | ${fmt(vsTshark, 1)}× | ${verdict(vsTshark >= TARGET_VS_TSHARK)} |`,
+    `| faster than \`tcpdump -nn -r\` | ${fmt(vsTcpdump, 2)}× | ${verdict(vsTcpdump > 1)} |`,
+    `| peak RSS < ${TARGET_RSS_MB} MB on 2 GB | ${fmt(bigRun.rssMb, 0)} MB (${fmt(rep.bytes / 1e9)} GB, ${rep.packets} packets, ${fmt(bigRun.secs, 1)} s) | ${verdict(bigRun.rssMb < TARGET_RSS_MB)} |`,
+  ].join('\n');
+  process.stdout.write(`\n${table}\n\n${targets}\n`);
+
+  if (!write) return;
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  const nproc = spawnSync('nproc', [], { encoding: 'utf8' }).stdout.trim();
+  const doc = `# Benchmarks
+
+Measured by \`npm run bench\` (\`node dist/bench/run.js\`, source in bench/run.ts) on ${new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')}. Rerun it after \`tsc\` to refresh this file (the first run needs root,
+to record the capture in the namespace lab; \`--no-write\` leaves this file alone).
+
+## Machine
+
+- CPU: ${cpu}, nproc ${nproc}
+- load average (1 min) when the run began: ${fmt(load)}; a shared machine makes single runs noisy, hence best of ${RUNS}
+- Node ${process.version}; ${toolVersion('tshark', ['--version'])}; ${toolVersion('tcpdump', ['--version'])}
+
+## Capture
+
+\`${rel(CAPTURE)}\`: ${packets} packets, ${fmt(capBytes / 1e6, 1)} MB, recorded by
+\`scripts/fixtures/make-lab-captures.sh --out reports/bench bench-traffic\` in the namespace lab (MTU
+1500, no GSO, so packets are wire-sized): an 80 MB HTTP download over IPv4 and an 80 MB HTTPS download
+over IPv6, 3,600 HTTPS/1.1 connections (TLS 1.3 handshakes, 6 server names), 2,500 HTTP connections
+and 2,500 DNS queries.
+
+## Speed (wall time, best of ${RUNS}, stdout and stderr to /dev/null)
+
+${table}
+
+## Memory
+
+The analyzer on a ${fmt(rep.bytes / 1e9)} GB capture (the capture above repeated ${rep.copies} times with
+shifted timestamps, ${rep.packets} packets; \`/usr/bin/time -v node dist/harness/cli/main.js analyze
+--format json --out F BIG\`): peak RSS ${fmt(bigRun.rssMb, 0)} MB, wall time ${fmt(bigRun.secs, 1)} s.
+
+## Against the targets
+
+${targets}
+`;
+  const out = resolve(ROOT, 'BENCHMARKS.md');
+  writeFileSync(out, doc);
+  // The project's lint checks Markdown too: leave the file the way Biome formats it (aligned tables).
+  const biome = resolve(ROOT, 'node_modules/.bin/biome');
+  if (existsSync(biome)) spawnSync(biome, ['format', '--write', out], { stdio: 'ignore' });
+  process.stdout.write('\nbench: wrote BENCHMARKS.md\n');
+}
+
+main().catch((e: unknown) => die(e instanceof Error ? e.message : String(e)));
