@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadAllowlist } from '../verdict/allowlist.js';
 import { judge } from '../verdict/verdict.js';
-import { formatAnalyzeTable, formatBytes, nameRows } from './analyze-table.js';
+import { formatAnalyzeTable, formatBytes, nameRows, wrap } from './analyze-table.js';
 import { testAnalysis } from './test-analysis.js';
 
 const ALLOWLIST = `allow:
@@ -35,6 +35,14 @@ test('one row per name, largest first, with summed connections and bytes', () =>
   );
   assert.deepEqual(rows[0]!.sources, ['sni', 'dns']);
   assert.deepEqual(rows[4]!.sources, ['address'], 'a DNS flow is listed under its resolver');
+  const a = testAnalysis();
+  // The resolver's address also answered for a name: the DNS flow still belongs to the resolver.
+  a.flows[0]!.names.unshift({ name: 'lab.example', source: 'dns' });
+  assert.equal(
+    nameRows(a.flows).find((r) => r.subject === 'lab.example'),
+    undefined,
+  );
+  assert.equal(nameRows(a.flows).find((r) => r.subject === '192.168.1.1')?.connections, 1);
 });
 
 test('the table shows rows, the device line, warnings and skips; nothing hostile reaches the terminal', () => {
@@ -116,4 +124,13 @@ test('byte counts read naturally', () => {
     '1.5 MB',
     '12 GB',
   ]);
+});
+
+test('long lists wrap at spaces within the width', () => {
+  const words = Array.from({ length: 40 }, (_, i) => `n${i}.tracking.example,`).join(' ');
+  const lines = wrap(words, 100, '  ');
+  assert.ok(lines.length > 1);
+  for (const l of lines) assert.ok(l.length <= 100 && l.startsWith('  '), l);
+  assert.equal(lines.map((l) => l.trim()).join(' '), words);
+  assert.deepEqual(wrap(`${'x'.repeat(150)} y`, 100, '  '), [`  ${'x'.repeat(150)}`, '  y']);
 });

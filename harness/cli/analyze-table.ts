@@ -40,9 +40,14 @@ const STATUS_TEXT: Record<FlowStatus, string> = {
   forbidden: 'FORBIDDEN',
 };
 
-/** The subject a flow is listed under: its most direct responder name, else its responder address. */
+/**
+ * The subject a flow is listed under: its most direct responder name, else its responder address.
+ * A DNS flow is listed under its resolver's address: the names it carries are the questions it asked
+ * (and any name the resolver's own address answers to), not what the phone was talking to.
+ */
 export function mainSubject(f: Flow): { subject: string; source: string } {
-  const n = f.names.find((x) => x.source !== 'dns-query');
+  const dns = f.service === 'dns' || f.names.some((x) => x.source === 'dns-query');
+  const n = dns ? undefined : f.names.find((x) => x.source !== 'dns-query');
   return n ? { subject: n.name, source: n.source } : { subject: f.resp.addr, source: 'address' };
 }
 
@@ -248,8 +253,24 @@ function dnsLines(a: Analysis): string[] {
     `DNS: ${plural(a.dns.length, 'answer')} from ${servers.map(terminalSafe).join(', ')}; ` +
       `${plural(names.length, 'name')} looked up but never contacted${names.length ? ':' : ''}`,
   ];
-  if (names.length) out.push(`  ${shown.join(', ')}${more}`);
+  if (names.length) out.push(...wrap(`${shown.join(', ')}${more}`, 100, '  '));
   return out;
+}
+
+/** Breaks text at spaces into lines of at most `width` characters (a longer word gets its own line). */
+export function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(indent + line);
+  return lines;
 }
 
 function verdictLines(v: Verdict, a: Analysis): string[] {
