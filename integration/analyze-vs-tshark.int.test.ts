@@ -42,6 +42,8 @@ interface JsonFlow {
   proto: string;
   orig: { addr: string; port: number };
   resp: { addr: string; port: number };
+  tsStart: number;
+  tsEnd: number;
   origBytes: number;
   respBytes: number;
   origPkts: number;
@@ -77,6 +79,7 @@ function analyze(file: string): JsonAnalysis {
 
 const FIELDS = [
   'frame.number',
+  'frame.time_epoch',
   'ip.src',
   'ip.dst',
   'ipv6.src',
@@ -126,6 +129,9 @@ interface OracleFlow {
   orig: string;
   resp: string;
   firstFrame: number;
+  /** Timestamps of the first and the last packet, seconds. */
+  tsStart: number;
+  tsEnd: number;
   /** IP payload bytes and packets sent by each side, keyed "addr|port". */
   bytes: Map<string, number>;
   pkts: Map<string, number>;
@@ -167,12 +173,24 @@ function oracle(file: string): Oracle {
     const d = ep(dst, tcp ? row['tcp.dstport'] : row['udp.dstport']);
     const bytes = v6 ? Number(row['ipv6.plen']) : Number(row['ip.len']) - Number(row['ip.hdr_len']);
     const frame = Number(row['frame.number']);
+    const ts = Number(row['frame.time_epoch']);
     const key = flowKey(proto, s, d);
     let f = flows.get(key);
     if (f === undefined) {
-      f = { proto, orig: s, resp: d, firstFrame: frame, bytes: new Map(), pkts: new Map(), names: new Set() };
+      f = {
+        proto,
+        orig: s,
+        resp: d,
+        firstFrame: frame,
+        tsStart: ts,
+        tsEnd: ts,
+        bytes: new Map(),
+        pkts: new Map(),
+        names: new Set(),
+      };
       flows.set(key, f);
     }
+    f.tsEnd = ts;
     if (tcp && row['tcp.flags.syn'] === '1' && row['tcp.flags.ack'] === '0') {
       f.orig = s;
       f.resp = d;
@@ -239,6 +257,11 @@ function checkAgainstTshark(file: string): JsonAnalysis {
         respPkts: w.pkts.get(r) ?? 0,
       },
       `${label}: bytes/packets differ from tshark`,
+    );
+    // Within a microsecond: the nanosecond fixture's times must not be read as microseconds.
+    assert.ok(
+      Math.abs(f.tsStart - w.tsStart) < 1e-6 && Math.abs(f.tsEnd - w.tsEnd) < 1e-6,
+      `${label}: times ${f.tsStart}..${f.tsEnd}, tshark says ${w.tsStart}..${w.tsEnd}`,
     );
     const names = new Set(f.names.map((n) => `${n.name} ${n.source}`));
     // tshark 4.0 cannot read every QUIC ClientHello (Chromium shuffles its CRYPTO frames): a quic-sni
