@@ -1,23 +1,27 @@
 /**
- * The simulated phone's adbd against the unmodified adb 29 server and client, and adbkit.
- * Each test starts its own adb server on a free port (never 5037), with a throwaway HOME for its
- * keys and no emulator scan, and kills only that server.
+ * The simulated phone's adbd, serving the real simulated phone (harness/sim/phone/), against the
+ * unmodified adb 29 server and client, and adbkit 3.3.9. Each test starts its own adb server on a
+ * free port (never 5037), with a throwaway HOME for its keys and no emulator scan, and kills only
+ * that server.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import adbkit from '@devicefarmer/adbkit';
 import { type Adbd, startAdbd } from '../harness/sim/adb/adbd.js';
-import { createTestPhone, type TestPhoneOptions } from '../harness/sim/adb/test-phone.js';
-import type { SimPhone } from '../harness/sim/contracts.js';
+import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from '../harness/sim/phone/sim-phone.js';
 
 // adbkit is CommonJS: from ESM its default import is module.exports, which holds the Adb class as default.
 const Adb = adbkit.default;
+
+const PROFILE = 'devices/sim/pixel-7.yaml';
 
 /** What one adb CLI run gave. */
 interface AdbResult {
@@ -30,6 +34,8 @@ interface AdbServer {
   port: number;
   /** Runs the adb CLI against this server. */
   adb(args: string[], timeoutMs?: number): Promise<AdbResult>;
+  /** Starts a long-running adb CLI process against this server. */
+  spawnAdb(args: string[]): ReturnType<typeof spawn>;
 }
 
 async function freePort(): Promise<number> {
@@ -73,6 +79,7 @@ async function withAdbServer(body: (server: AdbServer) => Promise<void>): Promis
   const server: AdbServer = {
     port,
     adb: (args, timeoutMs = 30_000) => run(['-P', String(port), ...args], env, timeoutMs),
+    spawnAdb: (args) => spawn('adb', ['-P', String(port), ...args], { env, stdio: 'ignore' }),
   };
   try {
     const started = await server.adb(['start-server']);
@@ -84,18 +91,41 @@ async function withAdbServer(body: (server: AdbServer) => Promise<void>): Promis
   }
 }
 
-/** A phone and its adbd for one test; cleaned up by the returned dispose. */
-async function startPhone(
-  opts: TestPhoneOptions = {},
-): Promise<{ phone: SimPhone; adbd: Adbd; dispose: () => Promise<void> }> {
-  const phone = createTestPhone(opts);
+/** A simulated phone, its adbd, and the shell command lines that have finished on it. */
+interface RunningPhone {
+  phone: SimPhoneInstance;
+  adbd: Adbd;
+  /** Command lines whose phone.shell() returned, in order (observed, not altered). */
+  finished: string[];
+  dispose(): Promise<void>;
+}
+
+async function startPhone(opts: { unauthorized?: boolean; bootMs?: number } = {}): Promise<RunningPhone> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'phonehome-adbd-phone-'));
+  const phone = await createSimPhone({
+    profile: await loadPhoneProfile(PROFILE),
+    dataDir,
+    unauthorized: opts.unauthorized ?? false,
+    bootMs: opts.bootMs ?? 500,
+  });
+  const finished: string[] = [];
+  const shell = phone.shell.bind(phone);
+  phone.shell = async (command, io) => {
+    try {
+      return await shell(command, io);
+    } finally {
+      finished.push(command);
+    }
+  };
   const adbd = await startAdbd({ phone });
   return {
     phone,
     adbd,
+    finished,
     dispose: async () => {
       await adbd.close();
-      phone.dispose();
+      await phone.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -107,15 +137,9 @@ async function connectPhone(server: AdbServer, adbd: Adbd): Promise<void> {
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const reEscape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The pattern the test phone's `bytes N` prints: byte i is i mod 251. */
-function pattern(n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) out[i] = i % 251;
-  return out;
-}
-
-test('adb connect lists the phone as a device with the banner facts; an unauthorized one as unauthorized', async () => {
+test('adb connect lists the phone as a device with its banner facts; an unauthorized one as unauthorized', async () => {
   await withAdbServer(async (server) => {
     const ok = await startPhone();
     const locked = await startPhone({ unauthorized: true });
@@ -124,13 +148,28 @@ test('adb connect lists the phone as a device with the banner facts; an unauthor
       const refused = await server.adb(['connect', locked.adbd.serial]);
       assert.match(refused.stdout.toString() + refused.stderr, /failed to authenticate|unauthorized/);
       const list = (await server.adb(['devices', '-l'])).stdout.toString();
-      const line = list.split('\n').find((l) => l.startsWith(`${ok.adbd.serial} `));
-      assert.match(line ?? '', /\sdevice product:simtest model:SimTest device:simtestdev transport_id:\d+/);
-      assert.match(list, new RegExp(`${locked.adbd.serial.replace(/\./g, '\\.')}\\s+unauthorized`));
-      assert.equal(list.split('\n').filter((l) => /\t|\s(device|unauthorized|offline)\b/.test(l)).length, 2);
+      const b = ok.phone.banner();
+      assert.match(
+        list,
+        new RegExp(
+          `^${reEscape(ok.adbd.serial)}\\s+device product:${reEscape(b.productName)} ` +
+            `model:${reEscape(b.productModel)} device:${reEscape(b.productDevice)} transport_id:\\d+$`,
+          'm',
+        ),
+      );
+      assert.match(list, new RegExp(`^${reEscape(locked.adbd.serial)}\\s+unauthorized`, 'm'));
+      assert.equal(list.trim().split('\n').length, 3, list);
       const denied = await server.adb(['-s', locked.adbd.serial, 'shell', 'echo', 'hi']);
       assert.notEqual(denied.code, 0);
       assert.match(denied.stderr, /unauthorized/);
+      const features = (await server.adb(['-s', ok.adbd.serial, 'features'])).stdout.toString();
+      assert.deepEqual(features.trim().split('\n').sort(), [
+        'cmd',
+        'fixed_push_mkdir',
+        'ls_v2',
+        'shell_v2',
+        'stat_v2',
+      ]);
     } finally {
       await ok.dispose();
       await locked.dispose();
@@ -138,9 +177,10 @@ test('adb connect lists the phone as a device with the banner facts; an unauthor
   });
 });
 
-test('adb shell: output, exit status and a separate stderr through shell v2; 5 MB complete over v2 and exec', async () => {
+test('adb shell: output, exit status and a separate stderr through shell v2; 5 MB arrives whole over v2, exec and legacy shell', async () => {
   await withAdbServer(async (server) => {
     const { adbd, dispose } = await startPhone();
+    const dir = mkdtempSync(join(tmpdir(), 'phonehome-adbd-files-'));
     try {
       await connectPhone(server, adbd);
       const s = ['-s', adbd.serial];
@@ -148,27 +188,38 @@ test('adb shell: output, exit status and a separate stderr through shell v2; 5 M
       assert.equal(hi.code, 0);
       assert.equal(hi.stdout.toString(), 'hi\n');
       assert.equal((await server.adb([...s, 'shell', 'exit 3'])).code, 3);
-      const err = await server.adb([...s, 'shell', 'err', 'oops']);
-      assert.equal(err.code, 1);
-      assert.equal(err.stdout.toString(), '');
+      assert.equal((await server.adb([...s, 'shell', 'false'])).code, 1);
+      const err = await server.adb([...s, 'shell', 'echo oops >&2; echo out']);
+      assert.equal(err.code, 0);
+      assert.equal(err.stdout.toString(), 'out\n');
       assert.equal(err.stderr, 'oops\n');
-      assert.equal((await server.adb([...s, 'shell', 'nosuchcmd'])).code, 127);
+      assert.equal((await server.adb([...s, 'shell', 'nosuchcommand'])).code, 127);
 
-      const size = 5 * 1024 * 1024;
-      const expected = sha256(pattern(size));
-      const v2 = await server.adb([...s, 'shell', 'bytes', String(size)]);
-      assert.equal(v2.stdout.length, size);
-      assert.equal(sha256(v2.stdout), expected);
-      const raw = await server.adb([...s, 'exec-out', 'bytes', String(size)]);
-      assert.equal(raw.stdout.length, size);
-      assert.equal(sha256(raw.stdout), expected);
+      const big = randomBytes(5 * 1024 * 1024);
+      writeFileSync(join(dir, 'big.bin'), big);
+      assert.equal(
+        (await server.adb([...s, 'push', join(dir, 'big.bin'), '/data/local/tmp/big.bin'])).code,
+        0,
+      );
+      const v2 = await server.adb([...s, 'shell', 'cat', '/data/local/tmp/big.bin']);
+      assert.equal(v2.stdout.length, big.length);
+      assert.equal(sha256(v2.stdout), sha256(big));
+      const raw = await server.adb([...s, 'exec-out', 'cat', '/data/local/tmp/big.bin']);
+      assert.equal(raw.stdout.length, big.length);
+      assert.equal(sha256(raw.stdout), sha256(big));
+      // adbkit speaks the legacy `shell:` service.
+      const device = Adb.createClient({ port: server.port }).getDevice(adbd.serial);
+      const legacy = await Adb.util.readAll(await device.shell('cat /data/local/tmp/big.bin'));
+      assert.equal(legacy.length, big.length);
+      assert.equal(sha256(legacy), sha256(big));
     } finally {
+      rmSync(dir, { recursive: true, force: true });
       await dispose();
     }
   });
 });
 
-test('adb push and pull of a 10 MB random file are byte-exact; adb ls lists it through sync', async (t) => {
+test('adb push and pull of a 10 MB random file are byte-exact; adb ls and the phone see it', async (t) => {
   await withAdbServer(async (server) => {
     const { adbd, dispose } = await startPhone();
     const dir = mkdtempSync(join(tmpdir(), 'phonehome-adbd-files-'));
@@ -199,6 +250,8 @@ test('adb push and pull of a 10 MB random file are byte-exact; adb ls lists it t
           'm',
         ),
       );
+      const size = (await server.adb([...s, 'shell', 'stat', '-c', '%s', '/sdcard/Download/up.bin'])).stdout;
+      assert.equal(size.toString().trim(), String(content.length));
 
       const missing = await server.adb([...s, 'pull', '/sdcard/nope.bin', join(dir, 'nope.bin')]);
       assert.notEqual(missing.code, 0);
@@ -231,22 +284,20 @@ function roundTrip(port: number, payload: Buffer, closeAfter: boolean): Promise<
   });
 }
 
-test('adb forward reaches a server the phone listens on, both ways; refused and closed ends reach the client', async () => {
-  const echo: Server = createServer((socket) => {
-    socket.on('error', () => {});
-    socket.once('data', (first: Buffer) => {
-      // "bye" asks the server to close its side first.
-      if (first.toString() === 'bye') socket.end('see you');
-      else {
-        socket.write(first);
-        socket.pipe(socket);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-  const echoPort = (echo.address() as { port: number }).port;
+test('adb forward reaches a port the phone listens on, both ways; refused and closed ends reach the client', async () => {
   await withAdbServer(async (server) => {
-    const { adbd, dispose } = await startPhone({ tcpPorts: { 6790: echoPort } });
+    const { adbd, phone, dispose } = await startPhone();
+    phone.listen(6790, (stream: Duplex) => {
+      stream.on('error', () => {});
+      stream.once('data', (first: Buffer) => {
+        // "bye" asks the phone side to close first.
+        if (first.toString() === 'bye') stream.end('see you');
+        else {
+          stream.write(first);
+          stream.pipe(stream);
+        }
+      });
+    });
     try {
       await connectPhone(server, adbd);
       const s = ['-s', adbd.serial];
@@ -265,18 +316,16 @@ test('adb forward reaches a server the phone listens on, both ways; refused and 
       await dispose();
     }
   });
-  echo.close();
 });
 
-test('adb reboot: the phone drops off the list or goes offline, then the adb server has it back as device', async (t) => {
+test('adb reboot: the phone goes offline, then the adb server has it back as device by itself', async (t) => {
   await withAdbServer(async (server) => {
-    const { adbd, phone, dispose } = await startPhone({ rebootMs: 3000 });
+    const { adbd, dispose } = await startPhone({ bootMs: 3000 });
     try {
       await connectPhone(server, adbd);
       const started = performance.now();
       const reboot = await server.adb(['-s', adbd.serial, 'reboot']);
       assert.equal(reboot.code, 0, reboot.stderr);
-      assert.deepEqual((phone as ReturnType<typeof createTestPhone>).reboots, ['']);
       const seen: string[] = [];
       let back = false;
       while (performance.now() - started < 25_000) {
@@ -290,27 +339,27 @@ test('adb reboot: the phone drops off the list or goes offline, then the adb ser
         }
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      t.diagnostic(
-        `states after reboot: ${seen.join(' → ')}; back after ${Math.round(performance.now() - started)} ms`,
-      );
+      const ms = Math.round(performance.now() - started);
+      t.diagnostic(`states after reboot: ${seen.join(' → ')}; back after ${ms} ms (boot takes 3000 ms)`);
       assert.ok(seen[0] !== 'device', `the phone stayed listed as device: ${seen.join(',')}`);
       assert.ok(back, `the phone did not come back: ${seen.join(',')}`);
-      const hi = await server.adb(['-s', adbd.serial, 'shell', 'echo', 'back']);
-      assert.equal(hi.stdout.toString(), 'back\n');
+      assert.ok(ms >= 3000, 'the phone was back before its boot ended');
+      const boot = await server.adb(['-s', adbd.serial, 'shell', 'getprop', 'sys.boot_completed']);
+      assert.equal(boot.stdout.toString(), '1\n');
     } finally {
       await dispose();
     }
   });
 });
 
-test('adbkit: listDevices, trackDevices add/remove, shell, push/pull, stat, waitBootComplete, 5 MB over legacy shell', async () => {
+test('adbkit: listDevices, trackDevices, getProperties, shell, push/pull, waitBootComplete, openLogcat, screencap', async () => {
   await withAdbServer(async (server) => {
     const client = Adb.createClient({ port: server.port });
     const tracker = await client.trackDevices();
     const events: string[] = [];
     tracker.on('add', (d: { id: string; type: string }) => events.push(`add ${d.id} ${d.type}`));
-    tracker.on('remove', (d: { id: string }) => events.push(`remove ${d.id}`));
     tracker.on('change', (d: { id: string; type: string }) => events.push(`change ${d.id} ${d.type}`));
+    tracker.on('remove', (d: { id: string }) => events.push(`remove ${d.id}`));
     tracker.on('error', () => {});
     const { adbd, dispose } = await startPhone();
     const dir = mkdtempSync(join(tmpdir(), 'phonehome-adbd-files-'));
@@ -323,13 +372,18 @@ test('adbkit: listDevices, trackDevices add/remove, shell, push/pull, stat, wait
         [[adbd.serial, 'device']],
       );
       const device = client.getDevice(adbd.serial);
+      const s = ['-s', adbd.serial];
+
+      const props = await device.getProperties();
+      const sdk = (await server.adb([...s, 'shell', 'getprop', 'ro.build.version.sdk'])).stdout
+        .toString()
+        .trim();
+      assert.match(sdk, /^\d+$/);
+      assert.equal(props['ro.build.version.sdk'], sdk);
+      assert.ok(Object.keys(props).length > 20);
+
       const hi = await Adb.util.readAll(await device.shell('echo hi'));
       assert.equal(hi.toString(), 'hi\n');
-
-      const size = 5 * 1024 * 1024;
-      const big = await Adb.util.readAll(await device.shell(`bytes ${size}`));
-      assert.equal(big.length, size);
-      assert.equal(sha256(big), sha256(pattern(size)));
 
       const content = randomBytes(1024 * 1024 + 17);
       writeFileSync(join(dir, 'kit.bin'), content);
@@ -341,13 +395,31 @@ test('adbkit: listDevices, trackDevices add/remove, shell, push/pull, stat, wait
       const stat = await device.stat('/sdcard/kit.bin');
       assert.equal(stat.size, content.length);
       assert.ok(stat.isFile());
-      const pull = await device.pull('/sdcard/kit.bin');
-      const pulled = await Adb.util.readAll(pull);
+      const pulled = await Adb.util.readAll(await device.pull('/sdcard/kit.bin'));
       assert.ok(pulled.equals(content));
       const entries = await device.readdir('/sdcard');
       assert.ok(entries.some((e) => e.name === 'kit.bin'));
 
       assert.equal(await device.waitBootComplete(), true);
+
+      // adbkit's d.ts types the reader as adbkit-logcat's module object; at run time it is its Reader.
+      const logcat = (await device.openLogcat()) as unknown as EventEmitter & { end(): void };
+      const entry = await new Promise<{ message: string }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no logcat entry in 10 s')), 10_000);
+        logcat.once('entry', (e: { message: string }) => {
+          clearTimeout(timer);
+          resolve(e);
+        });
+        logcat.on('error', reject);
+      });
+      logcat.end();
+      assert.equal(typeof entry.message, 'string');
+
+      const png = await Adb.util.readAll(await device.screencap());
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      assert.equal(png.toString('latin1', 12, 16), 'IHDR');
+      const size = (await server.adb([...s, 'shell', 'wm', 'size'])).stdout.toString();
+      assert.match(size, new RegExp(`${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`));
 
       await waitFor(() => events.some((e) => e.startsWith(`add ${adbd.serial}`)), 10_000).catch((err) => {
         throw new Error(`no add event: ${events.join(', ')}`, { cause: err });
@@ -357,7 +429,7 @@ test('adbkit: listDevices, trackDevices add/remove, shell, push/pull, stat, wait
       // adb 29 keeps a dropped TCP phone listed as offline (retrying it) without telling trackers;
       // `adb disconnect` is what removes it, and then trackers hear of it.
       const after = (await server.adb(['devices'])).stdout.toString();
-      assert.match(after, new RegExp(`${adbd.serial.replace(/\./g, '\\.')}\toffline`));
+      assert.match(after, new RegExp(`${reEscape(adbd.serial)}\\toffline`));
       assert.equal((await server.adb(['disconnect', adbd.serial])).code, 0);
       await waitFor(() => events.includes(`remove ${adbd.serial}`), 10_000).catch((err) => {
         throw new Error(`no remove event: ${events.join(', ')}`, { cause: err });
@@ -370,17 +442,9 @@ test('adbkit: listDevices, trackDevices add/remove, shell, push/pull, stat, wait
   });
 });
 
-async function waitFor(condition: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-test('Appium-style load: concurrent adb shells, a streamed adb install, and a killed long-lived shell aborts its command', async () => {
+test('Appium-style load: concurrent adb shells, a streamed adb install, and a killed long-lived logcat ends on the phone', async () => {
   await withAdbServer(async (server) => {
-    const { adbd, phone, dispose } = await startPhone();
+    const { adbd, finished, dispose } = await startPhone();
     try {
       await connectPhone(server, adbd);
       const s = ['-s', adbd.serial];
@@ -396,18 +460,25 @@ test('Appium-style load: concurrent adb shells, a streamed adb install, and a ki
       const install = await server.adb([...s, 'install', '-r', apk], 60_000);
       assert.equal(install.code, 0, install.stderr);
       assert.match(install.stdout.toString(), /Performing Streamed Install\s+Success/);
+      const packages = (await server.adb([...s, 'shell', 'pm', 'list', 'packages'])).stdout.toString();
+      assert.match(packages, /^package:io\.appium\.uiautomator2\.server$/m);
 
-      const longLived = spawn('adb', ['-P', String(server.port), ...s, 'shell', 'wait'], {
-        stdio: 'ignore',
-        env: { ...process.env, ANDROID_ADB_SERVER_PORT: String(server.port) },
-      });
-      const aborted = (phone as ReturnType<typeof createTestPhone>).aborted;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal(aborted.length, 0, 'the command runs while the client is there');
+      const longLived = server.spawnAdb([...s, 'logcat']);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const isLogcat = (c: string) => /\blogcat\b/.test(c);
+      assert.equal(finished.filter(isLogcat).length, 0, 'logcat runs while its client is there');
       longLived.kill('SIGTERM');
-      await waitFor(() => aborted.includes('wait'), 10_000);
+      await waitFor(() => finished.some(isLogcat), 10_000);
     } finally {
       await dispose();
     }
   });
 });
+
+async function waitFor(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
