@@ -376,3 +376,20 @@ test('the phone is told when the client wants a pty: interactive legacy shells a
     }
   });
 });
+
+test('reboot() from the phone side drops the host, refuses it while booting, then serves it again', async () => {
+  await withAdbd({ rebootMs: 300 }, async ({ adbd, host, phone }) => {
+    adbd.reboot('recovery');
+    assert.equal(await host.next(), undefined);
+    assert.ok(host.ended);
+    assert.deepEqual(phone.reboots, ['recovery']);
+    const during = await TestHost.connect(adbd.port);
+    during.hello();
+    assert.equal(await during.next(), undefined);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const after = await TestHost.connect(adbd.port);
+    after.hello();
+    assert.equal((await after.next())?.command, A_CNXN);
+    after.close();
+  });
+});

@@ -38,6 +38,11 @@ export interface Adbd {
   dropTransports(): void;
   /** While offline, connections are closed as soon as they arrive (e.g. during a reboot). */
   setOffline(offline: boolean): void;
+  /**
+   * Reboots the phone as `adb reboot` does: drops the transports, stays offline while phone.reboot()
+   * runs, then accepts again. For reboots the phone starts itself (`adb shell reboot`).
+   */
+  reboot(target?: string): void;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -89,6 +94,7 @@ export async function startAdbd(opts: AdbdOptions): Promise<Adbd> {
     port,
     serial: `${host}:${port}`,
     dropTransports: () => dropTransports(false),
+    reboot: (target = '') => reboot(target),
     setOffline(value: boolean) {
       offline = value;
       if (value) dropTransports(false);
