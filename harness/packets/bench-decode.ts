@@ -4,8 +4,7 @@
  * (or npx tsx harness/packets/bench-decode.ts FILE). Not a test.
  */
 
-import { createReadStream } from 'node:fs';
-import { readCapture } from './capture-parser.js';
+import { readCaptureFile } from './capture-file.js';
 import { PacketDecoder } from './packet-decoder.js';
 
 async function main(): Promise<void> {
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
     const decoder = new PacketDecoder();
     let payloadBytes = 0;
     const t0 = process.hrtime.bigint();
-    const summary = await readCapture(createReadStream(file, { highWaterMark: 1 << 20 }), (frame) => {
+    const summary = await readCaptureFile(file, (frame) => {
       const p = decoder.decode(frame);
       if (p) payloadBytes += p.ipPayloadLen;
     });

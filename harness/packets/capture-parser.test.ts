@@ -276,7 +276,7 @@ describe('pcapng', () => {
       (e) => e instanceof CaptureFormatError && e.offset === epbAt,
     );
     const badTrailer = epb.slice();
-    badTrailer[badTrailer.length - 4] ^= 4;
+    badTrailer[badTrailer.length - 4] = 0x7c;
     assert.throws(() => parse(badTrailer), /ends with a length different/);
     const badIface = epb.slice();
     badIface[epbAt + 8] = 7;

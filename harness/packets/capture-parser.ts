@@ -2,6 +2,9 @@
  * A streaming reader of capture files, classic pcap and pcapng, in constant memory: records may be
  * split across chunks in any way and only a partial record is ever buffered. Frames point into the
  * chunks the caller pushed (no copy) unless they straddled two chunks.
+ *
+ * For speed, onFrame receives the same Frame object every time, refilled: use it during the call and
+ * copy what you keep (`{ ...frame, data: frame.data.slice() }`).
  */
 
 import { CaptureFormatError, type Frame } from './packet.js';
@@ -77,6 +80,15 @@ export class CaptureParser {
   private consumed = 0;
   private carry = new Uint8Array(0);
   private carryLen = 0;
+  private readonly frame: Frame = {
+    ts: 0,
+    linkType: 0,
+    interfaceId: 0,
+    data: new Uint8Array(0),
+    origLen: 0,
+    index: 0,
+    offset: 0,
+  };
   /** Stream offset of the current chunk's first byte, while it is walked. */
   private chunkBase = 0;
 
@@ -264,15 +276,14 @@ export class CaptureParser {
     const incl = len - this.recHeader;
     const orig = this.u32(b, pos + 12);
     const start = pos + this.recHeader;
-    this.onFrame({
-      ts: sec + frac / this.fracPerSec,
-      linkType: this.pcapLinkType,
-      interfaceId: 0,
-      data: b.subarray(start, start + incl),
-      origLen: Math.max(orig, incl),
-      index: this.frames++,
+    this.emit(
+      sec + frac / this.fracPerSec,
+      this.pcapLinkType,
+      0,
+      b.subarray(start, start + incl),
+      orig,
       offset,
-    });
+    );
   }
 
   private pcapngBlock(b: Uint8Array, pos: number, len: number, offset: number): void {
@@ -300,15 +311,7 @@ export class CaptureParser {
         const units = this.u32(b, pos + 12) * 4294967296 + this.u32(b, pos + 16);
         const ts = units / iface.unitsPerSec + iface.tsOffset;
         this.lastTs = ts;
-        this.onFrame({
-          ts,
-          linkType: iface.linkType,
-          interfaceId: ifid,
-          data: b.subarray(pos + 28, pos + 28 + caplen),
-          origLen: Math.max(orig, caplen),
-          index: this.frames++,
-          offset,
-        });
+        this.emit(ts, iface.linkType, ifid, b.subarray(pos + 28, pos + 28 + caplen), orig, offset);
         return;
       }
       case PCAPNG_SPB: {
@@ -317,15 +320,7 @@ export class CaptureParser {
         const orig = this.u32(b, pos + 8);
         let caplen = Math.min(orig, len - 16);
         if (iface.snaplen > 0 && caplen > iface.snaplen) caplen = iface.snaplen;
-        this.onFrame({
-          ts: this.lastTs,
-          linkType: iface.linkType,
-          interfaceId: 0,
-          data: b.subarray(pos + 12, pos + 12 + caplen),
-          origLen: Math.max(orig, caplen),
-          index: this.frames++,
-          offset,
-        });
+        this.emit(this.lastTs, iface.linkType, 0, b.subarray(pos + 12, pos + 12 + caplen), orig, offset);
         return;
       }
       case PCAPNG_IDB: {
@@ -361,6 +356,26 @@ export class CaptureParser {
       default:
         return;
     }
+  }
+
+  /** Hands the frame over in the one reused Frame object (no allocation per frame but its data view). */
+  private emit(
+    ts: number,
+    linkType: number,
+    interfaceId: number,
+    data: Uint8Array,
+    origLen: number,
+    offset: number,
+  ): void {
+    const f = this.frame;
+    f.ts = ts;
+    f.linkType = linkType;
+    f.interfaceId = interfaceId;
+    f.data = data;
+    f.origLen = Math.max(origLen, data.length);
+    f.index = this.frames++;
+    f.offset = offset;
+    this.onFrame(f);
   }
 
   private interfaceOf(id: number, offset: number): Interface {
