@@ -284,7 +284,7 @@ function roundTrip(port: number, payload: Buffer, closeAfter: boolean): Promise<
   });
 }
 
-test('adb forward reaches a port the phone listens on, both ways; refused and closed ends reach the client', async () => {
+test('adb forward reaches a port the phone listens on, both ways; refused and closed ends reach the client; reverse refuses cleanly', async () => {
   await withAdbServer(async (server) => {
     const { adbd, phone, dispose } = await startPhone();
     phone.listen(6790, (stream: Duplex) => {
@@ -312,6 +312,15 @@ test('adb forward reaches a port the phone listens on, both ways; refused and cl
       assert.equal((await roundTrip(refusedLocal, Buffer.from('hello?'), false)).length, 0);
       const list = (await server.adb([...s, 'forward', '--list'])).stdout.toString();
       assert.match(list, new RegExp(`tcp:${local} tcp:6790`));
+
+      // The simulated phone cannot dial a reversed port: reverse says so cleanly, listing and removal work.
+      const reverse = await server.adb([...s, 'reverse', 'tcp:7001', `tcp:${local}`]);
+      assert.notEqual(reverse.code, 0);
+      assert.match(reverse.stderr, /not supported/);
+      const reverses = await server.adb([...s, 'reverse', '--list']);
+      assert.equal(reverses.code, 0);
+      assert.equal(reverses.stdout.toString().trim(), '');
+      assert.equal((await server.adb([...s, 'reverse', '--remove-all'])).code, 0);
     } finally {
       await dispose();
     }
