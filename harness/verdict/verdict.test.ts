@@ -303,3 +303,43 @@ test('violations come in a stable order: first seen, then name', () => {
     once,
   );
 });
+
+test('a DNS flow is not judged by names the resolver address happens to answer to', () => {
+  // In a lab, the resolver is often also the server every name resolves to.
+  const dns = flow(
+    '192.168.1.1',
+    53,
+    [
+      ['api.xiaomi.net', 'dns'],
+      ['unknown.example', 'dns-query'],
+    ],
+    {
+      proto: 'udp',
+      service: 'dns',
+    },
+  );
+  const list = allowlist(
+    'allow:\n  - {host: "*.xiaomi.net", reason: push}\nexpect:\n  - {host: api.xiaomi.net, reason: r}\n',
+  );
+  const v = judge([dns], list);
+  assert.equal(
+    v.judgements[0]!.status,
+    'unlisted',
+    'an allowed alias of the resolver does not let the query pass',
+  );
+  assert.equal(v.judgements[0]!.subject, 'unknown.example');
+  assert.equal(v.unmetExpectations.length, 1, 'nor does it count as contacting the name');
+  const forbid = allowlist(
+    'forbid:\n  - {host: api.xiaomi.net, reason: r}\nallow:\n  - {ip: 192.168.1.1, reason: resolver}\n',
+  );
+  const asked = flow(
+    '192.168.1.1',
+    53,
+    [
+      ['api.xiaomi.net', 'dns'],
+      ['ok.example', 'dns-query'],
+    ],
+    { proto: 'udp', service: 'dns' },
+  );
+  assert.equal(judge([asked], forbid).outcome, 'allowed');
+});

@@ -9,7 +9,8 @@
  *    Host, DNS answer), port and proto included. Names are aliases of one responder, so one is enough.
  * 3. A DNS flow whose resolver is not allowed is still allowed when every name it asked for is
  *    allowed by some host rule (matched by host only): each query is a separate question, so all of
- *    them must pass.
+ *    them must pass. A DNS flow's responder is its resolver: names that come only from DNS answers
+ *    for the resolver's address are not used for it (steps 1–2), nor for expectations and budgets.
  * 4. A flow with no names at all is "unattributed": judged by ip/cidr rules only (steps 1–2); when none
  *    matches, the allowlist's `unattributed` policy decides: fail (a violation), warn (tolerated with a
  *    warning) or allow (tolerated).
@@ -136,11 +137,20 @@ interface Subject {
   provenance: Provenance;
 }
 
+/** True for a flow of DNS questions (plain DNS to a resolver). */
+function isDnsFlow(flow: Flow): boolean {
+  return flow.service === 'dns' || flow.names.some((n) => n.source === 'dns-query');
+}
+
 function responderSubjects(flow: Flow): Subject[] {
   const proto = flow.proto;
   const port = flow.resp.port;
+  // A resolver is judged by its address and the questions asked of it. A name its address happens to
+  // answer to (source "dns": a lab resolver that is also the server every name resolves to) says
+  // nothing about what this flow was for, so it neither allows nor forbids it.
+  const dns = isDnsFlow(flow);
   const names = flow.names
-    .filter((n) => n.source !== 'dns-query')
+    .filter((n) => n.source !== 'dns-query' && !(dns && n.source === 'dns'))
     .map((n) => ({ target: { name: n.name, port, proto }, text: n.name, provenance: n.source }));
   // Parsed once here rather than by every ip/cidr rule.
   const addrBytes = parseIp(flow.resp.addr);
