@@ -48,7 +48,7 @@ export async function analyzeStream(
 
   const given = opts.deviceAddrs !== undefined && opts.deviceAddrs.length > 0;
   const addrs = given ? [...opts.deviceAddrs!] : inferDevice(table.parties());
-  const flows = table.flows(new Set(addrs));
+  const flows = table.flows(new Set(addrs), { release: true });
 
   const warnings: string[] = [];
   if (capture.truncated) {

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   connState,
+  Endpoint,
   flipTcpHistory,
   newTcpHistory,
+  packTcpHistory,
   type TcpHistory,
   tcpFinished,
   tcpSegment,
+  unpackTcpHistory,
 } from './conn-state.js';
 
 const F = 0x01;
@@ -19,8 +22,8 @@ const A = 0x10;
 type Step = ['o' | 'r', number, number?];
 
 function replay(steps: Step[]): TcpHistory {
-  const h = newTcpHistory();
-  for (const [who, flags, len] of steps) tcpSegment(h, who === 'o', flags, len ?? 0);
+  let h = newTcpHistory();
+  for (const [who, flags, len] of steps) h = tcpSegment(h, who === 'o', flags, len ?? 0);
   return h;
 }
 
@@ -196,4 +199,15 @@ test('tcpFinished only once both FINs or a RST were seen', () => {
   assert.equal(tcpFinished(replay(handshake)), false);
   assert.equal(tcpFinished(replay([...handshake, ['o', F | A]])), false);
   assert.equal(tcpFinished(replay([...handshake, ['o', F | A], ['r', F | A]])), true);
+});
+
+test('the packed history reads back as the endpoint states it went through', () => {
+  const h = replay([...handshake, ['o', A | P, 10], ['o', F | A]]);
+  const facts = unpackTcpHistory(h);
+  assert.equal(facts.orig, Endpoint.Closed);
+  assert.equal(facts.origPrev, Endpoint.Established);
+  assert.equal(facts.resp, Endpoint.Established);
+  assert.equal(facts.origData, true);
+  assert.equal(facts.respData, false);
+  assert.equal(packTcpHistory(facts), h);
 });

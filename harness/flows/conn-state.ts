@@ -31,8 +31,22 @@ const SYN = 0x02;
 const RST = 0x04;
 const ACK = 0x10;
 
-/** The per-connection TCP facts conn_state is computed from. Small on purpose: one per flow. */
-export interface TcpHistory {
+// Bits of a packed TcpHistory: originator state 0-2, its previous 3-5, responder 6-8, its previous 9-11.
+const ORIG_MASK = 7;
+const RESP_MASK = 7 << 6;
+const ORIG_DATA = 1 << 12;
+const RESP_DATA = 1 << 13;
+const SYN_THEN_QUIET = 1 << 14;
+const ORIG_RST = 1 << 15;
+
+/**
+ * The per-connection TCP facts conn_state is computed from, packed into one small integer so that
+ * a flow carries it at no allocation (see the field list; read it with unpackTcpHistory).
+ */
+export type TcpHistory = number;
+
+/** The facts a TcpHistory packs. */
+export interface TcpFacts {
   /** The originator's endpoint state. */
   orig: EndpointState;
   /** The originator's state before its last change (Zeek's prev_state). */
@@ -55,133 +69,146 @@ export interface TcpHistory {
   origRst: boolean;
 }
 
-/** The history of a connection before any segment. */
-export function newTcpHistory(): TcpHistory {
+export function unpackTcpHistory(h: TcpHistory): TcpFacts {
   return {
-    orig: Endpoint.Inactive,
-    origPrev: Endpoint.Inactive,
-    resp: Endpoint.Inactive,
-    respPrev: Endpoint.Inactive,
-    origData: false,
-    respData: false,
-    synThenQuiet: false,
-    origRst: false,
+    orig: (h & 7) as EndpointState,
+    origPrev: ((h >> 3) & 7) as EndpointState,
+    resp: ((h >> 6) & 7) as EndpointState,
+    respPrev: ((h >> 9) & 7) as EndpointState,
+    origData: (h & (1 << 12)) !== 0,
+    respData: (h & (1 << 13)) !== 0,
+    synThenQuiet: (h & (1 << 14)) !== 0,
+    origRst: (h & (1 << 15)) !== 0,
   };
 }
 
-function set(h: TcpHistory, fromOrig: boolean, s: EndpointState): void {
-  if (fromOrig) {
-    h.origPrev = h.orig;
-    h.orig = s;
-  } else {
-    h.respPrev = h.resp;
-    h.resp = s;
-  }
+export function packTcpHistory(t: TcpFacts): TcpHistory {
+  return (
+    t.orig |
+    (t.origPrev << 3) |
+    (t.resp << 6) |
+    (t.respPrev << 9) |
+    (t.origData ? 1 << 12 : 0) |
+    (t.respData ? 1 << 13 : 0) |
+    (t.synThenQuiet ? 1 << 14 : 0) |
+    (t.origRst ? 1 << 15 : 0)
+  );
+}
+
+/** The history of a connection before any segment. */
+export function newTcpHistory(): TcpHistory {
+  return 0;
 }
 
 /**
- * Records one segment of the connection: who sent it, its TCP flags and its payload length.
- * Updates h in place (it lives inside a flow record; no allocation per segment).
+ * The history after one more segment of the connection: who sent it, its TCP flags and its
+ * payload length.
  */
-export function tcpSegment(h: TcpHistory, fromOrig: boolean, flags: number, payloadLen: number): void {
+export function tcpSegment(h: TcpHistory, fromOrig: boolean, flags: number, payloadLen: number): TcpHistory {
   const syn = (flags & SYN) !== 0;
   const fin = (flags & FIN) !== 0;
   const rst = (flags & RST) !== 0;
   const ack = (flags & ACK) !== 0;
-  const first = h.orig === Endpoint.Inactive && h.resp === Endpoint.Inactive && !h.origData && !h.respData;
+  const first = (h & (ORIG_MASK | RESP_MASK | ORIG_DATA | RESP_DATA)) === 0;
 
-  if (fromOrig && !h.origRst) {
+  if (fromOrig && (h & ORIG_RST) === 0) {
     const multi = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0) > 1;
-    if (first) h.synThenQuiet = syn && !ack && !multi;
-    else if (multi || fin || (syn && ack) || (ack && !syn && !rst && payloadLen === 0)) {
-      h.synThenQuiet = false;
-    }
-    if (rst) h.origRst = true;
+    if (first) h = syn && !ack && !multi ? h | SYN_THEN_QUIET : h & ~SYN_THEN_QUIET;
+    else if (multi || fin || (syn && ack) || (ack && !syn && !rst && payloadLen === 0)) h &= ~SYN_THEN_QUIET;
+    if (rst) h |= ORIG_RST;
   }
-  if (payloadLen > 0 && !rst) {
-    if (fromOrig) h.origData = true;
-    else h.respData = true;
-  }
+  if (payloadLen > 0 && !rst) h |= fromOrig ? ORIG_DATA : RESP_DATA;
 
-  const self = fromOrig ? h.orig : h.resp;
-  const peer = fromOrig ? h.resp : h.orig;
+  const self = fromOrig ? h & 7 : (h >> 6) & 7;
+  const peer = fromOrig ? (h >> 6) & 7 : h & 7;
   switch (self) {
     case Endpoint.Inactive: {
       if (syn) {
-        if (fromOrig) set(h, true, ack ? Endpoint.SynAckSent : Endpoint.SynSent);
+        if (fromOrig) h = setState(h, true, ack ? Endpoint.SynAckSent : Endpoint.SynSent);
         else {
           // The responder's SYN(-ACK) completes the handshake from the analyzer's point of view.
-          if (peer === Endpoint.SynSent) set(h, true, Endpoint.Established);
-          set(h, false, Endpoint.Established);
+          if (peer === Endpoint.SynSent) h = setState(h, true, Endpoint.Established);
+          h = setState(h, false, Endpoint.Established);
         }
       }
-      if (fin) set(h, fromOrig, Endpoint.Closed);
-      if (rst) set(h, fromOrig, Endpoint.Reset);
-      if ((fromOrig ? h.orig : h.resp) === Endpoint.Inactive) {
-        if (!fromOrig && payloadLen === 0 && h.orig === Endpoint.SynSent) {
+      if (fin) h = setState(h, fromOrig, Endpoint.Closed);
+      if (rst) h = setState(h, fromOrig, Endpoint.Reset);
+      if ((fromOrig ? h & 7 : (h >> 6) & 7) === Endpoint.Inactive) {
+        if (!fromOrig && payloadLen === 0 && (h & 7) === Endpoint.SynSent) {
           // Some stacks ACK a SYN before answering it: not yet a partial connection.
         } else if (ack && peer === Endpoint.Established) {
           // A SYN-ACK was seen but its SYN was missed: the handshake still completed.
-          set(h, fromOrig, Endpoint.Established);
-        } else set(h, fromOrig, Endpoint.Partial);
+          h = setState(h, fromOrig, Endpoint.Established);
+        } else h = setState(h, fromOrig, Endpoint.Partial);
       }
       break;
     }
     case Endpoint.SynSent:
     case Endpoint.SynAckSent:
-      if (fin) set(h, fromOrig, Endpoint.Closed);
-      if (rst) set(h, fromOrig, Endpoint.Reset);
+      if (fin) h = setState(h, fromOrig, Endpoint.Closed);
+      if (rst) h = setState(h, fromOrig, Endpoint.Reset);
       break;
     case Endpoint.Established:
     case Endpoint.Partial:
       if (syn && !ack && self === Endpoint.Partial && peer === Endpoint.Inactive) {
-        set(h, fromOrig, Endpoint.SynSent);
+        h = setState(h, fromOrig, Endpoint.SynSent);
       }
       if (fin && !rst) {
-        set(h, fromOrig, Endpoint.Closed);
+        h = setState(h, fromOrig, Endpoint.Closed);
         // A FIN answering the peer's FIN-then-RST: that was a normal close after all.
-        if (peer === Endpoint.Reset && (fromOrig ? h.respPrev : h.origPrev) === Endpoint.Closed) {
-          set(h, !fromOrig, Endpoint.Closed);
-        }
+        const peerPrev = fromOrig ? (h >> 9) & 7 : (h >> 3) & 7;
+        if (peer === Endpoint.Reset && peerPrev === Endpoint.Closed)
+          h = setState(h, !fromOrig, Endpoint.Closed);
       }
-      if (rst) set(h, fromOrig, Endpoint.Reset);
+      if (rst) h = setState(h, fromOrig, Endpoint.Reset);
       break;
     case Endpoint.Closed:
       // After a FIN exchange a RST changes nothing.
-      if (rst && peer !== Endpoint.Closed) set(h, fromOrig, Endpoint.Reset);
+      if (rst && peer !== Endpoint.Closed) h = setState(h, fromOrig, Endpoint.Reset);
       break;
     default:
       break;
   }
+  return h;
+}
+
+/** One side's new state, its current one becoming its previous. */
+function setState(h: TcpHistory, orig: boolean, s: EndpointState): TcpHistory {
+  if (orig) return (h & ~0x3f) | s | ((h & 7) << 3);
+  return (h & ~(0x3f << 6)) | (s << 6) | (((h >> 6) & 7) << 9);
 }
 
 /** True when the connection has ended (a FIN each way, or a RST): a new SYN then starts a new one. */
 export function tcpFinished(h: TcpHistory): boolean {
+  const orig = h & 7;
+  const resp = (h >> 6) & 7;
   return (
-    h.orig === Endpoint.Reset ||
-    h.resp === Endpoint.Reset ||
-    (h.orig === Endpoint.Closed && h.resp === Endpoint.Closed)
+    orig === Endpoint.Reset ||
+    resp === Endpoint.Reset ||
+    (orig === Endpoint.Closed && resp === Endpoint.Closed)
   );
 }
 
 /** Zeek's conn_state of a TCP connection with this history. Pure. */
 export function connState(h: TcpHistory): ConnState {
-  const os = h.orig;
-  const rs = h.resp;
+  const os = h & 7;
+  const rs = (h >> 6) & 7;
+  const origData = (h & (1 << 12)) !== 0;
+  const respData = (h & (1 << 13)) !== 0;
   const oInactive = os === Endpoint.Inactive || os === Endpoint.Partial;
   const rInactive = rs === Endpoint.Inactive || rs === Endpoint.Partial;
   if (rs === Endpoint.Reset) {
     if (
       os === Endpoint.SynSent ||
       os === Endpoint.SynAckSent ||
-      (os === Endpoint.Reset && !h.origData && !h.respData)
+      (os === Endpoint.Reset && !origData && !respData)
     ) {
       return 'REJ';
     }
     return oInactive ? 'RSTRH' : 'RSTR';
   }
   if (os === Endpoint.Reset) {
-    if (rInactive) return h.synThenQuiet ? 'RSTOS0' : 'OTH';
+    if (rInactive) return (h & (1 << 14)) !== 0 ? 'RSTOS0' : 'OTH';
     return 'RSTO';
   }
   if (os === Endpoint.Closed && rs === Endpoint.Closed) return 'SF';
@@ -194,14 +221,15 @@ export function connState(h: TcpHistory): ConnState {
 
 /** The same history seen from the other side (when a flow is turned round so the phone is the originator). */
 export function flipTcpHistory(h: TcpHistory): TcpHistory {
-  return {
-    orig: h.resp,
-    origPrev: h.respPrev,
-    resp: h.orig,
-    respPrev: h.origPrev,
-    origData: h.respData,
-    respData: h.origData,
+  const t = unpackTcpHistory(h);
+  return packTcpHistory({
+    orig: t.resp,
+    origPrev: t.respPrev,
+    resp: t.orig,
+    respPrev: t.origPrev,
+    origData: t.respData,
+    respData: t.origData,
     synThenQuiet: false,
-    origRst: h.resp === Endpoint.Reset,
-  };
+    origRst: t.resp === Endpoint.Reset,
+  });
 }

@@ -11,13 +11,7 @@
 import { parseDnsMessage, splitDnsTcpStream } from '../names/dns-message.js';
 import { encryptedDnsKind } from '../names/encrypted-dns.js';
 import { isHttp2Preface, readHttpRequest } from '../names/http-request.js';
-import type {
-  ClientHelloInfo,
-  DnsMessageInfo,
-  FlowName,
-  HttpRequestInfo,
-  NameSource,
-} from '../names/name.js';
+import type { ClientHelloInfo, DnsMessageInfo, HttpRequestInfo, NameSource } from '../names/name.js';
 import { looksLikeQuicInitial, QuicInitialReader } from '../names/quic-initial.js';
 import { readTlsClientHello } from '../names/tls-client-hello.js';
 import type { AppTag, Packet } from '../packets/packet.js';
@@ -31,6 +25,7 @@ import {
 } from './conn-state.js';
 import type { Flow } from './flow.js';
 import { StreamStart } from './stream-start.js';
+import { flat, StringPool } from './string-pool.js';
 
 /** One DNS response seen on the wire, as the flow table logs it. */
 export interface DnsRecord {
@@ -80,6 +75,8 @@ const READ_ORIG = 1;
 const READ_RESP = 2;
 /** The table is swept for flows no packet can join any more every this many lookups (+1). */
 const SWEEP_EVERY_MASK = 0xffff;
+/** Distinct ClientHello facts shared between flows at most. */
+const MAX_SHARED_HELLOS = 10_000;
 /** Seconds a finished TCP connection stays in the table for its late packets. */
 const FINISHED_TCP_LINGER_SEC = 120;
 
@@ -137,19 +134,8 @@ const Content = {
 } as const;
 type ContentState = (typeof Content)[keyof typeof Content];
 
-/** Mutable state of one flow while the capture is read. */
-class FlowState {
-  /** Ports that identify the flow in the table (ICMP: the type class each side). */
-  oKey: number;
-  rKey: number;
-  tsStart: number;
-  tsEnd: number;
-  oBytes = 0;
-  rBytes = 0;
-  oPkts = 0;
-  rPkts = 0;
-  tcp: TcpHistory | undefined;
-  content: ContentState = Content.Looking;
+/** The state of reading a flow's content: large, short-lived, dropped once the names are read. */
+class Reader {
   /** TCP: the directions still read (READ_ORIG, READ_RESP): the responder's only for flows picked up without their SYN, and DNS over TCP. */
   read = 0;
   /** TCP: each side's SYN sequence number, -1 until seen. */
@@ -162,18 +148,46 @@ class FlowState {
   /** DNS over TCP: bytes of each stream already split into messages. */
   soDone = 0;
   srDone = 0;
+  /** UDP: the QUIC Initial reader, and how many more client datagrams it may see. */
+  quic: QuicInitialReader | undefined;
+  quicLeft = 0;
+  /** UDP on another port: the first client datagram, a DNS query waiting for its answer. */
+  candidate: DnsMessageInfo | undefined;
+
+  swap(): void {
+    [this.so, this.sr] = [this.sr, this.so];
+    [this.oIsn, this.rIsn] = [this.rIsn, this.oIsn];
+    this.read = ((this.read & READ_ORIG) << 1) | ((this.read & READ_RESP) >> 1);
+    [this.soDone, this.srDone] = [this.srDone, this.soDone];
+  }
+}
+
+/** Mutable state of one flow while the capture is read. */
+class FlowState {
+  /** Ports that identify the flow in the table (ICMP: the type class each side). */
+  oKey: number;
+  rKey: number;
+  tsStart: number;
+  tsEnd: number;
+  oBytes = 0;
+  rBytes = 0;
+  oPkts = 0;
+  rPkts = 0;
+  /** TCP: the packed history conn_state is computed from (0 for other protocols). */
+  tcp: TcpHistory = 0;
+  content: ContentState = Content.Looking;
+  /** What reading the content needs while it goes on; dropped when it is done. */
+  reader: Reader | undefined;
   service: string | undefined;
   /** Names read from the flow's own content (SNI, Host). */
-  names: FlowName[] | undefined;
+  name: string | undefined;
+  /** Where name came from. */
+  nameSource: NameSource | undefined;
   tls: ClientHelloInfo | undefined;
   http: HttpRequestInfo | undefined;
   app: AppTag | undefined;
-  quic: QuicInitialReader | undefined;
-  quicLeft = 0;
   /** DNS flows: the names asked, in order. */
-  queries: string[] | undefined;
-  /** DNS candidate: the query's transaction id and the query itself. */
-  candidate: DnsMessageInfo | undefined;
+  queries: string | string[] | undefined;
 
   constructor(
     readonly uid: string,
@@ -197,11 +211,8 @@ class FlowState {
     [this.oKey, this.rKey] = [this.rKey, this.oKey];
     [this.oBytes, this.rBytes] = [this.rBytes, this.oBytes];
     [this.oPkts, this.rPkts] = [this.rPkts, this.oPkts];
-    [this.so, this.sr] = [this.sr, this.so];
-    [this.oIsn, this.rIsn] = [this.rIsn, this.oIsn];
-    this.read = ((this.read & READ_ORIG) << 1) | ((this.read & READ_RESP) >> 1);
-    [this.soDone, this.srDone] = [this.srDone, this.soDone];
-    if (this.tcp) this.tcp = flipTcpHistory(this.tcp);
+    this.reader?.swap();
+    if (this.proto === TCP) this.tcp = flipTcpHistory(this.tcp);
   }
 }
 
@@ -212,26 +223,21 @@ function readDns(bytes: Uint8Array): DnsMessageInfo | undefined {
   return info;
 }
 
-function addName(f: FlowState, name: string, source: NameSource): void {
-  f.names ??= [];
-  f.names.push({ name, source });
-}
-
-function addQuery(f: FlowState, name: string): void {
-  f.queries ??= [];
-  if (!f.queries.includes(name)) f.queries.push(name);
-}
-
 export class FlowTable {
   private readonly table = new Map<string, FlowState>();
   private readonly all: FlowState[] = [];
   private readonly records: DnsRecord[] = [];
   /** client → address → names it resolved to, in capture order (a new entry only when the name changes). */
-  private readonly resolved = new Map<string, Map<string, Resolution[]>>();
+  private readonly resolved = new Map<string, Map<string, Resolution | Resolution[]>>();
   private readonly udpIdle: number;
   private readonly quicDatagrams: number;
   private counter = 0;
+  private released = false;
   private lookups = 0;
+  /** Shared ClientHello facts, by content. */
+  private readonly hellos = new Map<string, ClientHelloInfo>();
+  /** One copy of each name and answer kept. */
+  private readonly strings = new StringPool();
   /** The flow of the previous packet: bursts of one flow skip the key building. */
   private last: FlowState | undefined;
 
@@ -242,6 +248,7 @@ export class FlowTable {
 
   /** Adds one decoded packet (in capture order). */
   add(p: Packet): void {
+    if (this.released) throw new Error('FlowTable.add after flows({ release: true })');
     const proto = p.proto;
     let sp = p.srcPort;
     let dp = p.dstPort;
@@ -267,7 +274,7 @@ export class FlowTable {
       f = this.table.get(key);
       if (f === undefined || this.startsNew(f, p)) {
         f = this.open(p, sp);
-        this.table.set(key, f);
+        this.table.set(flat(key), f); // a template literal is a chain of pieces: keep one flat copy
       }
       fromOrig = src === f.oAddr && sp === f.oKey && dst === f.rAddr && dp === f.rKey;
       this.last = f;
@@ -290,7 +297,7 @@ export class FlowTable {
     if (proto === TCP) {
       const t = p.tcp;
       if (t === undefined) return;
-      tcpSegment(f.tcp!, fromOrig, t.flags, p.payloadLen);
+      f.tcp = tcpSegment(f.tcp, fromOrig, t.flags, p.payloadLen);
       if (f.content !== Content.Done) this.tcpContent(f, p, fromOrig, t.seq, t.flags);
     } else if (proto === UDP && f.content !== Content.Done) {
       this.udpContent(f, p, fromOrig);
@@ -301,7 +308,7 @@ export class FlowTable {
   private startsNew(f: FlowState, p: Packet): boolean {
     if (f.proto === TCP) {
       const flags = p.tcp?.flags ?? 0;
-      return (flags & (SYN | ACK | RST)) === SYN && tcpFinished(f.tcp!);
+      return (flags & (SYN | ACK | RST)) === SYN && tcpFinished(f.tcp);
     }
     return p.ts - f.tsEnd > this.udpIdle;
   }
@@ -314,7 +321,7 @@ export class FlowTable {
   private sweep(now: number): void {
     for (const [key, f] of this.table) {
       const idle = now - f.tsEnd;
-      if (f.proto === TCP ? idle > FINISHED_TCP_LINGER_SEC && tcpFinished(f.tcp!) : idle > this.udpIdle) {
+      if (f.proto === TCP ? idle > FINISHED_TCP_LINGER_SEC && tcpFinished(f.tcp) : idle > this.udpIdle) {
         this.table.delete(key);
         if (this.last === f) this.last = undefined;
       }
@@ -322,7 +329,7 @@ export class FlowTable {
   }
 
   private open(p: Packet, keyPort: number): FlowState {
-    const uid = `C${(++this.counter).toString(36)}`;
+    const uid = flat(`C${(++this.counter).toString(36)}`);
     let f: FlowState;
     const flags = p.tcp?.flags ?? 0;
     const synAck = p.proto === TCP && (flags & (SYN | ACK)) === (SYN | ACK);
@@ -343,11 +350,14 @@ export class FlowTable {
     }
     if (p.proto === TCP) {
       f.tcp = newTcpHistory();
-      if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) f.read = READ_ORIG | READ_RESP;
+      const r = new Reader();
+      if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) r.read = READ_ORIG | READ_RESP;
       // Picked up mid-stream: either side may turn out to be the client.
-      else f.read = (flags & SYN) === 0 ? READ_ORIG | READ_RESP : READ_ORIG;
+      else r.read = (flags & SYN) === 0 ? READ_ORIG | READ_RESP : READ_ORIG;
+      f.reader = r;
     } else if (p.proto === UDP) {
       if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) f.content = Content.Dns;
+      else f.reader = new Reader();
     } else f.content = Content.Done;
     this.all.push(f);
     return f;
@@ -356,23 +366,24 @@ export class FlowTable {
   // ---- TCP content -------------------------------------------------------------------------------
 
   private tcpContent(f: FlowState, p: Packet, fromOrig: boolean, seq: number, flags: number): void {
+    const r = f.reader!;
     if ((flags & SYN) !== 0) {
-      if (fromOrig) f.oIsn = seq;
-      else f.rIsn = seq;
+      if (fromOrig) r.oIsn = seq;
+      else r.rIsn = seq;
     }
     const bit = fromOrig ? READ_ORIG : READ_RESP;
-    if ((f.read & bit) === 0 || (flags & RST) !== 0 || p.payload.length === 0) return;
-    let s = fromOrig ? f.so : f.sr;
+    if ((r.read & bit) === 0 || (flags & RST) !== 0 || p.payload.length === 0) return;
+    let s = fromOrig ? r.so : r.sr;
     if (s === undefined) {
       s = new StreamStart();
-      const isn = fromOrig ? f.oIsn : f.rIsn;
+      const isn = fromOrig ? r.oIsn : r.rIsn;
       if (isn >= 0) s.syn(isn);
-      if (fromOrig) f.so = s;
-      else f.sr = s;
+      if (fromOrig) r.so = s;
+      else r.sr = s;
     }
     if (!s.add(seq, p.payload)) return;
     if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) {
-      this.dnsOverTcp(f, p, fromOrig, s);
+      this.dnsOverTcp(f, p, fromOrig, s, r);
       return;
     }
     const done = this.firstMessage(f, s.bytes());
@@ -380,18 +391,16 @@ export class FlowTable {
       if (!fromOrig) f.swap(); // the responder sent the client's first message: it is the client
       this.stopReading(f);
     } else if (done === 'none' || s.full()) {
-      f.read &= ~bit;
-      if (fromOrig) f.so = undefined;
-      else f.sr = undefined;
-      if (f.read === 0) this.stopReading(f);
+      r.read &= ~bit;
+      if (fromOrig) r.so = undefined;
+      else r.sr = undefined;
+      if (r.read === 0) this.stopReading(f);
     }
   }
 
   private stopReading(f: FlowState): void {
     f.content = Content.Done;
-    f.read = 0;
-    f.so = undefined;
-    f.sr = undefined;
+    f.reader = undefined;
   }
 
   /** Reads a TLS ClientHello, HTTP request or HTTP/2 preface at the start of a client stream. */
@@ -399,16 +408,16 @@ export class FlowTable {
     const tls = readTlsClientHello(b);
     if (tls.status === 'ok') {
       f.service = 'tls';
-      f.tls = tls.info;
-      if (tls.info.sni !== undefined) addName(f, tls.info.sni, 'sni');
+      f.tls = this.helloInfo(tls.info);
+      if (tls.info.sni !== undefined) this.addName(f, tls.info.sni, 'sni');
       return 'found';
     }
     if (tls.status === 'need-more') return 'more';
     const http = readHttpRequest(b);
     if (http.status === 'ok') {
       f.service = 'http';
-      f.http = http.info;
-      if (http.info.host !== undefined) addName(f, http.info.host, 'http-host');
+      f.http = this.requestInfo(http.info);
+      if (http.info.host !== undefined) this.addName(f, http.info.host, 'http-host');
       return 'found';
     }
     if (http.status === 'need-more') return 'more';
@@ -420,12 +429,12 @@ export class FlowTable {
     return 'none';
   }
 
-  private dnsOverTcp(f: FlowState, p: Packet, fromOrig: boolean, s: StreamStart): void {
-    const done = fromOrig ? f.soDone : f.srDone;
+  private dnsOverTcp(f: FlowState, p: Packet, fromOrig: boolean, s: StreamStart, r: Reader): void {
+    const done = fromOrig ? r.soDone : r.srDone;
     const { messages, rest } = splitDnsTcpStream(s.bytes().subarray(done));
     const used = s.length - rest.length;
-    if (fromOrig) f.soDone = used;
-    else f.srDone = used;
+    if (fromOrig) r.soDone = used;
+    else r.srDone = used;
     for (const m of messages) {
       const info = readDns(m);
       if (info) this.dnsMessage(f, p, info);
@@ -437,57 +446,87 @@ export class FlowTable {
 
   private udpContent(f: FlowState, p: Packet, fromOrig: boolean): void {
     const payload = p.payload;
-    switch (f.content) {
-      case Content.Dns: {
-        const info = readDns(payload);
-        if (info) this.dnsMessage(f, p, info);
-        return;
-      }
-      case Content.DnsCandidate: {
-        if (fromOrig) return;
-        const info = readDns(payload);
-        const q = f.candidate!;
-        f.candidate = undefined;
-        if (info?.isResponse && info.id === q.id) {
-          f.content = Content.Dns;
-          this.dnsMessage(f, p, q);
-          this.dnsMessage(f, p, info);
-        } else f.content = Content.Done;
-        return;
-      }
-      default:
-        break;
+    if (f.content === Content.Dns) {
+      const info = readDns(payload);
+      if (info) this.dnsMessage(f, p, info);
+      return;
+    }
+    const r = f.reader!;
+    if (f.content === Content.DnsCandidate) {
+      if (fromOrig) return;
+      const info = readDns(payload);
+      const q = r.candidate!;
+      f.reader = undefined;
+      if (info?.isResponse && info.id === q.id) {
+        f.content = Content.Dns;
+        this.dnsMessage(f, p, q);
+        this.dnsMessage(f, p, info);
+      } else f.content = Content.Done;
+      return;
     }
     if (!fromOrig) return;
-    if (f.quic === undefined) {
+    if (r.quic === undefined) {
       if (f.oPkts === 1 && looksLikeQuicInitial(payload)) {
         f.service = 'quic';
-        f.quic = new QuicInitialReader();
-        f.quicLeft = this.quicDatagrams;
-      } else if (f.oPkts === 1) {
-        const info = readDns(payload);
+        r.quic = new QuicInitialReader();
+        r.quicLeft = this.quicDatagrams;
+      } else {
+        const info = f.oPkts === 1 ? readDns(payload) : undefined;
         if (info && !info.isResponse && info.questions.length > 0) {
           f.content = Content.DnsCandidate;
-          f.candidate = info;
-        } else f.content = Content.Done;
-        return;
-      } else {
-        f.content = Content.Done;
+          r.candidate = info;
+        } else this.stopReading(f);
         return;
       }
     }
-    const reader = f.quic;
-    reader.push(payload);
-    const hello = reader.result();
+    const quic = r.quic;
+    quic.push(payload);
+    const hello = quic.result();
     if (hello) {
-      f.tls = hello;
-      if (hello.sni !== undefined) addName(f, hello.sni, 'quic-sni');
-      f.quic = undefined;
-      f.content = Content.Done;
-    } else if (--f.quicLeft <= 0) {
-      f.quic = undefined;
-      f.content = Content.Done;
-    }
+      f.tls = this.helloInfo(hello);
+      if (hello.sni !== undefined) this.addName(f, hello.sni, 'quic-sni');
+      this.stopReading(f);
+    } else if (--r.quicLeft <= 0) this.stopReading(f);
+  }
+
+  private addName(f: FlowState, name: string, source: NameSource): void {
+    f.name = this.strings.get(name);
+    f.nameSource = source;
+  }
+
+  private addQuery(f: FlowState, name: string): void {
+    // Most DNS flows ask for one name: no array for those.
+    const q = f.queries;
+    if (q === undefined) f.queries = this.strings.get(name);
+    else if (typeof q === 'string') {
+      if (q !== name) f.queries = [q, this.strings.get(name)];
+    } else if (!q.includes(name)) q.push(this.strings.get(name));
+  }
+
+  /**
+   * The ClientHello facts with their strings pooled; equal facts share one object (flows to one
+   * host from one client stack all carry the same), so treat the result as read-only.
+   */
+  private helloInfo(h: ClientHelloInfo): ClientHelloInfo {
+    const key = `${h.sni ?? ''}|${h.alpn.join(',')}|${h.ech ? 1 : 0}|${h.tlsVersion ?? ''}`;
+    const hit = this.hellos.get(key);
+    if (hit !== undefined) return hit;
+    const out: ClientHelloInfo = { alpn: h.alpn.map((a) => this.strings.get(a)), ech: h.ech };
+    if (h.sni !== undefined) out.sni = this.strings.get(h.sni);
+    if (h.tlsVersion !== undefined) out.tlsVersion = h.tlsVersion;
+    if (this.hellos.size < MAX_SHARED_HELLOS) this.hellos.set(flat(key), out);
+    return out;
+  }
+
+  /** The request facts with their strings pooled (the target is flattened, not pooled: it is rarely repeated). */
+  private requestInfo(r: HttpRequestInfo): HttpRequestInfo {
+    const out: HttpRequestInfo = {
+      method: this.strings.get(r.method),
+      target: flat(r.target),
+      version: this.strings.get(r.version),
+    };
+    if (r.host !== undefined) out.host = this.strings.get(r.host);
+    return out;
   }
 
   // ---- DNS -----------------------------------------------------------------------------------------
@@ -495,7 +534,7 @@ export class FlowTable {
   private dnsMessage(f: FlowState, p: Packet, m: DnsMessageInfo): void {
     f.service = 'dns';
     // Responses repeat the question: names asked still show when the query itself was not captured.
-    for (const q of m.questions) addQuery(f, q.name);
+    for (const q of m.questions) this.addQuery(f, q.name);
     if (!m.isResponse) return;
     const q0 = m.questions[0];
     const client = p.dst;
@@ -504,10 +543,10 @@ export class FlowTable {
       client,
       server: p.src,
       uid: f.uid,
-      query: q0?.name ?? '',
-      type: q0?.type ?? '',
+      query: this.strings.get(q0?.name ?? ''),
+      type: this.strings.get(q0?.type ?? ''),
       rcode: m.rcode,
-      answers: m.answers.map((a) => `${a.type} ${a.data}`),
+      answers: m.answers.map((a) => this.strings.get(`${a.type} ${a.data}`)),
     });
     if (m.answers.length === 0) return;
     // CNAME chains lead back to the name the client asked for.
@@ -541,15 +580,19 @@ export class FlowTable {
       byAddr = new Map();
       this.resolved.set(client, byAddr);
     }
-    const list = byAddr.get(addr);
-    if (list === undefined) byAddr.set(addr, [{ ts, name }]);
-    else if (list[list.length - 1]!.name !== name) list.push({ ts, name });
+    // Most addresses only ever resolve to one name: no array for those.
+    const had = byAddr.get(addr);
+    if (had === undefined) byAddr.set(this.strings.get(addr), { ts, name: this.strings.get(name) });
+    else if (!Array.isArray(had)) {
+      if (had.name !== name) byAddr.set(addr, [had, { ts, name: this.strings.get(name) }]);
+    } else if (had[had.length - 1]!.name !== name) had.push({ ts, name: this.strings.get(name) });
   }
 
   /** The name client most recently resolved to addr at or before ts. */
   private resolvedName(client: string, addr: string, ts: number): string | undefined {
     const list = this.resolved.get(client)?.get(addr);
     if (list === undefined) return undefined;
+    if (!Array.isArray(list)) return list.ts <= ts ? list.name : undefined;
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
@@ -583,11 +626,23 @@ export class FlowTable {
    * The flows so far, sorted by start time, named. When device addresses are given, a flow whose
    * responder is the device (and whose originator is not) is turned round so that the device is
    * the originator; DNS names are then those the originator resolved for the responder.
+   *
+   * With `release`, the table lets go of each flow's state as it is converted (peak memory is then
+   * about one copy of the flows, not two); the table is empty afterwards and takes no more packets.
    */
-  flows(device?: ReadonlySet<string>): Flow[] {
-    const sorted = this.all.slice().sort((a, b) => a.tsStart - b.tsStart);
+  flows(device?: ReadonlySet<string>, opts: { release?: boolean } = {}): Flow[] {
+    const sorted: (FlowState | undefined)[] = this.all.slice().sort((a, b) => a.tsStart - b.tsStart);
+    if (opts.release) {
+      this.all.length = 0;
+      this.table.clear();
+      this.last = undefined;
+    }
     const out: Flow[] = new Array(sorted.length);
-    for (let i = 0; i < sorted.length; i++) out[i] = this.toFlow(sorted[i]!, device);
+    for (let i = 0; i < sorted.length; i++) {
+      out[i] = this.toFlow(sorted[i]!, device);
+      if (opts.release) sorted[i] = undefined;
+    }
+    if (opts.release) this.released = true;
     return out;
   }
 
@@ -607,12 +662,14 @@ export class FlowTable {
       respPkts: flip ? f.oPkts : f.rPkts,
       names: [],
     };
-    if (f.tcp) flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
+    if (f.proto === TCP) flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
     if (f.service !== undefined) flow.service = f.service;
-    if (f.names) flow.names.push(...f.names);
+    if (f.name !== undefined) flow.names.push({ name: f.name, source: f.nameSource! });
     const dnsName = this.resolvedName(flow.orig.addr, flow.resp.addr, f.tsStart);
     if (dnsName !== undefined) flow.names.push({ name: dnsName, source: 'dns' });
-    if (f.queries) for (const q of f.queries) flow.names.push({ name: q, source: 'dns-query' });
+    const q = f.queries;
+    if (typeof q === 'string') flow.names.push({ name: q, source: 'dns-query' });
+    else if (q) for (const name of q) flow.names.push({ name, source: 'dns-query' });
     if (f.tls) flow.tls = f.tls;
     if (f.http) flow.http = f.http;
     const sni = f.tls?.sni;
