@@ -50,6 +50,7 @@ interface JsonFlow {
   respPkts: number;
   service: string | null;
   names: { name: string; source: string }[];
+  tls?: { alpn: string[]; tlsVersion?: number; sni?: string };
 }
 
 interface JsonDns {
@@ -94,6 +95,9 @@ const FIELDS = [
   'udp.srcport',
   'udp.dstport',
   'tls.handshake.extensions_server_name',
+  'tls.handshake.extensions_alpn_str',
+  'tls.handshake.extensions.supported_version',
+  'tls.handshake.version',
   'http.request',
   'http.host',
   'dns.flags.response',
@@ -136,6 +140,8 @@ interface OracleFlow {
   bytes: Map<string, number>;
   pkts: Map<string, number>;
   names: Set<string>;
+  /** From the first ClientHello: ALPN offered and the highest version offered (GREASE left out). */
+  tls?: { alpn: string[]; tlsVersion: number };
 }
 
 const DNS_TYPES: Record<string, string> = {
@@ -199,6 +205,17 @@ function oracle(file: string): Oracle {
     f.pkts.set(s, (f.pkts.get(s) ?? 0) + 1);
 
     const sni = row['tls.handshake.extensions_server_name'];
+    if (sni !== '' && f.tls === undefined) {
+      const list = (x: string) => (x === '' ? [] : x.split(','));
+      const isGrease = (v: number) => (v & 0x0f0f) === 0x0a0a;
+      const offered = list(row['tls.handshake.extensions.supported_version'])
+        .map(Number)
+        .filter((v) => !isGrease(v));
+      f.tls = {
+        alpn: list(row['tls.handshake.extensions_alpn_str']),
+        tlsVersion: offered.length > 0 ? Math.max(...offered) : Number(list(row['tls.handshake.version'])[0]),
+      };
+    }
     if (sni !== '') f.names.add(`${sni.toLowerCase()} ${row['quic.version'] !== '' ? 'quic-sni' : 'sni'}`);
     if (row['http.request'] !== '' && row['http.host'] !== '')
       f.names.add(`${row['http.host'].toLowerCase().replace(/:\d+$/, '')} http-host`);
@@ -263,6 +280,13 @@ function checkAgainstTshark(file: string): JsonAnalysis {
       Math.abs(f.tsStart - w.tsStart) < 1e-6 && Math.abs(f.tsEnd - w.tsEnd) < 1e-6,
       `${label}: times ${f.tsStart}..${f.tsEnd}, tshark says ${w.tsStart}..${w.tsEnd}`,
     );
+    if (w.tls !== undefined) {
+      assert.deepEqual(
+        { alpn: f.tls?.alpn, tlsVersion: f.tls?.tlsVersion },
+        w.tls,
+        `${label}: ClientHello facts differ from tshark`,
+      );
+    }
     const names = new Set(f.names.map((n) => `${n.name} ${n.source}`));
     // tshark 4.0 cannot read every QUIC ClientHello (Chromium shuffles its CRYPTO frames): a quic-sni
     // name tshark missed is checked against what the fixture asked for instead (below).
