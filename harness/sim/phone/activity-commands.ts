@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { CommandContext, CommandHandler, InstrumentRun } from './command.js';
 import { fullComponent, type InstalledPackage, shortComponent } from './device-state.js';
-import { describeIntent, type IntentArgs, parseIntentArgs } from './intent-args.js';
+import { describeIntent, type IntentArgs, loggedIntent, parseIntentArgs } from './intent-args.js';
 import { CAPTURE_CTRL, captureCtrl, PCAPDROID_PACKAGE, stopPcapdroid } from './pcapdroid.js';
 
 /** Apps whose launch activity starts a foreground service and finishes at once (Appium Settings). */
@@ -74,7 +74,7 @@ async function startActivity(c: CommandContext, args: readonly string[]): Promis
   state.logLine(
     4,
     'ActivityTaskManager',
-    `START u0 ${describeIntent(it, shortComponent(target))} from uid 2000`,
+    `START u0 ${loggedIntent(it, shortComponent(target))} from uid 2000`,
     1000,
   );
   if (target === CAPTURE_CTRL || (pkgName === PCAPDROID_PACKAGE && target.endsWith('.CaptureCtrl'))) {

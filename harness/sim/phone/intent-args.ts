@@ -103,8 +103,17 @@ export function parseIntentArgs(args: readonly string[]): IntentArgs {
   return it;
 }
 
-/** Intent.toShortString as am prints it inside "Intent { … }". */
+/** The intent as am prints it: "Intent { act=… cmp=… }". */
 export function describeIntent(it: IntentArgs, component?: string): string {
+  return `Intent { ${intentFields(it, component)} }`;
+}
+
+/** The intent as ActivityTaskManager logs it: "{act=… cmp=…}". */
+export function loggedIntent(it: IntentArgs, component?: string): string {
+  return `{${intentFields(it, component)}}`;
+}
+
+function intentFields(it: IntentArgs, component?: string): string {
   const parts: string[] = [];
   if (it.action) parts.push(`act=${it.action}`);
   if (it.categories.length) parts.push(`cat=[${it.categories.join(',')}]`);
@@ -117,5 +126,5 @@ export function describeIntent(it: IntentArgs, component?: string): string {
   const cmp = component ?? it.component;
   if (cmp) parts.push(`cmp=${cmp}`);
   if (it.extras.size) parts.push('(has extras)');
-  return `Intent { ${parts.join(' ')} }`;
+  return parts.join(' ');
 }

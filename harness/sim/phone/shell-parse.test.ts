@@ -87,7 +87,7 @@ test('test brackets, if/elif/else and for', () => {
   if (f.kind === 'for') assert.deepEqual(f.items.map(text), ['a', 'b', 'c']);
 });
 
-test('$VAR, ${VAR}, $? and $(…) are kept as expansions; single quotes keep them literal', () => {
+test('$VAR, braced vars, $? and $(…) are kept as expansions; single quotes keep them literal', () => {
   const c = simple(`echo $HOME "\${X}y" $? '$NOT' $(getprop a)`);
   assert.deepEqual(
     c.words.slice(1).map((w) => w.map((p) => p.kind)),

@@ -123,8 +123,12 @@ export function duplexPair(): [Duplex, Duplex] {
         cb();
       },
       destroy(err, cb) {
+        // The peer sees an error as an error, and a plain close as the end of its input.
         const p = peer();
-        if (!p.destroyed) p.destroy();
+        if (!p.destroyed) {
+          if (err) p.destroy(err);
+          else if (!p.readableEnded) p.push(null);
+        }
         cb(err);
       },
     });

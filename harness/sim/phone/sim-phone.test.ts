@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, test } from 'node:test';
+import { runShell } from './run-shell.js';
+import { cleanupPhones, makePhone } from './test-phone.js';
+
+after(cleanupPhones);
+
+test('the banner and serial come from the profile (or the given serial)', async () => {
+  const p = await makePhone();
+  assert.deepEqual(p.banner(), {
+    state: 'device',
+    productName: 'sapphire_global',
+    productModel: '23129RAA4G',
+    productDevice: 'sapphire',
+  });
+  assert.equal(p.serial, 'a1b2c3d4');
+  assert.equal(
+    (await makePhone('pixel', { serial: '127.0.0.1:40001', unauthorized: true })).serial,
+    '127.0.0.1:40001',
+  );
+});
+
+test('rootDir is laid out like a phone; hostPath maps /sdcard and never escapes', async () => {
+  const p = await makePhone();
+  for (const d of ['/storage/emulated/0/Download', '/data/local/tmp', '/system/bin'])
+    assert.ok(existsSync(join(p.rootDir, d)), d);
+  assert.equal(p.hostPath('/sdcard/Download/x.pcap'), join(p.rootDir, 'storage/emulated/0/Download/x.pcap'));
+  assert.equal(p.hostPath('/storage/self/primary/a'), join(p.rootDir, 'storage/emulated/0/a'));
+  assert.equal(p.hostPath('/../../etc/passwd'), join(p.rootDir, 'etc/passwd'));
+  assert.equal(p.hostPath('/a\0b'), undefined);
+  assert.match(readFileSync(p.hostPath('/system/build.prop')!, 'utf8'), /^ro\.product\.model=23129RAA4G$/m);
+});
+
+test('file commands work in the sandbox: mkdir -p, touch, ls, stat, cp, mv, rm', async () => {
+  const p = await makePhone();
+  const r = await runShell(
+    p,
+    'mkdir -p /sdcard/a/b && touch /sdcard/a/b/f && echo hi > /sdcard/a/g && ls /sdcard/a && stat -c %s /sdcard/a/g && cp /sdcard/a/g /sdcard/a/h && mv /sdcard/a/h /sdcard/a/i && ls /sdcard/a',
+  );
+  assert.equal(r.stdout, 'b\ng\n3\nb\ng\ni\n');
+  assert.equal((await runShell(p, 'rm /sdcard/a')).code, 1);
+  assert.equal(
+    (await runShell(p, 'rm -rf /sdcard/a && ls /sdcard/a')).stderr,
+    'ls: /sdcard/a: No such file or directory\n',
+  );
+  assert.match((await runShell(p, 'ls -l /data/local')).stdout, /^drwx.* tmp$/m);
+  assert.equal((await runShell(p, 'cat /nope')).stderr, 'cat: /nope: No such file or directory\n');
+});
+
+test('connectTcp refuses ports nobody listens on and relays to a listener', async () => {
+  const p = await makePhone();
+  await assert.rejects(p.connectTcp(6790), (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
+  const stop = p.listen(7000, (s) => {
+    s.on('data', (d: Buffer) => s.write(`echo:${d}`));
+    s.on('end', () => s.end());
+  });
+  const c = await p.connectTcp(7000);
+  c.end('ping');
+  let got = '';
+  for await (const chunk of c) got += chunk;
+  assert.equal(got, 'echo:ping');
+  stop();
+  await assert.rejects(p.connectTcp(7000), { code: 'ECONNREFUSED' });
+});
+
+test('reboot: boot_completed drops to 0, then the phone comes back locked on the home screen', async () => {
+  const p = await makePhone('xiaomi', { bootMs: 150 });
+  await runShell(p, 'am start -n com.android.settings/.Settings');
+  const rebooting = p.reboot('');
+  assert.equal((await runShell(p, 'getprop sys.boot_completed')).stdout, '0\n');
+  await rebooting;
+  assert.equal((await runShell(p, 'getprop sys.boot_completed')).stdout, '1\n');
+  assert.equal(p.state.foregroundPackage, 'com.miui.home');
+  assert.equal(p.state.locked, true);
+  assert.doesNotMatch((await runShell(p, 'ps -A')).stdout, /com\.android\.settings/);
+});
+
+test('state changes are reported with their kind', async () => {
+  const p = await makePhone();
+  const kinds: string[] = [];
+  p.state.on('change', (k: string) => kinds.push(k));
+  await runShell(p, 'input keyevent 26; svc wifi disable; am start -n com.android.settings/.Settings');
+  assert.ok(kinds.includes('screen') && kinds.includes('setting') && kinds.includes('foreground'));
+  const t = p.state.trafficState();
+  assert.equal(t.online, false);
+  assert.equal(t.screenOn, false);
+  assert.deepEqual(t.ids, {
+    imei: '868523061234567',
+    androidId: '3f6a1c92b07e45d8',
+    serial: 'a1b2c3d4',
+    advertisingId: '6f1d2c9e-58b4-4e0a-9a7c-2d41f3b8e915',
+  });
+});
+
+test('an interactive (pty) shell prompts, runs lines and ends on exit', async () => {
+  const p = await makePhone();
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  let out = '';
+  stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const done = p.shell('', {
+    stdin,
+    stdout,
+    stderr: stdout,
+    signal: new AbortController().signal,
+    pty: true,
+  });
+  stdin.write('getprop ro.product.device\n');
+  stdin.write('exit 5\n');
+  assert.equal(await done, 5);
+  assert.match(out, /^sapphire:\/ \$ \r\nsapphire\n/);
+});
