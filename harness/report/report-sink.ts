@@ -60,7 +60,6 @@ export function fanOut(sinks: readonly ReportSink[], opts: FanOutOptions = {}): 
         try {
           const timeout = new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new Error(`no answer after ${deadlineMs} ms`)), deadlineMs);
-            timer.unref();
           });
           await Promise.race([Promise.resolve().then(() => invoke(sink)), timeout]);
         } catch (e) {

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  activeAllureRuntime,
+  outcomeError,
+  reportToAllureRuntime,
+  runtimeMessages,
+} from './allure-runtime.js';
+import { readRunFolder } from './run-folder.js';
+import { buildRunReport } from './run-report.js';
+import { writeTestNight } from './test-runs.js';
+
+let root: string;
+let runs: string[];
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'phonehome-runtime-'));
+  runs = await writeTestNight(root, 'night-1', 1_763_900_000);
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+test('runtime messages: metadata first, balanced steps with the run times, then attachments', async () => {
+  const report = buildRunReport(await readRunFolder(runs[0]!), { host: 'h' });
+  const messages = runtimeMessages(report);
+  const first = messages[0]!;
+  assert.equal(first.type, 'metadata');
+  if (first.type === 'metadata') {
+    assert.equal(first.data.displayName, 'idle on Redmi Note 13 (R58M123ABC)');
+    assert.equal(first.data.testCaseId, 'phonehome/Xiaomi Redmi Note 13/idle');
+    assert.ok(!first.data.labels!.some((l) => l.name === 'host'), 'allure-mocha writes the host label');
+  }
+  let depth = 0;
+  for (const m of messages) {
+    if (m.type === 'step_start') depth += 1;
+    if (m.type === 'step_stop') depth -= 1;
+    assert.ok(depth >= 0);
+  }
+  assert.equal(depth, 0);
+  const idle = messages.findIndex((m) => m.type === 'step_start' && m.data.name === 'idle 60 s');
+  const idleStart = messages[idle]!;
+  assert.equal(idleStart.type === 'step_start' && idleStart.data.start, (1_763_900_000 + 4) * 1000);
+  const attachments = messages.filter((m) => m.type === 'attachment_path' || m.type === 'attachment_content');
+  assert.equal(attachments.length, report.attachments.length);
+  assert.equal(messages.at(-1)!.type, 'attachment_path');
+});
+
+test('outside an Allure test framework nothing is reported', async () => {
+  assert.equal(await activeAllureRuntime(), undefined);
+  assert.equal(await reportToAllureRuntime(runs[0]!), false);
+});
+
+test('outcome errors give allure-mocha the run status', () => {
+  assert.equal(outcomeError({ outcome: 'passed', reason: '' }), undefined);
+  const failed = outcomeError({ outcome: 'failed', reason: '2 violations' })!;
+  assert.equal(failed.name, 'AssertionError');
+  assert.equal(failed.message, '2 violations');
+  const broken = outcomeError({ outcome: 'broken', reason: 'phone lost: gone' })!;
+  assert.equal(broken.constructor, Error);
+  assert.equal(broken.message, 'phone lost: gone');
+});

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Verdict, Violation } from '../verdict/verdict.js';
+import { readRunFolder } from './run-folder.js';
+import { buildRunReport, type RunReport, worstSeverity } from './run-report.js';
+import { HOSTILE_HOST, QUOTED_HOST, writeTestNight, writeTestRun } from './test-runs.js';
+
+const T0 = 1_763_900_000;
+let root: string;
+let xiaomi: RunReport;
+let pixel: RunReport;
+let broken: RunReport;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'phonehome-report-'));
+  const [a, b, c] = await writeTestNight(root, 'night-1', T0);
+  xiaomi = buildRunReport(await readRunFolder(a!), { host: 'lab-host-1' });
+  pixel = buildRunReport(await readRunFolder(b!));
+  broken = buildRunReport(await readRunFolder(c!));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+const label = (r: RunReport, name: string) => r.labels.filter((l) => l.name === name).map((l) => l.value);
+
+test('outcomes map to Allure statuses, with the reason as message and the evidence as trace', () => {
+  assert.equal(xiaomi.status, 'failed');
+  assert.match(xiaomi.statusDetails.message!, /^3 violations: api\.ad\.intl\.xiaomi\.com, /);
+  assert.match(xiaomi.statusDetails.trace!, /api\.ad\.intl\.xiaomi\.com \(sni, critical\): forbid/);
+  assert.match(xiaomi.statusDetails.trace!, /first during idle 60 s/);
+  assert.equal(pixel.status, 'passed');
+  assert.deepEqual(pixel.statusDetails, {});
+  assert.equal(broken.status, 'broken');
+  assert.equal(
+    broken.statusDetails.message,
+    'capture not working: the end canary is not in the capture (1 flows seen)',
+  );
+  assert.match(broken.statusDetails.trace!, /broken: capture not working/);
+});
+
+test('name, labels and parameters say which phone, which scenario and how bad', () => {
+  assert.equal(xiaomi.name, 'idle on Redmi Note 13 (R58M123ABC)');
+  assert.deepEqual(label(xiaomi, 'parentSuite'), ['phonehome']);
+  assert.deepEqual(label(xiaomi, 'suite'), ['Redmi Note 13']);
+  assert.deepEqual(label(xiaomi, 'epic'), ['Xiaomi']);
+  assert.deepEqual(label(xiaomi, 'feature'), ['idle']);
+  assert.deepEqual(label(xiaomi, 'severity'), ['critical']);
+  assert.deepEqual(label(xiaomi, 'tag'), ['HyperOS']);
+  assert.deepEqual(label(xiaomi, 'host'), ['lab-host-1']);
+  assert.deepEqual(label(pixel, 'host'), [], 'no host label unless asked (allure-mocha adds its own)');
+  assert.deepEqual(label(pixel, 'severity'), ['normal']);
+  const params = Object.fromEntries(xiaomi.parameters.map((p) => [p.name, p.value]));
+  assert.equal(params.serial, 'R58M123ABC');
+  assert.match(params['build fingerprint']!, /^Redmi\/sapphire_global/);
+  assert.equal(params['ROM version'], 'HyperOS OS1.0.3.0.UNGEUXM');
+  assert.equal(params['Android version'], '14 (SDK 34)');
+  assert.ok(
+    xiaomi.parameters.every((p) => p.excluded),
+    'parameters must not split the history',
+  );
+});
+
+test('worst severity of the violated rules', () => {
+  const v = (severity: Violation['severity']) => ({ severity }) as Violation;
+  const verdict = (...vs: Violation[]) => ({ violations: vs }) as Verdict;
+  assert.equal(worstSeverity(undefined), 'normal');
+  assert.equal(worstSeverity(verdict()), 'normal');
+  assert.equal(worstSeverity(verdict(v('minor'), v('trivial'))), 'minor');
+  assert.equal(worstSeverity(verdict(v('normal'), v('blocker'), v('critical'))), 'blocker');
+});
+
+test('the history identity survives a new night, a new build and another unit of the same model', async () => {
+  const dir = await writeTestRun(root, {
+    runId: 'night-2',
+    phone: 'xiaomi',
+    scenario: 'idle',
+    outcome: 'passed',
+    hosts: ['resolver.msg.global.xiaomi.net'],
+    t0: T0 + 86_400,
+  });
+  const folder = await readRunFolder(dir);
+  folder.facts = {
+    ...folder.facts!,
+    serial: 'OTHERUNIT',
+    fingerprint: 'Redmi/x/y:15/NEW',
+    romVersion: 'OS2.0',
+  };
+  folder.result = { ...folder.result, serial: 'OTHERUNIT' };
+  const night2 = buildRunReport(folder);
+  assert.equal(night2.historyId, xiaomi.historyId);
+  assert.equal(night2.testCaseId, xiaomi.testCaseId);
+  assert.equal(night2.fullName, 'phonehome/Xiaomi Redmi Note 13/idle');
+  assert.notEqual(pixel.historyId, xiaomi.historyId, 'another model is another history');
+  assert.notEqual(broken.historyId, pixel.historyId, 'another scenario is another history');
+  const profiled = buildRunReport(folder, { profile: 'xiaomi-miui-global' });
+  assert.equal(profiled.fullName, 'phonehome/xiaomi-miui-global/idle');
+  assert.match(profiled.historyId, /^[0-9a-f]{32}$/);
+});
+
+test('steps follow the pipeline with the times of the run', () => {
+  assert.deepEqual(
+    xiaomi.steps.map((s) => s.name),
+    [
+      'prepare',
+      'capture start',
+      'canary start-night-1.canary.phonehome.test',
+      'unlock screen',
+      'idle 60 s',
+      'canary end-night-1.canary.phonehome.test',
+      'capture stop',
+      'analyse',
+      'verdict',
+    ],
+  );
+  const idle = xiaomi.steps.find((s) => s.name === 'idle 60 s')!;
+  assert.equal(idle.start, (T0 + 4) * 1000);
+  assert.equal(idle.stop, (T0 + 64) * 1000);
+  assert.equal(idle.status, 'passed');
+  const verdict = xiaomi.steps.at(-1)!;
+  assert.equal(verdict.status, 'failed');
+  assert.equal(verdict.steps.length, 3);
+  assert.ok(verdict.steps.every((s) => s.status === 'failed'));
+  assert.ok(xiaomi.steps.slice(0, -1).every((s) => s.status === 'passed'));
+  const capStop = xiaomi.steps.find((s) => s.name === 'capture stop')!;
+  assert.deepEqual(
+    capStop.parameters.map((p) => p.name),
+    ['packets', 'dropped', 'bytes'],
+  );
+  for (const s of xiaomi.steps) assert.ok(s.stop! >= s.start!, `${s.name} ends after it starts`);
+
+  const analyse = broken.steps.find((s) => s.name === 'analyse')!;
+  assert.equal(analyse.status, 'broken');
+  assert.equal(analyse.message, broken.statusDetails.message);
+  assert.deepEqual(
+    analyse.steps.map((s) => [s.name, s.status]),
+    [
+      ['start canary in the capture', 'passed'],
+      ['end canary in the capture', 'broken'],
+    ],
+  );
+  assert.equal(broken.steps.filter((s) => s.status === 'broken').length, 1);
+});
+
+test('a run that broke in preparation ends its steps there', async () => {
+  const dir = await writeTestRun(root, {
+    runId: 'night-3',
+    phone: 'pixel',
+    scenario: 'idle',
+    outcome: 'broken',
+    reason: 'preparation failed: airplane-off: settings put failed',
+    hosts: [],
+    t0: T0,
+  });
+  const folder = await readRunFolder(dir);
+  folder.log = folder.log.filter((l) => !/^(capture|canary|step)/.test(l.text));
+  const r = buildRunReport(folder);
+  assert.deepEqual(
+    r.steps.map((s) => [s.name, s.status]),
+    [['prepare', 'broken']],
+  );
+  assert.deepEqual(
+    r.steps[0]!.steps.map((s) => [s.name, s.status]),
+    [
+      ['read device facts', 'passed'],
+      ['airplane-off', 'broken'],
+    ],
+  );
+});
+
+test('host names from the capture are HTML-escaped wherever they are markup', () => {
+  const html = [
+    xiaomi.descriptionHtml,
+    ...xiaomi.attachments.filter((a) => a.contentType === 'text/html').map((a) => a.body!),
+  ];
+  assert.equal(html.length, 3);
+  for (const h of html) {
+    assert.ok(!h.includes('<img'), 'no element from a host name');
+    assert.ok(h.includes('&lt;img src=x onerror=alert(1)&gt;.example'), 'the hostile name shows as text');
+    assert.ok(h.includes('q&quot;uo&#39;te&amp;amp.example'), 'quotes and ampersands escaped');
+  }
+  const violations = xiaomi.attachments.find((a) => a.name === 'violations')!.body!;
+  assert.match(violations, /Content-Security-Policy" content="default-src 'none'/);
+  // plain text evidence keeps the names as they are
+  assert.ok(xiaomi.statusDetails.trace!.includes(HOSTILE_HOST));
+  assert.ok(xiaomi.statusDetails.trace!.includes(QUOTED_HOST));
+});
+
+test('attachments: evidence first, then the raw files with their types', () => {
+  assert.deepEqual(
+    xiaomi.attachments.map((a) => [a.name, a.contentType, a.fileExtension]),
+    [
+      ['violations', 'text/html', '.html'],
+      ['hosts', 'text/html', '.html'],
+      ['flows.csv', 'text/csv', '.csv'],
+      ['flows.json', 'application/json', '.json'],
+      ['verdict.json', 'application/json', '.json'],
+      ['capture.pcap', 'application/vnd.tcpdump.pcap', '.pcap'],
+      ['screenshot.png', 'image/png', '.png'],
+      ['logcat.txt', 'text/plain', '.txt'],
+      ['run.log', 'text/plain', '.txt'],
+    ],
+  );
+  const csv = xiaomi.attachments.find((a) => a.name === 'flows.csv')!.body!;
+  assert.equal(csv.trim().split('\r\n').length, 5, 'header and four flows');
+  assert.ok(!pixel.attachments.some((a) => a.name === 'screenshot.png'), 'a passed run has no screenshot');
+  assert.ok(!broken.attachments.some((a) => a.name === 'violations'), 'a broken run has no verdict');
+});
