@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /** The `phonehome` command. Each subcommand lives in its own *-command.ts; this file only lists them. */
 import * as analyzeCommand from './analyze-command.js';
+import * as devicesCommand from './devices-command.js';
 import { runCli, type SubcommandModule } from './run-cli.js';
 
 /** Every subcommand, in the order `phonehome --help` lists them. */
-const COMMANDS: SubcommandModule[] = [analyzeCommand];
+const COMMANDS: SubcommandModule[] = [analyzeCommand, devicesCommand];
 
 process.exitCode = await runCli(process.argv, COMMANDS);
