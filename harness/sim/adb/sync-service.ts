@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, rename, stat, symlink, unlink, utimes } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { SimPhone } from '../contracts.js';
 import { ByteQueue } from './byte-queue.js';
 import type { AdbStream } from './stream.js';
@@ -138,7 +138,10 @@ async function list(stream: AdbStream, phone: SimPhone, phonePath: string, v2: b
     const nameBytes = Buffer.from(name, 'utf8');
     let result: StatResult;
     try {
-      result = { stats: await lstat(join(hostPath!, name)) };
+      // ".." of the phone's "/" is "/" itself, never the host directory above the sandbox.
+      const entry =
+        name === '..' && resolve(hostPath!) === resolve(phone.rootDir) ? hostPath! : join(hostPath!, name);
+      result = { stats: await lstat(entry) };
     } catch (err) {
       result = { errno: errnoOf(err) };
     }
