@@ -308,6 +308,12 @@ test('adb forward reaches a port the phone listens on, both ways; refused and cl
       const back = await roundTrip(local, payload, true);
       assert.equal(back.length, payload.length);
       assert.ok(back.equals(payload));
+      // Ten connections at once, as an HTTP client's keep-alive pool opens them: each its own stream.
+      const payloads = Array.from({ length: 10 }, (_, i) =>
+        Buffer.concat([Buffer.from(`c${i}:`), randomBytes(200_000)]),
+      );
+      const echoed = await Promise.all(payloads.map((p) => roundTrip(local, p, true)));
+      echoed.forEach((got, i) => assert.ok(got.equals(payloads[i]!), `connection ${i}`));
       assert.equal((await roundTrip(local, Buffer.from('bye'), false)).toString(), 'see you');
       assert.equal((await roundTrip(refusedLocal, Buffer.from('hello?'), false)).length, 0);
       const list = (await server.adb([...s, 'forward', '--list'])).stdout.toString();
