@@ -504,3 +504,12 @@ test('a rejected connection and a RST-aborted one get their conn states', () => 
   ]);
   assert.equal(t.flows()[0]!.connState, 'REJ');
 });
+
+test('flows({ release: true }) hands the flows over and leaves the table empty', () => {
+  const t = table(tcpConn({ t0: 1, sport: 49000, dport: 80 }));
+  const kept = t.flows();
+  const released = t.flows(undefined, { release: true });
+  assert.deepEqual(released, kept);
+  assert.deepEqual(t.flows(), []);
+  assert.throws(() => t.add(pkt({ ts: 9, src: PHONE, dst: SERVER, sp: 1, dp: 2 })));
+});

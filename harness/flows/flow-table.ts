@@ -75,6 +75,13 @@ const READ_ORIG = 1;
 const READ_RESP = 2;
 /** The table is swept for flows no packet can join any more every this many lookups (+1). */
 const SWEEP_EVERY_MASK = 0xffff;
+/**
+ * Slots of the recent-flow cache, as a power of two. Building and hashing a string key costs far
+ * more than a packet's other work; interleaved flows mostly differ in their ports, so a slot picked
+ * by ports and checked against the flow's addresses finds nearly every packet's flow without one.
+ */
+const RECENT_BITS = 12;
+const RECENT_SHIFT = 32 - RECENT_BITS;
 /** Distinct ClientHello facts shared between flows at most. */
 const MAX_SHARED_HELLOS = 10_000;
 /** Seconds a finished TCP connection stays in the table for its late packets. */
@@ -238,8 +245,8 @@ export class FlowTable {
   private readonly hellos = new Map<string, ClientHelloInfo>();
   /** One copy of each name and answer kept. */
   private readonly strings = new StringPool();
-  /** The flow of the previous packet: bursts of one flow skip the key building. */
-  private last: FlowState | undefined;
+  /** Recently seen flows by a hash of their ports and protocol (both directions hash alike). */
+  private readonly recent: (FlowState | undefined)[] = new Array(1 << RECENT_BITS).fill(undefined);
 
   constructor(opts: FlowTableOptions = {}) {
     this.udpIdle = opts.udpIdleSec ?? 60;
@@ -255,8 +262,9 @@ export class FlowTable {
     if (proto === ICMP || proto === ICMP6) sp = dp = icmpClass(proto, p.srcPort);
     else if (proto !== TCP && proto !== UDP) sp = dp = 0;
 
-    // Bursts of one flow skip building the key.
-    let f = this.last;
+    // Flows seen lately are found by their ports without building a key (see RECENT_SLOTS).
+    const slot = Math.imul((sp ^ dp) | (proto << 16), 0x9e3779b1) >>> RECENT_SHIFT;
+    let f = this.recent[slot];
     let fromOrig = false;
     let hit = false;
     if (f !== undefined && f.proto === proto) {
@@ -277,7 +285,7 @@ export class FlowTable {
         this.table.set(flat(key), f); // a template literal is a chain of pieces: keep one flat copy
       }
       fromOrig = src === f.oAddr && sp === f.oKey && dst === f.rAddr && dp === f.rKey;
-      this.last = f;
+      this.recent[slot] = f;
       if ((++this.lookups & SWEEP_EVERY_MASK) === 0) this.sweep(p.ts);
     }
     f = f!;
@@ -323,7 +331,8 @@ export class FlowTable {
       const idle = now - f.tsEnd;
       if (f.proto === TCP ? idle > FINISHED_TCP_LINGER_SEC && tcpFinished(f.tcp) : idle > this.udpIdle) {
         this.table.delete(key);
-        if (this.last === f) this.last = undefined;
+        const slot = Math.imul((f.oKey ^ f.rKey) | (f.proto << 16), 0x9e3779b1) >>> RECENT_SHIFT;
+        if (this.recent[slot] === f) this.recent[slot] = undefined;
       }
     }
   }
@@ -635,7 +644,7 @@ export class FlowTable {
     if (opts.release) {
       this.all.length = 0;
       this.table.clear();
-      this.last = undefined;
+      this.recent.fill(undefined);
     }
     const out: Flow[] = new Array(sorted.length);
     for (let i = 0; i < sorted.length; i++) {
