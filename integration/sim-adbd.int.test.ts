@@ -313,7 +313,7 @@ test('adb forward reaches a port the phone listens on, both ways; refused and cl
         Buffer.concat([Buffer.from(`c${i}:`), randomBytes(200_000)]),
       );
       const echoed = await Promise.all(payloads.map((p) => roundTrip(local, p, true)));
-      echoed.forEach((got, i) => assert.ok(got.equals(payloads[i]!), `connection ${i}`));
+      for (const [i, got] of echoed.entries()) assert.ok(got.equals(payloads[i]!), `connection ${i}`);
       assert.equal((await roundTrip(local, Buffer.from('bye'), false)).toString(), 'see you');
       assert.equal((await roundTrip(refusedLocal, Buffer.from('hello?'), false)).length, 0);
       const list = (await server.adb([...s, 'forward', '--list'])).stdout.toString();
