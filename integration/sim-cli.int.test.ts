@@ -99,7 +99,7 @@ describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
         'xiaomi-redmi-note-13',
         'pixel-7',
         '--speed',
-        '300',
+        '600',
         '--adb-port',
         String(adbPort),
         '--state-dir',
@@ -125,11 +125,12 @@ describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
       assert.equal(status.code, 0, status.stdout + status.stderr);
       assert.match(status.stdout, /: up$/m);
 
-      // The phones' own traffic, on each phone's capture interface.
+      // The phones' own traffic, on each phone's capture interface: at speed 600 the longest idle period
+      // (30 min) takes 3 s, so a 4.5 s capture holds every idle host.
       const caps = await Promise.all(
         state.phones.map((p, i) => captureOn(p.captureInterface, join(dir, `c${i}.pcap`))),
       );
-      await sleep(4000);
+      await sleep(4500);
       for (const c of caps) await c.stop();
       const xiaomi = await namesIn(caps[0]!.file);
       const pixel = await namesIn(caps[1]!.file);

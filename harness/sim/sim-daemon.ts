@@ -6,12 +6,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { SimPhone } from './contracts.js';
+import { type Adbd, startAdbd } from './adb/adbd.js';
 import { defaultCacheDir, ensureLabCert, startInternet } from './net/internet.js';
 import { createLabCore, createPhoneNetwork, freeSubnetIndex, removeLab } from './net/lab.js';
 import { labIdFor, planLab } from './net/lab-plan.js';
 import { createPhoneNet, type LabPhoneNet } from './net/phone-net.js';
 import { loadTrafficProfile } from './net/traffic-schema.js';
+import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from './phone/sim-phone.js';
 import { adb, adbConnect, isListening } from './sim-adb-server.js';
 import { readSimUpConfig, type SimUpConfig } from './sim-config.js';
 import { type SimState, simProcess, writeSimState } from './sim-state.js';
@@ -19,7 +20,8 @@ import { type SimState, simProcess, writeSimState } from './sim-state.js';
 /** A created phone as the supervisor keeps it. */
 interface RunningPhone {
   net: LabPhoneNet;
-  adbd: { port: number; close(): Promise<void> };
+  phone: SimPhoneInstance;
+  adbd: Adbd;
 }
 
 /** Creates the phone (harness/sim/phone/) and its adbd (harness/sim/adb/) for a network. */
@@ -28,21 +30,9 @@ async function createPhone(
   name: string,
   dataDir: string,
   net: LabPhoneNet,
-): Promise<{ phone: SimPhone; model: string; adbd: { port: number; close(): Promise<void> } }> {
-  // Typed by what is used here, so the supervisor builds before the phone part lands.
-  const phoneModule = './phone/sim-phone.js';
-  const phoneMod = (await import(phoneModule)) as {
-    createSimPhone(o: {
-      profile: unknown;
-      dataDir: string;
-      net: LabPhoneNet;
-      unauthorized: boolean;
-    }): Promise<SimPhone>;
-  };
-  const { loadPhoneProfile } = await import('./phone/profile.js');
-  const { startAdbd } = await import('./adb/adbd.js');
+): Promise<{ phone: SimPhoneInstance; model: string; adbd: Adbd }> {
   const profile = await loadPhoneProfile(join(cfg.devicesDir, `${name}.yaml`));
-  const phone = await phoneMod.createSimPhone({ profile, dataDir, net, unauthorized: cfg.unauthorized });
+  const phone = await createSimPhone({ profile, dataDir, net, unauthorized: cfg.unauthorized });
   const adbd = await startAdbd({ phone, host: '127.0.0.1' });
   return { phone, model: phone.banner().productModel, adbd };
 }
@@ -94,6 +84,7 @@ async function main(): Promise<void> {
     save();
     for (const p of running) {
       await p.adbd.close().catch(() => undefined);
+      await p.phone.close().catch(() => undefined);
       await p.net.close().catch(() => undefined);
     }
     await removeLab(state.namespaces, state.links);
@@ -129,7 +120,7 @@ async function main(): Promise<void> {
       const dataDir = join(dir, 'phones', String(i));
       await mkdir(dataDir, { recursive: true });
       const { phone, model, adbd } = await createPhone(cfg, name, dataDir, net);
-      running.push({ net, adbd });
+      running.push({ net, phone, adbd });
       const target = `127.0.0.1:${adbd.port}`;
       state.adbConnections.push(target);
       state.phones.push({

@@ -29,7 +29,7 @@ test('every name gets one stable A record inside the simulated internet', () => 
 
 test('AAAA questions get an empty answer (the lab is IPv4 only); junk gets nothing', () => {
   const r = ask('www.google.com', 'AAAA');
-  assert.equal(r.rcode, 'NOERROR');
+  assert.equal((r.flags ?? 0) & 0x0f, 0, 'rcode NOERROR');
   assert.deepEqual(r.answers, []);
   assert.equal(labDnsResponse(Buffer.from([1, 2, 3])), undefined);
 });
