@@ -513,3 +513,30 @@ test('flows({ release: true }) hands the flows over and leaves the table empty',
   assert.deepEqual(t.flows(), []);
   assert.throws(() => t.add(pkt({ ts: 9, src: PHONE, dst: SERVER, sp: 1, dp: 2 })));
 });
+
+test('table sweeps during long captures keep finished TCP connections for their late packets', () => {
+  const t = new FlowTable();
+  const conn = tcpConn({ t0: 1, sport: 49100, dport: 443 });
+  for (const p of conn) t.add(p);
+  // 70,000 one-packet UDP flows in between: the table is swept at least once.
+  for (let i = 0; i < 70_000; i++) {
+    t.add(
+      pkt({
+        ts: 2 + i / 10_000,
+        src: PHONE,
+        dst: SERVER,
+        sp: 1024 + (i % 60_000),
+        dp: 7000 + Math.floor(i / 60_000),
+        proto: 17,
+      }),
+    );
+  }
+  // The last ACK of the closed connection, 9 s later: still that connection.
+  t.add(pkt({ ts: 10, src: PHONE, dst: SERVER, sp: 49100, dp: 443, flags: ACK, seq: 2 }));
+  const flows = t.flows();
+  assert.equal(flows.length, 70_001);
+  const tcp = flows.filter((f) => f.proto === 'tcp');
+  assert.equal(tcp.length, 1);
+  assert.equal(tcp[0]!.origPkts, 4);
+  assert.equal(tcp[0]!.tsEnd, 10);
+});
