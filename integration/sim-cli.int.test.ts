@@ -149,6 +149,45 @@ describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
     });
   });
 
+  test('the traffic follows the phone: analytics consent set over adb starts and stops the analytics hosts', async () => {
+    await withStateDir(async (dir, adbPort) => {
+      const up = await phonehome([
+        'sim',
+        'up',
+        '--speed',
+        '600',
+        '--adb-port',
+        String(adbPort),
+        '--state-dir',
+        dir,
+      ]);
+      assert.equal(up.code, 0, up.stderr);
+      const phone = readSimState(dir)!.phones[0]!;
+      const adbShell = (cmd: string) =>
+        run('adb', ['-P', String(adbPort), '-s', phone.adbSerial, 'shell', cmd]);
+      const window = async (name: string) => {
+        const c = await captureOn(phone.captureInterface, join(dir, `${name}.pcap`));
+        await sleep(4500);
+        await c.stop();
+        return namesIn(c.file);
+      };
+      await adbShell('settings put secure upload_log_pref 1');
+      const on = await window('consent-on');
+      assert.ok(on.sni.has('tracking.intl.miui.com'), [...on.sni].join(' '));
+      assert.ok(on.sni.has('data.mistat.intl.xiaomi.com'));
+      await adbShell('settings put secure upload_log_pref 0');
+      await sleep(300);
+      const off = await window('consent-off');
+      assert.ok(!off.dns.has('tracking.intl.miui.com'), [...off.dns].join(' '));
+      assert.ok(!off.dns.has('data.mistat.intl.xiaomi.com'));
+      assert.ok(off.sni.has('api.ad.intl.xiaomi.com'), 'the rest goes on');
+
+      const ping = await adbShell('ping -c 1 resolver.msg.global.xiaomi.net');
+      assert.match(ping, /^PING resolver\.msg\.global\.xiaomi\.net \(10\.213\.\d+\.\d+\)/m);
+      assert.match(ping, /1 packets transmitted, 1 received/);
+    });
+  });
+
   test('down cleans up after the supervisor was killed with SIGKILL, beside a second lab', async () => {
     await withStateDir(async (dirA, portA) => {
       await withStateDir(async (dirB, portB) => {
