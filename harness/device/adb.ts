@@ -247,7 +247,8 @@ export class AdbDevice {
    */
   async shell(command: string, opts: OpOptions = {}): Promise<ShellResult> {
     const marker = `__phonehome_exit_${randomBytes(6).toString('hex')}:`;
-    const full = `${command}; echo "${marker}$?"`;
+    // In a child shell, so that an `exit N` in the command still lets the marker line through.
+    const full = `sh -c ${shellQuote(command)}; echo "${marker}$?"`;
     const deadline = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
     const started = Date.now();
     const stream = await this.shellStream(full, { ...opts, deadlineMs: deadline });
@@ -385,6 +386,11 @@ export class AdbDevice {
     }
     throw new DeviceLostError(this.serial, `device ${this.serial} did not finish booting within ${ms} ms`);
   }
+}
+
+/** Single-quotes a word for the phone's /system/bin/sh. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Parses `getprop` output: lines "[key]: [value]". */

@@ -3,7 +3,7 @@
  * a deadline, and says what it did (or why the phone is not fit to run).
  */
 import { AdbCommandError } from '../errors.js';
-import { type AdbDevice, type OpOptions, sleep } from './adb.js';
+import { type AdbDevice, type OpOptions, shellQuote, sleep } from './adb.js';
 import { parseBattery } from './facts.js';
 
 /** One thing to do before a scenario. */
@@ -24,11 +24,6 @@ export interface PrepareResult {
   ok: boolean;
   /** What was done or found, in words. */
   detail: string;
-}
-
-/** Single-quotes a word for the phone's shell (package names and setting values come from config). */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 const PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/;
