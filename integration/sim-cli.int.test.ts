@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { run } from '../harness/sim/net/lab.js';
+import { readPcap } from '../harness/sim/net/pcap-file.js';
+import { loadTrafficProfile } from '../harness/sim/net/traffic-schema.js';
 import { isListening } from '../harness/sim/sim-adb-server.js';
 import { isAlive, readSimState, type SimState } from '../harness/sim/sim-state.js';
 import { captureOn, namesIn, sleep } from './sim-lab-fixture.js';
@@ -185,6 +188,86 @@ describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
       const ping = await adbShell('ping -c 1 resolver.msg.global.xiaomi.net');
       assert.match(ping, /^PING resolver\.msg\.global\.xiaomi\.net \(10\.213\.\d+\.\d+\)/m);
       assert.match(ping, /1 packets transmitted, 1 received/);
+    });
+  });
+
+  test('PCAPdroid started over adb writes a dump whose trailers name the apps that made each connection', async () => {
+    await withStateDir(async (dir, adbPort) => {
+      const up = await phonehome([
+        'sim',
+        'up',
+        '--speed',
+        '600',
+        '--adb-port',
+        String(adbPort),
+        '--state-dir',
+        dir,
+      ]);
+      assert.equal(up.code, 0, up.stderr);
+      const phone = readSimState(dir)!.phones[0]!;
+      const device = parseYaml(await readFile('devices/sim/xiaomi-redmi-note-13.yaml', 'utf8')) as {
+        pcapdroid: { apiKey: string };
+        packages: { name: string; uid: number }[];
+      };
+      const uids = new Map(device.packages.map((p) => [p.name, p.uid]));
+      const adbArgs = ['-P', String(adbPort), '-s', phone.adbSerial];
+      const ctrl = (action: string, ...extras: string[]) =>
+        run('adb', [
+          ...adbArgs,
+          'shell',
+          'am',
+          'start',
+          '-n',
+          'com.emanuelef.remote_capture/.activities.CaptureCtrl',
+          '-e',
+          'action',
+          action,
+          '-e',
+          'api_key',
+          device.pcapdroid.apiKey,
+          ...extras,
+        ]);
+      await ctrl(
+        'start',
+        '-e',
+        'pcap_dump_mode',
+        'pcap_file',
+        '-e',
+        'pcap_name',
+        'phl.pcap',
+        '-e',
+        'dump_extensions',
+        'true',
+      );
+      await sleep(3500);
+      await ctrl('stop');
+      const local = join(dir, 'pulled.pcap');
+      await run('adb', [...adbArgs, 'pull', '/sdcard/Download/PCAPdroid/phl.pcap', local]);
+      const pcap = readPcap(await readFile(local));
+      assert.equal(pcap.linkType, 1);
+      const traffic = await loadTrafficProfile('devices/sim/xiaomi-redmi-note-13.traffic.yaml');
+      const hellos = await run('tshark', [
+        '-r',
+        local,
+        '-Y',
+        'tls.handshake.type == 1',
+        '-T',
+        'fields',
+        '-e',
+        'frame.number',
+        '-e',
+        'tls.handshake.extensions_server_name',
+      ]);
+      let checked = 0;
+      for (const line of hellos.trim().split('\n')) {
+        const [num, sni] = line.split('\t');
+        const pkg = traffic.behaviours.find((b) => b.hosts.includes(sni!))!.package;
+        const rec = pcap.records[Number(num) - 1]!;
+        const trailer = rec.data.subarray(rec.data.length - 32);
+        assert.equal(trailer.readInt32BE(4), uids.get(pkg), `${sni} by ${pkg}`);
+        checked++;
+      }
+      assert.ok(checked >= 5, `${checked} ClientHellos`);
     });
   });
 

@@ -17,7 +17,13 @@ import { type DumpApp, type LocalEndpoint, toPcapdroidDump } from './pcapdroid-d
 import type { TrafficProfile } from './traffic-schema.js';
 
 /** UIDs Android gives whatever the phone's package list does not name. */
-const WELL_KNOWN_UIDS: Record<string, number> = { android: 1000, 'com.android.shell': 2000 };
+const WELL_KNOWN_UIDS: Record<string, number> = {
+  android: 1000,
+  'com.android.shell': 2000,
+  // The network stack (captive-portal checks) runs as AID_NETWORK_STACK, not as an app.
+  'com.google.android.networkstack': 1073,
+  'com.android.networkstack': 1073,
+};
 /** The package the phone's shell commands (ping, touch) count as. */
 const SHELL_PACKAGE = 'com.android.shell';
 
