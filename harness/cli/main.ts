@@ -2,9 +2,10 @@
 /** The `phonehome` command. Each subcommand lives in its own *-command.ts; this file only lists them. */
 import * as analyzeCommand from './analyze-command.js';
 import * as devicesCommand from './devices-command.js';
+import * as simCommand from './sim-command.js';
 import { runCli, type SubcommandModule } from './run-cli.js';
 
 /** Every subcommand, in the order `phonehome --help` lists them. */
-const COMMANDS: SubcommandModule[] = [analyzeCommand, devicesCommand];
+const COMMANDS: SubcommandModule[] = [analyzeCommand, devicesCommand, simCommand];
 
 process.exitCode = await runCli(process.argv, COMMANDS);
