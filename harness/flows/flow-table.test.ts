@@ -540,3 +540,37 @@ test('table sweeps during long captures keep finished TCP connections for their 
   assert.equal(tcp[0]!.origPkts, 4);
   assert.equal(tcp[0]!.tsEnd, 10);
 });
+
+test('a ClientHello carried on the SYN (TCP Fast Open) names the flow', () => {
+  const { host, stream } = chromiumClientHello();
+  const t = table([
+    pkt({ ts: 1, src: PHONE, dst: SERVER, sp: 49200, dp: 443, flags: SYN, seq: 700, payload: stream }),
+    pkt({ ts: 1.1, src: SERVER, dst: PHONE, sp: 443, dp: 49200, flags: SYN | ACK, seq: 1 }),
+  ]);
+  assert.deepEqual(t.flows()[0]!.names, [{ name: host, source: 'sni' }]);
+});
+
+test('a ClientHello cut short by the snap length gives no name; bytes count what the IP header declares', () => {
+  const { stream } = chromiumClientHello();
+  const cut = pkt({
+    ts: 1.03,
+    src: PHONE,
+    dst: SERVER,
+    sp: 49201,
+    dp: 443,
+    flags: ACK | PSH,
+    seq: 1,
+    payload: stream.subarray(0, 96),
+  });
+  cut.payloadLen = stream.length;
+  cut.ipPayloadLen = 20 + stream.length;
+  cut.truncated = true;
+  const t = table([
+    pkt({ ts: 1, src: PHONE, dst: SERVER, sp: 49201, dp: 443, flags: SYN, seq: 0 }),
+    pkt({ ts: 1.01, src: SERVER, dst: PHONE, sp: 443, dp: 49201, flags: SYN | ACK, seq: 0 }),
+    cut,
+  ]);
+  const [f] = t.flows();
+  assert.deepEqual(f!.names, []);
+  assert.equal(f!.origBytes, 20 + 20 + stream.length);
+});

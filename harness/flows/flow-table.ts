@@ -379,6 +379,7 @@ export class FlowTable {
     if ((flags & SYN) !== 0) {
       if (fromOrig) r.oIsn = seq;
       else r.rIsn = seq;
+      seq = (seq + 1) >>> 0; // data on a SYN (TCP Fast Open) starts after it
     }
     const bit = fromOrig ? READ_ORIG : READ_RESP;
     if ((r.read & bit) === 0 || (flags & RST) !== 0 || p.payload.length === 0) return;
@@ -390,7 +391,10 @@ export class FlowTable {
       if (fromOrig) r.so = s;
       else r.sr = s;
     }
-    if (!s.add(seq, p.payload)) return;
+    if (!s.add(seq, p.payload)) {
+      if (s.stuck()) this.giveUp(f, r, bit, fromOrig);
+      return;
+    }
     if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) {
       this.dnsOverTcp(f, p, fromOrig, s, r);
       return;
@@ -399,12 +403,18 @@ export class FlowTable {
     if (done === 'found') {
       if (!fromOrig) f.swap(); // the responder sent the client's first message: it is the client
       this.stopReading(f);
-    } else if (done === 'none' || s.full()) {
-      r.read &= ~bit;
-      if (fromOrig) r.so = undefined;
-      else r.sr = undefined;
-      if (r.read === 0) this.stopReading(f);
+    } else if (done === 'none' || s.full() || p.payload.length < p.payloadLen) {
+      // A packet cut short by the snap length leaves a gap nothing will fill.
+      this.giveUp(f, r, bit, fromOrig);
     }
+  }
+
+  /** Stops reading one direction of a TCP flow (and the flow, when it was the last). */
+  private giveUp(f: FlowState, r: Reader, bit: number, fromOrig: boolean): void {
+    r.read &= ~bit;
+    if (fromOrig) r.so = undefined;
+    else r.sr = undefined;
+    if (r.read === 0) this.stopReading(f);
   }
 
   private stopReading(f: FlowState): void {

@@ -124,3 +124,13 @@ test('keeps its own copy of the payload', () => {
   s.add(11, bytes(10, 10));
   assert.deepEqual(s.bytes(), bytes(0, 25));
 });
+
+test('a gap that holds back more than the gap limit gives the stream up', () => {
+  const s = new StreamStart(64 * 1024, 1000);
+  s.syn(0);
+  s.add(1, bytes(0, 10));
+  for (let off = 100; off < 1500; off += 100) s.add(1 + off, bytes(off, 100));
+  assert.ok(s.stuck());
+  assert.equal(s.add(11, bytes(10, 90)), true, 'the contiguous start still grows');
+  assert.equal(s.length, 100, 'but the bytes held beyond the gap were dropped');
+});

@@ -8,6 +8,12 @@
 
 /** How many bytes of a stream's start are kept by default. */
 export const STREAM_START_LIMIT = 64 * 1024;
+/**
+ * Bytes held beyond a gap before the stream is given up as stuck. A lost segment's retransmission
+ * comes within a few segments; a gap the capture never fills (a dropped or truncated packet) must
+ * not hold 64 KiB per flow to the end of a capture.
+ */
+export const STREAM_GAP_LIMIT = 16 * 1024;
 
 interface Piece {
   /** Offset from the stream start. */
@@ -27,8 +33,13 @@ export class StreamStart {
   /** Segments beyond a gap, waiting for it to fill. */
   private pending: Piece[] | undefined;
   private pendingBytes = 0;
+  /** True once a gap held back more than the gap limit: the start will never be complete. */
+  private gaveUp = false;
 
-  constructor(readonly limit: number = STREAM_START_LIMIT) {}
+  constructor(
+    readonly limit: number = STREAM_START_LIMIT,
+    readonly gapLimit: number = Math.min(limit, STREAM_GAP_LIMIT),
+  ) {}
 
   /** Tells the SYN's sequence number: the stream starts right after it. */
   syn(isn: number): void {
@@ -70,6 +81,11 @@ export class StreamStart {
     return this.len >= this.limit;
   }
 
+  /** True once a gap held back too much to wait for (the held bytes are then dropped). */
+  stuck(): boolean {
+    return this.gaveUp;
+  }
+
   private insert(off: number, data: Uint8Array, copy: boolean): boolean {
     let d = data;
     if (off < 0) {
@@ -80,7 +96,13 @@ export class StreamStart {
     if (off >= this.limit) return false;
     if (off + d.length > this.limit) d = d.subarray(0, this.limit - off);
     if (off > this.len) {
-      if (this.pendingBytes + d.length > this.limit) return false;
+      if (this.gaveUp) return false;
+      if (this.pendingBytes + d.length > this.gapLimit) {
+        this.gaveUp = true;
+        this.pending = undefined;
+        this.pendingBytes = 0;
+        return false;
+      }
       this.pending ??= [];
       this.pending.push({ off, data: copy ? d.slice() : d });
       this.pendingBytes += d.length;
