@@ -574,3 +574,49 @@ test('a ClientHello cut short by the snap length gives no name; bytes count what
   assert.deepEqual(f!.names, []);
   assert.equal(f!.origBytes, 20 + 20 + stream.length);
 });
+
+test('encrypted DNS is flagged: DoT by its port, DoH by a resolver name in the SNI', () => {
+  const t = table([
+    ...tcpConn({ t0: 1, sport: 49300, dport: 853, dst: '1.1.1.1' }),
+    ...tcpConn({
+      t0: 2,
+      sport: 49301,
+      dport: 443,
+      dst: '8.8.8.8',
+      segments: [{ off: 0, data: clientHelloFor('dns.google') }],
+    }),
+    ...tcpConn({ t0: 3, sport: 49302, dport: 443 }),
+  ]);
+  assert.deepEqual(
+    t.flows().map((f) => f.encryptedDns),
+    ['dot', 'doh', undefined],
+  );
+});
+
+/** A minimal TLS 1.2 ClientHello record with one server_name. */
+function clientHelloFor(host: string): Uint8Array {
+  const name = Buffer.from(host);
+  const sniList = Buffer.concat([Buffer.from([0, name.length >> 8, name.length & 255]), name]);
+  const sniExt = Buffer.concat([
+    Buffer.from([
+      0,
+      0,
+      (sniList.length + 2) >> 8,
+      (sniList.length + 2) & 255,
+      sniList.length >> 8,
+      sniList.length & 255,
+    ]),
+    sniList,
+  ]);
+  const body = Buffer.concat([
+    Buffer.from([3, 3]),
+    Buffer.alloc(32, 7), // random
+    Buffer.from([0]), // session id
+    Buffer.from([0, 2, 0x13, 0x01]), // one cipher suite
+    Buffer.from([1, 0]), // null compression
+    Buffer.from([sniExt.length >> 8, sniExt.length & 255]),
+    sniExt,
+  ]);
+  const hs = Buffer.concat([Buffer.from([1, 0, body.length >> 8, body.length & 255]), body]);
+  return new Uint8Array(Buffer.concat([Buffer.from([0x16, 3, 1, hs.length >> 8, hs.length & 255]), hs]));
+}
