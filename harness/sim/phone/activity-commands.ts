@@ -173,7 +173,12 @@ async function instrument(c: CommandContext, args: readonly string[]): Promise<n
   const stop = () => {
     if (ended.signal.aborted) return;
     ended.abort();
-    for (const p of ports) c.phone.listeners.delete(p);
+    // The instrumented process dies: its listening ports and open connections go with it.
+    for (const p of ports) {
+      c.phone.listeners.delete(p);
+      for (const s of c.phone.openStreams.get(p) ?? []) s.destroy();
+      c.phone.openStreams.delete(p);
+    }
     if (c.phone.instrumentations.get(key)?.stop === stop) c.phone.instrumentations.delete(key);
     state.forceStop(ins.targetPackage);
   };

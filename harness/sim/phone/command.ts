@@ -41,6 +41,8 @@ export interface PhoneEnv {
   readonly onInstrument: InstrumentHook | undefined;
   /** TCP listeners on the phone, by port. */
   readonly listeners: Map<number, (stream: Duplex) => void>;
+  /** Phone-side ends of open TCP connections, by port (closed when the listening process dies). */
+  readonly openStreams: Map<number, Set<Duplex>>;
   /** Running instrumentations, by component. */
   readonly instrumentations: Map<string, { targetPackage: string; stop(): void }>;
   /** Names of the commands the shell knows (for `which`). */

@@ -107,7 +107,7 @@ const LAYOUT = [
   '/etc',
 ];
 
-/** Two connected in-memory streams: what one writes, the other reads. */
+/** Two connected in-memory streams: what one writes, the other reads; each looks enough like a socket for node:http. */
 export function duplexPair(): [Duplex, Duplex] {
   let a: Duplex | undefined;
   let b: Duplex | undefined;
@@ -123,17 +123,28 @@ export function duplexPair(): [Duplex, Duplex] {
         cb();
       },
       destroy(err, cb) {
-        // The peer sees an error as an error, and a plain close as the end of its input.
+        // The peer sees the end of its input; after an abort it is closed too (without an error event
+        // nobody may be listening for, as a reset socket's owner would otherwise crash).
         const p = peer();
         if (!p.destroyed) {
-          if (err) p.destroy(err);
-          else if (!p.readableEnded) p.push(null);
+          if (!p.readableEnded) p.push(null);
+          if (err) p.destroy();
         }
         cb(err);
       },
     });
   a = make(() => b!);
   b = make(() => a!);
+  // Enough of net.Socket that node:http can serve on it (server.emit('connection', stream)).
+  for (const s of [a, b]) {
+    Object.assign(s, {
+      remoteAddress: '127.0.0.1',
+      remotePort: 0,
+      setTimeout: () => s,
+      setNoDelay: () => s,
+      setKeepAlive: () => s,
+    });
+  }
   return [a, b];
 }
 
@@ -171,6 +182,7 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     net: opts.net,
     onInstrument: opts.onInstrument,
     listeners: new Map(),
+    openStreams: new Map(),
     instrumentations: new Map(),
     commandNames: new Set([...COMMANDS.keys(), 'sh', 'su', 'sleep', 'test', 'true', 'false']),
     pcapCapture: undefined,
@@ -283,6 +295,10 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
         throw err;
       }
       const [client, server] = duplexPair();
+      const open = env.openStreams.get(port) ?? new Set<Duplex>();
+      env.openStreams.set(port, open);
+      open.add(server);
+      server.once('close', () => open.delete(server));
       handler(server);
       return client;
     },
