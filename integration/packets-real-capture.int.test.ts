@@ -247,7 +247,7 @@ describe('real captures on loopback', { skip: why }, () => {
         }
         const d = await checkAgainstTshark(file, host, port, linkType);
         assert.equal(d.summary.format, tool === 'tshark' ? 'pcapng' : 'pcap');
-        if (extra.includes('--time-stamp-precision=nano')) {
+        if ((extra as readonly string[]).includes('--time-stamp-precision=nano')) {
           assert.deepEqual(
             [...readFileSync(file).subarray(0, 4)],
             [0x4d, 0x3c, 0xb2, 0xa1],
