@@ -74,7 +74,8 @@ async function leftovers(state: SimState): Promise<string[]> {
 
 async function withStateDir(fn: (dir: string, adbPort: number) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'phl-cli-'));
-  const adbPort = 20000 + Math.floor(Math.random() * 20000);
+  // Below the ephemeral range, so no simulated adbd (port 0) can hold it.
+  const adbPort = 15000 + Math.floor(Math.random() * 15000);
   try {
     await fn(dir, adbPort);
   } finally {
@@ -143,6 +144,13 @@ describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
         ![...pixel.dns].some((n) => n.includes('xiaomi')),
         'the Pixel capture holds no Xiaomi traffic',
       );
+      // Each socket's local port is logged with the package that opened it.
+      const log = (await readFile(join(dir, 'phones', '0.connections.jsonl'), 'utf8')).trim().split('\n');
+      const conns = log.map((l) => JSON.parse(l) as { localPort: number; package: string; host: string });
+      assert.ok(
+        conns.some((c) => c.package === 'com.xiaomi.xmsf' && c.host === 'sgp-api.xmpush.global.xiaomi.com'),
+      );
+      assert.ok(conns.every((c) => c.localPort > 0));
 
       const down = await phonehome(['sim', 'down', '--state-dir', dir]);
       assert.equal(down.code, 0, down.stderr);

@@ -49,6 +49,15 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
         /unreachable/i,
       );
       assert.deepEqual(lab.phones[0]!.logs(), [], 'no failed connection');
+      // Speed divides the periods: Mi Push (every 5 min, ±10%) runs about once a second at speed 300.
+      const lookups = await run('tshark', [
+        '-r',
+        cap.file,
+        '-Y',
+        'dns.flags.response == 0 && dns.qry.name == "sgp-api.xmpush.global.xiaomi.com"',
+      ]);
+      const n = lookups.trim().split('\n').length;
+      assert.ok(n >= 3 && n <= 5, `${n} Mi Push lookups in 3 s`);
     } finally {
       await lab.dispose();
     }

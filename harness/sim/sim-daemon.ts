@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     save();
   };
   save();
+  await mkdir(join(dir, 'phones'), { recursive: true });
 
   const running: RunningPhone[] = [];
   let stopping = false;
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
         speed: cfg.speed,
         misbehave: cfg.misbehave,
         onProcess,
+        connectionLog: join(dir, 'phones', `${i}.connections.jsonl`),
       });
       const dataDir = join(dir, 'phones', String(i));
       await mkdir(dataDir, { recursive: true });

@@ -3,6 +3,7 @@
  * touch for the phone's shell, and the on-phone capture for the simulated PCAPdroid.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,8 @@ export interface PhoneNetOptions {
   misbehave: string[];
   /** Told about each child process right after it starts (for the state file). */
   onProcess?(pid: number, what: string): void;
+  /** File to append each opened socket to, one JSON line each (local port -> package). */
+  connectionLog?: string;
 }
 
 function spawnInNs(ns: string, cmd: string, args: string[]): ChildProcess {
@@ -73,6 +76,8 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
   const conns: AgentConnection[] = [];
   const portOwner = new Map<string, string>();
   const logs: string[] = [];
+  const connLog = opts.connectionLog ? createWriteStream(opts.connectionLog, { flags: 'a' }) : undefined;
+  connLog?.on('error', () => undefined);
   const waiting = new Map<number, (e: Extract<AgentEvent, { type: 'reply' }>) => void>();
   let nextId = 1;
   let stderr = '';
@@ -94,6 +99,7 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
       if (e.type === 'ready') resolve();
       else if (e.type === 'conn') {
         conns.push(e);
+        connLog?.write(`${line}\n`);
         portOwner.set(`${e.proto}:${e.localPort}`, e.package);
       } else if (e.type === 'reply') {
         waiting.get(e.id)?.(e);
@@ -258,6 +264,7 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
 
     async close() {
       for (const c of captures) c.kill('SIGKILL');
+      connLog?.end();
       if (agent.exitCode === null && agent.signalCode === null) {
         const gone = new Promise((r) => agent.once('exit', r));
         agent.stdin!.end();
