@@ -328,6 +328,24 @@ describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
     });
   });
 
+  test('with --unauthorized the phone is on the adb server as unauthorized', async () => {
+    await withStateDir(async (dir, adbPort) => {
+      const up = await phonehome([
+        'sim',
+        'up',
+        '--unauthorized',
+        '--adb-port',
+        String(adbPort),
+        '--state-dir',
+        dir,
+      ]);
+      assert.equal(up.code, 0, up.stderr);
+      const phone = readSimState(dir)!.phones[0]!;
+      const devices = await run('adb', ['-P', String(adbPort), 'devices']);
+      assert.match(devices, new RegExp(`^${phone.adbSerial}\\s+unauthorized$`, 'm'));
+    });
+  });
+
   test('a second up on the same state dir is refused while the first runs; a bad misbehaviour is a usage error', async () => {
     await withStateDir(async (dir, adbPort) => {
       const bad = await phonehome([

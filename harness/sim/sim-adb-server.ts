@@ -49,7 +49,9 @@ export function isListening(port: number, timeoutMs = 1000): Promise<boolean> {
 /** Connects the adb server to a simulated adbd; resolves with adb's answer line. */
 export async function adbConnect(port: number, target: string): Promise<string> {
   const out = (await adb(port, ['connect', target])).trim();
-  if (!/connected to/.test(out)) throw new AdbCommandError(`adb -P ${port} connect ${target}`, 0, out);
+  // An unauthorized phone is connected too: the server lists it as "unauthorized".
+  if (!/connected to|failed to authenticate/.test(out))
+    throw new AdbCommandError(`adb -P ${port} connect ${target}`, 0, out);
   return out;
 }
 
