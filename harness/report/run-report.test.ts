@@ -207,3 +207,19 @@ test('attachments: evidence first, then the raw files with their types', () => {
   assert.ok(!pixel.attachments.some((a) => a.name === 'screenshot.png'), 'a passed run has no screenshot');
   assert.ok(!broken.attachments.some((a) => a.name === 'violations'), 'a broken run has no verdict');
 });
+
+test('a capture too big for the report is named, not attached', async () => {
+  const folder = await readRunFolder(join(root, 'night-1', 'R58M123ABC', 'idle'));
+  const r = buildRunReport(folder, { maxAttachmentBytes: 50 });
+  const note = r.attachments.find((a) => a.name === 'capture.pcap (not attached)')!;
+  assert.equal(note.contentType, 'text/plain');
+  assert.match(
+    note.body!,
+    /capture\.pcap is 0\.0 MB, over the 0 MB attachment limit; it stays in the run folder:\n.*capture\.pcap\n/,
+  );
+  assert.ok(!r.attachments.some((a) => a.path?.endsWith('capture.pcap')));
+  assert.ok(
+    r.attachments.some((a) => a.name === 'violations'),
+    'made-up evidence is never dropped',
+  );
+});

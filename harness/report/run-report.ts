@@ -98,6 +98,8 @@ export interface RunReportOptions {
   profile?: string;
   /** Host label; omit inside allure-mocha, which adds its own. */
   host?: string;
+  /** Larger run files are named, not attached (default DEFAULT_MAX_ATTACHMENT_BYTES). */
+  maxAttachmentBytes?: number;
 }
 
 const SEVERITY_ORDER: Severity[] = ['blocker', 'critical', 'normal', 'minor', 'trivial'];
@@ -326,11 +328,25 @@ function descriptionHtml(run: RunFolder): string {
   return parts.join('\n');
 }
 
-function fileAttachment(name: string, file: RunFile | undefined, contentType: string, ext: string) {
-  return file ? [{ name, contentType, fileExtension: ext, path: file.path }] : [];
-}
+/** Files above this size are not copied into the results (a single-file report embeds every byte). */
+export const DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
-function attachments(run: RunFolder): ReportAttachment[] {
+function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
+  const fileAttachment = (name: string, file: RunFile | undefined, contentType: string, ext: string) => {
+    if (!file) return [];
+    if (file.size > maxBytes) {
+      const mb = (file.size / 1024 / 1024).toFixed(1);
+      return [
+        {
+          name: `${name} (not attached)`,
+          contentType: 'text/plain',
+          fileExtension: '.txt',
+          body: `${name} is ${mb} MB, over the ${(maxBytes / 1024 / 1024).toFixed(0)} MB attachment limit; it stays in the run folder:\n${file.path}\n`,
+        },
+      ];
+    }
+    return [{ name, contentType, fileExtension: ext, path: file.path }];
+  };
   const { result, verdict, analysis, files } = run;
   const title = `${result.scenario} on ${run.facts?.model ?? result.serial}`;
   const out: ReportAttachment[] = [];
@@ -426,7 +442,7 @@ export function buildRunReport(run: RunFolder, opts: RunReportOptions = {}): Run
     parameters,
     descriptionHtml: descriptionHtml(run),
     steps,
-    attachments: attachments(run),
+    attachments: attachments(run, opts.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES),
   };
   if (times.length) {
     report.start = Math.min(...times);
