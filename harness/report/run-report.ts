@@ -332,7 +332,12 @@ function descriptionHtml(run: RunFolder): string {
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
 function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
-  const fileAttachment = (name: string, file: RunFile | undefined, contentType: string, ext: string) => {
+  const fileAttachment = (
+    name: string,
+    file: RunFile | undefined,
+    contentType: string,
+    ext: string,
+  ): ReportAttachment[] => {
     if (!file) return [];
     if (file.size > maxBytes) {
       const mb = (file.size / 1024 / 1024).toFixed(1);
