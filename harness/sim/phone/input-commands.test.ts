@@ -121,3 +121,15 @@ test('uiautomator dump with the screen off fails as on a phone', async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /null root node/);
 });
+
+test('MIUI refuses injected input until "USB debugging (Security settings)" is on', async () => {
+  const p = await makePhone();
+  p.state.setProp('persist.security.adbinput', '0');
+  const r = await runShell(p, 'input keyevent 26');
+  assert.equal(r.code, 255);
+  assert.match(
+    r.stderr,
+    /SecurityException: Injecting to another application requires INJECT_EVENTS permission/,
+  );
+  assert.equal(p.state.screenOn, true);
+});

@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { CommandContext, CommandHandler } from './command.js';
-import { CAPTURE_CTRL } from './pcapdroid.js';
+import { answerConsent, CAPTURE_CTRL } from './pcapdroid.js';
 import { nodeAt, type ScreenAction, screenTree, uiautomatorXml } from './screen-model.js';
 import { encodePng, paintScreen } from './screen-png.js';
 
@@ -21,7 +21,7 @@ const KEYCODES: Record<string, number> = {
   KEYCODE_VOLUME_DOWN: 25,
 };
 
-function perform(c: CommandContext, action: ScreenAction): void {
+async function perform(c: CommandContext, action: ScreenAction): Promise<void> {
   const state = c.phone.state;
   switch (action.kind) {
     case 'launch':
@@ -37,31 +37,24 @@ function perform(c: CommandContext, action: ScreenAction): void {
       state.dismissKeyguard();
       return;
     case 'back':
-      back(c);
+      await back(c);
       return;
     case 'pcapdroid-consent':
-      state.pcapdroid.consentPending = false;
-      state.logLine(
-        4,
-        'PCAPdroid',
-        `CaptureCtrl result: consent=${action.allow ? 'allowed' : 'denied'}`,
-        state.processes.get('com.emanuelef.remote_capture')?.pid ?? 0,
-      );
-      state.goHome();
+      await answerConsent(c, action.allow);
       return;
   }
 }
 
-function back(c: CommandContext): void {
+async function back(c: CommandContext): Promise<void> {
   const state = c.phone.state;
   if (state.foreground === CAPTURE_CTRL && state.pcapdroid.consentPending) {
-    perform(c, { kind: 'pcapdroid-consent', allow: false });
+    await answerConsent(c, false);
     return;
   }
   state.goHome();
 }
 
-function keyevent(c: CommandContext, code: number, longpress: boolean): void {
+async function keyevent(c: CommandContext, code: number, longpress: boolean): Promise<void> {
   const state = c.phone.state;
   switch (code) {
     case 26:
@@ -77,7 +70,7 @@ function keyevent(c: CommandContext, code: number, longpress: boolean): void {
       if (state.screenOn && !state.locked) state.goHome();
       return;
     case 4:
-      if (state.screenOn && !state.locked) back(c);
+      if (state.screenOn && !state.locked) await back(c);
       return;
     case 82:
       if (state.screenOn) state.dismissKeyguard();
@@ -96,13 +89,20 @@ const input: CommandHandler = async (c) => {
   const [verb, ...rest] = args;
   const state = c.phone.state;
   const num = (s: string | undefined) => Number.parseFloat(s ?? '');
+  // MIUI/HyperOS refuse injected input until "USB debugging (Security settings)" is on.
+  if (verb && verb !== 'help' && state.props.get('persist.security.adbinput') === '0') {
+    await c.err(
+      `Exception occurred while executing '${verb}':\njava.lang.SecurityException: Injecting to another application requires INJECT_EVENTS permission\n`,
+    );
+    return 255;
+  }
   switch (verb) {
     case 'tap': {
       const x = num(rest[0]);
       const y = num(rest[1]);
       if (!Number.isFinite(x) || !Number.isFinite(y)) break;
       const hit = nodeAt(screenTree(state), x, y);
-      if (hit?.onTap) perform(c, hit.onTap);
+      if (hit?.onTap) await perform(c, hit.onTap);
       return 0;
     }
     case 'swipe':
@@ -123,7 +123,7 @@ const input: CommandHandler = async (c) => {
           await c.err(`Error: Unknown keycode: ${k}\n`);
           return 1;
         }
-        keyevent(c, code, longpress);
+        await keyevent(c, code, longpress);
       }
       return 0;
     }

@@ -68,3 +68,24 @@ test('a phone without PCAPdroid cannot start CaptureCtrl', async () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /does not exist/);
 });
+
+test('Allow in the consent dialog carries out the waiting start', async () => {
+  const p = await makePhone();
+  await runShell(p, `${CTRL} -e action start -e pcap_dump_mode pcap_file -e pcap_name allowed.pcap`);
+  assert.equal(p.state.pcapdroid.running, false);
+  await runShell(p, 'uiautomator dump /sdcard/ui.xml');
+  const xml = (await runShell(p, 'cat /sdcard/ui.xml')).stdout;
+  const allow = /text="Allow"[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"/.exec(xml)!;
+  await runShell(
+    p,
+    `input tap ${(Number(allow[1]) + Number(allow[3])) / 2} ${(Number(allow[2]) + Number(allow[4])) / 2}`,
+  );
+  assert.equal(p.state.pcapdroid.running, true);
+  assert.equal(p.state.pcapdroid.file, '/sdcard/Download/PCAPdroid/allowed.pcap');
+  assert.deepEqual((await results(p)).slice(-2)[0], { consent: 'allowed' });
+  // BACK on a later dialog denies.
+  await runShell(p, `${CTRL} -e action stop`);
+  await runShell(p, 'input keyevent 4');
+  assert.equal(p.state.pcapdroid.running, true);
+  assert.deepEqual((await results(p)).at(-1), { consent: 'denied' });
+});

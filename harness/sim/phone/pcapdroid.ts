@@ -4,7 +4,8 @@
  *     -e api_key KEY -e pcap_dump_mode pcap_file -e pcap_name NAME -e dump_extensions true …
  *
  * Without the profile's API key, the consent dialog comes up instead: the foreground activity becomes
- * CaptureCtrl (its dialog, visible in `uiautomator dump` and `dumpsys window`) and nothing starts.
+ * CaptureCtrl (its dialog, visible in `uiautomator dump` and `dumpsys window`) and nothing starts until
+ * someone taps Allow (`input tap` on the button), which then carries out the request; Deny or BACK drop it.
  *
  * Results: the real app returns them as an activity result, which an adb client cannot read. The
  * simulated one writes each result as one logcat line, tag "PCAPdroid", priority I:
@@ -71,14 +72,37 @@ export async function stopPcapdroid(c: Pick<CommandContext, 'phone'>): Promise<n
   return packets;
 }
 
-/** Handles a CaptureCtrl intent. Output to the am client is the usual "Starting: Intent …" (done by am). */
-export async function captureCtrl(c: CommandContext, intent: IntentArgs): Promise<void> {
+/** The request waiting behind the consent dialog, per phone. */
+const pending = new WeakMap<object, IntentArgs>();
+
+/** The user answered the consent dialog: Allow carries out the waiting request, Deny drops it. */
+export async function answerConsent(c: CommandContext, allow: boolean): Promise<void> {
+  const state = c.phone.state;
+  const intent = pending.get(c.phone);
+  pending.delete(c.phone);
+  state.pcapdroid.consentPending = false;
+  state.logLine(
+    4,
+    'PCAPdroid',
+    `CaptureCtrl result: consent=${allow ? 'allowed' : 'denied'}`,
+    state.processes.get(PCAPDROID_PACKAGE)?.pid ?? 0,
+  );
+  state.goHome();
+  if (allow && intent) await captureCtrl(c, intent, true);
+}
+
+/**
+ * Handles a CaptureCtrl intent. Output to the am client is the usual "Starting: Intent …" (done by am).
+ * `consented`: the user allowed this very request in the dialog.
+ */
+export async function captureCtrl(c: CommandContext, intent: IntentArgs, consented = false): Promise<void> {
   const state = c.phone.state;
   const action = intent.extras.get('action') ?? '';
   const key = state.profile.pcapdroid?.apiKey;
   state.startProcess(PCAPDROID_PACKAGE);
-  if (!key || intent.extras.get('api_key') !== key) {
+  if (!consented && (!key || intent.extras.get('api_key') !== key)) {
     // The user must allow the control: a dialog, and nothing happens until someone taps it.
+    pending.set(c.phone, intent);
     state.pcapdroid.consentPending = true;
     state.setForeground(CAPTURE_CTRL);
     state.emitChange('pcapdroid');

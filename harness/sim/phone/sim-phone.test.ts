@@ -111,7 +111,40 @@ test('an interactive (pty) shell prompts, runs lines and ends on exit', async ()
     pty: true,
   });
   stdin.write('getprop ro.product.device\n');
+  while (!out.endsWith('sapphire\r\nsapphire:/ $ ')) await new Promise((r) => setTimeout(r, 10));
   stdin.write('exit 5\n');
   assert.equal(await done, 5);
-  assert.match(out, /^sapphire:\/ \$ \r\nsapphire\n/);
+  // A terminal: input echoed, lines ending in CR LF, a prompt before each command.
+  assert.equal(out, 'sapphire:/ $ getprop ro.product.device\r\nsapphire\r\nsapphire:/ $ exit 5\r\n');
+});
+
+test('a command run with a pty gets CR LF line ends; without one plain LF', async () => {
+  const p = await makePhone();
+  const chunks: Buffer[] = [];
+  const stdout = new PassThrough();
+  stdout.on('data', (d: Buffer) => chunks.push(d));
+  const code = await p.shell('echo a; echo b', {
+    stdin: new PassThrough(),
+    stdout,
+    stderr: stdout,
+    signal: new AbortController().signal,
+    pty: true,
+  });
+  assert.equal(code, 0);
+  assert.equal(Buffer.concat(chunks).toString(), 'a\r\nb\r\n');
+  assert.equal((await runShell(p, 'echo a; echo b')).stdout, 'a\nb\n');
+});
+
+test('adb shell reboot goes to the reboot handler; without one the phone restarts in place', async () => {
+  const p = await makePhone('xiaomi', { bootMs: 50 });
+  const asked: string[] = [];
+  p.setRebootHandler((target) => asked.push(target));
+  await runShell(p, 'reboot recovery');
+  assert.deepEqual(asked, ['recovery']);
+  assert.equal(p.state.locked, false);
+  p.setRebootHandler(undefined);
+  await runShell(p, 'svc power reboot');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(p.state.locked, true, 'rebooted: the keyguard is up');
+  assert.equal((await runShell(p, 'getprop sys.boot_completed')).stdout, '1\n');
 });

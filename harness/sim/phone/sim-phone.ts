@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { posix, resolve, sep } from 'node:path';
-import { Duplex } from 'node:stream';
+import { Duplex, Transform, type Writable } from 'node:stream';
 import type { AdbBanner, PhoneNet, ShellIo, SimPhone, TrafficState } from '../contracts.js';
 import { activityCommands } from './activity-commands.js';
 import type { CommandHandler, InstrumentHook, PhoneEnv } from './command.js';
@@ -58,6 +58,12 @@ export interface SimPhoneInstance extends SimPhone {
   readonly state: DeviceState;
   /** Makes a TCP port on the phone accept connections; returns a function that stops listening. */
   listen(port: number, onConnection: (stream: Duplex) => void): () => void;
+  /**
+   * Who performs reboots the phone starts itself (`adb shell reboot`, `svc power reboot`): typically
+   * the adbd's reboot(), which drops the transport and then calls phone.reboot(). Without one, the
+   * phone restarts in place and the transport stays up.
+   */
+  setRebootHandler(handler: ((target: string) => void) | undefined): void;
   /** Stops instrumentations, the PCAPdroid capture and timers. */
   close(): Promise<void>;
 }
@@ -148,6 +154,38 @@ export function duplexPair(): [Duplex, Duplex] {
   return [a, b];
 }
 
+/** A writable that turns "\n" into "\r\n" on its way to `out` (a terminal's ONLCR), leaving `out` open. */
+function crlf(out: Writable): Writable {
+  let lastCr = false;
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const bytes: number[] = [];
+      for (const b of chunk) {
+        if (b === 0x0a && !lastCr) bytes.push(0x0d);
+        bytes.push(b);
+        lastCr = b === 0x0d;
+      }
+      cb(null, Buffer.from(bytes));
+    },
+  });
+  t.pipe(out, { end: false });
+  return t;
+}
+
+/** Ends a crlf() writable and waits until everything went through to its target. */
+function drain(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const t = w as Transform;
+    if (t.readableEnded) {
+      resolve();
+      return;
+    }
+    t.once('end', () => resolve());
+    t.once('close', () => resolve());
+    t.end();
+  });
+}
+
 /** Builds a simulated phone from a profile. */
 export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneInstance> {
   const rootDir = resolve(opts.dataDir);
@@ -222,43 +260,55 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     });
     return booting;
   };
-  // `adb shell reboot` (or `svc power reboot`): the phone restarts; the adbd side drops its transport
-  // if it listens to 'reboot-request' on the state, otherwise the state restarts under it.
+  // `adb shell reboot` (or `svc power reboot`): whoever owns the transport performs it (the adbd's
+  // reboot() drops the connection and calls phone.reboot()); without one, the state restarts in place.
+  let rebootHandler: ((target: string) => void) | undefined;
   state.on('reboot-request', (target: string) => {
-    if (state.listenerCount('reboot-request') === 1) void reboot(target);
+    if (rebootHandler) rebootHandler(target);
+    else void reboot(target);
   });
 
   const shell = async (command: string, io: ShellIo): Promise<number> => {
     const session = new ShellSession(env, COMMANDS);
-    if (command.trim() === '' && io.pty) return interactive(session, io);
-    return session.run(command, io);
+    // A pty is a terminal: output lines end in CR LF (and an interactive shell echoes what is typed).
+    const tio: ShellIo = io.pty
+      ? {
+          ...io,
+          stdout: crlf(io.stdout),
+          stderr: io.stderr === io.stdout ? crlf(io.stdout) : crlf(io.stderr),
+        }
+      : io;
+    try {
+      if (command.trim() === '' && io.pty) return await interactive(session, tio, io.stdout);
+      return await session.run(command, tio);
+    } finally {
+      if (tio !== io) await Promise.all([drain(tio.stdout), drain(tio.stderr)]);
+    }
   };
 
-  const interactive = async (session: ShellSession, io: ShellIo): Promise<number> => {
-    const prompt = () => `${state.props.get('ro.product.device') ?? 'android'}:/ $ `;
-    io.stdout.write(prompt());
+  const interactive = async (session: ShellSession, io: ShellIo, raw: Writable): Promise<number> => {
+    const prompt = () =>
+      `${state.props.get('ro.product.device') ?? 'android'}:/ ${session.uid === 0 ? '#' : '$'} `;
+    raw.write(prompt());
     let buf = '';
-    let exitCode = 0;
-    let done = false;
     for await (const chunk of io.stdin) {
-      buf += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
-      let nl = buf.search(/\r?\n|\r/);
+      const text = Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+      raw.write(text.replace(/\r\n|\r|\n/g, '\r\n'));
+      buf += text;
+      let nl = buf.search(/\r\n|\r|\n/);
       while (nl >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + (buf[nl] === '\r' && buf[nl + 1] === '\n' ? 2 : 1));
-        io.stdout.write('\r\n');
-        if (/^\s*exit(\s+\d+)?\s*$/.test(line)) {
-          exitCode = Number(/\d+/.exec(line)?.[0] ?? session.status);
-          done = true;
-          break;
-        }
+        const exit = /^\s*exit(?:\s+(\d+))?\s*$/.exec(line);
+        if (exit) return exit[1] === undefined ? session.status : Number(exit[1]);
         await session.run(line, io);
-        io.stdout.write(prompt());
-        nl = buf.search(/\r?\n|\r/);
+        await new Promise<void>((r) => setImmediate(r));
+        raw.write(prompt());
+        nl = buf.search(/\r\n|\r|\n/);
       }
-      if (done || io.signal.aborted) break;
+      if (io.signal.aborted) break;
     }
-    return exitCode;
+    return session.status;
   };
 
   const listen = (port: number, onConnection: (stream: Duplex) => void) => {
@@ -304,6 +354,9 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     },
     reboot,
     listen,
+    setRebootHandler(handler) {
+      rebootHandler = handler;
+    },
     async close() {
       for (const run of [...env.instrumentations.values()]) run.stop();
       await stopPcapdroid({ phone: env });
