@@ -31,6 +31,9 @@ export interface DecoderStats {
   pcapdroidBadCrc: number;
 }
 
+/** The payload of every packet without one (bare ACKs are common): one shared empty view. */
+const EMPTY = new Uint8Array(0);
+
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
 const ETH_VLAN = 0x8100;
@@ -193,9 +196,9 @@ export class PacketDecoder {
     if (ihl < 20) return this.skip('ipv4-bad-header-length', frame.index);
     if (avail < ihl) return this.skip('ipv4-short-header', frame.index);
     let total = (d[off + 2]! << 8) | d[off + 3]!;
-    if (total === 0)
-      total = frame.origLen - off; // TSO: the NIC fills the length in later
-    else if (total < ihl) return this.skip('ipv4-bad-total-length', frame.index);
+    // TSO captures show 0: the NIC fills the length in later, so the frame's length stands for it.
+    if (total === 0) total = frame.origLen - off;
+    if (total < ihl) return this.skip('ipv4-bad-total-length', frame.index);
     const truncated = total > avail;
     const end = truncated ? d.length : off + total;
     const proto = d[off + 9]!;
@@ -372,7 +375,7 @@ export class PacketDecoder {
       srcPort,
       dstPort,
       tcp,
-      payload: b.subarray(pStart, pEnd),
+      payload: pEnd > pStart ? b.subarray(pStart, pEnd) : EMPTY,
       payloadLen,
       truncated,
       app,
