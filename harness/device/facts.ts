@@ -132,3 +132,21 @@ export async function readFacts(device: AdbDevice, opts: OpOptions = {}): Promis
     properties: props,
   };
 }
+
+/** Parses `pm list packages -U`: "package:NAME uid:UID" lines → UID → package names (shared UIDs list several). */
+export function parsePackageUids(text: string): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const m of text.matchAll(/^package:(\S+)\s+uid:(\d+)/gm)) {
+    const uid = Number(m[2]);
+    out.set(uid, [...(out.get(uid) ?? []), m[1]!]);
+  }
+  return out;
+}
+
+/** The phone's UID → package names map. */
+export async function readPackageUids(
+  device: AdbDevice,
+  opts: OpOptions = {},
+): Promise<Map<number, string[]>> {
+  return parsePackageUids(await device.sh('pm list packages -U', opts));
+}

@@ -37,6 +37,8 @@ export interface AppTag {
   uid: number;
   /** App name as PCAPdroid wrote it (at most 20 bytes, may be truncated). */
   name: string;
+  /** Package name, when the phone's package list maps the UID (filled in by the run pipeline). */
+  package?: string;
 }
 
 /** A decoded IP packet (after fragment reassembly), with its transport header read. */

@@ -1,0 +1,362 @@
+/**
+ * One phone × one scenario: prepare → capture start → canary → steps → wait → canary → capture stop →
+ * analyse → verdict → artifacts. Artifacts are written as they happen, so a crash or Ctrl-C keeps
+ * everything up to that point. Failures inside the run are outcomes (failed, broken), not exceptions.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Analysis, analyzeStream } from '../analyze.js';
+import { type AdbDevice, sleep } from '../device/adb.js';
+import { type DeviceFacts, readFacts, readPackageUids } from '../device/facts.js';
+import { type PrepareStep, prepare } from '../device/prepare.js';
+import { CaptureError, DeviceLostError } from '../errors.js';
+import type { Flow } from '../flows/flow.js';
+import type { Allowlist } from '../verdict/allowlist.js';
+import { judge, type Verdict } from '../verdict/verdict.js';
+import type { CaptureBackend, CaptureStats } from './capture.js';
+
+/** Saved formats carry a version so nightly results stay comparable across releases. */
+export const RUN_FORMAT_VERSION = 1;
+
+/** A step of a scenario, as far as this pipeline needs it. */
+export type ScenarioStep =
+  /** An adb shell command; `expectExit` makes another exit status break the run. */
+  | { kind: 'adb'; name: string; command: string; expectExit?: number }
+  /** Wait; on simulated phones the duration is divided by the speed factor by whoever builds the steps. */
+  | { kind: 'wait'; name: string; ms: number };
+
+/** The minimal scenario of the run pipeline. */
+export interface RunScenario {
+  name: string;
+  steps: ScenarioStep[];
+  /** Preparation before the capture starts. */
+  prepare?: PrepareStep[];
+}
+
+/** What happened in one step, on the host's clock. */
+export interface StepRecord {
+  name: string;
+  kind: string;
+  /** Start, seconds since the epoch. */
+  tsStart: number;
+  /** End, seconds since the epoch. */
+  tsEnd: number;
+  ok: boolean;
+  detail: string;
+}
+
+/** Outcome of a run: passed, failed (the allowlist was broken) or broken (the infrastructure was). */
+export type RunOutcome = 'passed' | 'failed' | 'broken';
+
+/** A violation with the step during which it first happened. */
+export interface LocatedViolation {
+  subject: string;
+  ruleText: string;
+  /** The step during which the first offending flow started, or "before the first step"/"after the last step". */
+  step: string;
+}
+
+/** The result of one run, saved as result.json. */
+export interface RunResult {
+  formatVersion: number;
+  runId: string;
+  serial: string;
+  scenario: string;
+  outcome: RunOutcome;
+  /** Why, in one line. */
+  reason: string;
+  /** The run folder. */
+  dir: string;
+  steps: StepRecord[];
+  canaries: { start: string; end: string; startSeen: boolean; endSeen: boolean };
+  capture?: CaptureStats;
+  verdict?: Verdict;
+  violations: LocatedViolation[];
+  facts?: DeviceFacts;
+}
+
+/** Everything a run needs. */
+export interface RunContext {
+  runId: string;
+  /** reports/runs: the run folder is OUT/RUN_ID/SERIAL/SCENARIO. */
+  outRoot: string;
+  device: AdbDevice;
+  capture: CaptureBackend;
+  allowlist: Allowlist;
+  /** The canary domain: canaries are start-RUNID.DOMAIN and end-RUNID.DOMAIN. */
+  canaryDomain?: string;
+  /** How long to wait after the last step for traffic to land in the capture, ms. */
+  settleMs?: number;
+  /** Deadline for each adb operation, ms. */
+  stepDeadlineMs?: number;
+  signal?: AbortSignal;
+  /** Progress lines for a person. */
+  onProgress?: (line: string) => void;
+}
+
+const SAFE_PART = /[^A-Za-z0-9._-]+/g;
+
+/** A path component from an untrusted string (a serial like 127.0.0.1:5601 becomes 127.0.0.1_5601). */
+export function pathPart(s: string): string {
+  return s.replace(SAFE_PART, '_').replace(/^\.+/, '_') || '_';
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+async function* fileChunks(file: string): AsyncIterable<Uint8Array> {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Uint8Array;
+}
+
+/** True when the flow exists only because of a canary (its names are under the canary domain). */
+function isCanaryFlow(f: Flow, domain: string): boolean {
+  return f.names.some((n) => n.name === domain || n.name.endsWith(`.${domain}`));
+}
+
+/** Names seen in the capture: flow names and DNS queries. */
+function namesIn(analysis: Analysis): Set<string> {
+  const out = new Set<string>();
+  for (const f of analysis.flows) for (const n of f.names) out.add(n.name);
+  for (const d of analysis.dns) out.add(d.query);
+  return out;
+}
+
+/** Which step a moment falls in. */
+export function stepAt(steps: StepRecord[], ts: number): string {
+  if (steps.length === 0 || ts < steps[0]!.tsStart) return 'before the first step';
+  for (const s of steps) if (ts >= s.tsStart && ts <= s.tsEnd) return s.name;
+  for (let i = steps.length - 1; i >= 0; i--) if (ts > steps[i]!.tsEnd) return `after ${steps[i]!.name}`;
+  return 'unknown';
+}
+
+/** Runs one scenario on one phone. Never throws for run failures: they are the result's outcome. */
+export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<RunResult> {
+  const domain = ctx.canaryDomain ?? 'canary.phonehome.test';
+  const dir = join(ctx.outRoot, pathPart(ctx.runId), pathPart(ctx.device.serial), pathPart(scenario.name));
+  await mkdir(dir, { recursive: true });
+  const logFile = join(dir, 'run.log');
+  const log = async (line: string) => {
+    await appendFile(logFile, `${new Date().toISOString()} ${line}\n`);
+    ctx.onProgress?.(line);
+  };
+  const op = { deadlineMs: ctx.stepDeadlineMs ?? 20_000, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+  const canaries = {
+    start: `start-${pathPart(ctx.runId).toLowerCase()}.${domain}`,
+    end: `end-${pathPart(ctx.runId).toLowerCase()}.${domain}`,
+    startSeen: false,
+    endSeen: false,
+  };
+  const result: RunResult = {
+    formatVersion: RUN_FORMAT_VERSION,
+    runId: ctx.runId,
+    serial: ctx.device.serial,
+    scenario: scenario.name,
+    outcome: 'broken',
+    reason: '',
+    dir,
+    steps: [],
+    canaries,
+    violations: [],
+  };
+  const save = () => writeJson(join(dir, 'result.json'), result);
+  const broken = async (reason: string) => {
+    result.outcome = 'broken';
+    result.reason = reason;
+    await log(`broken: ${reason}`);
+    await screenshot(ctx, dir, log);
+    await save();
+    return result;
+  };
+
+  await log(`run ${ctx.runId}: ${scenario.name} on ${ctx.device.serial}`);
+  let session: Awaited<ReturnType<CaptureBackend['start']>> | undefined;
+  const logcatAbort = new AbortController();
+  try {
+    result.facts = await readFacts(ctx.device, op);
+    await writeJson(join(dir, 'device.json'), result.facts);
+    await log(
+      `device: ${result.facts.manufacturer} ${result.facts.model}, Android ${result.facts.androidVersion}`,
+    );
+
+    for (const step of scenario.prepare ?? []) {
+      const r = await prepare(ctx.device, step, op);
+      await log(`prepare ${r.step}: ${r.detail}`);
+      if (!r.ok) return await broken(`preparation failed: ${r.step}: ${r.detail}`);
+    }
+
+    const target = {
+      addrs: result.facts.wifiIp ? [result.facts.wifiIp] : [],
+      ...(result.facts.wifiMac ? { mac: result.facts.wifiMac } : {}),
+    };
+    try {
+      session = await ctx.capture.start({ file: join(dir, 'capture.pcap'), target, ...op });
+    } catch (err) {
+      if (err instanceof CaptureError) return await broken(`capture not working: ${err.reason}`);
+      throw err;
+    }
+    await log(`capture: ${ctx.capture.name} started`);
+    void recordLogcat(ctx, join(dir, 'logcat.txt'), logcatAbort.signal);
+
+    await canary(ctx, canaries.start, op, log);
+    for (const step of scenario.steps) {
+      const rec: StepRecord = {
+        name: step.name,
+        kind: step.kind,
+        tsStart: Date.now() / 1000,
+        tsEnd: 0,
+        ok: true,
+        detail: '',
+      };
+      result.steps.push(rec);
+      await log(`step ${step.name}`);
+      if (step.kind === 'wait') {
+        await sleep(step.ms, ctx.signal);
+        rec.detail = `waited ${step.ms} ms`;
+      } else {
+        const r = await ctx.device.shell(step.command, op);
+        rec.detail = `exit ${r.exitCode}`;
+        if (step.expectExit !== undefined && r.exitCode !== step.expectExit) {
+          rec.ok = false;
+          rec.tsEnd = Date.now() / 1000;
+          await writeFile(join(dir, `step-${result.steps.length}.out.txt`), r.output);
+          return await broken(`step "${step.name}" exited ${r.exitCode}, expected ${step.expectExit}`);
+        }
+      }
+      rec.tsEnd = Date.now() / 1000;
+      await save();
+    }
+    await canary(ctx, canaries.end, op, log);
+    await sleep(ctx.settleMs ?? 1_000, ctx.signal);
+  } catch (err) {
+    if (err instanceof DeviceLostError) {
+      if (session) result.capture = await session.stop().catch(() => undefined);
+      logcatAbort.abort();
+      return await broken(`phone lost: ${err.message}`);
+    }
+    if (ctx.signal?.aborted) {
+      if (session) result.capture = await session.stop().catch(() => undefined);
+      logcatAbort.abort();
+      return await broken('interrupted');
+    }
+    logcatAbort.abort();
+    if (session) result.capture = await session.stop().catch(() => undefined);
+    return await broken(`infrastructure error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  logcatAbort.abort();
+  try {
+    result.capture = await session.stop(op);
+  } catch (err) {
+    if (err instanceof CaptureError) return await broken(`capture not working: ${err.reason}`);
+    if (err instanceof DeviceLostError) return await broken(`phone lost: ${err.message}`);
+    throw err;
+  }
+  await log(`capture: ${result.capture.packets} packets, drops ${result.capture.dropped}`);
+  await save();
+
+  let analysis: Analysis;
+  try {
+    analysis = await analyzeStream(fileChunks(join(dir, 'capture.pcap')), {
+      ...(result.facts?.wifiIp ? { deviceAddrs: [result.facts.wifiIp] } : {}),
+    });
+  } catch (err) {
+    return await broken(
+      `capture not working: the capture file cannot be read (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+  if (analysis.flows.some((f) => f.app)) {
+    // The capture knows apps by UID (PCAPdroid's trailer): name them by package, as the phone does.
+    try {
+      const uids = await readPackageUids(ctx.device, op);
+      for (const f of analysis.flows) {
+        const pkgs = f.app ? uids.get(f.app.uid) : undefined;
+        if (f.app && pkgs) f.app.package = pkgs.join(',');
+      }
+    } catch (err) {
+      await log(`cannot map app UIDs to packages: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  await writeJson(join(dir, 'flows.json'), analysis);
+  const seen = namesIn(analysis);
+  canaries.startSeen = seen.has(canaries.start);
+  canaries.endSeen = seen.has(canaries.end);
+  if (!canaries.startSeen || !canaries.endSeen) {
+    const missing = [canaries.startSeen ? '' : 'start', canaries.endSeen ? '' : 'end']
+      .filter(Boolean)
+      .join(' and ');
+    return await broken(
+      `capture not working: the ${missing} canary is not in the capture (${analysis.flows.length} flows seen)`,
+    );
+  }
+
+  const flows = analysis.flows.filter((f) => !isCanaryFlow(f, domain));
+  const verdict = judge(flows, ctx.allowlist);
+  result.verdict = verdict;
+  await writeJson(join(dir, 'verdict.json'), { formatVersion: RUN_FORMAT_VERSION, ...verdict });
+  result.violations = verdict.violations.map((v) => ({
+    subject: v.subject,
+    ruleText: v.ruleText,
+    step: stepAt(result.steps, v.firstSeen),
+  }));
+  if (verdict.outcome === 'allowed') {
+    result.outcome = 'passed';
+    result.reason = `${flows.length} flows, all allowed`;
+  } else {
+    result.outcome = 'failed';
+    const parts = [
+      verdict.violations.length ? `${verdict.violations.length} violations` : '',
+      verdict.unmetExpectations.length ? `${verdict.unmetExpectations.length} unmet expectations` : '',
+      verdict.budgets.some((b) => b.exceeded) ? 'budget exceeded' : '',
+    ].filter(Boolean);
+    result.reason = parts.join(', ');
+    await screenshot(ctx, dir, log);
+  }
+  await log(`${result.outcome}: ${result.reason}`);
+  for (const v of result.violations) await log(`violation: ${v.subject} during ${v.step}: ${v.ruleText}`);
+  await save();
+  return result;
+}
+
+/** Makes the phone resolve and contact a unique name, so the capture can prove it saw the phone. */
+async function canary(
+  ctx: RunContext,
+  name: string,
+  op: { deadlineMs: number; signal?: AbortSignal },
+  log: (l: string) => Promise<void>,
+): Promise<void> {
+  // ping resolves the name through the phone's resolver (a DNS query in the capture) and sends ICMP;
+  // its exit status does not matter: a lab DNS may not answer the name.
+  const r = await ctx.device.shell(`ping -c 1 -W 2 ${name}`, op);
+  await log(`canary ${name}: ping exit ${r.exitCode}`);
+}
+
+async function recordLogcat(ctx: RunContext, file: string, signal: AbortSignal): Promise<void> {
+  const out = createWriteStream(file);
+  try {
+    const stream = await ctx.device.shellStream('logcat -v threadtime', { signal, deadlineMs: 10_000 });
+    stream.pipe(out);
+    await new Promise<void>((resolve) => {
+      stream.once('close', resolve);
+      stream.once('end', resolve);
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } catch {
+    // A phone without logcat or gone: the run reports the phone itself.
+  } finally {
+    out.end();
+  }
+}
+
+async function screenshot(ctx: RunContext, dir: string, log: (l: string) => Promise<void>): Promise<void> {
+  try {
+    const png = await ctx.device.screencap({ deadlineMs: 10_000 });
+    await writeFile(join(dir, 'screenshot.png'), png);
+    await log('screenshot saved');
+  } catch (err) {
+    await log(`no screenshot: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The one-phone run pipeline end to end: simulated phones brought up with `phonehome sim up` (their own
+ * network namespaces and a private adb server), driven through the real adb server, captured by real
+ * tcpdump, libpcap (cap) or the simulated PCAPdroid, analysed and judged.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { CapCapture } from '../harness/capture/cap-capture.js';
+import { PcapdroidCapture } from '../harness/capture/pcapdroid-capture.js';
+import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
+import { AdbClient } from '../harness/device/adb.js';
+import type { CaptureBackend } from '../harness/run/capture.js';
+import { type RunScenario, runOne } from '../harness/run/run-one.js';
+import type { SimState } from '../harness/sim/sim-state.js';
+import { readAllowlist } from '../harness/verdict/read-allowlist.js';
+
+const run = promisify(execFile);
+const CLI = 'dist/harness/cli/main.js';
+const isRoot = process.getuid?.() === 0;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+interface Lab {
+  dir: string;
+  adbPort: number;
+  state: SimState;
+}
+
+async function simUp(profiles: string[], misbehave: string[] = []): Promise<Lab> {
+  const dir = await mkdtemp(join(tmpdir(), 'phonehome-run-lab-'));
+  const adbPort = await freePort();
+  const args = [CLI, 'sim', 'up', '--profile', ...profiles, '--speed', '60', '--adb-port', String(adbPort)];
+  args.push('--state-dir', dir, '--json', ...(misbehave.length ? ['--misbehave', misbehave.join(',')] : []));
+  const { stdout } = await run(process.execPath, args, { timeout: 150_000 });
+  return { dir, adbPort, state: JSON.parse(stdout) as SimState };
+}
+
+async function simDown(lab: Lab | undefined): Promise<void> {
+  if (!lab) return;
+  await run(process.execPath, [CLI, 'sim', 'down', '--state-dir', lab.dir], { timeout: 60_000 }).catch(
+    () => {},
+  );
+  await rm(lab.dir, { recursive: true, force: true });
+}
+
+const IDLE: RunScenario = {
+  name: 'idle',
+  steps: [
+    { kind: 'adb', name: 'screen off', command: 'input keyevent 26', expectExit: 0 },
+    // 20 s at speed 60 is 20 minutes of phone time: every idle behaviour fires at least once.
+    { kind: 'wait', name: 'idle', ms: 20_000 },
+  ],
+};
+
+describe('run pipeline on simulated phones', {
+  skip: isRoot ? false : 'needs root (network namespaces)',
+}, () => {
+  let good: Lab | undefined;
+  let bad: Lab | undefined;
+  let out: string;
+
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), 'phonehome-runs-'));
+    [good, bad] = await Promise.all([
+      simUp(['xiaomi-redmi-note-13', 'pixel-7']),
+      simUp(['xiaomi-redmi-note-13'], ['unknown-host', 'leak-ids']),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([simDown(good), simDown(bad)]);
+    await rm(out, { recursive: true, force: true });
+  });
+
+  function phone(lab: Lab, profile: string) {
+    const p = lab.state.phones.find((x) => x.profile === profile);
+    assert.ok(p, `${profile} in the lab`);
+    return { entry: p, device: new AdbClient({ host: '127.0.0.1', port: lab.adbPort }).device(p.adbSerial) };
+  }
+
+  async function idleRun(
+    lab: Lab,
+    profile: string,
+    allowlist: string,
+    capture: (iface: string) => CaptureBackend,
+  ) {
+    const { entry, device } = phone(lab, profile);
+    return runOne(
+      {
+        runId: `t${Date.now().toString(36)}`,
+        outRoot: out,
+        device,
+        capture: capture(entry.captureInterface),
+        allowlist: readAllowlist(allowlist),
+      },
+      IDLE,
+    );
+  }
+
+  it('passes an idle run of the Xiaomi with its allowlist, both canaries seen, artifacts on disk', async () => {
+    const r = await idleRun(
+      good!,
+      'xiaomi-redmi-note-13',
+      'devices/xiaomi-miui-global/allowlists/idle.yaml',
+      (i) => new TcpdumpCapture({ interface: i }),
+    );
+    assert.equal(r.outcome, 'passed', `${r.reason}: ${JSON.stringify(r.violations)}`);
+    assert.equal(r.canaries.startSeen && r.canaries.endSeen, true);
+    for (const f of [
+      'capture.pcap',
+      'flows.json',
+      'verdict.json',
+      'device.json',
+      'logcat.txt',
+      'run.log',
+      'result.json',
+    ]) {
+      assert.ok(existsSync(join(r.dir, f)), `${f} written`);
+    }
+    const verdict = JSON.parse(await readFile(join(r.dir, 'verdict.json'), 'utf8'));
+    assert.equal(verdict.formatVersion, 1);
+    assert.equal(verdict.outcome, 'allowed');
+    const flows = JSON.parse(await readFile(join(r.dir, 'flows.json'), 'utf8'));
+    const names = new Set(
+      flows.flows.flatMap((f: { names: { name: string }[] }) => f.names.map((n) => n.name)),
+    );
+    for (const h of [
+      'resolver.msg.global.xiaomi.net',
+      'api.ad.intl.xiaomi.com',
+      'connectivitycheck.gstatic.com',
+    ]) {
+      assert.ok(names.has(h), `${h} seen`);
+    }
+    assert.ok((r.capture?.packets ?? 0) > 50, `packets ${r.capture?.packets}`);
+    assert.equal(r.capture?.dropped, 0);
+  });
+
+  it('gives the same verdict with libpcap (cap) as with tcpdump', async () => {
+    const r = await idleRun(
+      good!,
+      'pixel-7',
+      'devices/pixel-stock/allowlists/idle.yaml',
+      (i) => new CapCapture({ interface: i }),
+    );
+    assert.equal(r.outcome, 'passed', `${r.reason}: ${JSON.stringify(r.violations)}`);
+    assert.equal(r.capture?.dropped, 'unknown');
+  });
+
+  it('fails the misbehaving Xiaomi and names the offending host, rule and step', async () => {
+    const r = await idleRun(
+      bad!,
+      'xiaomi-redmi-note-13',
+      'devices/xiaomi-miui-global/allowlists/idle.yaml',
+      (i) => new TcpdumpCapture({ interface: i }),
+    );
+    assert.equal(r.outcome, 'failed', r.reason);
+    const unknown = r.violations.find((v) => v.subject === 'beacon.unlisted-collector.net');
+    assert.ok(unknown, `unknown host reported: ${JSON.stringify(r.violations)}`);
+    assert.match(unknown.ruleText, /no rule matched/);
+    assert.ok(
+      ['idle', 'screen off'].includes(unknown.step) || unknown.step.startsWith('after'),
+      unknown.step,
+    );
+    // The IMEI leak goes to an allowed host but over plain HTTP: no rule allows port 80 there.
+    const leak = r.verdict?.violations.find((v) => v.subject === 'data.mistat.intl.xiaomi.com');
+    assert.ok(leak, 'plain-HTTP analytics reported');
+    const flows = JSON.parse(await readFile(join(r.dir, 'flows.json'), 'utf8')).flows as {
+      uid: string;
+      http?: { target: string };
+    }[];
+    const evidence = flows.find((f) => leak.flows.includes(f.uid) && f.http)?.http?.target ?? '';
+    assert.match(evidence, /imei=\d{15}/, 'the request line with the IMEI is kept as evidence');
+    assert.ok(existsSync(join(r.dir, 'screenshot.png')), 'a failed run keeps a screenshot');
+  });
+
+  it('is broken, not passed, when the capture watches the wrong interface', async () => {
+    const other = phone(good!, 'pixel-7').entry.captureInterface;
+    const r = await idleRun(
+      good!,
+      'xiaomi-redmi-note-13',
+      'devices/xiaomi-miui-global/allowlists/idle.yaml',
+      () => new TcpdumpCapture({ interface: other }),
+    );
+    assert.equal(r.outcome, 'broken');
+    assert.match(r.reason, /capture not working: the start and end canary is not in the capture/);
+  });
+
+  it('captures with the simulated PCAPdroid: the same verdict, and flows carry app packages', async () => {
+    const { device } = phone(good!, 'xiaomi-redmi-note-13');
+    const key = (await readFile('devices/sim/xiaomi-redmi-note-13.yaml', 'utf8')).match(
+      /apiKey: "([^"]+)"/,
+    )?.[1];
+    assert.ok(key, 'the simulated phone has a PCAPdroid api key');
+    const r = await idleRun(
+      good!,
+      'xiaomi-redmi-note-13',
+      'devices/xiaomi-miui-global/allowlists/idle.yaml',
+      () => new PcapdroidCapture(device, { apiKey: key }),
+    );
+    assert.equal(r.outcome, 'passed', `${r.reason}: ${JSON.stringify(r.violations)}`);
+    const flows = JSON.parse(await readFile(join(r.dir, 'flows.json'), 'utf8')).flows as {
+      names: { name: string }[];
+      app?: { package?: string };
+    }[];
+    const push = flows.find((f) => f.names.some((n) => n.name === 'resolver.msg.global.xiaomi.net'));
+    assert.equal(push?.app?.package, 'com.xiaomi.xmsf');
+    const log = await readFile(join(r.dir, 'run.log'), 'utf8');
+    assert.ok(!log.includes(key), 'the api key is never logged');
+  });
+
+  it('is broken with the phone lost when its connection is cut mid-capture, keeping the artifacts', async () => {
+    const { entry, device } = phone(good!, 'pixel-7');
+    const cut = setTimeout(() => {
+      run('adb', ['-P', String(good!.adbPort), 'disconnect', entry.adbSerial]).catch(() => {});
+    }, 3_000);
+    const t0 = Date.now();
+    const r = await runOne(
+      {
+        runId: `lost${Date.now().toString(36)}`,
+        outRoot: out,
+        device,
+        capture: new TcpdumpCapture({ interface: entry.captureInterface }),
+        allowlist: readAllowlist('devices/pixel-stock/allowlists/idle.yaml'),
+        stepDeadlineMs: 5_000,
+      },
+      { name: 'idle', steps: [{ kind: 'wait', name: 'idle', ms: 6_000 }] },
+    );
+    clearTimeout(cut);
+    assert.equal(r.outcome, 'broken');
+    assert.match(r.reason, /phone lost/);
+    assert.ok(Date.now() - t0 < 25_000, `took ${Date.now() - t0} ms`);
+    for (const f of ['capture.pcap', 'device.json', 'run.log', 'result.json'])
+      assert.ok(existsSync(join(r.dir, f)), f);
+    await run('adb', ['-P', String(good!.adbPort), 'connect', entry.adbSerial]);
+  });
+});
