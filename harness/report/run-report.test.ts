@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -129,6 +129,10 @@ test('steps follow the pipeline with the times of the run', () => {
     ['packets', 'dropped', 'bytes'],
   );
   for (const s of xiaomi.steps) assert.ok(s.stop! >= s.start!, `${s.name} ends after it starts`);
+  // The fixture's files were written long after its run.log times, as a copied run folder's are:
+  // the report keeps to the log and does not stretch the run to today.
+  assert.equal(xiaomi.stop, (T0 + 68) * 1000);
+  assert.equal(xiaomi.start, T0 * 1000);
 
   const analyse = broken.steps.find((s) => s.name === 'analyse')!;
   assert.equal(analyse.status, 'broken');
@@ -222,4 +226,14 @@ test('a capture too big for the report is named, not attached', async () => {
     r.attachments.some((a) => a.name === 'violations'),
     'made-up evidence is never dropped',
   );
+});
+
+test('analyse and verdict end when their files were written, when that fits the log', async () => {
+  const dir = join(root, 'night-1', 'R58M123ABC', 'idle');
+  await utimes(join(dir, 'flows.json'), T0 + 66.5, T0 + 66.5);
+  await utimes(join(dir, 'verdict.json'), T0 + 67.25, T0 + 67.25);
+  const r = buildRunReport(await readRunFolder(dir));
+  const step = (name: string) => r.steps.find((s) => s.name === name)!;
+  assert.deepEqual([step('analyse').start, step('analyse').stop], [(T0 + 66) * 1000, (T0 + 66.5) * 1000]);
+  assert.deepEqual([step('verdict').start, step('verdict').stop], [(T0 + 66.5) * 1000, (T0 + 67.25) * 1000]);
 });

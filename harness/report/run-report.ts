@@ -182,6 +182,12 @@ export function pipelineSteps(run: RunFolder): ReportStep[] {
     if (stop !== undefined && Number.isFinite(stop)) s.stop = Math.max(stop, s.start ?? stop);
     return s;
   };
+  // A file's mtime tells when the pipeline wrote it, unless the folder was copied since (a CI artifact
+  // downloaded the next morning): then only the log's times are believed.
+  const written = (file: RunFile | undefined, after: number | undefined) => {
+    const t = file?.mtimeMs;
+    return t !== undefined && endTs !== undefined && t >= (after ?? endTs) && t <= endTs + 1000 ? t : endTs;
+  };
   const brokeHere = (s: ReportStep) => {
     s.status = 'broken';
     s.message = result.reason;
@@ -260,7 +266,12 @@ export function pipelineSteps(run: RunFolder): ReportStep[] {
   // analyse, including the proof that the capture saw the phone (the canaries)
   if (stopped) {
     const broke = result.outcome === 'broken' && /^capture not working/.test(result.reason);
-    const s = step('analyse', stopped.ts, run.files.flowsJson?.mtimeMs ?? endTs, broke ? 'broken' : 'passed');
+    const s = step(
+      'analyse',
+      stopped.ts,
+      written(run.files.flowsJson, stopped.ts),
+      broke ? 'broken' : 'passed',
+    );
     if (run.analysis) {
       s.parameters.push(
         { name: 'flows', value: String(run.analysis.flows.length) },
@@ -289,7 +300,7 @@ export function pipelineSteps(run: RunFolder): ReportStep[] {
     const s = step(
       'verdict',
       last,
-      run.files.verdictJson?.mtimeMs ?? endTs,
+      written(run.files.verdictJson, last),
       v.outcome === 'allowed' ? 'passed' : 'failed',
     );
     s.message = result.outcome === 'broken' ? undefined : result.reason;
