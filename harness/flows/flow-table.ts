@@ -14,7 +14,7 @@ import { isHttp2Preface, readHttpRequest } from '../names/http-request.js';
 import type { ClientHelloInfo, DnsMessageInfo, HttpRequestInfo, NameSource } from '../names/name.js';
 import { looksLikeQuicInitial, QuicInitialReader } from '../names/quic-initial.js';
 import { readTlsClientHello } from '../names/tls-client-hello.js';
-import type { AppTag, Packet } from '../packets/packet.js';
+import type { Packet } from '../packets/packet.js';
 import {
   connState,
   flipTcpHistory,
@@ -73,7 +73,7 @@ const ACK = 0x10;
 /** Which directions of a TCP flow are still read for a first message. */
 const READ_ORIG = 1;
 const READ_RESP = 2;
-/** The table is swept for flows no packet can join any more every this many lookups (+1). */
+/** The table is swept for flows no packet can join any more every this many packets (+1). */
 const SWEEP_EVERY_MASK = 0xffff;
 /**
  * Slots of the recent-flow cache, as a power of two. Building and hashing a string key costs far
@@ -169,58 +169,65 @@ class Reader {
   }
 }
 
-/** Mutable state of one flow while the capture is read. */
+/**
+ * Mutable state of one flow while the capture is read. The counters live in the Flow it will be
+ * handed out as, so that the flows are not held twice when the table lets go of them.
+ */
 class FlowState {
+  /** The flow as it will be handed out: endpoints, times and counters kept up to date. */
+  readonly flow: Flow;
   /** Ports that identify the flow in the table (ICMP: the type class each side). */
   oKey: number;
   rKey: number;
-  tsStart: number;
-  tsEnd: number;
-  oBytes = 0;
-  rBytes = 0;
-  oPkts = 0;
-  rPkts = 0;
   /** TCP: the packed history conn_state is computed from (0 for other protocols). */
   tcp: TcpHistory = 0;
   content: ContentState = Content.Looking;
   /** What reading the content needs while it goes on; dropped when it is done. */
   reader: Reader | undefined;
-  service: string | undefined;
-  /** Names read from the flow's own content (SNI, Host). */
-  name: string | undefined;
-  /** Where name came from. */
-  nameSource: NameSource | undefined;
-  tls: ClientHelloInfo | undefined;
-  http: HttpRequestInfo | undefined;
-  app: AppTag | undefined;
   /** DNS flows: the names asked, in order. */
   queries: string | string[] | undefined;
 
   constructor(
-    readonly uid: string,
+    uid: string,
     readonly proto: number,
     public oAddr: string,
-    public oPort: number,
+    oPort: number,
     public rAddr: string,
-    public rPort: number,
+    rPort: number,
     ts: number,
   ) {
     this.oKey = oPort;
     this.rKey = rPort;
-    this.tsStart = ts;
-    this.tsEnd = ts;
+    this.flow = {
+      uid,
+      proto: protoName(proto),
+      orig: { addr: oAddr, port: oPort },
+      resp: { addr: rAddr, port: rPort },
+      tsStart: ts,
+      tsEnd: ts,
+      origBytes: 0,
+      respBytes: 0,
+      origPkts: 0,
+      respPkts: 0,
+      names: [],
+    };
   }
 
   /** Turns the flow round: the responder was the client after all. */
   swap(): void {
     [this.oAddr, this.rAddr] = [this.rAddr, this.oAddr];
-    [this.oPort, this.rPort] = [this.rPort, this.oPort];
     [this.oKey, this.rKey] = [this.rKey, this.oKey];
-    [this.oBytes, this.rBytes] = [this.rBytes, this.oBytes];
-    [this.oPkts, this.rPkts] = [this.rPkts, this.oPkts];
+    turnRound(this.flow);
     this.reader?.swap();
     if (this.proto === TCP) this.tcp = flipTcpHistory(this.tcp);
   }
+}
+
+/** Swaps a flow's sides and their counters in place. */
+function turnRound(f: Flow): void {
+  [f.orig, f.resp] = [f.resp, f.orig];
+  [f.origBytes, f.respBytes] = [f.respBytes, f.origBytes];
+  [f.origPkts, f.respPkts] = [f.respPkts, f.origPkts];
 }
 
 /** A DNS message, its direction taken from the header's QR bit. */
@@ -240,7 +247,7 @@ export class FlowTable {
   private readonly quicDatagrams: number;
   private counter = 0;
   private released = false;
-  private lookups = 0;
+  private packets = 0;
   /** Shared ClientHello facts, by content. */
   private readonly hellos = new Map<string, ClientHelloInfo>();
   /** One copy of each name and answer kept. */
@@ -256,6 +263,7 @@ export class FlowTable {
   /** Adds one decoded packet (in capture order). */
   add(p: Packet): void {
     if (this.released) throw new Error('FlowTable.add after flows({ release: true })');
+    if ((++this.packets & SWEEP_EVERY_MASK) === 0) this.sweep(p.ts);
     const proto = p.proto;
     let sp = p.srcPort;
     let dp = p.dstPort;
@@ -286,21 +294,21 @@ export class FlowTable {
       }
       fromOrig = src === f.oAddr && sp === f.oKey && dst === f.rAddr && dp === f.rKey;
       this.recent[slot] = f;
-      if ((++this.lookups & SWEEP_EVERY_MASK) === 0) this.sweep(p.ts);
     }
     f = f!;
 
+    const fl = f.flow;
     const ts = p.ts;
-    if (ts > f.tsEnd) f.tsEnd = ts;
-    else if (ts < f.tsStart) f.tsStart = ts;
+    if (ts > fl.tsEnd) fl.tsEnd = ts;
+    else if (ts < fl.tsStart) fl.tsStart = ts;
     if (fromOrig) {
-      f.oBytes += p.ipPayloadLen;
-      f.oPkts++;
+      fl.origBytes += p.ipPayloadLen;
+      fl.origPkts++;
     } else {
-      f.rBytes += p.ipPayloadLen;
-      f.rPkts++;
+      fl.respBytes += p.ipPayloadLen;
+      fl.respPkts++;
     }
-    if (f.app === undefined && p.app !== undefined) f.app = p.app;
+    if (p.app !== undefined && fl.app === undefined) fl.app = p.app;
 
     if (proto === TCP) {
       const t = p.tcp;
@@ -318,7 +326,7 @@ export class FlowTable {
       const flags = p.tcp?.flags ?? 0;
       return (flags & (SYN | ACK | RST)) === SYN && tcpFinished(f.tcp);
     }
-    return p.ts - f.tsEnd > this.udpIdle;
+    return p.ts - f.flow.tsEnd > this.udpIdle;
   }
 
   /**
@@ -328,7 +336,7 @@ export class FlowTable {
    */
   private sweep(now: number): void {
     for (const [key, f] of this.table) {
-      const idle = now - f.tsEnd;
+      const idle = now - f.flow.tsEnd;
       if (f.proto === TCP ? idle > FINISHED_TCP_LINGER_SEC && tcpFinished(f.tcp) : idle > this.udpIdle) {
         this.table.delete(key);
         const slot = Math.imul((f.oKey ^ f.rKey) | (f.proto << 16), 0x9e3779b1) >>> RECENT_SHIFT;
@@ -355,17 +363,17 @@ export class FlowTable {
       // Zeek's convention: the originator's "port" is the ICMP type, the responder's the code.
       f.oKey = f.rKey = keyPort;
     } else if (p.proto !== TCP && p.proto !== UDP) {
-      f.oKey = f.rKey = f.oPort = f.rPort = 0;
+      f.oKey = f.rKey = f.flow.orig.port = f.flow.resp.port = 0;
     }
     if (p.proto === TCP) {
       f.tcp = newTcpHistory();
       const r = new Reader();
-      if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) r.read = READ_ORIG | READ_RESP;
+      if (isDnsPort(f.flow.resp.port) || isDnsPort(f.flow.orig.port)) r.read = READ_ORIG | READ_RESP;
       // Picked up mid-stream: either side may turn out to be the client.
       else r.read = (flags & SYN) === 0 ? READ_ORIG | READ_RESP : READ_ORIG;
       f.reader = r;
     } else if (p.proto === UDP) {
-      if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) f.content = Content.Dns;
+      if (isDnsPort(f.flow.resp.port) || isDnsPort(f.flow.orig.port)) f.content = Content.Dns;
       else f.reader = new Reader();
     } else f.content = Content.Done;
     this.all.push(f);
@@ -395,7 +403,7 @@ export class FlowTable {
       if (s.stuck()) this.giveUp(f, r, bit, fromOrig);
       return;
     }
-    if (isDnsPort(f.rPort) || isDnsPort(f.oPort)) {
+    if (isDnsPort(f.flow.resp.port) || isDnsPort(f.flow.orig.port)) {
       this.dnsOverTcp(f, p, fromOrig, s, r);
       return;
     }
@@ -426,22 +434,22 @@ export class FlowTable {
   private firstMessage(f: FlowState, b: Uint8Array): 'found' | 'more' | 'none' {
     const tls = readTlsClientHello(b);
     if (tls.status === 'ok') {
-      f.service = 'tls';
-      f.tls = this.helloInfo(tls.info);
+      f.flow.service = 'tls';
+      f.flow.tls = this.helloInfo(tls.info);
       if (tls.info.sni !== undefined) this.addName(f, tls.info.sni, 'sni');
       return 'found';
     }
     if (tls.status === 'need-more') return 'more';
     const http = readHttpRequest(b);
     if (http.status === 'ok') {
-      f.service = 'http';
-      f.http = this.requestInfo(http.info);
+      f.flow.service = 'http';
+      f.flow.http = this.requestInfo(http.info);
       if (http.info.host !== undefined) this.addName(f, http.info.host, 'http-host');
       return 'found';
     }
     if (http.status === 'need-more') return 'more';
     if (isHttp2Preface(b)) {
-      f.service = 'http2';
+      f.flow.service = 'http2';
       return 'found';
     }
     if (b.length < 24 && b[0] === 0x50 && b[1] === 0x52 && b[2] === 0x49) return 'more'; // "PRI…"
@@ -485,12 +493,12 @@ export class FlowTable {
     }
     if (!fromOrig) return;
     if (r.quic === undefined) {
-      if (f.oPkts === 1 && looksLikeQuicInitial(payload)) {
-        f.service = 'quic';
+      if (f.flow.origPkts === 1 && looksLikeQuicInitial(payload)) {
+        f.flow.service = 'quic';
         r.quic = new QuicInitialReader();
         r.quicLeft = this.quicDatagrams;
       } else {
-        const info = f.oPkts === 1 ? readDns(payload) : undefined;
+        const info = f.flow.origPkts === 1 ? readDns(payload) : undefined;
         if (info && !info.isResponse && info.questions.length > 0) {
           f.content = Content.DnsCandidate;
           r.candidate = info;
@@ -502,15 +510,15 @@ export class FlowTable {
     quic.push(payload);
     const hello = quic.result();
     if (hello) {
-      f.tls = this.helloInfo(hello);
+      f.flow.tls = this.helloInfo(hello);
       if (hello.sni !== undefined) this.addName(f, hello.sni, 'quic-sni');
       this.stopReading(f);
     } else if (--r.quicLeft <= 0) this.stopReading(f);
   }
 
   private addName(f: FlowState, name: string, source: NameSource): void {
-    f.name = this.strings.get(name);
-    f.nameSource = source;
+    // The flow's own evidence comes first among its names; DNS names follow when it is handed out.
+    f.flow.names.push({ name: this.strings.get(name), source });
   }
 
   private addQuery(f: FlowState, name: string): void {
@@ -551,7 +559,7 @@ export class FlowTable {
   // ---- DNS -----------------------------------------------------------------------------------------
 
   private dnsMessage(f: FlowState, p: Packet, m: DnsMessageInfo): void {
-    f.service = 'dns';
+    f.flow.service = 'dns';
     // Responses repeat the question: names asked still show when the query itself was not captured.
     for (const q of m.questions) this.addQuery(f, q.name);
     if (!m.isResponse) return;
@@ -561,7 +569,7 @@ export class FlowTable {
       ts: p.ts,
       client,
       server: p.src,
-      uid: f.uid,
+      uid: f.flow.uid,
       query: this.strings.get(q0?.name ?? ''),
       type: this.strings.get(q0?.type ?? ''),
       rcode: m.rcode,
@@ -650,56 +658,47 @@ export class FlowTable {
    * about one copy of the flows, not two); the table is empty afterwards and takes no more packets.
    */
   flows(device?: ReadonlySet<string>, opts: { release?: boolean } = {}): Flow[] {
-    const sorted: (FlowState | undefined)[] = this.all.slice().sort((a, b) => a.tsStart - b.tsStart);
-    if (opts.release) {
+    const sorted: (FlowState | undefined)[] = this.all
+      .slice()
+      .sort((a, b) => a.flow.tsStart - b.flow.tsStart);
+    const release = opts.release === true;
+    if (release) {
       this.all.length = 0;
       this.table.clear();
       this.recent.fill(undefined);
+      this.released = true;
     }
     const out: Flow[] = new Array(sorted.length);
     for (let i = 0; i < sorted.length; i++) {
-      out[i] = this.toFlow(sorted[i]!, device);
-      if (opts.release) sorted[i] = undefined;
+      const f = sorted[i]!;
+      // Released flows are finished in place; otherwise a copy is, and the table can go on.
+      const flow: Flow = release
+        ? f.flow
+        : { ...f.flow, orig: { ...f.flow.orig }, resp: { ...f.flow.resp }, names: [...f.flow.names] };
+      this.finish(f, flow, device?.has(f.rAddr) === true && !device.has(f.oAddr));
+      out[i] = flow;
+      if (release) sorted[i] = undefined;
     }
-    if (opts.release) this.released = true;
     return out;
   }
 
-  private toFlow(f: FlowState, device: ReadonlySet<string> | undefined): Flow {
-    const flip = device?.has(f.rAddr) === true && !device.has(f.oAddr);
-    const proto = protoName(f.proto);
-    const flow: Flow = {
-      uid: f.uid,
-      proto,
-      orig: flip ? { addr: f.rAddr, port: f.rPort } : { addr: f.oAddr, port: f.oPort },
-      resp: flip ? { addr: f.oAddr, port: f.oPort } : { addr: f.rAddr, port: f.rPort },
-      tsStart: f.tsStart,
-      tsEnd: f.tsEnd,
-      origBytes: flip ? f.rBytes : f.oBytes,
-      respBytes: flip ? f.oBytes : f.rBytes,
-      origPkts: flip ? f.rPkts : f.oPkts,
-      respPkts: flip ? f.oPkts : f.rPkts,
-      names: [],
-    };
+  /** Completes a flow for handing out: its direction, conn_state, names and what its content told. */
+  private finish(f: FlowState, flow: Flow, flip: boolean): void {
+    if (flip) turnRound(flow);
     if (f.proto === TCP) flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
-    if (f.service !== undefined) flow.service = f.service;
-    if (f.name !== undefined) flow.names.push({ name: f.name, source: f.nameSource! });
-    const dnsName = this.resolvedName(flow.orig.addr, flow.resp.addr, f.tsStart);
+    const dnsName = this.resolvedName(flow.orig.addr, flow.resp.addr, flow.tsStart);
     if (dnsName !== undefined) flow.names.push({ name: dnsName, source: 'dns' });
     const q = f.queries;
     if (typeof q === 'string') flow.names.push({ name: q, source: 'dns-query' });
     else if (q) for (const name of q) flow.names.push({ name, source: 'dns-query' });
-    if (f.tls) flow.tls = f.tls;
-    if (f.http) flow.http = f.http;
-    const sni = f.tls?.sni;
+    const proto = flow.proto;
+    const sni = flow.tls?.sni;
     const kind = encryptedDnsKind(
       sni === undefined
         ? { proto, respAddr: flow.resp.addr, respPort: flow.resp.port }
         : { proto, respAddr: flow.resp.addr, respPort: flow.resp.port, sni },
     );
     if (kind !== undefined) flow.encryptedDns = kind;
-    if (f.app) flow.app = f.app;
-    return flow;
   }
 
   /** Every DNS response seen, in capture order. */
