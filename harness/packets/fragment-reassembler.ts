@@ -121,14 +121,15 @@ export class FragmentReassembler {
     set.pieces.sort((a, b) => a.off - b.off);
     let covered = 0;
     for (const p of set.pieces) {
-      if (p.off > covered) return undefined;
+      if (p.off > covered) break;
       covered = Math.max(covered, p.off + p.data.length);
     }
     if (covered < set.total) return undefined;
     const payload = new Uint8Array(set.total);
     for (const p of set.pieces) {
+      // Overlaps are allowed (the later offset wins); bytes past the last fragment's end are dropped.
       const room = set.total - p.off;
-      payload.set(room >= p.data.length ? p.data : p.data.subarray(0, Math.max(0, room)), p.off);
+      if (room > 0) payload.set(room >= p.data.length ? p.data : p.data.subarray(0, room), p.off);
     }
     this.sets.delete(key);
     this.heldBytes -= set.bytes;

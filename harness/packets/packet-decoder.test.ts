@@ -380,6 +380,54 @@ describe('IP fragments', () => {
     });
   }
 
+  test('overlapping fragments and fragments past the end never throw', () => {
+    const frag = (off: number, more: boolean, len: number, id = 5) =>
+      ipv4Packet(
+        { src: '10.1.1.1', dst: '10.2.2.2', proto: 17, id, fragOffset: off, more },
+        udp.subarray(0, len),
+      );
+    const dec = new PacketDecoder();
+    // A piece beyond the end a later "last" fragment sets, then overlapping pieces.
+    const out = run(
+      [frag(2000, true, 80), frag(0, true, 1000), frag(800, false, 400), frag(1000, true, 200)],
+      dec,
+    );
+    const p = out.find(Boolean);
+    assert.ok(p, JSON.stringify(dec.skipped()));
+    assert.equal(p.ipPayloadLen, 1200);
+    const tooLarge = run([frag(65528, false, 16, 6)], dec);
+    assert.deepEqual(tooLarge, [undefined]);
+    assert.equal(reasons(dec)['ip-fragment-too-large'], 1);
+  });
+
+  test('random fragment soup never throws and every frame is accounted for', () => {
+    const dec = new PacketDecoder({ maxSets: 8, maxBytes: 20000 });
+    let seed = 99;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    let returned = 0;
+    const N = 5000;
+    for (let i = 0; i < N; i++) {
+      const off = rnd(16) * 8;
+      const len = 64 + rnd(200);
+      const ip = ipv4Packet(
+        { src: '10.1.1.1', dst: '10.2.2.2', proto: 17, id: rnd(12), fragOffset: off, more: rnd(3) > 0 },
+        new Uint8Array(len),
+      );
+      if (dec.decode(frame(ip, 101))) returned++;
+    }
+    dec.flush();
+    const s = dec.stats();
+    const skippedFrames = dec.skipped().reduce((a, x) => a + x.count, 0);
+    assert.equal(s.decoded, returned);
+    assert.ok(s.fragmentsReassembled > 0, 'some datagrams completed');
+    // Every frame either completed a datagram, was part of one, or was counted as skipped.
+    assert.ok(returned + skippedFrames <= N);
+    assert.ok(skippedFrames > 0);
+  });
+
   test('interleaved datagrams with different ids stay apart', () => {
     const a = v4frags(1, [0, 1, 2]);
     const b = v4frags(2, [2, 1, 0]);
