@@ -152,6 +152,16 @@ describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
       );
       assert.ok(conns.every((c) => c.localPort > 0));
 
+      // A restarted adb server gets the phones back, as it would get USB phones back.
+      await run('adb', ['-P', String(adbPort), 'kill-server']);
+      await run('adb', ['-P', String(adbPort), 'start-server']);
+      let listed = '';
+      for (let i = 0; i < 50 && state.phones.some((p) => !listed.includes(`${p.adbSerial}\tdevice`)); i++) {
+        await sleep(200);
+        listed = await run('adb', ['-P', String(adbPort), 'devices']);
+      }
+      for (const p of state.phones) assert.match(listed, new RegExp(`^${p.adbSerial}\\s+device$`, 'm'));
+
       const down = await phonehome(['sim', 'down', '--state-dir', dir]);
       assert.equal(down.code, 0, down.stderr);
       assert.deepEqual(await leftovers(state), []);

@@ -13,7 +13,7 @@ import { labIdFor, planLab } from './net/lab-plan.js';
 import { createPhoneNet, type LabPhoneNet } from './net/phone-net.js';
 import { loadTrafficProfile } from './net/traffic-schema.js';
 import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from './phone/sim-phone.js';
-import { adb, adbConnect, isListening } from './sim-adb-server.js';
+import { adb, adbConnect, adbDevices, isListening } from './sim-adb-server.js';
 import { readSimUpConfig, type SimUpConfig } from './sim-config.js';
 import { type SimState, simProcess, writeSimState } from './sim-state.js';
 
@@ -142,6 +142,15 @@ async function main(): Promise<void> {
     }
     state.status = 'ready';
     save();
+    // A restarted adb server forgets TCP devices (a USB phone would reappear by itself): connect again.
+    const watch = setInterval(async () => {
+      if (stopping || !(await isListening(cfg.adbServerPort))) return;
+      const listed = await adbDevices(cfg.adbServerPort).catch(() => undefined);
+      if (!listed) return;
+      for (const target of state.adbConnections)
+        if (!listed.has(target)) await adbConnect(cfg.adbServerPort, target).catch(() => undefined);
+    }, 2000);
+    watch.unref();
   } catch (err) {
     state.status = 'failed';
     state.error = err instanceof Error ? err.message : String(err);
