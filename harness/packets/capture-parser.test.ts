@@ -300,3 +300,35 @@ test('readCapture reads an async stream of chunks', async () => {
   assert.deepEqual(got, ['first frame', 'second, cut by snaplen', '3']);
   assert.equal(summary.frames, 3);
 });
+
+test('corrupted files either parse or fail with CaptureFormatError, never another error', () => {
+  const sources = [
+    pcapFile({ linkType: 1 }, frames3()),
+    new PcapngWriter()
+      .section(true)
+      .iface({ linkType: 1, tsresol: 9, tsoffset: 5 })
+      .epb(0, { ts: 1, data: enc.encode('abcdefgh') })
+      .spb(enc.encode('xyz'))
+      .opb(0, { ts: 2, data: enc.encode('q') })
+      .custom(62652, enc.encode('m'))
+      .bytes(),
+  ];
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  let formatErrors = 0;
+  for (let i = 0; i < 4000; i++) {
+    const bytes = sources[i % 2]!.slice();
+    for (let k = 1 + rnd(4); k > 0; k--) bytes[rnd(bytes.length)] = rnd(256);
+    const cut = rnd(3) === 0 ? rnd(bytes.length) : bytes.length;
+    try {
+      parse(bytes.subarray(0, cut), [1 + rnd(40)]);
+    } catch (e) {
+      assert.ok(e instanceof CaptureFormatError, `iteration ${i}: ${e}`);
+      formatErrors++;
+    }
+  }
+  assert.ok(formatErrors > 0);
+});
