@@ -184,6 +184,7 @@ test('phonehome report: two phones, three runs, rendered by Chromium', {
 
   // What Allure itself made of the results: its categories and executor.
   const html = await readFile(index, 'utf8');
+  assert.ok(!/googletagmanager|G-FVWC4GKEYS|dataLayer/.test(html), 'the report loads no analytics');
   const data = embedded(html);
   const categories = JSON.parse(data.get('data/categories.json')!) as Tree;
   const byCategory = Object.fromEntries(categories.children!.map((c) => [c.name, leaves(c).sort()]));

@@ -2,7 +2,8 @@
  * Turning allure-results into a report with the Java Allure CLI (allure-commandline), carrying the
  * history across nights: the previous report's history/ goes into the results before generating, and
  * the new history is saved beside the new report. A single-file report (one index.html that opens from
- * disk, no web server) keeps its history inside the page, so it is read back out of it.
+ * disk, no web server) keeps its history inside the page, so it is read back out of it. Allure's
+ * analytics are switched off: the report contacts no one.
  */
 import { spawn } from 'node:child_process';
 import { constants, createReadStream } from 'node:fs';
@@ -197,8 +198,10 @@ export async function generateReport(opts: GenerateOptions): Promise<GeneratedRe
     );
   }
   await checkOutDir(outDir);
-  // The launcher script trusts JAVA_HOME blindly; hand it the Java actually found.
-  const childEnv = { ...env, JAVA_HOME: dirname(dirname(java)) };
+  // The launcher script trusts JAVA_HOME blindly; hand it the Java actually found. A tool that asks
+  // what phones send home must not send anything itself: ALLURE_NO_ANALYTICS=true keeps the CLI from
+  // reporting the generation and the page from loading Google's tag script (only "true" turns off both).
+  const childEnv = { ...env, JAVA_HOME: dirname(dirname(java)), ALLURE_NO_ANALYTICS: 'true' };
 
   const historyIn = await copyHistory(outDir, resultsDir);
   const args = ['generate', ...(singleFile ? ['--single-file'] : []), '--clean', '-o', outDir, resultsDir];
