@@ -1,7 +1,8 @@
 /**
  * The frame of the HTML attachments: a whole document with a Content-Security-Policy that forbids
- * every script, so even a mistake in escaping could not run code in the report viewer. Cells are
- * escaped here; callers hand in plain text.
+ * every script when the file is opened on its own. Allure's viewer swaps that policy for its own,
+ * which allows inline scripts in its sandboxed frame, so escaping is what protects a report: every
+ * cell is escaped here, and callers hand in plain text.
  */
 import { escapeHtml } from './html-text.js';
 
