@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import adbkit from '@devicefarmer/adbkit';
-import { parseIpAddr } from '../harness/device/facts.js';
+import { AdbClient } from '../harness/device/adb.js';
+import { parseIpAddr, readFacts } from '../harness/device/facts.js';
 import { startAdbd } from '../harness/sim/adb/adbd.js';
 import { run } from '../harness/sim/net/lab.js';
 import { runShell } from '../harness/sim/phone/run-shell.js';
@@ -276,6 +277,19 @@ test("adbkit's device API: properties, boot wait, packages, install, activity st
     assert.equal(await Promise.race([gotMarker, sleep(5000).then(() => 'timeout')]), 'hello from the test');
     assert.ok(tags.includes('ActivityTaskManager'));
     reader.end();
+
+    // The harness's own device layer reads the phone's facts.
+    const facts = await readFacts(new AdbClient({ host: '127.0.0.1', port: rig.port }).device(rig.serial));
+    assert.equal(facts.manufacturer, 'Google');
+    assert.equal(facts.model, 'Pixel 7');
+    assert.equal(facts.sdk, 34);
+    assert.equal(facts.rom, 'Pixel stock');
+    assert.equal(facts.hardwareSerial, '2B161FDH2003LN');
+    assert.equal(facts.rooted, false);
+    assert.equal(facts.pcapdroidInstalled, false);
+    assert.equal(facts.batteryLevel, 91);
+    assert.equal(facts.batteryTemperature, 27);
+    assert.equal(facts.wifiIp, undefined, 'no PhoneNet: no Wi-Fi address');
   } finally {
     await rig.dispose();
   }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { DeviceState } from './device-state.js';
 import { CAPTURE_CTRL } from './pcapdroid.js';
+import { phoneZone, wallClock } from './phone-clock.js';
 
 /** An RGB colour. */
 export type Rgb = readonly [number, number, number];
@@ -266,8 +267,8 @@ function homeComponent(state: DeviceState): string {
 }
 
 function clockText(state: DeviceState): string {
-  const d = new Date(state.now());
-  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  const w = wallClock(state.now(), phoneZone(state.props));
+  return `${String(w.hour).padStart(2, '0')}:${String(w.minute).padStart(2, '0')}`;
 }
 
 /** The deepest clickable node under a point (what a tap hits). */

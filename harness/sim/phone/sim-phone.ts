@@ -200,6 +200,16 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
       .join(''),
   );
 
+  const kernel = state.props.get('ro.kernel.version') ?? '5.10';
+  writeFileSync(
+    `${rootDir}/proc/version`,
+    `Linux version ${kernel}.198-android-g5c1d2e3 (build-user@build-host) (Android (10087095, +pgo, +bolt, +lto, -mlgo, based on r487747c) clang version 17.0.2, LLD 17.0.2) #1 SMP PREEMPT ${state.props.get('ro.build.date') ?? ''}\n`,
+  );
+  writeFileSync(
+    `${rootDir}/proc/meminfo`,
+    'MemTotal:        7723356 kB\nMemFree:          412880 kB\nMemAvailable:    3390412 kB\nBuffers:            3148 kB\nCached:          2991224 kB\nSwapTotal:       4194300 kB\nSwapFree:        3466236 kB\n',
+  );
+
   const hostPath = (phonePath: string): string | undefined => {
     if (phonePath.includes('\0')) return undefined;
     let p = posix.normalize(posix.join('/', phonePath));
@@ -229,6 +239,20 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
   if (opts.net) state.netInfo = { ip: opts.net.ip, mac: opts.net.mac };
   state.boot();
   if (!opts.locked) state.unlockForLab();
+
+  // A phone logs all the time; logcat readers see a line every few seconds even when nothing happens.
+  const chatter: [number, string, string][] = [
+    [4, 'BatteryService', 'battery level update'],
+    [3, 'WifiHAL', 'RSSI poll'],
+    [4, 'NetworkController', 'onDefaultNetworkChanged'],
+    [3, 'ThermalManager', 'skin temperature normal'],
+  ];
+  let tick = 0;
+  const heartbeat = setInterval(() => {
+    const [pr, tag, msg] = chatter[tick++ % chatter.length]!;
+    if (state.props.get('sys.boot_completed') === '1') state.logLine(pr, tag, msg, 1161, 1161 + (tick % 40));
+  }, 3000);
+  heartbeat.unref();
 
   let lastSent = '';
   const tell = () => {
@@ -358,6 +382,7 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
       rebootHandler = handler;
     },
     async close() {
+      clearInterval(heartbeat);
       for (const run of [...env.instrumentations.values()]) run.stop();
       await stopPcapdroid({ phone: env });
       state.stopBackup();
