@@ -1,0 +1,463 @@
+/**
+ * The Appium server phonehome talks to: a local Appium 3 process that phonehome starts from its own
+ * dependencies (node_modules/appium, APPIUM_HOME = the project's .appium), or a configured remote URL
+ * used as it is. The local one listens on 127.0.0.1 only, uses phonehome's adb server and adb binary,
+ * logs to a file in the run folder, and is watched: if it exits while in use, callers get
+ * AppiumError 'crashed' instead of waiting for a dead socket.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { access, constants, mkdir, readFile, readlink, realpath, rename, symlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { type AdbServerConfig, DEFAULT_ADB } from '../device/adb-server.js';
+import { AppiumError } from './appium-error.js';
+import { delay, msLeft, type OpOptions, withDeadline } from './deadline.js';
+
+const SETUP_ADVICE = 'run make setup (scripts/appium-setup.sh installs the drivers into .appium)';
+
+/** A running Appium server, local or remote: what sessions need from it. */
+export interface AppiumEndpoint {
+  /** Base URL, e.g. http://127.0.0.1:4723/. */
+  readonly url: URL;
+  /** Bumped by every restart: sessions made on an older generation are gone. */
+  readonly generation: number;
+  /**
+   * Rejects with AppiumError 'crashed' once the server can no longer be used (the local process
+   * exited). Undefined for a remote server, whose failures show as failed requests.
+   */
+  failure(): Promise<never> | undefined;
+}
+
+/** A remote Appium server: nothing is started or stopped. */
+export function remoteAppium(url: string): AppiumEndpoint {
+  const u = new URL(url);
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  return { url: u, generation: 0, failure: () => undefined };
+}
+
+/** How to start the local server. */
+export interface AppiumServerOptions {
+  /** Appium's own log (stdout and stderr), normally in the run folder. */
+  logFile: string;
+  /** Port on 127.0.0.1; a free one is picked when absent or 0. */
+  port?: number;
+  /** The adb server and binary the driver must use (phonehome's own). */
+  adb?: AdbServerConfig;
+  /** APPIUM_HOME; the project's .appium by default. */
+  appiumHome?: string;
+  /** The project root (holds node_modules/appium); found from this file by default. */
+  root?: string;
+  /** automationNames that must be installed in APPIUM_HOME; UiAutomator2 by default. */
+  drivers?: string[];
+  /** Appium's --log-level; "info" by default. */
+  logLevel?: string;
+  /** Deadline for the process to answer GET /status, ms (default 60 000). */
+  startDeadlineMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Project root: the nearest folder above this file that holds node_modules/appium (works from dist/ and tsx). */
+export function projectRoot(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules', 'appium', 'package.json'))) return dir;
+    if (dirname(dir) === dir)
+      throw new AppiumError(
+        'not-installed',
+        `no node_modules/appium above ${from}`,
+        'run npm ci and make setup',
+      );
+  }
+}
+
+/** Drivers installed in an APPIUM_HOME, by name, as Appium's manifest lists them. */
+export async function installedDrivers(
+  appiumHome: string,
+): Promise<Map<string, { automationName: string; version: string; installPath: string }>> {
+  const out = new Map<string, { automationName: string; version: string; installPath: string }>();
+  let text: string;
+  try {
+    text = await readFile(join(appiumHome, 'node_modules', '.cache', 'appium', 'extensions.yaml'), 'utf8');
+  } catch {
+    return out;
+  }
+  const manifest = parseYaml(text) as { drivers?: Record<string, Record<string, unknown>> } | null;
+  for (const [name, d] of Object.entries(manifest?.drivers ?? {})) {
+    const installPath = String(d.installPath ?? '');
+    if (!installPath || !existsSync(join(installPath, 'package.json'))) continue;
+    out.set(name, {
+      automationName: String(d.automationName ?? ''),
+      version: String(d.version ?? ''),
+      installPath,
+    });
+  }
+  return out;
+}
+
+/** Finds a program on PATH (or a path as given), resolved to the real file. */
+async function findProgram(bin: string): Promise<string | undefined> {
+  const candidates = bin.includes('/')
+    ? [bin]
+    : (process.env.PATH ?? '').split(delimiter).map((d) => join(d || '.', bin));
+  for (const c of candidates) {
+    try {
+      await access(c, constants.X_OK);
+      return await realpath(c);
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Lays out APPIUM_HOME/android-sdk/platform-tools/adb → phonehome's adb binary, the only SDK file a
+ * UiAutomator2 session without an `app` capability needs. Returns the folder to use as ANDROID_HOME.
+ */
+export async function ensureAndroidHome(appiumHome: string, adbBin: string): Promise<string> {
+  const sdk = join(appiumHome, 'android-sdk');
+  const tools = join(sdk, 'platform-tools');
+  const adb = await findProgram(adbBin);
+  if (!adb) return sdk;
+  await mkdir(tools, { recursive: true });
+  const link = join(tools, 'adb');
+  if ((await readlink(link).catch(() => '')) === adb) return sdk;
+  // Replace atomically: concurrent starts must never see a missing adb.
+  const tmp = `${link}.${process.pid}.${Date.now()}`;
+  await symlink(adb, tmp);
+  await rename(tmp, link);
+  return sdk;
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+/** True when nothing listens on 127.0.0.1:port. */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
+}
+
+/** Servers of this process still running: killed if the process exits without stopping them. */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function watchForExit(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) killGroup(c, 'SIGKILL');
+  });
+}
+
+/** Signals the server and whatever it spawned (adb helpers), by the process group it leads. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const TAIL_LINES = 40;
+
+/** A local Appium 3 server process. */
+export class AppiumServer implements AppiumEndpoint {
+  #child: ChildProcess | undefined;
+  #log: WriteStream | undefined;
+  #tail: string[] = [];
+  #failure: Promise<never> | undefined;
+  #stopping = false;
+  #generation = 0;
+  #port: number;
+  readonly #autoPort: boolean;
+  /** Milliseconds the last start took, spawn to a ready /status. */
+  startMs = 0;
+
+  private constructor(
+    readonly options: Required<Pick<AppiumServerOptions, 'logFile' | 'appiumHome' | 'root' | 'adb'>> &
+      AppiumServerOptions,
+    port: number,
+  ) {
+    this.#port = port;
+    this.#autoPort = !options.port;
+  }
+
+  /** Starts a server and resolves once GET /status answers ready. Throws AppiumError. */
+  static async start(options: AppiumServerOptions): Promise<AppiumServer> {
+    const root = options.root ?? projectRoot();
+    const appiumHome = options.appiumHome ?? join(root, '.appium');
+    const adb = options.adb ?? DEFAULT_ADB;
+    const server = new AppiumServer({ ...options, root, appiumHome, adb }, options.port ?? 0);
+    await server.#checkInstall();
+    await server.#launch();
+    return server;
+  }
+
+  get url(): URL {
+    return new URL(`http://127.0.0.1:${this.#port}/`);
+  }
+  get port(): number {
+    return this.#port;
+  }
+  get generation(): number {
+    return this.#generation;
+  }
+  /** PID of the Appium process, while it runs. */
+  get pid(): number | undefined {
+    return this.running ? this.#child?.pid : undefined;
+  }
+  get running(): boolean {
+    return !!this.#child && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+  /** Last lines Appium printed, for error messages. */
+  get tail(): string {
+    return this.#tail.join('\n');
+  }
+
+  failure(): Promise<never> | undefined {
+    return this.#failure;
+  }
+
+  async #checkInstall(): Promise<void> {
+    const main = join(this.options.root, 'node_modules', 'appium', 'index.js');
+    if (!existsSync(main))
+      throw new AppiumError('not-installed', `Appium is not installed (${main} is missing)`, SETUP_ADVICE);
+    const wanted = this.options.drivers ?? ['UiAutomator2'];
+    const have = [...(await installedDrivers(this.options.appiumHome)).values()].map((d) =>
+      d.automationName.toLowerCase(),
+    );
+    const missing = wanted.filter((w) => !have.includes(w.toLowerCase()));
+    if (missing.length)
+      throw new AppiumError(
+        'not-installed',
+        `Appium driver${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not installed in ${this.options.appiumHome}`,
+        SETUP_ADVICE,
+      );
+  }
+
+  async #launch(): Promise<void> {
+    const deadlineMs = this.options.startDeadlineMs ?? 60_000;
+    const until = Date.now() + deadlineMs;
+    for (let attempt = 1; ; attempt++) {
+      if (this.#autoPort) this.#port = await freePort();
+      else if (!(await portIsFree(this.#port)))
+        throw new AppiumError(
+          'port-in-use',
+          `cannot start Appium on 127.0.0.1:${this.#port}: another program listens on that port`,
+          'stop it, or leave the Appium port unset so that phonehome picks a free one',
+        );
+      try {
+        await this.#spawnAndWait(until);
+        return;
+      } catch (err) {
+        // An automatically picked port can be taken between the check and Appium's listen: try another.
+        if (err instanceof AppiumError && err.kind === 'port-in-use' && this.#autoPort && attempt < 3)
+          continue;
+        throw err;
+      }
+    }
+  }
+
+  async #spawnAndWait(until: number): Promise<void> {
+    const { root, appiumHome, adb, logFile } = this.options;
+    const androidHome = await ensureAndroidHome(appiumHome, adb.bin);
+    await mkdir(dirname(logFile), { recursive: true });
+    this.#log?.end();
+    const log = createWriteStream(logFile, { flags: 'a' });
+    this.#log = log;
+    this.#tail = [];
+    const started = Date.now();
+    const args = [
+      join(root, 'node_modules', 'appium', 'index.js'),
+      'server',
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(this.#port),
+      '--log-no-colors',
+      '--log-timestamp',
+      '--log-level',
+      this.options.logLevel ?? 'info',
+    ];
+    log.write(`# phonehome: ${process.execPath} ${args.join(' ')}\n`);
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        APPIUM_HOME: appiumHome,
+        ANDROID_HOME: androidHome,
+        ANDROID_SDK_ROOT: androidHome,
+        ANDROID_ADB_SERVER_PORT: String(adb.port),
+        ...(isLocalHost(adb.host) ? {} : { ANDROID_ADB_SERVER_ADDRESS: adb.host }),
+      },
+    });
+    this.#child = child;
+    this.#stopping = false;
+    this.#generation++;
+    watchForExit(child);
+    let partial = '';
+    const onData = (chunk: Buffer) => {
+      log.write(chunk);
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      this.#tail.push(...lines);
+      if (this.#tail.length > TAIL_LINES) this.#tail.splice(0, this.#tail.length - TAIL_LINES);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+      child.once('exit', (code, signal) => res({ code, signal }));
+      child.once('error', () => res({ code: null, signal: null }));
+    });
+    const generation = this.#generation;
+    this.#failure = exited.then(({ code, signal }) => {
+      const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      throw new AppiumError(
+        'crashed',
+        `the Appium server (pid ${child.pid}, port ${this.#port}${generation > 1 ? `, restart ${generation - 1}` : ''}) ${how}${this.#stopping ? ' (stopped)' : ''}`,
+        this.#stopping ? undefined : `see ${logFile}`,
+      );
+    });
+    this.#failure.catch(() => {});
+
+    const ready = async (signal: AbortSignal): Promise<void> => {
+      for (;;) {
+        try {
+          const res = await fetch(new URL('status', this.url), {
+            signal: AbortSignal.any([signal, AbortSignal.timeout(2_000)]),
+          });
+          const body = (await res.json()) as { value?: { ready?: boolean } };
+          if (res.ok && body.value?.ready !== false) return;
+        } catch {
+          // not listening yet
+        }
+        if (signal.aborted) return;
+        await delay(100, signal).catch(() => {});
+      }
+    };
+    const failedToStart = exited.then(({ code, signal }) => {
+      const text = this.tail;
+      if (/EADDRINUSE|port may already be in use/.test(text))
+        throw new AppiumError(
+          'port-in-use',
+          `cannot start Appium on 127.0.0.1:${this.#port}: the port is in use`,
+        );
+      if (/Could not find a driver|not installed/i.test(text))
+        throw new AppiumError(
+          'not-installed',
+          `Appium could not load its drivers: ${lastLines(text, 3)}`,
+          SETUP_ADVICE,
+        );
+      throw new AppiumError(
+        'start-failed',
+        `Appium ${signal ? `was killed by ${signal}` : `exited with code ${code}`} while starting: ${lastLines(text, 5)}`,
+        `see ${logFile}`,
+      );
+    });
+    try {
+      await withDeadline(
+        `Appium start on 127.0.0.1:${this.#port}`,
+        { deadlineMs: msLeft(until), ...(this.options.signal ? { signal: this.options.signal } : {}) },
+        ready,
+        failedToStart,
+      );
+    } catch (err) {
+      await this.stop({ deadlineMs: 5_000 });
+      if (err instanceof AppiumError && err.kind === 'timeout')
+        throw new AppiumError(
+          'start-failed',
+          `${err.message}: ${lastLines(this.tail, 5)}`,
+          `see ${logFile}`,
+          {
+            cause: err,
+          },
+        );
+      throw err;
+    }
+    this.startMs = Date.now() - started;
+  }
+
+  /**
+   * Stops the server: SIGTERM (Appium ends its sessions), then SIGKILL to its whole process group if
+   * it is still there at the deadline (default 10 s). Resolves once the process is gone.
+   */
+  async stop(op: OpOptions = {}): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    this.#stopping = true;
+    const gone = new Promise<void>((res) => {
+      if (child.exitCode !== null || child.signalCode !== null) res();
+      else child.once('exit', () => res());
+    });
+    killGroup(child, 'SIGTERM');
+    try {
+      await withDeadline(
+        'Appium stop',
+        { deadlineMs: op.deadlineMs ?? 10_000, ...(op.signal ? { signal: op.signal } : {}) },
+        () => gone,
+      );
+    } catch {
+      killGroup(child, 'SIGKILL');
+      await withDeadline('Appium kill', { deadlineMs: 5_000 }, () => gone).catch(() => {});
+    }
+    // Children Appium left in its group (adb helpers) go with it.
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // group already empty
+      }
+    }
+    await new Promise<void>((res) => (this.#log ? this.#log.end(res) : res()));
+    this.#log = undefined;
+  }
+
+  /**
+   * Stops the server if it still runs and starts a new one, on the same port when it is free. Sessions
+   * of the old server are gone; `generation` tells session holders to make new ones.
+   */
+  async restart(op: OpOptions = {}): Promise<void> {
+    await this.stop({ deadlineMs: 10_000, ...(op.signal ? { signal: op.signal } : {}) });
+    const until = Date.now() + (op.deadlineMs ?? this.options.startDeadlineMs ?? 60_000);
+    if (this.#autoPort && !(await portIsFree(this.#port))) this.#port = await freePort();
+    await this.#spawnAndWait(until);
+  }
+}
+
+function isLocalHost(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1';
+}
+
+function lastLines(text: string, n: number): string {
+  return (
+    text
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-n)
+      .join(' | ') || '(no output)'
+  );
+}
