@@ -4,7 +4,9 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { type Analysis, analyzeStream, inferDevice, isLocalAddress } from './analyze.js';
 import type { Flow } from './flows/flow.js';
+import { pcapFile } from './packets/capture-writer.js';
 import { CaptureFormatError } from './packets/packet.js';
+import { ipv4Packet, pcapdroidFrame, tcpSegment, udpDatagram } from './packets/packet-builder.js';
 
 const DIR = '../shared/captures/pcapdroid';
 const METADATA = `${DIR}/metadata.pcap`;
@@ -310,4 +312,45 @@ test('local addresses: RFC 1918, CGNAT, link-local, ULA', () => {
   }
   for (const a of ['172.32.0.1', '8.8.8.8', '100.128.0.1', '2001:db8::1', 'ff02::1'])
     assert.ok(!isLocalAddress(a), a);
+});
+
+test('a PCAPdroid capture with app attribution: each flow carries the app that made it', async () => {
+  const phone = '10.215.173.1';
+  const frame = (src: string, dst: string, proto: number, l4: Uint8Array, uid: number, app: string) =>
+    pcapdroidFrame(ipv4Packet({ src, dst, proto }, l4), uid, app);
+  const bytes = pcapFile({ linkType: 1 }, [
+    {
+      ts: 1,
+      data: frame(
+        phone,
+        '1.2.3.4',
+        6,
+        tcpSegment({ srcPort: 40000, dstPort: 443, flags: 0x02 }),
+        10150,
+        'com.whatsapp',
+      ),
+    },
+    {
+      ts: 1.1,
+      data: frame(
+        '1.2.3.4',
+        phone,
+        6,
+        tcpSegment({ srcPort: 443, dstPort: 40000, flags: 0x12 }),
+        10150,
+        'com.whatsapp',
+      ),
+    },
+    { ts: 2, data: frame(phone, '5.6.7.8', 17, udpDatagram(40001, 123, new Uint8Array(48)), 1000, 'system') },
+  ]);
+  const a = await analyzeStream(chunks(bytes, [100]));
+  assert.deepEqual(
+    a.flows.map((f) => [f.proto, f.app]),
+    [
+      ['tcp', { uid: 10150, name: 'com.whatsapp' }],
+      ['udp', { uid: 1000, name: 'system' }],
+    ],
+  );
+  assert.deepEqual(a.device, { addrs: [phone], inferred: true });
+  assert.equal(a.flows[0]!.connState, 'S1');
 });
