@@ -168,3 +168,30 @@ test("Appium Settings' launch starts its foreground service (dumpsys activity se
     .stdout;
   assert.doesNotMatch(rec, /RecorderService/);
 });
+
+test('the hook can end its own instrumentation (as the UiAutomator2 server does after DELETE /session)', async () => {
+  let finish: (() => void) | undefined;
+  const p = await makePhone('pixel', {
+    onInstrument: (run) => {
+      run.listen(6790, (s: Duplex) => s.end());
+      finish = () => run.finish();
+    },
+  });
+  copyFileSync(`${APKS}/appium-uiautomator2-server-v10.6.6.apk`, p.hostPath('/data/local/tmp/s.apk')!);
+  copyFileSync(
+    `${APKS}/appium-uiautomator2-server-debug-androidTest.apk`,
+    p.hostPath('/data/local/tmp/t.apk')!,
+  );
+  await runShell(p, 'pm install /data/local/tmp/s.apk && pm install /data/local/tmp/t.apk');
+  const instrument = runShell(
+    p,
+    'am instrument -w io.appium.uiautomator2.server.test/androidx.test.runner.AndroidJUnitRunner',
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(finish);
+  finish();
+  const r = await instrument;
+  assert.match(r.stdout, /INSTRUMENTATION_CODE: -1/);
+  await assert.rejects(p.connectTcp(6790), { code: 'ECONNREFUSED' });
+  assert.equal(p.state.processes.has('io.appium.uiautomator2.server'), false);
+});

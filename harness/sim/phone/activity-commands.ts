@@ -209,6 +209,9 @@ async function instrument(c: CommandContext, args: readonly string[]): Promise<n
         if (c.phone.listeners.get(port) === onConnection) c.phone.listeners.delete(port);
       };
     },
+    finish() {
+      stop();
+    },
     print(line: string) {
       if (wait) void c.out(`${line}\n`);
       else printed.push(line);

@@ -22,6 +22,11 @@ export interface InstrumentRun {
   listen(port: number, onConnection: (stream: Duplex) => void): () => void;
   /** Writes a line to the `am instrument` output (INSTRUMENTATION_STATUS lines and the like). */
   print(line: string): void;
+  /**
+   * The instrumentation ends by itself (e.g. the UiAutomator2 server after DELETE /session): its
+   * process and ports go, and `am instrument -w` prints its result and returns.
+   */
+  finish(): void;
 }
 
 /** Called when an instrumentation starts; it runs until `run.signal` aborts. */
