@@ -289,31 +289,29 @@ describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
     });
   });
 
-  test('down cleans up after the supervisor was killed with SIGKILL, beside a second lab', async () => {
+  test('two labs started at once coexist; down cleans up after the supervisor was killed with SIGKILL', async () => {
     await withStateDir(async (dirA, portA) => {
       await withStateDir(async (dirB, portB) => {
-        const upA = await phonehome([
-          'sim',
-          'up',
-          '--speed',
-          '100',
-          '--adb-port',
-          String(portA),
-          '--state-dir',
-          dirA,
-        ]);
-        assert.equal(upA.code, 0, upA.stderr);
-        const upB = await phonehome([
-          'sim',
-          'up',
-          '--speed',
-          '100',
-          '--adb-port',
-          String(portB),
-          '--state-dir',
-          dirB,
-        ]);
-        assert.equal(upB.code, 0, upB.stderr);
+        // Started at the same moment: the lab lock keeps their subnets apart.
+        const [upA, upB] = await Promise.all(
+          [
+            [portA, dirA],
+            [portB, dirB],
+          ].map(([port, dir]) =>
+            phonehome([
+              'sim',
+              'up',
+              '--speed',
+              '100',
+              '--adb-port',
+              String(port),
+              '--state-dir',
+              String(dir),
+            ]),
+          ),
+        );
+        assert.equal(upA!.code, 0, upA!.stderr);
+        assert.equal(upB!.code, 0, upB!.stderr);
         const a = readSimState(dirA)!;
         const b = readSimState(dirB)!;
         assert.notEqual(a.labId, b.labId);

@@ -14,6 +14,7 @@ import {
   freeSubnetIndex,
   removeLab,
   run,
+  withLabLock,
 } from '../harness/sim/net/lab.js';
 import { type LabPlan, labIdFor, planLab } from '../harness/sim/net/lab-plan.js';
 import { createPhoneNet, type LabPhoneNet } from '../harness/sim/net/phone-net.js';
@@ -52,7 +53,7 @@ export async function startTestLab(
   phones: { traffic: string; speed: number; misbehave?: string[] }[],
 ): Promise<TestLab> {
   const id = labIdFor(`${process.pid}-${labs++}-${Date.now()}`);
-  const plan = planLab(id, await freeSubnetIndex(17 + (process.pid % 100)), phones.length);
+  let plan: LabPlan | undefined;
   const namespaces: string[] = [];
   const links: string[] = [];
   const rec = { namespace: (n: string) => namespaces.push(n), link: (n: string) => links.push(n) };
@@ -64,14 +65,19 @@ export async function startTestLab(
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await createLabCore(plan, rec);
-    await startInternet(plan, await ensureLabCert(join(dir, 'cache')));
+    const lab = await withLabLock(async () => {
+      const p = planLab(id, await freeSubnetIndex(17 + (process.pid % 100)), phones.length);
+      await createLabCore(p, rec);
+      return p;
+    });
+    plan = lab;
+    await startInternet(lab, await ensureLabCert(join(dir, 'cache')));
     for (const [i, p] of phones.entries()) {
-      await createPhoneNetwork(plan, plan.phones[i]!, rec);
+      await createPhoneNetwork(lab, lab.phones[i]!, rec);
       nets.push(
         await createPhoneNet({
-          lab: plan,
-          phone: plan.phones[i]!,
+          lab,
+          phone: lab.phones[i]!,
           profile: await loadTrafficProfile(p.traffic),
           speed: p.speed,
           misbehave: p.misbehave ?? [],
@@ -82,7 +88,7 @@ export async function startTestLab(
     await dispose();
     throw e;
   }
-  return { plan, phones: nets, dir, dispose };
+  return { plan: plan!, phones: nets, dir, dispose };
 }
 
 /** A running tcpdump on a host interface. */

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Adbd, startAdbd } from './adb/adbd.js';
 import { defaultCacheDir, ensureLabCert, startInternet } from './net/internet.js';
-import { createLabCore, createPhoneNetwork, freeSubnetIndex, removeLab } from './net/lab.js';
+import { createLabCore, createPhoneNetwork, freeSubnetIndex, removeLab, withLabLock } from './net/lab.js';
 import { labIdFor, planLab } from './net/lab-plan.js';
 import { createPhoneNet, type LabPhoneNet } from './net/phone-net.js';
 import { loadTrafficProfile } from './net/traffic-schema.js';
@@ -95,10 +95,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
 
   try {
-    state.subnetIndex = await freeSubnetIndex(hint);
-    const plan = planLab(id, state.subnetIndex, cfg.profiles.length);
-    save();
-    await createLabCore(plan, rec);
+    const plan = await withLabLock(async () => {
+      state.subnetIndex = await freeSubnetIndex(hint);
+      const p = planLab(id, state.subnetIndex, cfg.profiles.length);
+      save();
+      await createLabCore(p, rec);
+      return p;
+    });
     await startInternet(plan, await ensureLabCert(cfg.cacheDir || defaultCacheDir()), onProcess);
 
     if (!(await isListening(cfg.adbServerPort))) {

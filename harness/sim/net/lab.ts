@@ -4,7 +4,7 @@
  * point leaves a state file that names everything to remove.
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { INTERNET_CIDR, type LabPlan, type PhonePlan } from './lab-plan.js';
 
@@ -30,6 +30,45 @@ export async function run(cmd: string, args: string[], timeoutMs = 15_000): Prom
 /** Turns IPv6 off on a host interface before it goes up, so no link-local chatter reaches captures. */
 async function noIpv6Host(ifname: string): Promise<void> {
   await writeFile(`/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`, '1').catch(() => undefined);
+}
+
+const LOCK_DIR = '/run/lock/phonehome-sim-subnet.lock';
+
+/**
+ * Runs fn while holding the machine-wide lab lock (an atomic mkdir), so labs started at the same time
+ * never pick the same subnet: the lock spans choosing the subnet and putting its address on the bridge.
+ * A lock left by a dead process is broken.
+ */
+export async function withLabLock<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  await mkdir('/run/lock', { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(LOCK_DIR);
+      await writeFile(`${LOCK_DIR}/pid`, String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await readFile(`${LOCK_DIR}/pid`, 'utf8').catch(() => '0'));
+      let alive = owner > 0;
+      if (alive) {
+        try {
+          process.kill(owner, 0);
+        } catch {
+          alive = false;
+        }
+      }
+      // No pid yet means the owner is between mkdir and writeFile: give it a moment.
+      if (owner > 0 && !alive) await rm(LOCK_DIR, { recursive: true, force: true });
+      if (Date.now() > end) throw new Error(`lab lock ${LOCK_DIR} held by pid ${owner}`);
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(LOCK_DIR, { recursive: true, force: true });
+  }
 }
 
 /** Picks a free lab LAN index (10.213.N.0/24 not already on any host interface), starting from `hint`. */
