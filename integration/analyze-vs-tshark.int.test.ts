@@ -394,11 +394,11 @@ describe('analyze agrees with tshark on the lab fixtures', {
 
 // More captures to hold against tshark, e.g. the benchmark's: PHONEHOME_ORACLE_EXTRA=a.pcap:b.pcapng
 const extra = (process.env['PHONEHOME_ORACLE_EXTRA'] ?? '').split(':').filter((f) => f !== '');
-describe('analyze agrees with tshark on PHONEHOME_ORACLE_EXTRA captures', {
-  skip: extra.length === 0,
-}, () => {
-  for (const f of extra) test(f, { timeout: 600_000 }, () => void checkAgainstTshark(resolve(f)));
-});
+if (extra.length > 0) {
+  describe('analyze agrees with tshark on PHONEHOME_ORACLE_EXTRA captures', () => {
+    for (const f of extra) test(f, { timeout: 600_000 }, () => void checkAgainstTshark(resolve(f)));
+  });
+}
 
 const isRoot = process.getuid?.() === 0;
 const tmp = mkdtempSync(join(tmpdir(), 'phonehome-analyze-vs-tshark-'));
