@@ -4,6 +4,7 @@
  * from reading the byte stream it is given.
  */
 
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Flow } from './flows/flow.js';
 import { type DnsRecord, FlowTable, type PartyCount } from './flows/flow-table.js';
 import { type CaptureSummary, readCapture } from './packets/capture-parser.js';
@@ -46,11 +47,16 @@ export async function analyzeStream(
     if (p !== undefined) table.add(p);
   });
 
+  const warnings: string[] = [];
   const given = opts.deviceAddrs !== undefined && opts.deviceAddrs.length > 0;
-  const addrs = given ? [...opts.deviceAddrs!] : inferDevice(table.parties());
+  const addrs: string[] = [];
+  for (const a of given ? opts.deviceAddrs! : inferDevice(table.parties())) {
+    const canonical = canonicalAddress(a);
+    if (canonical === undefined) warnings.push(`device address "${a}" is not an IP address; ignored`);
+    else if (!addrs.includes(canonical)) addrs.push(canonical);
+  }
   const flows = table.flows(new Set(addrs), { release: true });
 
-  const warnings: string[] = [];
   if (capture.truncated) {
     warnings.push(
       `capture ends inside a record at byte ${capture.truncated.offset} (${capture.truncated.message}): ` +
@@ -127,6 +133,23 @@ function isUnicast(addr: string): boolean {
   if (addr.includes(':')) return addr !== '::' && !addr.startsWith('ff');
   const a = Number(addr.split('.', 1)[0]);
   return addr !== '0.0.0.0' && addr !== '255.255.255.255' && !(a >= 224 && a <= 239);
+}
+
+/**
+ * An address in the packet layer's text form (dotted quad; IPv6 lower case, compressed per
+ * RFC 5952, IPv4-mapped ones ending dotted), or undefined when it is not an IP address.
+ */
+export function canonicalAddress(text: string): string | undefined {
+  const t = text.trim().toLowerCase();
+  if (isIPv4(t)) return t.split('.').map(Number).join('.');
+  if (!isIPv6(t)) return undefined;
+  const host = new URL(`http://[${t}]/`).hostname.slice(1, -1);
+  // URL writes an IPv4-mapped address in hex; packets are read into dotted form.
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (mapped === null) return host;
+  const hi = Number.parseInt(mapped[1]!, 16);
+  const lo = Number.parseInt(mapped[2]!, 16);
+  return `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 /** True for addresses a phone holds on a local network: RFC 1918, CGNAT 100.64/10, link-local, IPv6 ULA and link-local. */
