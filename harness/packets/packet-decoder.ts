@@ -9,6 +9,7 @@
  */
 
 import {
+  DEFAULT_REASSEMBLY_LIMITS,
   FragmentReassembler,
   type IncompleteDatagram,
   type ReassemblyLimits,
@@ -41,6 +42,7 @@ const ETH_QINQ = 0x88a8;
 const ETH_QINQ_OLD = 0x9100;
 const ETH_PPPOE = 0x8864;
 
+/** Decodes the frames of one capture, in order; keeps the fragment and skip state between them. */
 export class PacketDecoder {
   private readonly v4 = new Ipv4Text();
   private readonly v6 = new Ipv6Text();
@@ -53,11 +55,12 @@ export class PacketDecoder {
   private incomplete = 0;
   private truncatedCount = 0;
 
+  /** `limits` bound the memory held for IP fragment reassembly (see DEFAULT_REASSEMBLY_LIMITS). */
   constructor(limits?: Partial<ReassemblyLimits>) {
-    this.fragments = new FragmentReassembler(
-      (d) => this.countIncomplete(d),
-      limits ? { maxSets: 1024, maxBytes: 8 << 20, timeoutSec: 60, ...limits } : undefined,
-    );
+    this.fragments = new FragmentReassembler((d) => this.countIncomplete(d), {
+      ...DEFAULT_REASSEMBLY_LIMITS,
+      ...limits,
+    });
   }
 
   /**
