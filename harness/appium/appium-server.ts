@@ -6,6 +6,7 @@
  * AppiumError 'crashed' instead of waiting for a dead socket.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { access, constants, mkdir, readFile, readlink, realpath, rename, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -125,7 +126,7 @@ export async function ensureAndroidHome(appiumHome: string, adbBin: string): Pro
   const link = join(tools, 'adb');
   if ((await readlink(link).catch(() => '')) === adb) return sdk;
   // Replace atomically: concurrent starts must never see a missing adb.
-  const tmp = `${link}.${process.pid}.${Date.now()}`;
+  const tmp = `${link}.${randomUUID()}`;
   await symlink(adb, tmp);
   await rename(tmp, link);
   return sdk;
