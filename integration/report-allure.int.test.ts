@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TestResult } from 'allure-js-commons';
@@ -104,6 +105,112 @@ async function renderedDom(url: string): Promise<string> {
     killGroup();
     await rm(profile, { recursive: true, force: true });
   }
+}
+
+/** A Chrome DevTools Protocol connection over --remote-debugging-pipe (fd 3 in, fd 4 out, NUL-framed JSON). */
+class DevTools {
+  #id = 0;
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #buffer = '';
+  /** Events received, in order. */
+  readonly events: { method: string; params: Record<string, unknown>; sessionId?: string }[] = [];
+
+  constructor(
+    private readonly input: Writable,
+    output: Readable,
+  ) {
+    output.on('data', (chunk: Buffer) => {
+      this.#buffer += chunk.toString('utf8');
+      for (let end = this.#buffer.indexOf('\0'); end >= 0; end = this.#buffer.indexOf('\0')) {
+        const message = JSON.parse(this.#buffer.slice(0, end));
+        this.#buffer = this.#buffer.slice(end + 1);
+        const waiting = message.id !== undefined ? this.#pending.get(message.id) : undefined;
+        if (waiting) {
+          this.#pending.delete(message.id);
+          if (message.error) waiting.reject(new Error(`${message.error.message}`));
+          else waiting.resolve(message.result);
+        } else if (message.method) this.events.push(message);
+      }
+    });
+  }
+
+  send<T = Record<string, unknown>>(method: string, params: object = {}, sessionId?: string): Promise<T> {
+    const id = ++this.#id;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.input.write(`${JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) })}\0`);
+    });
+  }
+}
+
+/**
+ * Opens a page in headless Chromium driven over the DevTools protocol and hands a session to `use`.
+ * Chromium runs in its own process group, killed at the end with its profile.
+ */
+async function withPage<T>(url: string, use: (dt: DevTools, session: string) => Promise<T>): Promise<T> {
+  const profile = await mkdtemp(join(tmpdir(), 'phonehome-chromium-'));
+  const child = spawn(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${profile}`,
+      '--remote-debugging-pipe',
+      'about:blank',
+    ],
+    { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] },
+  );
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(killGroup, 60_000);
+  try {
+    const dt = new DevTools(child.stdio[3] as Writable, child.stdio[4] as Readable);
+    const { targetId } = await dt.send<{ targetId: string }>('Target.createTarget', { url: 'about:blank' });
+    const { sessionId } = await dt.send<{ sessionId: string }>('Target.attachToTarget', {
+      targetId,
+      flatten: true,
+    });
+    await dt.send('Runtime.enable', {}, sessionId);
+    await dt.send('Page.enable', {}, sessionId);
+    // Sandboxed frames may run in their own process: attach to them too.
+    await dt.send(
+      'Target.setAutoAttach',
+      { autoAttach: true, waitForDebuggerOnStart: false, flatten: true },
+      sessionId,
+    );
+    await dt.send('Page.navigate', { url }, sessionId);
+    return await use(dt, sessionId);
+  } finally {
+    clearTimeout(timer);
+    killGroup();
+    await rm(profile, { recursive: true, force: true });
+  }
+}
+
+/** Evaluates an expression (awaiting a promise) and returns its value. */
+async function evaluate<T>(
+  dt: DevTools,
+  session: string,
+  expression: string,
+  contextId?: number,
+): Promise<T> {
+  const r = await dt.send<{ result: { value: T }; exceptionDetails?: { text: string } }>(
+    'Runtime.evaluate',
+    { expression, awaitPromise: true, returnByValue: true, ...(contextId ? { contextId } : {}) },
+    session,
+  );
+  if (r.exceptionDetails) throw new Error(`page threw: ${r.exceptionDetails.text}`);
+  return r.result.value;
 }
 
 /** The data files Allure embedded in a single-file report, decoded. */
@@ -222,6 +329,60 @@ test('phonehome report: two phones, three runs, rendered by Chromium', {
     'quotes and & survive as text',
   );
   assert.ok(page.includes(`3 violations: api.ad.intl.xiaomi.com, ${escaped}, q"uo'te&amp;amp.example`));
+
+  // The violations table opened the way a person opens it: a click on the attachment in Allure's
+  // page, which shows it in a sandboxed frame. Read inside that frame: the host is a cell of text.
+  const inAllure = await withPage(
+    `${pathToFileURL(index).href}#suites/${failed.parentUid}/${failed.uid}`,
+    async (dt, s) => {
+      const frame = await evaluate<{ srcdoc: string; sandbox: string } | string>(
+        dt,
+        s,
+        `(async () => {
+        const until = async (f) => { for (let i = 0; i < 300; i++) { const v = f(); if (v) return v; await new Promise((r) => setTimeout(r, 50)); } return null; };
+        const row = await until(() => [...document.querySelectorAll('.attachment-row__name')].find((e) => e.textContent.trim() === 'violations'));
+        if (!row) return 'no violations attachment row';
+        (row.closest('.attachment-row') || row).click();
+        const f = await until(() => document.querySelector('iframe[data-html-preview-token]'));
+        if (!f) return 'no preview frame after the click';
+        return { srcdoc: f.getAttribute('srcdoc'), sandbox: f.getAttribute('sandbox') };
+      })()`,
+      );
+      assert.equal(typeof frame, 'object', String(frame));
+      // The frame's own document: evaluated in each execution context of the page and in each frame
+      // that runs in its own process, until one is the violations table.
+      for (let i = 0; i < 100; i++) {
+        const candidates: [string, number | undefined][] = [
+          ...dt.events
+            .filter((e) => e.method === 'Runtime.executionContextCreated' && e.sessionId === s)
+            .map((e): [string, number] => [s, (e.params.context as { id: number }).id]),
+          ...dt.events
+            .filter((e) => e.method === 'Target.attachedToTarget')
+            .map((e): [string, undefined] => [e.params.sessionId as string, undefined]),
+        ];
+        for (const [session, id] of candidates) {
+          const cells = await evaluate<string[] | null>(
+            dt,
+            session,
+            `document.title.startsWith('Violations:') ? [...document.querySelectorAll('td')].map((td) => td.textContent) : null`,
+            id,
+          ).catch(() => null);
+          if (cells) {
+            const images = await evaluate<number>(dt, session, 'document.querySelectorAll("img").length', id);
+            return { frame: frame as { srcdoc: string; sandbox: string }, cells, images };
+          }
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('the violations frame never loaded');
+    },
+  );
+  assert.equal(inAllure.frame.sandbox, 'allow-scripts');
+  assert.ok(inAllure.cells.includes(HOSTILE_HOST), 'the hostile host is the text of a cell');
+  assert.ok(inAllure.cells.includes(`q"uo'te&amp.example`), 'quotes and & kept as text');
+  assert.ok(inAllure.cells.includes('api.ad.intl.xiaomi.com'));
+  assert.equal(inAllure.images, 0, 'no element from a host name inside the frame');
+  assert.ok(!inAllure.frame.srcdoc.includes('<img'), 'no image in the frame source');
 
   // The violations table attachment, opened on its own: the host as a cell of text.
   const result = await resultNamed(results, 'idle on Redmi Note 13 (R58M123ABC)');
