@@ -131,8 +131,15 @@ export function inferDevice(parties: ReadonlyMap<string, PartyCount>): string[] 
 /** False for the unspecified, broadcast and multicast addresses, which no phone holds. */
 function isUnicast(addr: string): boolean {
   if (addr.includes(':')) return addr !== '::' && !addr.startsWith('ff');
-  const a = Number(addr.split('.', 1)[0]);
+  const a = octet(addr, 0);
   return addr !== '0.0.0.0' && addr !== '255.255.255.255' && !(a >= 224 && a <= 239);
+}
+
+/** The decimal number starting at position i of a dotted quad (up to the next dot). */
+function octet(addr: string, i: number): number {
+  let v = 0;
+  for (let c = addr.charCodeAt(i); c >= 0x30 && c <= 0x39; c = addr.charCodeAt(++i)) v = v * 10 + c - 0x30;
+  return v;
 }
 
 /**
@@ -158,7 +165,8 @@ export function isLocalAddress(addr: string): boolean {
     const first = Number.parseInt(addr.split(':', 1)[0] || '0', 16);
     return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
   }
-  const [a = 0, b = 0] = addr.split('.', 2).map(Number);
+  const a = octet(addr, 0);
+  const b = octet(addr, addr.indexOf('.') + 1);
   return (
     a === 10 ||
     (a === 172 && b >= 16 && b <= 31) ||
