@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, type Stats, utimesSync } from 'node:fs';
 import { cp, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
-import type { CommandContext, CommandHandler } from './command.js';
+import { type CommandContext, type CommandHandler, readAllFrom } from './command.js';
 
 function splitArgs(args: readonly string[]): { opts: string; paths: string[] } {
   let opts = '';
@@ -287,19 +287,28 @@ const chmod: CommandHandler = async (c) => {
   return 0;
 };
 
-const md5sum: CommandHandler = async (c) => {
-  let failed = false;
-  for (const p of splitArgs(c.args).paths) {
-    const s = await statOf(c, p);
-    if (!s || s.st.isDirectory()) {
-      await c.err(`md5sum: ${p}: No such file or directory\n`);
-      failed = true;
-      continue;
+/** md5sum, sha1sum, sha256sum: the digest of each file (or of stdin). */
+const digest =
+  (algorithm: string): CommandHandler =>
+  async (c) => {
+    const paths = splitArgs(c.args).paths;
+    if (paths.length === 0) {
+      const data = await readAllFrom(c.stdin, c.signal);
+      await c.out(`${createHash(algorithm).update(data).digest('hex')}  -\n`);
+      return 0;
     }
-    await c.out(`${createHash('md5').update(readFileSync(s.host)).digest('hex')}  ${p}\n`);
-  }
-  return failed ? 1 : 0;
-};
+    let failed = false;
+    for (const p of paths) {
+      const s = await statOf(c, p);
+      if (!s || s.st.isDirectory()) {
+        await c.err(`${c.name}: ${p}: No such file or directory\n`);
+        failed = true;
+        continue;
+      }
+      await c.out(`${createHash(algorithm).update(readFileSync(s.host)).digest('hex')}  ${p}\n`);
+    }
+    return failed ? 1 : 0;
+  };
 
 /** File tools by name. */
 export const fileCommands: Record<string, CommandHandler> = {
@@ -313,5 +322,7 @@ export const fileCommands: Record<string, CommandHandler> = {
   mv: mvCmd,
   chmod,
   chown: chmod,
-  md5sum,
+  md5sum: digest('md5'),
+  sha1sum: digest('sha1'),
+  sha256sum: digest('sha256'),
 };

@@ -148,3 +148,18 @@ test('adb shell reboot goes to the reboot handler; without one the phone restart
   assert.equal(p.state.locked, true, 'rebooted: the keyguard is up');
   assert.equal((await runShell(p, 'getprop sys.boot_completed')).stdout, '1\n');
 });
+
+test('stdin reaches the command: cat > FILE as `adb exec-in` sends it, and digests of files and stdin', async () => {
+  const p = await makePhone();
+  const r = await runShell(p, 'cat > /data/local/tmp/in.bin', { stdin: Buffer.from('abc') });
+  assert.equal(r.code, 0);
+  assert.equal(readFileSync(p.hostPath('/data/local/tmp/in.bin')!, 'utf8'), 'abc');
+  assert.equal(
+    (await runShell(p, 'md5sum /data/local/tmp/in.bin')).stdout,
+    '900150983cd24fb0d6963f7d28e17f72  /data/local/tmp/in.bin\n',
+  );
+  assert.equal(
+    (await runShell(p, 'sha256sum', { stdin: 'abc' })).stdout,
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -\n',
+  );
+});
