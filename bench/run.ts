@@ -37,6 +37,8 @@ const TINY = resolve(ROOT, 'fixtures/captures/dns-udp.pcap');
 const MIN_PACKETS = 200_000;
 const BIG_BYTES = 2 * 1024 ** 3;
 const RUNS = 5;
+/** GNU time gives CPU time and peak RSS; without it, peak RSS is polled from /proc and CPU time is not shown. */
+const GNU_TIME = existsSync('/usr/bin/time');
 
 const TARGET_VS_TSHARK = 20;
 const TARGET_RSS_MB = 200;
@@ -78,13 +80,13 @@ function timeOnce(cmd: string, cmdArgs: string[], scratch: string): Promise<Timi
   return new Promise((done, fail) => {
     const devnull = openSync('/dev/null', 'w');
     const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', scratch, cmd, ...cmdArgs], {
-      stdio: ['ignore', devnull, devnull],
-    });
+    const argv = GNU_TIME ? ['-f', '%U %S', '-o', scratch, cmd, ...cmdArgs] : cmdArgs;
+    const child = spawn(GNU_TIME ? '/usr/bin/time' : cmd, argv, { stdio: ['ignore', devnull, devnull] });
     child.on('error', fail);
     child.on('exit', (code, signal) => {
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       if (code !== 0) return fail(new Error(`${cmd} ${cmdArgs.join(' ')} exited ${code ?? signal}`));
+      if (!GNU_TIME) return done({ wall, cpu: Number.NaN });
       const [user = 0, sys = 0] = readFileSync(scratch, 'utf8').trim().split(/\s+/).map(Number);
       done({ wall, cpu: user + sys });
     });
@@ -125,22 +127,50 @@ interface MemoryRun {
   dns: number;
 }
 
-/** Peak RSS and wall time of the analyzer on a file, via GNU time; checks the frames it read. */
-function analyzeMeasured(file: string, outJson: string, wantFrames: number): MemoryRun {
-  if (!existsSync('/usr/bin/time')) die('/usr/bin/time (GNU time) is needed for the peak RSS');
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(
-    '/usr/bin/time',
-    ['-v', process.execPath, CLI, 'analyze', '--format', 'json', '--out', outJson, file],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) die(`analyze on ${file} exited ${r.status}: ${r.stderr.slice(-2000)}`);
-  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
-  if (!m) die('no "Maximum resident set size" in GNU time output');
+/** Runs a command to completion; returns its wall time and peak RSS (GNU time's, else VmHWM polled from /proc). */
+function runForPeakRss(cmd: string, cmdArgs: string[]): Promise<{ secs: number; rssKb: number }> {
+  return new Promise((done, fail) => {
+    const t0 = process.hrtime.bigint();
+    const child = GNU_TIME
+      ? spawn('/usr/bin/time', ['-v', cmd, ...cmdArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(cmd, cmdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    let polled = 0;
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) polled = Math.max(polled, Number(m[1]));
+      } catch {
+        // gone already
+      }
+    }, 10);
+    child.on('error', fail);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) return fail(new Error(`${cmd} exited ${code ?? signal}: ${stderr.slice(-2000)}`));
+      if (!GNU_TIME) return done({ secs, rssKb: polled });
+      const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+      if (!m) return fail(new Error('no "Maximum resident set size" in GNU time output'));
+      done({ secs, rssKb: Number(m[1]) });
+    });
+  });
+}
+
+/** Peak RSS and wall time of the analyzer on a file; checks the frames it read. */
+async function analyzeMeasured(file: string, outJson: string, wantFrames: number): Promise<MemoryRun> {
+  const { secs, rssKb } = await runForPeakRss(process.execPath, [
+    CLI,
+    'analyze',
+    '--format',
+    'json',
+    '--out',
+    outJson,
+    file,
+  ]);
   const out = JSON.parse(readFileSync(outJson, 'utf8')) as {
     capture: { frames: number };
     flows: unknown[];
@@ -149,7 +179,7 @@ function analyzeMeasured(file: string, outJson: string, wantFrames: number): Mem
   rmSync(outJson, { force: true });
   if (out.capture.frames !== wantFrames)
     die(`analyze read ${out.capture.frames} frames of ${file}, expected ${wantFrames}`);
-  return { rssMb: Number(m[1]) / 1024, secs, flows: out.flows.length, dns: out.dns.length };
+  return { rssMb: rssKb / 1024, secs, flows: out.flows.length, dns: out.dns.length };
 }
 
 function toolVersion(cmd: string, versionArgs: string[]): string {
@@ -164,7 +194,7 @@ function toolVersion(cmd: string, versionArgs: string[]): string {
 }
 
 function fmt(n: number, digits = 2): string {
-  return n.toFixed(digits);
+  return Number.isNaN(n) ? 'n/a' : n.toFixed(digits);
 }
 
 async function main(): Promise<void> {
@@ -215,8 +245,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `bench: ${rel(big)}: ${rep.packets} packets, ${fmt(rep.bytes / 1e9)} GB (${rep.copies} copies); analyzing …\n`,
     );
-    smallRun = analyzeMeasured(CAPTURE, join(tmp, 'small.json'), packets);
-    bigRun = analyzeMeasured(big, join(tmp, 'big.json'), rep.packets);
+    smallRun = await analyzeMeasured(CAPTURE, join(tmp, 'small.json'), packets);
+    bigRun = await analyzeMeasured(big, join(tmp, 'big.json'), rep.packets);
   } finally {
     rmSync(big, { force: true });
     rmSync(tmp, { recursive: true, force: true });
