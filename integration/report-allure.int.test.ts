@@ -426,3 +426,17 @@ test('no results: one line, exit 2', async () => {
   assert.equal(ran.stderr.trim().split('\n').length, 1);
   assert.match(ran.stderr, /^phonehome: no Allure results in /);
 });
+
+test('no Java: one line, exit 2', async () => {
+  const results = join(root, 'allure-results');
+  const ran = await phonehomeReport(['--results', results, '--out', join(root, 'r')], {
+    PATH: '/nonexistent',
+    HOME: process.env.HOME,
+  });
+  assert.equal(ran.code, 2, ran.stderr);
+  assert.equal(
+    ran.stderr,
+    'phonehome: Java is not installed: allure-commandline needs Java 8 or newer (set JAVA_HOME, or apt-get install default-jre-headless)\n',
+  );
+  assert.equal(ran.stdout, '');
+});
