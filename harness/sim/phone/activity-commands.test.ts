@@ -110,6 +110,7 @@ test('am instrument -w runs until am force-stop; the hook serves a phone port me
     finished = true;
     return r;
   });
+  for (let i = 0; i < 500 && runs.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(finished, false, 'am instrument -w keeps running');
   assert.equal(runs.length, 1);
@@ -187,7 +188,7 @@ test('the hook can end its own instrumentation (as the UiAutomator2 server does 
     p,
     'am instrument -w io.appium.uiautomator2.server.test/androidx.test.runner.AndroidJUnitRunner',
   );
-  await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 500 && !finish; i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(finish);
   finish();
   const r = await instrument;

@@ -20,6 +20,11 @@ const Logcat = createRequire(import.meta.url)('@devicefarmer/adbkit-logcat') as 
   readStream(s: NodeJS.ReadableStream, o: { fixLineFeeds: boolean }): NodeJS.EventEmitter & { end(): void };
 };
 
+/** Waits (up to 5 s) until cond holds. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 // -v threadtime: date time pid tid priority tag: message
 const THREADTIME = /^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+ +\d+ [VDIWEF] [^:]+: .*$/;
 
@@ -74,12 +79,12 @@ test("adbkit's binary form (echo && logcat -B *:I) parses with adbkit-logcat and
   });
   const reader = Logcat.readStream(body, { fixLineFeeds: false });
   reader.on('entry', (e: LogcatEntry) => entries.push(e));
-  await new Promise((r) => setTimeout(r, 50));
+  await until(() => entries.length > 0);
   const before = entries.length;
   assert.ok(before > 0, 'the backlog arrives');
   assert.ok(entries.every((e) => e.priority >= 4));
   await runShell(p, 'am start -n com.android.settings/.Settings');
-  await new Promise((r) => setTimeout(r, 50));
+  await until(() => entries.slice(before).some((e) => e.tag === 'ActivityTaskManager'));
   const started = entries.slice(before).find((e) => e.tag === 'ActivityTaskManager');
   assert.ok(started, 'a new entry streams while logcat runs');
   assert.match(started.message, /^START u0 \{cmp=com\.android\.settings\/\.Settings\} from uid 2000$/);
