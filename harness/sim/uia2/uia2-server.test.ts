@@ -214,7 +214,7 @@ test('every find strategy locates elements on the Settings screen', async () => 
   // id: a bare id is completed with the session's appPackage.
   const rows = await find('id', 'row', true);
   assert.equal((rows.body.value as unknown[]).length, 5);
-  assert.equal((await find('id', 'com.android.settings:id/row', true)).body.value instanceof Array, true);
+  assert.equal(((await find('id', 'com.android.settings:id/row', true)).body.value as unknown[]).length, 5);
   assert.equal(((await find('id', 'android:id/title', true)).body.value as unknown[]).length, 1);
   const back = elId(await find('accessibility id', 'Back'));
   assert.equal(

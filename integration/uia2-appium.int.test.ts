@@ -1,0 +1,271 @@
+/**
+ * The real thing: Appium 3 with the real UiAutomator2 driver 8.7.0 drives a simulated Xiaomi phone
+ * through a private real adb server, and WebdriverIO runs a session against it. The driver installs
+ * the real server APKs with the real `adb install`, starts the instrumentation, forwards port 6790 and
+ * talks to the simulated on-phone server. ANDROID_HOME holds only platform-tools/adb (Debian's adb;
+ * there is no aapt2 on this host, see the note on versions below). Everything runs on loopback and is
+ * torn down by pid.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { remote } from 'webdriverio';
+import { startAdbd } from '../harness/sim/adb/adbd.js';
+import { createSimPhone, loadPhoneProfile } from '../harness/sim/phone/sim-phone.js';
+import { uia2InstrumentHook } from '../harness/sim/uia2/uia2-server.js';
+
+const ROOT = resolve('.');
+const APPIUM_HOME = join(ROOT, '.appium');
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runAdb(port: number, env: NodeJS.ProcessEnv, args: string[], timeoutMs = 30_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('adb', ['-P', String(port), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts Appium on a free loopback port; resolves once /status answers. */
+async function startAppium(
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<{ port: number; child: ChildProcess; log: () => string }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/appium/index.js'),
+      'server',
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--log-no-colors',
+      '--log-level',
+      'debug',
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`appium exited ${child.exitCode}:\n${log}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/status`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`appium did not answer /status in 60 s:\n${log}`);
+    await sleep(250);
+  }
+  return {
+    port,
+    child,
+    log: () => {
+      writeFileSync(logFile, log);
+      return log;
+    },
+  };
+}
+
+test('Appium 3 + UiAutomator2 8.7.0 run a WebdriverIO session on a simulated Xiaomi: source, find, tap, screenshot, clean end', {
+  timeout: 240_000,
+}, async (t) => {
+  const adbPort = await freePort();
+  const home = mkdtempSync(join(tmpdir(), 'uia2-appium-int-'));
+  const dataDir = join(home, 'phone');
+  const sdk = join(home, 'android-sdk');
+  mkdirSync(join(sdk, 'platform-tools'), { recursive: true });
+  symlinkSync(
+    realpathSync(execFileSync('which', ['adb']).toString().trim()),
+    join(sdk, 'platform-tools/adb'),
+  );
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: home,
+    ANDROID_HOME: sdk,
+    ANDROID_SDK_ROOT: sdk,
+    ANDROID_ADB_SERVER_PORT: String(adbPort),
+    ADB_LOCAL_TRANSPORT_MAX_PORT: '5554',
+    APPIUM_HOME,
+  };
+  const serverLog: string[] = [];
+  const phone = await createSimPhone({
+    profile: await loadPhoneProfile('devices/sim/xiaomi-redmi-note-13.yaml'),
+    dataDir,
+    onInstrument: uia2InstrumentHook({ log: (l) => serverLog.push(l) }),
+  });
+  const adbd = await startAdbd({ phone, host: '127.0.0.1' });
+  let appium: Awaited<ReturnType<typeof startAppium>> | undefined;
+  try {
+    assert.equal((await runAdb(adbPort, env, ['start-server'])).code, 0);
+    assert.match((await runAdb(adbPort, env, ['connect', adbd.serial])).stdout, /connected to/);
+    appium = await startAppium(env, join(home, 'appium.log'));
+
+    const t0 = Date.now();
+    const browser = await remote({
+      hostname: '127.0.0.1',
+      port: appium.port,
+      path: '/',
+      logLevel: 'warn',
+      connectionRetryTimeout: 180_000,
+      connectionRetryCount: 0,
+      capabilities: {
+        platformName: 'Android',
+        'appium:automationName': 'UiAutomator2',
+        'appium:udid': adbd.serial,
+        'appium:noReset': true,
+        'appium:adbPort': adbPort,
+        'appium:suppressKillServer': true,
+        'appium:appPackage': 'com.android.settings',
+        'appium:appActivity': '.Settings',
+        'appium:newCommandTimeout': 120,
+      },
+    });
+    const startMs = Date.now() - t0;
+    t.diagnostic(`session start: ${startMs} ms`);
+    try {
+      // The driver installed the real server APKs with adb install: the phone reports their versions.
+      const server = phone.state.packages.get('io.appium.uiautomator2.server');
+      assert.equal(server?.versionCode, 278);
+      assert.equal(server?.versionName, '10.6.6');
+      assert.ok(phone.state.packages.has('io.appium.uiautomator2.server.test'));
+      assert.equal(phone.state.packages.get('io.appium.settings')?.versionCode, 191);
+      assert.equal(phone.state.foregroundPackage, 'com.android.settings');
+
+      const source = await browser.getPageSource();
+      assert.match(source, /^<\?xml version='1\.0' encoding='UTF-8' standalone='yes' \?>/);
+      assert.match(source, /<android\.widget\.TextView [^>]*text="Settings item 1"/);
+
+      // Find by a bare id (completed with appPackage), read text, then tap the Home button.
+      const rows = await browser.$$('id=row');
+      assert.equal(await rows.length, 5);
+      assert.equal(
+        await browser.$('android=new UiSelector().textContains("item 2")').getText(),
+        'Settings item 2',
+      );
+      assert.equal(
+        await browser.$('//*[@text="Settings item 3"]').getAttribute('resource-id'),
+        'android:id/summary',
+      );
+      const home = await browser.$('~Home');
+      assert.equal(await home.isDisplayed(), true);
+      await home.click();
+      assert.equal(phone.state.foregroundPackage, 'com.miui.home');
+      // On the home screen, tap the Settings icon: the foreground changes back.
+      await browser.$('~Settings').click();
+      assert.equal(phone.state.foregroundPackage, 'com.android.settings');
+      assert.equal(await browser.getCurrentPackage(), 'com.android.settings');
+
+      const shot = Buffer.from(await browser.takeScreenshot(), 'base64');
+      assert.deepEqual([...shot.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      assert.equal(shot.readUInt32BE(16), 1080);
+      assert.equal(shot.readUInt32BE(20), 2400);
+      assert.deepEqual(await browser.getWindowSize(), { width: 1080, height: 2400 });
+    } finally {
+      const t1 = Date.now();
+      await browser.deleteSession();
+      t.diagnostic(`session end: ${Date.now() - t1} ms`);
+    }
+    // The server ended its instrumentation; nothing of it is left on the phone.
+    assert.equal(phone.state.processes.has('io.appium.uiautomator2.server'), false);
+    await assert.rejects(phone.connectTcp(6790), { code: 'ECONNREFUSED' });
+    // A second session on the now provisioned phone. Without aapt2 the driver cannot read the APKs'
+    // versions: the installed server counts as "unknown" and is kept because its test package is
+    // listed (so a stale server APK on a phone would not be replaced either), and the settings helper
+    // counts as "unknown" and is reinstalled with `adb install -r -g` at every session start.
+    const firstLog = appium.log().length;
+    const t2 = Date.now();
+    const again = await remote({
+      hostname: '127.0.0.1',
+      port: appium.port,
+      path: '/',
+      logLevel: 'warn',
+      connectionRetryTimeout: 180_000,
+      connectionRetryCount: 0,
+      capabilities: {
+        platformName: 'Android',
+        'appium:automationName': 'UiAutomator2',
+        'appium:udid': adbd.serial,
+        'appium:noReset': true,
+        'appium:adbPort': adbPort,
+        'appium:suppressKillServer': true,
+        'appium:appPackage': 'com.android.settings',
+        'appium:appActivity': '.Settings',
+      },
+    });
+    t.diagnostic(`second session start (APKs installed): ${Date.now() - t2} ms`);
+    try {
+      assert.equal(await again.$('id=android:id/title').getText(), 'Settings');
+    } finally {
+      await again.deleteSession();
+    }
+    const second = appium.log().slice(firstLog);
+    assert.match(second, /install -r -g \S*settings_apk-debug\.apk/);
+    assert.doesNotMatch(second, /install -r \S*appium-uiautomator2-server-v10\.6\.6\.apk/);
+    assert.match(second, /"installState":"unknown"/);
+    const settingsInstall = /The installation of 'settings_apk-debug\.apk' took (\d+)ms/.exec(second);
+    t.diagnostic(
+      `cost of the missing aapt2 per session: settings helper reinstall ${settingsInstall?.[1]} ms`,
+    );
+
+    const log = appium.log();
+    if (process.env['UIA2_APPIUM_LOG']) writeFileSync(process.env['UIA2_APPIUM_LOG'], log);
+    assert.doesNotMatch(log, /was not in the list of connected devices/);
+    t.diagnostic(`phone-side requests: ${serverLog.length}`);
+  } catch (e) {
+    if (appium) process.stderr.write(`--- appium log tail ---\n${appium.log().slice(-20_000)}\n`);
+    process.stderr.write(`--- on-phone server ---\n${serverLog.join('\n')}\n`);
+    throw e;
+  } finally {
+    if (appium?.child.exitCode === null) {
+      const exited = new Promise((r) => appium!.child.once('exit', r));
+      appium.child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+      if (appium.child.exitCode === null) appium.child.kill('SIGKILL');
+    }
+    await runAdb(adbPort, env, ['kill-server'], 10_000).catch(() => undefined);
+    await adbd.close();
+    await phone.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
