@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   activeAllureRuntime,
+  allureSink,
   outcomeError,
   reportToAllureRuntime,
   runtimeMessages,
@@ -59,4 +60,17 @@ test('outcome errors give allure-mocha the run status', () => {
   const broken = outcomeError({ outcome: 'broken', reason: 'phone lost: gone' })!;
   assert.equal(broken.constructor, Error);
   assert.equal(broken.message, 'phone lost: gone');
+});
+
+test('outside mocha the allure sink falls back to writing result files', async () => {
+  const results = join(root, 'results');
+  const sink = allureSink(results, { env: {}, adbBin: '/nonexistent/adb', profile: 'xiaomi-miui-global' });
+  const result = JSON.parse(await readFile(join(runs[0]!, 'result.json'), 'utf8'));
+  await sink.runStarted?.({ runId: result.runId, serial: result.serial, scenario: result.scenario });
+  await sink.runFinished?.(result, runs[0]!);
+  const names = await readdir(results);
+  const file = names.find((n) => n.endsWith('-result.json'))!;
+  const written = JSON.parse(await readFile(join(results, file), 'utf8'));
+  assert.equal(written.fullName, 'phonehome/xiaomi-miui-global/idle');
+  assert.ok(names.includes('categories.json'));
 });
