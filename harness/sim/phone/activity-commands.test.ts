@@ -170,12 +170,14 @@ test("Appium Settings' launch starts its foreground service (dumpsys activity se
   assert.doesNotMatch(rec, /RecorderService/);
 });
 
-test('the hook can end its own instrumentation (as the UiAutomator2 server does after DELETE /session)', async () => {
+test('the hook can run shell commands and end its own instrumentation (as the UiAutomator2 server does after DELETE /session)', async () => {
   let finish: (() => void) | undefined;
+  const execCodes: number[] = [];
   const p = await makePhone('pixel', {
     onInstrument: (run) => {
       run.listen(6790, (s: Duplex) => s.end());
       finish = () => run.finish();
+      void run.exec('input keyevent 26').then((r) => execCodes.push(r.code));
     },
   });
   copyFileSync(`${APKS}/appium-uiautomator2-server-v10.6.6.apk`, p.hostPath('/data/local/tmp/s.apk')!);
@@ -195,4 +197,6 @@ test('the hook can end its own instrumentation (as the UiAutomator2 server does 
   assert.match(r.stdout, /INSTRUMENTATION_CODE: -1/);
   await assert.rejects(p.connectTcp(6790), { code: 'ECONNREFUSED' });
   assert.equal(p.state.processes.has('io.appium.uiautomator2.server'), false);
+  assert.deepEqual(execCodes, [0]);
+  assert.equal(p.state.screenOn, false, 'the hook pressed POWER through the shell');
 });

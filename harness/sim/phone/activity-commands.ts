@@ -212,6 +212,7 @@ async function instrument(c: CommandContext, args: readonly string[]): Promise<n
     finish() {
       stop();
     },
+    exec: (line: string) => c.phone.exec(line, ended.signal),
     print(line: string) {
       if (wait) void c.out(`${line}\n`);
       else printed.push(line);

@@ -22,6 +22,8 @@ export interface InstrumentRun {
   listen(port: number, onConnection: (stream: Duplex) => void): () => void;
   /** Writes a line to the `am instrument` output (INSTRUMENTATION_STATUS lines and the like). */
   print(line: string): void;
+  /** Runs a shell command line on the phone, e.g. `input tap X Y` for a click or `screencap -p`. */
+  exec(line: string): Promise<{ stdout: Buffer; stderr: string; code: number }>;
   /**
    * The instrumentation ends by itself (e.g. the UiAutomator2 server after DELETE /session): its
    * process and ports go, and `am instrument -w` prints its result and returns.
@@ -52,6 +54,8 @@ export interface PhoneEnv {
   readonly instrumentations: Map<string, { targetPackage: string; stop(): void }>;
   /** Names of the commands the shell knows (for `which`). */
   readonly commandNames: ReadonlySet<string>;
+  /** Runs a command line on the phone as the shell user, collecting its output (for hooks). */
+  exec(line: string, signal?: AbortSignal): Promise<{ stdout: Buffer; stderr: string; code: number }>;
   /** PCAPdroid's running on-phone capture, if any. */
   pcapCapture: { stop(): Promise<{ packets: number }> } | undefined;
 }

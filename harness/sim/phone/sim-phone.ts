@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { posix, resolve, sep } from 'node:path';
-import { Duplex, Transform, type Writable } from 'node:stream';
+import { Duplex, Readable, Transform, Writable } from 'node:stream';
 import type { AdbBanner, PhoneNet, ShellIo, SimPhone, TrafficState } from '../contracts.js';
 import { activityCommands } from './activity-commands.js';
 import type { CommandHandler, InstrumentHook, PhoneEnv } from './command.js';
@@ -234,6 +234,24 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     instrumentations: new Map(),
     commandNames: new Set([...COMMANDS.keys(), 'sh', 'su', 'sleep', 'test', 'true', 'false']),
     pcapCapture: undefined,
+    async exec(line: string, signal?: AbortSignal) {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const sink = (into: Buffer[]) =>
+        new Writable({
+          write(chunk: Buffer, _e, cb) {
+            into.push(Buffer.from(chunk));
+            cb();
+          },
+        });
+      const code = await new ShellSession(env, COMMANDS).run(line, {
+        stdin: Readable.from([]),
+        stdout: sink(out),
+        stderr: sink(err),
+        signal: signal ?? new AbortController().signal,
+      });
+      return { stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code };
+    },
   };
 
   if (opts.net) state.netInfo = { ip: opts.net.ip, mac: opts.net.mac };
