@@ -237,3 +237,31 @@ test('analyse and verdict end when their files were written, when that fits the 
   assert.deepEqual([step('analyse').start, step('analyse').stop], [(T0 + 66) * 1000, (T0 + 66.5) * 1000]);
   assert.deepEqual([step('verdict').start, step('verdict').stop], [(T0 + 66.5) * 1000, (T0 + 67.25) * 1000]);
 });
+
+test('a phone lost during a step breaks that step, not the capture', async () => {
+  const dir = await writeTestRun(root, {
+    runId: 'night-4',
+    phone: 'xiaomi',
+    scenario: 'idle',
+    outcome: 'broken',
+    reason: 'phone lost: device R58M123ABC was lost',
+    hosts: [],
+    t0: T0,
+  });
+  const folder = await readRunFolder(dir);
+  folder.result.steps[1]!.tsEnd = 0;
+  folder.log = folder.log.filter((l) => !/^(canary end|capture: \d+ packets)/.test(l.text));
+  const r = buildRunReport(folder);
+  assert.deepEqual(
+    r.steps.map((s) => [s.name, s.status]),
+    [
+      ['prepare', 'passed'],
+      ['capture start', 'passed'],
+      ['canary start-night-4.canary.phonehome.test', 'passed'],
+      ['unlock screen', 'passed'],
+      ['idle 60 s', 'broken'],
+      ['capture stop', 'passed'],
+    ],
+  );
+  assert.equal(r.steps[4]!.message, 'phone lost: device R58M123ABC was lost');
+});

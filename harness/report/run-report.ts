@@ -237,11 +237,13 @@ export function pipelineSteps(run: RunFolder): ReportStep[] {
   };
   canaryStep(canaries[0]);
   for (const r of result.steps) {
+    // A step with no end is the one the run broke in (the phone went away during it).
+    const interrupted = r.tsEnd <= 0 && result.outcome === 'broken';
     const stop = r.tsEnd > 0 ? r.tsEnd * 1000 : endTs;
-    const s = step(r.name, r.tsStart * 1000, stop, r.ok ? 'passed' : 'broken');
+    const s = step(r.name, r.tsStart * 1000, stop, r.ok && !interrupted ? 'passed' : 'broken');
     s.parameters.push({ name: 'kind', value: r.kind });
     if (r.detail) s.message = r.detail;
-    if (!r.ok) s.message = result.reason || r.detail;
+    if (!r.ok || interrupted) s.message = result.reason || r.detail;
     steps.push(s);
     last = stop;
   }
