@@ -105,6 +105,11 @@ test('pm list packages flags: -3, -s, -f, -U, filter; pm path of a missing packa
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
   assert.match((await runShell(p, 'pm list features')).stdout, /^feature:android\.hardware\.wifi$/m);
+  const resolved = await runShell(p, 'cmd package resolve-activity --brief com.android.thememanager');
+  assert.equal(
+    resolved.stdout.trim().split('\n').at(-1),
+    'com.android.thememanager/.ThemeResourceTabActivity',
+  );
 });
 
 test('pm uninstall, clear, grant and revoke', async () => {

@@ -8,7 +8,7 @@ import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { readApkManifest } from './apk-manifest.js';
 import { type CommandContext, type CommandHandler, readAllFrom } from './command.js';
-import type { InstalledPackage } from './device-state.js';
+import { type InstalledPackage, shortComponent } from './device-state.js';
 
 function androidBase64(bytes: number): string {
   return randomBytes(bytes).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
@@ -317,8 +317,8 @@ async function pm(c: CommandContext, args: readonly string[]): Promise<number> {
       }
       await c.out(
         rest.includes('--brief')
-          ? `priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=false\n${p.launchActivity}\n`
-          : `${p.launchActivity}\n`,
+          ? `priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=false\n${shortComponent(p.launchActivity)}\n`
+          : `${shortComponent(p.launchActivity)}\n`,
       );
       return 0;
     }

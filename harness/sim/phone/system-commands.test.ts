@@ -51,6 +51,8 @@ test('ps -A has the header Appium splits and a NAME for every process; ps --help
   assert.ok((await runShell(p, 'ps --help')).stdout.split('\n').some((l) => l.startsWith('-A')));
   const pid = (await runShell(p, 'pidof com.miui.home')).stdout.trim();
   assert.match(pid, /^\d+$/);
+  assert.equal((await runShell(p, 'pgrep -x com.miui.home')).stdout.trim(), pid);
+  assert.equal((await runShell(p, 'pgrep -x io.appium.uiautomator2.server')).code, 1);
 });
 
 test('date prints like toybox; setting the clock needs root', async () => {

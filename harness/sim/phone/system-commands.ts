@@ -273,6 +273,28 @@ const pidof: CommandHandler = async (c) => {
   return 0;
 };
 
+const pgrep: CommandHandler = async (c) => {
+  const exact = c.args.includes('-x');
+  const pattern = c.args.filter((a) => !a.startsWith('-'))[0];
+  if (pattern === undefined) {
+    await c.err('pgrep: Need 1 argument\n');
+    return 2;
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(exact ? `^(?:${pattern})$` : pattern);
+  } catch {
+    await c.err(`pgrep: bad regex '${pattern}'\n`);
+    return 2;
+  }
+  const pids = processRows(c)
+    .filter((r) => re.test(r.name))
+    .map((r) => r.pid);
+  if (pids.length === 0) return 1;
+  await c.out(pids.map((p) => `${p}\n`).join(''));
+  return 0;
+};
+
 const kill: CommandHandler = async (c) => {
   const state = c.phone.state;
   let failed = false;
@@ -569,6 +591,7 @@ export const systemCommands: Record<string, CommandHandler> = {
   printenv: env,
   ps,
   pidof,
+  pgrep,
   kill,
   log,
   service,
