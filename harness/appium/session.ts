@@ -138,7 +138,7 @@ export class AppiumSession {
         endpoint.failure(),
       );
     } catch (err) {
-      throw sessionError(err, what);
+      throw sessionError(err, what, opts.capabilities);
     }
     // Later requests get the command deadline as their HTTP timeout (run() enforces it too).
     browser.options.connectionRetryTimeout = commandDeadlineMs;
@@ -224,7 +224,7 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function sessionError(err: unknown, what: string): AppiumError {
+function sessionError(err: unknown, what: string, caps: Capabilities): AppiumError {
   if (err instanceof AppiumError) return err;
   const text = errorText(err);
   if (/Could not find a driver for automationName/i.test(text))
@@ -234,6 +234,15 @@ function sessionError(err: unknown, what: string): AppiumError {
       'run make setup (scripts/appium-setup.sh installs the drivers into .appium)',
       { cause: err },
     );
+  if (/Could not find a connected Android device|was not in the list of connected devices/i.test(text)) {
+    const port = caps['appium:adbPort'] ?? 5037;
+    return new AppiumError(
+      'session-failed',
+      `${what}: ${firstLine(text)}`,
+      `the adb server phonehome uses does not list ${String(caps['appium:udid'] ?? 'the phone')}: check the cable or Wi-Fi debugging and \`adb -P ${String(port)} devices\``,
+      { cause: err },
+    );
+  }
   const obstacle = explainObstacle(text);
   return new AppiumError('session-failed', `${what}: ${firstLine(text)}`, obstacle?.advice, { cause: err });
 }
