@@ -30,9 +30,18 @@ async function createPhone(
   name: string,
   dataDir: string,
   net: LabPhoneNet,
+  copy: number,
 ): Promise<{ phone: SimPhoneInstance; model: string; adbd: Adbd }> {
   const profile = await loadPhoneProfile(join(cfg.devicesDir, `${name}.yaml`));
-  const phone = await createSimPhone({ profile, dataDir, net, unauthorized: cfg.unauthorized });
+  // Two phones of one model are two devices: the second and later get their own serial.
+  const serial = copy > 0 ? `${profile.identifiers.serial}${copy}` : undefined;
+  const phone = await createSimPhone({
+    profile,
+    dataDir,
+    net,
+    unauthorized: cfg.unauthorized,
+    ...(serial ? { serial } : {}),
+  });
   const adbd = await startAdbd({ phone, host: '127.0.0.1' });
   return { phone, model: phone.banner().productModel, adbd };
 }
@@ -124,7 +133,8 @@ async function main(): Promise<void> {
       });
       const dataDir = join(dir, 'phones', String(i));
       await mkdir(dataDir, { recursive: true });
-      const { phone, model, adbd } = await createPhone(cfg, name, dataDir, net);
+      const copy = cfg.profiles.slice(0, i).filter((n) => n === name).length;
+      const { phone, model, adbd } = await createPhone(cfg, name, dataDir, net, copy);
       running.push({ net, phone, adbd });
       const target = `127.0.0.1:${adbd.port}`;
       state.adbConnections.push(target);
