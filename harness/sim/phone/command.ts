@@ -169,24 +169,3 @@ export function sleepFor(ms: number, signal: AbortSignal): Promise<boolean> {
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
-
-/** Splits `-x VALUE` style options: returns the option values and remaining positional words. */
-export function takeOptions(
-  args: readonly string[],
-  withValue: readonly string[],
-): { flags: Set<string>; values: Map<string, string[]>; rest: string[] } {
-  const flags = new Set<string>();
-  const values = new Map<string, string[]>();
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (withValue.includes(a) && i + 1 < args.length) {
-      const list = values.get(a) ?? [];
-      list.push(args[i + 1]!);
-      values.set(a, list);
-      i++;
-    } else if (a.startsWith('-') && a.length > 1) flags.add(a);
-    else rest.push(a);
-  }
-  return { flags, values, rest };
-}
