@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { ConfigError } from '../../errors.js';
 import type { TrafficState } from '../contracts.js';
-import { activeHosts, fillIds } from './traffic-plan.js';
+import { activeBehaviours, activeHosts, fillIds } from './traffic-plan.js';
 import { durationSeconds, loadTrafficProfile, parseTrafficProfile } from './traffic-schema.js';
 
 const XIAOMI = 'devices/sim/xiaomi-redmi-note-13.traffic.yaml';
@@ -101,6 +101,9 @@ test('the Xiaomi profile idles to the measured hosts; consent off stops analytic
   );
   for (const h of ['thm.market.intl.xiaomi.com', 'api.zhuti.intl.xiaomi.com', 't17.market.mi-img.com'])
     assert.ok(themes.has(h), h);
+  const ids = (st: TrafficState) => activeBehaviours(p, st, []).map((b) => b.id);
+  assert.ok(ids({ ...idle, adsConsent: true }).includes('msa-personalised'));
+  assert.ok(!ids({ ...idle, adsConsent: false }).includes('msa-personalised'));
   const backup = activeHosts(p, { ...idle, backupEnabled: true, backupRunning: true }, []);
   assert.ok(backup.has('appbackupapi.micloud.xiaomi.net'));
   assert.equal(activeHosts(p, { ...idle, online: false }, []).size, 0);
