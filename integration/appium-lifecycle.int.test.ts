@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AppiumError } from '../harness/appium/appium-error.js';
-import { AppiumServer, remoteAppium } from '../harness/appium/appium-server.js';
+import { AppiumServer, descendants, remoteAppium } from '../harness/appium/appium-server.js';
 import { AppiumUi } from '../harness/appium/appium-ui.js';
 import { AppiumSession, PhoneSessions } from '../harness/appium/session.js';
 
@@ -35,20 +35,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Waits until no process of the group is left (a killed child is reaped by node shortly after). */
-async function groupGone(pgid: number, withinMs = 5_000): Promise<boolean> {
-  const until = Date.now() + withinMs;
-  for (;;) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return true;
-    }
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -257,10 +243,11 @@ test('start/stop leaves no process behind', async () => {
   const pid = server.pid!;
   const session = await AppiumSession.create({ endpoint: server, capabilities: fakeCaps(), name: 'fake' });
   assert.ok(session.id);
+  const spawned = await descendants(pid);
   // Stopping with a session still open: Appium ends it on SIGTERM.
   await server.stop({ deadlineMs: 10_000 });
   assert.equal(alive(pid), false);
-  assert.ok(await groupGone(pid), 'a process of the Appium group is still running');
+  for (const p of spawned) assert.equal(alive(p), false, `process ${p} started by Appium is still running`);
   assert.equal(server.running, false);
   await server.stop(); // idempotent
 });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
+  descendants,
   ensureAndroidHome,
   freePort,
   installedDrivers,
@@ -82,4 +84,23 @@ test('free ports and remote URLs', async () => {
   const r = remoteAppium('http://lab-appium:4723/wd/hub');
   assert.equal(r.url.href, 'http://lab-appium:4723/wd/hub/');
   assert.equal(r.failure(), undefined);
+});
+
+test('descendants are found through /proc, down the tree', async () => {
+  // sh → sleep: two levels below this process.
+  const sh = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
+  try {
+    let found: number[] = [];
+    for (let i = 0; i < 50 && found.length < 2; i++) {
+      found = await descendants(process.pid);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(found.includes(sh.pid!));
+    assert.ok(found.length >= 2, `found ${found.join(', ')}`);
+    const ofSh = await descendants(sh.pid!);
+    assert.equal(ofSh.length, 1);
+    for (const p of ofSh) process.kill(p, 'SIGKILL');
+  } finally {
+    sh.kill('SIGKILL');
+  }
 });

@@ -8,7 +8,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { access, constants, mkdir, readFile, readlink, realpath, rename, symlink } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  symlink,
+} from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,22 +172,58 @@ function watchForExit(child: ChildProcess): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const c of live) killGroup(c, 'SIGKILL');
+    for (const c of live) signalChild(c, 'SIGKILL');
   });
 }
 
-/** Signals the server and whatever it spawned (adb helpers), by the process group it leads. */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   try {
-    process.kill(-child.pid, signal);
+    child.kill(signal);
   } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
+    // already gone
   }
+}
+
+/**
+ * PIDs of a process's descendants (adb helpers Appium spawned), read from /proc; empty where there is
+ * no /proc. Taken before a stop so that what Appium leaves behind can be killed by PID afterwards.
+ */
+export async function descendants(pid: number): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const parentOf = new Map<number, number>();
+  await Promise.all(
+    entries
+      .filter((e) => /^\d+$/.test(e))
+      .map(async (e) => {
+        try {
+          const stat = await readFile(`/proc/${e}/stat`, 'utf8');
+          // pid (comm) state ppid …: comm may hold spaces and parentheses, so parse after the last ')'.
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          parentOf.set(Number(e), ppid);
+        } catch {
+          // exited meanwhile
+        }
+      }),
+  );
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift()!;
+    for (const [child, parent] of parentOf)
+      if (parent === p) {
+        out.push(child);
+        queue.push(child);
+      }
+  }
+  // An adb server Appium happened to start serves everyone (phonehome's capture too): never ours to kill.
+  const cmdlines = await Promise.all(out.map((p) => readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')));
+  return out.filter((_, i) => !cmdlines[i]!.includes('fork-server'));
 }
 
 const TAIL_LINES = 40;
@@ -304,7 +350,7 @@ export class AppiumServer implements AppiumEndpoint {
     log.write(`# phonehome: ${process.execPath} ${args.join(' ')}\n`);
     const child = spawn(process.execPath, args, {
       cwd: root,
-      detached: true,
+      // Same process group as phonehome: a Ctrl-C in the terminal reaches Appium too.
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
@@ -403,8 +449,8 @@ export class AppiumServer implements AppiumEndpoint {
   }
 
   /**
-   * Stops the server: SIGTERM (Appium ends its sessions), then SIGKILL to its whole process group if
-   * it is still there at the deadline (default 10 s). Resolves once the process is gone.
+   * Stops the server: SIGTERM (Appium ends its sessions), SIGKILL if it is still there at the deadline
+   * (default 10 s), then SIGKILL to any process it spawned that outlived it. Resolves once it is gone.
    */
   async stop(op: OpOptions = {}): Promise<void> {
     const child = this.#child;
@@ -414,7 +460,8 @@ export class AppiumServer implements AppiumEndpoint {
       if (child.exitCode !== null || child.signalCode !== null) res();
       else child.once('exit', () => res());
     });
-    killGroup(child, 'SIGTERM');
+    const spawned = child.pid !== undefined && this.running ? await descendants(child.pid) : [];
+    signalChild(child, 'SIGTERM');
     try {
       await withDeadline(
         'Appium stop',
@@ -422,15 +469,14 @@ export class AppiumServer implements AppiumEndpoint {
         () => gone,
       );
     } catch {
-      killGroup(child, 'SIGKILL');
+      signalChild(child, 'SIGKILL');
       await withDeadline('Appium kill', { deadlineMs: 5_000 }, () => gone).catch(() => {});
     }
-    // Children Appium left in its group (adb helpers) go with it.
-    if (child.pid !== undefined) {
+    for (const pid of spawned) {
       try {
-        process.kill(-child.pid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
-        // group already empty
+        // ended with Appium
       }
     }
     await new Promise<void>((res) => (this.#log ? this.#log.end(res) : res()));
