@@ -33,6 +33,30 @@ const matchValue = z.string().superRefine((v, ctx) => {
   }
 });
 
+/** One UI step of a named action; selectors are names from the profile's `ui` map. */
+const uiStepSchema = z.union(
+  [
+    z.strictObject({ tap: z.string() }),
+    z.strictObject({ scrollTo: z.string() }),
+    z.strictObject({ toggle: z.string(), on: z.boolean() }),
+    z.strictObject({ back: z.literal(true) }),
+    z.strictObject({ home: z.literal(true) }),
+  ],
+  { error: 'a UI step is one of {tap: SELECTOR}, {scrollTo: TEXT}, {toggle: SELECTOR, on: BOOL}, {back: true}, {home: true}' },
+);
+
+/** A named action scenarios ask for: its UI steps (through Appium) and/or one adb shell command. */
+const actionSchema = z
+  .strictObject({
+    /** What it does, for the report. */
+    description: z.string().optional(),
+    /** UI steps, used when a UI (Appium) is available. */
+    ui: z.array(uiStepSchema).default([]),
+    /** An adb shell command that does the same, used without a UI. */
+    adb: z.string().optional(),
+  })
+  .refine((a) => a.ui.length > 0 || a.adb !== undefined, { error: 'an action needs ui steps, an adb command, or both' });
+
 /** The schema of a profile file: the single source of truth for what it may hold. */
 export const profileSchema = z.strictObject({
   /** Profile name: the folder's name. */
@@ -68,7 +92,28 @@ export const profileSchema = z.strictObject({
   allowlists: z.string().default('allowlists'),
   /** Appium capabilities for this phone's UiAutomator2 sessions (locale pinned etc.). */
   appium: z.record(z.string(), z.unknown()).default({}),
-});
+  /** Named actions scenarios use (e.g. backup.enable), each with UI steps and/or an adb command. */
+  actions: z.record(z.string(), actionSchema).default({}),
+})
+  .superRefine((p, ctx) => {
+    for (const [name, a] of Object.entries(p.actions)) {
+      a.ui.forEach((step, i) => {
+        const sel = 'tap' in step ? step.tap : 'toggle' in step ? step.toggle : undefined;
+        if (sel !== undefined && !(sel in p.ui)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['actions', name, 'ui', i],
+            message: `selector ${JSON.stringify(sel)} is not in this profile's ui map`,
+          });
+        }
+      });
+    }
+  });
+
+/** A UI step of an action. */
+export type ActionUiStep = z.infer<typeof uiStepSchema>;
+/** A named action. */
+export type ProfileAction = z.infer<typeof actionSchema>;
 
 /** A device profile, as loaded. */
 export type DeviceProfile = z.infer<typeof profileSchema> & {

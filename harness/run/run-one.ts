@@ -10,23 +10,19 @@ import { type Analysis, analyzeStream } from '../analyze.js';
 import { type AdbDevice, sleep } from '../device/adb.js';
 import { type DeviceFacts, readFacts, readPackageUids } from '../device/facts.js';
 import { type PrepareStep, prepare } from '../device/prepare.js';
+import type { DeviceProfile } from '../device/profiles.js';
 import { CaptureError, DeviceLostError } from '../errors.js';
 import type { Flow } from '../flows/flow.js';
 import type { Allowlist } from '../verdict/allowlist.js';
 import { judge, type Verdict } from '../verdict/verdict.js';
 import type { CaptureBackend, CaptureStats } from './capture.js';
+import type { ScenarioStep } from './scenario.js';
+import type { Ui } from './ui.js';
 
 /** Saved formats carry a version so nightly results stay comparable across releases. */
 export const RUN_FORMAT_VERSION = 1;
 
-/** A step of a scenario, as far as this pipeline needs it. */
-export type ScenarioStep =
-  /** An adb shell command; `expectExit` makes another exit status break the run. */
-  | { kind: 'adb'; name: string; command: string; expectExit?: number }
-  /** Wait; on simulated phones the duration is divided by the speed factor by whoever builds the steps. */
-  | { kind: 'wait'; name: string; ms: number };
-
-/** The minimal scenario of the run pipeline. */
+/** The part of a scenario this pipeline runs (a Scenario from scenario.ts fits). */
 export interface RunScenario {
   name: string;
   steps: ScenarioStep[];
@@ -43,7 +39,11 @@ export interface StepRecord {
   /** End, seconds since the epoch. */
   tsEnd: number;
   ok: boolean;
+  /** True when the step could not run here (e.g. a UI step with no UI and no adb equivalent). */
+  skipped?: boolean;
   detail: string;
+  /** Screenshot file (in the run folder) taken after a UI step. */
+  screenshot?: string;
 }
 
 /** Outcome of a run: passed, failed (the allowlist was broken) or broken (the infrastructure was). */
@@ -93,6 +93,10 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Progress lines for a person. */
   onProgress?: (line: string) => void;
+  /** The device profile: named actions and UI selectors. */
+  profile?: DeviceProfile;
+  /** The phone's UI (Appium), when available; actions fall back to their adb command without it. */
+  ui?: Ui;
 }
 
 const SAFE_PART = /[^A-Za-z0-9._-]+/g;
@@ -216,6 +220,16 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       if (step.kind === 'wait') {
         await sleep(step.ms, ctx.signal);
         rec.detail = `waited ${step.ms} ms`;
+      } else if (step.kind === 'action') {
+        const done = await runAction(ctx, step.action, dir, result.steps.length, op);
+        rec.detail = done.detail;
+        if (done.skipped) rec.skipped = true;
+        if (done.screenshot) rec.screenshot = done.screenshot;
+        if (!done.ok) {
+          rec.ok = false;
+          rec.tsEnd = Date.now() / 1000;
+          return await broken(`step "${step.name}" failed: ${done.detail}`);
+        }
       } else {
         const r = await ctx.device.shell(step.command, op);
         rec.detail = `exit ${r.exitCode}`;
@@ -302,9 +316,15 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     ruleText: v.ruleText,
     step: stepAt(result.steps, v.firstSeen),
   }));
+  const policyBroken = verdict.violations.length > 0 || verdict.budgets.some((b) => b.exceeded);
   if (verdict.outcome === 'allowed') {
     result.outcome = 'passed';
     result.reason = `${flows.length} flows, all allowed`;
+  } else if (!policyBroken) {
+    // Expectations are positive controls: a run that never reached them did not do what it says.
+    const missing = verdict.unmetExpectations.map((u) => u.ruleText).join('; ');
+    await save();
+    return await broken(`the scenario did not prove it ran: never seen: ${missing}`);
   } else {
     result.outcome = 'failed';
     const parts = [
@@ -319,6 +339,66 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   for (const v of result.violations) await log(`violation: ${v.subject} during ${v.step}: ${v.ruleText}`);
   await save();
   return result;
+}
+
+/** Runs a named action of the device profile: UI steps when a UI is there, else its adb command. */
+async function runAction(
+  ctx: RunContext,
+  name: string,
+  dir: string,
+  stepNo: number,
+  op: { deadlineMs: number; signal?: AbortSignal },
+): Promise<{ ok: boolean; skipped?: boolean; detail: string; screenshot?: string }> {
+  const action = ctx.profile?.actions[name];
+  if (!action) return { ok: false, detail: `the device profile has no action "${name}"` };
+  if (ctx.ui && action.ui.length > 0) {
+    const ui = ctx.ui;
+    const sel = (n: string) => ctx.profile!.ui[n]!;
+    const details: string[] = [];
+    let shot: Uint8Array | undefined;
+    try {
+      for (const st of action.ui) {
+        const r =
+          'tap' in st
+            ? await ui.tap(sel(st.tap), op)
+            : 'toggle' in st
+              ? await ui.setToggle(sel(st.toggle), st.on, op)
+              : 'scrollTo' in st
+                ? await ui.scrollTo(st.scrollTo, op)
+                : 'back' in st
+                  ? await ui.back(op)
+                  : await ui.home(op);
+        details.push(r.detail);
+        if (r.screenshot) shot = r.screenshot;
+      }
+    } catch (err) {
+      return {
+        ok: false,
+        detail: `UI: ${[...details, err instanceof Error ? err.message : String(err)].join('; ')}`,
+      };
+    }
+    let screenshot: string | undefined;
+    if (shot) {
+      screenshot = `step-${stepNo}.png`;
+      await writeFile(join(dir, screenshot), shot);
+    }
+    return { ok: true, detail: `UI: ${details.join('; ')}`, ...(screenshot ? { screenshot } : {}) };
+  }
+  if (action.adb !== undefined) {
+    const r = await ctx.device.shell(action.adb, op);
+    const why = ctx.ui ? 'the action has no UI steps' : 'no UI automation in this run';
+    return r.exitCode === 0
+      ? { ok: true, detail: `over adb (${why}): ${action.adb}` }
+      : {
+          ok: false,
+          detail: `over adb: ${action.adb} exited ${r.exitCode}: ${r.output.toString().trim().slice(0, 200)}`,
+        };
+  }
+  return {
+    ok: true,
+    skipped: true,
+    detail: 'skipped: this action has only UI steps and the run has no UI automation (Appium)',
+  };
 }
 
 /** Makes the phone resolve and contact a unique name, so the capture can prove it saw the phone. */

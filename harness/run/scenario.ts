@@ -1,0 +1,47 @@
+/**
+ * The scenario model: what a scenario needs, how it prepares the phone, its steps, and which allowlist
+ * judges it. Scenarios live in scenarios/*.ts, one exported Scenario each.
+ */
+import type { PrepareStep } from '../device/prepare.js';
+
+/** Something a phone (or the lab) must offer for a scenario to run; otherwise it is skipped with the reason. */
+export type ScenarioNeed = 'appium' | 'root' | 'account' | 'pcapdroid' | 'sim-card';
+
+/** One step of a scenario. */
+export type ScenarioStep =
+  /** An adb shell command; `expectExit` makes another exit status break the run. */
+  | { kind: 'adb'; name: string; command: string; expectExit?: number }
+  /**
+   * A named action of the device profile (`actions:` in devices/NAME/profile.yaml): UI steps through
+   * Appium when a UI is available, else the profile's adb equivalent, else the step is skipped.
+   */
+  | { kind: 'action'; name: string; action: string }
+  /** Wait; on simulated phones the duration is divided by the speed factor. */
+  | { kind: 'wait'; name: string; ms: number };
+
+/** A scenario. */
+export interface Scenario {
+  /** Short name; also the allowlist file name (devices/PROFILE/allowlists/NAME.yaml) unless `allowlist` says otherwise. */
+  name: string;
+  /** One paragraph for the report. */
+  description: string;
+  /** What it needs; a phone without it is skipped with the reason. */
+  needs: ScenarioNeed[];
+  /** Preparation before the capture starts (settings, consent toggles, packages to reset). */
+  prepare: PrepareStep[];
+  /** The steps, in order, while the capture runs. */
+  steps: ScenarioStep[];
+  /** The allowlist to judge by, when not the scenario's own name. */
+  allowlist?: string;
+}
+
+/** The scenario with its waits divided by the speed factor (simulated phones run compressed time). */
+export function scaled(s: Scenario, speed: number): Scenario {
+  if (speed === 1) return s;
+  return {
+    ...s,
+    steps: s.steps.map((st) =>
+      st.kind === 'wait' ? { ...st, ms: Math.max(100, Math.round(st.ms / speed)) } : st,
+    ),
+  };
+}

@@ -1,0 +1,20 @@
+/** The built-in scenarios, by name. */
+import type { Scenario } from '../harness/run/scenario.js';
+import { analyticsOptOut } from './analytics-opt-out.js';
+import { backupDisabled } from './backup-disabled.js';
+import { backupEnabled } from './backup-enabled.js';
+import { idle } from './idle.js';
+import { themeStore } from './theme-store.js';
+
+export const SCENARIOS: readonly Scenario[] = [
+  idle,
+  backupEnabled,
+  backupDisabled,
+  themeStore,
+  analyticsOptOut,
+];
+
+/** The scenario called name, or undefined. */
+export function scenarioNamed(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
