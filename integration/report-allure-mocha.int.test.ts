@@ -129,6 +129,8 @@ for (const serial of [...new Set(runs.map((r) => r.result.serial))]) {
     'canary start-night-1.canary.phonehome.test',
     'unlock screen',
     'idle 60 s',
+    'open privacy settings',
+    'turn off ads',
     'canary end-night-1.canary.phonehome.test',
     'capture stop',
     'analyse',
@@ -136,6 +138,13 @@ for (const serial of [...new Set(runs.map((r) => r.result.serial))]) {
   ]);
   const idle = failed.steps.find((s) => s.name === 'idle 60 s')!;
   assert.deepEqual([idle.start, idle.stop, idle.status], [(T0 + 4) * 1000, (T0 + 64) * 1000, 'passed']);
+  const ui = failed.steps.find((s) => s.name === 'open privacy settings')!;
+  assert.deepEqual(
+    ui.attachments.map((a) => [a.name, a.type]),
+    [['step-3.png', 'image/png']],
+  );
+  assert.ok(files.includes(ui.attachments[0]!.source), 'the step screenshot was written');
+  assert.equal(failed.steps.find((s) => s.name === 'turn off ads')!.status, 'skipped');
   const verdict = failed.steps.at(-1)!;
   assert.equal(verdict.status, 'failed');
   assert.equal(verdict.steps.length, 3);

@@ -31,12 +31,20 @@ test('a run becomes <uuid>-result.json with every attachment beside it', async (
   assert.ok(r.labels.some((l) => l.name === 'host' && l.value === 'lab-1'));
   assert.ok(r.parameters.every((p) => p.excluded === true));
   assert.ok(r.start! < r.stop!);
-  assert.equal(r.steps.length, 9);
+  assert.equal(r.steps.length, 11);
+  const shot = r.steps.find((s) => s.name === 'open privacy settings')!.attachments[0]!;
+  assert.equal(shot.type, 'image/png');
+  assert.equal(r.steps.find((s) => s.name === 'turn off ads')!.status, 'skipped');
   assert.ok(r.steps.every((s) => s.stage === 'finished' && Array.isArray(s.attachments)));
 
   const names = await readdir(results);
   assert.equal(names.filter((n) => n.endsWith('-result.json')).length, 1);
-  assert.equal(names.filter((n) => n.includes('-attachment')).length, r.attachments.length);
+  assert.equal(
+    names.filter((n) => n.includes('-attachment')).length,
+    r.attachments.length + 1,
+    '+1 step screenshot',
+  );
+  assert.ok(names.includes(shot.source), 'the step screenshot is in the results');
   assert.ok(!names.some((n) => n.endsWith('.tmp')), 'no temporary files left');
   for (const a of r.attachments) {
     assert.match(a.source, /^[0-9a-f-]{36}-attachment\.(html|csv|json|pcap|png|txt)$/);

@@ -22,7 +22,13 @@ import {
 } from './launch-info.js';
 import type { ReportSink } from './report-sink.js';
 import { readRunFolder } from './run-folder.js';
-import { buildRunReport, type ReportStep, type RunReport, type RunReportOptions } from './run-report.js';
+import {
+  buildRunReport,
+  type ReportAttachment,
+  type ReportStep,
+  type RunReport,
+  type RunReportOptions,
+} from './run-report.js';
 
 type AllureStatus = NonNullable<TestResult['status']>;
 type AllureStage = TestResult['stage'];
@@ -31,27 +37,36 @@ type AllureStage = TestResult['stage'];
 const status = (s: string) => s as AllureStatus;
 const FINISHED = 'finished' as AllureStage;
 
-function stepResult(s: ReportStep): StepResult {
+/** Names an attachment's file in the results folder. */
+export type AttachmentSource = (a: ReportAttachment) => string;
+
+function attachment(a: ReportAttachment, source: AttachmentSource): Attachment {
+  return { name: a.name, type: a.contentType, source: source(a) };
+}
+
+function stepResult(s: ReportStep, source: AttachmentSource): StepResult {
   return {
     name: s.name,
     status: status(s.status),
     statusDetails: s.message ? { message: s.message } : {},
     stage: FINISHED,
-    steps: s.steps.map(stepResult),
-    attachments: [],
+    steps: s.steps.map((c) => stepResult(c, source)),
+    attachments: s.attachments.map((a) => attachment(a, source)),
     parameters: s.parameters.map((p) => ({ name: p.name, value: p.value })),
     ...(s.start !== undefined ? { start: Math.round(s.start) } : {}),
     ...(s.stop !== undefined ? { stop: Math.round(s.stop) } : {}),
   };
 }
 
-/** The Allure TestResult of a report entry; `sources` are the attachments' file names, in order. */
-export function toAllureTestResult(report: RunReport, uuid: string, sources: string[]): TestResult {
-  const attachments: Attachment[] = report.attachments.map((a, i) => ({
-    name: a.name,
-    type: a.contentType,
-    source: sources[i]!,
-  }));
+/** Every attachment of a report entry: the test's own, then its steps', depth first. */
+export function allAttachments(report: RunReport): ReportAttachment[] {
+  const fromSteps = (steps: ReportStep[]): ReportAttachment[] =>
+    steps.flatMap((s) => [...s.attachments, ...fromSteps(s.steps)]);
+  return [...report.attachments, ...fromSteps(report.steps)];
+}
+
+/** The Allure TestResult of a report entry; `source` names each attachment's file. */
+export function toAllureTestResult(report: RunReport, uuid: string, source: AttachmentSource): TestResult {
   const parameters: Parameter[] = report.parameters.map((p) => ({
     name: p.name,
     value: p.value,
@@ -68,8 +83,8 @@ export function toAllureTestResult(report: RunReport, uuid: string, sources: str
     statusDetails: report.statusDetails,
     stage: FINISHED,
     descriptionHtml: report.descriptionHtml,
-    steps: report.steps.map(stepResult),
-    attachments,
+    steps: report.steps.map((s) => stepResult(s, source)),
+    attachments: report.attachments.map((a) => attachment(a, source)),
     parameters,
     labels: report.labels.map((l) => ({ name: l.name, value: l.value })),
     links: [],
@@ -107,8 +122,8 @@ export async function writeRunResult(
 ): Promise<WrittenResult> {
   const report = buildRunReport(await readRunFolder(runDir), { host: hostname(), ...opts });
   await mkdir(resultsDir, { recursive: true });
-  const sources: string[] = [];
-  for (const a of report.attachments) {
+  const sources = new Map<ReportAttachment, string>();
+  for (const a of allAttachments(report)) {
     const source = `${randomUUID()}-attachment${a.fileExtension}`;
     const target = join(resultsDir, source);
     if (a.path !== undefined) {
@@ -117,11 +132,11 @@ export async function writeRunResult(
     } else {
       await publish(target, (tmp) => writeFile(tmp, a.body ?? ''));
     }
-    sources.push(source);
+    sources.set(a, source);
   }
   const uuid = randomUUID();
   const file = join(resultsDir, `${uuid}-result.json`);
-  const json = JSON.stringify(toAllureTestResult(report, uuid, sources));
+  const json = JSON.stringify(toAllureTestResult(report, uuid, (a) => sources.get(a)!));
   await publish(file, (tmp) => writeFile(tmp, json));
   return { uuid, file, report };
 }

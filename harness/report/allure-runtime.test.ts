@@ -43,7 +43,12 @@ test('runtime messages: metadata first, balanced steps with the run times, then 
   const idleStart = messages[idle]!;
   assert.equal(idleStart.type === 'step_start' && idleStart.data.start, (1_763_900_000 + 4) * 1000);
   const attachments = messages.filter((m) => m.type === 'attachment_path' || m.type === 'attachment_content');
-  assert.equal(attachments.length, report.attachments.length);
+  assert.equal(attachments.length, report.attachments.length + 1, 'the test’s and the UI step’s screenshot');
+  // The step screenshot is sent while its step is open, so the reporter attaches it there.
+  const shot = messages.findIndex((m) => m.type === 'attachment_path' && m.data.name === 'step-3.png');
+  const open = messages.findIndex((m) => m.type === 'step_start' && m.data.name === 'open privacy settings');
+  assert.ok(open >= 0 && shot === open + 2, 'step_start, step_metadata, then the screenshot');
+  assert.equal(messages[shot + 1]!.type, 'step_stop');
   assert.equal(messages.at(-1)!.type, 'attachment_path');
 });
 

@@ -12,7 +12,13 @@ import type { AllureResultsSinkOptions } from './allure-results.js';
 import { allureResultsSink } from './allure-results.js';
 import type { ReportSink } from './report-sink.js';
 import { readRunFolder } from './run-folder.js';
-import { buildRunReport, type ReportStep, type RunReport, type RunReportOptions } from './run-report.js';
+import {
+  buildRunReport,
+  type ReportAttachment,
+  type ReportStep,
+  type RunReport,
+  type RunReportOptions,
+} from './run-report.js';
 
 /** The part of allure-js-commons' message runtime used here. */
 interface MessageRuntime {
@@ -33,6 +39,25 @@ export async function activeAllureRuntime(): Promise<MessageRuntime | undefined>
   }
 }
 
+function attachmentMessage(a: ReportAttachment): RuntimeMessage {
+  if (a.path !== undefined) {
+    return {
+      type: 'attachment_path',
+      data: { name: a.name, path: a.path, contentType: a.contentType, fileExtension: a.fileExtension },
+    } as RuntimeMessage;
+  }
+  return {
+    type: 'attachment_content',
+    data: {
+      name: a.name,
+      content: Buffer.from(a.body ?? '').toString('base64'),
+      encoding: 'base64',
+      contentType: a.contentType,
+      fileExtension: a.fileExtension,
+    },
+  } as RuntimeMessage;
+}
+
 function sendStep(send: (m: RuntimeMessage) => void, s: ReportStep, fallback: number): void {
   const start = Math.round(s.start ?? fallback);
   send({ type: 'step_start', data: { name: s.name, start } } as RuntimeMessage);
@@ -40,6 +65,8 @@ function sendStep(send: (m: RuntimeMessage) => void, s: ReportStep, fallback: nu
     send({ type: 'step_metadata', data: { parameters: s.parameters } } as RuntimeMessage);
   }
   for (const child of s.steps) sendStep(send, child, start);
+  // Sent while the step is open, so the reporter attaches them to it.
+  for (const a of s.attachments) send(attachmentMessage(a));
   send({
     type: 'step_stop',
     data: {
@@ -66,25 +93,7 @@ export function runtimeMessages(report: RunReport): RuntimeMessage[] {
     },
   } as RuntimeMessage);
   for (const s of report.steps) sendStep(send, s, report.start ?? Date.now());
-  for (const a of report.attachments) {
-    if (a.path !== undefined) {
-      send({
-        type: 'attachment_path',
-        data: { name: a.name, path: a.path, contentType: a.contentType, fileExtension: a.fileExtension },
-      } as RuntimeMessage);
-    } else {
-      send({
-        type: 'attachment_content',
-        data: {
-          name: a.name,
-          content: Buffer.from(a.body ?? '').toString('base64'),
-          encoding: 'base64',
-          contentType: a.contentType,
-          fileExtension: a.fileExtension,
-        },
-      } as RuntimeMessage);
-    }
-  }
+  for (const a of report.attachments) send(attachmentMessage(a));
   return out;
 }
 

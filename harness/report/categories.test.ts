@@ -38,6 +38,10 @@ test('broken runs: capture, lost phone and everything else each in one category'
   assert.deepEqual(categoriesOf('broken', 'step "open settings" exited 1, expected 0'), [
     'Infrastructure errors',
   ]);
+  assert.deepEqual(
+    categoriesOf('broken', 'the scenario did not prove it ran: never seen: expect backup.googleapis.com'),
+    ['Unmet expectations'],
+  );
 });
 
 test('passed runs and a failure message that mentions no violation are left to Allure', () => {

@@ -27,9 +27,11 @@ export const PHONEHOME_CATEGORIES: CategoryDef[] = [
   },
   {
     name: 'Unmet expectations',
-    description: 'Traffic the allowlist expects (an expect rule) did not happen.',
-    matchedStatuses: ['failed'],
-    messageRegex: '(?s).*\\bunmet expectations?\\b.*',
+    description:
+      'Traffic the allowlist expects (an expect rule) did not happen: beside violations (failed), or alone, ' +
+      'when the run did not prove the scenario ran (broken).',
+    matchedStatuses: ['failed', 'broken'],
+    messageRegex: '(?s).*(\\bunmet expectations?\\b|did not prove it ran).*',
   },
   {
     name: 'Capture not working',
@@ -48,6 +50,6 @@ export const PHONEHOME_CATEGORIES: CategoryDef[] = [
     name: 'Infrastructure errors',
     description: 'Anything else that stopped the run: preparation, a step, adb, the host.',
     matchedStatuses: ['broken'],
-    messageRegex: '(?s)(?!.*(capture not working|phone lost)).*',
+    messageRegex: '(?s)(?!.*(capture not working|phone lost|did not prove it ran)).*',
   },
 ];

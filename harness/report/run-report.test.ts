@@ -108,6 +108,8 @@ test('steps follow the pipeline with the times of the run', () => {
       'canary start-night-1.canary.phonehome.test',
       'unlock screen',
       'idle 60 s',
+      'open privacy settings',
+      'turn off ads',
       'canary end-night-1.canary.phonehome.test',
       'capture stop',
       'analyse',
@@ -118,11 +120,18 @@ test('steps follow the pipeline with the times of the run', () => {
   assert.equal(idle.start, (T0 + 4) * 1000);
   assert.equal(idle.stop, (T0 + 64) * 1000);
   assert.equal(idle.status, 'passed');
+  const ui = xiaomi.steps.find((s) => s.name === 'open privacy settings')!;
+  assert.deepEqual(
+    ui.attachments.map((a) => [a.name, a.contentType]),
+    [['step-3.png', 'image/png']],
+    'the screenshot after a UI step is attached to that step',
+  );
+  assert.equal(xiaomi.steps.find((s) => s.name === 'turn off ads')!.status, 'skipped');
   const verdict = xiaomi.steps.at(-1)!;
   assert.equal(verdict.status, 'failed');
   assert.equal(verdict.steps.length, 3);
   assert.ok(verdict.steps.every((s) => s.status === 'failed'));
-  assert.ok(xiaomi.steps.slice(0, -1).every((s) => s.status === 'passed'));
+  assert.ok(xiaomi.steps.slice(0, -1).every((s) => s.status === 'passed' || s.name === 'turn off ads'));
   const capStop = xiaomi.steps.find((s) => s.name === 'capture stop')!;
   assert.deepEqual(
     capStop.parameters.map((p) => p.name),

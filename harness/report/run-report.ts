@@ -4,6 +4,7 @@
  * writers consume it: allure-results.ts (files) and allure-runtime.ts (inside an allure-mocha test).
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { formatAnalyzeCsv } from '../cli/analyze-csv.js';
 import type { Severity } from '../verdict/allowlist-schema.js';
 import type { Verdict } from '../verdict/verdict.js';
@@ -46,6 +47,8 @@ export interface ReportStep {
   parameters: NameValue[];
   /** Sub-steps. */
   steps: ReportStep[];
+  /** Evidence of this step (the screenshot after a UI step). */
+  attachments: ReportAttachment[];
 }
 
 /** Evidence to attach: a file of the run folder or text made for the report. */
@@ -177,7 +180,7 @@ export function pipelineSteps(run: RunFolder): ReportStep[] {
     stop: number | undefined,
     status: ReportStatus = 'passed',
   ) => {
-    const s: ReportStep = { name, status, parameters: [], steps: [] };
+    const s: ReportStep = { name, status, parameters: [], steps: [], attachments: [] };
     if (start !== undefined && Number.isFinite(start)) s.start = start;
     if (stop !== undefined && Number.isFinite(stop)) s.stop = Math.max(stop, s.start ?? stop);
     return s;
@@ -240,10 +243,22 @@ export function pipelineSteps(run: RunFolder): ReportStep[] {
     // A step with no end is the one the run broke in (the phone went away during it).
     const interrupted = r.tsEnd <= 0 && result.outcome === 'broken';
     const stop = r.tsEnd > 0 ? r.tsEnd * 1000 : endTs;
-    const s = step(r.name, r.tsStart * 1000, stop, r.ok && !interrupted ? 'passed' : 'broken');
+    const status = !r.ok || interrupted ? 'broken' : r.skipped ? 'skipped' : 'passed';
+    const s = step(r.name, r.tsStart * 1000, stop, status);
     s.parameters.push({ name: 'kind', value: r.kind });
     if (r.detail) s.message = r.detail;
     if (!r.ok || interrupted) s.message = result.reason || r.detail;
+    const shot = r.screenshot
+      ? run.files.screenshots.find((f) => basename(f.path) === r.screenshot)
+      : undefined;
+    if (shot) {
+      s.attachments.push({
+        name: r.screenshot!,
+        contentType: 'image/png',
+        fileExtension: '.png',
+        path: shot.path,
+      });
+    }
     steps.push(s);
     last = stop;
   }
@@ -367,6 +382,8 @@ function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
   };
   const { result, verdict, analysis, files } = run;
   const title = `${result.scenario} on ${run.facts?.model ?? result.serial}`;
+  // Screenshots taken after a step are attached to that step.
+  const stepShots = new Set(result.steps.flatMap((s) => (s.screenshot ? [s.screenshot] : [])));
   const out: ReportAttachment[] = [];
   if (verdict) {
     out.push({
@@ -396,12 +413,10 @@ function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
     ...fileAttachment('flows.json', files.flowsJson, 'application/json', '.json'),
     ...fileAttachment('verdict.json', files.verdictJson, 'application/json', '.json'),
     ...fileAttachment('capture.pcap', files.capture, 'application/vnd.tcpdump.pcap', '.pcap'),
-    ...files.screenshots.flatMap((f) =>
-      fileAttachment(f.path.slice(f.path.lastIndexOf('/') + 1), f, 'image/png', '.png'),
-    ),
-    ...files.stepOutputs.flatMap((f) =>
-      fileAttachment(f.path.slice(f.path.lastIndexOf('/') + 1), f, 'text/plain', '.txt'),
-    ),
+    ...files.screenshots
+      .filter((f) => !stepShots.has(basename(f.path)))
+      .flatMap((f) => fileAttachment(basename(f.path), f, 'image/png', '.png')),
+    ...files.stepOutputs.flatMap((f) => fileAttachment(basename(f.path), f, 'text/plain', '.txt')),
     ...fileAttachment('logcat.txt', files.logcat, 'text/plain', '.txt'),
     ...fileAttachment('run.log', files.runLog, 'text/plain', '.txt'),
   );

@@ -80,6 +80,8 @@ export interface TestRunSpec {
   hosts: string[];
   /** Start, seconds since the epoch. */
   t0: number;
+  /** Add two UI steps after idling: one with a screenshot, one skipped for want of a UI. */
+  ui?: boolean;
 }
 
 function flow(n: number, t: number, host: string): Flow {
@@ -179,6 +181,28 @@ export async function writeTestRun(root: string, spec: TestRunSpec): Promise<str
     { name: 'unlock screen', kind: 'adb', tsStart: t0 + 3, tsEnd: t0 + 4, ok: true, detail: 'exit 0' },
     { name: 'idle 60 s', kind: 'wait', tsStart: t0 + 4, tsEnd: t0 + 64, ok: true, detail: 'waited 60000 ms' },
   ];
+  if (spec.ui) {
+    steps.push(
+      {
+        name: 'open privacy settings',
+        kind: 'action',
+        tsStart: t0 + 64,
+        tsEnd: t0 + 64.2,
+        ok: true,
+        detail: 'UI: tapped Privacy',
+        screenshot: 'step-3.png',
+      },
+      {
+        name: 'turn off ads',
+        kind: 'action',
+        tsStart: t0 + 64.2,
+        tsEnd: t0 + 64.25,
+        ok: true,
+        skipped: true,
+        detail: 'no UI and no adb equivalent',
+      },
+    );
+  }
   const flows = spec.hosts.map((h, i) => flow(i + 1, t0 + 10 + i * 5, h));
   const analysis: Analysis = {
     formatVersion: 1,
@@ -219,6 +243,7 @@ export async function writeTestRun(root: string, spec: TestRunSpec): Promise<str
   const write = (name: string, data: string | Buffer) => writeFile(join(dir, name), data);
   await write('device.json', JSON.stringify(facts, null, 2));
   await write('capture.pcap', tinyPcap(t0 + 10));
+  if (spec.ui) await write('step-3.png', tinyPng());
   await write('logcat.txt', `${iso(t0)} I/ActivityManager: Start proc com.miui.analytics\n`);
   await write('flows.json', JSON.stringify(analysis, null, 2));
   if (spec.outcome === 'broken') {
@@ -260,6 +285,7 @@ export async function writeTestNight(root: string, runId: string, t0: number): P
       outcome: 'failed',
       hosts: ['api.ad.intl.xiaomi.com', 'resolver.msg.global.xiaomi.net', HOSTILE_HOST, QUOTED_HOST],
       t0,
+      ui: true,
     }),
     await writeTestRun(root, {
       runId,
