@@ -98,8 +98,8 @@ export function snapshot(tree: UiNode | undefined, ctx: SnapshotContext): UiElem
     if (n.resourceId !== undefined) attrs.push(['resource-id', n.resourceId]);
     const focusable = n.clickable || editable;
     attrs.push(
-      ['checkable', 'false'],
-      ['checked', 'false'],
+      ['checkable', String(n.checkable ?? false)],
+      ['checked', String(n.checked ?? false)],
       ['clickable', String(n.clickable || editable)],
       ['enabled', 'true'],
       ['focusable', String(focusable)],

@@ -7,10 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceState } from '../phone/device-state.js';
 import { fullComponent } from '../phone/device-state.js';
-import { screenshotPng } from '../phone/input-commands.js';
 import { screenTree, type UiNode } from '../phone/screen-model.js';
+import { encodePng, paintScreen } from '../phone/screen-png.js';
 import { LocatorError, locate } from './locators.js';
-import { phoneInput } from './phone-input.js';
 import { attr, descendants, isEditable, pageSourceXml, snapshot, type UiElement } from './ui-element.js';
 import { MESSAGES, W3cError } from './w3c-error.js';
 
@@ -76,6 +75,8 @@ export interface Uia2Context {
   typed: Map<string, string>;
   /** Aborts when the server stops. */
   signal: AbortSignal;
+  /** Runs a shell line on the phone (`input tap X Y`, `input keyevent N`): the server acts through the phone's input. */
+  exec(line: string): Promise<{ code: number; stderr: string }>;
   /** Called after DELETE /session: the real server ends its instrumentation then. */
   onSessionDeleted(): void;
 }
@@ -219,19 +220,21 @@ function attribute(el: UiElement, name: string): string | null {
 
 // ---- the commands ----
 
+/** Runs the phone's `input` command with these arguments. */
+async function input(ctx: Uia2Context, args: string[]): Promise<void> {
+  const r = await ctx.exec(['input', ...args].join(' '));
+  if (r.code !== 0) throw new W3cError('unknown error', `input ${args.join(' ')} failed: ${r.stderr.trim()}`);
+}
+
 async function tapCentre(ctx: Uia2Context, el: UiElement): Promise<void> {
   const { x, y, width, height } = bounds(el);
-  await phoneInput(
-    ctx.state,
-    ['tap', String(Math.round(x + width / 2)), String(Math.round(y + height / 2))],
-    ctx.signal,
-  );
+  await input(ctx, ['tap', String(Math.round(x + width / 2)), String(Math.round(y + height / 2))]);
 }
 
 async function keyevent(ctx: Uia2Context, code: unknown, longpress = false): Promise<void> {
   if (typeof code !== 'number' || !Number.isInteger(code))
     throw new W3cError('invalid argument', "'keycode' must be an integer");
-  await phoneInput(ctx.state, ['keyevent', ...(longpress ? ['--longpress'] : []), String(code)], ctx.signal);
+  await input(ctx, ['keyevent', ...(longpress ? ['--longpress'] : []), String(code)]);
 }
 
 function statusBarHeight(state: DeviceState): number {
@@ -382,7 +385,8 @@ function deviceCommands(): Record<string, Uia2Command> {
     },
     screenshot: (ctx, req) => {
       sessionOf(req);
-      return screenshotPng(ctx.state).toString('base64');
+      const { width, height } = ctx.state.display();
+      return encodePng(width, height, paintScreen(ctx.screen(ctx.state), width, height)).toString('base64');
     },
     windowSize: (ctx, req) => {
       sessionOf(req);
@@ -472,6 +476,101 @@ function deviceCommands(): Record<string, Uia2Command> {
   };
 }
 
+/** A gesture's point: the element's centre, the element's corner plus an offset, or a screen point. */
+function gesturePoint(
+  ctx: Uia2Context,
+  session: Uia2Session,
+  body: Record<string, unknown>,
+): [number, number] {
+  const origin = body['origin'] as Record<string, unknown> | undefined;
+  const offset = body['offset'] as { x?: unknown; y?: unknown } | undefined;
+  const id = origin ? (origin[ELEMENT_KEY] ?? origin['ELEMENT']) : undefined;
+  if (typeof id === 'string') {
+    const b = bounds(resolveElement(ctx, session, id));
+    if (offset && typeof offset.x === 'number' && typeof offset.y === 'number')
+      return [b.x + offset.x, b.y + offset.y];
+    return [Math.round(b.x + b.width / 2), Math.round(b.y + b.height / 2)];
+  }
+  if (offset && typeof offset.x === 'number' && typeof offset.y === 'number') return [offset.x, offset.y];
+  throw new W3cError('invalid argument', 'A gesture needs an element origin or an offset with x and y');
+}
+
+/** The area a swipe or scroll gesture works in: an element's bounds or the given rectangle. */
+function gestureArea(ctx: Uia2Context, session: Uia2Session, body: Record<string, unknown>) {
+  const origin = body['origin'] as Record<string, unknown> | undefined;
+  const id = origin ? (origin[ELEMENT_KEY] ?? origin['ELEMENT']) : undefined;
+  if (typeof id === 'string') return bounds(resolveElement(ctx, session, id));
+  const a = body['area'] as Record<string, unknown> | undefined;
+  if (a && ['left', 'top', 'width', 'height'].every((k) => typeof a[k] === 'number'))
+    return {
+      x: a['left'] as number,
+      y: a['top'] as number,
+      width: a['width'] as number,
+      height: a['height'] as number,
+    };
+  throw new W3cError('invalid argument', 'A swipe or scroll needs an element origin or an area');
+}
+
+function gestureCommands(): Record<string, Uia2Command> {
+  const tapAt = (ctx: Uia2Context, [x, y]: [number, number]) =>
+    input(ctx, ['tap', String(Math.round(x)), String(Math.round(y))]);
+  return {
+    clickGesture: async (ctx, req) => {
+      await tapAt(ctx, gesturePoint(ctx, sessionOf(req), req.body));
+      return null;
+    },
+    doubleClickGesture: async (ctx, req) => {
+      const p = gesturePoint(ctx, sessionOf(req), req.body);
+      await tapAt(ctx, p);
+      await tapAt(ctx, p);
+      return null;
+    },
+    longClickGesture: async (ctx, req) => {
+      const [x, y] = gesturePoint(ctx, sessionOf(req), req.body);
+      const ms = typeof req.body['duration'] === 'number' ? req.body['duration'] : 500;
+      await input(ctx, ['swipe', ...[x, y, x, y, ms].map((v) => String(Math.round(v)))]);
+      return null;
+    },
+    swipeGesture: async (ctx, req) => {
+      const { x, y, width, height } = gestureArea(ctx, sessionOf(req), req.body);
+      const dir = String(req.body['direction'] ?? '').toLowerCase();
+      const percent = typeof req.body['percent'] === 'number' ? req.body['percent'] : Number.NaN;
+      if (!['up', 'down', 'left', 'right'].includes(dir) || !(percent > 0 && percent <= 1))
+        throw new W3cError(
+          'invalid argument',
+          "'direction' must be up, down, left or right and 'percent' in (0, 1]",
+        );
+      const cx = x + width / 2;
+      const cy = y + height / 2;
+      const dx = dir === 'left' ? -1 : dir === 'right' ? 1 : 0;
+      const dy = dir === 'up' ? -1 : dir === 'down' ? 1 : 0;
+      const hx = (width * percent) / 2;
+      const hy = (height * percent) / 2;
+      const line = [cx - dx * hx, cy - dy * hy, cx + dx * hx, cy + dy * hy].map((v) => String(Math.round(v)));
+      await input(ctx, ['swipe', ...line]);
+      return null;
+    },
+    // The simulated screens fit on one page: there is never anything further to scroll to.
+    scrollGesture: (ctx, req) => {
+      gestureArea(ctx, sessionOf(req), req.body);
+      return false;
+    },
+    elementScreenshot: (ctx, req) => {
+      const b = bounds(resolveElement(ctx, sessionOf(req), req.params[0]));
+      const { width, height } = ctx.state.display();
+      const l = Math.max(0, Math.min(width, b.x));
+      const t = Math.max(0, Math.min(height, b.y));
+      const w = Math.max(1, Math.min(width, b.x + b.width) - l);
+      const h = Math.max(1, Math.min(height, b.y + b.height) - t);
+      const full = paintScreen(ctx.screen(ctx.state), width, height);
+      const crop = Buffer.alloc(w * h * 3);
+      for (let row = 0; row < h; row++)
+        full.copy(crop, row * w * 3, ((t + row) * width + l) * 3, ((t + row) * width + l + w) * 3);
+      return encodePng(w, h, crop).toString('base64');
+    },
+  };
+}
+
 /** W3C pointer actions reduced to what the phone's input knows: a tap, or a swipe when the finger moved. */
 async function performActions(ctx: Uia2Context, actions: unknown): Promise<void> {
   if (!Array.isArray(actions)) throw new W3cError('invalid argument', "'actions' must be an array");
@@ -490,7 +589,7 @@ async function performActions(ctx: Uia2Context, actions: unknown): Promise<void>
           Math.hypot(x - down[0], y - down[1]) < 10
             ? ['tap', String(down[0]), String(down[1])]
             : ['swipe', ...[down[0], down[1], x, y].map(String)];
-        await phoneInput(ctx.state, args, ctx.signal);
+        await input(ctx, args);
         down = undefined;
       }
     }
@@ -502,6 +601,7 @@ export const COMMANDS: Record<string, Uia2Command> = {
   ...sessionCommands(),
   ...elementCommands(),
   ...deviceCommands(),
+  ...gestureCommands(),
 };
 
 /** The phone's screen model, the default screen of the server. */

@@ -118,7 +118,7 @@ async function startRig(opts: Uia2Options = {}): Promise<Rig> {
 
 let rig: Rig;
 let sid: string;
-const caps = { platformName: 'Android', automationName: 'UiAutomator2', appPackage: 'com.android.settings' };
+const caps = { platformName: 'Android', automationName: 'UiAutomator2', appPackage: 'com.miui.gallery' };
 
 before(async () => {
   rig = await startRig();
@@ -194,7 +194,7 @@ test('keep-alive: several requests share one connection', async () => {
 });
 
 test('page source: the XML of the current screen, class names as tags, attributes in the server order', async () => {
-  await runShell(rig.phone, 'am start -n com.android.settings/.Settings');
+  await runShell(rig.phone, 'am start -n com.miui.gallery/.activity.HomePageActivity');
   const r = await rig.call('GET', `/session/${sid}/source`);
   const xml = r.body.value as string;
   assert.ok(
@@ -204,17 +204,17 @@ test('page source: the XML of the current screen, class names as tags, attribute
   );
   assert.match(
     xml,
-    /\n {4}<android\.widget\.TextView index="1" package="com\.android\.settings" class="android\.widget\.TextView" text="Settings" resource-id="android:id\/title" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="\[0,66\]\[1080,242\]" displayed="true" a11y-important="true" [^>]*window-id="\d+" \/>\n/,
+    /\n {4}<android\.widget\.TextView index="1" package="com\.miui\.gallery" class="android\.widget\.TextView" text="Gallery" resource-id="android:id\/title" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="\[0,66\]\[1080,242\]" displayed="true" a11y-important="true" [^>]*window-id="\d+" \/>\n/,
   );
   assert.equal((xml.match(/<android\.widget\.LinearLayout /g) ?? []).length, 5);
   assert.ok(xml.trimEnd().endsWith('</hierarchy>'));
 });
 
-test('every find strategy locates elements on the Settings screen', async () => {
+test('every find strategy locates elements on the Gallery screen', async () => {
   // id: a bare id is completed with the session's appPackage.
   const rows = await find('id', 'row', true);
   assert.equal((rows.body.value as unknown[]).length, 5);
-  assert.equal(((await find('id', 'com.android.settings:id/row', true)).body.value as unknown[]).length, 5);
+  assert.equal(((await find('id', 'com.miui.gallery:id/row', true)).body.value as unknown[]).length, 5);
   assert.equal(((await find('id', 'android:id/title', true)).body.value as unknown[]).length, 1);
   const back = elId(await find('accessibility id', 'Back'));
   assert.equal(
@@ -225,14 +225,11 @@ test('every find strategy locates elements on the Settings screen', async () => 
     ((await find('class name', 'android.widget.LinearLayout', true)).body.value as unknown[]).length,
     5,
   );
-  const third = elId(await find('xpath', '//android.widget.TextView[@text="Settings item 3"]'));
-  assert.equal(
-    (await rig.call('GET', `/session/${sid}/element/${third}/text`)).body.value,
-    'Settings item 3',
-  );
+  const third = elId(await find('xpath', '//android.widget.TextView[@text="Gallery item 3"]'));
+  assert.equal((await rig.call('GET', `/session/${sid}/element/${third}/text`)).body.value, 'Gallery item 3');
   const xp2 = elId(await find('xpath', '(//*[contains(@resource-id,"id/row")])[2]/android.widget.TextView'));
-  assert.equal((await rig.call('GET', `/session/${sid}/element/${xp2}/text`)).body.value, 'Settings item 2');
-  const byText = elId(await find('xpath', `//*[@text="Settings item 4"]/..`));
+  assert.equal((await rig.call('GET', `/session/${sid}/element/${xp2}/text`)).body.value, 'Gallery item 2');
+  const byText = elId(await find('xpath', `//*[@text="Gallery item 4"]/..`));
   assert.equal(
     (await rig.call('GET', `/session/${sid}/element/${byText}/attribute/class`)).body.value,
     'android.widget.LinearLayout',
@@ -240,23 +237,23 @@ test('every find strategy locates elements on the Settings screen', async () => 
   const ui = async (sel: string) =>
     (await rig.call('GET', `/session/${sid}/element/${elId(await find('-android uiautomator', sel))}/text`))
       .body.value;
-  assert.equal(await ui('new UiSelector().textContains("item 5")'), 'Settings item 5');
-  assert.equal(await ui('new UiSelector().textStartsWith("Settings it").instance(1)'), 'Settings item 2');
+  assert.equal(await ui('new UiSelector().textContains("item 5")'), 'Gallery item 5');
+  assert.equal(await ui('new UiSelector().textStartsWith("Gallery it").instance(1)'), 'Gallery item 2');
   assert.equal(
     await ui(
-      'new UiSelector().resourceId("com.android.settings:id/row").index(3).childSelector(new UiSelector().className("android.widget.TextView"))',
+      'new UiSelector().resourceId("com.miui.gallery:id/row").index(3).childSelector(new UiSelector().className("android.widget.TextView"))',
     ),
-    'Settings item 2',
+    'Gallery item 2',
   );
   assert.equal(
     await ui('new UiSelector().clickable(true).instance(0).childSelector(new UiSelector().index(0))'),
-    'Settings item 1',
+    'Gallery item 1',
   );
   assert.equal(
     await ui(
-      'new UiScrollable(new UiSelector().scrollable(true)).scrollIntoView(new UiSelector().text("Settings item 5"))',
+      'new UiScrollable(new UiSelector().scrollable(true)).scrollIntoView(new UiSelector().text("Gallery item 5"))',
     ),
-    'Settings item 5',
+    'Gallery item 5',
   );
   const desc = elId(await find('-android uiautomator', 'new UiSelector().descriptionContains("om")'));
   assert.equal((await rig.call('GET', `/session/${sid}/element/${desc}/name`)).body.value, 'Home');
@@ -288,7 +285,7 @@ test('element facts: rect, location, size, attributes, displayed/enabled/selecte
   assert.equal(await get('attribute/checked'), 'false');
   assert.equal(await get('attribute/displayed'), 'true');
   assert.equal(await get('attribute/content-desc'), null);
-  assert.equal(await get('attribute/package'), 'com.android.settings');
+  assert.equal(await get('attribute/package'), 'com.miui.gallery');
   assert.equal(await get('displayed'), true);
   assert.equal(await get('enabled'), true);
   assert.equal(await get('selected'), false);
@@ -374,12 +371,70 @@ test('screenshot, window size, device facts, settings, orientation, implicit wai
   // Implicit wait: the find keeps looking until the screen shows the element.
   await rig.call('POST', `/session/${sid}/timeouts`, { implicit: 3000 });
   await runShell(rig.phone, 'input keyevent 3');
-  setTimeout(() => void runShell(rig.phone, 'am start -n com.android.settings/.Settings'), 400);
+  setTimeout(() => void runShell(rig.phone, 'am start -n com.miui.gallery/.activity.HomePageActivity'), 400);
   const t0 = Date.now();
   elId(await find('id', 'row'));
   const waited = Date.now() - t0;
   assert.ok(waited >= 300 && waited < 2500, `waited ${waited} ms`);
   await rig.call('POST', `/session/${sid}/timeouts`, { implicit: 0 });
+});
+
+test('mobile gestures: click at an element or a point, swipe up unlocks; element screenshots are cropped PNGs', async () => {
+  await runShell(rig.phone, 'input keyevent 3');
+  const icon = elId(await find('accessibility id', 'Settings'));
+  const rect = (await rig.call('GET', `/session/${sid}/element/${icon}/rect`)).body.value as {
+    width: number;
+    height: number;
+  };
+  const crop = Buffer.from(
+    (await rig.call('GET', `/session/${sid}/element/${icon}/screenshot`)).body.value as string,
+    'base64',
+  );
+  assert.equal(crop.readUInt32BE(16), rect.width);
+  assert.equal(crop.readUInt32BE(20), rect.height);
+  const origin = { ELEMENT: icon, [ELEMENT_KEY]: icon };
+  assert.equal((await rig.call('POST', `/session/${sid}/appium/gestures/click`, { origin })).status, 200);
+  assert.equal(rig.phone.state.foregroundPackage, 'com.android.settings');
+  const home = elId(await find('accessibility id', 'Home'));
+  const hr = (await rig.call('GET', `/session/${sid}/element/${home}/rect`)).body.value as {
+    x: number;
+    y: number;
+  };
+  await rig.call('POST', `/session/${sid}/appium/gestures/click`, { offset: { x: hr.x + 5, y: hr.y + 5 } });
+  assert.equal(rig.phone.state.foregroundPackage, 'com.miui.home');
+  assert.equal((await rig.call('POST', `/session/${sid}/appium/gestures/click`, {})).status, 400);
+  await runShell(rig.phone, 'input keyevent 26');
+  await runShell(rig.phone, 'input keyevent 224');
+  assert.equal(rig.phone.state.locked, true);
+  const swipe = await rig.call('POST', `/session/${sid}/appium/gestures/swipe`, {
+    area: { left: 0, top: 0, width: 1080, height: 2400 },
+    direction: 'up',
+    percent: 0.8,
+  });
+  assert.equal(swipe.status, 200);
+  assert.equal(rig.phone.state.locked, false);
+  // W3C actions: pointer down and up on the same spot is a tap.
+  const settings = elId(await find('accessibility id', 'Settings'));
+  const sr = (await rig.call('GET', `/session/${sid}/element/${settings}/rect`)).body.value as {
+    x: number;
+    y: number;
+  };
+  await rig.call('POST', `/session/${sid}/actions`, {
+    actions: [
+      {
+        type: 'pointer',
+        id: 'finger1',
+        parameters: { pointerType: 'touch' },
+        actions: [
+          { type: 'pointerMove', duration: 0, x: sr.x + 10, y: sr.y + 10 },
+          { type: 'pointerDown', button: 0 },
+          { type: 'pause', duration: 50 },
+          { type: 'pointerUp', button: 0 },
+        ],
+      },
+    ],
+  });
+  assert.equal(rig.phone.state.foregroundPackage, 'com.android.settings');
 });
 
 test('unknown routes and sessions get W3C errors in the envelope', async () => {
@@ -439,7 +494,11 @@ test('send keys and clear work on text fields; other views refuse text', async (
   });
   const r2 = await startRig({ screen });
   try {
-    const s = (await r2.call('POST', '/session', { capabilities: { firstMatch: [caps] } })).body.sessionId!;
+    const s = (
+      await r2.call('POST', '/session', {
+        capabilities: { firstMatch: [{ ...caps, appPackage: 'com.android.settings' }] },
+      })
+    ).body.sessionId!;
     const f = await r2.call('POST', `/session/${s}/element`, { strategy: 'id', selector: 'search_src_text' });
     const id = elId(f);
     await r2.call('POST', `/session/${s}/element/${id}/value`, { text: 'wifi', value: ['w', 'i', 'f', 'i'] });

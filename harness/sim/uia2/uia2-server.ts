@@ -75,6 +75,12 @@ const ROUTES: Route[] = [
   ['GET', re(`${S}/timeouts`), 'getTimeouts', true],
   ['POST', re(`${S}/timeouts`), 'setTimeouts', true],
   ['POST', re(`${S}/actions`), 'actions', true],
+  ['GET', re(`${E}/screenshot`), 'elementScreenshot', true],
+  ['POST', re(`${S}/appium/gestures/click`), 'clickGesture', true],
+  ['POST', re(`${S}/appium/gestures/double_click`), 'doubleClickGesture', true],
+  ['POST', re(`${S}/appium/gestures/long_click`), 'longClickGesture', true],
+  ['POST', re(`${S}/appium/gestures/swipe`), 'swipeGesture', true],
+  ['POST', re(`${S}/appium/gestures/scroll`), 'scrollGesture', true],
 ];
 
 function re(path: string): RegExp {
@@ -92,7 +98,12 @@ export interface Uia2Server {
 /** Builds the HTTP server over a phone's state (not yet reachable: feed it connections with accept()). */
 export function createUia2Server(
   state: DeviceState,
-  opts: Uia2Options & { onSessionDeleted?: () => void } = {},
+  opts: Uia2Options & {
+    /** Runs a shell line on the phone (the instrumentation's run.exec). */
+    exec: Uia2Context['exec'];
+    /** Called after DELETE /session. */
+    onSessionDeleted?: () => void;
+  },
 ): Uia2Server {
   const stopped = new AbortController();
   const ctx: Uia2Context = {
@@ -101,6 +112,7 @@ export function createUia2Server(
     sessions: new Map(),
     typed: new Map(),
     signal: stopped.signal,
+    exec: opts.exec,
     onSessionDeleted: () => opts.onSessionDeleted?.(),
   };
   const streams = new Set<Duplex>();
@@ -231,9 +243,10 @@ export function uia2InstrumentHook(opts: Uia2Options & { next?: InstrumentHook }
     let shutdown: NodeJS.Timeout | undefined;
     const server = createUia2Server(run.state, {
       ...opts,
+      exec: (line) => run.exec(line),
       onSessionDeleted: () => {
         clearTimeout(shutdown);
-        shutdown = setTimeout(() => run.state.forceStop(run.targetPackage), opts.shutdownDelayMs ?? 15);
+        shutdown = setTimeout(() => run.finish(), opts.shutdownDelayMs ?? 15);
       },
     });
     const unlisten = run.listen(UIA2_PORT, (stream) => server.accept(stream));

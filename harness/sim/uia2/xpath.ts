@@ -336,7 +336,8 @@ function axisNodes(el: UiElement, axis: string): UiElement[] {
 }
 
 function matchesTest(el: UiElement, test: string): boolean {
-  return test === '*' || test === 'node()' || el.tag === test;
+  if (test === 'node()') return true;
+  return el.tag !== '#document' && (test === '*' || el.tag === test);
 }
 
 function toStr(v: Value): string {
@@ -537,8 +538,18 @@ function callFunction(name: string, args: Expr[], ctx: Ctx, src: string): Value 
 export function compileXPath(expression: string): (context: UiElement) => UiElement[] {
   const tree = new Parser(expression, tokenize(expression)).parse();
   return (context) => {
-    let root = context;
-    while (root.parent) root = root.parent;
+    let top = context;
+    while (top.parent) top = top.parent;
+    // '/' is the document node above <hierarchy>, as in the XML the server evaluates.
+    const root: UiElement = {
+      node: undefined,
+      tag: '#document',
+      attrs: [],
+      parent: undefined,
+      children: [top],
+      key: '',
+      order: -1,
+    };
     const v = evaluate(tree, { node: context, pos: 1, size: 1, root }, expression);
     if (!Array.isArray(v)) throw new XPathError(expression, 'the expression does not select elements');
     return v.filter((e) => e.node !== undefined);
