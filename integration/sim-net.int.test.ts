@@ -57,7 +57,8 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
         'dns.flags.response == 0 && dns.qry.name == "sgp-api.xmpush.global.xiaomi.com"',
       ]);
       const n = lookups.trim().split('\n').length;
-      assert.ok(n >= 3 && n <= 5, `${n} Mi Push lookups in 3 s`);
+      // At speed 1 there would be one; allow for a loaded machine delaying timers.
+      assert.ok(n >= 2 && n <= 6, `${n} Mi Push lookups in 3 s`);
     } finally {
       await lab.dispose();
     }
