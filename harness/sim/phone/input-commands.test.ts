@@ -133,3 +133,31 @@ test('MIUI refuses injected input until "USB debugging (Security settings)" is o
   );
   assert.equal(p.state.screenOn, true);
 });
+
+test('the privacy screen (android.settings.PRIVACY_SETTINGS) has the switches that drive traffic', async () => {
+  const p = await makePhone();
+  const opened = await runShell(p, 'am start -a android.settings.PRIVACY_SETTINGS');
+  assert.equal(opened.code, 0);
+  const dump = async () => {
+    await runShell(p, 'uiautomator dump /sdcard/ui.xml');
+    return readFileSync(p.hostPath('/sdcard/ui.xml')!, 'utf8');
+  };
+  const tapText = async (xml: string, text: string) => {
+    const m = new RegExp(`text="${text}"[^>]*bounds="\\[(\\d+),(\\d+)\\]\\[(\\d+),(\\d+)\\]"`).exec(xml);
+    assert.ok(m, text);
+    await runShell(p, `input tap ${(Number(m[1]) + Number(m[3])) / 2} ${(Number(m[2]) + Number(m[4])) / 2}`);
+  };
+  let xml = await dump();
+  assert.match(xml, /class="android\.widget\.Switch"[^>]*checkable="true" checked="false"/);
+  await tapText(xml, 'User Experience Program');
+  assert.equal(p.state.trafficState().analyticsConsent, true);
+  assert.equal((await runShell(p, 'settings get secure upload_log_pref')).stdout, '1\n');
+  xml = await dump();
+  assert.equal((xml.match(/checked="true"/g) ?? []).length, 1);
+  await tapText(xml, 'Xiaomi Cloud backup');
+  await tapText(xml, 'Back up now');
+  assert.equal(p.state.trafficState().backupRunning, true);
+  await tapText(xml, 'Xiaomi Account: Sign in');
+  assert.equal(p.state.trafficState().accountSignedIn, true);
+  assert.match(await dump(), /text="Xiaomi Account: 6218345790"/);
+});

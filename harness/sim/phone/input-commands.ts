@@ -39,6 +39,18 @@ async function perform(c: CommandContext, action: ScreenAction): Promise<void> {
     case 'back':
       await back(c);
       return;
+    case 'toggle':
+      state.setConsent(action.consent, !state.consent(action.consent));
+      return;
+    case 'backup-now':
+      state.startBackup();
+      return;
+    case 'account': {
+      const type = state.profile.vendorAccountType;
+      if (state.accounts.some((a) => a.type === type)) state.removeAccount(type);
+      else state.addAccount({ type, name: state.profile.accountUi?.signInAs ?? 'phonehome-lab' });
+      return;
+    }
     case 'pcapdroid-consent':
       await answerConsent(c, action.allow);
       return;

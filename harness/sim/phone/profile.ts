@@ -22,6 +22,8 @@ const settingRef = z.strictObject({
   key: z.string().min(1),
   /** The value that means "on"; anything else (or no value) means off. */
   on: text.default('1'),
+  /** The switch's label on the Settings screen (what a UI test taps). */
+  label: z.string().min(1).optional(),
 });
 
 /** One installed package. */
@@ -100,6 +102,13 @@ export const phoneProfileSchema = z.strictObject(
     }),
     /** Account type whose presence means "vendor account signed in" (TrafficState.accountSignedIn). */
     vendorAccountType: z.string().min(1),
+    /** How the vendor account is labelled on the Settings screen, and who signs in when it is tapped. */
+    accountUi: z
+      .strictObject({
+        label: z.string().min(1),
+        signInAs: z.string().min(1),
+      })
+      .optional(),
     /** Accounts signed in at first boot. */
     accounts: z.array(accountSchema).default([]),
     /** Device identifiers. */

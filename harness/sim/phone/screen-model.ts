@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { DeviceState } from './device-state.js';
 import { CAPTURE_CTRL } from './pcapdroid.js';
 import { phoneZone, wallClock } from './phone-clock.js';
+import type { ConsentToggle } from './profile.js';
 
 /** An RGB colour. */
 export type Rgb = readonly [number, number, number];
@@ -27,6 +28,10 @@ export interface UiNode {
   bounds: readonly [number, number, number, number];
   /** Reacts to taps. */
   clickable: boolean;
+  /** A switch or check box. */
+  checkable?: boolean;
+  /** Its state, when checkable. */
+  checked?: boolean;
   /** Fill colour when drawn (transparent when absent). */
   fill?: Rgb;
   /** What a tap does: a named action the input command performs. */
@@ -40,7 +45,13 @@ export type ScreenAction =
   | { kind: 'launch'; component: string }
   | { kind: 'unlock' }
   | { kind: 'pcapdroid-consent'; allow: boolean }
-  | { kind: 'back' };
+  | { kind: 'back' }
+  /** Flips a consent switch on the Settings screen. */
+  | { kind: 'toggle'; consent: ConsentToggle }
+  /** Signs the vendor account in (or out). */
+  | { kind: 'account' }
+  /** "Back up now". */
+  | { kind: 'backup-now' };
 
 /** A colour derived from a package name, so every app looks different but stable. */
 export function appColour(pkg: string): Rgb {
@@ -150,7 +161,46 @@ export function screenTree(state: DeviceState): UiNode | undefined {
         fill: colour,
       }),
     );
-    for (let i = 0; i < 5; i++) {
+    const rows = fg !== undefined && fg === privacyScreen(state) ? privacyRows(state) : [];
+    rows.forEach((r, i) => {
+      const top = statusH + dp(80) + i * dp(72);
+      const label = node({
+        cls: 'android.widget.TextView',
+        pkg: fgPkg,
+        resourceId: 'android:id/title',
+        text: r.text,
+        bounds: [dp(32), top + dp(16), Math.round(w * 0.7), top + dp(44)],
+        fill: [60, 60, 60],
+      });
+      const children = [label];
+      if (r.checked !== undefined) {
+        children.push(
+          node({
+            cls: 'android.widget.Switch',
+            pkg: fgPkg,
+            resourceId: 'android:id/switch_widget',
+            text: r.checked ? 'ON' : 'OFF',
+            bounds: [w - dp(88), top + dp(14), w - dp(32), top + dp(46)],
+            checkable: true,
+            checked: r.checked,
+            fill: r.checked ? [26, 115, 232] : [180, 180, 180],
+          }),
+        );
+      }
+      content.push(
+        node({
+          cls: 'android.widget.LinearLayout',
+          pkg: fgPkg,
+          resourceId: `${fgPkg}:id/privacy_row`,
+          bounds: [dp(16), top, w - dp(16), top + dp(60)],
+          clickable: true,
+          fill: [236, 238, 242],
+          onTap: r.action,
+          children,
+        }),
+      );
+    });
+    for (let i = rows.length; i < 5; i++) {
       const top = statusH + dp(80) + i * dp(72);
       content.push(
         node({
@@ -260,6 +310,37 @@ export function screenTree(state: DeviceState): UiNode | undefined {
   return root(fgPkg || 'com.android.systemui', content, home ? [40, 60, 90] : WHITE);
 }
 
+/**
+ * The Settings screen where the simulator puts the switches that drive traffic: Settings' SubSettings,
+ * as `am start -a android.settings.PRIVACY_SETTINGS` opens it.
+ */
+function privacyScreen(state: DeviceState): string | undefined {
+  return state.packages.get('com.android.settings')?.activities.find((a) => a.endsWith('.SubSettings'));
+}
+
+/** The switches and buttons that drive traffic, labelled as the profile says. */
+function privacyRows(state: DeviceState): { text: string; checked?: boolean; action: ScreenAction }[] {
+  const p = state.profile;
+  const rows: { text: string; checked?: boolean; action: ScreenAction }[] = [];
+  for (const t of ['backupEnabled', 'analyticsConsent', 'adsConsent'] as const) {
+    rows.push({
+      text: p.consent[t].label ?? p.consent[t].key,
+      checked: state.consent(t),
+      action: { kind: 'toggle', consent: t },
+    });
+  }
+  rows.push({ text: 'Back up now', action: { kind: 'backup-now' } });
+  const ui = p.accountUi;
+  if (ui) {
+    const signedIn = state.accounts.find((a) => a.type === p.vendorAccountType);
+    rows.push({
+      text: signedIn ? `${ui.label}: ${signedIn.name}` : `${ui.label}: Sign in`,
+      action: { kind: 'account' },
+    });
+  }
+  return rows;
+}
+
 function homeComponent(state: DeviceState): string {
   const h = state.profile.homeActivity;
   const [pkg, cls] = h.split('/') as [string, string];
@@ -298,7 +379,7 @@ export function uiautomatorXml(tree: UiNode): string {
   const walk = (n: UiNode, index: number) => {
     const [l, t, r, b] = n.bounds;
     out.push(
-      `<node index="${index}" text="${xmlEscape(n.text)}" resource-id="${xmlEscape(n.resourceId ?? '')}" class="${n.cls}" package="${n.pkg}" content-desc="${xmlEscape(n.desc ?? '')}" checkable="false" checked="false" clickable="${n.clickable}" enabled="true" focusable="${n.clickable}" focused="false" scrollable="false" long-clickable="false" password="false" selected="false" bounds="[${l},${t}][${r},${b}]"`,
+      `<node index="${index}" text="${xmlEscape(n.text)}" resource-id="${xmlEscape(n.resourceId ?? '')}" class="${n.cls}" package="${n.pkg}" content-desc="${xmlEscape(n.desc ?? '')}" checkable="${n.checkable ?? false}" checked="${n.checked ?? false}" clickable="${n.clickable}" enabled="true" focusable="${n.clickable}" focused="false" scrollable="false" long-clickable="false" password="false" selected="false" bounds="[${l},${t}][${r},${b}]"`,
     );
     if (n.children.length === 0) out.push(' />');
     else {
