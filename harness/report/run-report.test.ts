@@ -274,3 +274,36 @@ test('a phone lost during a step breaks that step, not the capture', async () =>
   );
   assert.equal(r.steps[4]!.message, 'phone lost: device R58M123ABC was lost');
 });
+
+test('a run whose expectations were never seen breaks at its verdict', async () => {
+  const folder = await readRunFolder(join(root, 'night-1', '127.0.0.1_5601', 'idle'));
+  const reason =
+    'the scenario did not prove it ran: never seen: expect backup.googleapis.com (backup) from idle.yaml:9';
+  folder.result = { ...folder.result, outcome: 'broken', reason };
+  folder.verdict = {
+    ...folder.verdict!,
+    outcome: 'violations',
+    unmetExpectations: [
+      {
+        rule: {
+          kind: 'expect',
+          match: 'backup.googleapis.com',
+          reason: 'backup',
+          file: 'idle.yaml',
+          line: 9,
+          column: 5,
+        },
+        ruleText: 'expect backup.googleapis.com (backup) from idle.yaml:9',
+      },
+    ],
+  };
+  const r = buildRunReport(folder);
+  assert.equal(r.status, 'broken');
+  const verdict = r.steps.at(-1)!;
+  assert.deepEqual([verdict.name, verdict.status, verdict.message], ['verdict', 'broken', reason]);
+  assert.deepEqual(
+    verdict.steps.map((s) => [s.name, s.status]),
+    [['unmet expectation: expect backup.googleapis.com (backup) from idle.yaml:9', 'failed']],
+  );
+  assert.equal(r.steps.filter((s) => s.status === 'broken').length, 1);
+});
