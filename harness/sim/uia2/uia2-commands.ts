@@ -571,6 +571,50 @@ function gestureCommands(): Record<string, Uia2Command> {
   };
 }
 
+/** A dialog on screen, found as the server finds alerts: by the platform's alert title, message and buttons. */
+function alertOnScreen(ctx: Uia2Context): { text: string; button1?: UiElement; button2?: UiElement } {
+  const all = descendants(currentSnapshot(ctx));
+  const byId = (id: string) => all.find((e) => attr(e, 'resource-id') === `android:id/${id}`);
+  const message = byId('message') ?? byId('alertTitle');
+  const button1 = byId('button1');
+  const button2 = byId('button2');
+  if (!message && !button1)
+    throw new W3cError(
+      'no such alert',
+      'An attempt was made to operate on a modal dialog when one was not open',
+    );
+  return {
+    text: attr(message ?? button1!, 'text') ?? '',
+    ...(button1 ? { button1 } : {}),
+    ...(button2 ? { button2 } : {}),
+  };
+}
+
+function alertCommands(): Record<string, Uia2Command> {
+  const press = async (ctx: Uia2Context, req: Uia2Request, which: 'button1' | 'button2') => {
+    sessionOf(req);
+    const alert = alertOnScreen(ctx);
+    const button = alert[which] ?? alert.button1;
+    if (!button) throw new W3cError('unknown error', 'The dialog has no button to press');
+    await tapCentre(ctx, button);
+    return null;
+  };
+  return {
+    alertText: (ctx, req) => {
+      sessionOf(req);
+      return alertOnScreen(ctx).text;
+    },
+    acceptAlert: (ctx, req) => press(ctx, req, 'button1'),
+    dismissAlert: (ctx, req) => press(ctx, req, 'button2'),
+    batteryInfo: (ctx, req) => {
+      sessionOf(req);
+      // BatteryManager's states: 2 charging, 3 discharging, 5 full.
+      const s = ctx.state;
+      return { level: s.batteryLevel / 100, state: s.batteryLevel >= 100 ? 5 : s.batteryPlugged ? 2 : 3 };
+    },
+  };
+}
+
 /** W3C pointer actions reduced to what the phone's input knows: a tap, or a swipe when the finger moved. */
 async function performActions(ctx: Uia2Context, actions: unknown): Promise<void> {
   if (!Array.isArray(actions)) throw new W3cError('invalid argument', "'actions' must be an array");
@@ -602,6 +646,7 @@ export const COMMANDS: Record<string, Uia2Command> = {
   ...elementCommands(),
   ...deviceCommands(),
   ...gestureCommands(),
+  ...alertCommands(),
 };
 
 /** The phone's screen model, the default screen of the server. */

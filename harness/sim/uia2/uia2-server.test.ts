@@ -437,6 +437,27 @@ test('mobile gestures: click at an element or a point, swipe up unlocks; element
   assert.equal(rig.phone.state.foregroundPackage, 'com.android.settings');
 });
 
+test("alerts: PCAPdroid's consent dialog is read and accepted like a platform dialog; none → no such alert", async () => {
+  await runShell(rig.phone, 'input keyevent 3');
+  const none = await rig.call('GET', `/session/${sid}/alert/text`);
+  assert.equal(none.status, 404);
+  assert.equal((none.body.value as { error: string }).error, 'no such alert');
+  await runShell(
+    rig.phone,
+    'am start -n com.emanuelef.remote_capture/.activities.CaptureCtrl -e action start',
+  );
+  assert.equal(rig.phone.state.pcapdroid.consentPending, true);
+  assert.match(
+    (await rig.call('GET', `/session/${sid}/alert/text`)).body.value as string,
+    /control PCAPdroid/,
+  );
+  assert.equal((await rig.call('POST', `/session/${sid}/alert/accept`)).status, 200);
+  assert.equal(rig.phone.state.pcapdroid.consentPending, false);
+  assert.match((await runShell(rig.phone, 'logcat -d -s PCAPdroid:I')).stdout, /consent=allowed/);
+  const battery = (await rig.call('GET', `/session/${sid}/appium/device/battery_info`)).body.value;
+  assert.deepEqual(battery, { level: 0.82, state: 2 });
+});
+
 test('unknown routes and sessions get W3C errors in the envelope', async () => {
   const r = await rig.call('GET', `/session/${sid}/no/such/route`);
   assert.equal(r.status, 404);

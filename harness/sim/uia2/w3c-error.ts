@@ -6,6 +6,7 @@
 /** W3C error codes the server uses. */
 export type W3cErrorCode =
   | 'no such element'
+  | 'no such alert'
   | 'stale element reference'
   | 'unknown command'
   | 'invalid session id'
@@ -17,6 +18,7 @@ export type W3cErrorCode =
 
 const STATUS: Record<W3cErrorCode, number> = {
   'no such element': 404,
+  'no such alert': 404,
   'stale element reference': 404,
   'unknown command': 404,
   'invalid session id': 404,
