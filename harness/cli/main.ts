@@ -2,11 +2,12 @@
 /** The `phonehome` command. Each subcommand lives in its own *-command.ts; this file only lists them. */
 import * as analyzeCommand from './analyze-command.js';
 import * as devicesCommand from './devices-command.js';
+import * as reportCommand from './report-command.js';
+import { runCli, type SubcommandModule } from './run-cli.js';
 import * as runCommand from './run-command.js';
 import * as simCommand from './sim-command.js';
-import { runCli, type SubcommandModule } from './run-cli.js';
 
 /** Every subcommand, in the order `phonehome --help` lists them. */
-const COMMANDS: SubcommandModule[] = [analyzeCommand, devicesCommand, runCommand, simCommand];
+const COMMANDS: SubcommandModule[] = [analyzeCommand, devicesCommand, runCommand, reportCommand, simCommand];
 
 process.exitCode = await runCli(process.argv, COMMANDS);

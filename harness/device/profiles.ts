@@ -42,7 +42,10 @@ const uiStepSchema = z.union(
     z.strictObject({ back: z.literal(true) }),
     z.strictObject({ home: z.literal(true) }),
   ],
-  { error: 'a UI step is one of {tap: SELECTOR}, {scrollTo: TEXT}, {toggle: SELECTOR, on: BOOL}, {back: true}, {home: true}' },
+  {
+    error:
+      'a UI step is one of {tap: SELECTOR}, {scrollTo: TEXT}, {toggle: SELECTOR, on: BOOL}, {back: true}, {home: true}',
+  },
 );
 
 /** A named action scenarios ask for: its UI steps (through Appium) and/or one adb shell command. */
@@ -55,46 +58,49 @@ const actionSchema = z
     /** An adb shell command that does the same, used without a UI. */
     adb: z.string().optional(),
   })
-  .refine((a) => a.ui.length > 0 || a.adb !== undefined, { error: 'an action needs ui steps, an adb command, or both' });
+  .refine((a) => a.ui.length > 0 || a.adb !== undefined, {
+    error: 'an action needs ui steps, an adb command, or both',
+  });
 
 /** The schema of a profile file: the single source of truth for what it may hold. */
-export const profileSchema = z.strictObject({
-  /** Profile name: the folder's name. */
-  name: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a profile name is lower case letters, digits and "-"' }),
-  /** One line for people. */
-  description: z.string(),
-  /** Property → exact value (case-insensitive) or "/regex/". Every rule must match. */
-  match: z
-    .record(z.string(), matchValue)
-    .refine((m) => Object.keys(m).length > 0, { error: 'match needs at least one property' }),
-  /** Packages whose behaviour the scenarios look at (reset, force-stop, app attribution). */
-  packages: z
-    .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/, { error: 'not a package name' }))
-    .default([]),
-  /** Named UI selectors for Appium steps. */
-  ui: z.record(z.string(), selectorSchema).default({}),
-  /** How to capture this phone's traffic. */
-  capture: z
-    .strictObject({
-      backend: z.enum(['tcpdump', 'cap', 'pcapdroid', 'file']).default('tcpdump'),
-      /** Interface to capture on; the lab config's interface when absent. */
-      interface: z.string().optional(),
-      /** Name of the environment variable that holds PCAPdroid's api_key (the key never goes in a file). */
-      pcapdroidApiKeyEnv: z
-        .string()
-        .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an environment variable name' })
-        .optional(),
-    })
-    .default({ backend: 'tcpdump' }),
-  /** Folder of per-scenario allowlists (SCENARIO.yaml layered on base.yaml), relative to the profile file. */
-  allowlists: z.string().default('allowlists'),
-  /** Appium capabilities for this phone's UiAutomator2 sessions (locale pinned etc.). */
-  appium: z.record(z.string(), z.unknown()).default({}),
-  /** Named actions scenarios use (e.g. backup.enable), each with UI steps and/or an adb command. */
-  actions: z.record(z.string(), actionSchema).default({}),
-})
+export const profileSchema = z
+  .strictObject({
+    /** Profile name: the folder's name. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a profile name is lower case letters, digits and "-"' }),
+    /** One line for people. */
+    description: z.string(),
+    /** Property → exact value (case-insensitive) or "/regex/". Every rule must match. */
+    match: z
+      .record(z.string(), matchValue)
+      .refine((m) => Object.keys(m).length > 0, { error: 'match needs at least one property' }),
+    /** Packages whose behaviour the scenarios look at (reset, force-stop, app attribution). */
+    packages: z
+      .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/, { error: 'not a package name' }))
+      .default([]),
+    /** Named UI selectors for Appium steps. */
+    ui: z.record(z.string(), selectorSchema).default({}),
+    /** How to capture this phone's traffic. */
+    capture: z
+      .strictObject({
+        backend: z.enum(['tcpdump', 'cap', 'pcapdroid', 'file']).default('tcpdump'),
+        /** Interface to capture on; the lab config's interface when absent. */
+        interface: z.string().optional(),
+        /** Name of the environment variable that holds PCAPdroid's api_key (the key never goes in a file). */
+        pcapdroidApiKeyEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an environment variable name' })
+          .optional(),
+      })
+      .default({ backend: 'tcpdump' }),
+    /** Folder of per-scenario allowlists (SCENARIO.yaml layered on base.yaml), relative to the profile file. */
+    allowlists: z.string().default('allowlists'),
+    /** Appium capabilities for this phone's UiAutomator2 sessions (locale pinned etc.). */
+    appium: z.record(z.string(), z.unknown()).default({}),
+    /** Named actions scenarios use (e.g. backup.enable), each with UI steps and/or an adb command. */
+    actions: z.record(z.string(), actionSchema).default({}),
+  })
   .superRefine((p, ctx) => {
     for (const [name, a] of Object.entries(p.actions)) {
       a.ui.forEach((step, i) => {

@@ -122,6 +122,8 @@ function captureFor(
 interface PhonePlan {
   phone: SuitePhone;
   title: string;
+  /** The matched device profile's name, which keys the report's history. */
+  profile?: string;
   results: Map<string, Promise<RunResult | { skipped: string }>>;
 }
 
@@ -142,7 +144,12 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
     });
     const m = matchProfile(opts.profiles, facts.properties);
     const title = `${facts.manufacturer} ${facts.model} (${phone.serial})`;
-    const plan: PhonePlan = { phone, title, results: new Map() };
+    const plan: PhonePlan = {
+      phone,
+      title,
+      results: new Map(),
+      ...(m.profile ? { profile: m.profile.name } : {}),
+    };
     plans.push(plan);
     const profile = m.profile;
     let chain: Promise<unknown> = Promise.resolve();
@@ -211,6 +218,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
   });
   for (const plan of plans) {
     const suite = Mocha.Suite.create(mocha.suite, plan.title);
+    const profileName = plan.profile;
     for (const [name, pending] of plan.results) {
       const test = new Mocha.Test(name, async function (this: Mocha.Context) {
         const r = await pending;
@@ -221,7 +229,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         }
         summary.results.push(r);
         summary[r.outcome] += 1;
-        await reportToAllureRuntime(r.dir).catch(() => false);
+        await reportToAllureRuntime(r.dir, profileName ? { profile: profileName } : {}).catch(() => false);
         const err = outcomeError(r);
         if (err) throw err;
       });

@@ -43,6 +43,8 @@ async function createPhone(
     ...(serial ? { serial } : {}),
   });
   const adbd = await startAdbd({ phone, host: '127.0.0.1' });
+  // `adb shell reboot` drops the transport like `adb reboot` does: the phone is away while it boots.
+  phone.setRebootHandler((target) => adbd.reboot(target));
   return { phone, model: phone.banner().productModel, adbd };
 }
 
