@@ -402,6 +402,25 @@ export class DeviceState extends EventEmitter {
     return !this.locked;
   }
 
+  /** Digits typed on the PIN keyguard so far. */
+  private pinEntry = '';
+
+  /** Typing on the keyguard: digits go into the PIN field, ENTER ("\n") checks it. */
+  typeOnKeyguard(text: string): void {
+    if (!this.locked || !this.screenOn || this.profile.screen.lock !== 'pin') return;
+    for (const ch of text) {
+      if (/\d/.test(ch)) this.pinEntry += ch;
+      else if (ch === '\n') {
+        const ok = this.profile.screen.pin !== undefined && this.pinEntry === this.profile.screen.pin;
+        this.pinEntry = '';
+        if (ok) {
+          this.locked = false;
+          this.emitChange('screen');
+        } else this.logLine(4, 'KeyguardSecurityView', 'wrong PIN', 1500);
+      }
+    }
+  }
+
   /** Package of the foreground activity. */
   get foregroundPackage(): string | undefined {
     return this.foreground?.split('/')[0];

@@ -51,11 +51,24 @@ test('lock state: unlocked lab phone, then power key → locked and asleep, then
   assert.equal(lockedPerAppium(s.window, s.power), false);
 });
 
-test('a PIN keyguard cannot be dismissed by wm dismiss-keyguard', async () => {
-  const p = await makePhone('pixel', { edit: (pr) => (pr.screen.lock = 'pin'), locked: true });
+test('a PIN keyguard ignores wm dismiss-keyguard and a wrong PIN, and opens with the right one', async () => {
+  const p = await makePhone('pixel', {
+    edit: (pr) => {
+      pr.screen.lock = 'pin';
+      pr.screen.pin = '2468';
+    },
+    locked: true,
+  });
   await runShell(p, 'wm dismiss-keyguard');
-  const w = (await runShell(p, 'dumpsys window')).stdout;
-  assert.match(w, /mShowingLockscreen=true/);
+  assert.match((await runShell(p, 'dumpsys window')).stdout, /mShowingLockscreen=true/);
+  await runShell(p, 'input text 1111 && input keyevent 66');
+  assert.match((await runShell(p, 'dumpsys window')).stdout, /mShowingLockscreen=true/);
+  await runShell(p, 'input text 2468 && input keyevent 66');
+  assert.match((await runShell(p, 'dumpsys window')).stdout, /mShowingLockscreen=false/);
+  // Appium's pinWithKeyEvent: digit keycodes, then ENTER.
+  await runShell(p, 'input keyevent 26');
+  await runShell(p, 'input keyevent 224; input keyevent 9 11 13 15 KEYCODE_ENTER');
+  assert.equal(p.state.locked, false);
 });
 
 test('dumpsys battery is read by the harness facts parser; dumpsys battery set level changes it', async () => {

@@ -12,6 +12,16 @@ const KEYCODES: Record<string, number> = {
   KEYCODE_HOME: 3,
   KEYCODE_BACK: 4,
   KEYCODE_ENTER: 66,
+  KEYCODE_0: 7,
+  KEYCODE_1: 8,
+  KEYCODE_2: 9,
+  KEYCODE_3: 10,
+  KEYCODE_4: 11,
+  KEYCODE_5: 12,
+  KEYCODE_6: 13,
+  KEYCODE_7: 14,
+  KEYCODE_8: 15,
+  KEYCODE_9: 16,
   KEYCODE_MENU: 82,
   KEYCODE_POWER: 26,
   KEYCODE_APP_SWITCH: 187,
@@ -87,7 +97,12 @@ async function keyevent(c: CommandContext, code: number, longpress: boolean): Pr
     case 82:
       if (state.screenOn) state.dismissKeyguard();
       return;
+    case 66:
+      state.typeOnKeyguard('\n');
+      return;
   }
+  // KEYCODE_0 … KEYCODE_9 are 7 … 16.
+  if (code >= 7 && code <= 16) state.typeOnKeyguard(String(code - 7));
 }
 
 const input: CommandHandler = async (c) => {
@@ -141,6 +156,7 @@ const input: CommandHandler = async (c) => {
     }
     case 'text': {
       if (rest.length === 0) break;
+      state.typeOnKeyguard(rest.join(' '));
       state.logLine(3, 'InputDispatcher', `injected text of ${rest.join(' ').length} chars`, 1000);
       return 0;
     }

@@ -151,6 +151,11 @@ export const phoneProfileSchema = z.strictObject(
       density: z.number().int().min(100),
       /** Lock screen kind: none (no keyguard), swipe, or pin (needs the PIN; wm dismiss-keyguard cannot). */
       lock: z.enum(['none', 'swipe', 'pin']).default('swipe'),
+      /** The PIN of a pin lock (typed with `input text` or digit keyevents, then ENTER). */
+      pin: z
+        .string()
+        .regex(/^\d{4,16}$/, { error: 'expected 4–16 digits' })
+        .optional(),
     }),
     /** Home screen activity (what HOME and `input keyevent 3` show). */
     homeActivity: z.string().regex(/^[\w.]+\/[\w.$]+$/, { error: 'expected pkg/activity' }),
