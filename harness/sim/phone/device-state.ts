@@ -188,6 +188,8 @@ export class DeviceState extends EventEmitter {
   readonly idleWhitelist = new Set<string>();
   /** wm size / density overrides. */
   displayOverride: { width?: number; height?: number; density?: number } = {};
+  /** Between a reboot's start and boot completion (no traffic then). */
+  booting = false;
   /** When the phone last booted (host ms). */
   bootedAt = Date.now();
   /** IPv4 address and MAC of wlan0 (from PhoneNet), when the phone has a network. */
@@ -254,6 +256,7 @@ export class DeviceState extends EventEmitter {
 
   /** Simulates a boot: processes gone, screen on and locked, boot log lines. */
   boot(): void {
+    this.booting = false;
     this.processes.clear();
     this.services.clear();
     this.bootedAt = Date.now();
@@ -336,9 +339,9 @@ export class DeviceState extends EventEmitter {
     return this.settings.global.get('mobile_data') !== '0';
   }
 
-  /** Wi-Fi joined: enabled, not in airplane mode, and the phone has a network at all. */
+  /** Wi-Fi joined: enabled, not in airplane mode, booted, and the phone has a network at all. */
   get online(): boolean {
-    return this.wifiEnabled && !this.airplaneMode && this.netInfo !== undefined;
+    return this.wifiEnabled && !this.airplaneMode && this.netInfo !== undefined && !this.booting;
   }
 
   setWifi(on: boolean): void {

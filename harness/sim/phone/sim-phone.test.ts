@@ -71,6 +71,7 @@ test('reboot: boot_completed drops to 0, then the phone comes back locked on the
   await runShell(p, 'am start -n com.android.settings/.Settings');
   const rebooting = p.reboot('');
   assert.equal((await runShell(p, 'getprop sys.boot_completed')).stdout, '0\n');
+  assert.equal(p.state.trafficState().screenOn, false);
   await rebooting;
   assert.equal((await runShell(p, 'getprop sys.boot_completed')).stdout, '1\n');
   assert.equal(p.state.foregroundPackage, 'com.miui.home');

@@ -294,6 +294,7 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
       state.props.set('sys.boot_completed', '0');
       state.props.set('dev.bootcomplete', '0');
       state.screenOn = false;
+      state.booting = true;
       state.emitChange('screen');
       await sleepFor(opts.bootMs ?? 500, new AbortController().signal);
       state.boot();
