@@ -159,9 +159,22 @@ export class AppiumUi implements Ui {
   async #waitFor(locator: Locator, what: string, until: number, signal?: AbortSignal): Promise<string> {
     const started = Date.now();
     for (;;) {
-      const refs = await this.#call(`find ${what}`, until, signal, (b) =>
-        b.findElements(locator.using, locator.value),
-      );
+      let refs: unknown[];
+      try {
+        refs = await this.#call(`find ${what}`, until, signal, (b) =>
+          b.findElements(locator.using, locator.value),
+        );
+      } catch (err) {
+        // The deadline fell during a look: the element did not appear in time.
+        if (err instanceof AppiumError && err.kind === 'timeout')
+          throw new AppiumError(
+            'no-such-element',
+            `no element with ${what} appeared within ${Date.now() - started} ms (the last look was still running)`,
+            undefined,
+            { cause: err },
+          );
+        throw err;
+      }
       const id = elementId(refs[0]);
       if (id) return id;
       if (msLeft(until) <= this.#pollMs)

@@ -129,11 +129,11 @@ export class AppiumSession {
             logLevel: 'silent',
             connectionRetryCount: 0,
             connectionRetryTimeout: createDeadlineMs,
-            // Classic WebDriver only: no BiDi socket (WebdriverIO 9 asks for one by default).
-            capabilities: {
-              ...opts.capabilities,
-              'wdio:enforceWebDriverClassic': true,
-            } as WebdriverIO.Capabilities,
+            // Classic WebDriver only. WebdriverIO asks for a BiDi socket only when browserName is set
+            // (a browser on the phone); the opt-out then keeps it classic.
+            capabilities: (typeof opts.capabilities.browserName === 'string'
+              ? { ...opts.capabilities, 'wdio:enforceWebDriverClassic': true }
+              : opts.capabilities) as WebdriverIO.Capabilities,
           }),
         endpoint.failure(),
       );
