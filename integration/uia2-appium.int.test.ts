@@ -75,6 +75,7 @@ async function startAppium(
       '--port',
       String(port),
       '--log-no-colors',
+      '--log-timestamp',
       '--log-level',
       'debug',
     ],
