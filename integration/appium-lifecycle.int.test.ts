@@ -171,6 +171,22 @@ describe('Appium server with the fake driver', () => {
     await pool.closeAll({ deadlineMs: 10_000 });
   });
 
+  test('a session Appium ended (newCommandTimeout) is replaced on the next step', async () => {
+    const pool = new PhoneSessions(server);
+    const phone = { serial: 'phone-idle', capabilities: { ...fakeCaps(), 'appium:newCommandTimeout': 1 } };
+    const ui = AppiumUi.forPhone(pool, phone, { dialect: 'xpath', deadlineMs: 10_000 });
+    assert.match(await ui.pageSource(), /Xiaomi Cloud/);
+    const first = await pool.get(phone);
+    // Idle longer than newCommandTimeout: Appium deletes the session on its own.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const step = await ui.tapByText('Xiaomi Cloud');
+    assert.match(step.detail, /tapped/);
+    const second = await pool.get(phone);
+    assert.notEqual(second.id, first.id);
+    assert.equal(first.usable, false);
+    await pool.closeAll({ deadlineMs: 10_000 });
+  });
+
   test('a remote Appium URL is used as it is', async () => {
     const remote = remoteAppium(server.url.href.replace(/\/$/, ''));
     const session = await AppiumSession.create({
@@ -221,17 +237,26 @@ test('the Appium process dies mid-session: typed error within the deadline, then
     assert.ok(took < 4_000, `took ${took} ms`);
     assert.equal(server.running, false);
 
-    await server.restart({ deadlineMs: 60_000 });
+    await server.ensureRunning({ deadlineMs: 60_000 });
     t.diagnostic(`restart: ${server.startMs} ms`);
+    const restartedPid = server.pid;
+    await server.ensureRunning();
+    assert.equal(server.pid, restartedPid);
     assert.equal(server.port, port);
     assert.notEqual(server.pid, pid);
     await assert.rejects(
       session.run('old session', {}, (b) => b.getPageSource()),
       (e: unknown) => e instanceof AppiumError && e.kind === 'session-lost',
     );
+    // The phone's pooled Ui carries on with a new session on the new server.
+    const phoneUi = AppiumUi.forPhone(
+      pool,
+      { serial: 'phone-a', capabilities: fakeCaps() },
+      { dialect: 'xpath' },
+    );
+    assert.match(await phoneUi.pageSource(), /Cloud backup/);
     const again = await pool.get({ serial: 'phone-a', capabilities: fakeCaps() });
     assert.notEqual(again, session);
-    assert.match(await AppiumUi.forSession(again, { dialect: 'xpath' }).pageSource(), /Cloud backup/);
     await pool.closeAll({ deadlineMs: 10_000 });
   } finally {
     await server.stop();

@@ -483,6 +483,11 @@ export class AppiumServer implements AppiumEndpoint {
     this.#log = undefined;
   }
 
+  /** Restarts the server if its process is gone (crashed or stopped); nothing when it runs. */
+  async ensureRunning(op: OpOptions = {}): Promise<void> {
+    if (!this.running) await this.restart(op);
+  }
+
   /**
    * Stops the server if it still runs and starts a new one, on the same port when it is free. Sessions
    * of the old server are gone; `generation` tells session holders to make new ones.

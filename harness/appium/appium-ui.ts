@@ -7,16 +7,9 @@
 import type { Ui, UiOpOptions, UiSelector, UiStepResult } from '../run/ui.js';
 import { AppiumError } from './appium-error.js';
 import { delay, msLeft, withDeadline } from './deadline.js';
-import type { AppiumSession, Browser } from './session.js';
+import type { AppiumSession, Browser, CallRunner, PhoneSessionSpec, PhoneSessions } from './session.js';
 import { commandError } from './session.js';
 import { describeSelector, type Locator, locatorFor, scrollIntoViewExpression } from './ui-selector.js';
-
-/** Runs WebDriver calls on a session under a deadline (AppiumSession.run has this shape). */
-export type CallRunner = <T>(
-  what: string,
-  op: { deadlineMs?: number; signal?: AbortSignal },
-  fn: (browser: Browser) => Promise<T>,
-) => Promise<T>;
 
 /** Settings of the UI helpers. */
 export interface AppiumUiOptions {
@@ -58,6 +51,14 @@ export class AppiumUi implements Ui {
   /** Ui over an AppiumSession (crash detection, session-lost errors). */
   static forSession(session: AppiumSession, opts: AppiumUiOptions = {}): AppiumUi {
     return new AppiumUi((what, op, fn) => session.run(what, op, fn), opts);
+  }
+
+  /**
+   * Ui of a phone through the pool: each step uses the phone's current session, made anew when Appium
+   * ended the old one (the Ui to hand to the run pipeline).
+   */
+  static forPhone(pool: PhoneSessions, phone: PhoneSessionSpec, opts: AppiumUiOptions = {}): AppiumUi {
+    return new AppiumUi(pool.runner(phone), opts);
   }
 
   /** Ui over any WebdriverIO Browser, with deadlines but no knowledge of the server process. */

@@ -94,6 +94,8 @@ export interface SessionOptions {
 /** A WebDriver session on one phone. */
 export class AppiumSession {
   #deleted = false;
+  /** Set once a call showed the session is gone (expired, server crashed). */
+  #lost = false;
 
   private constructor(
     /** The WebdriverIO session; use it through `run()` so that calls have deadlines. */
@@ -157,9 +159,9 @@ export class AppiumSession {
     return this.browser.sessionId;
   }
 
-  /** False once deleted or when its server restarted since. */
+  /** False once deleted, lost (expired, crashed server), or when its server restarted since. */
   get usable(): boolean {
-    return !this.#deleted && this.generation === this.endpoint.generation;
+    return !this.#deleted && !this.#lost && this.generation === this.endpoint.generation;
   }
 
   /**
@@ -167,8 +169,19 @@ export class AppiumSession {
    * AppiumError: crashed (Appium exited), session-lost, no-such-element, timeout, aborted, command-failed.
    */
   async run<T>(what: string, op: OpOptions, fn: (browser: Browser) => Promise<T>): Promise<T> {
+    try {
+      return await this.#run(what, op, fn);
+    } catch (err) {
+      if (err instanceof AppiumError && (err.kind === 'session-lost' || err.kind === 'crashed'))
+        this.#lost = true;
+      throw err;
+    }
+  }
+
+  async #run<T>(what: string, op: OpOptions, fn: (browser: Browser) => Promise<T>): Promise<T> {
     const label = `${what} on ${this.name}`;
     if (this.#deleted) throw new AppiumError('session-lost', `${label}: the session was deleted`);
+    if (this.#lost) throw new AppiumError('session-lost', `${label}: the session was lost earlier`);
     if (this.generation !== this.endpoint.generation)
       throw new AppiumError('session-lost', `${label}: the Appium server restarted since the session began`);
     const failure = this.endpoint.failure();
@@ -267,6 +280,9 @@ function firstLine(text: string): string {
   return line.length > 400 ? `${line.slice(0, 400)}…` : line;
 }
 
+/** Runs WebDriver calls under a deadline; the shape of AppiumSession.run, which the UI helpers use. */
+export type CallRunner = <T>(what: string, op: OpOptions, fn: (browser: Browser) => Promise<T>) => Promise<T>;
+
 /** What PhoneSessions needs to make a phone's session. */
 export interface PhoneSessionSpec {
   serial: string;
@@ -302,9 +318,26 @@ export class PhoneSessions {
     return session;
   }
 
-  /** Forgets a session that failed with 'session-lost' so that the next get() makes a new one. */
-  forget(serial: string): void {
-    this.#sessions.delete(serial);
+  /**
+   * Runs calls on the phone's current session, making one when needed. A call that finds the session
+   * gone (Appium ended it after newCommandTimeout, e.g. during a long idle capture) is tried once more
+   * on a new session: the command never ran, so nothing happens twice.
+   */
+  runner(phone: PhoneSessionSpec): CallRunner {
+    return async (what, op, fn) => {
+      const until = op.deadlineMs === undefined ? undefined : Date.now() + op.deadlineMs;
+      const left = () => (until === undefined ? {} : { deadlineMs: Math.max(0, until - Date.now()) });
+      const signal = op.signal ? { signal: op.signal } : {};
+      for (let attempt = 1; ; attempt++) {
+        const session = await this.get(phone, { ...left(), ...signal });
+        try {
+          return await session.run(what, { ...left(), ...signal }, fn);
+        } catch (err) {
+          if (attempt === 1 && err instanceof AppiumError && err.kind === 'session-lost') continue;
+          throw err;
+        }
+      }
+    };
   }
 
   /** Deletes the phone's session. */
