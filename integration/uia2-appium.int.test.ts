@@ -186,6 +186,20 @@ test('Appium 3 + UiAutomator2 8.7.0 run a WebdriverIO session on a simulated Xia
         'Settings',
       );
       assert.equal(await browser.$('//*[@text="Settings"]').getAttribute('package'), 'com.android.settings');
+      // The privacy screen (opened through the driver's `mobile: startActivity`, i.e. adb `am
+      // start-activity -a …`): tapping a switch's row changes the consent setting the traffic follows.
+      await browser.execute('mobile: startActivity', {
+        action: 'android.settings.PRIVACY_SETTINGS',
+        wait: true,
+      });
+      const label = phone.state.profile.consent.analyticsConsent.label ?? '';
+      const before = phone.state.consent('analyticsConsent');
+      const toggle = await browser.$(`//*[@text="${label}"]/following-sibling::android.widget.Switch`);
+      assert.equal(await toggle.getAttribute('checked'), String(before));
+      await browser.$(`android=new UiSelector().text("${label}")`).click();
+      assert.equal(phone.state.consent('analyticsConsent'), !before);
+      assert.equal(await toggle.getAttribute('checked'), String(!before));
+
       const home = await browser.$('~Home');
       assert.equal(await home.isDisplayed(), true);
       await home.click();
