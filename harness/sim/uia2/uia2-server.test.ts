@@ -27,7 +27,7 @@ interface Reply {
 
 interface Rig {
   phone: SimPhoneInstance;
-  call(method: string, path: string, body?: unknown): Promise<Reply>;
+  call(method: string, path: string, body?: unknown, via?: Agent): Promise<Reply>;
   /** Connections the relay accepted so far. */
   connections(): number;
   /** The `am instrument -w` run: resolves when the instrumentation ends. */
@@ -69,7 +69,7 @@ async function startRig(opts: Uia2Options = {}): Promise<Rig> {
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
   const port = (relay.address() as { port: number }).port;
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const call = (method: string, path: string, body?: unknown) =>
+  const call = (method: string, path: string, body?: unknown, via: Agent = agent) =>
     new Promise<Reply>((resolve, reject) => {
       const data = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
@@ -78,7 +78,7 @@ async function startRig(opts: Uia2Options = {}): Promise<Rig> {
           port,
           method,
           path,
-          agent,
+          agent: via,
           timeout: 5000,
           headers: data
             ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }
@@ -169,28 +169,43 @@ test('status answers before a session; POST /session creates one that GET /sessi
   );
 });
 
-test('keep-alive: several requests share one connection', async () => {
+test('keep-alive: several requests share one connection; concurrent connections are served in parallel', async () => {
   const before = rig.connections();
   const ports = new Set<number>();
   for (let i = 0; i < 5; i++)
     ports.add((await rig.call('GET', `/session/${sid}/appium/device/pixel_ratio`)).localPort);
   assert.equal(ports.size, 1);
   assert.ok(rig.connections() - before <= 1, `${rig.connections() - before} new connections for 5 requests`);
-  // Concurrent requests on separate connections are served too.
-  const par = await Promise.all(
-    Array.from(
-      { length: 4 },
-      () =>
-        new Promise<number>((resolve, reject) => {
-          const agent = new Agent({ keepAlive: false });
-          rig
-            .call('GET', '/status')
-            .then((r) => resolve(r.status), reject)
-            .finally(() => agent.destroy());
-        }),
-    ),
-  );
-  assert.deepEqual(par, [200, 200, 200, 200]);
+  // Concurrent connections: a find that waits (implicit wait, nothing to find) holds one connection
+  // while three others are answered meanwhile.
+  const pool = new Agent({ keepAlive: true, maxSockets: 4 });
+  try {
+    await rig.call('POST', `/session/${sid}/timeouts`, { implicit: 1500 });
+    const t0 = Date.now();
+    const slow = rig
+      .call('POST', `/session/${sid}/element`, { strategy: 'id', selector: 'nowhere' }, pool)
+      .then((r) => ({ status: r.status, ms: Date.now() - t0 }));
+    const fast = await Promise.all(
+      [1, 2, 3].map(() =>
+        rig.call('GET', '/status', undefined, pool).then((r) => ({ status: r.status, ms: Date.now() - t0 })),
+      ),
+    );
+    const waited = await slow;
+    assert.deepEqual(
+      fast.map((f) => f.status),
+      [200, 200, 200],
+    );
+    assert.ok(
+      fast.every((f) => f.ms < 1000),
+      `fast replies after ${fast.map((f) => f.ms).join(', ')} ms`,
+    );
+    assert.equal(waited.status, 404);
+    assert.ok(waited.ms >= 1400, `the find waited ${waited.ms} ms`);
+    assert.ok(rig.connections() - before >= 4, `${rig.connections() - before} connections`);
+  } finally {
+    await rig.call('POST', `/session/${sid}/timeouts`, { implicit: 0 });
+    pool.destroy();
+  }
 });
 
 test('page source: the XML of the current screen, class names as tags, attributes in the server order', async () => {
