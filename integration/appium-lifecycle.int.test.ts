@@ -99,6 +99,7 @@ describe('Appium server with the fake driver', () => {
       assert.match((await ui.tapByDescription('Navigate up')).detail, /Navigate up/);
       // Quotes of both kinds in the text: the XPath literal must still match.
       assert.match((await ui.tap({ textContains: `"hi" it's` })).detail, /text containing/);
+      assert.equal((await ui.scrollTo('Xiaomi Cloud')).detail, 'scrolled to text "Xiaomi Cloud"');
       const source = await ui.pageSource();
       assert.match(source, /<android\.widget\.Switch [^>]*backup_switch/);
       const shot = await ui.screenshot();
