@@ -550,3 +550,24 @@ test('send keys and clear work on text fields; other views refuse text', async (
     await r2.dispose();
   }
 });
+
+test('am force-stop during a waiting request closes its connection at once; the port then refuses', async () => {
+  const r3 = await startRig();
+  try {
+    const s = (await r3.call('POST', '/session', { capabilities: { firstMatch: [caps] } })).body.sessionId!;
+    await r3.call('POST', `/session/${s}/timeouts`, { implicit: 20_000 });
+    const t0 = Date.now();
+    const pending = r3.call('POST', `/session/${s}/element`, { strategy: 'id', selector: 'nowhere' }).then(
+      () => 'answered',
+      () => 'closed',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await runShell(r3.phone, 'am force-stop io.appium.uiautomator2.server');
+    assert.equal(await pending, 'closed');
+    assert.ok(Date.now() - t0 < 3000, `closed after ${Date.now() - t0} ms`);
+    assert.match((await r3.instrument).stdout, /INSTRUMENTATION_CODE: -1/);
+    await assert.rejects(r3.phone.connectTcp(6790), { code: 'ECONNREFUSED' });
+  } finally {
+    await r3.dispose();
+  }
+});
