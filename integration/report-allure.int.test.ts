@@ -15,8 +15,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TestResult } from 'allure-js-commons';
 import { extractHistory } from '../harness/report/allure-generate.js';
 import { HOSTILE_HOST, writeTestNight } from '../harness/report/test-runs.js';
+import { CHROMIUM, embedded, findLeaf, leaves, renderedDom, type Tree } from './chromium-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const IS_TS = import.meta.url.endsWith('.ts');
 const ext = IS_TS ? '.ts' : '.js';
@@ -61,50 +61,6 @@ function phonehomeReport(args: string[], env: NodeJS.ProcessEnv = process.env): 
     child.on('error', reject);
     child.on('close', (c) => resolve({ code: c, stdout, stderr, ms: Math.round(performance.now() - t0) }));
   });
-}
-
-/** The DOM of a page after its JavaScript ran, from headless Chromium in its own process group. */
-async function renderedDom(url: string): Promise<string> {
-  const profile = await mkdtemp(join(tmpdir(), 'phonehome-chromium-'));
-  const child = spawn(
-    CHROMIUM,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--user-data-dir=${profile}`,
-      '--virtual-time-budget=10000',
-      '--dump-dom',
-      url,
-    ],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const killGroup = () => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
-  const timer = setTimeout(killGroup, 60_000);
-  try {
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b;
-    });
-    child.stderr.resume();
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    assert.equal(code, 0, 'chromium --dump-dom exits 0');
-    return out;
-  } finally {
-    clearTimeout(timer);
-    killGroup();
-    await rm(profile, { recursive: true, force: true });
-  }
 }
 
 /** A Chrome DevTools Protocol connection over --remote-debugging-pipe (fd 3 in, fd 4 out, NUL-framed JSON). */
@@ -213,15 +169,6 @@ async function evaluate<T>(
   return r.result.value;
 }
 
-/** The data files Allure embedded in a single-file report, decoded. */
-function embedded(html: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of html.matchAll(/d\('([^']+)','([A-Za-z0-9+/=]*)'\)/g)) {
-    out.set(m[1]!, Buffer.from(m[2]!, 'base64').toString('utf8'));
-  }
-  return out;
-}
-
 const haveTools = existsSync(CHROMIUM);
 
 /** The allure result file of the run with this name. */
@@ -232,28 +179,6 @@ async function resultNamed(dir: string, name: string): Promise<TestResult> {
     if (r.name === name) return r;
   }
   throw new Error(`no result named ${name} in ${dir}`);
-}
-
-/** A node of Allure's tree files (categories.json, suites.json). */
-interface Tree {
-  name: string;
-  uid?: string;
-  parentUid?: string;
-  status?: string;
-  children?: Tree[];
-}
-
-function findLeaf(t: Tree, name: string): Tree | undefined {
-  if (!t.children) return t.name === name ? t : undefined;
-  for (const c of t.children) {
-    const found = findLeaf(c, name);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-function leaves(t: Tree): string[] {
-  return t.children ? t.children.flatMap(leaves) : [t.name];
 }
 
 test('phonehome report: two phones, three runs, rendered by Chromium', {
