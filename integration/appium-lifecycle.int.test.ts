@@ -229,6 +229,7 @@ test('the Appium process dies mid-session: typed error within the deadline, then
     await assert.rejects(ui.tapByText('Cloud backup', { deadlineMs: 4_000 }), (e: unknown) => {
       assert.ok(e instanceof AppiumError, String(e));
       assert.equal(e.kind, 'crashed');
+      assert.match(e.message, /^find text "Cloud backup" on phone-a: the Appium server/);
       assert.match(e.message, /killed by SIGKILL/);
       assert.match(e.message, new RegExp(`pid ${pid}`));
       return true;
@@ -276,6 +277,12 @@ test('start/stop leaves no process behind', async () => {
   for (const p of spawned) assert.equal(alive(p), false, `process ${p} started by Appium is still running`);
   assert.equal(server.running, false);
   await server.stop(); // idempotent
+  // Its session ended with it: a later call says so at once.
+  await assert.rejects(
+    session.run('after stop', { deadlineMs: 5_000 }, (b) => b.getPageSource()),
+    (e: unknown) => e instanceof AppiumError && e.kind === 'session-lost' && /was stopped/.test(e.message),
+  );
+  await session.delete();
 });
 
 describe('clear start failures', () => {

@@ -36,8 +36,9 @@ export interface AppiumEndpoint {
   /** Bumped by every restart: sessions made on an older generation are gone. */
   readonly generation: number;
   /**
-   * Rejects with AppiumError 'crashed' once the server can no longer be used (the local process
-   * exited). Undefined for a remote server, whose failures show as failed requests.
+   * Rejects once the server can no longer be used: AppiumError 'crashed' when the local process exited
+   * on its own, 'session-lost' when it was stopped. Undefined for a remote server, whose failures show
+   * as failed requests.
    */
   failure(): Promise<never> | undefined;
 }
@@ -382,12 +383,11 @@ export class AppiumServer implements AppiumEndpoint {
     });
     const generation = this.#generation;
     this.#failure = exited.then(({ code, signal }) => {
+      const which = `the Appium server (pid ${child.pid}, port ${this.#port}${generation > 1 ? `, restart ${generation - 1}` : ''})`;
+      // Stopped on purpose: its sessions are simply over.
+      if (this.#stopping) throw new AppiumError('session-lost', `${which} was stopped`);
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      throw new AppiumError(
-        'crashed',
-        `the Appium server (pid ${child.pid}, port ${this.#port}${generation > 1 ? `, restart ${generation - 1}` : ''}) ${how}${this.#stopping ? ' (stopped)' : ''}`,
-        this.#stopping ? undefined : `see ${logFile}`,
-      );
+      throw new AppiumError('crashed', `${which} ${how}`, `see ${logFile}`);
     });
     this.#failure.catch(() => {});
 

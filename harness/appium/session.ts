@@ -184,7 +184,12 @@ export class AppiumSession {
     if (this.#lost) throw new AppiumError('session-lost', `${label}: the session was lost earlier`);
     if (this.generation !== this.endpoint.generation)
       throw new AppiumError('session-lost', `${label}: the Appium server restarted since the session began`);
-    const failure = this.endpoint.failure();
+    const serverFailure = this.endpoint.failure();
+    // The server's end, told as this call's failure.
+    const failure = serverFailure?.catch((e: unknown) => {
+      const a = e as AppiumError;
+      throw new AppiumError(a.kind, `${label}: ${a.message}`, a.advice, { cause: e });
+    });
     try {
       return await withDeadline(
         label,
@@ -195,13 +200,13 @@ export class AppiumSession {
     } catch (err) {
       if (err instanceof AppiumError && err.kind !== 'timeout') throw err;
       // A request cut by the server's death: report the death, not the socket error.
-      if (failure) {
+      if (serverFailure) {
         const crash = await Promise.race([
-          failure.catch((e: unknown) => e),
+          serverFailure.catch((e: unknown) => e),
           delay(300).then(() => undefined),
         ]);
         if (crash instanceof AppiumError)
-          throw new AppiumError('crashed', `${label}: ${crash.message}`, crash.advice, { cause: err });
+          throw new AppiumError(crash.kind, `${label}: ${crash.message}`, crash.advice, { cause: err });
       }
       throw commandError(err, label);
     }
@@ -221,7 +226,8 @@ export class AppiumSession {
         this.endpoint.failure(),
       );
     } catch (err) {
-      if (err instanceof AppiumError && err.kind === 'crashed') return;
+      // A server that died or was stopped took the session with it.
+      if (err instanceof AppiumError && (err.kind === 'crashed' || err.kind === 'session-lost')) return;
       throw commandError(err, `delete session on ${this.name}`);
     }
   }
