@@ -285,6 +285,19 @@ test('start/stop leaves no process behind', async () => {
   await session.delete();
 });
 
+test('a server that does not end on SIGTERM is killed at the stop deadline', async (t) => {
+  const server = await AppiumServer.start({ logFile: join(dir, 'hung', 'appium.log'), drivers: ['Fake'] });
+  const pid = server.pid!;
+  // A stopped (SIGSTOP) process cannot act on SIGTERM: only the SIGKILL escalation ends it.
+  process.kill(pid, 'SIGSTOP');
+  const t0 = Date.now();
+  await server.stop({ deadlineMs: 500 });
+  const took = Date.now() - t0;
+  t.diagnostic(`hung server killed after ${took} ms`);
+  assert.ok(took >= 450 && took < 3_000, `took ${took} ms`);
+  assert.equal(alive(pid), false);
+});
+
 describe('clear start failures', () => {
   let squatter: Server;
   let port: number;
