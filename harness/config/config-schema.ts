@@ -1,0 +1,71 @@
+/**
+ * The lab's settings file, phonehome.config.{js,mjs,json}: one zod schema, the single source of truth
+ * for what may be written there; the TypeScript types are inferred from it. Every field is optional:
+ * a missing one takes phonehome's default, and a command-line flag overrides the file.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(1, 'a port from 1 to 65535').max(65535, 'a port from 1 to 65535');
+
+/** A DNS name of at least two labels, letters, digits and hyphens (the canary domain). */
+const HOST_NAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** How traffic is recorded. */
+export const captureConfigSchema = z.strictObject({
+  /** tcpdump on the lab access point (default), cap (libpcap in-process) or pcapdroid (on the phone). */
+  backend: z.enum(['tcpdump', 'cap', 'pcapdroid']).optional(),
+  /** The lab access point's interface, for phones that bring none. */
+  interface: z.string().min(1, 'an interface name').optional(),
+  /** Bytes kept of each packet (0: whole packets). */
+  snaplen: z.number().int().min(0).max(262144, 'at most 262144').optional(),
+});
+
+/** The adb server phonehome talks to. */
+export const adbConfigSchema = z.strictObject({
+  /** Host of the adb server (default 127.0.0.1). */
+  host: z.string().min(1, 'a host name or address').optional(),
+  /** Port of the adb server (default $ANDROID_ADB_SERVER_PORT or 5037). */
+  port: port.optional(),
+  /** The adb program that starts the server when none runs (default $PHONEHOME_ADB or adb). */
+  bin: z.string().min(1, 'a program name or path').optional(),
+});
+
+/** Appium for UI steps: a remote server by URL, or one phonehome starts itself. */
+export const appiumConfigSchema = z.union([
+  z.strictObject({
+    /** A running Appium server, e.g. http://appium.lab:4723. */
+    url: z.url({ message: 'an http(s) URL', protocol: /^https?$/ }),
+  }),
+  z.strictObject({
+    /** Start Appium on this host; `port` picks its port (default: a free one). */
+    local: z.strictObject({ port: port.optional() }),
+  }),
+]);
+
+/** The whole file. */
+export const phonehomeConfigSchema = z.strictObject({
+  capture: captureConfigSchema.optional(),
+  adb: adbConfigSchema.optional(),
+  appium: appiumConfigSchema.optional(),
+  /** Folder of device profiles and their allowlists (default devices). */
+  devicesDir: z.string().min(1, 'a folder').optional(),
+  /** At most this many phones run at once (default: all of them). */
+  parallelism: z.number().int().min(1, 'at least 1').optional(),
+  /** Canaries are start-RUNID.DOMAIN and end-RUNID.DOMAIN (default canary.phonehome.test). */
+  canaryDomain: z
+    .string()
+    .regex(HOST_NAME, 'a DNS name such as canary.phonehome.test (lower case, two labels or more)')
+    .optional(),
+  /** Output folder: runs/ and allure-results/ (default reports). */
+  out: z.string().min(1, 'a folder').optional(),
+  /** Scenarios run when the command line names none (default: all built-in scenarios). */
+  scenarios: z.array(z.string().min(1, 'a scenario name')).min(1, 'at least one scenario').optional(),
+});
+
+/** A phonehome.config file as written (what defineConfig accepts). */
+export type PhonehomeConfig = z.input<typeof phonehomeConfigSchema>;
+/** Capture settings. */
+export type CaptureSettings = NonNullable<PhonehomeConfig['capture']>;
+/** Appium settings. */
+export type AppiumSettings = NonNullable<PhonehomeConfig['appium']>;

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError } from '../errors.js';
+import { defineConfig } from './define-config.js';
+import { findConfigFile, loadConfig, readConfigFile, validateConfig } from './load-config.js';
+
+describe('phonehome.config', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'phonehome-config-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('accepts a full lab config and keeps its values', () => {
+    const c = validateConfig(
+      defineConfig({
+        capture: { backend: 'cap', interface: 'wlan-ap', snaplen: 256 },
+        adb: { host: '10.0.0.2', port: 5038, bin: '/opt/adb' },
+        appium: { url: 'http://appium.lab:4723' },
+        devicesDir: 'lab/devices',
+        parallelism: 3,
+        canaryDomain: 'canary.lab.example',
+        out: 'nightly',
+        scenarios: ['idle'],
+      }),
+      'phonehome.config.js',
+    );
+    assert.equal(c.capture?.backend, 'cap');
+    assert.equal(c.adb?.port, 5038);
+    assert.deepEqual(c.appium, { url: 'http://appium.lab:4723' });
+    assert.equal(c.parallelism, 3);
+    assert.deepEqual(validateConfig({ appium: { local: {} } }, 'x.js').appium, { local: {} });
+  });
+
+  it('names the file and the field of a wrong value', () => {
+    const cases: [unknown, string][] = [
+      [
+        { capture: { backend: 'wireshark' } },
+        'c.js: capture.backend: expected one of "tcpdump", "cap", "pcapdroid"',
+      ],
+      [{ adb: { port: 70000 } }, 'c.js: adb.port: a port from 1 to 65535'],
+      [{ parallelism: 0 }, 'c.js: parallelism: at least 1'],
+      [{ canaryDomain: 'Not A Name' }, 'c.js: canaryDomain: a DNS name'],
+      [{ apium: {} }, 'c.js: apium: unknown key "apium"'],
+      [{ appium: { url: 'ftp://x' } }, 'c.js: appium.url: an http(s) URL'],
+      [{ appium: { remote: 'x' } }, 'c.js: appium: expected { url'],
+      [{ scenarios: 'idle' }, 'c.js: scenarios: expected array'],
+      [[], 'c.js: the default export must be an object'],
+    ];
+    for (const [value, start] of cases) {
+      assert.throws(
+        () => validateConfig(value, 'c.js'),
+        (e: unknown) => e instanceof ConfigError && e.file === 'c.js' && e.message.startsWith(start),
+        `${JSON.stringify(value)} → ${start}`,
+      );
+    }
+  });
+
+  it('points at line and column in a JSON config', async () => {
+    await writeFile(join(dir, 'bad.json'), '{\n  "adb": {\n    "port": "5037"\n  }\n}\n');
+    await assert.rejects(readConfigFile('bad.json', dir), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.message, 'bad.json:3:13: adb.port: expected a number, got "5037"');
+      return true;
+    });
+  });
+
+  it('loads a JavaScript module’s default export', async () => {
+    await writeFile(
+      join(dir, 'lab.mjs'),
+      'export default { parallelism: 2, capture: { interface: "br0" } };\n',
+    );
+    const c = await readConfigFile('lab.mjs', dir);
+    assert.equal(c.parallelism, 2);
+    assert.equal(c.capture?.interface, 'br0');
+  });
+
+  it('finds phonehome.config.{js,mjs,json} in the working folder, and none when absent', async () => {
+    const empty = await mkdtemp(join(dir, 'empty-'));
+    assert.deepEqual(await loadConfig(undefined, empty), { config: {} });
+    await writeFile(join(empty, 'phonehome.config.json'), '{ "out": "nightly" }');
+    const found = await loadConfig(undefined, empty);
+    assert.equal(found.file, 'phonehome.config.json');
+    assert.equal(found.config.out, 'nightly');
+    assert.equal(findConfigFile('other.json', empty), 'other.json');
+  });
+
+  it('refuses a .ts config with what to do instead', async () => {
+    const d = await mkdtemp(join(dir, 'ts-'));
+    await writeFile(join(d, 'phonehome.config.ts'), 'export default {};\n');
+    assert.throws(() => findConfigFile(undefined, d), /compile it to phonehome\.config\.js/);
+    await assert.rejects(readConfigFile('missing.js', d), /missing\.js: no such file/);
+  });
+});

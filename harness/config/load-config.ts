@@ -1,0 +1,116 @@
+/**
+ * Finding and reading the lab's phonehome.config: `--config FILE`, else the first of
+ * phonehome.config.js, .mjs and .json in the working folder, else none (every default).
+ *
+ * JSON (and YAML) files are validated with their line and column; a JavaScript module's default
+ * export is validated with the field's path. A phonehome.config.ts cannot be imported by Node 20
+ * without a loader: compile it to .js (tsc) or write .mjs. Every problem is a ConfigError naming
+ * the file and the field.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { phonehomeConfigSchema } from './config-schema.js';
+import { formatPath, parseYamlConfig } from './yaml-config.js';
+
+/** A validated config, with every field optional as in the file. */
+export type LoadedConfig = z.output<typeof phonehomeConfigSchema>;
+
+/** Names looked for in the working folder, in order. */
+export const DEFAULT_CONFIG_NAMES = ['phonehome.config.js', 'phonehome.config.mjs', 'phonehome.config.json'];
+
+/** The config file to read: the one given, else the first default name present in cwd, else undefined. */
+export function findConfigFile(given: string | undefined, cwd = process.cwd()): string | undefined {
+  if (given !== undefined) return given;
+  for (const name of DEFAULT_CONFIG_NAMES) if (existsSync(join(cwd, name))) return name;
+  if (existsSync(join(cwd, 'phonehome.config.ts'))) {
+    throw new ConfigError(
+      'phonehome.config.ts',
+      0,
+      0,
+      '',
+      'Node cannot import a .ts config: compile it to phonehome.config.js (tsc) or write phonehome.config.mjs',
+    );
+  }
+  return undefined;
+}
+
+/** Validates a config value (what a JavaScript module exported); `file` names it in errors. */
+export function validateConfig(value: unknown, file: string): LoadedConfig {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(
+      file,
+      0,
+      0,
+      '',
+      'the default export must be an object (export default defineConfig({…}))',
+    );
+  }
+  const parsed = phonehomeConfigSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    throw new ConfigError(file, 0, 0, formatPath([...issue.path, key]), `unknown key ${JSON.stringify(key)}`);
+  }
+  throw new ConfigError(file, 0, 0, formatPath(issue.path), issueText(issue));
+}
+
+function issueText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  if (issue.code === 'invalid_value') {
+    return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  if (issue.code === 'invalid_union') return 'expected { url: "http://…" } or { local: { port } }';
+  return issue.message;
+}
+
+/** Reads and validates a config file (relative to cwd). */
+export async function readConfigFile(file: string, cwd = process.cwd()): Promise<LoadedConfig> {
+  const path = resolve(cwd, file);
+  const ext = extname(file).toLowerCase();
+  if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(file, 0, 0, '', `cannot read: ${(err as Error).message}`, { cause: err });
+    }
+    return parseYamlConfig(text, file, phonehomeConfigSchema, 'expected a mapping of settings').data;
+  }
+  if (ext === '.js' || ext === '.mjs' || ext === '.cjs') {
+    if (!existsSync(path)) throw new ConfigError(file, 0, 0, '', 'no such file');
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    } catch (err) {
+      throw new ConfigError(file, 0, 0, '', `cannot load: ${(err as Error).message.split('\n')[0]}`, {
+        cause: err,
+      });
+    }
+    return validateConfig(mod.default, file);
+  }
+  if (ext === '.ts' || ext === '.mts') {
+    throw new ConfigError(
+      file,
+      0,
+      0,
+      '',
+      'Node cannot import a .ts config: compile it to .js (tsc) or write .mjs or .json',
+    );
+  }
+  throw new ConfigError(file, 0, 0, '', 'a config is a .js, .mjs or .json file');
+}
+
+/** The config to use: `--config FILE` or the default file in cwd; {} when there is none. */
+export async function loadConfig(
+  given: string | undefined,
+  cwd = process.cwd(),
+): Promise<{ file?: string; config: LoadedConfig }> {
+  const file = findConfigFile(given, cwd);
+  if (file === undefined) return { config: {} };
+  return { file, config: await readConfigFile(file, cwd) };
+}
