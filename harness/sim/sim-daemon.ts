@@ -16,6 +16,7 @@ import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from './phone
 import { adb, adbConnect, adbDevices, isListening } from './sim-adb-server.js';
 import { readSimUpConfig, type SimUpConfig } from './sim-config.js';
 import { type SimState, simProcess, writeSimState } from './sim-state.js';
+import { uia2InstrumentHook } from './uia2/uia2-server.js';
 
 /** A created phone as the supervisor keeps it. */
 interface RunningPhone {
@@ -40,6 +41,8 @@ async function createPhone(
     dataDir,
     net,
     unauthorized: cfg.unauthorized,
+    // `am instrument` of the UiAutomator2 server starts its HTTP server on the phone's port 6790.
+    onInstrument: uia2InstrumentHook(),
     ...(serial ? { serial } : {}),
   });
   const adbd = await startAdbd({ phone, host: '127.0.0.1' });

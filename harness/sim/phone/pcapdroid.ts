@@ -23,6 +23,9 @@ export const PCAPDROID_PACKAGE = 'com.emanuelef.remote_capture';
 /** The activity that takes control intents. */
 export const CAPTURE_CTRL = `${PCAPDROID_PACKAGE}/${PCAPDROID_PACKAGE}.activities.CaptureCtrl`;
 
+/** PCAPdroid's capture (VPN) service. */
+export const CAPTURE_SERVICE = `${PCAPDROID_PACKAGE}/.CaptureService`;
+
 /** Where pcap_file dumps go (shared storage Download/PCAPdroid/). */
 export function pcapdroidDumpPath(name: string): string {
   return `/sdcard/Download/PCAPdroid/${name}`;
@@ -59,6 +62,7 @@ export async function stopPcapdroid(c: Pick<CommandContext, 'phone'>): Promise<n
   const handle = c.phone.pcapCapture;
   c.phone.pcapCapture = undefined;
   s.running = false;
+  c.phone.state.services.delete(CAPTURE_SERVICE);
   let packets = 0;
   if (handle) {
     try {
@@ -133,6 +137,8 @@ export async function captureCtrl(c: CommandContext, intent: IntentArgs, consent
     (intent.extras.get('dump_extensions') ?? intent.extras.get('pcapdroid_trailer')) === 'true';
   state.pcapdroid.running = true;
   state.pcapdroid.startedAt = state.now();
+  // The real app captures in its VPN service: `dumpsys activity services` shows it while it runs.
+  state.services.set(CAPTURE_SERVICE, { component: CAPTURE_SERVICE, foreground: true });
   delete state.pcapdroid.file;
   if (mode === 'pcap_file') {
     const phonePath = pcapdroidDumpPath(name);
@@ -147,6 +153,7 @@ export async function captureCtrl(c: CommandContext, intent: IntentArgs, consent
         });
       } catch (e) {
         state.pcapdroid.running = false;
+        state.services.delete(CAPTURE_SERVICE);
         state.logLine(6, 'PCAPdroid', `VPN start failed: ${(e as Error).message}`);
         result(c, { action, error: 'start_failed' });
         state.emitChange('pcapdroid');
