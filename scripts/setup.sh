@@ -52,6 +52,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# Appium's drivers (UiAutomator2, and the fake driver for tests) in the project's own APPIUM_HOME.
+scripts/appium-setup.sh
+
 if [ "${1:-}" != "--no-build" ]; then
   npx --no-install tsc -p tsconfig.json
 fi
