@@ -9,7 +9,13 @@ import { AppiumError } from './appium-error.js';
 import { delay, msLeft, withDeadline } from './deadline.js';
 import type { AppiumSession, Browser, CallRunner, PhoneSessionSpec, PhoneSessions } from './session.js';
 import { commandError } from './session.js';
-import { describeSelector, type Locator, locatorFor, scrollIntoViewExpression } from './ui-selector.js';
+import {
+  describeSelector,
+  type Locator,
+  locatorFor,
+  scrollIntoViewExpression,
+  xpathExpression,
+} from './ui-selector.js';
 
 /** Settings of the UI helpers. */
 export interface AppiumUiOptions {
@@ -106,7 +112,8 @@ export class AppiumUi implements Ui {
     const until = this.#until(opts);
     const what = describeSelector(selector);
     const want = on ? 'on' : 'off';
-    const id = await this.#waitFor(locatorFor(selector, this.#dialect), what, until, opts.signal);
+    const found = await this.#waitFor(locatorFor(selector, this.#dialect), what, until, opts.signal);
+    const id = await this.#switchOf(found, selector, what, until, opts.signal);
     const before = await this.#checked(id, what, until, opts.signal);
     if (before === on) return this.#stepDone(`${what} already ${want}`, until, opts.signal);
     await this.#call(`tap ${what}`, until, opts.signal, (b) => b.elementClick(id));
@@ -185,6 +192,31 @@ export class AppiumUi implements Ui {
         );
       await delay(this.#pollMs, signal);
     }
+  }
+
+  /**
+   * The element to toggle: the element itself when checkable, else (a profile usually names the
+   * label a person reads) the checkable element in the label's row, i.e. under its nearest ancestor
+   * that holds one.
+   */
+  async #switchOf(
+    id: string,
+    selector: UiSelector,
+    what: string,
+    until: number,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const checkable = await this.#call(`read ${what}`, until, signal, (b) =>
+      b.getElementAttribute(id, 'checkable'),
+    );
+    if (checkable === 'true') return id;
+    const rowSwitch = `(${xpathExpression(selector)})[1]/ancestor::*[.//*[@checkable="true"]][1]//*[@checkable="true"]`;
+    const refs = await this.#call(`find the switch of ${what}`, until, signal, (b) =>
+      b.findElements('xpath', rowSwitch),
+    );
+    const sw = elementId(refs[0]);
+    if (!sw) throw new AppiumError('ui-failed', `${what} has no checked state and no switch in its row`);
+    return sw;
   }
 
   async #checked(id: string, what: string, until: number, signal?: AbortSignal): Promise<boolean> {
