@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,16 +17,7 @@ import { loadProfiles, matchProfile } from '../harness/device/profiles.js';
 import { AdbCommandError, DeviceLostError } from '../harness/errors.js';
 import { type Adbd, startAdbd } from '../harness/sim/adb/adbd.js';
 import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from '../harness/sim/phone/sim-phone.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { freePort } from './free-port.js';
 
 interface Phone {
   phone: SimPhoneInstance;

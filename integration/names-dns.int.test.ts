@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { encode } from 'dns-packet';
 import { parseDnsMessage, splitDnsTcpStream } from '../harness/names/dns-message.js';
 import { haveCommand } from '../harness/names/test-data.js';
+import { freePort } from './free-port.js';
 
 const missing = ['dnsmasq', 'dig'].filter((c) => !haveCommand(c, c === 'dig' ? ['-v'] : ['--version']));
 const skip = missing.length > 0 && `not installed: ${missing.join(', ')}`;
@@ -40,14 +41,6 @@ const ALIAS_RDATA = svcbRdata(0, 'svc.phonehome.test', []);
 
 let port = 0;
 let dnsmasq: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return p;
-}
 
 async function udpQuery(msg: Buffer, timeoutMs = 2000): Promise<Buffer> {
   const sock = dgram.createSocket('udp4');

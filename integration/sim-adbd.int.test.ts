@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -17,6 +17,7 @@ import { test } from 'node:test';
 import adbkit from '@devicefarmer/adbkit';
 import { type Adbd, startAdbd } from '../harness/sim/adb/adbd.js';
 import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from '../harness/sim/phone/sim-phone.js';
+import { freePort } from './free-port.js';
 
 // adbkit is CommonJS: from ESM its default import is module.exports, which holds the Adb class as default.
 const Adb = adbkit.default;
@@ -36,14 +37,6 @@ interface AdbServer {
   adb(args: string[], timeoutMs?: number): Promise<AdbResult>;
   /** Starts a long-running adb CLI process against this server. */
   spawnAdb(args: string[]): ReturnType<typeof spawn>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<AdbResult> {

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -24,6 +23,7 @@ import {
   loadPhoneProfile,
   type SimPhoneInstance,
 } from '../harness/sim/phone/sim-phone.js';
+import { freePort } from './free-port.js';
 import { sleep, startTestLab, XIAOMI_TRAFFIC } from './sim-lab-fixture.js';
 
 const Adb = adbkit.default;
@@ -37,14 +37,6 @@ interface AdbRun {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** A private adb server, its CLI, a simulated phone behind an adbd, all torn down in dispose(). */

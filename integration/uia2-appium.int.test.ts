@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -17,17 +16,10 @@ import { remote } from 'webdriverio';
 import { startAdbd } from '../harness/sim/adb/adbd.js';
 import { createSimPhone, loadPhoneProfile } from '../harness/sim/phone/sim-phone.js';
 import { uia2InstrumentHook } from '../harness/sim/uia2/uia2-server.js';
+import { freePort } from './free-port.js';
 
 const ROOT = resolve('.');
 const APPIUM_HOME = join(ROOT, '.appium');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
