@@ -7,8 +7,9 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Flow } from './flows/flow.js';
 import { type DnsRecord, FlowTable, type PartyCount } from './flows/flow-table.js';
+import { readCaptureFile } from './packets/capture-file.js';
 import { type CaptureSummary, readCapture } from './packets/capture-parser.js';
-import type { Skipped } from './packets/packet.js';
+import type { Frame, Skipped } from './packets/packet.js';
 import { PacketDecoder } from './packets/packet-decoder.js';
 
 /** What analyzeStream may be told. */
@@ -40,9 +41,24 @@ export async function analyzeStream(
   source: AsyncIterable<Uint8Array>,
   opts: AnalyzeOptions = {},
 ): Promise<Analysis> {
+  return analyzeFrames((onFrame) => readCapture(plainBytes(source), onFrame), opts);
+}
+
+/**
+ * Reads a capture file (pcap or pcapng) and returns its flows: the same as analyzeStream, with the
+ * packet layer's own double-buffered file reader, which spends far less time waiting than a stream.
+ */
+export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
+  return analyzeFrames((onFrame) => readCaptureFile(path, onFrame), opts);
+}
+
+async function analyzeFrames(
+  read: (onFrame: (frame: Frame) => void) => Promise<CaptureSummary>,
+  opts: AnalyzeOptions,
+): Promise<Analysis> {
   const decoder = new PacketDecoder();
   const table = new FlowTable();
-  const capture = await readCapture(plainBytes(source), (frame) => {
+  const capture = await read((frame) => {
     const p = decoder.decode(frame);
     if (p !== undefined) table.add(p);
   });

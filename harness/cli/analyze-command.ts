@@ -59,21 +59,22 @@ function isSystemError(e: unknown): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string';
 }
 
-/** Opens the capture (or stdin) as a stream of chunks; a file that cannot be read is a UsageError. */
-async function openCapture(capture: string): Promise<AsyncIterable<Uint8Array>> {
+/**
+ * Checks the capture can be read: standard input that is not a terminal, or a readable file that is
+ * not a folder. A capture that cannot be read is a UsageError.
+ */
+async function checkCapture(capture: string): Promise<void> {
   if (capture === '-') {
     if (process.stdin.isTTY)
       throw new UsageError('the capture is "-" (standard input), but standard input is a terminal');
-    return process.stdin;
+    return;
   }
   const { open } = await import('node:fs/promises');
   try {
     const fh = await open(capture, 'r');
-    if ((await fh.stat()).isDirectory()) {
-      await fh.close();
-      throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
-    }
-    return fh.createReadStream({ highWaterMark: 256 * 1024 });
+    const dir = (await fh.stat()).isDirectory();
+    await fh.close();
+    if (dir) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
   } catch (e) {
     throw new UsageError(`cannot read ${capture}: ${errnoText(e)}`, { cause: e });
   }
@@ -89,15 +90,19 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   const { readAllowlist } = await import('../verdict/read-allowlist.js');
   const allowlist = opts.allowlist !== undefined ? readAllowlist(opts.allowlist) : undefined;
 
-  const [{ analyzeStream }, { CaptureFormatError }] = await Promise.all([
+  const [{ analyzeFile, analyzeStream }, { CaptureFormatError }] = await Promise.all([
     import('../analyze.js'),
     import('../packets/packet.js'),
   ]);
-  const source = await openCapture(capture);
+  await checkCapture(capture);
   const shown = capture === '-' ? 'standard input' : capture;
+  const analyzeOpts = opts.device ? { deviceAddrs: opts.device } : {};
   let analysis: Awaited<ReturnType<typeof analyzeStream>>;
   try {
-    analysis = await analyzeStream(source, opts.device ? { deviceAddrs: opts.device } : {});
+    analysis =
+      capture === '-'
+        ? await analyzeStream(process.stdin, analyzeOpts)
+        : await analyzeFile(capture, analyzeOpts);
   } catch (e) {
     if (e instanceof CaptureFormatError) {
       throw new UsageError(`${shown} is not a pcap or pcapng capture (${e.message})`, { cause: e });

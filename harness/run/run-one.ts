@@ -3,10 +3,10 @@
  * analyse → verdict → artifacts. Artifacts are written as they happen, so a crash or Ctrl-C keeps
  * everything up to that point. Failures inside the run are outcomes (failed, broken), not exceptions.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Analysis, analyzeStream } from '../analyze.js';
+import { type Analysis, analyzeFile } from '../analyze.js';
 import { type AdbDevice, sleep } from '../device/adb.js';
 import { type DeviceFacts, readFacts, readPackageUids } from '../device/facts.js';
 import { type PrepareStep, prepare } from '../device/prepare.js';
@@ -110,10 +110,6 @@ async function writeJson(file: string, value: unknown): Promise<void> {
   const tmp = `${file}.tmp`;
   await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
   await rename(tmp, file);
-}
-
-async function* fileChunks(file: string): AsyncIterable<Uint8Array> {
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Uint8Array;
 }
 
 /** True when the flow exists only because of a canary (its names are under the canary domain). */
@@ -274,7 +270,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
 
   let analysis: Analysis;
   try {
-    analysis = await analyzeStream(fileChunks(join(dir, 'capture.pcap')), {
+    analysis = await analyzeFile(join(dir, 'capture.pcap'), {
       ...(result.facts?.wifiIp ? { deviceAddrs: [result.facts.wifiIp] } : {}),
     });
   } catch (err) {
