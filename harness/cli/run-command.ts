@@ -1,6 +1,9 @@
 /**
  * `phonehome run`: the chosen phones through the chosen scenarios, results for Allure.
  * `phonehome demo`: the same on simulated phones (one of them misbehaving), then the report.
+ * Settings come from the command line, then phonehome.config (--config FILE, or
+ * ./phonehome.config.{js,mjs,json}), then defaults. On a terminal (outside CI) each phone has one
+ * live line redrawn in place; elsewhere progress is plain lines.
  */
 import { execFile } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
@@ -10,15 +13,27 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import type { SuitePhone, SuiteSummary } from '../run/suite.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import { ConfigError, UsageError } from '../errors.js';
+import type { ScenarioStep } from '../run/scenario.js';
+import type { LiveStats, SuiteEvent, SuitePhone, SuiteSummary } from '../run/suite.js';
 import type { SimState } from '../sim/sim-state.js';
+import { terminalSafe, terminalSafeClipped } from './terminal-text.js';
 
 const exec = promisify(execFile);
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-/** Options of `phonehome run`. */
+/** Exit status of `phonehome run` when Ctrl-C or SIGTERM stopped it. */
+export const EXIT_INTERRUPTED = 130;
+
+/** State folders of the simulated labs up right now, for the message of a second Ctrl-C. */
+const labsUp = new Set<string>();
+
+/** Options of `phonehome run` as commander gives them; unset ones come from the config, then defaults. */
 export interface RunCommandOptions {
+  config?: string;
+  /** Ignore phonehome.config files (the demo runs the same everywhere). */
+  noConfig?: boolean;
   scenario?: string[];
   device?: string[];
   profile?: string[];
@@ -28,13 +43,16 @@ export interface RunCommandOptions {
   retries: string;
   grep?: string;
   bail?: boolean;
-  out: string;
+  out?: string;
   capture?: string;
   interface?: string;
-  adbHost: string;
-  adbPort: string;
-  devicesDir: string;
+  adbHost?: string;
+  adbPort?: string;
+  devicesDir?: string;
+  parallelism?: string;
   report?: boolean;
+  /** Plain progress lines even on a terminal (default: live lines on a terminal outside CI). */
+  plain?: boolean;
 }
 
 /** A simulated lab brought up for a run: profiles that share one set of misbehaviours. */
@@ -60,6 +78,7 @@ async function simUp(
   adbPort: number,
 ): Promise<SimLab> {
   const dir = await mkdtemp(join(tmpdir(), 'phonehome-sim-'));
+  labsUp.add(dir);
   const args = [
     MAIN,
     'sim',
@@ -81,6 +100,7 @@ async function simUp(
       () => {},
     );
     await rm(dir, { recursive: true, force: true });
+    labsUp.delete(dir);
     throw new UsageError(
       `simulated phones did not come up: ${(e.stderr ?? e.message).trim().split('\n').pop()}`,
     );
@@ -92,6 +112,7 @@ async function simDown(lab: SimLab): Promise<void> {
     () => {},
   );
   await rm(lab.dir, { recursive: true, force: true });
+  labsUp.delete(lab.dir);
 }
 
 function positiveInt(name: string, v: string, min = 0): number {
@@ -100,53 +121,345 @@ function positiveInt(name: string, v: string, min = 0): number {
   return n;
 }
 
+const BACKENDS = ['tcpdump', 'cap', 'pcapdroid'] as const;
+
+/** What one phone is doing, for its live line. */
+export interface PhoneProgress {
+  /** "Google Pixel 7 (127.0.0.1:5601)". Untrusted: the phone says what it is. */
+  phone: string;
+  scenario: string;
+  /** The scenario's steps as the phone runs them. */
+  steps: ScenarioStep[];
+  /** Index of the step running, -1 before the first (preparation, capture start, canary). */
+  step: number;
+  /** When the scenario began, ms since the epoch. */
+  startedAt: number;
+  /** When the current step began. */
+  stepStartedAt: number;
+  /** The capture's figures so far. */
+  stats?: LiveStats;
+  /** A retry, the end canary, the verdict: the last thing said after the steps. */
+  note?: string;
+}
+
+/** The waiting left in a scenario, ms: the waits not begun, and what is left of the one running. */
+export function remainingWaitMs(
+  p: Pick<PhoneProgress, 'steps' | 'step' | 'stepStartedAt'>,
+  now: number,
+): number {
+  let left = 0;
+  p.steps.forEach((st, i) => {
+    if (st.kind !== 'wait') return;
+    if (i > p.step) left += st.ms;
+    else if (i === p.step) left += Math.max(0, st.ms - (now - p.stepStartedAt));
+  });
+  return left;
+}
+
+/** 75000 → "1:15"; an hour or more → "1:02:03". */
+export function clock(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * One phone's live line: phone, scenario, step, elapsed and remaining time, connections and
+ * violations so far; terminal-safe and at most `width` characters.
+ */
+export function formatProgressLine(p: PhoneProgress, now: number, width: number): string {
+  const step =
+    p.step < 0
+      ? (p.note ?? 'preparing')
+      : p.step >= p.steps.length
+        ? (p.note ?? 'finishing')
+        : `step ${p.step + 1}/${p.steps.length} ${p.steps[p.step]!.name}`;
+  const parts = [
+    p.phone,
+    p.scenario,
+    step,
+    `${clock(now - p.startedAt)} elapsed, ~${clock(remainingWaitMs(p, now))} left`,
+  ];
+  if (p.stats) {
+    parts.push(plural(p.stats.connections, 'connection'));
+    parts.push(plural(p.stats.violations, 'violation'));
+  }
+  return terminalSafeClipped(parts.join(' · '), Math.max(20, width));
+}
+
+/** The line kept on screen when a scenario ends. */
+export function formatEndLine(e: Extract<SuiteEvent, { type: 'end' }>): string {
+  const mark = { passed: '✔', failed: '✘', broken: '!', skipped: '-' }[e.outcome];
+  return `${mark} ${terminalSafe(e.phone)} › ${terminalSafe(e.scenario)}: ${e.outcome}: ${terminalSafe(e.reason)}`;
+}
+
+/** Follows the suite's events into per-phone progress (shared by the live and plain displays). */
+export function applyEvent(phones: Map<string, PhoneProgress>, e: SuiteEvent, now: number): void {
+  if (e.type === 'start') {
+    phones.set(e.serial, {
+      phone: e.phone,
+      scenario: e.scenario,
+      steps: e.steps,
+      step: -1,
+      startedAt: now,
+      stepStartedAt: now,
+    });
+    return;
+  }
+  const p = phones.get(e.serial);
+  if (!p || p.scenario !== e.scenario) return;
+  if (e.type === 'end') {
+    phones.delete(e.serial);
+  } else if (e.type === 'live') {
+    p.stats = e.stats;
+  } else if (e.line.startsWith('step ')) {
+    const name = e.line.slice(5);
+    const i = p.steps.findIndex((st, k) => k > p.step && st.name === name);
+    if (i >= 0) {
+      p.step = i;
+      p.stepStartedAt = now;
+      delete p.note;
+    }
+  } else if (e.line.startsWith('canary end-')) {
+    p.step = p.steps.length;
+    p.note = 'end canary, then the verdict';
+  } else if (e.line.startsWith('retry ')) {
+    p.step = -1;
+    p.startedAt = now;
+    delete p.stats;
+    p.note = e.line.split(' after:')[0];
+  }
+}
+
+/** Where the suite's progress goes on the terminal. */
+interface Display {
+  event(e: SuiteEvent): void;
+  /** A line that stays (above the live lines, when there are any). */
+  print(line: string): void;
+  close(): void;
+}
+
+/** Plain lines on stderr: for logs, pipes and CI. */
+function plainDisplay(write: (s: string) => void): Display {
+  return {
+    event(e) {
+      if (e.type === 'progress')
+        write(`[${terminalSafe(e.serial)}] ${terminalSafe(e.scenario)}: ${terminalSafe(e.line)}\n`);
+      else if (e.type === 'end' && e.outcome === 'skipped')
+        write(
+          `[${terminalSafe(e.serial)}] ${terminalSafe(e.scenario)}: skipped: ${terminalSafe(e.reason)}\n`,
+        );
+    },
+    print: (line) => write(`${line}\n`),
+    close() {},
+  };
+}
+
+/** One line per phone, redrawn in place; finished scenarios scroll up above them. */
+function liveDisplay(stream: NodeJS.WriteStream): Display {
+  const phones = new Map<string, PhoneProgress>();
+  let drawn = 0;
+  const clear = () => {
+    // Up to the first live line, then erase everything below.
+    if (drawn > 0) stream.write(`\x1b[${drawn}F\x1b[J`);
+    drawn = 0;
+  };
+  const draw = () => {
+    const now = Date.now();
+    const width = (stream.columns || 100) - 1;
+    let out = '';
+    for (const p of phones.values()) out += `${formatProgressLine(p, now, width)}\n`;
+    clear();
+    stream.write(out);
+    drawn = phones.size;
+  };
+  const timer = setInterval(draw, 500);
+  timer.unref();
+  return {
+    event(e) {
+      applyEvent(phones, e, Date.now());
+      if (e.type === 'end') {
+        clear();
+        stream.write(`${formatEndLine(e)}\n`);
+      }
+      draw();
+    },
+    print(line) {
+      clear();
+      stream.write(`${line}\n`);
+      draw();
+    },
+    close() {
+      clearInterval(timer);
+      clear();
+    },
+  };
+}
+
+/** True when progress should be live lines: a terminal on both outputs, and not CI. */
+export function wantsLiveDisplay(env: NodeJS.ProcessEnv, stdoutTty: boolean, stderrTty: boolean): boolean {
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+  return stdoutTty && stderrTty && !ci;
+}
+
+/** The settings of a run: the command line over the config over the defaults. */
+export interface RunSettings {
+  scenarios: string[];
+  out: string;
+  capture: (typeof BACKENDS)[number];
+  interface?: string;
+  snaplen?: number;
+  adb: { host: string; port: number; bin: string };
+  devicesDir: string;
+  parallelism?: number;
+  canaryDomain: string;
+}
+
+/** Merges the command line, the config and the defaults; throws UsageError or ConfigError. */
+export function resolveSettings(
+  o: RunCommandOptions,
+  config: LoadedConfig,
+  configFile: string | undefined,
+  known: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): RunSettings {
+  let scenarios: string[];
+  if (o.scenario?.length) {
+    scenarios = o.scenario.flatMap((s) => s.split(',')).filter(Boolean);
+    for (const n of scenarios)
+      if (!known.includes(n)) throw new UsageError(`no scenario "${n}" (known: ${known.join(', ')})`);
+  } else if (config.scenarios) {
+    scenarios = config.scenarios;
+    scenarios.forEach((n, i) => {
+      if (!known.includes(n))
+        throw new ConfigError(
+          configFile ?? 'config',
+          0,
+          0,
+          `scenarios[${i}]`,
+          `no scenario "${n}" (known: ${known.join(', ')})`,
+        );
+    });
+  } else {
+    scenarios = [...known];
+  }
+  const capture = o.capture ?? config.capture?.backend ?? 'tcpdump';
+  if (!(BACKENDS as readonly string[]).includes(capture))
+    throw new UsageError(`--capture: tcpdump, cap or pcapdroid, not ${capture}`);
+  const iface = o.interface ?? config.capture?.interface;
+  const snaplen = config.capture?.snaplen;
+  const parallelism =
+    o.parallelism !== undefined ? positiveInt('--parallelism', o.parallelism, 1) : config.parallelism;
+  return {
+    scenarios,
+    out: o.out ?? config.out ?? 'reports',
+    capture: capture as RunSettings['capture'],
+    ...(iface ? { interface: iface } : {}),
+    ...(snaplen ? { snaplen } : {}),
+    adb: {
+      host: o.adbHost ?? config.adb?.host ?? '127.0.0.1',
+      port:
+        o.adbPort !== undefined
+          ? positiveInt('--adb-port', o.adbPort, 1)
+          : (config.adb?.port ??
+            positiveInt('ANDROID_ADB_SERVER_PORT', env.ANDROID_ADB_SERVER_PORT ?? '5037', 1)),
+      bin: config.adb?.bin ?? env.PHONEHOME_ADB ?? 'adb',
+    },
+    devicesDir: o.devicesDir ?? config.devicesDir ?? 'devices',
+    ...(parallelism !== undefined ? { parallelism } : {}),
+    canaryDomain: config.canaryDomain ?? 'canary.phonehome.test',
+  };
+}
+
+/** What a finished run tells the person at the terminal: counts, skips with reasons, violations. */
+export function summaryText(summary: SuiteSummary, skipped: Extract<SuiteEvent, { type: 'end' }>[]): string {
+  const lines = [
+    '',
+    `${summary.passed} passed, ${summary.failed} failed, ${summary.broken} broken, ${summary.skipped} skipped`,
+  ];
+  for (const r of summary.results) {
+    if (r.outcome === 'passed') continue;
+    lines.push(
+      `${r.outcome}: ${terminalSafe(r.serial)} › ${terminalSafe(r.scenario)}: ${terminalSafe(r.reason)}`,
+    );
+    for (const v of r.violations)
+      lines.push(`  ${terminalSafe(v.subject)} during ${terminalSafe(v.step)}: ${terminalSafe(v.ruleText)}`);
+  }
+  for (const e of skipped)
+    lines.push(`skipped: ${terminalSafe(e.phone)} › ${terminalSafe(e.scenario)}: ${terminalSafe(e.reason)}`);
+  lines.push(`results: ${summary.resultsDir}`);
+  return `${lines.join('\n')}\n`;
+}
+
 /** Runs the suite as the options say; returns the summary and the exit code. */
 export async function runCommand(
   o: RunCommandOptions,
   signal: AbortSignal,
-): Promise<{ summary: SuiteSummary; exit: number }> {
+): Promise<{ summary: SuiteSummary; exit: number; skipped: Extract<SuiteEvent, { type: 'end' }>[] }> {
   const { SCENARIOS, scenarioNamed } = await import('../../scenarios/index.js');
+  const { loadConfig } = await import('../config/load-config.js');
   const { ensureAdbServer } = await import('../device/adb-server.js');
   const { discoverDevices } = await import('../device/discovery.js');
   const { loadProfiles, matchProfile } = await import('../device/profiles.js');
   const { readFacts } = await import('../device/facts.js');
   const { runSuite, suiteExitCode } = await import('../run/suite.js');
-  const { terminalSafe } = await import('./terminal-text.js');
   const { writeLaunchFiles, gatherLaunchEnvironment } = await import('../report/allure-results.js');
   const { executorFromEnv } = await import('../report/launch-info.js');
 
-  const scenarios = (
-    o.scenario?.length ? o.scenario.flatMap((s) => s.split(',')) : SCENARIOS.map((s) => s.name)
-  ).map((n) => {
-    const s = scenarioNamed(n);
-    if (!s) throw new UsageError(`no scenario "${n}" (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
-    return s;
-  });
+  const { file: configFile, config } = o.noConfig
+    ? { file: undefined, config: {} }
+    : await loadConfig(o.config);
+  const settings = resolveSettings(
+    o,
+    config,
+    configFile,
+    SCENARIOS.map((s) => s.name),
+  );
+  const scenarios = settings.scenarios.map((n) => scenarioNamed(n)!);
   const speed = positiveInt('--speed', o.speed, 1);
-  const adbPort = positiveInt('--adb-port', o.adbPort, 1);
-  const capture = o.capture ?? 'tcpdump';
-  if (!['tcpdump', 'cap', 'pcapdroid'].includes(capture))
-    throw new UsageError(`--capture: tcpdump, cap or pcapdroid, not ${capture}`);
+  const retries = positiveInt('--retries', o.retries);
+  if (o.grep !== undefined) {
+    try {
+      new RegExp(o.grep);
+    } catch (err) {
+      throw new UsageError(`--grep: not a regular expression: ${(err as Error).message}`);
+    }
+  }
   const chosen = [o.all, o.device?.length, o.profile?.length, o.sim?.length].filter(Boolean).length;
   if (chosen > 1) throw new UsageError('choose phones one way: --device, --profile, --all or --sim');
   if (chosen === 0)
     throw new UsageError('which phones? give --device SERIAL, --profile NAME, --all, or --sim PROFILE');
+  const simSpecs = (o.sim ?? []).flatMap((s) => s.split(',')).map(parseSimSpec);
+  if (simSpecs.length && process.getuid?.() !== 0)
+    throw new UsageError('--sim needs root to create network namespaces');
 
-  const profiles = await loadProfiles(o.devicesDir);
+  const profiles = await loadProfiles(settings.devicesDir);
+  const live =
+    !o.plain && wantsLiveDisplay(process.env, process.stdout.isTTY === true, process.stderr.isTTY === true);
+  const display = live ? liveDisplay(process.stderr) : plainDisplay((s) => process.stderr.write(s));
+  const skipped: Extract<SuiteEvent, { type: 'end' }>[] = [];
   const labs: SimLab[] = [];
   try {
     let phones: SuitePhone[] = [];
-    if (o.sim?.length) {
-      if (process.getuid?.() !== 0) throw new UsageError('--sim needs root to create network namespaces');
+    if (simSpecs.length) {
       const groups = new Map<string, string[]>();
-      for (const spec of o.sim.flatMap((s) => s.split(','))) {
-        const { profile, misbehave } = parseSimSpec(spec);
+      for (const { profile, misbehave } of simSpecs) {
         const key = misbehave.sort().join(',');
         groups.set(key, [...(groups.get(key) ?? []), profile]);
       }
       for (const [key, profs] of groups) {
-        const lab = await simUp(profs, key ? key.split(',') : [], speed, adbPort);
+        if (signal.aborted) break;
+        const lab = await simUp(profs, key ? key.split(',') : [], speed, settings.adb.port);
         labs.push(lab);
+        display.print(
+          `phonehome: simulated lab ${lab.state.labId} up (${plural(lab.state.phones.length, 'phone')}; namespaces ${lab.state.namespaces.join(' ')})`,
+        );
         phones.push(
           ...lab.state.phones.map((p) => ({
             serial: p.adbSerial,
@@ -156,12 +469,8 @@ export async function runCommand(
         );
       }
     }
-    const client = await ensureAdbServer({
-      host: o.adbHost,
-      port: adbPort,
-      bin: process.env.PHONEHOME_ADB ?? 'adb',
-    });
-    if (!o.sim?.length) {
+    const client = await ensureAdbServer(settings.adb);
+    if (!simSpecs.length) {
       const found = (await discoverDevices(client)).filter((d) => d.usable);
       let serials = found.map((d) => d.serial);
       if (o.device?.length) {
@@ -173,7 +482,7 @@ export async function runCommand(
         const want = new Set(o.profile.flatMap((p) => p.split(',')));
         const keep: string[] = [];
         for (const s of serials) {
-          const f = await readFacts(client.device(s), { deadlineMs: 15_000 });
+          const f = await readFacts(client.device(s), { deadlineMs: 15_000, signal });
           const m = matchProfile(profiles, f.properties);
           if (m.profile && want.has(m.profile.name)) keep.push(s);
         }
@@ -183,7 +492,7 @@ export async function runCommand(
       phones = serials.map((serial) => ({
         serial,
         speed: 1,
-        ...(o.interface ? { captureInterface: o.interface } : {}),
+        ...(settings.interface ? { captureInterface: settings.interface } : {}),
       }));
     }
 
@@ -194,17 +503,23 @@ export async function runCommand(
       profiles,
       scenarios,
       capture: {
-        backend: capture as 'tcpdump' | 'cap' | 'pcapdroid',
-        ...(o.interface ? { interface: o.interface } : {}),
+        backend: settings.capture,
+        ...(settings.interface ? { interface: settings.interface } : {}),
+        ...(settings.snaplen ? { snaplen: settings.snaplen } : {}),
       },
-      outDir: o.out,
+      outDir: settings.out,
       runId,
-      retries: positiveInt('--retries', o.retries),
+      retries,
       ...(o.grep ? { grep: o.grep } : {}),
       ...(o.bail ? { bail: true } : {}),
+      ...(settings.parallelism ? { parallelism: settings.parallelism } : {}),
+      canaryDomain: settings.canaryDomain,
+      // The live lines say what the spec reporter would, and the two would garble each other.
+      specReporter: !live,
       signal,
-      onProgress: (serial, line) => {
-        process.stderr.write(`[${terminalSafe(serial)}] ${terminalSafe(line)}\n`);
+      onEvent: (e) => {
+        if (e.type === 'end' && e.outcome === 'skipped') skipped.push(e);
+        display.event(e);
       },
     });
     const executor = executorFromEnv(process.env);
@@ -212,32 +527,36 @@ export async function runCommand(
       environment: await gatherLaunchEnvironment({}),
       ...(executor ? { executor } : {}),
     });
-    return { summary, exit: suiteExitCode(summary) };
+    return { summary, exit: signal.aborted ? EXIT_INTERRUPTED : suiteExitCode(summary), skipped };
   } finally {
+    display.close();
     for (const lab of labs) await simDown(lab);
   }
 }
 
 function addRunOptions(cmd: Command): Command {
   return cmd
-    .option('--scenario <name...>', 'scenarios to run (default: all)')
+    .option('--config <file>', 'settings file (default: ./phonehome.config.{js,mjs,json} if present)')
+    .option('--scenario <name...>', "scenarios to run (default: the config's, else all)")
     .option('--device <serial...>', 'phones by adb serial')
     .option('--profile <name...>', 'every attached phone matching these device profiles')
     .option('--all', 'every attached phone')
     .option('--sim <profile...>', 'simulated phones (PROFILE or PROFILE+misbehaviour+…); needs root')
     .option('--speed <n>', 'time compression for simulated phones', '60')
     .option('--retries <n>', 'run a broken scenario again up to N times', '0')
-    .option('--grep <re>', 'only tests whose title matches (mocha --grep)')
+    .option('--grep <re>', 'only tests whose title ("PHONE scenario") matches (mocha --grep)')
     .option('--bail', 'stop after the first failure')
-    .option('--out <dir>', 'output folder (runs/, allure-results/)', 'reports')
-    .option('--capture <backend>', "tcpdump, cap or pcapdroid (default: the device profile's)")
+    .option('--parallelism <n>', 'at most N phones at once (default: all)')
+    .option('--out <dir>', 'output folder (runs/, allure-results/) (default: reports)')
+    .option('--capture <backend>', 'tcpdump, cap or pcapdroid (default: tcpdump)')
     .option('--interface <if>', "the lab access point's interface to capture on")
-    .option('--adb-host <host>', 'adb server host', '127.0.0.1')
-    .option('--adb-port <port>', 'adb server port', process.env.ANDROID_ADB_SERVER_PORT ?? '5037')
-    .option('--devices-dir <dir>', 'folder of device profiles', 'devices');
+    .option('--adb-host <host>', 'adb server host (default: 127.0.0.1)')
+    .option('--adb-port <port>', 'adb server port (default: $ANDROID_ADB_SERVER_PORT or 5037)')
+    .option('--devices-dir <dir>', 'folder of device profiles (default: devices)')
+    .option('--plain', 'plain progress lines even on a terminal');
 }
 
-/** Ctrl-C and SIGTERM stop the runs cleanly (captures flushed, results written); a second Ctrl-C exits at once. */
+/** Ctrl-C and SIGTERM stop the runs cleanly (captures flushed, results written, simulated phones put away); a second Ctrl-C exits at once. */
 function interruptible(): { signal: AbortSignal; done: () => void } {
   const ac = new AbortController();
   // Every phone's operations listen on this one signal.
@@ -245,9 +564,15 @@ function interruptible(): { signal: AbortSignal; done: () => void } {
   let count = 0;
   const on = () => {
     count += 1;
-    if (count > 1) process.exit(130);
+    if (count > 1) {
+      const left = [...labsUp].map((d) => `phonehome sim down --state-dir ${d}`);
+      process.stderr.write(
+        `phonehome: quitting at once${left.length ? `; simulated phones are still up: ${left.join('; ')}` : ''}\n`,
+      );
+      process.exit(EXIT_INTERRUPTED);
+    }
     process.stderr.write(
-      'phonehome: stopping: captures are flushed and results written (Ctrl-C again to quit at once)\n',
+      'phonehome: stopping: captures are flushed, results written and simulated phones put away (Ctrl-C again to quit at once)\n',
     );
     ac.abort(new Error('interrupted'));
   };
@@ -268,11 +593,14 @@ export function register(program: Command): void {
   ).action(async (o: RunCommandOptions) => {
     const { signal, done } = interruptible();
     try {
-      const { summary, exit } = await runCommand(o, signal);
-      process.stdout.write(
-        `\n${summary.passed} passed, ${summary.failed} failed, ${summary.broken} broken, ${summary.skipped} skipped\nresults: ${summary.resultsDir}\n`,
-      );
-      process.exitCode = signal.aborted ? 130 : exit;
+      const { summary, exit, skipped } = await runCommand(o, signal);
+      process.stdout.write(summaryText(summary, skipped));
+      process.exitCode = exit;
+    } catch (err) {
+      // Stopped before the suite could report (while the phones came up, say): still an interruption.
+      if (!signal.aborted) throw err;
+      process.stderr.write(`phonehome: interrupted (${err instanceof Error ? err.message : String(err)})\n`);
+      process.exitCode = EXIT_INTERRUPTED;
     } finally {
       done();
     }
@@ -295,7 +623,7 @@ export function register(program: Command): void {
       const { signal, done } = interruptible();
       try {
         await rm(join(d.out, 'allure-results'), { recursive: true, force: true });
-        const { summary } = await runCommand(
+        const { summary, skipped } = await runCommand(
           {
             sim: ['xiaomi-redmi-note-13+unknown-host+leak-ids', 'pixel-7'],
             speed: d.speed,
@@ -304,6 +632,8 @@ export function register(program: Command): void {
             adbHost: '127.0.0.1',
             adbPort: d.adbPort,
             devicesDir: 'devices',
+            // The demo is the same everywhere, whatever the lab's config says.
+            noConfig: true,
           },
           signal,
         );
@@ -318,10 +648,9 @@ export function register(program: Command): void {
           port: Number(d.adbPort),
           bin: process.env.PHONEHOME_ADB ?? 'adb',
         });
-        process.stdout.write(
-          `\n${summary.passed} passed, ${summary.failed} failed, ${summary.broken} broken, ${summary.skipped} skipped on simulated phones\n` +
-            `Allure report: ${report.indexHtml}\n`,
-        );
+        process.stdout.write(summaryText(summary, skipped));
+        process.stdout.write(`on simulated phones\nAllure report: ${report.indexHtml}\n`);
+        if (signal.aborted) process.exitCode = EXIT_INTERRUPTED;
       } finally {
         done();
       }
