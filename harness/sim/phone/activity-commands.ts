@@ -127,6 +127,20 @@ async function broadcast(c: CommandContext, args: readonly string[]): Promise<nu
   const it = parseIntentArgs(args);
   await c.out(`Broadcasting: ${describeIntent({ ...it, flags: it.flags ?? '0x400000' })}\n`);
   if (it.action && it.action === state.profile.backup.startAction) state.startBackup();
+  // The Appium Settings helper's locale receiver (what the UiAutomator2 driver uses to pin a locale).
+  if (it.action === 'io.appium.settings.locale' && state.packages.has('io.appium.settings')) {
+    const lang = it.extras.get('lang');
+    const country = it.extras.get('country');
+    const script = it.extras.get('script');
+    if (lang && country && /^[A-Za-z]{2,8}$/.test(lang) && /^[A-Za-z0-9]{2,3}$/.test(country)) {
+      const tag = [
+        lang.toLowerCase(),
+        ...(script && /^[A-Za-z]{4}$/.test(script) ? [script] : []),
+        country.toUpperCase(),
+      ];
+      state.setProp('persist.sys.locale', tag.join('-'));
+    }
+  }
   state.logLine(4, 'ActivityManager', `Broadcast ${it.action ?? ''} from uid 2000`, 1000);
   await c.out('Broadcast completed: result=0\n');
   return 0;
