@@ -127,6 +127,8 @@ async function broadcast(c: CommandContext, args: readonly string[]): Promise<nu
   const it = parseIntentArgs(args);
   await c.out(`Broadcasting: ${describeIntent({ ...it, flags: it.flags ?? '0x400000' })}\n`);
   if (it.action && it.action === state.profile.backup.startAction) state.startBackup();
+  // A receiver that handled the broadcast answers RESULT_OK (-1), as the Appium Settings helper's do.
+  let result = 0;
   // The Appium Settings helper's locale receiver (what the UiAutomator2 driver uses to pin a locale).
   if (it.action === 'io.appium.settings.locale' && state.packages.has('io.appium.settings')) {
     const lang = it.extras.get('lang');
@@ -139,10 +141,11 @@ async function broadcast(c: CommandContext, args: readonly string[]): Promise<nu
         country.toUpperCase(),
       ];
       state.setProp('persist.sys.locale', tag.join('-'));
+      result = -1;
     }
   }
   state.logLine(4, 'ActivityManager', `Broadcast ${it.action ?? ''} from uid 2000`, 1000);
-  await c.out('Broadcast completed: result=0\n');
+  await c.out(`Broadcast completed: result=${result}\n`);
   return 0;
 }
 
