@@ -284,10 +284,10 @@ async function main(): Promise<void> {
   const nproc = spawnSync('nproc', [], { encoding: 'utf8' }).stdout.trim();
   const doc = `# Benchmarks
 
-Measured by \`npm run bench\` (\`node dist/bench/run.js\`, source in bench/run.ts) on ${new Date()
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')}. Rerun it after \`tsc\` to refresh this file (the first run needs root,
-to record the capture in the namespace lab; \`--no-write\` leaves this file alone).
+Measured by \`npm run bench\` (\`node dist/bench/run.js\`, source in bench/run.ts) on
+${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}. Rerun it after \`tsc\` to refresh this file (the
+first run needs root, to record the capture in the namespace lab; \`--no-write\` leaves this file
+alone).
 
 ## Machine
 
@@ -303,7 +303,7 @@ to record the capture in the namespace lab; \`--no-write\` leaves this file alon
 over IPv6, 3,600 HTTPS/1.1 connections (TLS 1.3 handshakes, 6 server names), 2,500 HTTP connections
 and 2,500 DNS queries.
 
-## Speed (best of ${RUNS}, the three tools taking turns, stdout and stderr to /dev/null)
+## Speed (best of ${RUNS}, the commands taking turns, stdout and stderr to /dev/null)
 
 Wall time is what the targets are about; CPU time (user + system, from GNU time) is given too
 because it moves less when other work shares the machine.
