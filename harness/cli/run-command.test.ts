@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, UsageError } from '../errors.js';
+import type { ScenarioStep } from '../run/scenario.js';
+import type { SuiteSummary } from '../run/suite.js';
+import {
+  applyEvent,
+  clock,
+  formatEndLine,
+  formatProgressLine,
+  type PhoneProgress,
+  parseSimSpec,
+  remainingWaitMs,
+  resolveSettings,
+  summaryText,
+  wantsLiveDisplay,
+} from './run-command.js';
+
+const STEPS: ScenarioStep[] = [
+  { kind: 'action', name: 'join Wi-Fi', action: 'wifi.rejoin' },
+  { kind: 'wait', name: 'settle', ms: 5_000 },
+  { kind: 'adb', name: 'screen off', command: 'input keyevent 26' },
+  { kind: 'wait', name: 'idle', ms: 10_000 },
+];
+
+function progress(over: Partial<PhoneProgress> = {}): PhoneProgress {
+  return {
+    phone: 'Google Pixel 7 (127.0.0.1:5601)',
+    scenario: 'idle',
+    steps: STEPS,
+    step: -1,
+    startedAt: 1_000_000,
+    stepStartedAt: 1_000_000,
+    ...over,
+  };
+}
+
+describe('live progress line', () => {
+  it('counts the waiting left from the scenario’s wait steps', () => {
+    assert.equal(remainingWaitMs(progress(), 1_000_000), 15_000);
+    assert.equal(remainingWaitMs(progress({ step: 1, stepStartedAt: 1_000_000 }), 1_002_000), 13_000);
+    assert.equal(remainingWaitMs(progress({ step: 2 }), 1_900_000), 10_000);
+    // A wait that overran leaves nothing of itself, never a negative time.
+    assert.equal(remainingWaitMs(progress({ step: 3, stepStartedAt: 0 }), 1_900_000), 0);
+  });
+
+  it('formats clocks', () => {
+    assert.equal(clock(0), '0:00');
+    assert.equal(clock(75_000), '1:15');
+    assert.equal(clock(3_723_000), '1:02:03');
+  });
+
+  it('shows phone, scenario, step, elapsed and left, connections and violations', () => {
+    const line = formatProgressLine(
+      progress({
+        step: 3,
+        stepStartedAt: 1_004_000,
+        stats: { connections: 14, names: 6, violations: 1, bytes: 9000 },
+      }),
+      1_007_000,
+      200,
+    );
+    assert.equal(
+      line,
+      'Google Pixel 7 (127.0.0.1:5601) · idle · step 4/4 idle · 0:07 elapsed, ~0:07 left · 14 connections · 1 violation',
+    );
+    assert.equal(
+      formatProgressLine(progress(), 1_000_000, 200),
+      'Google Pixel 7 (127.0.0.1:5601) · idle · preparing · 0:00 elapsed, ~0:15 left',
+    );
+  });
+
+  it('fits the terminal width and never lets the phone move the cursor', () => {
+    const line = formatProgressLine(progress({ phone: 'Evil\x1b[2J\nPhone (x)' }), 1_000_000, 40);
+    assert.ok([...line].length <= 40, line);
+    assert.ok(!/[\x00-\x1f]/.test(line), line);
+    assert.ok(line.startsWith('Evil\\x1b[2J\\nPhone'), line);
+    assert.ok(line.endsWith('…'));
+  });
+
+  it('follows the run’s log lines to the step running', () => {
+    const phones = new Map<string, PhoneProgress>();
+    const serial = 's1';
+    applyEvent(phones, { type: 'start', serial, phone: 'P', scenario: 'idle', steps: STEPS }, 100);
+    applyEvent(phones, { type: 'progress', serial, scenario: 'idle', line: 'capture: tcpdump started' }, 200);
+    assert.equal(phones.get(serial)?.step, -1);
+    applyEvent(phones, { type: 'progress', serial, scenario: 'idle', line: 'step settle' }, 300);
+    assert.equal(phones.get(serial)?.step, 1);
+    assert.equal(phones.get(serial)?.stepStartedAt, 300);
+    applyEvent(
+      phones,
+      {
+        type: 'live',
+        serial,
+        scenario: 'idle',
+        stats: { connections: 3, names: 2, violations: 0, bytes: 1 },
+      },
+      400,
+    );
+    assert.equal(phones.get(serial)?.stats?.connections, 3);
+    applyEvent(
+      phones,
+      { type: 'progress', serial, scenario: 'idle', line: 'canary end-x.canary.test: ping exit 0' },
+      500,
+    );
+    assert.match(formatProgressLine(phones.get(serial)!, 600, 200), /end canary, then the verdict/);
+    applyEvent(
+      phones,
+      {
+        type: 'end',
+        serial,
+        phone: 'P',
+        scenario: 'idle',
+        outcome: 'passed',
+        reason: '3 flows, all allowed',
+      },
+      700,
+    );
+    assert.equal(phones.size, 0);
+  });
+
+  it('keeps one line per finished scenario with its outcome', () => {
+    assert.equal(
+      formatEndLine({
+        type: 'end',
+        serial: 's',
+        phone: 'Google Pixel 7 (s)',
+        scenario: 'theme-store',
+        outcome: 'skipped',
+        reason: 'the pixel-stock profile has no allowlist for theme-store',
+      }),
+      '- Google Pixel 7 (s) › theme-store: skipped: the pixel-stock profile has no allowlist for theme-store',
+    );
+  });
+
+  it('is live only on a terminal outside CI', () => {
+    assert.equal(wantsLiveDisplay({}, true, true), true);
+    assert.equal(wantsLiveDisplay({ CI: 'true' }, true, true), false);
+    assert.equal(wantsLiveDisplay({ CI: 'false' }, true, true), true);
+    assert.equal(wantsLiveDisplay({}, false, true), false);
+    assert.equal(wantsLiveDisplay({}, true, false), false);
+  });
+});
+
+describe('run settings', () => {
+  const known = ['idle', 'theme-store', 'backup-enabled'];
+  const base = { speed: '60', retries: '0' };
+
+  it('takes the command line over the config over the defaults', () => {
+    const config = {
+      capture: { backend: 'cap' as const, interface: 'wlan-ap', snaplen: 512 },
+      adb: { host: '10.1.1.1', port: 5038, bin: '/opt/adb' },
+      out: 'nightly',
+      parallelism: 2,
+      canaryDomain: 'canary.lab.example',
+      scenarios: ['idle'],
+    };
+    const fromConfig = resolveSettings(base, config, 'lab.json', known, {});
+    assert.deepEqual(fromConfig, {
+      scenarios: ['idle'],
+      out: 'nightly',
+      capture: 'cap',
+      interface: 'wlan-ap',
+      snaplen: 512,
+      adb: { host: '10.1.1.1', port: 5038, bin: '/opt/adb' },
+      devicesDir: 'devices',
+      parallelism: 2,
+      canaryDomain: 'canary.lab.example',
+    });
+    const fromFlags = resolveSettings(
+      {
+        ...base,
+        scenario: ['theme-store,idle'],
+        out: 'here',
+        capture: 'tcpdump',
+        adbPort: '6000',
+        parallelism: '1',
+      },
+      config,
+      'lab.json',
+      known,
+      {},
+    );
+    assert.deepEqual(fromFlags.scenarios, ['theme-store', 'idle']);
+    assert.equal(fromFlags.out, 'here');
+    assert.equal(fromFlags.capture, 'tcpdump');
+    assert.equal(fromFlags.adb.port, 6000);
+    assert.equal(fromFlags.adb.host, '10.1.1.1');
+    assert.equal(fromFlags.parallelism, 1);
+    const defaults = resolveSettings(base, {}, undefined, known, { ANDROID_ADB_SERVER_PORT: '5099' });
+    assert.deepEqual(defaults.scenarios, known);
+    assert.equal(defaults.out, 'reports');
+    assert.equal(defaults.capture, 'tcpdump');
+    assert.deepEqual(defaults.adb, { host: '127.0.0.1', port: 5099, bin: 'adb' });
+    assert.equal(defaults.canaryDomain, 'canary.phonehome.test');
+    assert.equal(defaults.parallelism, undefined);
+  });
+
+  it('refuses unknown scenarios, naming the config field when they come from the file', () => {
+    assert.throws(
+      () => resolveSettings({ ...base, scenario: ['idel'] }, {}, undefined, known, {}),
+      (e: unknown) =>
+        e instanceof UsageError && /no scenario "idel" \(known: idle, theme-store/.test(e.message),
+    );
+    assert.throws(
+      () => resolveSettings(base, { scenarios: ['idle', 'nope'] }, 'lab.json', known, {}),
+      (e: unknown) =>
+        e instanceof ConfigError && e.message.startsWith('lab.json: scenarios[1]: no scenario "nope"'),
+    );
+    assert.throws(
+      () => resolveSettings({ ...base, capture: 'wireshark' }, {}, undefined, known, {}),
+      UsageError,
+    );
+    assert.throws(() => resolveSettings({ ...base, parallelism: '0' }, {}, undefined, known, {}), UsageError);
+  });
+
+  it('reads simulated phone specs', () => {
+    assert.deepEqual(parseSimSpec('xiaomi-redmi-note-13+unknown-host+leak-ids'), {
+      profile: 'xiaomi-redmi-note-13',
+      misbehave: ['unknown-host', 'leak-ids'],
+    });
+    assert.throws(() => parseSimSpec('Bad Name'), UsageError);
+  });
+});
+
+describe('run summary', () => {
+  it('names violations and skip reasons, terminal-safe', () => {
+    const summary = {
+      passed: 0,
+      failed: 1,
+      broken: 0,
+      skipped: 1,
+      resultsDir: '/r/allure-results',
+      results: [
+        {
+          serial: 's1',
+          scenario: 'idle',
+          outcome: 'failed',
+          reason: '1 violations',
+          violations: [{ subject: 'beacon.unlisted\x1b[31m.net', step: 'idle', ruleText: 'no rule matched' }],
+        },
+      ],
+    } as unknown as SuiteSummary;
+    const text = summaryText(summary, [
+      {
+        type: 'end',
+        serial: 's1',
+        phone: 'P (s1)',
+        scenario: 'theme-store',
+        outcome: 'skipped',
+        reason: 'no allowlist',
+      },
+    ]);
+    assert.match(text, /^0 passed, 1 failed, 0 broken, 1 skipped$/m);
+    assert.match(text, /^failed: s1 › idle: 1 violations$/m);
+    assert.match(text, /^ {2}beacon\.unlisted\\x1b\[31m\.net during idle: no rule matched$/m);
+    assert.match(text, /^skipped: P \(s1\) › theme-store: no allowlist$/m);
+    assert.match(text, /^results: \/r\/allure-results$/m);
+  });
+});
