@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { analyzeStream } from '../analyze.js';
+import { loadAllowlist } from '../verdict/allowlist.js';
+import { judge } from '../verdict/verdict.js';
+import { LiveTraffic, suiteExitCode } from './suite.js';
+
+const CAPTURE = 'fixtures/captures/mixed-session.pcapng';
+const ALLOWLIST = 'devices/xiaomi-miui-global/allowlists/idle.yaml';
+
+describe('live traffic figures', () => {
+  it('count, from bytes in odd chunks, what the final analysis and verdict count', async () => {
+    const bytes = new Uint8Array(readFileSync(CAPTURE));
+    const allowlist = loadAllowlist(ALLOWLIST, (p) => readFileSync(p, 'utf8'));
+    const whole = await analyzeStream(
+      (async function* () {
+        yield bytes;
+      })(),
+    );
+    const live = new LiveTraffic(allowlist, 'canary.phonehome.test', whole.device.addrs);
+    assert.deepEqual(live.stats(), { connections: 0, names: 0, violations: 0, bytes: 0 });
+    for (let i = 0; i < bytes.length; i += 977) live.push(bytes.subarray(i, i + 977));
+    const got = live.stats();
+    const verdict = judge(whole.flows, allowlist);
+    assert.ok(
+      whole.flows.length > 0 && verdict.violations.length > 0,
+      'the fixture has flows and violations',
+    );
+    assert.equal(got.connections, whole.flows.length);
+    assert.equal(got.violations, verdict.violations.length);
+    assert.equal(got.names, new Set(whole.flows.flatMap((f) => f.names.map((n) => n.name))).size);
+    assert.equal(got.bytes, bytes.length);
+  });
+
+  it('stop quietly on bytes that are not a capture', () => {
+    const allowlist = loadAllowlist(ALLOWLIST, (p) => readFileSync(p, 'utf8'));
+    const live = new LiveTraffic(allowlist, 'canary.phonehome.test', []);
+    live.push(new TextEncoder().encode('this is not a pcap file at all, not even close'));
+    assert.equal(live.stats().connections, 0);
+  });
+});
+
+describe('suite exit code', () => {
+  it('is 1 for any failure, 3 for broken without failures, else 0', () => {
+    const s = { passed: 1, failed: 0, broken: 0, skipped: 2, results: [], resultsDir: '' };
+    assert.equal(suiteExitCode(s), 0);
+    assert.equal(suiteExitCode({ ...s, broken: 1 }), 3);
+    assert.equal(suiteExitCode({ ...s, broken: 1, failed: 1 }), 1);
+  });
+});
