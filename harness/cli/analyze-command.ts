@@ -123,10 +123,10 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   const { judge } = await import('../verdict/verdict.js');
   const verdict = allowlist ? judge(analysis.flows, allowlist) : undefined;
 
-  let text: string;
+  let text: string | Iterable<string>;
   if (opts.format === 'json') {
-    const { formatAnalyzeJson } = await import('./analyze-json.js');
-    text = formatAnalyzeJson(capture, analysis, verdict);
+    const { analyzeJsonChunks } = await import('./analyze-json.js');
+    text = analyzeJsonChunks(capture, analysis, verdict);
   } else if (opts.format === 'csv') {
     const { formatAnalyzeCsv } = await import('./analyze-csv.js');
     text = formatAnalyzeCsv(analysis, verdict);
@@ -147,9 +147,12 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
       throw new UsageError(`cannot write ${opts.out}: ${errnoText(e)}`, { cause: e });
     }
   } else {
-    await new Promise<void>((resolve, reject) =>
-      process.stdout.write(text, (err) => (err ? reject(err) : resolve())),
-    );
+    for (const piece of typeof text === 'string' ? [text] : text) {
+      // Wait for each piece to be taken, so a slow reader does not pile the document up in memory.
+      await new Promise<void>((resolve, reject) =>
+        process.stdout.write(piece, (err) => (err ? reject(err) : resolve())),
+      );
+    }
   }
   return verdict?.outcome === 'violations' ? 1 : 0;
 }

@@ -126,3 +126,21 @@ test('with an allowlist the document holds the verdict, judgements in flow order
     [5000 + 90000 + 1000 + 1000, 2, true],
   );
 });
+
+test('the JSON written piece by piece is the same text as the whole document', async () => {
+  const { analyzeJsonChunks, analyzeJson } = await import('./analyze-json.js');
+  const { analyzeFile } = await import('../analyze.js');
+  for (const f of [
+    '../shared/captures/pcapdroid/metadata.pcap',
+    '../shared/captures/pcapdroid/two_flows.pcap',
+  ]) {
+    const a = await analyzeFile(f);
+    const whole = `${JSON.stringify(analyzeJson(f, a), null, 2)}\n`;
+    assert.equal([...analyzeJsonChunks(f, a)].join(''), whole);
+    const empty = { ...a, flows: [], dns: [] };
+    assert.equal(
+      [...analyzeJsonChunks(f, empty)].join(''),
+      `${JSON.stringify(analyzeJson(f, empty), null, 2)}\n`,
+    );
+  }
+});

@@ -49,6 +49,19 @@ function flowJson(f: Flow): { [key: string]: Json } {
   return out;
 }
 
+function dnsJson(d: Analysis['dns'][number]): { [key: string]: Json } {
+  return {
+    ts: d.ts,
+    uid: d.uid,
+    client: d.client,
+    server: d.server,
+    query: d.query,
+    type: d.type,
+    rcode: d.rcode,
+    answers: [...d.answers],
+  };
+}
+
 function ruleJson(r: RuleInfo | null): Json {
   if (r === null) return null;
   const out: { [key: string]: Json } = { kind: r.kind, match: r.match, reason: r.reason };
@@ -115,16 +128,7 @@ export function analyzeJson(file: string, analysis: Analysis, verdict?: Verdict)
     },
     device: { addrs: [...analysis.device.addrs], inferred: analysis.device.inferred },
     flows: analysis.flows.map(flowJson),
-    dns: analysis.dns.map((d) => ({
-      ts: d.ts,
-      uid: d.uid,
-      client: d.client,
-      server: d.server,
-      query: d.query,
-      type: d.type,
-      rcode: d.rcode,
-      answers: [...d.answers],
-    })),
+    dns: analysis.dns.map(dnsJson),
     skipped: analysis.skipped.map((s) => ({ reason: s.reason, count: s.count, firstFrame: s.firstFrame })),
     warnings: [...analysis.warnings],
   };
@@ -134,5 +138,41 @@ export function analyzeJson(file: string, analysis: Analysis, verdict?: Verdict)
 
 /** The document as text: two-space indented, ending in a newline. */
 export function formatAnalyzeJson(file: string, analysis: Analysis, verdict?: Verdict): string {
-  return `${JSON.stringify(analyzeJson(file, analysis, verdict), null, 2)}\n`;
+  return [...analyzeJsonChunks(file, analysis, verdict)].join('');
+}
+
+/**
+ * The same text in pieces, one flow or DNS record at a time, so that a capture with a hundred
+ * thousand flows is written without first building one string of all of them.
+ */
+export function* analyzeJsonChunks(file: string, analysis: Analysis, verdict?: Verdict): Generator<string> {
+  const head = analyzeJson(file, { ...analysis, flows: [], dns: [] }, verdict);
+  const lists: Record<string, () => Generator<{ [key: string]: Json }>> = {
+    flows: function* () {
+      for (const f of analysis.flows) yield flowJson(f);
+    },
+    dns: function* () {
+      for (const d of analysis.dns) yield dnsJson(d);
+    },
+  };
+  const keys = Object.keys(head);
+  yield '{\n';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const list = lists[key];
+    const count = key === 'flows' ? analysis.flows.length : key === 'dns' ? analysis.dns.length : 0;
+    if (list && count > 0) {
+      yield `  ${JSON.stringify(key)}: [\n`;
+      let n = 0;
+      for (const item of list()) {
+        n += 1;
+        yield `    ${JSON.stringify(item, null, 2).replace(/\n/g, '\n    ')}${n < count ? ',' : ''}\n`;
+      }
+      yield '  ]';
+    } else {
+      yield `  ${JSON.stringify(key)}: ${JSON.stringify(head[key], null, 2).replace(/\n/g, '\n  ')}`;
+    }
+    yield i < keys.length - 1 ? ',\n' : '\n';
+  }
+  yield '}\n';
 }
