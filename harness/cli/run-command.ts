@@ -458,7 +458,7 @@ export async function runCommand(
         const lab = await simUp(profs, key ? key.split(',') : [], speed, settings.adb.port);
         labs.push(lab);
         display.print(
-          `phonehome: simulated lab ${lab.state.labId} up (${plural(lab.state.phones.length, 'phone')}; namespaces ${lab.state.namespaces.join(' ')})`,
+          `phonehome: simulated lab ${lab.state.labId} up (${plural(lab.state.phones.length, 'phone')}; namespaces ${lab.state.namespaces.join(' ')}; state dir ${lab.dir})`,
         );
         phones.push(
           ...lab.state.phones.map((p) => ({

@@ -1,0 +1,273 @@
+/**
+ * `phonehome run` as a lab engineer meets it: the compiled CLI, real simulated phones (speed 60),
+ * real tcpdump, mocha and allure-mocha. Exit codes, Allure results, skip reasons, usage errors,
+ * --grep, the live display on a terminal, and Ctrl-C putting everything away.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+const MAIN = resolve('dist/harness/cli/main.js');
+const ready = process.getuid?.() === 0 && existsSync(MAIN);
+// Ports of this file's own adb servers, apart from other tests'.
+const PORT = 5700 + (process.pid % 50) * 4;
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the compiled CLI; `onStderr` sees stderr as it comes, with the child to signal. */
+function phonehome(
+  args: string[],
+  opts: { cwd?: string; onStderr?: (all: string, pid: number) => void; pty?: boolean } = {},
+): Promise<Ran> {
+  const argv = [MAIN, ...args];
+  // `script` gives the CLI a terminal on stdout and stderr, as a person at a console has.
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  // A wide terminal, so that the live lines are not clipped.
+  const line = `stty cols 200 rows 50; ${[process.execPath, ...argv].map(quote).join(' ')}`;
+  const [cmd, cmdArgs] = opts.pty ? ['script', ['-qefc', line, '/dev/null']] : [process.execPath, argv];
+  return new Promise((done) => {
+    const env = { ...process.env };
+    delete env.CI;
+    const p = spawn(cmd, cmdArgs as string[], {
+      cwd: opts.cwd ?? process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.pty ? env : { ...env, CI: 'true' },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      opts.onStderr?.(stderr, p.pid!);
+    });
+    p.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** Allure result files of a results folder, parsed. */
+async function allureResults(dir: string): Promise<Record<string, unknown>[]> {
+  const files = readdirSync(dir).filter((f) => f.endsWith('-result.json'));
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))));
+}
+
+/** The namespaces and state dir the CLI says its simulated lab has. */
+function labOf(stderr: string): { namespaces: string[]; stateDir: string } | undefined {
+  const m = /simulated lab \S+ up \([^;]*; namespaces ([^;]+); state dir ([^)]+)\)/.exec(stderr);
+  return m ? { namespaces: m[1]!.trim().split(/\s+/), stateDir: m[2]!.trim() } : undefined;
+}
+
+async function namespaces(): Promise<string[]> {
+  const { stdout } = await exec('ip', ['netns', 'list']);
+  return stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
+}
+
+/** Whatever a failed test left up, put away by its state dir (never by name pattern). */
+async function putAway(r: Ran | undefined): Promise<void> {
+  const lab = r && labOf(r.stderr);
+  if (lab && existsSync(lab.stateDir)) {
+    await exec(process.execPath, [MAIN, 'sim', 'down', '--state-dir', lab.stateDir]).catch(() => {});
+  }
+}
+
+describe('phonehome run (CLI, simulated phones)', {
+  skip: ready ? false : 'needs root and a build (dist/)',
+}, () => {
+  let work: string;
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'phonehome-run-cli-'));
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('usage errors exit 2 with one line', async () => {
+    const cases: [string[], RegExp][] = [
+      [['run', '--sim', 'pixel-7', '--scenario', 'idel'], /^phonehome: no scenario "idel" \(known: idle, /],
+      [['run', '--scenario', 'idle'], /^phonehome: which phones\? give --device SERIAL/],
+      [['run', '--sim', 'pixel-7', '--grep', '(unclosed'], /^phonehome: --grep: not a regular expression/],
+    ];
+    for (const [args, line] of cases) {
+      const r = await phonehome(args, { cwd: work });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, line);
+    }
+    await writeFile(join(work, 'bad.json'), '{\n  "capture": { "backend": "wireshark" }\n}\n');
+    const bad = await phonehome(['run', '--config', 'bad.json', '--sim', 'pixel-7'], { cwd: work });
+    assert.equal(bad.code, 2);
+    assert.equal(
+      bad.stderr.trim(),
+      'phonehome: bad.json:2:27: capture.backend: "wireshark" is not one of "tcpdump", "cap", "pcapdroid"',
+    );
+    // The default config in the working folder is read without --config.
+    const cfgDir = await mkdtemp(join(work, 'cfg-'));
+    await writeFile(join(cfgDir, 'phonehome.config.mjs'), 'export default { parallelism: 0 };\n');
+    const mjs = await phonehome(['run', '--sim', 'pixel-7'], { cwd: cfgDir });
+    assert.equal(mjs.code, 2);
+    assert.equal(mjs.stderr.trim(), 'phonehome: phonehome.config.mjs: parallelism: at least 1');
+  });
+
+  it('a Pixel through idle passes, theme-store is skipped with its reason, --grep leaves the rest out', async () => {
+    const out = join(work, 'pixel');
+    let r: Ran | undefined;
+    try {
+      r = await phonehome(
+        [
+          'run',
+          '--sim',
+          'pixel-7',
+          '--scenario',
+          'idle,theme-store,analytics-opt-out',
+          '--grep',
+          '(idle|theme-store)$',
+          '--speed',
+          '60',
+          '--adb-port',
+          String(PORT),
+          '--out',
+          out,
+        ],
+        { cwd: process.cwd() },
+      );
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      assert.match(r.stdout, /^1 passed, 0 failed, 0 broken, 1 skipped$/m);
+      const reason = 'the pixel-stock profile has no allowlist for theme-store';
+      assert.match(r.stdout, new RegExp(`^skipped: Google Pixel 7 \\(.+\\) › theme-store: ${reason}$`, 'm'));
+      assert.match(r.stderr, new RegExp(`theme-store: skipped: ${reason}`));
+      const results = await allureResults(join(out, 'allure-results'));
+      const byName = new Map(results.map((x) => [(x.name as string).split(' ')[0]!, x]));
+      assert.deepEqual(
+        [...byName.keys()].sort(),
+        ['idle', 'theme-store'],
+        'analytics-opt-out left out by --grep',
+      );
+      assert.equal(byName.get('idle')!.status, 'passed');
+      assert.equal(byName.get('theme-store')!.status, 'skipped');
+      assert.deepEqual(byName.get('theme-store')!.statusDetails, { message: reason });
+      const runs = readdirSync(join(out, 'runs'));
+      const phones = readdirSync(join(out, 'runs', runs[0]!));
+      assert.deepEqual(readdirSync(join(out, 'runs', runs[0]!, phones[0]!)), ['idle']);
+    } finally {
+      await putAway(r);
+    }
+  });
+
+  it('a Xiaomi contacting an unlisted host fails (exit 1), live lines on a terminal count it', async () => {
+    const out = join(work, 'xiaomi');
+    let r: Ran | undefined;
+    try {
+      r = await phonehome(
+        [
+          'run',
+          '--sim',
+          'xiaomi-redmi-note-13+unknown-host',
+          '--scenario',
+          'idle',
+          '--speed',
+          '60',
+          '--adb-port',
+          String(PORT + 1),
+          '--out',
+          out,
+        ],
+        { pty: true },
+      );
+      // Through `script`, stdout and stderr arrive together on stdout.
+      const screen = r.stdout;
+      assert.equal(r.code, 1, screen.slice(-2000));
+      assert.match(screen, /^0 passed, 1 failed, 0 broken, 0 skipped\r?$/m);
+      assert.match(screen, /beacon\.unlisted-collector\.net during /);
+      // Live lines: redrawn in place (cursor up, erase), with the step and the counts so far.
+      assert.match(screen, /\x1b\[1F\x1b\[J/);
+      assert.match(
+        screen,
+        /Xiaomi [^\n]*· idle · step 4\/4 idle · \d:\d\d elapsed, ~\d:\d\d left · \d+ connections · [1-9]\d* violations?/,
+      );
+      assert.match(screen, /✘ Xiaomi [^\n]* › idle: failed: /);
+      const results = await allureResults(join(out, 'allure-results'));
+      assert.equal(results.length, 1);
+      assert.equal(results[0]!.status, 'failed');
+      const runs = readdirSync(join(out, 'runs'));
+      const phone = readdirSync(join(out, 'runs', runs[0]!))[0]!;
+      const result = JSON.parse(
+        await readFile(join(out, 'runs', runs[0]!, phone, 'idle', 'result.json'), 'utf8'),
+      );
+      assert.equal(result.outcome, 'failed');
+      assert.ok(
+        result.violations.some((v: { subject: string }) => v.subject === 'beacon.unlisted-collector.net'),
+        JSON.stringify(result.violations),
+      );
+    } finally {
+      await putAway(r);
+    }
+  });
+
+  it('Ctrl-C during a run: exit 130, the run is broken "interrupted", the lab is gone', async () => {
+    const out = join(work, 'sigint');
+    let r: Ran | undefined;
+    let sent = false;
+    try {
+      r = await phonehome(
+        [
+          'run',
+          '--sim',
+          'pixel-7',
+          '--scenario',
+          'idle',
+          '--speed',
+          '60',
+          '--adb-port',
+          String(PORT + 2),
+          '--out',
+          out,
+        ],
+        {
+          onStderr: (all, pid) => {
+            if (!sent && /idle: step idle/.test(all)) {
+              sent = true;
+              process.kill(pid, 'SIGINT');
+            }
+          },
+        },
+      );
+      assert.ok(sent, `never reached the idle step: ${r.stderr.slice(-2000)}`);
+      assert.equal(r.code, 130, r.stderr.slice(-2000));
+      assert.match(r.stderr, /phonehome: stopping: captures are flushed/);
+      const runs = readdirSync(join(out, 'runs'));
+      const phone = readdirSync(join(out, 'runs', runs[0]!))[0]!;
+      const dir = join(out, 'runs', runs[0]!, phone, 'idle');
+      const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
+      assert.equal(result.outcome, 'broken');
+      assert.equal(result.reason, 'interrupted');
+      assert.ok(result.capture.packets > 0, 'the capture was stopped and flushed');
+      const results = await allureResults(join(out, 'allure-results'));
+      assert.equal(results[0]?.status, 'broken');
+      const lab = labOf(r.stderr);
+      assert.ok(lab, r.stderr);
+      const left = await namespaces();
+      assert.deepEqual(
+        lab.namespaces.filter((n) => left.includes(n)),
+        [],
+      );
+      assert.equal(existsSync(lab.stateDir), false);
+    } finally {
+      await putAway(r);
+    }
+  });
+});
