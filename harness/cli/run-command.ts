@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load-config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { ScenarioStep } from '../run/scenario.js';
-import type { LiveStats, SuiteEvent, SuitePhone, SuiteSummary } from '../run/suite.js';
+import type { LiveStats, SuiteEvent, SuiteOptions, SuitePhone, SuiteSummary } from '../run/suite.js';
 import type { SimState } from '../sim/sim-state.js';
 import { terminalSafe, terminalSafeClipped } from './terminal-text.js';
 
@@ -319,6 +319,8 @@ export interface RunSettings {
   devicesDir: string;
   parallelism?: number;
   canaryDomain: string;
+  /** Appium for UI steps, when the config names one. */
+  appium?: NonNullable<LoadedConfig['appium']>;
 }
 
 /** Merges the command line, the config and the defaults; throws UsageError or ConfigError. */
@@ -374,6 +376,48 @@ export function resolveSettings(
     devicesDir: o.devicesDir ?? config.devicesDir ?? 'devices',
     ...(parallelism !== undefined ? { parallelism } : {}),
     canaryDomain: config.canaryDomain ?? 'canary.phonehome.test',
+    ...(config.appium ? { appium: config.appium } : {}),
+  };
+}
+
+/** Appium for the suite's phones: a UI per phone through one session pool, and a way to end it all. */
+async function appiumFor(
+  cfg: NonNullable<RunSettings['appium']>,
+  adb: RunSettings['adb'],
+  outDir: string,
+  signal: AbortSignal,
+): Promise<{ uiFor: NonNullable<SuiteOptions['uiFor']>; close(): Promise<void> }> {
+  const { AppiumServer, remoteAppium } = await import('../appium/appium-server.js');
+  const { PhoneSessions, uiautomator2Capabilities } = await import('../appium/session.js');
+  const { AppiumUi } = await import('../appium/appium-ui.js');
+  const server =
+    'local' in cfg
+      ? await AppiumServer.start({
+          logFile: join(outDir, 'appium.log'),
+          adb,
+          signal,
+          ...(cfg.local.port ? { port: cfg.local.port } : {}),
+        })
+      : undefined;
+  const pool = new PhoneSessions(server ?? remoteAppium((cfg as { url: string }).url));
+  return {
+    async uiFor(phone, _facts, profile) {
+      const spec = {
+        serial: phone.serial,
+        capabilities: uiautomator2Capabilities(phone.serial, {
+          profile: profile.appium,
+          profileFile: profile.file,
+          adb,
+        }),
+      };
+      // A session now, so that a phone Appium cannot drive skips its UI scenarios with the reason.
+      await pool.get(spec, { deadlineMs: 180_000, signal });
+      return AppiumUi.forPhone(pool, spec);
+    },
+    async close() {
+      await pool.closeAll({ deadlineMs: 20_000 });
+      await server?.stop({ deadlineMs: 20_000 });
+    },
   };
 }
 
@@ -445,6 +489,7 @@ export async function runCommand(
   const display = live ? liveDisplay(process.stderr) : plainDisplay((s) => process.stderr.write(s));
   const skipped: Extract<SuiteEvent, { type: 'end' }>[] = [];
   const labs: SimLab[] = [];
+  let appium: Awaited<ReturnType<typeof appiumFor>> | undefined;
   try {
     let phones: SuitePhone[] = [];
     if (simSpecs.length) {
@@ -496,6 +541,10 @@ export async function runCommand(
       }));
     }
 
+    if (settings.appium) {
+      await mkdir(settings.out, { recursive: true });
+      appium = await appiumFor(settings.appium, settings.adb, settings.out, signal);
+    }
     const runId = new Date().toISOString().replace(/[:.]/g, '-');
     const summary = await runSuite({
       client,
@@ -514,6 +563,7 @@ export async function runCommand(
       ...(o.bail ? { bail: true } : {}),
       ...(settings.parallelism ? { parallelism: settings.parallelism } : {}),
       canaryDomain: settings.canaryDomain,
+      ...(appium ? { uiFor: appium.uiFor } : {}),
       // The live lines say what the spec reporter would, and the two would garble each other.
       specReporter: !live,
       signal,
@@ -530,6 +580,7 @@ export async function runCommand(
     return { summary, exit: signal.aborted ? EXIT_INTERRUPTED : suiteExitCode(summary), skipped };
   } finally {
     display.close();
+    await appium?.close().catch(() => {});
     for (const lab of labs) await simDown(lab);
   }
 }
@@ -649,7 +700,7 @@ export function register(program: Command): void {
           bin: process.env.PHONEHOME_ADB ?? 'adb',
         });
         process.stdout.write(summaryText(summary, skipped));
-        process.stdout.write(`on simulated phones\nAllure report: ${report.indexHtml}\n`);
+        process.stdout.write(`Allure report: ${report.indexHtml}\n`);
         if (signal.aborted) process.exitCode = EXIT_INTERRUPTED;
       } finally {
         done();

@@ -372,7 +372,15 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         if (signal.aborted) return { skipped: 'interrupted before it started' };
         if (!uiTried && opts.uiFor) {
           uiTried = true;
-          ui = await opts.uiFor(phone, facts, profile).catch(() => undefined);
+          ui = await opts.uiFor(phone, facts, profile).catch((err) => {
+            emit({
+              type: 'progress',
+              serial: phone.serial,
+              scenario: scenario.name,
+              line: `no UI automation: ${err instanceof Error ? err.message : String(err)}`,
+            });
+            return undefined;
+          });
         }
         const allowlistFile = allowlistFor(profile, scenario.allowlist ?? scenario.name);
         let allowlist: ReturnType<typeof readAllowlist>;
