@@ -218,6 +218,89 @@ describe('phonehome run (CLI, simulated phones)', {
     }
   });
 
+  it('a phonehome.config.json in the working folder: out, canary domain and a local Appium', async () => {
+    const lab = await mkdtemp(join(work, 'lab-'));
+    await writeFile(
+      join(lab, 'phonehome.config.json'),
+      JSON.stringify({
+        devicesDir: resolve('devices'),
+        out: 'nightly',
+        canaryDomain: 'canary.lab.test',
+        appium: { local: {} },
+        scenarios: ['idle'],
+      }),
+    );
+    let r: Ran | undefined;
+    try {
+      r = await phonehome(['run', '--sim', 'pixel-7', '--adb-port', String(PORT + 3)], { cwd: lab });
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      const runs = join(lab, 'nightly', 'runs');
+      const id = readdirSync(runs)[0]!;
+      const phone = readdirSync(join(runs, id))[0]!;
+      assert.deepEqual(readdirSync(join(runs, id, phone)), ['idle'], 'the config chose the scenarios');
+      const result = JSON.parse(await readFile(join(runs, id, phone, 'idle', 'result.json'), 'utf8'));
+      assert.equal(result.outcome, 'passed');
+      assert.match(result.canaries.start, /^start-.+\.canary\.lab\.test$/);
+      assert.equal(result.canaries.startSeen, true);
+      // With a UI, a profile action without UI steps says so; without one it would say "no UI automation".
+      const home = result.steps.find((st: { name: string }) => st.name === 'go home');
+      assert.match(home.detail, /^over adb \(the action has no UI steps\)/);
+      assert.match(await readFile(join(lab, 'nightly', 'appium.log'), 'utf8'), /POST \/session/);
+    } finally {
+      await putAway(r);
+    }
+  });
+
+  it('a second Ctrl-C quits at once and says how to put the phones away', async () => {
+    let r: Ran | undefined;
+    let first = 0;
+    let second = 0;
+    try {
+      r = await phonehome(
+        [
+          'run',
+          '--sim',
+          'pixel-7',
+          '--scenario',
+          'idle',
+          '--adb-port',
+          String(PORT + 2),
+          '--out',
+          join(work, 'twice'),
+        ],
+        {
+          onStderr: (all, pid) => {
+            if (first === 0 && /idle: step idle/.test(all)) {
+              first = Date.now();
+              process.kill(pid, 'SIGINT');
+            }
+            // The second when the first has been taken (two signals sent at once may arrive as one).
+            if (second === 0 && /phonehome: stopping/.test(all)) {
+              second = Date.now();
+              process.kill(pid, 'SIGINT');
+            }
+          },
+        },
+      );
+      assert.ok(second > 0, r.stderr.slice(-2000));
+      assert.equal(r.code, 130);
+      assert.ok(Date.now() - second < 3_000, 'quit at once');
+      assert.match(
+        r.stderr,
+        /phonehome: quitting at once; simulated phones are still up: phonehome sim down --state-dir \S+/,
+      );
+    } finally {
+      await putAway(r);
+    }
+    const lab = labOf(r.stderr)!;
+    const left = await namespaces();
+    assert.deepEqual(
+      lab.namespaces.filter((n) => left.includes(n)),
+      [],
+      'sim down by its state dir removed the lab',
+    );
+  });
+
   it('Ctrl-C during a run: exit 130, the run is broken "interrupted", the lab is gone', async () => {
     const out = join(work, 'sigint');
     let r: Ran | undefined;
