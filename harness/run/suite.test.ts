@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { analyzeStream } from '../analyze.js';
 import { loadAllowlist } from '../verdict/allowlist.js';
 import { judge } from '../verdict/verdict.js';
-import { LiveTraffic, suiteExitCode } from './suite.js';
+import { LiveTraffic, slots, suiteExitCode } from './suite.js';
 
 const CAPTURE = 'fixtures/captures/mixed-session.pcapng';
 const ALLOWLIST = 'devices/xiaomi-miui-global/allowlists/idle.yaml';
@@ -47,5 +47,28 @@ describe('suite exit code', () => {
     assert.equal(suiteExitCode(s), 0);
     assert.equal(suiteExitCode({ ...s, broken: 1 }), 3);
     assert.equal(suiteExitCode({ ...s, broken: 1, failed: 1 }), 1);
+  });
+});
+
+describe('phone slots (--parallelism)', () => {
+  it('let at most N phones run at once, the others in the order they asked', async () => {
+    const s = slots(2);
+    const order: string[] = [];
+    const take = (name: string) => s.acquire().then(() => order.push(name));
+    await Promise.all([take('a'), take('b')]);
+    const c = take('c');
+    const d = take('d');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, ['a', 'b'], 'c and d wait');
+    s.release();
+    await c;
+    assert.deepEqual(order, ['a', 'b', 'c']);
+    s.release();
+    await d;
+    s.release();
+    s.release();
+    // All free again: two more go straight in.
+    await Promise.all([take('e'), take('f')]);
+    assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e', 'f']);
   });
 });

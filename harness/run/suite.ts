@@ -274,7 +274,7 @@ export function withLiveStats(
 }
 
 /** At most `max` holders at once; the others wait in order. */
-function slots(max: number): { acquire(): Promise<void>; release(): void } {
+export function slots(max: number): { acquire(): Promise<void>; release(): void } {
   let active = 0;
   const waiting: (() => void)[] = [];
   return {
