@@ -9,17 +9,24 @@
  * sequence number is in the capture file in every trial (and the sender really reached the rate).
  * The lab is removed by name on exit, failure, SIGINT or SIGTERM.
  *
- * Usage (root): node dist/bench/capture-rate.js [--rates 10000,20000,...] [--seconds 1] [--trials 3]
- *   [--backends tcpdump,cap] [--json]
+ * Each trial runs in its own Node process, so a backend that crashes costs a trial, not the cleanup.
+ * Besides the two backends, tcpdump writing its own file is measured as a yardstick for what tcpdump
+ * alone sustains: buffered ("tcpdump-file") and with the backend's -U --immediate-mode
+ * ("tcpdump-file-immediate").
+ *
+ * Usage (root): node dist/bench/capture-rate.js [--rates 5000,10000,...] [--seconds 1] [--trials 3]
+ *   [--backends tcpdump,cap,tcpdump-file,tcpdump-file-immediate] [--json]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { phoneFilter } from '../harness/capture/bpf-filter.js';
 import { CapCapture } from '../harness/capture/cap-capture.js';
-import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
-import type { CaptureBackend, CaptureStats } from '../harness/run/capture.js';
+import { parseTcpdumpStats, TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
+import { CaptureError } from '../harness/errors.js';
+import type { CaptureBackend, CaptureSession, CaptureStats, CaptureTarget } from '../harness/run/capture.js';
 import {
   createLabCore,
   createPhoneNetwork,
@@ -297,23 +304,153 @@ export async function startBareLab(seed: string): Promise<{ plan: LabPlan; dispo
   }
 }
 
+/** A trial whose process died (e.g. a native crash in the backend) before it reported. */
+export interface CrashedTrial {
+  backend: string;
+  rate: number;
+  /** How the trial's process ended, and the last line it wrote to stderr. */
+  crashed: string;
+}
+
+type Outcome = Trial | CrashedTrial;
+
+function isCrash(o: Outcome): o is CrashedTrial {
+  return 'crashed' in o;
+}
+
+/** What a trial process is told to do (passed as JSON on its command line). */
+interface TrialSpec {
+  backend: string;
+  phone: BurstPhone;
+  file: string;
+  port: number;
+  rate: number;
+  count: number;
+}
+
+/**
+ * A yardstick, not a phonehome backend: tcpdump writing the file itself (nothing through Node),
+ * buffered or with the backend's -U --immediate-mode. It shows how much of the tcpdump backend's limit
+ * is tcpdump's own, how much immediate mode costs and how much the live pipe into phonehome costs.
+ */
+class TcpdumpToFile implements CaptureBackend {
+  readonly name: string;
+  constructor(
+    readonly iface: string,
+    /** With -U --immediate-mode, as the backend runs it, but still writing the file itself. */
+    readonly immediate: boolean,
+  ) {
+    this.name = immediate ? 'tcpdump-file-immediate' : 'tcpdump-file';
+  }
+
+  async start(opts: { file: string; target: CaptureTarget }): Promise<CaptureSession> {
+    const filter = phoneFilter(this.name, opts.target);
+    const args = ['-i', this.iface, '-n', '-s', '0', ...(this.immediate ? ['-U', '--immediate-mode'] : [])];
+    const child = spawn('tcpdump', [...args, '-w', opts.file, filter], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const exited = new Promise<void>((r) => child.once('close', () => r()));
+    const deadline = Date.now() + 10_000;
+    while (!stderr.includes('listening on')) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new CaptureError(this.name, `tcpdump did not start: ${stderr.trim()}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return {
+      file: opts.file,
+      onBytes() {
+        throw new CaptureError('tcpdump-file', 'no live bytes: tcpdump writes the file itself');
+      },
+      async stop(): Promise<CaptureStats> {
+        // Buffered, libpcap hands over a ring block when it is full or after its 1 s timeout; packets
+        // of a block not yet handed over when SIGINT comes are lost without being counted as drops.
+        await new Promise((r) => setTimeout(r, 1500));
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+        const st = parseTcpdumpStats(stderr);
+        return {
+          packets: st.captured ?? 0,
+          dropped: st.dropped ?? 'unknown',
+          bytes: statSync(opts.file).size,
+          notes: [],
+        };
+      },
+    };
+  }
+}
+
+function backendFor(name: string, iface: string): CaptureBackend {
+  if (name === 'cap') return new CapCapture({ interface: iface });
+  if (name === 'tcpdump-file') return new TcpdumpToFile(iface, false);
+  if (name === 'tcpdump-file-immediate') return new TcpdumpToFile(iface, true);
+  return new TcpdumpCapture({ interface: iface });
+}
+
+/**
+ * Runs one trial in its own Node process, so that a backend that takes its process down (cap has
+ * aborted with heap corruption under load) costs one trial, not the lab's cleanup. Killed by its pid
+ * after the deadline.
+ */
+function runTrialProcess(spec: TrialSpec): Promise<Outcome> {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, [...process.execArgv, self, '--trial', JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    err += s;
+  });
+  const ms = 60_000 + (spec.count / spec.rate) * 5000;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) {
+        try {
+          resolve(JSON.parse(out) as Trial);
+          return;
+        } catch {}
+      }
+      const last =
+        err
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('Warning:'))
+          .pop() ?? '';
+      const how = signal ? `killed by ${signal}` : `exited ${code}`;
+      resolve({ backend: spec.backend, rate: spec.rate, crashed: `${how}${last ? `: ${last}` : ''}` });
+    });
+  });
+}
+
 /** The figures of one backend at one rate, over its trials. */
 interface Row {
   backend: string;
   rate: number;
-  trials: Trial[];
-  /** Every trial recorded every packet sent, and the sender reached at least 95 % of the rate. */
+  trials: Outcome[];
+  /** No trial crashed, every one recorded every packet sent, and the sender reached 95 % of the rate. */
   lossless: boolean;
 }
 
-function summarize(trials: Trial[]): Row[] {
+function summarize(outcomes: Outcome[]): Row[] {
   const rows = new Map<string, Row>();
-  for (const t of trials) {
+  for (const t of outcomes) {
     const key = `${t.backend} ${t.rate}`;
     const row = rows.get(key) ?? { backend: t.backend, rate: t.rate, trials: [], lossless: true };
     row.trials.push(t);
-    const reached = t.sent.sent / t.sent.seconds >= 0.95 * t.rate;
-    row.lossless &&= t.found.missing === 0 && reached;
+    row.lossless &&= !isCrash(t) && t.found.missing === 0 && t.sent.sent / t.sent.seconds >= 0.95 * t.rate;
     rows.set(key, row);
   }
   return [...rows.values()];
@@ -337,21 +474,28 @@ export function markdownTable(rows: Row[]): string {
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
   for (const r of rows) {
-    const worst = r.trials.reduce((a, b) => (b.found.missing > a.found.missing ? b : a));
-    const lossless = r.trials.filter((t) => t.found.missing === 0).length;
-    const drops = r.trials.map((t) => t.stats.dropped);
+    const done = r.trials.filter((t): t is Trial => !isCrash(t));
+    const crashes = r.trials.length - done.length;
+    const lossless = done.filter((t) => t.found.missing === 0).length;
+    const verdict = `${lossless}/${r.trials.length}${crashes ? ` (${crashes} crashed)` : ''}`;
+    if (done.length === 0) {
+      lines.push(`| ${[r.backend, fmtRate(r.rate), '–', verdict, '–', '–', '–', '–'].join(' | ')} |`);
+      continue;
+    }
+    const worst = done.reduce((a, b) => (b.found.missing > a.found.missing ? b : a));
+    const drops = done.map((t) => t.stats.dropped);
     const reported = drops.includes('unknown')
       ? 'unknown'
       : String(Math.max(...drops.map((d) => (d === 'unknown' ? 0 : d))));
-    const cpu = r.trials.reduce((a, t) => a + t.cpuSeconds / t.sent.seconds, 0) / r.trials.length;
+    const cpu = done.reduce((a, t) => a + t.cpuSeconds / t.sent.seconds, 0) / done.length;
     const cells = [
       r.backend,
       fmtRate(r.rate),
-      fmtRate(Math.min(...r.trials.map((t) => t.sent.sent / t.sent.seconds))),
-      `${lossless}/${r.trials.length}`,
+      fmtRate(Math.min(...done.map((t) => t.sent.sent / t.sent.seconds))),
+      verdict,
       `${worst.found.distinct} / ${worst.sent.sent}`,
       reported,
-      String(r.trials.reduce((a, t) => a + t.labDropped, 0)),
+      String(done.reduce((a, t) => a + t.labDropped, 0)),
       String(Math.round(cpu * 100)),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
@@ -374,16 +518,25 @@ function option(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
+/** The trial process: one capture of one burst, its Trial as JSON on stdout. */
+async function trialMain(spec: TrialSpec): Promise<void> {
+  const backend = backendFor(spec.backend, spec.phone.hostIf);
+  const trial = await captureBurst({ ...spec, backend });
+  process.stdout.write(`${JSON.stringify(trial)}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   if (process.getuid?.() !== 0) {
     process.stderr.write('capture-rate: needs root (network namespaces, packet capture)\n');
     process.exitCode = 2;
     return;
   }
-  const rates = (option(argv, '--rates') ?? '10000,20000,50000,100000,200000,300000').split(',').map(Number);
+  const rates = (option(argv, '--rates') ?? '5000,10000,20000,30000,50000,75000,100000,150000,200000,300000')
+    .split(',')
+    .map(Number);
   const seconds = Number(option(argv, '--seconds') ?? 1);
   const trials = Number(option(argv, '--trials') ?? 3);
-  const names = (option(argv, '--backends') ?? 'tcpdump,cap').split(',');
+  const names = (option(argv, '--backends') ?? 'tcpdump,cap,tcpdump-file,tcpdump-file-immediate').split(',');
   const dir = mkdtempSync(join(tmpdir(), 'phonehome-capture-rate-'));
   const lab = await startBareLab(`capture-rate-${process.pid}-${Date.now()}`);
   let disposed = false;
@@ -400,30 +553,27 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', onSignal);
   const started = new Date();
   const load = loadavg()[0]!;
-  const all: Trial[] = [];
+  const all: Outcome[] = [];
   try {
     const phone = lab.plan.phones[0]!;
-    const backends: CaptureBackend[] = names.map((n) =>
-      n === 'cap'
-        ? new CapCapture({ interface: phone.hostIf })
-        : new TcpdumpCapture({ interface: phone.hostIf }),
-    );
     let port = 40000;
     for (const rate of rates) {
       for (let t = 0; t < trials; t++) {
         // Backends take turns at each rate, so a busy spell on the machine hits both alike.
-        for (const backend of backends) {
+        for (const backend of names) {
           port += 1;
           const count = Math.round(rate * seconds);
-          const file = join(dir, `${backend.name}-${port}.pcap`);
-          const trial = await captureBurst({ backend, phone, file, port, rate, count }).finally(() =>
+          const file = join(dir, `${backend}-${port}.pcap`);
+          const outcome = await runTrialProcess({ backend, phone, file, port, rate, count }).finally(() =>
             rmSync(file, { force: true }),
           );
-          all.push(trial);
+          all.push(outcome);
           process.stderr.write(
-            `${backend.name} ${fmtRate(rate)}/s: sent ${trial.sent.sent} at ` +
-              `${fmtRate(trial.sent.sent / trial.sent.seconds)}/s, recorded ${trial.found.distinct}, ` +
-              `reported drops ${trial.stats.dropped}, lab drops ${trial.labDropped}\n`,
+            isCrash(outcome)
+              ? `${backend} ${fmtRate(rate)}/s: trial process ${outcome.crashed}\n`
+              : `${backend} ${fmtRate(rate)}/s: sent ${outcome.sent.sent} at ` +
+                  `${fmtRate(outcome.sent.sent / outcome.sent.seconds)}/s, recorded ${outcome.found.distinct}, ` +
+                  `reported drops ${outcome.stats.dropped}, lab drops ${outcome.labDropped}\n`,
           );
         }
       }
@@ -453,5 +603,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main(process.argv.slice(2));
+  const i = process.argv.indexOf('--trial');
+  if (i >= 0) await trialMain(JSON.parse(process.argv[i + 1] ?? '') as TrialSpec);
+  else await main(process.argv.slice(2));
 }
