@@ -7,6 +7,15 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
+import {
+  addScreenActivities,
+  checkScreens,
+  normaliseScreens,
+  parseScreens,
+  readScreensFile,
+  screenSetSchema,
+  screensFileOf,
+} from './screens.js';
 
 /** Property and setting values are text on a phone; YAML numbers would lose "1.0" vs "1", so quote them. */
 const text = z.string({ error: 'expected a string (quote numbers and booleans: "1")' });
@@ -171,6 +180,11 @@ export const phoneProfileSchema = z.strictObject(
     packages: z.array(packageSchema).min(1),
     /** pm list features. */
     features: z.array(z.string()).default([]),
+    /**
+     * App screens as data, by activity (see screens.ts); usually in NAME.screens.yaml beside the
+     * profile, which loadPhoneProfile merges in. Activities without one show a generic app screen.
+     */
+    screens: screenSetSchema.optional(),
   },
   { error: 'expected a mapping with formatVersion, banner, properties, settings, packages …' },
 );
@@ -237,6 +251,16 @@ export function parsePhoneProfile(yamlText: string, file: string): PhoneProfile 
     }
     names.add(p.name);
   });
+  if (profile.screens) {
+    const problem = checkScreens(profile.screens, profile);
+    if (problem) {
+      const offset = nodeAt(doc.contents, problem.path)?.range?.[0];
+      const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
+      throw new ConfigError(file, pos.line, pos.col, pathText(problem.path), problem.message);
+    }
+    profile.screens = normaliseScreens(profile.screens);
+    addScreenActivities(profile, profile.screens);
+  }
   return profile;
 }
 
@@ -250,5 +274,14 @@ export async function loadPhoneProfile(file: string): Promise<PhoneProfile> {
       cause: e,
     });
   }
-  return parsePhoneProfile(body, file);
+  const profile = parsePhoneProfile(body, file);
+  // The screens file beside the profile (devices/sim/NAME.screens.yaml), when there is one.
+  const screensFile = screensFileOf(file);
+  const screensText = await readScreensFile(screensFile);
+  if (screensText !== undefined) {
+    const screens = normaliseScreens(parseScreens(screensText, screensFile, profile));
+    profile.screens = { ...profile.screens, ...screens };
+    addScreenActivities(profile, screens);
+  }
+  return profile;
 }
