@@ -160,6 +160,12 @@ describe('phonehome run (CLI, simulated phones)', {
       assert.equal(byName.get('idle')!.status, 'passed');
       assert.equal(byName.get('theme-store')!.status, 'skipped');
       assert.deepEqual(byName.get('theme-store')!.statusDetails, { message: reason });
+      // The skipped scenario sits beside the phone's other runs, under the same suite label.
+      const label = (x: Record<string, unknown>, n: string) =>
+        (x.labels as { name: string; value: string }[]).find((l) => l.name === n)?.value;
+      assert.equal(label(byName.get('theme-store')!, 'suite'), label(byName.get('idle')!, 'suite'));
+      assert.equal(label(byName.get('theme-store')!, 'feature'), 'theme-store');
+      assert.match(byName.get('theme-store')!.name as string, /^theme-store on Pixel 7 \(/);
       const runs = readdirSync(join(out, 'runs'));
       const phones = readdirSync(join(out, 'runs', runs[0]!));
       assert.deepEqual(readdirSync(join(out, 'runs', runs[0]!, phones[0]!)), ['idle']);

@@ -4,6 +4,7 @@
  * mocha's grep, retries, bail and reporters work as lab engineers know them) and allure-mocha writing
  * the results.
  */
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import allureMochaModule from 'allure-mocha';
@@ -19,7 +20,8 @@ import type { Flow } from '../flows/flow.js';
 import { FlowTable } from '../flows/flow-table.js';
 import { CaptureParser } from '../packets/capture-parser.js';
 import { PacketDecoder } from '../packets/packet-decoder.js';
-import { outcomeError, reportToAllureRuntime } from '../report/allure-runtime.js';
+import { activeAllureRuntime, outcomeError, reportToAllureRuntime } from '../report/allure-runtime.js';
+import { runIdentity } from '../report/run-report.js';
 import type { Allowlist } from '../verdict/allowlist.js';
 import { readAllowlist } from '../verdict/read-allowlist.js';
 import { judge } from '../verdict/verdict.js';
@@ -320,7 +322,38 @@ interface PhonePlan {
   title: string;
   /** The matched device profile's name, which keys the report's history. */
   profile?: string;
+  facts: DeviceFacts;
   results: Map<string, Promise<RunResult | { skipped: string }>>;
+}
+
+/**
+ * A skipped scenario's place in the report: the name, labels and history identity a run of it would
+ * have had, so that it sits beside that phone's other scenarios and keeps its history.
+ */
+async function reportSkipToAllureRuntime(
+  serial: string,
+  scenario: string,
+  facts: DeviceFacts,
+  profile: string | undefined,
+): Promise<void> {
+  const runtime = await activeAllureRuntime();
+  if (!runtime) return;
+  const fullName = runIdentity({ result: { serial, scenario } as RunResult, facts }, profile);
+  await runtime.sendMessage({
+    type: 'metadata',
+    data: {
+      displayName: `${scenario} on ${facts.model || 'unknown model'} (${serial})`,
+      testCaseId: fullName,
+      historyId: createHash('md5').update(fullName).digest('hex'),
+      labels: [
+        { name: 'parentSuite', value: 'phonehome' },
+        { name: 'suite', value: facts.model || 'unknown model' },
+        { name: 'epic', value: facts.manufacturer || 'unknown maker' },
+        { name: 'feature', value: scenario },
+      ],
+      parameters: [{ name: 'serial', value: serial, excluded: true }],
+    },
+  } as Parameters<typeof runtime.sendMessage>[0]);
 }
 
 /** Runs the suite. */
@@ -354,6 +387,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
     const plan: PhonePlan = {
       phone,
       title,
+      facts,
       results: new Map(),
       ...(m.profile ? { profile: m.profile.name } : {}),
     };
@@ -484,6 +518,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         const r = await pending;
         if ('skipped' in r) {
           summary.skipped += 1;
+          await reportSkipToAllureRuntime(plan.phone.serial, name, plan.facts, profileName).catch(() => {});
           if (this.test) skipReasons.set(this.test, r.skipped);
           this.skip();
           return;
