@@ -533,7 +533,9 @@ function layoutView(ctx: LayoutContext, v: ViewSpec, x: number, y: number, width
           : cls.endsWith('ProgressBar')
             ? ACCENT
             : v.text !== undefined
-              ? [70, 70, 70]
+              ? v.id === 'android:id/summary'
+                ? [150, 150, 150]
+                : [70, 70, 70]
               : clickable
                 ? ROW_FILL
                 : v.scrollable

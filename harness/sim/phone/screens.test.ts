@@ -14,7 +14,7 @@ async function dump(p: SimPhoneInstance): Promise<string> {
   return (await runShell(p, 'uiautomator dump /dev/tty')).stdout;
 }
 
-function unescape(s: string): string {
+function xmlUnescape(s: string): string {
   return s.replace(
     /&(amp|lt|gt|quot|apos);/g,
     (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!,
@@ -25,7 +25,7 @@ function unescape(s: string): string {
 async function find(p: SimPhoneInstance, attr: string, value: string): Promise<Record<string, string>> {
   for (const m of (await dump(p)).matchAll(/<node ([^>]*?)\/?>/g)) {
     const attrs = Object.fromEntries(
-      [...m[1]!.matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1]!, unescape(a[2]!)]),
+      [...m[1]!.matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1]!, xmlUnescape(a[2]!)]),
     );
     if (attrs[attr] === value) return attrs;
   }
