@@ -189,3 +189,20 @@ test('a bad screens file is a ConfigError that points at the line and field', as
   );
   assert.match(bad('screens: [\n'), /^x\.screens\.yaml:\d+:\d+: not valid YAML/);
 });
+
+test('a profile may carry its screens inline; they are checked against it the same way', async () => {
+  const base = await profileText();
+  const inline = `${base}\nscreens:\n  com.android.settings/.Settings:\n    title: Settings\n    content:\n      - preference: { title: UEP, switch: secure upload_log_pref }\n`;
+  const lines = inline.split('\n').length;
+  const profile = parsePhoneProfile(inline, 'p.yaml');
+  assert.deepEqual(Object.keys(profile.screens ?? {}), [
+    'com.android.settings/com.android.settings.Settings',
+  ]);
+  assert.throws(
+    () => parsePhoneProfile(inline.replace(/secure upload_log_pref \}\n$/, 'secure nope }\n'), 'p.yaml'),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.line === lines - 1 &&
+      /preference\.switch: "secure nope" is not one of the profile's consent settings/.test(e.message),
+  );
+});
