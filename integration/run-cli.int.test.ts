@@ -56,6 +56,11 @@ function phonehome(
   });
 }
 
+/** What a failed assertion shows: the ends of both outputs (the summary names violations). */
+function why(r: Ran): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout.slice(-1500)}\n--- stderr\n${r.stderr.slice(-1500)}`;
+}
+
 /** Allure result files of a results folder, parsed. */
 async function allureResults(dir: string): Promise<Record<string, unknown>[]> {
   const files = readdirSync(dir).filter((f) => f.endsWith('-result.json'));
@@ -81,6 +86,7 @@ async function putAway(r: Ran | undefined): Promise<void> {
   const lab = r && labOf(r.stderr);
   if (lab && existsSync(lab.stateDir)) {
     await exec(process.execPath, [MAIN, 'sim', 'down', '--state-dir', lab.stateDir]).catch(() => {});
+    await rm(lab.stateDir, { recursive: true, force: true });
   }
 }
 
@@ -145,7 +151,7 @@ describe('phonehome run (CLI, simulated phones)', {
         ],
         { cwd: process.cwd() },
       );
-      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      assert.equal(r.code, 0, why(r));
       assert.match(r.stdout, /^1 passed, 0 failed, 0 broken, 1 skipped$/m);
       const reason = 'the pixel-stock profile has no allowlist for theme-store';
       assert.match(r.stdout, new RegExp(`^skipped: Google Pixel 7 \\(.+\\) › theme-store: ${reason}$`, 'm'));
@@ -196,7 +202,7 @@ describe('phonehome run (CLI, simulated phones)', {
       );
       // Through `script`, stdout and stderr arrive together on stdout.
       const screen = r.stdout;
-      assert.equal(r.code, 1, screen.slice(-2000));
+      assert.equal(r.code, 1, why(r));
       assert.match(screen, /^0 passed, 1 failed, 0 broken, 0 skipped\r?$/m);
       assert.match(screen, /beacon\.unlisted-collector\.net during /);
       // Live lines: redrawn in place (cursor up, erase), with the step and the counts so far.
@@ -239,7 +245,7 @@ describe('phonehome run (CLI, simulated phones)', {
     let r: Ran | undefined;
     try {
       r = await phonehome(['run', '--sim', 'pixel-7', '--adb-port', String(PORT + 3)], { cwd: lab });
-      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      assert.equal(r.code, 0, why(r));
       const runs = join(lab, 'nightly', 'runs');
       const id = readdirSync(runs)[0]!;
       const phone = readdirSync(join(runs, id))[0]!;
@@ -288,7 +294,7 @@ describe('phonehome run (CLI, simulated phones)', {
           },
         },
       );
-      assert.ok(second > 0, r.stderr.slice(-2000));
+      assert.ok(second > 0, why(r));
       assert.equal(r.code, 130);
       assert.ok(Date.now() - second < 3_000, 'quit at once');
       assert.match(
@@ -335,8 +341,8 @@ describe('phonehome run (CLI, simulated phones)', {
           },
         },
       );
-      assert.ok(sent, `never reached the idle step: ${r.stderr.slice(-2000)}`);
-      assert.equal(r.code, 130, r.stderr.slice(-2000));
+      assert.ok(sent, `never reached the idle step: ${why(r)}`);
+      assert.equal(r.code, 130, why(r));
       assert.match(r.stderr, /phonehome: stopping: captures are flushed/);
       const runs = readdirSync(join(out, 'runs'));
       const phone = readdirSync(join(out, 'runs', runs[0]!))[0]!;
