@@ -27,9 +27,9 @@ interface Ran {
 /** Runs the compiled CLI; `onStderr` sees stderr as it comes, with the child to signal. */
 function phonehome(
   args: string[],
-  opts: { cwd?: string; onStderr?: (all: string, pid: number) => void; pty?: boolean } = {},
+  opts: { cwd?: string; onStderr?: (all: string, pid: number) => void; pty?: boolean; node?: string[] } = {},
 ): Promise<Ran> {
-  const argv = [MAIN, ...args];
+  const argv = [...(opts.node ?? []), MAIN, ...args];
   // `script` gives the CLI a terminal on stdout and stderr, as a person at a console has.
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   // A wide terminal, so that the live lines are not clipped.
@@ -127,6 +127,24 @@ describe('phonehome run (CLI, simulated phones)', {
     const mjs = await phonehome(['run', '--sim', 'pixel-7'], { cwd: cfgDir });
     assert.equal(mjs.code, 2);
     assert.equal(mjs.stderr.trim(), 'phonehome: phonehome.config.mjs: parallelism: at least 1');
+    // A .ts config: Node alone cannot import it and says what to do; with tsx's loader it is read.
+    const tsDir = await mkdtemp(join(work, 'ts-'));
+    await writeFile(
+      join(tsDir, 'phonehome.config.ts'),
+      'const n: number = 0;\nexport default { parallelism: n };\n',
+    );
+    const ts = await phonehome(['run', '--sim', 'pixel-7'], { cwd: tsDir });
+    assert.equal(ts.code, 2);
+    assert.match(
+      ts.stderr.trim(),
+      /^phonehome: phonehome\.config\.ts: Node cannot import a \.ts config by itself/,
+    );
+    const tsx = await phonehome(['run', '--sim', 'pixel-7'], {
+      cwd: tsDir,
+      node: ['--import', import.meta.resolve('tsx')],
+    });
+    assert.equal(tsx.code, 2, why(tsx));
+    assert.equal(tsx.stderr.trim(), 'phonehome: phonehome.config.ts: parallelism: at least 1');
   });
 
   it('a Pixel through idle passes, theme-store is skipped with its reason, --grep leaves the rest out', async () => {

@@ -90,10 +90,22 @@ describe('phonehome.config', () => {
     assert.equal(findConfigFile('other.json', empty), 'other.json');
   });
 
-  it('refuses a .ts config with what to do instead', async () => {
+  it('finds phonehome.config.ts last; imports it only under a TypeScript loader, else says what to do', async () => {
     const d = await mkdtemp(join(dir, 'ts-'));
-    await writeFile(join(d, 'phonehome.config.ts'), 'export default {};\n');
-    assert.throws(() => findConfigFile(undefined, d), /compile it to phonehome\.config\.js/);
+    await writeFile(
+      join(d, 'phonehome.config.ts'),
+      'const n: number = 0;\nexport default { parallelism: n };\n',
+    );
+    assert.equal(findConfigFile(undefined, d), 'phonehome.config.ts');
+    const underLoader = process.execArgv.some((a) => a.includes('tsx'));
+    await assert.rejects(
+      readConfigFile('phonehome.config.ts', d),
+      underLoader
+        ? /^ConfigError: phonehome\.config\.ts: parallelism: at least 1$/
+        : /phonehome\.config\.ts: Node cannot import a \.ts config by itself: compile it to \.js \(tsc\)/,
+    );
+    await writeFile(join(d, 'phonehome.config.mjs'), 'export default {};\n');
+    assert.equal(findConfigFile(undefined, d), 'phonehome.config.mjs', '.mjs before .ts');
     await assert.rejects(readConfigFile('missing.js', d), /missing\.js: no such file/);
   });
 });

@@ -1,11 +1,11 @@
 /**
  * Finding and reading the lab's phonehome.config: `--config FILE`, else the first of
- * phonehome.config.js, .mjs and .json in the working folder, else none (every default).
+ * phonehome.config.js, .mjs, .json and .ts in the working folder, else none (every default).
  *
  * JSON (and YAML) files are validated with their line and column; a JavaScript module's default
- * export is validated with the field's path. A phonehome.config.ts cannot be imported by Node 20
- * without a loader: compile it to .js (tsc) or write .mjs. Every problem is a ConfigError naming
- * the file and the field.
+ * export is validated with the field's path. Node 20 imports a .ts config only with a TypeScript
+ * loader (`node --import tsx dist/harness/cli/main.js …`); without one the error says to compile it
+ * to .js or write .mjs. Every problem is a ConfigError naming the file and the field.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -20,21 +20,17 @@ import { formatPath, parseYamlConfig } from './yaml-config.js';
 export type LoadedConfig = z.output<typeof phonehomeConfigSchema>;
 
 /** Names looked for in the working folder, in order. */
-export const DEFAULT_CONFIG_NAMES = ['phonehome.config.js', 'phonehome.config.mjs', 'phonehome.config.json'];
+export const DEFAULT_CONFIG_NAMES = [
+  'phonehome.config.js',
+  'phonehome.config.mjs',
+  'phonehome.config.json',
+  'phonehome.config.ts',
+];
 
 /** The config file to read: the one given, else the first default name present in cwd, else undefined. */
 export function findConfigFile(given: string | undefined, cwd = process.cwd()): string | undefined {
   if (given !== undefined) return given;
   for (const name of DEFAULT_CONFIG_NAMES) if (existsSync(join(cwd, name))) return name;
-  if (existsSync(join(cwd, 'phonehome.config.ts'))) {
-    throw new ConfigError(
-      'phonehome.config.ts',
-      0,
-      0,
-      '',
-      'Node cannot import a .ts config: compile it to phonehome.config.js (tsc) or write phonehome.config.mjs',
-    );
-  }
   return undefined;
 }
 
@@ -81,28 +77,29 @@ export async function readConfigFile(file: string, cwd = process.cwd()): Promise
     }
     return parseYamlConfig(text, file, phonehomeConfigSchema, 'expected a mapping of settings').data;
   }
-  if (ext === '.js' || ext === '.mjs' || ext === '.cjs') {
+  if (['.js', '.mjs', '.cjs', '.ts', '.mts'].includes(ext)) {
     if (!existsSync(path)) throw new ConfigError(file, 0, 0, '', 'no such file');
     let mod: { default?: unknown };
     try {
       mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
     } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+        throw new ConfigError(
+          file,
+          0,
+          0,
+          '',
+          'Node cannot import a .ts config by itself: compile it to .js (tsc), write .mjs or .json, or run phonehome with node --import tsx',
+          { cause: err },
+        );
+      }
       throw new ConfigError(file, 0, 0, '', `cannot load: ${(err as Error).message.split('\n')[0]}`, {
         cause: err,
       });
     }
     return validateConfig(mod.default, file);
   }
-  if (ext === '.ts' || ext === '.mts') {
-    throw new ConfigError(
-      file,
-      0,
-      0,
-      '',
-      'Node cannot import a .ts config: compile it to .js (tsc) or write .mjs or .json',
-    );
-  }
-  throw new ConfigError(file, 0, 0, '', 'a config is a .js, .mjs or .json file');
+  throw new ConfigError(file, 0, 0, '', 'a config is a .js, .mjs, .json or .ts file');
 }
 
 /** The config to use: `--config FILE` or the default file in cwd; {} when there is none. */
