@@ -101,12 +101,12 @@ export function snapshot(tree: UiNode | undefined, ctx: SnapshotContext): UiElem
       ['checkable', String(n.checkable ?? false)],
       ['checked', String(n.checked ?? false)],
       ['clickable', String(n.clickable || editable)],
-      ['enabled', 'true'],
+      ['enabled', String(n.enabled ?? true)],
       ['focusable', String(focusable)],
       ['focused', 'false'],
       ['long-clickable', String(editable)],
       ['password', 'false'],
-      ['scrollable', 'false'],
+      ['scrollable', String(n.scrollable ?? false)],
     );
     if (editable)
       attrs.push(['selection-start', String(text.length)], ['selection-end', String(text.length)]);
