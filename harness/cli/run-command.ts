@@ -2,7 +2,7 @@
  * `phonehome run`: the chosen phones through the chosen scenarios, results for Allure.
  * `phonehome demo`: the same on simulated phones (one of them misbehaving), then the report.
  * Settings come from the command line, then phonehome.config (--config FILE, or
- * ./phonehome.config.{js,mjs,json}), then defaults. On a terminal (outside CI) each phone has one
+ * ./phonehome.config.{js,mjs,json,ts}), then defaults. On a terminal (outside CI) each phone has one
  * live line redrawn in place; elsewhere progress is plain lines.
  */
 import { execFile } from 'node:child_process';
@@ -592,7 +592,7 @@ export async function runCommand(
 
 function addRunOptions(cmd: Command): Command {
   return cmd
-    .option('--config <file>', 'settings file (default: ./phonehome.config.{js,mjs,json} if present)')
+    .option('--config <file>', 'settings file (default: ./phonehome.config.{js,mjs,json,ts} if present)')
     .option('--scenario <name...>', "scenarios to run (default: the config's, else all)")
     .option('--device <serial...>', 'phones by adb serial')
     .option('--profile <name...>', 'every attached phone matching these device profiles')
