@@ -13,6 +13,8 @@ export const backupEnabled: Scenario = {
     { kind: 'action', name: 'turn backup on', action: 'backup.enable' },
     { kind: 'action', name: 'back up now', action: 'backup.now' },
     { kind: 'wait', name: 'backup running', ms: 3 * 60_000 },
+    // Put the phone back as it was, so the scenarios after this one start with backup off.
+    { kind: 'action', name: 'turn backup off again', action: 'backup.disable' },
     { kind: 'action', name: 'go home', action: 'home' },
   ],
 };
