@@ -33,6 +33,14 @@ const LINK_TYPES: Record<string, number> = {
 
 const SNAPLEN = 65535;
 
+/**
+ * Closed handles are kept alive for the life of the process. cap's close() stops libuv's poll handle
+ * without closing it; when the garbage collector later destroys the handle, libuv still lists that
+ * memory, and the process crashes (seen as SIGSEGV some seconds after a capture stopped). A closed
+ * handle costs a few hundred bytes.
+ */
+const retired: CapHandle[] = [];
+
 export class CapCapture implements CaptureBackend {
   readonly name = 'cap';
   constructor(readonly options: { interface: string; bufferBytes?: number }) {}
@@ -65,6 +73,7 @@ export class CapCapture implements CaptureBackend {
     const linkType = LINK_TYPES[linkName];
     if (linkType === undefined) {
       handle.close();
+      retired.push(handle);
       throw new CaptureError(this.name, `${this.options.interface}: unsupported link type ${linkName}`);
     }
     handle.setMinBytes?.(0);
@@ -101,6 +110,7 @@ export class CapCapture implements CaptureBackend {
           await new Promise((r) => setTimeout(r, 50));
         }
         handle.close();
+        retired.push(handle);
         await new Promise<void>((resolve) => out.end(resolve));
         return {
           packets,
