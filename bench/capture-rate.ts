@@ -572,6 +572,7 @@ async function main(argv: string[]): Promise<void> {
   const names = (option(argv, '--backends') ?? BACKENDS.join(',')).split(',');
   const dir = mkdtempSync(join(tmpdir(), 'phonehome-capture-rate-'));
   const lab = await startBareLab(`capture-rate-${process.pid}-${Date.now()}`);
+  process.stderr.write(`lab ${lab.plan.id} on ${lab.plan.hostCidr} (removed at the end)\n`);
   let disposed = false;
   const cleanUp = async () => {
     if (disposed) return;
