@@ -330,7 +330,14 @@ with the file's size.
 ${targets}
 `;
   const out = resolve(ROOT, 'BENCHMARKS.md');
-  writeFileSync(out, doc);
+  // Sections other benchmarks wrote (capture backends, Appium sessions …) follow this one's: keep them.
+  let rest = '';
+  if (existsSync(out)) {
+    const old = readFileSync(out, 'utf8');
+    const at = old.search(/^## (?!Machine|Capture$|Speed|Memory|Against the targets)/m);
+    if (at >= 0) rest = `\n${old.slice(at)}`;
+  }
+  writeFileSync(out, doc + rest);
   // The project's lint checks Markdown too: leave the file the way Biome formats it (aligned tables).
   const biome = resolve(ROOT, 'node_modules/.bin/biome');
   if (existsSync(biome)) spawnSync(biome, ['format', '--write', out], { stdio: 'ignore' });

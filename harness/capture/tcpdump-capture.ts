@@ -19,6 +19,8 @@ export interface TcpdumpOptions {
   bin?: string;
   /** Snap length; 0 = whole packets. */
   snaplen?: number;
+  /** Kernel capture buffer in KiB (tcpdump -B); 64 MiB by default. */
+  bufferKiB?: number;
 }
 
 /** Reads tcpdump's closing statistics from its stderr. */
@@ -58,6 +60,10 @@ export class TcpdumpCapture implements CaptureBackend {
       '-n',
       '-U',
       '--immediate-mode',
+      // A 64 MiB kernel buffer: with whole-packet snaplen the default 2 MiB holds only a few packets
+      // (measured: lossless to 5k packets/s with it, to 75k with this; see BENCHMARKS.md).
+      '-B',
+      String(this.options.bufferKiB ?? 65536),
       '-s',
       String(this.options.snaplen ?? 0),
       '-w',
