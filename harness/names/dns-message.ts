@@ -5,6 +5,7 @@
  */
 
 import { type Answer, decode } from 'dns-packet';
+import { formatIpv6 } from '../packets/ip-text.js';
 import { normaliseHostName } from './host-name.js';
 import type { DnsMessageInfo } from './name.js';
 
@@ -110,35 +111,11 @@ function readSvcb(b: Uint8Array): { priority: number; target: string; hints: str
     if (key === KEY_IPV4HINT) {
       for (let i = p + 4; i + 4 <= end; i += 4) hints.push(`${b[i]}.${b[i + 1]}.${b[i + 2]}.${b[i + 3]}`);
     } else if (key === KEY_IPV6HINT) {
-      for (let i = p + 4; i + 16 <= end; i += 16) hints.push(ipv6Text(b.subarray(i, i + 16)));
+      for (let i = p + 4; i + 16 <= end; i += 16) hints.push(formatIpv6(b, i));
     }
     p = end;
   }
   return { priority, target, hints };
-}
-
-/** RFC 5952 text form: lower case, longest run of two or more zero groups as "::". */
-function ipv6Text(a: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((a[i]! << 8) | a[i + 1]!);
-  let bestAt = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestAt < 0) return hex.join(':');
-  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
 }
 
 /**
