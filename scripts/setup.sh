@@ -46,10 +46,13 @@ if ((${#missing[@]})); then
   "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm dependencies: again only when package-lock.json changed since the last install
+# npm dependencies at the versions package-lock.json records, again only when it changed since the
+# last install. Not `npm ci`: it refuses a lock file without the other platforms' builds of Biome
+# (optional packages the registry reachable here does not list), while `npm install` installs exactly
+# the locked versions for this platform and leaves the lock file as it is.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: npm install (locked versions)"
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # Appium's drivers (UiAutomator2, and the fake driver for tests) in the project's own APPIUM_HOME.
