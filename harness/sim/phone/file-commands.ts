@@ -138,36 +138,36 @@ const mkdirCmd: CommandHandler = async (c) => {
   return failed ? 1 : 0;
 };
 
-const rmdirCmd: CommandHandler = async (c) => {
+/**
+ * Does `act` to each path argument's host file; a path outside the sandbox or an action that throws
+ * gives the toolbox's "No such file or directory" line and exit status 1, after the other paths ran.
+ */
+async function eachPath(
+  c: CommandContext,
+  name: string,
+  act: (host: string) => void | Promise<void>,
+): Promise<number> {
   let failed = false;
   for (const p of splitArgs(c.args).paths) {
     const host = c.phone.hostPath(p);
     try {
       if (!host) throw new Error();
-      await rmdir(host);
+      await act(host);
     } catch {
-      await c.err(`rmdir: '${p}': No such file or directory\n`);
+      await c.err(`${name}: '${p}': No such file or directory\n`);
       failed = true;
     }
   }
   return failed ? 1 : 0;
-};
+}
 
-const touch: CommandHandler = async (c) => {
-  let failed = false;
-  for (const p of splitArgs(c.args).paths) {
-    const host = c.phone.hostPath(p);
-    try {
-      if (!host) throw new Error();
-      if (existsSync(host)) utimesSync(host, new Date(), new Date());
-      else closeSync(openSync(host, 'a'));
-    } catch {
-      await c.err(`touch: '${p}': No such file or directory\n`);
-      failed = true;
-    }
-  }
-  return failed ? 1 : 0;
-};
+const rmdirCmd: CommandHandler = (c) => eachPath(c, 'rmdir', (host) => rmdir(host));
+
+const touch: CommandHandler = (c) =>
+  eachPath(c, 'touch', (host) => {
+    if (existsSync(host)) utimesSync(host, new Date(), new Date());
+    else closeSync(openSync(host, 'a'));
+  });
 
 const statCmd: CommandHandler = async (c) => {
   let format: string | undefined;

@@ -164,3 +164,25 @@ test('stdin reaches the command: cat > FILE as `adb exec-in` sends it, and diges
     'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -\n',
   );
 });
+
+test('rmdir and touch go on past a bad path, say which, and exit 1', async () => {
+  const p = await makePhone();
+  const ok = await runShell(
+    p,
+    'mkdir -p /sdcard/d1 /sdcard/d2 && rmdir /sdcard/d1 /sdcard/d2 && touch /sdcard/t',
+  );
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(existsSync(p.hostPath('/sdcard/d1')!), false);
+  assert.equal(existsSync(p.hostPath('/sdcard/t')!), true);
+  const bad = await runShell(p, 'rmdir /sdcard/nope /sdcard/t2; touch /sdcard/no/such/x /sdcard/t3');
+  assert.equal(
+    bad.code,
+    1,
+    'the shell goes on after rmdir; its status is that of touch, which failed one path',
+  );
+  assert.match(bad.stderr, /^rmdir: '\/sdcard\/nope': No such file or directory$/m);
+  assert.match(bad.stderr, /^touch: '\/sdcard\/no\/such\/x': No such file or directory$/m);
+  assert.equal(existsSync(p.hostPath('/sdcard/t3')!), true, 'touch went on to the next path');
+  const status = await runShell(p, 'touch /sdcard/no/such/y; echo $?');
+  assert.equal(status.stdout.trim(), '1');
+});
