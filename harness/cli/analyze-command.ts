@@ -3,8 +3,9 @@
  * --allowlist judge them. Heavy modules (the analysis pipeline, yaml, zod) load inside the action so
  * that `phonehome --help` stays fast.
  */
-import { type Command, Option } from 'commander';
+
 import { UsageError } from '../errors.js';
+import { type Command, Option } from './commander.js';
 
 /** The options commander hands the action. */
 interface AnalyzeCliOptions {
@@ -86,9 +87,12 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   if (bad !== undefined)
     throw new UsageError(`--device ${JSON.stringify(bad)} is not an IPv4 or IPv6 address`);
 
-  // The allowlist first: a broken allowlist should not cost a long capture read.
-  const { readAllowlist } = await import('../verdict/read-allowlist.js');
-  const allowlist = opts.allowlist !== undefined ? readAllowlist(opts.allowlist) : undefined;
+  // The allowlist first: a broken allowlist should not cost a long capture read. Its modules (yaml,
+  // zod) take longer to load than a small capture takes to analyse, so only when there is one.
+  const allowlist =
+    opts.allowlist !== undefined
+      ? (await import('../verdict/read-allowlist.js')).readAllowlist(opts.allowlist)
+      : undefined;
 
   const [{ analyzeFile, analyzeStream }, { CaptureFormatError }] = await Promise.all([
     import('../analyze.js'),
@@ -120,8 +124,9 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
     );
   }
 
-  const { judge } = await import('../verdict/verdict.js');
-  const verdict = allowlist ? judge(analysis.flows, allowlist) : undefined;
+  const verdict = allowlist
+    ? (await import('../verdict/verdict.js')).judge(analysis.flows, allowlist)
+    : undefined;
 
   let text: string | Iterable<string>;
   if (opts.format === 'json') {
@@ -147,10 +152,11 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
       throw new UsageError(`cannot write ${opts.out}: ${errnoText(e)}`, { cause: e });
     }
   } else {
-    for (const piece of typeof text === 'string' ? [text] : text) {
-      // Wait for each piece to be taken, so a slow reader does not pile the document up in memory.
+    const { writeBatches } = await import('./atomic-write.js');
+    for (const batch of writeBatches(typeof text === 'string' ? [text] : text)) {
+      // Wait for each batch to be taken, so a slow reader does not pile the document up in memory.
       await new Promise<void>((resolve, reject) =>
-        process.stdout.write(piece, (err) => (err ? reject(err) : resolve())),
+        process.stdout.write(batch, (err) => (err ? reject(err) : resolve())),
       );
     }
   }

@@ -1,6 +1,7 @@
 /** `phonehome devices`: the phones attached, their facts, their profile, and whether they can run. */
-import type { Command } from 'commander';
+
 import { UsageError } from '../errors.js';
+import type { Command } from './commander.js';
 
 /** One row of the devices listing. */
 export interface DeviceRow {

@@ -3,7 +3,7 @@
  * with the trends of earlier nights. With --runs, run folders of runs started outside mocha are
  * written into the results first. Heavy modules load inside the action so `phonehome --help` stays fast.
  */
-import type { Command } from 'commander';
+import type { Command } from './commander.js';
 
 /** The options commander hands the action. */
 interface ReportCliOptions {

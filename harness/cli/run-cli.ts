@@ -3,8 +3,9 @@
  * lists, runs it, and turns user errors into one line on stderr and an exit code.
  * Exit codes: 0 success (allowed), 1 violations, 2 bad input or usage, 3 internal error (a bug).
  */
-import { Command, CommanderError } from 'commander';
+
 import { AdbCommandError, CaptureError, ConfigError, DeviceLostError, UsageError } from '../errors.js';
+import { Command, CommanderError } from './commander.js';
 import { terminalSafe } from './terminal-text.js';
 
 /** A subcommand module: adds its command to the program. */

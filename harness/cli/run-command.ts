@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load-config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { ScenarioStep } from '../run/scenario.js';
 import type { LiveStats, SuiteEvent, SuiteOptions, SuitePhone, SuiteSummary } from '../run/suite.js';
 import type { SimState } from '../sim/sim-state.js';
+import type { Command } from './commander.js';
 import { terminalSafe, terminalSafeClipped } from './terminal-text.js';
 
 const exec = promisify(execFile);

@@ -3,9 +3,10 @@
  * `up` starts a detached supervisor (harness/sim/sim-daemon.ts) and waits until every phone is on the
  * adb server; `down` removes everything the state file records, also after the supervisor was killed.
  */
-import type { Command } from 'commander';
+
 import { UsageError } from '../errors.js';
 import { defaultSimDir } from '../sim/sim-state.js';
+import type { Command } from './commander.js';
 
 const DEFAULT_PROFILE = 'xiaomi-redmi-note-13';
 

@@ -4,10 +4,16 @@
  * it has no SVCB/HTTPS support (types 64/65), so their RDATA (RFC 9460) is read here.
  */
 
-import { type Answer, decode } from 'dns-packet';
+import { createRequire } from 'node:module';
+import type * as DnsPacket from 'dns-packet';
+import type { Answer } from 'dns-packet';
 import { formatIpv6 } from '../packets/ip-text.js';
 import { normaliseHostName } from './host-name.js';
 import type { DnsMessageInfo } from './name.js';
+
+// Loaded with require: importing this CommonJS package would have Node scan its source for named
+// exports first (cjs-module-lexer), which tripled its load time (see cli/commander.ts).
+const { decode } = createRequire(import.meta.url)('dns-packet') as typeof DnsPacket;
 
 const TYPE_SVCB = 64;
 const TYPE_HTTPS = 65;
