@@ -142,5 +142,26 @@ test('the JSON written piece by piece is the same text as the whole document', a
       [...analyzeJsonChunks(f, empty)].join(''),
       `${JSON.stringify(analyzeJson(f, empty), null, 2)}\n`,
     );
+    // Lists longer than one batch of pieces (256 items), and one exactly a batch long.
+    for (const n of [256, 700]) {
+      const many = {
+        ...a,
+        flows: Array.from({ length: n }, (_, i) => ({ ...a.flows[i % a.flows.length]!, uid: `C${i}` })),
+        dns: Array.from({ length: n + 1 }, (_, i) => ({
+          ts: 1700000000 + i,
+          uid: `D${i}`,
+          client: '10.0.0.2',
+          server: '10.0.0.1',
+          query: `h${i}.example`,
+          type: 'A',
+          rcode: 0,
+          answers: [`A 192.0.2.${i % 250}`],
+        })),
+      };
+      assert.equal(
+        [...analyzeJsonChunks(f, many)].join(''),
+        `${JSON.stringify(analyzeJson(f, many), null, 2)}\n`,
+      );
+    }
   }
 });

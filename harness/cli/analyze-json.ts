@@ -161,18 +161,38 @@ export function* analyzeJsonChunks(file: string, analysis: Analysis, verdict?: V
     const key = keys[i]!;
     const list = lists[key];
     const count = key === 'flows' ? analysis.flows.length : key === 'dns' ? analysis.dns.length : 0;
-    if (list && count > 0) {
-      yield `  ${JSON.stringify(key)}: [\n`;
-      let n = 0;
-      for (const item of list()) {
-        n += 1;
-        yield `    ${JSON.stringify(item, null, 2).replace(/\n/g, '\n    ')}${n < count ? ',' : ''}\n`;
-      }
-      yield '  ]';
-    } else {
-      yield `  ${JSON.stringify(key)}: ${JSON.stringify(head[key], null, 2).replace(/\n/g, '\n  ')}`;
-    }
+    if (list && count > 0) yield* listChunks(key, list());
+    else yield `  ${JSON.stringify(key)}: ${JSON.stringify(head[key], null, 2).replace(/\n/g, '\n  ')}`;
     yield i < keys.length - 1 ? ',\n' : '\n';
   }
   yield '}\n';
+}
+
+/** Items per JSON.stringify call when a long list is written. */
+const LIST_BATCH = 256;
+
+/**
+ * `  "key": [ … ]` for a non-empty list, LIST_BATCH items per piece. Each batch is stringified as
+ * the one member of an object, {"key": [batch]}, which indents its items exactly as they sit in the
+ * document; the object's opening and closing lines are cut off and the batches joined with commas.
+ */
+function* listChunks(key: string, items: Iterable<{ [key: string]: Json }>): Generator<string> {
+  const open = `{\n  ${JSON.stringify(key)}: [\n`;
+  const close = '\n  ]\n}';
+  let batch: { [key: string]: Json }[] = [];
+  let first = true;
+  const piece = (): string => {
+    const text = JSON.stringify({ [key]: batch }, null, 2);
+    const body = text.slice(open.length, text.length - close.length);
+    const out = first ? `${open.slice(2)}${body}` : `,\n${body}`;
+    first = false;
+    batch = [];
+    return out;
+  };
+  for (const item of items) {
+    batch.push(item);
+    if (batch.length === LIST_BATCH) yield piece();
+  }
+  if (batch.length > 0) yield piece();
+  yield '\n  ]';
 }

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeBatches, writeFileAtomic } from './atomic-write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'phonehome-atomic-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,4 +28,16 @@ test('a failed write leaves the old file as it was and no temporary file behind'
   assert.deepEqual(readdirSync(sub), ['target']);
   assert.equal(readFileSync(join(path, 'keep'), 'utf8'), 'old');
   await assert.rejects(writeFileAtomic(join(dir, 'no-such-dir', 'x'), 'new'), { code: 'ENOENT' });
+});
+
+test('writeBatches gathers small pieces into batches of about 64 KiB, keeping every character in order', () => {
+  const pieces = Array.from({ length: 20_000 }, (_, i) => `piece ${i} ü\n`);
+  const batches = [...writeBatches(pieces)];
+  assert.equal(batches.join(''), pieces.join(''));
+  assert.ok(batches.length >= 2, `${batches.length} batches`);
+  for (const b of batches.slice(0, -1)) {
+    assert.ok(b.length >= 1 << 16 && b.length < (1 << 16) + 20, `batch of ${b.length}`);
+  }
+  assert.deepEqual([...writeBatches([])], []);
+  assert.deepEqual([...writeBatches(['', ''])], []);
 });

@@ -15,21 +15,7 @@ export async function writeFileAtomic(path: string, text: string | Iterable<stri
     const fh = await open(temp, 'wx', 0o644);
     try {
       if (typeof text === 'string') await fh.writeFile(text, 'utf8');
-      else {
-        // Pieces gathered into writes of about 64 KiB.
-        let pending: string[] = [];
-        let size = 0;
-        for (const piece of text) {
-          pending.push(piece);
-          size += piece.length;
-          if (size >= 1 << 16) {
-            await fh.write(pending.join(''));
-            pending = [];
-            size = 0;
-          }
-        }
-        if (pending.length) await fh.write(pending.join(''));
-      }
+      else for (const batch of writeBatches(text)) await fh.write(batch);
       await fh.sync();
     } finally {
       await fh.close();
@@ -39,4 +25,23 @@ export async function writeFileAtomic(path: string, text: string | Iterable<stri
   } finally {
     if (!done) await rm(temp, { force: true });
   }
+}
+
+/** Size a batch of pieces reaches before writeBatches hands it out, in UTF-16 code units. */
+const BATCH = 1 << 16;
+
+/**
+ * Small pieces of text gathered into batches of about 64 KiB: one write (one system call) per
+ * batch rather than per piece, with memory bounded by the batch size.
+ */
+export function* writeBatches(pieces: Iterable<string>): Generator<string> {
+  let pending = '';
+  for (const piece of pieces) {
+    pending += piece;
+    if (pending.length >= BATCH) {
+      yield pending;
+      pending = '';
+    }
+  }
+  if (pending.length > 0) yield pending;
 }
