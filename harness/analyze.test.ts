@@ -174,16 +174,22 @@ test('two_flows.pcap: exactly two TCP flows, the HTTP one then the TLS one', asy
   assert.ok(a.flows[0]!.tsStart < a.flows[1]!.tsStart);
 });
 
-test('http_proxy.pcap: the proxy connection, named by its first request', async () => {
+test('http_proxy.pcap: the proxy connection, named by its CONNECT request and the ClientHello in the tunnel', async () => {
   const a = await analyzeFile(HTTP_PROXY);
   const convs = tsharkConversations(HTTP_PROXY);
   assert.equal(a.flows.length, convs.size);
   const [first] = tshark(HTTP_PROXY, 'http.request', ['http.host', 'http.request.method', 'tcp.dstport']);
+  const [sni] = tshark(HTTP_PROXY, 'tls.handshake.type == 1', ['tls.handshake.extensions_server_name']);
+  assert.equal(first![1], 'CONNECT');
   const f = a.flows[0]!;
   assert.equal(f.resp.port, Number(first![2]));
   assert.equal(f.service, 'http');
   assert.equal(f.http?.method, first![1]);
-  assert.deepEqual(f.names, [{ name: first![0]!.toLowerCase().replace(/:\d+$/, ''), source: 'http-host' }]);
+  assert.deepEqual(f.names, [
+    { name: first![0]!.toLowerCase().replace(/:\d+$/, ''), source: 'http-host' },
+    { name: sni![0]!, source: 'sni' },
+  ]);
+  assert.equal(f.tls?.sni, sni![0]);
 });
 
 test('invalid_or_unsupported.pcap: goes through, reports what it skipped and why', async () => {

@@ -620,3 +620,65 @@ function clientHelloFor(host: string): Uint8Array {
   const hs = Buffer.concat([Buffer.from([1, 0, body.length >> 8, body.length & 255]), body]);
   return new Uint8Array(Buffer.concat([Buffer.from([0x16, 3, 1, hs.length >> 8, hs.length & 255]), hs]));
 }
+
+test('through an HTTP proxy: the CONNECT target and the ClientHello inside the tunnel both name the flow', () => {
+  const { host, stream } = chromiumClientHello();
+  const connect = text('CONNECT 203.0.113.9:443 HTTP/1.1\r\nHost: Tunnelled.Example:443\r\n\r\n');
+  const at = connect.length;
+  // The request, then the ClientHello in three segments, the last two out of order.
+  const t = table(
+    tcpConn({
+      t0: 1,
+      sport: 41100,
+      dport: 8080,
+      segments: [
+        { off: 0, data: connect },
+        { off: at, data: stream.subarray(0, 400) },
+        { off: at + 900, data: stream.subarray(900) },
+        { off: at + 400, data: stream.subarray(400, 900) },
+      ],
+    }),
+  );
+  const [f] = t.flows();
+  assert.equal(f!.service, 'http');
+  assert.deepEqual(f!.names, [
+    { name: 'tunnelled.example', source: 'http-host' },
+    { name: host, source: 'sni' },
+  ]);
+  assert.equal(f!.http?.method, 'CONNECT');
+  assert.equal(f!.http?.target, '203.0.113.9:443');
+  assert.equal(f!.tls?.sni, host);
+});
+
+test('a CONNECT request and its ClientHello in one segment name the flow at once', () => {
+  const hello = clientHelloFor('inner.example.net');
+  const connect = text('CONNECT inner.example.net:443 HTTP/1.1\r\n\r\n');
+  const both = new Uint8Array(connect.length + hello.length);
+  both.set(connect);
+  both.set(hello, connect.length);
+  const [f] = table(
+    tcpConn({ t0: 1, sport: 41101, dport: 3128, segments: [{ off: 0, data: both }] }),
+  ).flows();
+  assert.deepEqual(f!.names, [
+    { name: 'inner.example.net', source: 'http-host' },
+    { name: 'inner.example.net', source: 'sni' },
+  ]);
+});
+
+test('a CONNECT tunnel carrying something other than TLS keeps only the CONNECT target', () => {
+  const connect = text('CONNECT mail.example:25 HTTP/1.1\r\nHost: mail.example:25\r\n\r\n');
+  const [f] = table(
+    tcpConn({
+      t0: 1,
+      sport: 41102,
+      dport: 8080,
+      segments: [
+        { off: 0, data: connect },
+        { off: connect.length, data: text('EHLO phone\r\n') },
+      ],
+    }),
+  ).flows();
+  assert.deepEqual(f!.names, [{ name: 'mail.example', source: 'http-host' }]);
+  assert.equal(f!.tls, undefined);
+  assert.equal(f!.http?.method, 'CONNECT');
+});

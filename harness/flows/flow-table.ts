@@ -160,6 +160,11 @@ class Reader {
   quicLeft = 0;
   /** UDP on another port: the first client datagram, a DNS query waiting for its answer. */
   candidate: DnsMessageInfo | undefined;
+  /**
+   * TCP through an HTTP proxy: where the CONNECT tunnel's stream begins in the client's stream
+   * (after the CONNECT request), once the request has been read; -1 before.
+   */
+  tunnel = -1;
 
   swap(): void {
     [this.so, this.sr] = [this.sr, this.so];
@@ -407,10 +412,18 @@ export class FlowTable {
       this.dnsOverTcp(f, p, fromOrig, s, r);
       return;
     }
-    const done = this.firstMessage(f, s.bytes());
-    if (done === 'found') {
+    const done = this.firstMessage(f, s.bytes(), r);
+    if (done === 'found' || done === 'tunnel') {
       if (!fromOrig) f.swap(); // the responder sent the client's first message: it is the client
-      this.stopReading(f);
+      if (done === 'found') this.stopReading(f);
+      else {
+        // A CONNECT request: what matters now is the client's first message inside the tunnel,
+        // which may have come in the same segment.
+        r.read = READ_ORIG;
+        r.sr = undefined;
+        const inside = this.tunnelHello(f, r.so!.bytes().subarray(r.tunnel));
+        if (inside !== 'more') this.stopReading(f);
+      }
     } else if (done === 'none' || s.full() || p.payload.length < p.payloadLen) {
       // A packet cut short by the snap length leaves a gap nothing will fill.
       this.giveUp(f, r, bit, fromOrig);
@@ -430,8 +443,14 @@ export class FlowTable {
     f.reader = undefined;
   }
 
-  /** Reads a TLS ClientHello, HTTP request or HTTP/2 preface at the start of a client stream. */
-  private firstMessage(f: FlowState, b: Uint8Array): 'found' | 'more' | 'none' {
+  /**
+   * Reads a TLS ClientHello, HTTP request or HTTP/2 preface at the start of a client stream.
+   * 'tunnel' for an HTTP CONNECT request: the proxy's client goes on to speak to the CONNECT target
+   * through the same connection, so the stream is read on, from r.tunnel, for the ClientHello that
+   * names the host behind the proxy.
+   */
+  private firstMessage(f: FlowState, b: Uint8Array, r: Reader): 'found' | 'tunnel' | 'more' | 'none' {
+    if (r.tunnel >= 0) return this.tunnelHello(f, b.subarray(r.tunnel));
     const tls = readTlsClientHello(b);
     if (tls.status === 'ok') {
       f.flow.service = 'tls';
@@ -445,7 +464,9 @@ export class FlowTable {
       f.flow.service = 'http';
       f.flow.http = this.requestInfo(http.info);
       if (http.info.host !== undefined) this.addName(f, http.info.host, 'http-host');
-      return 'found';
+      if (http.info.method !== 'CONNECT' || http.headerLength === undefined) return 'found';
+      r.tunnel = http.headerLength;
+      return 'tunnel';
     }
     if (http.status === 'need-more') return 'more';
     if (isHttp2Preface(b)) {
@@ -454,6 +475,17 @@ export class FlowTable {
     }
     if (b.length < 24 && b[0] === 0x50 && b[1] === 0x52 && b[2] === 0x49) return 'more'; // "PRI…"
     return 'none';
+  }
+
+  /** The TLS ClientHello that starts a CONNECT tunnel's stream: its facts and server name join the flow's. */
+  private tunnelHello(f: FlowState, b: Uint8Array): 'found' | 'more' | 'none' {
+    if (b.length === 0) return 'more';
+    const tls = readTlsClientHello(b);
+    if (tls.status === 'need-more') return 'more';
+    if (tls.status !== 'ok') return 'none';
+    f.flow.tls = this.helloInfo(tls.info);
+    if (tls.info.sni !== undefined) this.addName(f, tls.info.sni, 'sni');
+    return 'found';
   }
 
   private dnsOverTcp(f: FlowState, p: Packet, fromOrig: boolean, s: StreamStart, r: Reader): void {

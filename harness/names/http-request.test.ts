@@ -113,6 +113,21 @@ test('without a Host header the absolute-form or CONNECT target gives the host',
   assert.equal(ok(Buffer.from('GET http://a.test/ HTTP/1.1\r\nHost: bad host\r\n\r\n')).host, undefined);
 });
 
+test('headerLength is where the header section ends: a body or a CONNECT tunnel begins there', () => {
+  const length = (text: string) => {
+    const r = readHttpRequest(Buffer.from(text, 'latin1'));
+    assert.equal(r.status, 'ok', text);
+    return (r as Extract<typeof r, { status: 'ok' }>).headerLength;
+  };
+  const connect = 'CONNECT b.test:443 HTTP/1.1\r\nHost: b.test:443\r\n\r\n';
+  assert.equal(length(connect), connect.length);
+  assert.equal(length(`${connect}\x16\x03\x01`), connect.length);
+  assert.equal(length('POST /x HTTP/1.0\nHost: a\n\nbody'), 'POST /x HTTP/1.0\nHost: a\n\n'.length);
+  // The cap reached before the empty line: there is no end to tell.
+  const capped = `GET / HTTP/1.1\r\nX-Pad: ${'a'.repeat(HTTP_HEADER_CAP)}\r\n`;
+  assert.equal(length(capped), undefined);
+});
+
 test('header names in any case, bare LF line ends, the first Host counts', () => {
   assert.equal(ok(Buffer.from('GET / HTTP/1.1\nhOST:   x.test  \n\n')).host, 'x.test');
   assert.equal(

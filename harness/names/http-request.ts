@@ -18,7 +18,15 @@ const H2_PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
 
 /** What readHttpRequest made of a stream prefix. */
 export type HttpRequestResult =
-  | { status: 'ok'; info: HttpRequestInfo }
+  | {
+      status: 'ok';
+      info: HttpRequestInfo;
+      /**
+       * Bytes of the request line and header section, the empty line included: where the body, or
+       * a CONNECT tunnel's stream, begins. Absent when HTTP_HEADER_CAP was reached first.
+       */
+      headerLength?: number;
+    }
   | { status: 'need-more' }
   | { status: 'not-http' };
 
@@ -87,6 +95,7 @@ export function readHttpRequest(stream: Uint8Array): HttpRequestResult {
   // Header fields, until an empty line.
   let host: string | undefined;
   let sawHost = false;
+  let headerLength: number | undefined;
   for (;;) {
     let eol = p;
     while (eol < n && b[eol] !== LF) eol++;
@@ -95,7 +104,10 @@ export function readHttpRequest(stream: Uint8Array): HttpRequestResult {
       break; // cap reached: answer with what the request line and headers so far say
     }
     const end = eol > p && b[eol - 1] === CR ? eol - 1 : eol;
-    if (end === p) break; // empty line: end of the header section
+    if (end === p) {
+      headerLength = eol + 1; // empty line: end of the header section
+      break;
+    }
     if (!sawHost && end - p >= 5 && isHostField(b, p)) {
       sawHost = true; // the first Host field counts; a second one makes the request invalid anyway
       host = hostFromAuthority(latin1(b, p + 5, end).trim());
@@ -105,7 +117,7 @@ export function readHttpRequest(stream: Uint8Array): HttpRequestResult {
   const info: HttpRequestInfo = { method, target, version };
   host ??= sawHost ? undefined : hostFromTarget(method, target);
   if (host !== undefined) info.host = host;
-  return { status: 'ok', info };
+  return headerLength === undefined ? { status: 'ok', info } : { status: 'ok', info, headerLength };
 }
 
 /** "host:" in any case at p. */
