@@ -8,7 +8,8 @@
  * 2. Wall time, best of 3, stdout to /dev/null: `phonehome analyze --format json` against tshark
  *    extracting the names and against `tcpdump -nn -r`.
  * 3. Peak RSS (and wall time) of the analyzer on a >= 2 GB capture made by repeating the first
- *    one's packets with shifted timestamps; the big file is deleted afterwards.
+ *    one's packets with shifted timestamps, and the same tshark command once on it (speed at
+ *    scale, where fixed start-up costs no longer count); the big file is deleted afterwards.
  *
  * Usage: node dist/bench/run.js [--no-write] [--rerecord]
  */
@@ -237,6 +238,7 @@ async function main(): Promise<void> {
 
   const big = join(CACHE_DIR, 'big-2g.pcap');
   let bigRun: MemoryRun;
+  let bigTshark: { secs: number; rssKb: number };
   let smallRun: MemoryRun;
   let rep: ReturnType<typeof writeRepeated>;
   try {
@@ -247,12 +249,15 @@ async function main(): Promise<void> {
     );
     smallRun = await analyzeMeasured(CAPTURE, join(tmp, 'small.json'), packets);
     bigRun = await analyzeMeasured(big, join(tmp, 'big.json'), rep.packets);
+    process.stdout.write('bench: tshark on the big capture (once) …\n');
+    bigTshark = await runForPeakRss('tshark', [...tsharkArgs.slice(0, -1), big]);
   } finally {
     rmSync(big, { force: true });
     rmSync(tmp, { recursive: true, force: true });
   }
 
   const vsTshark = tshark.best / analyzer.best;
+  const bigVsTshark = bigTshark.secs / bigRun.secs;
   const vsTcpdump = tcpdump.best / analyzer.best;
   const pps = (s: number) => `${fmt(packets / s / 1e3, 0)} k`;
   const row = (what: string, cmd: string, t: Timings) =>
@@ -275,6 +280,7 @@ async function main(): Promise<void> {
     '|---|---|---|',
     `| ≥ ${TARGET_VS_TSHARK}× faster than tshark (wall) | ${fmt(vsTshark, 1)}× (CPU time: ${fmt(tshark.bestCpu / analyzer.bestCpu, 1)}×) | ${verdict(vsTshark >= TARGET_VS_TSHARK)} |`,
     `| faster than \`tcpdump -nn -r\` (wall) | ${fmt(vsTcpdump, 2)}× (CPU time: ${fmt(tcpdump.bestCpu / analyzer.bestCpu, 2)}×) | ${verdict(vsTcpdump > 1)} |`,
+    `| (not a target: the same comparison at scale) | ${fmt(bigVsTshark, 1)}× on the ${fmt(rep.bytes / 1e9)} GB repeat (${fmt(bigRun.secs, 1)} s against tshark's ${fmt(bigTshark.secs, 1)} s, one run each) | |`,
     `| peak RSS < ${TARGET_RSS_MB} MB on 2 GB | ${fmt(bigRun.rssMb, 0)} MB (${fmt(rep.bytes / 1e9)} GB, ${rep.packets} packets, ${fmt(bigRun.secs, 1)} s) | ${verdict(bigRun.rssMb < TARGET_RSS_MB)} |`,
   ].join('\n');
   process.stdout.write(`\n${table}\n\n${targets}\n`);
@@ -324,6 +330,13 @@ shifted timestamps, ${rep.packets} packets; \`/usr/bin/time -v node dist/harness
 Each copy's connections are new ones (timestamps move on by the capture's duration plus 120 s), so
 the repeat has ${rep.copies} times the flows: peak RSS grows with the flows and DNS records kept, not
 with the file's size.
+
+The tshark command of the speed table, run once on the same big capture: ${fmt(bigTshark.secs, 1)} s, peak RSS
+${fmt(bigTshark.rssKb / 1024, 0)} MB. The analyzer's ${fmt(bigRun.secs, 1)} s above (written to a file with --out, and synced)
+make it ${fmt(bigVsTshark, 1)}× faster than tshark at that size, against ${fmt(vsTshark, 1)}× on the
+${packets}-packet capture: the analyzer's fixed costs (Node's start, loading its modules, V8
+compiling the hot code while the first packets go by, the heap growing to its working size) weigh
+on a short run, and tshark's start-up is short next to its per-packet cost.
 
 ## Against the targets
 
