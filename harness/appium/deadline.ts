@@ -2,6 +2,7 @@
  * Deadlines for Appium operations: nothing in this backend waits without one. WebdriverIO cannot
  * cancel a request it has sent, so a late answer is dropped rather than awaited.
  */
+import { sleep } from '../sleep.js';
 import { AppiumError } from './appium-error.js';
 
 /** How long an operation may take: a deadline in ms from now and/or a signal that cancels it. */
@@ -53,20 +54,13 @@ export async function withDeadline<T>(
 }
 
 /** Waits ms, or rejects with AppiumError 'aborted' as soon as the signal fires. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  const aborted = () => new AppiumError('aborted', 'aborted', undefined, { cause: signal?.reason });
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(aborted());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(aborted());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, signal);
+  } catch (e) {
+    if (signal?.aborted) throw new AppiumError('aborted', 'aborted', undefined, { cause: signal.reason });
+    throw e;
+  }
 }
 
 /** Milliseconds left until an absolute time (Date.now() based), never below zero. */

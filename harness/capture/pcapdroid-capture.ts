@@ -6,9 +6,9 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { AdbDevice } from '../device/adb.js';
-import { sleep } from '../device/adb.js';
 import { AdbCommandError, CaptureError } from '../errors.js';
 import type { CaptureBackend, CaptureSession, CaptureStats } from '../run/capture.js';
+import { sleep } from '../sleep.js';
 
 const PACKAGE = 'com.emanuelef.remote_capture';
 const CAPTURE_CTRL = `${PACKAGE}/.activities.CaptureCtrl`;

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
 import adbkit, { type Client, type DeviceClient } from '@devicefarmer/adbkit';
 import { AdbCommandError, DeviceLostError } from '../errors.js';
+import { sleep } from '../sleep.js';
 
 /** How long an operation may take, and how to cancel it. */
 export interface OpOptions {
@@ -399,23 +400,4 @@ export function parseGetprop(text: string): Record<string, string> {
   const re = /^\[([^\]]+)\]: \[([^\]]*)\]/gm;
   for (let m = re.exec(text); m; m = re.exec(text)) props[m[1]!] = m[2]!;
   return props;
-}
-
-/** A sleep that ends early (rejecting) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -3,7 +3,8 @@
  * a deadline, and says what it did (or why the phone is not fit to run).
  */
 import { AdbCommandError } from '../errors.js';
-import { type AdbDevice, type OpOptions, shellQuote, sleep } from './adb.js';
+import { sleep } from '../sleep.js';
+import { type AdbDevice, type OpOptions, shellQuote } from './adb.js';
 import { parseBattery } from './facts.js';
 
 /** One thing to do before a scenario. */
