@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import allureMochaModule from 'allure-mocha';
 import Mocha from 'mocha';
 import { CapCapture } from '../capture/cap-capture.js';
 import { PcapdroidCapture } from '../capture/pcapdroid-capture.js';
@@ -20,6 +19,7 @@ import type { Flow } from '../flows/flow.js';
 import { FlowTable } from '../flows/flow-table.js';
 import { CaptureParser } from '../packets/capture-parser.js';
 import { PacketDecoder } from '../packets/packet-decoder.js';
+import { allureWithSkipReasons } from '../report/allure-mocha-reporter.js';
 import { activeAllureRuntime, outcomeError, reportToAllureRuntime } from '../report/allure-runtime.js';
 import { runIdentity } from '../report/run-report.js';
 import type { Allowlist } from '../verdict/allowlist.js';
@@ -168,13 +168,6 @@ function captureFor(
     : new TcpdumpCapture({ interface: iface, ...(cfg.snaplen ? { snaplen: cfg.snaplen } : {}) });
 }
 
-type AllureMochaReporterClass = (typeof allureMochaModule)['default'];
-// TypeScript reads allure-mocha's types as CommonJS (the class under .default); Node's ESM import
-// gives the class itself.
-const AllureMochaReporter: AllureMochaReporterClass =
-  (allureMochaModule as unknown as { default?: AllureMochaReporterClass }).default ??
-  (allureMochaModule as unknown as AllureMochaReporterClass);
-
 /** Live figures are judged at most this often: judging is cheap, but not per chunk. */
 const LIVE_EVERY_MS = 1_000;
 
@@ -292,27 +285,6 @@ export function slots(max: number): { acquire(): Promise<void>; release(): void 
       if (next) next();
       else active -= 1;
     },
-  };
-}
-
-/**
- * allure-mocha, with a skipped test's reason as its status message: allure-mocha writes "Test
- * skipped" for every skipped test, and mocha has no skip reason, so the reason comes from `reasons`
- * and is set after allure-mocha handled the pending test, before it writes the result.
- */
-function allureWithSkipReasons(reasons: WeakMap<Mocha.Runnable, string>): AllureMochaReporterClass {
-  return class SkipReasonReporter extends AllureMochaReporter {
-    constructor(runner: Mocha.Runner, opts: Mocha.MochaOptions) {
-      super(runner, opts);
-      runner.on(Mocha.Runner.constants.EVENT_TEST_PENDING, (test: Mocha.Test) => {
-        const reason = reasons.get(test);
-        const current = this.currentTest;
-        if (reason === undefined || current === undefined) return;
-        this.runtime.updateTest(current, (r) => {
-          r.statusDetails = { message: reason };
-        });
-      });
-    }
   };
 }
 
