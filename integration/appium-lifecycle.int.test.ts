@@ -9,10 +9,10 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AppiumError } from '../harness/appium/appium-error.js';
 import { AppiumServer, descendants, remoteAppium } from '../harness/appium/appium-server.js';
 import { AppiumUi } from '../harness/appium/appium-ui.js';
 import { AppiumSession, PhoneSessions } from '../harness/appium/session.js';
+import { AppiumError } from '../harness/errors.js';
 
 /** A Settings-like screen in UiAutomator2's page-source vocabulary. */
 const FAKE_APP = `<app width="1080" height="2400">

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { AppiumError } from '../harness/appium/appium-error.js';
 import { AppiumServer, freePort } from '../harness/appium/appium-server.js';
 import { AppiumSession, uiautomator2Capabilities } from '../harness/appium/session.js';
+import { AppiumError } from '../harness/errors.js';
 
 const run = promisify(execFile);
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -145,6 +146,49 @@ describe('phonehome run (CLI, simulated phones)', {
     });
     assert.equal(tsx.code, 2, why(tsx));
     assert.equal(tsx.stderr.trim(), 'phonehome: phonehome.config.ts: parallelism: at least 1');
+  });
+
+  it('Appium that cannot start is a lab problem: one line with advice, exit 2, the simulated phone put away', async () => {
+    // Something else listens on the port the config gives Appium.
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+    const port = (blocker.address() as AddressInfo).port;
+    const dir = await mkdtemp(join(work, 'appium-'));
+    await writeFile(join(dir, 'phonehome.json'), `{ "appium": { "local": { "port": ${port} } } }\n`);
+    let r: Ran | undefined;
+    try {
+      r = await phonehome([
+        'run',
+        '--config',
+        join(dir, 'phonehome.json'),
+        '--sim',
+        'pixel-7',
+        '--scenario',
+        'idle',
+        '--adb-port',
+        String(PORT),
+        '--out',
+        join(dir, 'out'),
+      ]);
+      assert.equal(r.code, 2, why(r));
+      const line = r.stderr.trimEnd().split('\n').at(-1)!;
+      assert.equal(
+        line,
+        `phonehome: cannot start Appium on 127.0.0.1:${port}: another program listens on that port; ` +
+          'stop it, or leave the Appium port unset so that phonehome picks a free one',
+      );
+      assert.doesNotMatch(r.stderr, /internal error/);
+      const lab = labOf(r.stderr);
+      assert.ok(lab, r.stderr);
+      assert.deepEqual(
+        (await namespaces()).filter((n) => lab.namespaces.includes(n)),
+        [],
+        'the simulated phone was taken down',
+      );
+    } finally {
+      blocker.close();
+      await putAway(r);
+    }
   });
 
   it('a Pixel through idle passes, theme-store is skipped with its reason, --grep leaves the rest out', async () => {

@@ -24,7 +24,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { type AdbServerConfig, DEFAULT_ADB } from '../device/adb-server.js';
-import { AppiumError } from './appium-error.js';
+import { AppiumError } from '../errors.js';
 import { delay, msLeft, type OpOptions, withDeadline } from './deadline.js';
 
 const SETUP_ADVICE = 'run make setup (scripts/appium-setup.sh installs the drivers into .appium)';

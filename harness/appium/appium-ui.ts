@@ -4,8 +4,9 @@
  * Works with any WebdriverIO Browser; UiAutomator2 gets `-android uiautomator` locators, other drivers
  * XPath ones.
  */
+
+import { AppiumError } from '../errors.js';
 import type { Ui, UiOpOptions, UiSelector, UiStepResult } from '../run/ui.js';
-import { AppiumError } from './appium-error.js';
 import { delay, msLeft, withDeadline } from './deadline.js';
 import type { AppiumSession, Browser, CallRunner, PhoneSessionSpec, PhoneSessions } from './session.js';
 import { commandError } from './session.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AppiumError } from './appium-error.js';
+import { AppiumError } from '../errors.js';
 import { delay, withDeadline } from './deadline.js';
 
 const never = () => new Promise<never>(() => {});

@@ -2,8 +2,9 @@
  * Deadlines for Appium operations: nothing in this backend waits without one. WebdriverIO cannot
  * cancel a request it has sent, so a late answer is dropped rather than awaited.
  */
+
+import { AppiumError } from '../errors.js';
 import { sleep } from '../sleep.js';
-import { AppiumError } from './appium-error.js';
 
 /** How long an operation may take: a deadline in ms from now and/or a signal that cancels it. */
 export interface OpOptions {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../errors.js';
-import { AppiumError } from './appium-error.js';
+import { AppiumError, ConfigError } from '../errors.js';
 import { commandError, uiautomator2Capabilities } from './session.js';
 
 test('UiAutomator2 capabilities: phone identity, phonehome adb server, profile map on top', () => {

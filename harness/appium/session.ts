@@ -5,8 +5,7 @@
  */
 import { remote } from 'webdriverio';
 import { type AdbServerConfig, DEFAULT_ADB } from '../device/adb-server.js';
-import { ConfigError } from '../errors.js';
-import { AppiumError } from './appium-error.js';
+import { AppiumError, ConfigError } from '../errors.js';
 import type { AppiumEndpoint } from './appium-server.js';
 import { delay, type OpOptions, withDeadline } from './deadline.js';
 import { explainObstacle } from './xiaomi-obstacles.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, UsageError } from '../errors.js';
+import { AppiumError, ConfigError, UsageError } from '../errors.js';
 import * as analyzeCommand from './analyze-command.js';
 import { buildProgram, userErrorLine } from './run-cli.js';
 
@@ -30,6 +30,13 @@ test('user errors become one "phonehome:" line; anything else is a bug and gets 
     userErrorLine(new UsageError('cannot read evil\x1b[2J\n.pcap: no such file or directory')),
     'phonehome: cannot read evil\\x1b[2J\\n.pcap: no such file or directory',
     'a hostile file name stays one safe line',
+  );
+  assert.equal(
+    userErrorLine(
+      new AppiumError('port-in-use', 'cannot start Appium on port 4723', 'another process listens there'),
+    ),
+    'phonehome: cannot start Appium on port 4723; another process listens there',
+    'Appium failing to start is the lab setup, not a bug',
   );
   assert.equal(userErrorLine(new TypeError('undefined is not a function')), undefined);
 });

@@ -4,7 +4,14 @@
  * Exit codes: 0 success (allowed), 1 violations, 2 bad input or usage, 3 internal error (a bug).
  */
 
-import { AdbCommandError, CaptureError, ConfigError, DeviceLostError, UsageError } from '../errors.js';
+import {
+  AdbCommandError,
+  AppiumError,
+  CaptureError,
+  ConfigError,
+  DeviceLostError,
+  UsageError,
+} from '../errors.js';
 import { Command, CommanderError } from './commander.js';
 import { terminalSafe } from './terminal-text.js';
 
@@ -33,8 +40,14 @@ export function buildProgram(commands: readonly SubcommandModule[]): Command {
 export function userErrorLine(e: unknown): string | undefined {
   // File names and YAML values in messages may hold anything: keep the line one terminal-safe line.
   if (e instanceof ConfigError || e instanceof UsageError) return `phonehome: ${terminalSafe(e.message)}`;
-  // The lab's tools and phones failing is not a bug in phonehome: say what failed, in one line.
-  if (e instanceof AdbCommandError || e instanceof CaptureError || e instanceof DeviceLostError) {
+  // The lab's tools (adb, Appium, the capture) and phones failing is not a bug in phonehome: say
+  // what failed, and what to do about it when the error knows, in one line.
+  if (
+    e instanceof AdbCommandError ||
+    e instanceof AppiumError ||
+    e instanceof CaptureError ||
+    e instanceof DeviceLostError
+  ) {
     return `phonehome: ${terminalSafe(e.message)}`;
   }
   return undefined;
