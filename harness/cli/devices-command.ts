@@ -1,5 +1,6 @@
 /** `phonehome devices`: the phones attached, their facts, their profile, and whether they can run. */
 
+import { bundledDevicesDir } from '../devices-dir.js';
 import { UsageError } from '../errors.js';
 import type { Command } from './commander.js';
 
@@ -99,12 +100,16 @@ export function register(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .option('--adb-host <host>', 'adb server host', '127.0.0.1')
     .option('--adb-port <port>', 'adb server port', process.env.ANDROID_ADB_SERVER_PORT ?? '5037')
-    .option('--devices-dir <dir>', 'folder of device profiles', 'devices')
-    .action(async (o: { json?: boolean; adbHost: string; adbPort: string; devicesDir: string }) => {
+    .option('--devices-dir <dir>', "folder of device profiles (default: phonehome's own devices/)")
+    .action(async (o: { json?: boolean; adbHost: string; adbPort: string; devicesDir?: string }) => {
       const port = Number(o.adbPort);
       if (!Number.isInteger(port) || port < 1 || port > 65535)
         throw new UsageError(`--adb-port: not a port: ${o.adbPort}`);
-      const rows = await listDeviceRows({ adbHost: o.adbHost, adbPort: port, devicesDir: o.devicesDir });
+      const rows = await listDeviceRows({
+        adbHost: o.adbHost,
+        adbPort: port,
+        devicesDir: o.devicesDir ?? bundledDevicesDir(),
+      });
       process.stdout.write(
         o.json
           ? `${JSON.stringify({ formatVersion: 1, devices: rows }, null, 2)}\n`

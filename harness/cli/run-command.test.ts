@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { bundledDevicesDir } from '../devices-dir.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { ScenarioStep } from '../run/scenario.js';
 import type { SuiteSummary } from '../run/suite.js';
@@ -163,7 +164,7 @@ describe('run settings', () => {
       interface: 'wlan-ap',
       snaplen: 512,
       adb: { host: '10.1.1.1', port: 5038, bin: '/opt/adb' },
-      devicesDir: 'devices',
+      devicesDir: bundledDevicesDir(), // no devicesDir in the config: phonehome's own
       parallelism: 2,
       canaryDomain: 'canary.lab.example',
     });

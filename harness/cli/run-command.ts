@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { LoadedConfig } from '../config/load-config.js';
+import { bundledDevicesDir } from '../devices-dir.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { ScenarioStep } from '../run/scenario.js';
 import type { LiveStats, SuiteEvent, SuiteOptions, SuitePhone, SuiteSummary } from '../run/suite.js';
@@ -373,7 +374,7 @@ export function resolveSettings(
             positiveInt('ANDROID_ADB_SERVER_PORT', env.ANDROID_ADB_SERVER_PORT ?? '5037', 1)),
       bin: config.adb?.bin ?? env.PHONEHOME_ADB ?? 'adb',
     },
-    devicesDir: o.devicesDir ?? config.devicesDir ?? 'devices',
+    devicesDir: o.devicesDir ?? config.devicesDir ?? bundledDevicesDir(),
     ...(parallelism !== undefined ? { parallelism } : {}),
     canaryDomain: config.canaryDomain ?? 'canary.phonehome.test',
     ...(config.appium ? { appium: config.appium } : {}),
@@ -608,7 +609,10 @@ function addRunOptions(cmd: Command): Command {
     .option('--interface <if>', "the lab access point's interface to capture on")
     .option('--adb-host <host>', 'adb server host (default: 127.0.0.1)')
     .option('--adb-port <port>', 'adb server port (default: $ANDROID_ADB_SERVER_PORT or 5037)')
-    .option('--devices-dir <dir>', 'folder of device profiles (default: devices)')
+    .option(
+      '--devices-dir <dir>',
+      "folder of device profiles (default: the config's, else phonehome's own devices/)",
+    )
     .option('--plain', 'plain progress lines even on a terminal');
 }
 

@@ -3,10 +3,13 @@
  * and what phonehome needs to know to run scenarios on them: packages of interest, UI selectors,
  * capture settings, and where the allowlists are.
  */
+import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseYamlConfig } from '../config/yaml-config.js';
+import { bundledDevicesDir } from '../devices-dir.js';
+import { UsageError } from '../errors.js';
 
 const selectorSchema = z
   .strictObject({
@@ -142,11 +145,20 @@ export async function loadProfile(file: string): Promise<DeviceProfile> {
 }
 
 /** Loads every devices/NAME/profile.yaml under root (the simulated phones' folder `sim` is not a profile). */
-export async function loadProfiles(root = 'devices'): Promise<DeviceProfile[]> {
+export async function loadProfiles(root = bundledDevicesDir()): Promise<DeviceProfile[]> {
   const out: DeviceProfile[] = [];
-  for (const entry of (await readdir(root, { withFileTypes: true })).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  )) {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    throw new UsageError(
+      `no device profiles: ${root} is not a folder (give one with --devices-dir, or devicesDir in the config)`,
+      { cause: e },
+    );
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isDirectory()) continue;
     const file = join(root, entry.name, 'profile.yaml');
     try {

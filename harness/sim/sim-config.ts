@@ -2,9 +2,9 @@
  * What `sim up` asks the supervisor to build, handed over as DIR/config.json, and where the project's
  * device files are.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundledDevicesDir } from '../devices-dir.js';
 
 /** The supervisor's instructions. */
 export interface SimUpConfig {
@@ -26,13 +26,7 @@ export interface SimUpConfig {
 
 /** The default folder of simulated device files: devices/sim of the project this code belongs to. */
 export function defaultSimDevicesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'devices', 'sim')) && existsSync(join(dir, 'package.json')))
-      return join(dir, 'devices', 'sim');
-    dir = dirname(dir);
-  }
-  return join(process.cwd(), 'devices', 'sim');
+  return join(bundledDevicesDir(), 'sim');
 }
 
 /** Reads DIR/config.json. */
