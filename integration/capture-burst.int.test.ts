@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -19,6 +18,7 @@ import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
 import type { CaptureBackend } from '../harness/run/capture.js';
 import { run } from '../harness/sim/net/lab.js';
 import type { SimState } from '../harness/sim/sim-state.js';
+import { freePort } from './free-port.js';
 
 const isRoot = process.getuid?.() === 0;
 const fromSources = import.meta.url.endsWith('.ts');
@@ -52,15 +52,6 @@ function phonehome(
       resolve({ code, stdout, stderr });
     });
   });
-}
-
-/** A TCP port nothing listens on right now, for the lab's adb server. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** The burst packets tshark finds in a capture: how many, and their distinct sequence numbers. */

@@ -4,11 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import type { SimState } from '../harness/sim/sim-state.js';
+import { type CliLab, simDownCli, simUpCli } from './cli-lab.js';
 import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
@@ -30,20 +29,13 @@ interface Row {
 describe('phonehome devices', {
   skip: process.getuid?.() === 0 ? false : 'needs root (network namespaces)',
 }, () => {
-  const labs: string[] = [];
+  const labs: CliLab[] = [];
   let adbPort = 0;
 
-  async function simUp(
-    args: string[],
-  ): Promise<{ phones: { adbSerial: string; ip: string; profile: string }[] }> {
-    const dir = await mkdtemp(join(tmpdir(), 'phonehome-devices-lab-'));
-    labs.push(dir);
-    const { stdout } = await run(
-      process.execPath,
-      [CLI, 'sim', 'up', '--adb-port', String(adbPort), '--state-dir', dir, '--json', ...args],
-      { timeout: 150_000 },
-    );
-    return JSON.parse(stdout);
+  async function simUp(args: string[]): Promise<SimState> {
+    const lab = await simUpCli(adbPort, args);
+    labs.push(lab);
+    return lab.state;
   }
 
   before(async () => {
@@ -51,12 +43,7 @@ describe('phonehome devices', {
   });
 
   after(async () => {
-    for (const dir of labs) {
-      await run(process.execPath, [CLI, 'sim', 'down', '--state-dir', dir], { timeout: 60_000 }).catch(
-        () => {},
-      );
-      await rm(dir, { recursive: true, force: true });
-    }
+    for (const lab of labs) await simDownCli(lab);
     await run('adb', ['-P', String(adbPort), 'kill-server']).catch(() => {});
   });
 

@@ -17,35 +17,18 @@ import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
 import { AdbClient } from '../harness/device/adb.js';
 import type { CaptureBackend } from '../harness/run/capture.js';
 import { type RunScenario, runOne } from '../harness/run/run-one.js';
-import type { SimState } from '../harness/sim/sim-state.js';
 import { readAllowlist } from '../harness/verdict/read-allowlist.js';
+import { type CliLab, simDownCli, simUpCli } from './cli-lab.js';
 import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
-const CLI = 'dist/harness/cli/main.js';
 const isRoot = process.getuid?.() === 0;
 
-interface Lab {
-  dir: string;
-  adbPort: number;
-  state: SimState;
-}
+type Lab = CliLab;
 
 async function simUp(profiles: string[], misbehave: string[] = []): Promise<Lab> {
-  const dir = await mkdtemp(join(tmpdir(), 'phonehome-run-lab-'));
-  const adbPort = await freePort();
-  const args = [CLI, 'sim', 'up', '--profile', ...profiles, '--speed', '60', '--adb-port', String(adbPort)];
-  args.push('--state-dir', dir, '--json', ...(misbehave.length ? ['--misbehave', misbehave.join(',')] : []));
-  const { stdout } = await run(process.execPath, args, { timeout: 150_000 });
-  return { dir, adbPort, state: JSON.parse(stdout) as SimState };
-}
-
-async function simDown(lab: Lab | undefined): Promise<void> {
-  if (!lab) return;
-  await run(process.execPath, [CLI, 'sim', 'down', '--state-dir', lab.dir], { timeout: 60_000 }).catch(
-    () => {},
-  );
-  await rm(lab.dir, { recursive: true, force: true });
+  const extra = misbehave.length ? ['--misbehave', misbehave.join(',')] : [];
+  return simUpCli(await freePort(), ['--profile', ...profiles, '--speed', '60', ...extra]);
 }
 
 const IDLE: RunScenario = {
@@ -73,7 +56,7 @@ describe('run pipeline on simulated phones', {
   });
 
   after(async () => {
-    await Promise.all([simDown(good), simDown(bad)]);
+    await Promise.all([simDownCli(good), simDownCli(bad)]);
     await rm(out, { recursive: true, force: true });
   });
 

@@ -5,7 +5,6 @@
  * free port with a throwaway HOME and kills only that server; the lab is removed by name.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,7 +13,6 @@ import { describe, test } from 'node:test';
 import adbkit from '@devicefarmer/adbkit';
 import { AdbClient } from '../harness/device/adb.js';
 import { parseIpAddr, readFacts } from '../harness/device/facts.js';
-import { startAdbd } from '../harness/sim/adb/adbd.js';
 import { run } from '../harness/sim/net/lab.js';
 import { runShell } from '../harness/sim/phone/run-shell.js';
 import {
@@ -24,6 +22,7 @@ import {
   type SimPhoneInstance,
 } from '../harness/sim/phone/sim-phone.js';
 import { freePort } from './free-port.js';
+import { startPhoneRig } from './phone-rig.js';
 import { sleep, startTestLab, XIAOMI_TRAFFIC } from './sim-lab-fixture.js';
 
 const Adb = adbkit.default;
@@ -33,75 +32,9 @@ const TEST_APK = `${APKS}/appium-uiautomator2-server-debug-androidTest.apk`;
 const INSTR = 'io.appium.uiautomator2.server.test/androidx.test.runner.AndroidJUnitRunner';
 const isRoot = process.getuid?.() === 0;
 
-interface AdbRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A private adb server, its CLI, a simulated phone behind an adbd, all torn down in dispose(). */
-async function startRig(onInstrument?: (run: InstrumentRun) => void) {
-  const port = await freePort();
-  const home = mkdtempSync(join(tmpdir(), 'phonehome-simphone-int-'));
-  const dataDir = mkdtempSync(join(tmpdir(), 'phonehome-simphone-data-'));
-  const env = {
-    ...process.env,
-    HOME: home,
-    ANDROID_ADB_SERVER_PORT: String(port),
-    ADB_LOCAL_TRANSPORT_MAX_PORT: '5554',
-    ADB_EMU: '0',
-  };
-  const children: ChildProcess[] = [];
-  const adb = (args: string[], timeoutMs = 30_000) =>
-    new Promise<AdbRun>((resolve, reject) => {
-      const child = spawn('adb', ['-P', String(port), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  const phone = await createSimPhone({
-    profile: await loadPhoneProfile('devices/sim/pixel-7.yaml'),
-    dataDir,
-    ...(onInstrument ? { onInstrument } : {}),
-  });
-  const adbd = await startAdbd({ phone });
-  const dispose = async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    await adb(['kill-server'], 10_000).catch(() => undefined);
-    await adbd.close();
-    await phone.close();
-    rmSync(home, { recursive: true, force: true });
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    assert.equal((await adb(['start-server'])).code, 0);
-    const c = await adb(['connect', adbd.serial]);
-    assert.match(c.stdout, /connected to/);
-  } catch (e) {
-    await dispose();
-    throw e;
-  }
-  const shell = (cmd: string) => adb(['-s', adbd.serial, 'shell', cmd]);
-  const spawnAdb = (args: string[]) => {
-    const child = spawn('adb', ['-P', String(port), '-s', adbd.serial, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    return child;
-  };
-  return { port, adb, shell, spawnAdb, phone, serial: adbd.serial, dispose };
+/** A private adb server, its CLI, a simulated Pixel behind an adbd (see phone-rig.ts). */
+function startRig(onInstrument?: (run: InstrumentRun) => void) {
+  return startPhoneRig({ profile: 'devices/sim/pixel-7.yaml', ...(onInstrument ? { onInstrument } : {}) });
 }
 
 function httpJson(port: number, path: string): Promise<{ status: number; body: unknown }> {

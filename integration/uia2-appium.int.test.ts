@@ -7,153 +7,30 @@
  * torn down by pid.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { remote } from 'webdriverio';
-import { startAdbd } from '../harness/sim/adb/adbd.js';
-import { createSimPhone, loadPhoneProfile } from '../harness/sim/phone/sim-phone.js';
 import { uia2InstrumentHook } from '../harness/sim/uia2/uia2-server.js';
-import { freePort } from './free-port.js';
+import { type PhoneRig, startAppium, startPhoneRig, type TestAppium, uia2Session } from './phone-rig.js';
 
-const ROOT = resolve('.');
-const APPIUM_HOME = join(ROOT, '.appium');
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runAdb(port: number, env: NodeJS.ProcessEnv, args: string[], timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('adb', ['-P', String(port), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Starts Appium on a free loopback port; resolves once /status answers. */
-async function startAppium(
-  env: NodeJS.ProcessEnv,
-  logFile: string,
-): Promise<{ port: number; child: ChildProcess; log: () => string }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/appium/index.js'),
-      'server',
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--log-no-colors',
-      '--log-timestamp',
-      '--log-level',
-      'debug',
-    ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let log = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`appium exited ${child.exitCode}:\n${log}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/status`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`appium did not answer /status in 60 s:\n${log}`);
-    await sleep(250);
-  }
-  return {
-    port,
-    child,
-    log: () => {
-      writeFileSync(logFile, log);
-      return log;
-    },
-  };
-}
+const SETTINGS = { appPackage: 'com.android.settings', appActivity: '.Settings' };
 
 test('Appium 3 + UiAutomator2 8.7.0 run a WebdriverIO session on a simulated Xiaomi: source, find, tap, screenshot, clean end', {
   timeout: 240_000,
 }, async (t) => {
-  const adbPort = await freePort();
-  const home = mkdtempSync(join(tmpdir(), 'uia2-appium-int-'));
-  const dataDir = join(home, 'phone');
-  const sdk = join(home, 'android-sdk');
-  mkdirSync(join(sdk, 'platform-tools'), { recursive: true });
-  symlinkSync(
-    realpathSync(execFileSync('which', ['adb']).toString().trim()),
-    join(sdk, 'platform-tools/adb'),
-  );
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: home,
-    ANDROID_HOME: sdk,
-    ANDROID_SDK_ROOT: sdk,
-    ANDROID_ADB_SERVER_PORT: String(adbPort),
-    ADB_LOCAL_TRANSPORT_MAX_PORT: '5554',
-    APPIUM_HOME,
-  };
   const serverLog: string[] = [];
-  const phone = await createSimPhone({
-    profile: await loadPhoneProfile('devices/sim/xiaomi-redmi-note-13.yaml'),
-    dataDir,
+  const rig: PhoneRig = await startPhoneRig({
+    profile: 'devices/sim/xiaomi-redmi-note-13.yaml',
     onInstrument: uia2InstrumentHook({ log: (l) => serverLog.push(l) }),
+    appium: true,
   });
-  const adbd = await startAdbd({ phone, host: '127.0.0.1' });
-  let appium: Awaited<ReturnType<typeof startAppium>> | undefined;
+  const phone = rig.phone;
+  let appium: TestAppium | undefined;
   try {
-    assert.equal((await runAdb(adbPort, env, ['start-server'])).code, 0);
-    assert.match((await runAdb(adbPort, env, ['connect', adbd.serial])).stdout, /connected to/);
-    appium = await startAppium(env, join(home, 'appium.log'));
+    appium = await startAppium(rig, 'debug');
 
     const t0 = Date.now();
-    const browser = await remote({
-      hostname: '127.0.0.1',
-      port: appium.port,
-      path: '/',
-      logLevel: 'warn',
-      connectionRetryTimeout: 180_000,
-      connectionRetryCount: 0,
-      capabilities: {
-        platformName: 'Android',
-        'appium:automationName': 'UiAutomator2',
-        'appium:udid': adbd.serial,
-        'appium:noReset': true,
-        'appium:adbPort': adbPort,
-        'appium:suppressKillServer': true,
-        'appium:appPackage': 'com.android.settings',
-        'appium:appActivity': '.Settings',
-        'appium:newCommandTimeout': 120,
-      },
-    });
+    const browser = await remote(uia2Session(rig, appium, SETTINGS, { 'appium:newCommandTimeout': 120 }));
     const startMs = Date.now() - t0;
     t.diagnostic(`session start: ${startMs} ms`);
     try {
@@ -220,24 +97,7 @@ test('Appium 3 + UiAutomator2 8.7.0 run a WebdriverIO session on a simulated Xia
     // counts as "unknown" and is reinstalled with `adb install -r -g` at every session start.
     const firstLog = appium.log().length;
     const t2 = Date.now();
-    const again = await remote({
-      hostname: '127.0.0.1',
-      port: appium.port,
-      path: '/',
-      logLevel: 'warn',
-      connectionRetryTimeout: 180_000,
-      connectionRetryCount: 0,
-      capabilities: {
-        platformName: 'Android',
-        'appium:automationName': 'UiAutomator2',
-        'appium:udid': adbd.serial,
-        'appium:noReset': true,
-        'appium:adbPort': adbPort,
-        'appium:suppressKillServer': true,
-        'appium:appPackage': 'com.android.settings',
-        'appium:appActivity': '.Settings',
-      },
-    });
+    const again = await remote(uia2Session(rig, appium, SETTINGS));
     t.diagnostic(`second session start (APKs installed): ${Date.now() - t2} ms`);
     try {
       assert.equal(await again.$('id=android:id/title').getText(), 'Settings');
@@ -262,15 +122,7 @@ test('Appium 3 + UiAutomator2 8.7.0 run a WebdriverIO session on a simulated Xia
     process.stderr.write(`--- on-phone server ---\n${serverLog.join('\n')}\n`);
     throw e;
   } finally {
-    if (appium?.child.exitCode === null) {
-      const exited = new Promise((r) => appium!.child.once('exit', r));
-      appium.child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      if (appium.child.exitCode === null) appium.child.kill('SIGKILL');
-    }
-    await runAdb(adbPort, env, ['kill-server'], 10_000).catch(() => undefined);
-    await adbd.close();
-    await phone.close();
-    rmSync(home, { recursive: true, force: true });
+    await appium?.stop();
+    await rig.dispose();
   }
 });
