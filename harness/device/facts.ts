@@ -1,4 +1,5 @@
 /** What phonehome knows about a phone: read once per run, saved as device.json. */
+import { isIPv6 } from 'node:net';
 import type { AdbDevice, OpOptions } from './adb.js';
 
 /** The ROM families phonehome tells apart. */
@@ -38,6 +39,11 @@ export interface DeviceFacts {
   hardwareSerial: string;
   /** Wi-Fi IPv4 address, if any. */
   wifiIp?: string;
+  /**
+   * Wi-Fi IPv6 addresses of global scope (stable and temporary ones: apps talk from the temporary
+   * ones), when the network gives the phone any. Link-local addresses are left out.
+   */
+  wifiIpv6?: string[];
   /** Wi-Fi MAC address, if readable. */
   wifiMac?: string;
   /** `su` works. */
@@ -72,11 +78,21 @@ export function romOf(props: Record<string, string>): { rom: RomFamily; romVersi
   return { rom: 'unknown', romVersion: '' };
 }
 
-/** Parses `ip addr show wlan0` for the IPv4 address and MAC. */
-export function parseIpAddr(text: string): { ip?: string; mac?: string } {
+/** Parses `ip addr show wlan0` for the IPv4 address, the global IPv6 addresses and the MAC. */
+export function parseIpAddr(text: string): { ip?: string; ipv6?: string[]; mac?: string } {
   const ip = /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(text)?.[1];
+  const ipv6: string[] = [];
+  for (const m of text.matchAll(/\binet6 ([0-9a-fA-F:.]+)\/\d+ scope global\b/g)) {
+    const a = m[1]!.toLowerCase();
+    if (isIPv6(a) && !ipv6.includes(a)) ipv6.push(a);
+  }
   const mac = /link\/ether ([0-9a-f]{2}(?::[0-9a-f]{2}){5})/i.exec(text)?.[1]?.toLowerCase();
-  return { ...(ip ? { ip } : {}), ...(mac ? { mac } : {}) };
+  return { ...(ip ? { ip } : {}), ...(ipv6.length ? { ipv6 } : {}), ...(mac ? { mac } : {}) };
+}
+
+/** The phone's own addresses (IPv4 and global IPv6), for the capture filter and the analysis. */
+export function phoneAddrs(facts: Pick<DeviceFacts, 'wifiIp' | 'wifiIpv6'>): string[] {
+  return [...(facts.wifiIp ? [facts.wifiIp] : []), ...(facts.wifiIpv6 ?? [])];
 }
 
 /** Parses `dumpsys battery`: level in percent and temperature in °C (the phone reports tenths). */
@@ -124,6 +140,7 @@ export async function readFacts(device: AdbDevice, opts: OpOptions = {}): Promis
     fingerprint: p('ro.build.fingerprint'),
     hardwareSerial: p('ro.serialno'),
     ...(net.ip ? { wifiIp: net.ip } : {}),
+    ...(net.ipv6 ? { wifiIpv6: net.ipv6 } : {}),
     ...(net.mac ? { wifiMac: net.mac } : {}),
     rooted: su.exitCode === 0 && /uid=0\b/.test(su.text),
     pcapdroidInstalled: /package:com\.emanuelef\.remote_capture\b/.test(pcapdroid.text),

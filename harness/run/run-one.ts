@@ -8,7 +8,7 @@ import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Analysis, analyzeFile } from '../analyze.js';
 import type { AdbDevice } from '../device/adb.js';
-import { type DeviceFacts, readFacts, readPackageUids } from '../device/facts.js';
+import { type DeviceFacts, phoneAddrs, readFacts, readPackageUids } from '../device/facts.js';
 import { type PrepareStep, prepare } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { CaptureError, DeviceLostError } from '../errors.js';
@@ -190,7 +190,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     }
 
     const target = {
-      addrs: result.facts.wifiIp ? [result.facts.wifiIp] : [],
+      addrs: phoneAddrs(result.facts),
       ...(result.facts.wifiMac ? { mac: result.facts.wifiMac } : {}),
     };
     try {
@@ -272,7 +272,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   let analysis: Analysis;
   try {
     analysis = await analyzeFile(join(dir, 'capture.pcap'), {
-      ...(result.facts?.wifiIp ? { deviceAddrs: [result.facts.wifiIp] } : {}),
+      ...(result.facts ? { deviceAddrs: phoneAddrs(result.facts) } : {}),
     });
   } catch (err) {
     return await broken(
