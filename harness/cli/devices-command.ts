@@ -14,6 +14,8 @@ export interface DeviceRow {
   rom?: string;
   romVersion?: string;
   ip?: string;
+  /** Global IPv6 addresses, when the phone has any. */
+  ipv6?: string[];
   mac?: string;
   profile?: string;
   ready: boolean;
@@ -53,6 +55,7 @@ export async function listDeviceRows(opts: {
           rom: f.rom,
           romVersion: f.romVersion,
           ...(f.wifiIp ? { ip: f.wifiIp } : {}),
+          ...(f.wifiIpv6 ? { ipv6: f.wifiIpv6 } : {}),
           ...(f.wifiMac ? { mac: f.wifiMac } : {}),
           ...(m.profile ? { profile: m.profile.name } : {}),
           ready: m.profile !== undefined,
