@@ -33,6 +33,7 @@ const ASKED: Record<string, { name: string; source: string; proto: string; port:
   'quic-chromium.pcap': { name: 'play.googleapis.com', source: 'quic-sni', proto: 'udp', port: 443 },
   'split-clienthello.pcap': { name: 'sdkconfig.ad.intl.xiaomi.com', source: 'sni', proto: 'tcp', port: 443 },
   'mixed-session.pcapng': { name: 'tracking.intl.miui.com', source: 'sni', proto: 'tcp', port: 443 },
+  'lan-join.pcap': { name: '_googlecast._tcp.local', source: 'dns-query', proto: 'udp', port: 5353 },
 };
 
 // ---- The analyzer as a user runs it ---------------------------------------------------------------
@@ -231,7 +232,9 @@ function oracle(file: string): Oracle {
       };
     }
     if (sni !== '') f.names.add(`${sni.toLowerCase()} ${row['quic.version'] !== '' ? 'quic-sni' : 'sni'}`);
-    if (row['http.request'] !== '' && row['http.host'] !== '')
+    // HTTP over TCP only: the analyzer names a flow by the HTTP request that opens a TCP stream;
+    // tshark also reads HTTP in UDP datagrams (SSDP's M-SEARCH, whose Host is the multicast group).
+    if (tcp && row['http.request'] !== '' && row['http.host'] !== '')
       f.names.add(`${row['http.host'].toLowerCase().replace(/:\d+$/, '')} http-host`);
     if (row['dns.qry.name'] !== '') {
       for (const q of row['dns.qry.name'].split(',')) f.names.add(`${q.toLowerCase()} dns-query`);

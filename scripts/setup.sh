@@ -18,6 +18,8 @@ declare -A NEED=(
   [curl]=curl
   [openssl]=openssl
   [java]=default-jre-headless
+  # busybox's DHCP client: the lan-join fixture's (scripts/fixtures/make-lab-captures.sh) Wi-Fi join
+  [udhcpc]=udhcpc
 )
 # headers that npm packages compile against (the `cap` libpcap binding)
 declare -A NEED_FILES=(
