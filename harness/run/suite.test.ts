@@ -7,7 +7,8 @@ import { judge } from '../verdict/verdict.js';
 import { LiveTraffic, slots, suiteExitCode } from './suite.js';
 
 const CAPTURE = 'fixtures/captures/mixed-session.pcapng';
-const ALLOWLIST = 'devices/xiaomi-miui-global/allowlists/idle.yaml';
+// After an analytics opt-out, the fixture's OneTrack flows are forbidden: violations to count.
+const ALLOWLIST = 'devices/xiaomi-miui-global/allowlists/analytics-opt-out.yaml';
 
 describe('live traffic figures', () => {
   it('count, from bytes in odd chunks, what the final analysis and verdict count', async () => {
