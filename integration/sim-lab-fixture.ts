@@ -129,9 +129,15 @@ export async function captureOn(iface: string, file: string): Promise<HostCaptur
 }
 
 /** Names seen in a capture, read by tshark: DNS query names, TLS/QUIC SNIs and HTTP hosts. */
-export async function namesIn(
-  file: string,
-): Promise<{ dns: Set<string>; sni: Set<string>; http: Set<string>; addrs: Set<string> }> {
+export async function namesIn(file: string): Promise<{
+  dns: Set<string>;
+  sni: Set<string>;
+  http: Set<string>;
+  /** Every source and destination address. */
+  addrs: Set<string>;
+  /** The same, leaving out packets to link-local multicast groups (224.0.0.0/24, flooded to every port of a LAN). */
+  unicastAddrs: Set<string>;
+}> {
   const out = await run(
     'tshark',
     [
@@ -159,6 +165,7 @@ export async function namesIn(
     sni: new Set<string>(),
     http: new Set<string>(),
     addrs: new Set<string>(),
+    unicastAddrs: new Set<string>(),
   };
   for (const line of out.split('\n')) {
     if (!line) continue;
@@ -167,6 +174,7 @@ export async function namesIn(
     for (const n of (sni ?? '').split(',')) if (n) sets.sni.add(n);
     for (const n of (http ?? '').split(',')) if (n) sets.http.add(n);
     for (const a of [src, dst]) if (a) sets.addrs.add(a);
+    if (!/^224\.0\.0\.\d{1,3}$/.test(dst ?? '')) for (const a of [src, dst]) if (a) sets.unicastAddrs.add(a);
   }
   return sets;
 }

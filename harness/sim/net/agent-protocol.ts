@@ -17,6 +17,8 @@ export type AgentRequest =
       misbehave: string[];
       /** The lab DNS server's address. */
       dnsServer: string;
+      /** The phone's own address on the lab network (multicast goes out of its interface). */
+      phoneIp: string;
     }
   | { type: 'state'; state: TrafficState }
   | { type: 'resolve'; id: number; host: string; package: string }

@@ -79,3 +79,28 @@ test('without extensions: RAW IP packets', () => {
   assert.deepEqual(pcap.records[1]!.data, input.records[2]!.data.subarray(14));
   assert.equal(pcap.records[1]!.origLen, input.records[2]!.origLen - 14);
 });
+
+test('multicast and broadcast packets (mDNS, IGMP, DHCP) are left out, as PCAPdroid in VPN mode never sees them', () => {
+  const lan = {
+    linkType: LINKTYPE_ETHERNET,
+    snaplen: 65535,
+    records: [
+      ethIpv4Tcp(phone, [224, 0, 0, 251], 5353, 5353, 30),
+      ethIpv4Tcp(phone, [224, 0, 0, 22], 0, 0, 8),
+      ethIpv4Tcp(phone, [255, 255, 255, 255], 68, 67, 300),
+      ethIpv4Tcp(phone, server, 40001, 443, 5),
+      ethIpv4Tcp(phone, [239, 255, 255, 250], 40003, 1900, 90),
+    ].map((data, i) => ({ tsSec: 1000 + i, tsUsec: 0, data, origLen: data.length })),
+  };
+  for (const extensions of [true, false]) {
+    const out = toPcapdroidDump(lan, {
+      phoneIp: '10.213.5.10',
+      extensions,
+      appFor: () => ({ uid: -1, name: '' }),
+    });
+    assert.equal(out.packets, 1, `extensions ${extensions}`);
+    const [only] = readPcap(out.file).records;
+    const ip = extensions ? only!.data.subarray(14) : only!.data;
+    assert.deepEqual([...ip.subarray(16, 20)], server);
+  }
+});

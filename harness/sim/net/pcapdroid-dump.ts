@@ -46,6 +46,17 @@ export function localEndpoint(ip: Uint8Array, phoneIp: string): LocalEndpoint | 
   return { proto, port: 0 };
 }
 
+/** An IPv4 packet to a multicast group or the broadcast address, or an IPv6 one to a multicast group. */
+function isMulticastOrBroadcast(ip: Uint8Array): boolean {
+  if (ip.length >= 20 && ip[0]! >> 4 === 4) {
+    const first = ip[16]!;
+    return (
+      (first >= 224 && first <= 239) || (first === 255 && ip[17] === 255 && ip[18] === 255 && ip[19] === 255)
+    );
+  }
+  return ip.length >= 40 && ip[0]! >> 4 === 6 && ip[24] === 0xff;
+}
+
 function trailer(frame: Buffer, app: DumpApp): Buffer {
   const padding = (4 - (frame.length % 4)) % 4;
   const out = Buffer.alloc(frame.length + padding + 32);
@@ -64,7 +75,9 @@ function trailer(frame: Buffer, app: DumpApp): Buffer {
 
 /**
  * Converts an Ethernet capture of the phone's interface into PCAPdroid's dump format. Non-IP frames
- * (ARP) are dropped, as PCAPdroid never sees them.
+ * (ARP) are dropped, as PCAPdroid never sees them, and so are multicast and broadcast packets (mDNS,
+ * IGMP): in VPN mode PCAPdroid sees what apps send through its tun interface, and Android sends
+ * link-local traffic straight out of the Wi-Fi interface.
  */
 export function toPcapdroidDump(
   input: PcapContent,
@@ -78,6 +91,7 @@ export function toPcapdroidDump(
     const ethertype = r.data.readUInt16BE(12);
     if (ethertype !== 0x0800 && ethertype !== 0x86dd) continue;
     const ip = r.data.subarray(14);
+    if (isMulticastOrBroadcast(ip)) continue;
     if (!opts.extensions) {
       records.push({ tsSec: r.tsSec, tsUsec: r.tsUsec, data: Buffer.from(ip), origLen: r.origLen - 14 });
       continue;

@@ -137,6 +137,7 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
     speed: opts.speed,
     misbehave: opts.misbehave,
     dnsServer: lab.internetIp,
+    phoneIp: phone.ip,
   });
 
   const captures = new Set<ChildProcess>();

@@ -106,7 +106,44 @@ function exchange(sock: Socket, head: string, up: number): Promise<void> {
   });
 }
 
+/** mDNS's IPv4 group and port (RFC 6762). */
+const MDNS_GROUP = '224.0.0.251';
+const MDNS_PORT = 5353;
+/** How long a service discovery listens for answers before it leaves the group. */
+const MDNS_LISTEN_MS = 300;
+
+/**
+ * One DNS-SD browse, as Android's service discovery makes it: join the mDNS group on the phone's
+ * interface (the kernel reports the membership with IGMP), ask for the service type's PTR records,
+ * listen briefly, leave. Nothing in the lab answers.
+ */
+async function discover(b: Behaviour, serviceType: string): Promise<void> {
+  const cfg = config;
+  if (!cfg) throw new Error('agent not configured');
+  const sock = createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((r, j) => {
+    sock.once('error', j);
+    sock.bind(MDNS_PORT, () => r());
+  });
+  try {
+    logConn('udp', sock.address().port, b.package, serviceType, b.id);
+    sock.addMembership(MDNS_GROUP, cfg.phoneIp);
+    sock.setMulticastInterface(cfg.phoneIp);
+    sock.setMulticastTTL(255);
+    const query = dnsPacket.encode({
+      type: 'query',
+      id: 0,
+      questions: [{ type: 'PTR', name: serviceType, class: 'IN' }],
+    });
+    await new Promise<void>((r, j) => sock.send(query, MDNS_PORT, MDNS_GROUP, (e) => (e ? j(e) : r())));
+    await new Promise((r) => setTimeout(r, MDNS_LISTEN_MS));
+  } finally {
+    sock.close();
+  }
+}
+
 async function contact(b: Behaviour, host: string, st: TrafficState): Promise<void> {
+  if (b.protocol === 'mdns') return discover(b, host);
   const ip = await resolve(host, b.package);
   if (b.protocol === 'quic') {
     const sock = createSocket('udp4');

@@ -56,6 +56,35 @@ test('a bad value points at file:line:col and the field path', () => {
   );
 });
 
+test('mdns behaviours ask for DNS-SD service types; the others contact host names', () => {
+  const profile = (protocol: string, host: string) =>
+    [
+      'formatVersion: 1',
+      'profile: x',
+      'behaviours:',
+      '  - id: a',
+      '    package: com.example.app',
+      `    hosts: [${host}]`,
+      `    protocol: ${protocol}`,
+      '    every: 10m',
+      '',
+    ].join('\n');
+  assert.equal(
+    parseTrafficProfile(profile('mdns', '_googlecast._tcp.local'), 'ok.yaml').behaviours[0]!.protocol,
+    'mdns',
+  );
+  assert.throws(
+    () => parseTrafficProfile(profile('mdns', 'cast.example.com'), 'm.yaml'),
+    (e: unknown) =>
+      e instanceof ConfigError && e.path === 'behaviours[0].hosts[0]' && /service type/.test(e.message),
+  );
+  assert.throws(
+    () => parseTrafficProfile(profile('tls', '_googlecast._tcp.local'), 't.yaml'),
+    (e: unknown) =>
+      e instanceof ConfigError && e.path === 'behaviours[0].hosts[0]' && /host name/.test(e.message),
+  );
+});
+
 test('an unknown key and broken YAML are errors with positions', () => {
   assert.throws(
     () => parseTrafficProfile('formatVersion: 1\nprofile: x\nbehaviour: []\n', 'f.yaml'),

@@ -31,6 +31,11 @@ const hostName = z
     'a lower-case host name',
   );
 
+/** A DNS-SD service type under .local (RFC 6763): "_service._tcp.local" or "_service._udp.local". */
+const serviceType = z
+  .string()
+  .regex(/^_[a-z0-9-]{1,15}\._(tcp|udp)\.local$/, 'a service type like _googlecast._tcp.local');
+
 /** Phone-state conditions; a missing key matches any value. */
 const when = z
   .object({
@@ -56,10 +61,17 @@ const behaviour = z
     package: z.string().regex(/^[a-zA-Z][\w]*(\.[a-zA-Z][\w]*)+$/, 'a package name like com.miui.analytics'),
     /** Phone state it happens in (always online). */
     when: when.default({}),
-    /** Hosts contacted, each once per occurrence. */
-    hosts: z.array(hostName).min(1),
-    /** tls: DNS then TLS with SNI on TCP 443 and a small request; http: plain HTTP on 80; quic: a QUIC Initial on UDP 443. */
-    protocol: z.enum(['tls', 'http', 'quic']),
+    /**
+     * Hosts contacted, each once per occurrence; for mdns, the DNS-SD service types asked for on the
+     * local network (e.g. _googlecast._tcp.local).
+     */
+    hosts: z.array(z.union([hostName, serviceType])).min(1),
+    /**
+     * tls: DNS then TLS with SNI on TCP 443 and a small request; http: plain HTTP on 80; quic: a QUIC
+     * Initial on UDP 443; mdns: a multicast DNS question (PTR) to 224.0.0.251:5353 after joining the
+     * group (the kernel sends the IGMP report), as Android's service discovery does on the LAN.
+     */
+    protocol: z.enum(['tls', 'http', 'quic', 'mdns']),
     /** Request path (tls, http). */
     path: z.string().startsWith('/').default('/'),
     /** Query string parameters (http); values may use {imei}, {androidId}, {serial}, {advertisingId}. */
@@ -75,7 +87,20 @@ const behaviour = z
     /** Free-form tags, e.g. "analytics". */
     tags: z.array(z.string()).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((b, ctx) => {
+    b.hosts.forEach((h, i) => {
+      if ((b.protocol === 'mdns') !== h.startsWith('_'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', i],
+          message:
+            b.protocol === 'mdns'
+              ? 'mdns asks for a service type like _googlecast._tcp.local'
+              : 'a lower-case host name',
+        });
+    });
+  });
 
 const misbehaviour = z
   .object({
