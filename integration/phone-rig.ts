@@ -60,17 +60,25 @@ export interface PhoneRigOptions {
   appium?: boolean;
 }
 
-/** Starts a phone and its private adb server, connected; throws (having cleaned up) when they are not. */
-export async function startPhoneRig(opts: PhoneRigOptions): Promise<PhoneRig> {
-  const port = await freePort();
-  const home = mkdtempSync(join(tmpdir(), 'phonehome-rig-'));
-  const env: NodeJS.ProcessEnv = {
+/**
+ * The environment of a test's private adb server on `port`: its own HOME (keys, no shared state)
+ * and no emulator scan, so that it sees only the phones the test connects.
+ */
+export function privateAdbEnv(port: number, home: string): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     HOME: home,
     ANDROID_ADB_SERVER_PORT: String(port),
     ADB_LOCAL_TRANSPORT_MAX_PORT: '5554',
     ADB_EMU: '0',
   };
+}
+
+/** Starts a phone and its private adb server, connected; throws (having cleaned up) when they are not. */
+export async function startPhoneRig(opts: PhoneRigOptions): Promise<PhoneRig> {
+  const port = await freePort();
+  const home = mkdtempSync(join(tmpdir(), 'phonehome-rig-'));
+  const env = privateAdbEnv(port, home);
   if (opts.appium) {
     // The driver finds adb as ANDROID_HOME/platform-tools/adb: the same Debian binary and server.
     const sdk = join(home, 'android-sdk');

@@ -18,6 +18,7 @@ import adbkit from '@devicefarmer/adbkit';
 import { type Adbd, startAdbd } from '../harness/sim/adb/adbd.js';
 import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from '../harness/sim/phone/sim-phone.js';
 import { freePort } from './free-port.js';
+import { privateAdbEnv } from './phone-rig.js';
 
 // adbkit is CommonJS: from ESM its default import is module.exports, which holds the Adb class as default.
 const Adb = adbkit.default;
@@ -61,14 +62,7 @@ function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise
 async function withAdbServer(body: (server: AdbServer) => Promise<void>): Promise<void> {
   const port = await freePort();
   const home = mkdtempSync(join(tmpdir(), 'phonehome-adbd-int-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: home,
-    ANDROID_ADB_SERVER_PORT: String(port),
-    // No emulator scan: the server must see only the phones a test connects.
-    ADB_LOCAL_TRANSPORT_MAX_PORT: '5554',
-    ADB_EMU: '0',
-  };
+  const env = privateAdbEnv(port, home);
   const server: AdbServer = {
     port,
     adb: (args, timeoutMs = 30_000) => run(['-P', String(port), ...args], env, timeoutMs),
