@@ -3,15 +3,23 @@
  * at a page as a person would: the DOM after the page's JavaScript ran.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** The DOM of a page after its JavaScript ran, from headless Chromium in its own process group. */
-export async function renderedDom(url: string): Promise<string> {
+/**
+ * Runs headless Chromium with `args` after the common flags and a throwaway profile, in its own
+ * process group, and hands the child to `use`; the group is killed (after 60 s at the latest) and
+ * the profile removed when `use` settles.
+ */
+export async function withChromium<T>(
+  args: string[],
+  stdio: StdioOptions,
+  use: (child: ChildProcess) => Promise<T>,
+): Promise<T> {
   const profile = await mkdtemp(join(tmpdir(), 'phonehome-chromium-'));
   const child = spawn(
     CHROMIUM,
@@ -24,11 +32,9 @@ export async function renderedDom(url: string): Promise<string> {
       '--disable-sync',
       '--no-first-run',
       `--user-data-dir=${profile}`,
-      '--virtual-time-budget=10000',
-      '--dump-dom',
-      url,
+      ...args,
     ],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { detached: true, stdio },
   );
   const killGroup = () => {
     try {
@@ -39,19 +45,30 @@ export async function renderedDom(url: string): Promise<string> {
   };
   const timer = setTimeout(killGroup, 60_000);
   try {
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b;
-    });
-    child.stderr.resume();
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    assert.equal(code, 0, 'chromium --dump-dom exits 0');
-    return out;
+    return await use(child);
   } finally {
     clearTimeout(timer);
     killGroup();
     await rm(profile, { recursive: true, force: true });
   }
+}
+
+/** The DOM of a page after its JavaScript ran, from headless Chromium in its own process group. */
+export function renderedDom(url: string): Promise<string> {
+  return withChromium(
+    ['--virtual-time-budget=10000', '--dump-dom', url],
+    ['ignore', 'pipe', 'pipe'],
+    async (child) => {
+      let out = '';
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b;
+      });
+      child.stderr!.resume();
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, 'chromium --dump-dom exits 0');
+      return out;
+    },
+  );
 }
 
 /** The files a single-file Allure report embeds (name → text). */

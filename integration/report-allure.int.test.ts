@@ -15,7 +15,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TestResult } from 'allure-js-commons';
 import { extractHistory } from '../harness/report/allure-generate.js';
 import { HOSTILE_HOST, writeTestNight } from '../harness/report/test-runs.js';
-import { CHROMIUM, embedded, findLeaf, leaves, renderedDom, type Tree } from './chromium-page.js';
+import {
+  CHROMIUM,
+  embedded,
+  findLeaf,
+  leaves,
+  renderedDom,
+  type Tree,
+  withChromium,
+} from './chromium-page.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const IS_TS = import.meta.url.endsWith('.ts');
@@ -104,53 +112,28 @@ class DevTools {
  * Chromium runs in its own process group, killed at the end with its profile.
  */
 async function withPage<T>(url: string, use: (dt: DevTools, session: string) => Promise<T>): Promise<T> {
-  const profile = await mkdtemp(join(tmpdir(), 'phonehome-chromium-'));
-  const child = spawn(
-    CHROMIUM,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--user-data-dir=${profile}`,
-      '--remote-debugging-pipe',
-      'about:blank',
-    ],
-    { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] },
+  return withChromium(
+    ['--remote-debugging-pipe', 'about:blank'],
+    ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
+    async (child) => {
+      const dt = new DevTools(child.stdio[3] as Writable, child.stdio[4] as Readable);
+      const { targetId } = await dt.send<{ targetId: string }>('Target.createTarget', { url: 'about:blank' });
+      const { sessionId } = await dt.send<{ sessionId: string }>('Target.attachToTarget', {
+        targetId,
+        flatten: true,
+      });
+      await dt.send('Runtime.enable', {}, sessionId);
+      await dt.send('Page.enable', {}, sessionId);
+      // Sandboxed frames may run in their own process: attach to them too.
+      await dt.send(
+        'Target.setAutoAttach',
+        { autoAttach: true, waitForDebuggerOnStart: false, flatten: true },
+        sessionId,
+      );
+      await dt.send('Page.navigate', { url }, sessionId);
+      return await use(dt, sessionId);
+    },
   );
-  const killGroup = () => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
-  const timer = setTimeout(killGroup, 60_000);
-  try {
-    const dt = new DevTools(child.stdio[3] as Writable, child.stdio[4] as Readable);
-    const { targetId } = await dt.send<{ targetId: string }>('Target.createTarget', { url: 'about:blank' });
-    const { sessionId } = await dt.send<{ sessionId: string }>('Target.attachToTarget', {
-      targetId,
-      flatten: true,
-    });
-    await dt.send('Runtime.enable', {}, sessionId);
-    await dt.send('Page.enable', {}, sessionId);
-    // Sandboxed frames may run in their own process: attach to them too.
-    await dt.send(
-      'Target.setAutoAttach',
-      { autoAttach: true, waitForDebuggerOnStart: false, flatten: true },
-      sessionId,
-    );
-    await dt.send('Page.navigate', { url }, sessionId);
-    return await use(dt, sessionId);
-  } finally {
-    clearTimeout(timer);
-    killGroup();
-    await rm(profile, { recursive: true, force: true });
-  }
 }
 
 /** Evaluates an expression (awaiting a promise) and returns its value. */
