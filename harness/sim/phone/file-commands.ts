@@ -228,53 +228,62 @@ const statCmd: CommandHandler = async (c) => {
   return failed ? 1 : 0;
 };
 
-const cpCmd: CommandHandler = async (c) => {
-  const { opts, paths } = splitArgs(c.args);
-  if (paths.length < 2) {
-    await c.err('cp: Needs 2 arguments\n');
-    return 1;
-  }
-  const dest = c.phone.hostPath(paths[paths.length - 1]!);
-  let failed = false;
-  for (const p of paths.slice(0, -1)) {
-    const s = await statOf(c, p);
-    if (!s || !dest) {
-      await c.err(`cp: ${p}: No such file or directory\n`);
-      failed = true;
-      continue;
-    }
-    if (s.st.isDirectory() && !/[rRa]/.test(opts)) {
-      await c.err(`cp: Skipped dir '${p}'\n`);
-      failed = true;
-      continue;
-    }
-    const destStat = await stat(dest).catch(() => undefined);
-    const to = destStat?.isDirectory() ? `${dest}/${p.slice(p.lastIndexOf('/') + 1)}` : dest;
-    await cp(s.host, to, { recursive: true });
-  }
-  return failed ? 1 : 0;
-};
+/** One source of a cp or mv, checked to exist, with where it goes. */
+interface CopyJob {
+  c: Parameters<CommandHandler>[0];
+  /** The source as the command line named it. */
+  source: string;
+  /** Its file on the host. */
+  host: string;
+  isDir: boolean;
+  /** The host path it goes to. */
+  to: string;
+  /** The command's option letters. */
+  opts: string;
+}
 
-const mvCmd: CommandHandler = async (c) => {
-  const { paths } = splitArgs(c.args);
-  if (paths.length < 2) {
-    await c.err('mv: Needs 2 arguments\n');
-    return 1;
-  }
-  const dest = c.phone.hostPath(paths[paths.length - 1]!);
-  let failed = false;
-  for (const p of paths.slice(0, -1)) {
-    const s = await statOf(c, p);
-    if (!s || !dest) {
-      await c.err(`mv: ${p}: No such file or directory\n`);
-      failed = true;
-      continue;
+/**
+ * cp and mv: every source but the last path goes to the last one, into it when it is a folder (under
+ * the source's name), else onto it. A missing source is reported and skipped; the exit status is 1
+ * when any source failed.
+ */
+function copyOrMove(name: 'cp' | 'mv', each: (job: CopyJob) => Promise<boolean>): CommandHandler {
+  return async (c) => {
+    const { opts, paths } = splitArgs(c.args);
+    if (paths.length < 2) {
+      await c.err(`${name}: Needs 2 arguments\n`);
+      return 1;
     }
-    const destStat = await stat(dest).catch(() => undefined);
-    await rename(s.host, destStat?.isDirectory() ? `${dest}/${p.slice(p.lastIndexOf('/') + 1)}` : dest);
+    const dest = c.phone.hostPath(paths[paths.length - 1]!);
+    let failed = false;
+    for (const p of paths.slice(0, -1)) {
+      const s = await statOf(c, p);
+      if (!s || !dest) {
+        await c.err(`${name}: ${p}: No such file or directory\n`);
+        failed = true;
+        continue;
+      }
+      const destStat = await stat(dest).catch(() => undefined);
+      const to = destStat?.isDirectory() ? `${dest}/${p.slice(p.lastIndexOf('/') + 1)}` : dest;
+      if (!(await each({ c, source: p, host: s.host, isDir: s.st.isDirectory(), to, opts }))) failed = true;
+    }
+    return failed ? 1 : 0;
+  };
+}
+
+const cpCmd = copyOrMove('cp', async ({ c, source, host, isDir, to, opts }) => {
+  if (isDir && !/[rRa]/.test(opts)) {
+    await c.err(`cp: Skipped dir '${source}'\n`);
+    return false;
   }
-  return failed ? 1 : 0;
-};
+  await cp(host, to, { recursive: true });
+  return true;
+});
+
+const mvCmd = copyOrMove('mv', async ({ host, to }) => {
+  await rename(host, to);
+  return true;
+});
 
 const chmod: CommandHandler = async (c) => {
   const { paths } = splitArgs(c.args);

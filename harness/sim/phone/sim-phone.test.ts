@@ -186,3 +186,42 @@ test('rmdir and touch go on past a bad path, say which, and exit 1', async () =>
   const status = await runShell(p, 'touch /sdcard/no/such/y; echo $?');
   assert.equal(status.stdout.trim(), '1');
 });
+
+test('cp and mv: into a folder or onto a name, past a missing source (saying which), exit 1 on any failure', async () => {
+  const p = await makePhone();
+  const ok = await runShell(
+    p,
+    'mkdir -p /sdcard/src /sdcard/dst && echo a > /sdcard/src/a && echo b > /sdcard/src/b && ' +
+      'cp /sdcard/src/a /sdcard/src/b /sdcard/dst && cp /sdcard/src/a /sdcard/a2 && ' +
+      'mv /sdcard/a2 /sdcard/dst && mv /sdcard/src/b /sdcard/b2',
+  );
+  assert.equal(ok.code, 0, ok.stderr);
+  const read = (path: string) => readFileSync(p.hostPath(path)!, 'utf8');
+  assert.equal(read('/sdcard/dst/a'), 'a\n');
+  assert.equal(read('/sdcard/dst/b'), 'b\n');
+  assert.equal(read('/sdcard/dst/a2'), 'a\n', 'mv into a folder keeps the name');
+  assert.equal(read('/sdcard/b2'), 'b\n', 'mv onto a name renames');
+  assert.equal(existsSync(p.hostPath('/sdcard/src/b')!), false);
+
+  const cp = await runShell(p, 'cp /sdcard/nope /sdcard/src/a /sdcard/dst2; echo $?');
+  assert.match(cp.stderr, /^cp: \/sdcard\/nope: No such file or directory$/m);
+  assert.equal(cp.stdout.trim(), '1');
+  assert.equal(read('/sdcard/dst2'), 'a\n', 'cp went on to the next source');
+  const dir = await runShell(
+    p,
+    'cp /sdcard/src /sdcard/dst3; echo $?; cp -r /sdcard/src /sdcard/dst3; echo $?',
+  );
+  assert.match(dir.stderr, /^cp: Skipped dir '\/sdcard\/src'$/m);
+  assert.equal(dir.stdout, '1\n0\n');
+  assert.equal(read('/sdcard/dst3/a'), 'a\n');
+
+  const mv = await runShell(p, 'mv /sdcard/nope /sdcard/dst/a /sdcard/moved; echo $?');
+  assert.match(mv.stderr, /^mv: \/sdcard\/nope: No such file or directory$/m);
+  assert.equal(mv.stdout.trim(), '1');
+  assert.equal(read('/sdcard/moved'), 'a\n', 'mv went on to the next source');
+  for (const cmd of ['cp', 'mv']) {
+    const one = await runShell(p, `${cmd} /sdcard/b2`);
+    assert.equal(one.code, 1);
+    assert.equal(one.stderr, `${cmd}: Needs 2 arguments\n`);
+  }
+});
