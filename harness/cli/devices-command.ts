@@ -1,7 +1,7 @@
 /** `phonehome devices`: the phones attached, their facts, their profile, and whether they can run. */
 
-import { bundledDevicesDir } from '../devices-dir.js';
 import { UsageError } from '../errors.js';
+import { bundledDevicesDir } from '../project-dir.js';
 import type { Command } from './commander.js';
 
 /** One row of the devices listing. */

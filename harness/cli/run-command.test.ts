@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bundledDevicesDir } from '../devices-dir.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { bundledDevicesDir } from '../project-dir.js';
 import type { ScenarioStep } from '../run/scenario.js';
 import type { SuiteSummary } from '../run/suite.js';
 import {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { bundledDevicesDir } from '../devices-dir.js';
 import { UsageError } from '../errors.js';
+import { bundledDevicesDir } from '../project-dir.js';
 import { loadProfiles } from './profiles.js';
 
 test("the default profiles are phonehome's own, wherever it is started from", async () => {

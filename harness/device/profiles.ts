@@ -8,8 +8,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseYamlConfig } from '../config/yaml-config.js';
-import { bundledDevicesDir } from '../devices-dir.js';
 import { UsageError } from '../errors.js';
+import { bundledDevicesDir } from '../project-dir.js';
 
 const selectorSchema = z
   .strictObject({

@@ -6,12 +6,12 @@
  * attachments, so `allure generate` never reads half a run.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Attachment, Parameter, StepResult, TestResult } from 'allure-js-commons';
 import { adbVersion, DEFAULT_ADB } from '../device/adb-server.js';
+import { phonehomePackage } from '../project-dir.js';
 import type { RunResult } from '../run/run-one.js';
 import { PHONEHOME_CATEGORIES } from './categories.js';
 import {
@@ -159,22 +159,9 @@ export async function writeLaunchFiles(resultsDir: string, launch: LaunchFiles):
   if (launch.executor) await write('executor.json', JSON.stringify(launch.executor, null, 2));
 }
 
-/** phonehome's version, from the package.json above this file (in the source tree or in dist/). */
+/** phonehome's version, from its package.json (in the source tree or above dist/). */
 export async function phonehomeVersion(): Promise<string> {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'phonehome' && pkg.version) return pkg.version;
-    } catch {
-      // not here: one folder up
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
+  return phonehomePackage()?.version ?? 'unknown';
 }
 
 /** Versions the caller knows (Appium and its driver are only known to whoever started them). */

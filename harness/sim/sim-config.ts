@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundledDevicesDir } from '../devices-dir.js';
+import { bundledDevicesDir } from '../project-dir.js';
 
 /** The supervisor's instructions. */
 export interface SimUpConfig {
