@@ -67,7 +67,9 @@ async function analyzeFrames(
   const given = opts.deviceAddrs !== undefined && opts.deviceAddrs.length > 0;
   const addrs: string[] = [];
   for (const a of given ? opts.deviceAddrs! : inferDevice(table.parties())) {
-    const canonical = canonicalAddress(a);
+    // Inferred addresses come from the packet layer, already in its text form; checking them anyway
+    // cost 3 ms, as Node's isIPv6 compiles its large pattern on first use.
+    const canonical = given ? canonicalAddress(a) : a;
     if (canonical === undefined) warnings.push(`device address "${a}" is not an IP address; ignored`);
     else if (!addrs.includes(canonical)) addrs.push(canonical);
   }
