@@ -29,6 +29,7 @@ function flowJson(f: Flow): { [key: string]: Json } {
     names: f.names.map((n) => ({ name: n.name, source: n.source })),
   };
   if (f.connState !== undefined) out.connState = f.connState;
+  if (f.midstream) out.midstream = true;
   if (f.app !== undefined) out.app = { uid: f.app.uid, name: f.app.name };
   if (f.tls !== undefined) {
     const tls: { [key: string]: Json } = { alpn: [...f.tls.alpn], ech: f.tls.ech };

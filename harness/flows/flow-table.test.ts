@@ -273,6 +273,38 @@ test('picked up mid-stream with the client speaking second: the ClientHello send
   assert.equal(f!.origBytes, 20 + stream.length);
 });
 
+test('a TCP connection with no SYN in the capture is midstream; one whose handshake is seen, or UDP, is not', () => {
+  const t = table([
+    // Already open when the capture began: data, then FINs.
+    pkt({
+      ts: 1,
+      src: PHONE,
+      dst: SERVER,
+      sp: 50002,
+      dp: 443,
+      flags: ACK | PSH,
+      seq: 900,
+      payload: text('x'),
+    }),
+    pkt({ ts: 2, src: SERVER, dst: PHONE, sp: 443, dp: 50002, flags: FIN | ACK, seq: 70 }),
+    pkt({ ts: 3, src: PHONE, dst: SERVER, sp: 50002, dp: 443, flags: FIN | ACK, seq: 901 }),
+    ...tcpConn({ t0: 4, sport: 50003, dport: 443 }),
+    // Picked up at its SYN-ACK: the handshake is there, if half of it.
+    pkt({ ts: 6, src: SERVER, dst: PHONE, sp: 443, dp: 50004, flags: SYN | ACK, seq: 5 }),
+    pkt({ ts: 7, src: PHONE, dst: SERVER, sp: 40000, dp: 9999, proto: 17, payload: text('udp') }),
+  ]);
+  const flows = t.flows();
+  assert.deepEqual(
+    flows.map((f) => [f.orig.port, f.midstream, f.connState]),
+    [
+      [50002, true, 'SF'],
+      [50003, undefined, 'SF'],
+      [50004, undefined, 'OTH'],
+      [40000, undefined, undefined],
+    ],
+  );
+});
+
 test('a new SYN on a finished 5-tuple starts a new flow; a SYN on an open one does not', () => {
   const first = tcpConn({ t0: 1, sport: 42000, dport: 80 });
   const second = tcpConn({ t0: 50, sport: 42000, dport: 80, isn: 99 });

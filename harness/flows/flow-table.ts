@@ -186,6 +186,8 @@ class FlowState {
   rKey: number;
   /** TCP: the packed history conn_state is computed from (0 for other protocols). */
   tcp: TcpHistory = 0;
+  /** TCP: a SYN or SYN-ACK of the connection was seen (else it is handed out as midstream). */
+  synSeen = false;
   content: ContentState = Content.Looking;
   /** What reading the content needs while it goes on; dropped when it is done. */
   reader: Reader | undefined;
@@ -319,6 +321,7 @@ export class FlowTable {
       const t = p.tcp;
       if (t === undefined) return;
       f.tcp = tcpSegment(f.tcp, fromOrig, t.flags, p.payloadLen);
+      if ((t.flags & SYN) !== 0) f.synSeen = true;
       if (f.content !== Content.Done) this.tcpContent(f, p, fromOrig, t.seq, t.flags);
     } else if (proto === UDP && f.content !== Content.Done) {
       this.udpContent(f, p, fromOrig);
@@ -717,7 +720,10 @@ export class FlowTable {
   /** Completes a flow for handing out: its direction, conn_state, names and what its content told. */
   private finish(f: FlowState, flow: Flow, flip: boolean): void {
     if (flip) turnRound(flow);
-    if (f.proto === TCP) flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
+    if (f.proto === TCP) {
+      flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
+      if (!f.synSeen) flow.midstream = true;
+    }
     const dnsName = this.resolvedName(flow.orig.addr, flow.resp.addr, flow.tsStart);
     if (dnsName !== undefined) flow.names.push({ name: dnsName, source: 'dns' });
     const q = f.queries;

@@ -51,6 +51,12 @@ export interface Flow {
   respPkts: number;
   /** TCP connection state (Zeek conn_state); undefined for other protocols. */
   connState?: ConnState;
+  /**
+   * TCP only, set when the capture holds no SYN of the connection (Zeek: "midstream traffic"): it
+   * was already open when the capture began, or its start was lost. Its first message, and with it
+   * its names, was sent before what the capture holds.
+   */
+  midstream?: true;
   /** Service guessed from content: "tls", "quic", "http", "dns", or undefined. */
   service?: string;
   /** Names of the responder, each with its provenance, most direct evidence first. */
