@@ -4,7 +4,7 @@
  * tcpdump, libpcap (cap) or the simulated PCAPdroid, analysed and judged.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,51 @@ const IDLE: RunScenario = {
     { kind: 'wait', name: 'idle', ms: 20_000 },
   ],
 };
+
+/** Accepts TCP connections on the port in argv[1] and reads them until they close. */
+const PY_SINK = `
+import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', int(sys.argv[1])))
+s.listen(4)
+print('ready', flush=True)
+def drain(c):
+    while c.recv(4096):
+        pass
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=drain, args=(c,), daemon=True).start()
+`;
+
+/** Connects to argv[1]:argv[2] and sends a byte every 200 ms until killed. */
+const PY_TRICKLE = `
+import socket, sys, time
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+print('connected', flush=True)
+while True:
+    c.send(b'x')
+    time.sleep(0.2)
+`;
+
+/** Resolves when the child prints `line`; rejects when it exits first or 15 s go by. */
+function firstLine(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no "${line}" within 15 s`)), 15_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.split('\n').includes(line)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before printing "${line}"`));
+    });
+  });
+}
 
 describe('run pipeline on simulated phones', {
   skip: isRoot ? false : 'needs root (network namespaces)',
@@ -192,6 +237,56 @@ describe('run pipeline on simulated phones', {
     assert.equal(push?.app?.package, 'com.xiaomi.xmsf');
     const log = await readFile(join(r.dir, 'run.log'), 'utf8');
     assert.ok(!log.includes(key), 'the api key is never logged');
+  });
+
+  it('tolerates, with a warning, an unnamed connection the phone already had open when the capture began', async () => {
+    // A connection opened before the run, and still sending, is captured midstream: no handshake, no
+    // name. Real phones always have some (push channels); they are not this scenario's doing.
+    const { entry } = phone(good!, 'xiaomi-redmi-note-13');
+    const inet = good!.state.namespaces.find((n) => n.endsWith('-inet'));
+    assert.ok(inet, 'the lab has a simulated internet namespace');
+    const server = spawn('ip', ['netns', 'exec', inet, 'python3', '-c', PY_SINK, '7000'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let client: ChildProcess | undefined;
+    try {
+      await firstLine(server, 'ready');
+      client = spawn(
+        'ip',
+        ['netns', 'exec', entry.namespace, 'python3', '-c', PY_TRICKLE, '10.213.200.7', '7000'],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      await firstLine(client, 'connected');
+      const r = await idleRun(
+        good!,
+        'xiaomi-redmi-note-13',
+        'devices/xiaomi-miui-global/allowlists/idle.yaml',
+        (i) => new TcpdumpCapture({ interface: i }),
+      );
+      assert.equal(r.outcome, 'passed', `${r.reason}: ${JSON.stringify(r.violations)}`);
+      assert.equal(r.capture?.dropped, 0);
+      const flows = JSON.parse(await readFile(join(r.dir, 'flows.json'), 'utf8')).flows as {
+        uid: string;
+        resp: { addr: string; port: number };
+        names: unknown[];
+        midstream?: boolean;
+      }[];
+      const open = flows.filter((f) => f.resp.addr === '10.213.200.7' && f.resp.port === 7000);
+      assert.equal(open.length, 1, 'one flow to the open connection');
+      assert.equal(open[0]!.midstream, true);
+      assert.deepEqual(open[0]!.names, []);
+      const j = r.verdict?.judgements.find((x) => x.uid === open[0]!.uid);
+      assert.deepEqual([j?.status, j?.ruleText], ['tolerated', 'open before the capture began: warn']);
+      assert.ok(
+        r.verdict?.warnings.some((w) =>
+          w.startsWith('10.213.200.7 (tcp/7000, 1 flow) was already open when the capture began'),
+        ),
+        JSON.stringify(r.verdict?.warnings),
+      );
+    } finally {
+      client?.kill('SIGKILL');
+      server.kill('SIGKILL');
+    }
   });
 
   it('is broken with the phone lost when its connection is cut mid-capture, keeping the artifacts', async () => {

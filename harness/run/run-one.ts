@@ -305,7 +305,9 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   }
 
   const flows = analysis.flows.filter((f) => !isCanaryFlow(f, domain));
-  const verdict = judge(flows, ctx.allowlist);
+  // Connections the phone had open when the capture began show up midstream, their names unseen; a
+  // capture that dropped nothing tells them apart from connections whose start was lost.
+  const verdict = judge(flows, ctx.allowlist, { captureComplete: result.capture?.dropped === 0 });
   result.verdict = verdict;
   await writeJson(join(dir, 'verdict.json'), { formatVersion: RUN_FORMAT_VERSION, ...verdict });
   result.violations = verdict.violations.map((v) => ({

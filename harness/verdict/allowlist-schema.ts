@@ -139,6 +139,12 @@ export const allowlistFileSchema = z.strictObject(
     ),
     /** What to do with flows that have no name and no IP rule matching: fail (default), warn or allow. */
     unattributed: z.enum(['fail', 'warn', 'allow']).optional(),
+    /**
+     * What to do with an unnamed TCP connection that was already open when the capture began (its
+     * name went by before the capture): warn (default), fail or allow. Applies only where the capture
+     * is known to have lost nothing; elsewhere such a flow is unattributed.
+     */
+    openBeforeCapture: z.enum(['fail', 'warn', 'allow']).optional(),
     allow: list(ruleSchema),
     forbid: list(forbidRuleSchema),
     expect: list(ruleSchema),
@@ -153,5 +159,5 @@ export type ForbidRuleSpec = z.infer<typeof forbidRuleSchema>;
 export type BudgetSpec = z.infer<typeof budgetSchema>;
 export type Severity = z.infer<typeof severitySchema>;
 export type AllowlistFileSpec = z.infer<typeof allowlistFileSchema>;
-/** What an allowlist says about flows nothing names. */
+/** What an allowlist says about flows nothing names (and about unnamed connections open before the capture). */
 export type UnattributedPolicy = NonNullable<AllowlistFileSpec['unattributed']>;

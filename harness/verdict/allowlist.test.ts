@@ -135,6 +135,10 @@ const BAD: [string, string][] = [
   ],
   ['unattributed: maybe\n', 'bad.yaml:1:15: unattributed: "maybe" is not one of "fail", "warn", "allow"'],
   [
+    'openBeforeCapture: ignore\n',
+    'bad.yaml:1:20: openBeforeCapture: "ignore" is not one of "fail", "warn", "allow"',
+  ],
+  [
     'forbid:\n  - host: a.example\n    reason: r\n    severity: urgent\n',
     'bad.yaml:4:15: forbid[0].severity: "urgent" is not one of "blocker", "critical", "normal", "minor", "trivial"',
   ],
@@ -209,6 +213,21 @@ test('extends layers base first; the last file to set unattributed wins', () => 
   assert.equal(list.forbid.length, 1, 'a base extended twice is taken once');
   assert.equal(list.unattributed, 'allow');
   assert.equal(fromFiles({ 'x.yaml': 'allow: []\n' }, 'x.yaml').unattributed, 'fail', 'default is fail');
+});
+
+test('openBeforeCapture layers like unattributed, apart from it; default warn', () => {
+  const files = {
+    'idle.yaml': 'extends: base.yaml\nunattributed: warn\n',
+    'base.yaml': 'openBeforeCapture: fail\nunattributed: allow\n',
+  };
+  const list = fromFiles(files, 'idle.yaml');
+  assert.deepEqual([list.unattributed, list.openBeforeCapture], ['warn', 'fail']);
+  const over = fromFiles(
+    { ...files, 'idle.yaml': 'extends: base.yaml\nopenBeforeCapture: allow\n' },
+    'idle.yaml',
+  );
+  assert.equal(over.openBeforeCapture, 'allow');
+  assert.equal(fromFiles({ 'x.yaml': 'allow: []\n' }, 'x.yaml').openBeforeCapture, 'warn');
 });
 
 test('an extends cycle is an error that shows the cycle and points at the extends entry', () => {

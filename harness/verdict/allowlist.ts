@@ -17,6 +17,8 @@ export interface Allowlist {
   descriptions: string[];
   /** What to do with flows that have no name and match no IP rule (the last file that says wins; default fail). */
   unattributed: UnattributedPolicy;
+  /** What to do with unnamed connections open before the capture began (the last file that says wins; default warn). */
+  openBeforeCapture: UnattributedPolicy;
   /** Rules that allow contacts. */
   allow: Rule[];
   /** Rules that forbid contacts; they win over allow rules. */
@@ -35,6 +37,7 @@ export interface AllowlistFile {
   extends: { path: string; source: RuleSource }[];
   description?: string;
   unattributed?: UnattributedPolicy;
+  openBeforeCapture?: UnattributedPolicy;
   allow: Rule[];
   forbid: Rule[];
   expect: Rule[];
@@ -66,6 +69,7 @@ function compileFile(
     extends: (spec.extends ?? []).map((path, i) => ({ path, source: where(['extends', i]) })),
     ...(spec.description !== undefined ? { description: spec.description } : {}),
     ...(spec.unattributed !== undefined ? { unattributed: spec.unattributed } : {}),
+    ...(spec.openBeforeCapture !== undefined ? { openBeforeCapture: spec.openBeforeCapture } : {}),
     allow: simple('allow', spec.allow),
     expect: simple('expect', spec.expect),
     forbid: (spec.forbid ?? []).map((r, i) =>
@@ -99,6 +103,7 @@ export function loadAllowlist(file: string, readText: (path: string) => string):
     files: [],
     descriptions: [],
     unattributed: 'fail',
+    openBeforeCapture: 'warn',
     allow: [],
     forbid: [],
     expect: [],
@@ -107,6 +112,7 @@ export function loadAllowlist(file: string, readText: (path: string) => string):
   const done = new Set<string>();
   const stack: { key: string; shown: string }[] = [];
   let unattributed: UnattributedPolicy | undefined;
+  let openBeforeCapture: UnattributedPolicy | undefined;
 
   const visit = (
     path: string,
@@ -156,6 +162,7 @@ export function loadAllowlist(file: string, readText: (path: string) => string):
     out.files.push(path);
     if (parsed.description !== undefined) out.descriptions.push(parsed.description);
     if (parsed.unattributed !== undefined) unattributed = parsed.unattributed;
+    if (parsed.openBeforeCapture !== undefined) openBeforeCapture = parsed.openBeforeCapture;
     out.allow.push(...parsed.allow);
     out.forbid.push(...parsed.forbid);
     out.expect.push(...parsed.expect);
@@ -163,5 +170,6 @@ export function loadAllowlist(file: string, readText: (path: string) => string):
   };
   visit(file);
   if (unattributed !== undefined) out.unattributed = unattributed;
+  if (openBeforeCapture !== undefined) out.openBeforeCapture = openBeforeCapture;
   return out;
 }

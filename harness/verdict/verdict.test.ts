@@ -195,6 +195,51 @@ test('flows without names follow the unattributed policy; IP rules still apply t
   assert.equal(forbidden.outcome, 'violations', 'a forbid by address beats unattributed: allow');
 });
 
+test('an unnamed connection already open when the capture began follows openBeforeCapture (default warn)', () => {
+  const open = (extra: Partial<Flow> = {}) => flow('198.51.100.9', 443, [], { midstream: true, ...extra });
+  const flows = [
+    open(),
+    open(),
+    // Began inside the capture (its SYN is there) but got no name: unattributed as ever.
+    flow('198.51.100.10', 443),
+    // Named midstream flows are judged by their names as usual.
+    open({ names: [{ name: 'unknown.example', source: 'dns' }] }),
+  ];
+  const complete = { captureComplete: true };
+  const warn = judge(flows, LIST, complete);
+  assert.deepEqual(
+    warn.judgements.map((j) => [j.status, j.ruleText]),
+    [
+      ['tolerated', 'open before the capture began: warn'],
+      ['tolerated', 'open before the capture began: warn'],
+      ['unlisted', 'no rule matched'],
+      ['unlisted', 'no rule matched'],
+    ],
+  );
+  assert.deepEqual(
+    warn.violations.map((v) => v.subject),
+    ['198.51.100.10', 'unknown.example'],
+  );
+  assert.deepEqual(warn.warnings, [
+    '198.51.100.9 (tcp/443, 2 flows) was already open when the capture began (no handshake in it), so no name for it was captured; tolerated because openBeforeCapture: warn',
+  ]);
+
+  const onlyOpen = flows.slice(0, 2);
+  assert.equal(judge(onlyOpen, LIST, complete).outcome, 'allowed');
+  // A capture that may have lost packets cannot tell a connection open before it from one whose SYN it lost.
+  assert.equal(judge(onlyOpen, LIST).outcome, 'violations');
+  assert.equal(judge(onlyOpen, LIST, { captureComplete: false }).outcome, 'violations');
+  // unattributed: allow does not reach it; its own policy does.
+  assert.equal(judge(onlyOpen, allowlist('unattributed: allow\n'), complete).warnings.length, 1);
+  const fail = judge(onlyOpen, allowlist('openBeforeCapture: fail\n'), complete);
+  assert.equal(fail.outcome, 'violations');
+  assert.equal(fail.violations[0]!.ruleText, 'open before the capture began: fail');
+  const allow = judge(onlyOpen, allowlist('openBeforeCapture: allow\n'), complete);
+  assert.deepEqual([allow.outcome, allow.warnings], ['allowed', []]);
+  const forbidden = allowlist('forbid:\n  - {cidr: 198.51.100.0/24, reason: r}\n');
+  assert.equal(judge(onlyOpen, forbidden, complete).outcome, 'violations', 'a forbid by address still holds');
+});
+
 test('a named flow that no rule allows is a violation even when unattributed is allow', () => {
   const v = judge([flow('10.0.0.1', 443, [['unknown.example', 'sni']])], allowlist('unattributed: allow\n'));
   assert.equal(v.outcome, 'violations');

@@ -13,7 +13,9 @@
  *    for the resolver's address are not used for it (steps 1–2), nor for expectations and budgets.
  * 4. A flow with no names at all is "unattributed": judged by ip/cidr rules only (steps 1–2); when none
  *    matches, the allowlist's `unattributed` policy decides: fail (a violation), warn (tolerated with a
- *    warning) or allow (tolerated).
+ *    warning) or allow (tolerated). A TCP connection that was already open when the capture began
+ *    (midstream in a capture that lost nothing, see JudgeOptions.captureComplete) has its name before
+ *    the capture: the allowlist's `openBeforeCapture` policy decides for it instead (default warn).
  * 5. Anything else is a violation with no rule ("no rule matched").
  */
 import type { Flow } from '../flows/flow.js';
@@ -31,7 +33,7 @@ export type FlowStatus =
   | 'forbidden'
   /** No rule matched: a violation. */
   | 'unlisted'
-  /** No name, no IP rule, and the allowlist's unattributed policy is warn or allow. */
+  /** No name, no IP rule, and the allowlist's unattributed (or openBeforeCapture) policy is warn or allow. */
   | 'tolerated';
 
 /** How a name or address was learnt: a name's source, or "address" for the responder's IP itself. */
@@ -127,9 +129,17 @@ export interface Verdict {
 export interface JudgeOptions {
   /** Overrides the allowlist's unattributed policy. */
   unattributed?: UnattributedPolicy;
+  /**
+   * True when the capture is known to hold every packet from its start on (a run's capture backend
+   * counted no drops): a TCP connection with no SYN in it was then open before the capture began,
+   * not one whose start was lost. Without it every unnamed flow is unattributed.
+   */
+  captureComplete?: boolean;
 }
 
 const NO_RULE = 'no rule matched';
+/** ruleText prefix of an unnamed connection judged by the openBeforeCapture policy. */
+const OPEN_BEFORE = 'open before the capture began';
 
 interface Subject {
   target: RuleTarget;
@@ -180,6 +190,7 @@ function judgeFlow(
   responder: Subject[],
   list: Allowlist,
   unattributed: UnattributedPolicy,
+  captureComplete: boolean,
 ): FlowJudgement {
   const queries = querySubjects(flow);
   const decided = (
@@ -213,6 +224,15 @@ function judgeFlow(
 
   const address = responder[responder.length - 1]!;
   if (responder.length === 1) {
+    if (flow.midstream && captureComplete) {
+      const policy = list.openBeforeCapture;
+      return decided(
+        policy === 'fail' ? 'unlisted' : 'tolerated',
+        address,
+        null,
+        `${OPEN_BEFORE}: ${policy}`,
+      );
+    }
     if (unattributed === 'fail') return decided('unlisted', address, null);
     return decided('tolerated', address, null, `unattributed: ${unattributed}`);
   }
@@ -224,7 +244,9 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
   const unattributed = opts.unattributed ?? allowlist.unattributed;
   // Each flow's responder names and parsed address, built once for every rule that looks at them.
   const responders = flows.map(responderSubjects);
-  const judgements = flows.map((f, i) => judgeFlow(f, responders[i]!, allowlist, unattributed));
+  const judgements = flows.map((f, i) =>
+    judgeFlow(f, responders[i]!, allowlist, unattributed, opts.captureComplete === true),
+  );
   const warnings: string[] = [];
 
   const groups = new Map<string, Violation>();
@@ -287,7 +309,8 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
   });
 
   warnings.push(...encryptedDnsWarnings(flows));
-  if (unattributed === 'warn') warnings.push(...toleratedWarnings(flows, judgements));
+  warnings.push(...toleratedWarnings(flows, judgements, `${OPEN_BEFORE}: warn`));
+  warnings.push(...toleratedWarnings(flows, judgements, 'unattributed: warn'));
 
   const failed = violations.length > 0 || unmetExpectations.length > 0 || budgets.some((b) => b.exceeded);
   return {
@@ -314,15 +337,21 @@ function encryptedDnsWarnings(flows: Flow[]): string[] {
   );
 }
 
-function toleratedWarnings(flows: Flow[], judgements: FlowJudgement[]): string[] {
+/** One warning per responder address of the flows tolerated for this reason (a judgement's ruleText). */
+function toleratedWarnings(flows: Flow[], judgements: FlowJudgement[], reason: string): string[] {
   const byAddr = new Map<string, Flow[]>();
   flows.forEach((f, i) => {
-    if (judgements[i]!.status !== 'tolerated') return;
+    const j = judgements[i]!;
+    if (j.status !== 'tolerated' || j.ruleText !== reason) return;
     byAddr.set(f.resp.addr, [...(byAddr.get(f.resp.addr) ?? []), f]);
   });
   return [...byAddr].map(([addr, fs]) => {
     const ports = [...new Set(fs.map((f) => `${f.proto}/${f.resp.port}`))].join(', ');
-    return `${addr} (${ports}, ${plural(fs.length, 'flow')}) has no name and no IP rule; tolerated because unattributed: warn`;
+    const what = `${addr} (${ports}, ${plural(fs.length, 'flow')})`;
+    if (reason.startsWith(OPEN_BEFORE)) {
+      return `${what} was already open when the capture began (no handshake in it), so no name for it was captured; tolerated because openBeforeCapture: warn`;
+    }
+    return `${what} has no name and no IP rule; tolerated because unattributed: warn`;
   });
 }
 
