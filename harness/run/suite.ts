@@ -207,7 +207,8 @@ export class LiveTraffic {
     const flows = this.table.flows(new Set(this.deviceAddrs)).filter((f) => !isUnder(f, this.canaryDomain));
     const names = new Set<string>();
     for (const f of flows) for (const n of f.names) names.add(n.name);
-    const verdict = judge(flows, this.allowlist);
+    // Drops are only counted when the capture stops: judge as the final verdict will when there are none.
+    const verdict = judge(flows, this.allowlist, { captureComplete: true });
     return {
       connections: flows.length,
       names: names.size,
