@@ -283,6 +283,11 @@ describe('run pipeline on simulated phones', {
         ),
         JSON.stringify(r.verdict?.warnings),
       );
+      const log = await readFile(join(r.dir, 'run.log'), 'utf8');
+      assert.match(
+        log,
+        /warning: 10\.213\.200\.7 \(tcp\/7000, 1 flow\) was already open when the capture began/,
+      );
     } finally {
       client?.kill('SIGKILL');
       server.kill('SIGKILL');

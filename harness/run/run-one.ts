@@ -336,6 +336,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   }
   await log(`${result.outcome}: ${result.reason}`);
   for (const v of result.violations) await log(`violation: ${v.subject} during ${v.step}: ${v.ruleText}`);
+  for (const w of verdict.warnings) await log(`warning: ${w}`);
   await save();
   return result;
 }
