@@ -397,6 +397,48 @@ test('hostile bytes from the wire never reach the terminal as control characters
   assert.doesNotMatch(t.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
 });
 
+test('--capture-complete judges an unnamed connection with no SYN by openBeforeCapture, as a run does', () => {
+  const phone = '192.168.1.10';
+  const server = '198.51.100.4';
+  const seg = (src: string, dst: string, sp: number, dp: number, flags: number) =>
+    ipv4Packet(
+      { src, dst, proto: 6 },
+      tcpSegment({ srcPort: sp, dstPort: dp, flags, seq: 7 }, new Uint8Array(1)),
+    );
+  const pcap = join(tmp, 'open-before.pcap');
+  writeFileSync(
+    pcap,
+    pcapFile({ linkType: 101 }, [
+      // A push channel's keepalive and its answer: no SYN, so no handshake and no name.
+      { ts: 1_700_000_000, data: seg(phone, server, 41000, 5228, 0x18) },
+      { ts: 1_700_000_000.05, data: seg(server, phone, 5228, 41000, 0x10) },
+    ]),
+  );
+  const list = write('open-before.yaml', 'unattributed: fail\n');
+  const strict = phonehome(['analyze', pcap, '--allowlist', list, '--format', 'json']);
+  assert.equal(strict.status, 1, strict.stderr);
+  const [flow] = JSON.parse(strict.stdout).flows;
+  assert.equal(flow.midstream, true);
+  const complete = phonehome([
+    'analyze',
+    pcap,
+    '--allowlist',
+    list,
+    '--format',
+    'json',
+    '--capture-complete',
+  ]);
+  assert.equal(complete.status, 0, complete.stderr);
+  const verdict = JSON.parse(complete.stdout).verdict;
+  assert.equal(verdict.judgements[0].ruleText, 'open before the capture began: warn');
+  assert.match(
+    verdict.warnings[0],
+    /^198\.51\.100\.4 \(tcp\/5228, 1 flow\) was already open when the capture began/,
+  );
+  const failing = write('open-before-fail.yaml', 'openBeforeCapture: fail\n');
+  assert.equal(phonehome(['analyze', pcap, '--allowlist', failing, '--capture-complete']).status, 1);
+});
+
 // Start-up time is a benchmark figure (BENCHMARKS.md), not a timed test: a busy machine would make it flaky.
 test('--help lists the commands', () => {
   const r = phonehome(['--help']);

@@ -13,6 +13,7 @@ interface AnalyzeCliOptions {
   device?: string[];
   format: 'table' | 'json' | 'csv';
   out?: string;
+  captureComplete?: boolean;
 }
 
 export function register(program: Command): void {
@@ -35,6 +36,11 @@ export function register(program: Command): void {
       new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
     )
     .option('--out <file>', 'write the output to FILE (atomically) instead of standard output (- for it)')
+    .option(
+      '--capture-complete',
+      'the capture lost no packets (as a run whose capture counted 0 drops): judge unnamed TCP connections ' +
+        "with no SYN in it as open before it began, by the allowlist's openBeforeCapture",
+    )
     .action(async (capture: string, opts: AnalyzeCliOptions) => {
       process.exitCode = await analyzeAction(capture, opts);
     });
@@ -125,7 +131,9 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   }
 
   const verdict = allowlist
-    ? (await import('../verdict/verdict.js')).judge(analysis.flows, allowlist)
+    ? (await import('../verdict/verdict.js')).judge(analysis.flows, allowlist, {
+        captureComplete: opts.captureComplete === true,
+      })
     : undefined;
 
   let text: string | Iterable<string>;
