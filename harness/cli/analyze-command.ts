@@ -38,8 +38,8 @@ export function register(program: Command): void {
     .option('--out <file>', 'write the output to FILE (atomically) instead of standard output (- for it)')
     .option(
       '--capture-complete',
-      'the capture lost no packets (as a run whose capture counted 0 drops): judge unnamed TCP connections ' +
-        "with no SYN in it as open before it began, by the allowlist's openBeforeCapture",
+      'the capture lost no packets (as a run whose capture counted 0 drops): judge unnamed connections ' +
+        "whose start is not in it (midstream) as open before it began, by the allowlist's openBeforeCapture",
     )
     .action(async (capture: string, opts: AnalyzeCliOptions) => {
       process.exitCode = await analyzeAction(capture, opts);

@@ -305,6 +305,36 @@ test('a TCP connection with no SYN in the capture is midstream; one whose handsh
   );
 });
 
+test('a QUIC flow whose client speaks first in a 1-RTT packet is midstream; other UDP is not', () => {
+  const shortHeader = new Uint8Array(40).fill(7);
+  shortHeader[0] = 0x41; // header form 0, fixed bit 1
+  const t = table([
+    // The server's packet comes first, then the phone's: both 1-RTT.
+    pkt({ ts: 1, src: SERVER, dst: PHONE, sp: 443, dp: 51000, proto: 17, payload: shortHeader }),
+    pkt({ ts: 2, src: PHONE, dst: SERVER, sp: 51000, dp: 443, proto: 17, payload: shortHeader }),
+    // Too short to be QUIC, to port 443.
+    pkt({
+      ts: 3,
+      src: PHONE,
+      dst: SERVER,
+      sp: 51001,
+      dp: 443,
+      proto: 17,
+      payload: shortHeader.subarray(0, 12),
+    }),
+    // The same bytes to another port.
+    pkt({ ts: 4, src: PHONE, dst: SERVER, sp: 51002, dp: 9443, proto: 17, payload: shortHeader }),
+  ]);
+  assert.deepEqual(
+    t.flows().map((f) => [f.orig.port, f.resp.port, f.midstream, f.names.length]),
+    [
+      [51000, 443, true, 0],
+      [51001, 443, undefined, 0],
+      [51002, 9443, undefined, 0],
+    ],
+  );
+});
+
 test('a new SYN on a finished 5-tuple starts a new flow; a SYN on an open one does not', () => {
   const first = tcpConn({ t0: 1, sport: 42000, dport: 80 });
   const second = tcpConn({ t0: 50, sport: 42000, dport: 80, isn: 99 });

@@ -12,7 +12,7 @@ import { parseDnsMessage, splitDnsTcpStream } from '../names/dns-message.js';
 import { encryptedDnsKind } from '../names/encrypted-dns.js';
 import { isHttp2Preface, readHttpRequest } from '../names/http-request.js';
 import type { ClientHelloInfo, DnsMessageInfo, HttpRequestInfo, NameSource } from '../names/name.js';
-import { looksLikeQuicInitial, QuicInitialReader } from '../names/quic-initial.js';
+import { looksLikeQuicInitial, looksLikeQuicShortHeader, QuicInitialReader } from '../names/quic-initial.js';
 import { readTlsClientHello } from '../names/tls-client-hello.js';
 import type { Packet } from '../packets/packet.js';
 import {
@@ -188,6 +188,8 @@ class FlowState {
   tcp: TcpHistory = 0;
   /** TCP: a SYN or SYN-ACK of the connection was seen (else it is handed out as midstream). */
   synSeen = false;
+  /** UDP to or from port 443: the client's first datagram was a QUIC 1-RTT packet, not an Initial. */
+  quicMidstream = false;
   content: ContentState = Content.Looking;
   /** What reading the content needs while it goes on; dropped when it is done. */
   reader: Reader | undefined;
@@ -533,6 +535,15 @@ export class FlowTable {
         r.quic = new QuicInitialReader();
         r.quicLeft = this.quicDatagrams;
       } else {
+        if (
+          f.flow.origPkts === 1 &&
+          (f.flow.resp.port === 443 || f.flow.orig.port === 443) &&
+          looksLikeQuicShortHeader(payload)
+        ) {
+          f.quicMidstream = true;
+          this.stopReading(f);
+          return;
+        }
         const info = f.flow.origPkts === 1 ? readDns(payload) : undefined;
         if (info && !info.isResponse && info.questions.length > 0) {
           f.content = Content.DnsCandidate;
@@ -723,7 +734,7 @@ export class FlowTable {
     if (f.proto === TCP) {
       flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
       if (!f.synSeen) flow.midstream = true;
-    }
+    } else if (f.quicMidstream) flow.midstream = true;
     const dnsName = this.resolvedName(flow.orig.addr, flow.resp.addr, flow.tsStart);
     if (dnsName !== undefined) flow.names.push({ name: dnsName, source: 'dns' });
     const q = f.queries;

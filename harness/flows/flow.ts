@@ -52,8 +52,9 @@ export interface Flow {
   /** TCP connection state (Zeek conn_state); undefined for other protocols. */
   connState?: ConnState;
   /**
-   * TCP only, set when the capture holds no SYN of the connection (Zeek: "midstream traffic"): it
-   * was already open when the capture began, or its start was lost. Its first message, and with it
+   * Set when the capture holds no start of the connection (Zeek: "midstream traffic"): TCP with no
+   * SYN, or QUIC (UDP port 443) whose client spoke first in a 1-RTT packet rather than an Initial. It
+   * was already open when the capture began, or its start was lost: its first message, and with it
    * its names, was sent before what the capture holds.
    */
   midstream?: true;

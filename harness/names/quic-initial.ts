@@ -138,6 +138,16 @@ export function looksLikeQuicInitial(datagram: Uint8Array): boolean {
   return h?.initial === true && h.end - h.pnOffset >= 20;
 }
 
+/**
+ * True when the datagram looks like a QUIC 1-RTT packet (short header: header form 0, fixed bit 1,
+ * RFC 9000 §17.3) long enough to carry a header-protection sample. Such a packet belongs to a
+ * connection whose handshake is over: seen first, it says the connection began before the capture.
+ */
+export function looksLikeQuicShortHeader(datagram: Uint8Array): boolean {
+  // First byte, a connection ID of some length, at least 4 bytes before the 16-byte sample.
+  return datagram.length >= 21 && (datagram[0]! & 0xc0) === 0x40;
+}
+
 /** Removes header protection and decrypts one Initial packet; undefined when it does not authenticate. */
 function decryptInitial(
   d: Uint8Array,

@@ -140,7 +140,7 @@ export const allowlistFileSchema = z.strictObject(
     /** What to do with flows that have no name and no IP rule matching: fail (default), warn or allow. */
     unattributed: z.enum(['fail', 'warn', 'allow']).optional(),
     /**
-     * What to do with an unnamed TCP connection that was already open when the capture began (its
+     * What to do with an unnamed connection (TCP, QUIC) that was already open when the capture began (its
      * name went by before the capture): warn (default), fail or allow. Applies only where the capture
      * is known to have lost nothing; elsewhere such a flow is unattributed.
      */

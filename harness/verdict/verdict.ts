@@ -13,7 +13,7 @@
  *    for the resolver's address are not used for it (steps 1–2), nor for expectations and budgets.
  * 4. A flow with no names at all is "unattributed": judged by ip/cidr rules only (steps 1–2); when none
  *    matches, the allowlist's `unattributed` policy decides: fail (a violation), warn (tolerated with a
- *    warning) or allow (tolerated). A TCP connection that was already open when the capture began
+ *    warning) or allow (tolerated). A connection (TCP, QUIC) that was already open when the capture began
  *    (midstream in a capture that lost nothing, see JudgeOptions.captureComplete) has its name before
  *    the capture: the allowlist's `openBeforeCapture` policy decides for it instead (default warn).
  * 5. Anything else is a violation with no rule ("no rule matched").
@@ -131,8 +131,8 @@ export interface JudgeOptions {
   unattributed?: UnattributedPolicy;
   /**
    * True when the capture is known to hold every packet from its start on (a run's capture backend
-   * counted no drops): a TCP connection with no SYN in it was then open before the capture began,
-   * not one whose start was lost. Without it every unnamed flow is unattributed.
+   * counted no drops): a connection whose start is not in it (Flow.midstream) was then open before
+   * the capture began, not one whose start was lost. Without it every unnamed flow is unattributed.
    */
   captureComplete?: boolean;
 }
