@@ -98,9 +98,8 @@ const chars = new Uint8Array(MAX_NAME_OCTETS);
 let nameEnd = 0;
 
 /**
- * The name at b[at], pointers followed, as we keep names: lower case, no trailing dot, "." for the
- * root and "" for a name that normaliseHostName would refuse (a control, space or non-ASCII octet).
- * Sets nameEnd. Throws MALFORMED when the name runs past the message, is longer than 255 octets,
+ * The name at b[at], pointers followed, as we keep names: normaliseHostName's form, "." for the
+ * root and "" for a name it refuses (a control, space or non-ASCII octet). Sets nameEnd. Throws MALFORMED when the name runs past the message, is longer than 255 octets,
  * uses a reserved label type, or points anywhere but back (so that pointers cannot loop).
  */
 function readName(b: Uint8Array, at: number): string {
@@ -109,7 +108,6 @@ function readName(b: Uint8Array, at: number): string {
   let end = -1;
   let len = 0;
   let octets = 0;
-  let printable = true;
   for (;;) {
     if (p >= b.length) throw MALFORMED;
     const l = b[p]!;
@@ -129,17 +127,15 @@ function readName(b: Uint8Array, at: number): string {
     octets += l + 1;
     if (octets > MAX_NAME_OCTETS - 1 || p + 1 + l > b.length) throw MALFORMED;
     if (len > 0) chars[len++] = 0x2e;
-    for (let i = p + 1; i <= p + l; i++) {
-      let c = b[i]!;
-      if (c <= 0x20 || c >= 0x7f) printable = false;
-      else if (c >= 0x41 && c <= 0x5a) c += 0x20;
-      chars[len++] = c;
-    }
+    chars.set(b.subarray(p + 1, p + 1 + l), len);
+    len += l;
     p += 1 + l;
   }
   nameEnd = end;
   if (len === 0) return '.';
-  return printable ? String.fromCharCode.apply(null, chars.subarray(0, len) as unknown as number[]) : '';
+  // Bytes as code points (latin1), so that normaliseHostName sees every octet.
+  const raw = String.fromCharCode.apply(null, chars.subarray(0, len) as unknown as number[]);
+  return normaliseHostName(raw) ?? '';
 }
 
 function u16(b: Uint8Array, at: number): number {
