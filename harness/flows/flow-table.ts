@@ -186,10 +186,11 @@ class FlowState {
   rKey: number;
   /** TCP: the packed history conn_state is computed from (0 for other protocols). */
   tcp: TcpHistory = 0;
-  /** TCP: a SYN or SYN-ACK of the connection was seen (else it is handed out as midstream). */
-  synSeen = false;
-  /** UDP to or from port 443: the client's first datagram was a QUIC 1-RTT packet, not an Initial. */
-  quicMidstream = false;
+  /**
+   * The capture holds no start of the connection: TCP until a SYN or SYN-ACK is seen; QUIC whose
+   * client's first datagram was a 1-RTT packet, not an Initial. Handed out as Flow.midstream.
+   */
+  midstream = false;
   content: ContentState = Content.Looking;
   /** What reading the content needs while it goes on; dropped when it is done. */
   reader: Reader | undefined;
@@ -323,7 +324,7 @@ export class FlowTable {
       const t = p.tcp;
       if (t === undefined) return;
       f.tcp = tcpSegment(f.tcp, fromOrig, t.flags, p.payloadLen);
-      if ((t.flags & SYN) !== 0) f.synSeen = true;
+      if ((t.flags & SYN) !== 0) f.midstream = false;
       if (f.content !== Content.Done) this.tcpContent(f, p, fromOrig, t.seq, t.flags);
     } else if (proto === UDP && f.content !== Content.Done) {
       this.udpContent(f, p, fromOrig);
@@ -377,6 +378,7 @@ export class FlowTable {
     }
     if (p.proto === TCP) {
       f.tcp = newTcpHistory();
+      f.midstream = true; // until add() sees a SYN
       const r = new Reader();
       if (isDnsPort(f.flow.resp.port) || isDnsPort(f.flow.orig.port)) r.read = READ_ORIG | READ_RESP;
       // Picked up mid-stream: either side may turn out to be the client.
@@ -540,7 +542,7 @@ export class FlowTable {
           (f.flow.resp.port === 443 || f.flow.orig.port === 443) &&
           looksLikeQuicShortHeader(payload)
         ) {
-          f.quicMidstream = true;
+          f.midstream = true;
           this.stopReading(f);
           return;
         }
@@ -731,10 +733,8 @@ export class FlowTable {
   /** Completes a flow for handing out: its direction, conn_state, names and what its content told. */
   private finish(f: FlowState, flow: Flow, flip: boolean): void {
     if (flip) turnRound(flow);
-    if (f.proto === TCP) {
-      flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
-      if (!f.synSeen) flow.midstream = true;
-    } else if (f.quicMidstream) flow.midstream = true;
+    if (f.proto === TCP) flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
+    if (f.midstream) flow.midstream = true;
     const dnsName = this.resolvedName(flow.orig.addr, flow.resp.addr, flow.tsStart);
     if (dnsName !== undefined) flow.names.push({ name: dnsName, source: 'dns' });
     const q = f.queries;
