@@ -309,8 +309,20 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
   });
 
   warnings.push(...encryptedDnsWarnings(flows));
-  warnings.push(...toleratedWarnings(flows, judgements, `${OPEN_BEFORE}: warn`));
-  warnings.push(...toleratedWarnings(flows, judgements, 'unattributed: warn'));
+  warnings.push(
+    ...toleratedWarnings(
+      flows,
+      judgements,
+      `${OPEN_BEFORE}: warn`,
+      'was already open when the capture began (no handshake in it), so no name for it was captured; tolerated because openBeforeCapture: warn',
+    ),
+    ...toleratedWarnings(
+      flows,
+      judgements,
+      'unattributed: warn',
+      'has no name and no IP rule; tolerated because unattributed: warn',
+    ),
+  );
 
   const failed = violations.length > 0 || unmetExpectations.length > 0 || budgets.some((b) => b.exceeded);
   return {
@@ -337,8 +349,16 @@ function encryptedDnsWarnings(flows: Flow[]): string[] {
   );
 }
 
-/** One warning per responder address of the flows tolerated for this reason (a judgement's ruleText). */
-function toleratedWarnings(flows: Flow[], judgements: FlowJudgement[], reason: string): string[] {
+/**
+ * One warning per responder address of the flows tolerated for this reason (a judgement's ruleText):
+ * the address, its ports and flow count, then `explanation`.
+ */
+function toleratedWarnings(
+  flows: Flow[],
+  judgements: FlowJudgement[],
+  reason: string,
+  explanation: string,
+): string[] {
   const byAddr = new Map<string, Flow[]>();
   flows.forEach((f, i) => {
     const j = judgements[i]!;
@@ -347,11 +367,7 @@ function toleratedWarnings(flows: Flow[], judgements: FlowJudgement[], reason: s
   });
   return [...byAddr].map(([addr, fs]) => {
     const ports = [...new Set(fs.map((f) => `${f.proto}/${f.resp.port}`))].join(', ');
-    const what = `${addr} (${ports}, ${plural(fs.length, 'flow')})`;
-    if (reason.startsWith(OPEN_BEFORE)) {
-      return `${what} was already open when the capture began (no handshake in it), so no name for it was captured; tolerated because openBeforeCapture: warn`;
-    }
-    return `${what} has no name and no IP rule; tolerated because unattributed: warn`;
+    return `${addr} (${ports}, ${plural(fs.length, 'flow')}) ${explanation}`;
   });
 }
 
