@@ -20,6 +20,8 @@ declare -A NEED=(
   [java]=default-jre-headless
   # busybox's DHCP client: the lan-join fixture's (scripts/fixtures/make-lab-captures.sh) Wi-Fi join
   [udhcpc]=udhcpc
+  # the simulated phone's ping and the fixture scripts
+  [ping]=iputils-ping
 )
 # headers that npm packages compile against (the `cap` libpcap binding)
 declare -A NEED_FILES=(
