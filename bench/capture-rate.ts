@@ -34,9 +34,9 @@ import {
   removeLab,
   run,
   withLabLock,
-} from '../harness/sim/net/lab.js';
-import { internetAddressFor, type LabPlan, labIdFor, planLab } from '../harness/sim/net/lab-plan.js';
-import { readPcap } from '../harness/sim/net/pcap-file.js';
+} from '../sim/net/lab.js';
+import { internetAddressFor, type LabPlan, labIdFor, planLab } from '../sim/net/lab-plan.js';
+import { readPcap } from '../sim/net/pcap-file.js';
 
 /** First four payload bytes of every burst packet ("PHBR"). */
 export const BURST_MAGIC = 0x50484252;

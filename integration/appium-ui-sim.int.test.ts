@@ -15,9 +15,9 @@ import { AppiumServer, freePort } from '../harness/appium/appium-server.js';
 import { AppiumUi } from '../harness/appium/appium-ui.js';
 import { PhoneSessions, uiautomator2Capabilities } from '../harness/appium/session.js';
 import { loadProfile } from '../harness/device/profiles.js';
-import { startAdbd } from '../harness/sim/adb/adbd.js';
-import { createSimPhone, loadPhoneProfile } from '../harness/sim/phone/sim-phone.js';
-import { uia2InstrumentHook } from '../harness/sim/uia2/uia2-server.js';
+import { startAdbd } from '../sim/adb/adbd.js';
+import { createSimPhone, loadPhoneProfile } from '../sim/phone/sim-phone.js';
+import { uia2InstrumentHook } from '../sim/uia2/uia2-server.js';
 
 const run = promisify(execFile);
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

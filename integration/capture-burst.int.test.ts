@@ -16,8 +16,8 @@ import { BURST_MAGIC, type BurstPhone, captureBurst, countBurst } from '../bench
 import { CapCapture } from '../harness/capture/cap-capture.js';
 import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
 import type { CaptureBackend } from '../harness/run/capture.js';
-import { run } from '../harness/sim/net/lab.js';
-import type { SimState } from '../harness/sim/sim-state.js';
+import { run } from '../sim/net/lab.js';
+import type { SimState } from '../sim/sim-state.js';
 import { freePort } from './free-port.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { SimState } from '../harness/sim/sim-state.js';
+import type { SimState } from '../sim/sim-state.js';
 
 const run = promisify(execFile);
 const CLI = 'dist/harness/cli/main.js';

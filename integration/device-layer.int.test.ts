@@ -15,8 +15,8 @@ import { readFacts } from '../harness/device/facts.js';
 import { prepare } from '../harness/device/prepare.js';
 import { loadProfiles, matchProfile } from '../harness/device/profiles.js';
 import { AdbCommandError, DeviceLostError } from '../harness/errors.js';
-import { type Adbd, startAdbd } from '../harness/sim/adb/adbd.js';
-import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from '../harness/sim/phone/sim-phone.js';
+import { type Adbd, startAdbd } from '../sim/adb/adbd.js';
+import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from '../sim/phone/sim-phone.js';
 import { freePort } from './free-port.js';
 
 interface Phone {

@@ -9,14 +9,14 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startAdbd } from '../harness/sim/adb/adbd.js';
+import { sleep } from '../harness/sleep.js';
+import { startAdbd } from '../sim/adb/adbd.js';
 import {
   createSimPhone,
   type InstrumentRun,
   loadPhoneProfile,
   type SimPhoneInstance,
-} from '../harness/sim/phone/sim-phone.js';
-import { sleep } from '../harness/sleep.js';
+} from '../sim/phone/sim-phone.js';
 import { freePort } from './free-port.js';
 
 const ROOT = resolve('.');

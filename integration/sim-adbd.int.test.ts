@@ -1,5 +1,5 @@
 /**
- * The simulated phone's adbd, serving the real simulated phone (harness/sim/phone/), against the
+ * The simulated phone's adbd, serving the real simulated phone (sim/phone/), against the
  * unmodified adb 29 server and client, and adbkit 3.3.9. Each test starts its own adb server on a
  * free port (never 5037), with a throwaway HOME for its keys and no emulator scan, and kills only
  * that server.
@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import adbkit from '@devicefarmer/adbkit';
-import { type Adbd, startAdbd } from '../harness/sim/adb/adbd.js';
-import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from '../harness/sim/phone/sim-phone.js';
+import { type Adbd, startAdbd } from '../sim/adb/adbd.js';
+import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from '../sim/phone/sim-phone.js';
 import { freePort } from './free-port.js';
 import { privateAdbEnv } from './phone-rig.js';
 

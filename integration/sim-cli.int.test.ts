@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { run } from '../harness/sim/net/lab.js';
-import { readPcap } from '../harness/sim/net/pcap-file.js';
-import { loadTrafficProfile } from '../harness/sim/net/traffic-schema.js';
-import { isListening } from '../harness/sim/sim-adb-server.js';
-import { isAlive, readSimState, type SimState } from '../harness/sim/sim-state.js';
+import { run } from '../sim/net/lab.js';
+import { readPcap } from '../sim/net/pcap-file.js';
+import { loadTrafficProfile } from '../sim/net/traffic-schema.js';
+import { isListening } from '../sim/sim-adb-server.js';
+import { isAlive, readSimState, type SimState } from '../sim/sim-state.js';
 import { captureOn, namesIn, sleep } from './sim-lab-fixture.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TrafficState } from '../harness/sim/contracts.js';
-import { ensureLabCert, startInternet } from '../harness/sim/net/internet.js';
+import type { TrafficState } from '../sim/contracts.js';
+import { ensureLabCert, startInternet } from '../sim/net/internet.js';
 import {
   createLabCore,
   createPhoneNetwork,
@@ -15,10 +15,10 @@ import {
   removeLab,
   run,
   withLabLock,
-} from '../harness/sim/net/lab.js';
-import { type LabPlan, labIdFor, planLab } from '../harness/sim/net/lab-plan.js';
-import { createPhoneNet, type LabPhoneNet } from '../harness/sim/net/phone-net.js';
-import { loadTrafficProfile } from '../harness/sim/net/traffic-schema.js';
+} from '../sim/net/lab.js';
+import { type LabPlan, labIdFor, planLab } from '../sim/net/lab-plan.js';
+import { createPhoneNet, type LabPhoneNet } from '../sim/net/phone-net.js';
+import { loadTrafficProfile } from '../sim/net/traffic-schema.js';
 
 export const XIAOMI_TRAFFIC = 'devices/sim/xiaomi-redmi-note-13.traffic.yaml';
 

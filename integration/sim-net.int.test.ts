@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { run } from '../harness/sim/net/lab.js';
-import { isLabAddress } from '../harness/sim/net/lab-plan.js';
-import { readPcap } from '../harness/sim/net/pcap-file.js';
-import { PCAPDROID_TRAILER_MAGIC } from '../harness/sim/net/pcapdroid-dump.js';
-import { activeBehaviours, activeHosts } from '../harness/sim/net/traffic-plan.js';
-import { loadTrafficProfile } from '../harness/sim/net/traffic-schema.js';
+import { run } from '../sim/net/lab.js';
+import { isLabAddress } from '../sim/net/lab-plan.js';
+import { readPcap } from '../sim/net/pcap-file.js';
+import { PCAPDROID_TRAILER_MAGIC } from '../sim/net/pcapdroid-dump.js';
+import { activeBehaviours, activeHosts } from '../sim/net/traffic-plan.js';
+import { loadTrafficProfile } from '../sim/net/traffic-schema.js';
 import {
   captureOn,
   IDLE,

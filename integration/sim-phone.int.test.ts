@@ -13,14 +13,14 @@ import { describe, test } from 'node:test';
 import adbkit from '@devicefarmer/adbkit';
 import { AdbClient } from '../harness/device/adb.js';
 import { parseIpAddr, readFacts } from '../harness/device/facts.js';
-import { run } from '../harness/sim/net/lab.js';
-import { runShell } from '../harness/sim/phone/run-shell.js';
+import { run } from '../sim/net/lab.js';
+import { runShell } from '../sim/phone/run-shell.js';
 import {
   createSimPhone,
   type InstrumentRun,
   loadPhoneProfile,
   type SimPhoneInstance,
-} from '../harness/sim/phone/sim-phone.js';
+} from '../sim/phone/sim-phone.js';
 import { freePort } from './free-port.js';
 import { startPhoneRig } from './phone-rig.js';
 import { sleep, startTestLab, XIAOMI_TRAFFIC } from './sim-lab-fixture.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { remote } from 'webdriverio';
-import { uia2InstrumentHook } from '../harness/sim/uia2/uia2-server.js';
+import { uia2InstrumentHook } from '../sim/uia2/uia2-server.js';
 import { type PhoneRig, startAppium, startPhoneRig, type TestAppium, uia2Session } from './phone-rig.js';
 
 const SETTINGS = { appPackage: 'com.android.settings', appActivity: '.Settings' };

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { remote } from 'webdriverio';
 import { uiSelectorExpression } from '../harness/appium/ui-selector.js';
 import { type ActionUiStep, loadProfile } from '../harness/device/profiles.js';
-import { uia2InstrumentHook } from '../harness/sim/uia2/uia2-server.js';
+import { uia2InstrumentHook } from '../sim/uia2/uia2-server.js';
 import { startAppium, startPhoneRig, type TestAppium, uia2Session } from './phone-rig.js';
 
 test("the Xiaomi profile's UI actions, through Appium on a simulated Xiaomi, change what drives its traffic", {

@@ -93,7 +93,7 @@ if (built) {
   if (wantUnit)
     runNodeTests(
       'unit tests',
-      findTests('dist/harness', '.test.js').concat(findTests('dist/scenarios', '.test.js')),
+      ['dist/harness', 'dist/sim', 'dist/scenarios', 'dist/bench'].flatMap((d) => findTests(d, '.test.js')),
       2,
       120_000,
     );

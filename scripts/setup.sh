@@ -51,12 +51,11 @@ if ((${#missing[@]})); then
 fi
 
 # npm dependencies at the versions package-lock.json records, again only when it changed since the
-# last install. Not `npm ci`: it refuses a lock file without the other platforms' builds of Biome
-# (optional packages the registry reachable here does not list), while `npm install` installs exactly
-# the locked versions for this platform and leaves the lock file as it is.
+# last install. `npm ci` installs exactly the lock file and never rewrites it, so setup leaves the
+# checkout as it found it (the lock file lists every platform's optional builds, Biome's among them).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm install (locked versions)"
-  npm install --no-audit --no-fund --loglevel=error
+  echo "setup: npm ci (locked versions)"
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 # Appium's drivers (UiAutomator2, and the fake driver for tests) in the project's own APPIUM_HOME.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, UsageError } from '../errors.js';
+import { parseSimSpec } from '../lab/sim-lab.js';
 import { bundledDevicesDir } from '../project-dir.js';
 import type { ScenarioStep } from '../run/scenario.js';
 import type { SuiteSummary } from '../run/suite.js';
@@ -10,7 +11,6 @@ import {
   formatEndLine,
   formatProgressLine,
   type PhoneProgress,
-  parseSimSpec,
   remainingWaitMs,
   resolveSettings,
   summaryText,

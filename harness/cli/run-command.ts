@@ -5,30 +5,20 @@
  * ./phonehome.config.{js,mjs,json,ts}), then defaults. On a terminal (outside CI) each phone has one
  * live line redrawn in place; elsewhere progress is plain lines.
  */
-import { execFile } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { LoadedConfig } from '../config/load-config.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { parseSimSpec, type SimLab, simDown, simGroups, simLabsUp, simUp } from '../lab/sim-lab.js';
 import { bundledDevicesDir } from '../project-dir.js';
 import type { ScenarioStep } from '../run/scenario.js';
 import type { LiveStats, SuiteEvent, SuiteOptions, SuitePhone, SuiteSummary } from '../run/suite.js';
-import type { SimState } from '../sim/sim-state.js';
 import type { Command } from './commander.js';
 import { terminalSafe, terminalSafeClipped } from './terminal-text.js';
 
-const exec = promisify(execFile);
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-
 /** Exit status of `phonehome run` when Ctrl-C or SIGTERM stopped it. */
 export const EXIT_INTERRUPTED = 130;
-
-/** State folders of the simulated labs up right now, for the message of a second Ctrl-C. */
-const labsUp = new Set<string>();
 
 /** Options of `phonehome run` as commander gives them; unset ones come from the config, then defaults. */
 export interface RunCommandOptions {
@@ -54,66 +44,6 @@ export interface RunCommandOptions {
   report?: boolean;
   /** Plain progress lines even on a terminal (default: live lines on a terminal outside CI). */
   plain?: boolean;
-}
-
-/** A simulated lab brought up for a run: profiles that share one set of misbehaviours. */
-interface SimLab {
-  dir: string;
-  state: SimState;
-}
-
-/** "xiaomi-redmi-note-13+unknown-host+leak-ids" → profile and misbehaviours. */
-export function parseSimSpec(spec: string): { profile: string; misbehave: string[] } {
-  const [profile, ...misbehave] = spec.split('+');
-  if (!profile || !/^[a-z0-9][a-z0-9-]*$/.test(profile))
-    throw new UsageError(`--sim: not a simulated profile: ${spec}`);
-  for (const m of misbehave)
-    if (!/^[a-z0-9-]+$/.test(m)) throw new UsageError(`--sim: not a misbehaviour: ${m}`);
-  return { profile, misbehave };
-}
-
-async function simUp(
-  profiles: string[],
-  misbehave: string[],
-  speed: number,
-  adbPort: number,
-): Promise<SimLab> {
-  const dir = await mkdtemp(join(tmpdir(), 'phonehome-sim-'));
-  labsUp.add(dir);
-  const args = [
-    MAIN,
-    'sim',
-    'up',
-    '--profile',
-    ...profiles,
-    '--speed',
-    String(speed),
-    '--adb-port',
-    String(adbPort),
-  ];
-  args.push('--state-dir', dir, '--json', ...(misbehave.length ? ['--misbehave', misbehave.join(',')] : []));
-  try {
-    const { stdout } = await exec(process.execPath, args, { timeout: 180_000, maxBuffer: 16 << 20 });
-    return { dir, state: JSON.parse(stdout) as SimState };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    await exec(process.execPath, [MAIN, 'sim', 'down', '--state-dir', dir], { timeout: 60_000 }).catch(
-      () => {},
-    );
-    await rm(dir, { recursive: true, force: true });
-    labsUp.delete(dir);
-    throw new UsageError(
-      `simulated phones did not come up: ${(e.stderr ?? e.message).trim().split('\n').pop()}`,
-    );
-  }
-}
-
-async function simDown(lab: SimLab): Promise<void> {
-  await exec(process.execPath, [MAIN, 'sim', 'down', '--state-dir', lab.dir], { timeout: 120_000 }).catch(
-    () => {},
-  );
-  await rm(lab.dir, { recursive: true, force: true });
-  labsUp.delete(lab.dir);
 }
 
 function positiveInt(name: string, v: string, min = 0): number {
@@ -499,14 +429,9 @@ export async function runCommand(
   try {
     let phones: SuitePhone[] = [];
     if (simSpecs.length) {
-      const groups = new Map<string, string[]>();
-      for (const { profile, misbehave } of simSpecs) {
-        const key = misbehave.sort().join(',');
-        groups.set(key, [...(groups.get(key) ?? []), profile]);
-      }
-      for (const [key, profs] of groups) {
+      for (const group of simGroups(simSpecs)) {
         if (signal.aborted) break;
-        const lab = await simUp(profs, key ? key.split(',') : [], speed, settings.adb.port);
+        const lab = await simUp(group.profiles, group.misbehave, speed, settings.adb.port);
         labs.push(lab);
         display.print(
           `phonehome: simulated lab ${lab.state.labId} up (${plural(lab.state.phones.length, 'phone')}; namespaces ${lab.state.namespaces.join(' ')}; state dir ${lab.dir})`,
@@ -625,7 +550,7 @@ function interruptible(): { signal: AbortSignal; done: () => void } {
   const on = () => {
     count += 1;
     if (count > 1) {
-      const left = [...labsUp].map((d) => `phonehome sim down --state-dir ${d}`);
+      const left = [...simLabsUp].map((d) => `phonehome sim down --state-dir ${d}`);
       process.stderr.write(
         `phonehome: quitting at once${left.length ? `; simulated phones are still up: ${left.join('; ')}` : ''}\n`,
       );

@@ -1,61 +1,21 @@
 /**
- * `phonehome sim up|status|down`: simulated phones in a lab network on this machine (needs root).
- * `up` starts a detached supervisor (harness/sim/sim-daemon.ts) and waits until every phone is on the
- * adb server; `down` removes everything the state file records, also after the supervisor was killed.
+ * `phonehome sim up|status|down`: simulated phones in a lab network on this machine (needs root). The
+ * simulator is a neighbour of the harness, with its own command (sim/main.ts); this one hands it the
+ * arguments in a child process and passes on its output and exit status.
  */
-
-import { UsageError } from '../errors.js';
-import { defaultSimDir } from '../sim/sim-state.js';
+import { runSimCommand } from '../lab/sim-entry.js';
 import type { Command } from './commander.js';
 
-const DEFAULT_PROFILE = 'xiaomi-redmi-note-13';
-
-function positive(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number, not "${v}"`);
-    return n;
-  };
-}
-
-function port(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new UsageError(`--adb-port must be a TCP port, not "${v}"`);
-  return n;
-}
-
-/** Adds `sim up|status|down` to the program. */
+/** Adds `sim …` to the program. */
 export function register(program: Command): void {
-  const sim = program
+  program
     .command('sim')
-    .description('simulated phones in a lab network on this machine (needs root)');
-  const stateDirHelp = 'where the lab state is kept ($PHONEHOME_SIM_DIR or /run/phonehome-sim)';
-  sim
-    .command('up')
-    .description('start simulated phones, each in its own network namespace, and connect them to adb')
-    .option('--profile <name...>', 'simulated device(s) from devices/sim, one phone each', [DEFAULT_PROFILE])
-    .option('--speed <n>', 'compress time: traffic periods are divided by n', positive('--speed'), 1)
-    .option('--adb-port <port>', 'adb server port', port, 5037)
-    .option(
-      '--misbehave <list>',
-      'comma-separated misbehaviours to switch on (analytics-after-opt-out, leak-ids, unknown-host)',
-    )
-    .option('--unauthorized', 'phones demand adb authorization and stay unauthorized')
-    .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
-    .option('--devices <dir>', 'folder of simulated device files (default: the project devices/sim)')
-    .option('--timeout <s>', 'seconds to wait for the phones', positive('--timeout'), 120)
-    .option('--json', 'print the lab state as JSON')
-    .action(async (o) => (await import('./sim-actions.js')).up(o));
-  sim
-    .command('status')
-    .description('show the simulated lab and whether its parts are alive (exit 1 when not healthy)')
-    .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
-    .option('--json', 'print as JSON')
-    .action(async (o) => (await import('./sim-actions.js')).status(o));
-  sim
-    .command('down')
-    .description('remove every namespace, link and process of the simulated lab')
-    .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
-    .action(async (o) => (await import('./sim-actions.js')).down(o));
+    .description('simulated phones in a lab network on this machine (needs root): sim up|status|down')
+    .argument('[args...]', 'up, status or down and their options (phonehome sim --help)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (args: string[]) => {
+      process.exitCode = await runSimCommand(args.length ? args : ['--help']);
+    });
 }

@@ -5,7 +5,8 @@
  */
 import type { Duplex } from 'node:stream';
 import type { CommandContext, CommandHandler, InstrumentRun } from './command.js';
-import { fullComponent, type InstalledPackage, shortComponent } from './device-state.js';
+import { fullComponent, shortComponent } from './component-name.js';
+import type { InstalledPackage } from './device-state.js';
 import { describeIntent, type IntentArgs, loggedIntent, parseIntentArgs } from './intent-args.js';
 import { CAPTURE_CTRL, captureCtrl, PCAPDROID_PACKAGE, stopPcapdroid } from './pcapdroid.js';
 

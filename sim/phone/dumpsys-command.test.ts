@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { parseBattery } from '../../device/facts.js';
+import { parseBattery } from '../../harness/device/facts.js';
 import { runShell } from './run-shell.js';
 import { cleanupPhones, makePhone } from './test-phone.js';
 

@@ -2,9 +2,9 @@
  * What `sim up` asks the supervisor to build, handed over as DIR/config.json, and where the project's
  * device files are.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { bundledDevicesDir } from '../project-dir.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The supervisor's instructions. */
 export interface SimUpConfig {
@@ -24,9 +24,17 @@ export interface SimUpConfig {
   cacheDir: string;
 }
 
-/** The default folder of simulated device files: devices/sim of the project this code belongs to. */
+/**
+ * The default folder of simulated device files: the nearest devices/sim above this file (the
+ * project's, from the sources or from dist/), else ./devices/sim.
+ */
 export function defaultSimDevicesDir(): string {
-  return join(bundledDevicesDir(), 'sim');
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'devices', 'sim'))) return join(dir, 'devices', 'sim');
+    dir = dirname(dir);
+  }
+  return resolve('devices', 'sim');
 }
 
 /** Reads DIR/config.json. */

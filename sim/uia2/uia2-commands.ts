@@ -5,8 +5,8 @@
  * their identity, so an element that left the screen is a stale element reference.
  */
 import { randomUUID } from 'node:crypto';
+import { fullComponent } from '../phone/component-name.js';
 import type { DeviceState } from '../phone/device-state.js';
-import { fullComponent } from '../phone/device-state.js';
 import { screenTree, type UiNode } from '../phone/screen-model.js';
 import { encodePng, paintScreen } from '../phone/screen-png.js';
 import { LocatorError, locate } from './locators.js';

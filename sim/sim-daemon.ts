@@ -25,7 +25,7 @@ interface RunningPhone {
   adbd: Adbd;
 }
 
-/** Creates the phone (harness/sim/phone/) and its adbd (harness/sim/adb/) for a network. */
+/** Creates the phone (sim/phone/) and its adbd (sim/adb/) for a network. */
 async function createPhone(
   cfg: SimUpConfig,
   name: string,

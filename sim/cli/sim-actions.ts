@@ -1,17 +1,17 @@
 /**
- * What `phonehome sim up|status|down` do; loaded only when one of them runs, so that the CLI starts fast.
+ * What `phonehome sim up|status|down` do (sim/main.ts); loaded only when one of them runs.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
-import { namespacePids } from '../sim/net/lab.js';
-import { nodeEntryArgs } from '../sim/net/node-child.js';
-import { loadTrafficProfile } from '../sim/net/traffic-schema.js';
-import { adbDevices, isListening } from '../sim/sim-adb-server.js';
-import { defaultSimDevicesDir, type SimUpConfig } from '../sim/sim-config.js';
-import { isAlive, readSimState, type SimState } from '../sim/sim-state.js';
-import { teardownSim } from '../sim/sim-teardown.js';
+import { SimUsageError } from '../errors.js';
+import { namespacePids } from '../net/lab.js';
+import { nodeEntryArgs } from '../net/node-child.js';
+import { loadTrafficProfile } from '../net/traffic-schema.js';
+import { adbDevices, isListening } from '../sim-adb-server.js';
+import { defaultSimDevicesDir, type SimUpConfig } from '../sim-config.js';
+import { isAlive, readSimState, type SimState } from '../sim-state.js';
+import { teardownSim } from '../sim-teardown.js';
 
 const NEEDS_ROOT = 'phonehome sim: needs root to create network namespaces';
 
@@ -67,18 +67,18 @@ export async function up(opts: {
   for (const name of profiles) {
     for (const f of [`${name}.yaml`, `${name}.traffic.yaml`])
       if (!existsSync(join(devicesDir, f)))
-        throw new UsageError(`no simulated device "${name}": ${join(devicesDir, f)} is missing`);
+        throw new SimUsageError(`no simulated device "${name}": ${join(devicesDir, f)} is missing`);
     const traffic = await loadTrafficProfile(join(devicesDir, `${name}.traffic.yaml`));
     for (const m of misbehave)
       if (!traffic.misbehaviour[m])
-        throw new UsageError(
+        throw new SimUsageError(
           `--misbehave ${m}: ${name} knows ${Object.keys(traffic.misbehaviour).join(', ')}`,
         );
   }
   mkdirSync(dir, { recursive: true });
   const old = readSimState(dir);
   if (old?.daemon && isAlive(old.daemon))
-    throw new UsageError(`a simulated lab is already up (state dir ${dir}); run phonehome sim down first`);
+    throw new SimUsageError(`a simulated lab is already up (state dir ${dir}); run phonehome sim down first`);
   if (old) await teardownSim(dir, old);
 
   const cfg: SimUpConfig = {

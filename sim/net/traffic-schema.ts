@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../../errors.js';
+import { SimConfigError } from '../errors.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 
@@ -162,7 +162,7 @@ export function parseTrafficProfile(text: string, file: string): TrafficProfile 
   const yamlError = doc.errors[0];
   if (yamlError) {
     const pos = lineCounter.linePos(yamlError.pos[0]);
-    throw new ConfigError(file, pos.line, pos.col, '', yamlError.message.split('\n')[0] ?? 'bad YAML');
+    throw new SimConfigError(file, pos.line, pos.col, '', yamlError.message.split('\n')[0] ?? 'bad YAML');
   }
   const result = trafficProfileSchema.safeParse(doc.toJS());
   if (result.success) return result.data;
@@ -178,7 +178,7 @@ export function parseTrafficProfile(text: string, file: string): TrafficProfile 
     }
   }
   const pos = lineCounter.linePos(at);
-  throw new ConfigError(file, pos.line, pos.col, pathText(issue.path), issue.message);
+  throw new SimConfigError(file, pos.line, pos.col, pathText(issue.path), issue.message);
 }
 
 /** Reads and checks a traffic profile file. */
@@ -187,7 +187,7 @@ export async function loadTrafficProfile(file: string): Promise<TrafficProfile> 
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, 0, 0, '', `cannot read: ${(err as Error).message}`, { cause: err });
+    throw new SimConfigError(file, 0, 0, '', `cannot read: ${(err as Error).message}`, { cause: err });
   }
   return parseTrafficProfile(text, file);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { parseIpAddr } from '../../device/facts.js';
+import { parseIpAddr } from '../../harness/device/facts.js';
 import { runShell } from './run-shell.js';
 import { cleanupPhones, makePhone } from './test-phone.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { ConfigError } from '../../errors.js';
 import type { TrafficState } from '../contracts.js';
+import { SimConfigError } from '../errors.js';
 import { activeBehaviours, activeHosts, fillIds } from './traffic-plan.js';
 import { durationSeconds, loadTrafficProfile, parseTrafficProfile } from './traffic-schema.js';
 
@@ -48,7 +48,7 @@ test('a bad value points at file:line:col and the field path', () => {
   assert.throws(
     () => parseTrafficProfile(text, 'bad.traffic.yaml'),
     (e: unknown) =>
-      e instanceof ConfigError &&
+      e instanceof SimConfigError &&
       e.line === 8 &&
       e.column === 12 &&
       e.path === 'behaviours[0].every' &&
@@ -76,23 +76,23 @@ test('mdns behaviours ask for DNS-SD service types; the others contact host name
   assert.throws(
     () => parseTrafficProfile(profile('mdns', 'cast.example.com'), 'm.yaml'),
     (e: unknown) =>
-      e instanceof ConfigError && e.path === 'behaviours[0].hosts[0]' && /service type/.test(e.message),
+      e instanceof SimConfigError && e.path === 'behaviours[0].hosts[0]' && /service type/.test(e.message),
   );
   assert.throws(
     () => parseTrafficProfile(profile('tls', '_googlecast._tcp.local'), 't.yaml'),
     (e: unknown) =>
-      e instanceof ConfigError && e.path === 'behaviours[0].hosts[0]' && /host name/.test(e.message),
+      e instanceof SimConfigError && e.path === 'behaviours[0].hosts[0]' && /host name/.test(e.message),
   );
 });
 
 test('an unknown key and broken YAML are errors with positions', () => {
   assert.throws(
     () => parseTrafficProfile('formatVersion: 1\nprofile: x\nbehaviour: []\n', 'f.yaml'),
-    (e: unknown) => e instanceof ConfigError && e.line >= 1 && /behaviour/.test(e.message),
+    (e: unknown) => e instanceof SimConfigError && e.line >= 1 && /behaviour/.test(e.message),
   );
   assert.throws(
     () => parseTrafficProfile('formatVersion: 1\nprofile: [x\n', 'g.yaml'),
-    (e: unknown) => e instanceof ConfigError && e.file === 'g.yaml' && e.line > 0,
+    (e: unknown) => e instanceof SimConfigError && e.file === 'g.yaml' && e.line > 0,
   );
 });
 

@@ -8,9 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../../errors.js';
-import { fullComponent } from './device-state.js';
-import type { ConsentToggle, PhoneProfile } from './profile.js';
+import { SimConfigError } from '../errors.js';
+import { fullComponent } from './component-name.js';
 
 const component = z
   .string({ error: 'expected an activity as pkg/.Activity' })
@@ -152,6 +151,20 @@ const screensFileSchema = z.strictObject(
 
 type PathKey = string | number;
 
+/** The consent toggles a screen can flip (the phone profile's consent: block names their settings). */
+export type ConsentToggle = 'backupEnabled' | 'analyticsConsent' | 'adsConsent';
+
+/**
+ * What screens are checked against and added to: the phone profile's packages and consent settings
+ * (profile.ts's PhoneProfile fits; screens are part of a profile, so this file cannot import it).
+ */
+export interface ScreensProfile {
+  /** Installed packages and their activities. */
+  packages: { name: string; activities: string[]; launchActivity?: string | undefined }[];
+  /** The setting each consent toggle stands for. */
+  consent: Record<ConsentToggle, { namespace: string; key: string }>;
+}
+
 /** A problem found by checking screens against the profile: where and what. */
 export interface ScreenProblem {
   path: PathKey[];
@@ -159,7 +172,7 @@ export interface ScreenProblem {
 }
 
 /** The consent toggle a setting stands for, if any. */
-export function consentOfSetting(profile: PhoneProfile, setting: string): ConsentToggle | undefined {
+export function consentOfSetting(profile: ScreensProfile, setting: string): ConsentToggle | undefined {
   const [ns, key] = setting.split(' ') as [string, string];
   for (const t of ['backupEnabled', 'analyticsConsent', 'adsConsent'] as const) {
     const ref = profile.consent[t];
@@ -174,7 +187,7 @@ export function consentOfSetting(profile: PhoneProfile, setting: string): Consen
  */
 export function checkScreens(
   screens: Record<string, ScreenSpec>,
-  profile: PhoneProfile,
+  profile: ScreensProfile,
   base: PathKey[] = ['screens'],
 ): ScreenProblem | undefined {
   const installed = new Set(profile.packages.map((p) => p.name));
@@ -243,24 +256,30 @@ export function screensFileOf(profileFile: string): string {
 
 /**
  * Parses a screens file and checks it against its profile; `file` names it in errors. Throws
- * ConfigError at the first problem, with line and column.
+ * SimConfigError at the first problem, with line and column.
  */
 export function parseScreens(
   yamlText: string,
   file: string,
-  profile: PhoneProfile,
+  profile: ScreensProfile,
 ): Record<string, ScreenSpec> {
   const lc = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
   if (yamlError) {
     const pos = lc.linePos(yamlError.pos[0]);
-    throw new ConfigError(file, pos.line, pos.col, '', `not valid YAML: ${yamlError.message.split('\n')[0]}`);
+    throw new SimConfigError(
+      file,
+      pos.line,
+      pos.col,
+      '',
+      `not valid YAML: ${yamlError.message.split('\n')[0]}`,
+    );
   }
   const fail = (path: readonly PathKey[], message: string): never => {
     const offset = locate(doc, path);
     const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
-    throw new ConfigError(file, pos.line, pos.col, pathText(path), message);
+    throw new SimConfigError(file, pos.line, pos.col, pathText(path), message);
   };
   const parsed = screensFileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
@@ -282,14 +301,14 @@ export async function readScreensFile(file: string): Promise<string | undefined>
     return await readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(file, 0, 0, '', `cannot read the screens file: ${(e as Error).message}`, {
+    throw new SimConfigError(file, 0, 0, '', `cannot read the screens file: ${(e as Error).message}`, {
       cause: e,
     });
   }
 }
 
 /** Adds every screen's activity to its package's activities (so `am start -n` finds it). */
-export function addScreenActivities(profile: PhoneProfile, screens: Record<string, ScreenSpec>): void {
+export function addScreenActivities(profile: ScreensProfile, screens: Record<string, ScreenSpec>): void {
   for (const name of Object.keys(screens)) {
     const full = fullComponent(name);
     const pkg = profile.packages.find((p) => p.name === full.split('/')[0]);

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { CommandContext, CommandHandler } from './command.js';
-import { type DeviceState, type InstalledPackage, shortComponent } from './device-state.js';
+import { shortComponent } from './component-name.js';
+import type { DeviceState, InstalledPackage } from './device-state.js';
 
 /** A stable 7-hex-digit "identity hash" for an object name, as Android prints them. */
 export function identityHash(s: string): string {

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
-import { AdbCommandError } from '../errors.js';
+import { SimLabError } from './errors.js';
 
 const exec = promisify(execFile);
 
@@ -21,14 +21,8 @@ export async function adb(port: number, args: string[], timeoutMs = 20_000): Pro
     return stdout;
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
-    throw new AdbCommandError(
-      cmd.join(' '),
-      typeof e.code === 'number' ? e.code : undefined,
-      e.stderr ?? '',
-      {
-        cause: err,
-      },
-    );
+    const exit = typeof e.code === 'number' ? `exit ${e.code}` : 'did not run';
+    throw new SimLabError(cmd.join(' '), `${exit}${e.stderr ? `: ${e.stderr.trim()}` : ''}`, { cause: err });
   }
 }
 
@@ -51,7 +45,7 @@ export async function adbConnect(port: number, target: string): Promise<string> 
   const out = (await adb(port, ['connect', target])).trim();
   // An unauthorized phone is connected too: the server lists it as "unauthorized".
   if (!/connected to|failed to authenticate/.test(out))
-    throw new AdbCommandError(`adb -P ${port} connect ${target}`, 0, out);
+    throw new SimLabError(`adb -P ${port} connect ${target}`, out);
   return out;
 }
 

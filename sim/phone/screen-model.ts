@@ -4,7 +4,8 @@
  * `screencap` and `input tap` all read this one model, so what a test sees is what a tap hits.
  */
 import { createHash } from 'node:crypto';
-import { type DeviceState, fullComponent } from './device-state.js';
+import { fullComponent } from './component-name.js';
+import type { DeviceState } from './device-state.js';
 import { CAPTURE_CTRL } from './pcapdroid.js';
 import { phoneZone, wallClock } from './phone-clock.js';
 import type { ConsentToggle } from './profile.js';

@@ -1,9 +1,9 @@
 /**
  * The seams inside a simulated phone. Three parts meet here:
- * - the adbd side (harness/sim/adb/) speaks the ADB transport protocol to the real adb server and
+ * - the adbd side (sim/adb/) speaks the ADB transport protocol to the real adb server and
  *   calls a {@link SimPhone} for everything a phone does;
- * - the phone (harness/sim/phone/) holds the device state and answers shell commands and the file tree;
- * - the network side (harness/sim/net/) makes the phone's real traffic from its own network namespace,
+ * - the phone (sim/phone/) holds the device state and answers shell commands and the file tree;
+ * - the network side (sim/net/) makes the phone's real traffic from its own network namespace,
  *   following the phone's state, through {@link PhoneNet}.
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
@@ -31,7 +31,7 @@ export interface AdbBanner {
   productDevice: string;
 }
 
-/** Everything the adbd side needs from a phone. Implemented by harness/sim/phone/. */
+/** Everything the adbd side needs from a phone. Implemented by sim/phone/. */
 export interface SimPhone {
   /** Serial number (ro.serialno). */
   readonly serial: string;
@@ -60,7 +60,7 @@ export interface SimPhone {
   readonly unauthorized: boolean;
 }
 
-/** A snapshot of the phone state that drives its traffic. Produced by harness/sim/phone/. */
+/** A snapshot of the phone state that drives its traffic. Produced by sim/phone/. */
 export interface TrafficState {
   /** Wi-Fi connected and not in airplane mode: with false, the phone makes no traffic at all. */
   online: boolean;
@@ -82,7 +82,7 @@ export interface TrafficState {
   ids: { imei: string; androidId: string; serial: string; advertisingId: string };
 }
 
-/** The phone's network side. Implemented by harness/sim/net/. */
+/** The phone's network side. Implemented by sim/net/. */
 export interface PhoneNet {
   /** The phone's IPv4 address in its namespace. */
   readonly ip: string;

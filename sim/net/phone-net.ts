@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CaptureError } from '../../errors.js';
 import type { PhoneNet, TrafficState } from '../contracts.js';
+import { SimLabError } from '../errors.js';
 import type { AgentConnection, AgentEvent, AgentRequest } from './agent-protocol.js';
 import type { LabPlan, PhonePlan } from './lab-plan.js';
 import { nodeEntryArgs } from './node-child.js';
@@ -215,7 +215,7 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
       const exited = new Promise<number | null>((res) => tcpdump.on('exit', (c) => res(c)));
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new CaptureError('pcapdroid', `tcpdump did not start: ${err.trim()}`)),
+          () => reject(new SimLabError("PCAPdroid's tcpdump", `did not start: ${err.trim()}`)),
           10_000,
         );
         tcpdump.stderr!.on('data', (d: Buffer) => {
@@ -227,7 +227,7 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
         });
         tcpdump.once('exit', (c) => {
           clearTimeout(timer);
-          reject(new CaptureError('pcapdroid', `tcpdump exited (${c}): ${err.trim()}`));
+          reject(new SimLabError("PCAPdroid's tcpdump", `exited (${c}): ${err.trim()}`));
         });
       }).catch(async (e) => {
         captures.delete(tcpdump);
@@ -253,9 +253,9 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
             await writeFile(hostFile, dump.file);
             return { packets: dump.packets };
           } catch (e) {
-            throw e instanceof CaptureError
+            throw e instanceof SimLabError
               ? e
-              : new CaptureError('pcapdroid', (e as Error).message, { cause: e });
+              : new SimLabError("PCAPdroid's tcpdump", (e as Error).message, { cause: e });
           } finally {
             await rm(dir, { recursive: true, force: true });
           }

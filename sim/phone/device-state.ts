@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { TrafficState } from '../contracts.js';
+import { fullComponent } from './component-name.js';
 import type { ConsentToggle, PhoneProfile, ProfileAccount } from './profile.js';
 
 /** Settings table names. */
@@ -125,24 +126,6 @@ export type ChangeKind =
   | 'reboot';
 
 const LOG_CAPACITY = 5000;
-
-/** Expands "pkg/.Cls" to "pkg/pkg.Cls". */
-export function fullComponent(component: string): string {
-  const slash = component.indexOf('/');
-  if (slash < 0) return component;
-  const pkg = component.slice(0, slash);
-  const cls = component.slice(slash + 1);
-  return `${pkg}/${cls.startsWith('.') ? pkg + cls : cls}`;
-}
-
-/** Shortens "pkg/pkg.Cls" to "pkg/.Cls" as Android prints it. */
-export function shortComponent(component: string): string {
-  const slash = component.indexOf('/');
-  if (slash < 0) return component;
-  const pkg = component.slice(0, slash);
-  const cls = component.slice(slash + 1);
-  return cls.startsWith(`${pkg}.`) ? `${pkg}/${cls.slice(pkg.length)}` : component;
-}
 
 /** The phone's state, shared by every shell command. */
 export class DeviceState extends EventEmitter {

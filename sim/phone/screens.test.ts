@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { ConfigError } from '../../errors.js';
+import { SimConfigError } from '../errors.js';
 import { parsePhoneProfile } from './profile.js';
 import { runShell } from './run-shell.js';
 import { parseScreens } from './screens.js';
@@ -150,13 +150,13 @@ const profileText = async () => {
   return readFile('devices/sim/xiaomi-redmi-note-13.yaml', 'utf8');
 };
 
-test('a bad screens file is a ConfigError that points at the line and field', async () => {
+test('a bad screens file is a SimConfigError that points at the line and field', async () => {
   const profile = parsePhoneProfile(await profileText(), 'x.yaml');
   const bad = (body: string) => {
     try {
       parseScreens(body, 'x.screens.yaml', profile);
     } catch (e) {
-      assert.ok(e instanceof ConfigError);
+      assert.ok(e instanceof SimConfigError);
       return e.message;
     }
     assert.fail('no error');
@@ -201,7 +201,7 @@ test('a profile may carry its screens inline; they are checked against it the sa
   assert.throws(
     () => parsePhoneProfile(inline.replace(/secure upload_log_pref \}\n$/, 'secure nope }\n'), 'p.yaml'),
     (e: unknown) =>
-      e instanceof ConfigError &&
+      e instanceof SimConfigError &&
       e.line === lines - 1 &&
       /preference\.switch: "secure nope" is not one of the profile's consent settings/.test(e.message),
   );

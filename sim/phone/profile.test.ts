@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { romOf } from '../../device/facts.js';
-import { ConfigError } from '../../errors.js';
+import { romOf } from '../../harness/device/facts.js';
+import { SimConfigError } from '../errors.js';
 import { loadPhoneProfile, parsePhoneProfile } from './profile.js';
 
 const XIAOMI = 'devices/sim/xiaomi-redmi-note-13.yaml';
@@ -49,7 +49,7 @@ test('an unquoted number among the properties is pointed at by file:line:column'
   assert.throws(
     () => parsePhoneProfile(text, 'x.yaml'),
     (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
+      assert.ok(e instanceof SimConfigError);
       assert.equal(e.line, line);
       assert.equal(e.path, 'properties.ro.build.version.sdk');
       assert.match(
@@ -72,11 +72,11 @@ test('a package listed twice, a bad IMEI and broken YAML are errors with positio
   assert.throws(() => parsePhoneProfile(badImei, 'p.yaml'), /identifiers\.imei: expected a 15-digit IMEI/);
   assert.throws(
     () => parsePhoneProfile('a: [1, 2\n', 'b.yaml'),
-    (e: unknown) => e instanceof ConfigError && /not valid YAML/.test(e.message),
+    (e: unknown) => e instanceof SimConfigError && /not valid YAML/.test(e.message),
   );
 });
 
-test('a missing file is a ConfigError naming it', async () => {
+test('a missing file is a SimConfigError naming it', async () => {
   await assert.rejects(
     loadPhoneProfile('devices/sim/none.yaml'),
     /devices\/sim\/none\.yaml: cannot read the device profile/,

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../../errors.js';
+import { SimConfigError } from '../errors.js';
 import {
   addScreenActivities,
   checkScreens,
@@ -224,14 +224,20 @@ function pathText(path: readonly PathKey[]): string {
   return s;
 }
 
-/** Parses a profile's YAML text; `file` names it in errors. Throws ConfigError at the first problem. */
+/** Parses a profile's YAML text; `file` names it in errors. Throws SimConfigError at the first problem. */
 export function parsePhoneProfile(yamlText: string, file: string): PhoneProfile {
   const lc = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
   if (yamlError) {
     const pos = lc.linePos(yamlError.pos[0]);
-    throw new ConfigError(file, pos.line, pos.col, '', `not valid YAML: ${yamlError.message.split('\n')[0]}`);
+    throw new SimConfigError(
+      file,
+      pos.line,
+      pos.col,
+      '',
+      `not valid YAML: ${yamlError.message.split('\n')[0]}`,
+    );
   }
   const parsed = phoneProfileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
@@ -239,7 +245,7 @@ export function parsePhoneProfile(yamlText: string, file: string): PhoneProfile 
     const path = issue.path.filter((k): k is PathKey => typeof k !== 'symbol');
     const offset = nodeAt(doc.contents, path)?.range?.[0];
     const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
-    throw new ConfigError(file, pos.line, pos.col, pathText(path), issue.message);
+    throw new SimConfigError(file, pos.line, pos.col, pathText(path), issue.message);
   }
   const profile = parsed.data;
   const names = new Set<string>();
@@ -247,7 +253,7 @@ export function parsePhoneProfile(yamlText: string, file: string): PhoneProfile 
     if (names.has(p.name)) {
       const offset = nodeAt(doc.contents, ['packages', i, 'name'])?.range?.[0];
       const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
-      throw new ConfigError(file, pos.line, pos.col, `packages[${i}].name`, `${p.name} is listed twice`);
+      throw new SimConfigError(file, pos.line, pos.col, `packages[${i}].name`, `${p.name} is listed twice`);
     }
     names.add(p.name);
   });
@@ -256,7 +262,7 @@ export function parsePhoneProfile(yamlText: string, file: string): PhoneProfile 
     if (problem) {
       const offset = nodeAt(doc.contents, problem.path)?.range?.[0];
       const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
-      throw new ConfigError(file, pos.line, pos.col, pathText(problem.path), problem.message);
+      throw new SimConfigError(file, pos.line, pos.col, pathText(problem.path), problem.message);
     }
     profile.screens = normaliseScreens(profile.screens);
     addScreenActivities(profile, profile.screens);
@@ -270,7 +276,7 @@ export async function loadPhoneProfile(file: string): Promise<PhoneProfile> {
   try {
     body = await readFile(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, 0, 0, '', `cannot read the device profile: ${(e as Error).message}`, {
+    throw new SimConfigError(file, 0, 0, '', `cannot read the device profile: ${(e as Error).message}`, {
       cause: e,
     });
   }

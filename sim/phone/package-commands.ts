@@ -8,7 +8,8 @@ import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { readApkManifest } from './apk-manifest.js';
 import { type CommandContext, type CommandHandler, readAllFrom } from './command.js';
-import { type InstalledPackage, shortComponent } from './device-state.js';
+import { shortComponent } from './component-name.js';
+import type { InstalledPackage } from './device-state.js';
 
 function androidBase64(bytes: number): string {
   return randomBytes(bytes).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
