@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { pcapFile } from '../testing/capture-writer.js';
+import { ipv4Packet, pcapdroidFrame, tcpSegment, udpDatagram } from '../testing/packet-builder.js';
 import { type Analysis, analyzeStream, canonicalAddress, inferDevice, isLocalAddress } from './analyze.js';
 import type { Flow } from './flows/flow.js';
-import { pcapFile } from './packets/capture-writer.js';
 import { CaptureFormatError } from './packets/packet.js';
-import { ipv4Packet, pcapdroidFrame, tcpSegment, udpDatagram } from './packets/packet-builder.js';
 
 const DIR = '../shared/captures/pcapdroid';
 const METADATA = `${DIR}/metadata.pcap`;

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { connect as connectTls } from 'node:tls';
-import { pcapFile } from '../harness/packets/capture-writer.js';
-import { ipv4Packet, pcapdroidFrame, tcpSegment } from '../harness/packets/packet-builder.js';
+import { pcapFile } from '../testing/capture-writer.js';
+import { ipv4Packet, pcapdroidFrame, tcpSegment } from '../testing/packet-builder.js';
 
 const CLI = resolve('dist/harness/cli/main.js');
 const CAPTURES = resolve('../shared/captures/pcapdroid');

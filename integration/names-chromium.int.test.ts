@@ -6,14 +6,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  CHROMIUM,
-  chromiumQuicDatagrams,
-  chromiumTlsFirstBytes,
-} from '../harness/names/chromium-first-flight.js';
 import { looksLikeQuicInitial, QUIC_V1, QuicInitialReader } from '../harness/names/quic-initial.js';
-import { haveCommand } from '../harness/names/test-data.js';
 import { readTlsClientHello } from '../harness/names/tls-client-hello.js';
+import { CHROMIUM, chromiumQuicDatagrams, chromiumTlsFirstBytes } from '../testing/chromium-first-flight.js';
+import { haveCommand } from '../testing/names-test-data.js';
 
 const skip = !haveCommand(CHROMIUM) && `${CHROMIUM} not installed`;
 

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { encode } from 'dns-packet';
 import { parseDnsMessage, splitDnsTcpStream } from '../harness/names/dns-message.js';
-import { haveCommand } from '../harness/names/test-data.js';
+import { haveCommand } from '../testing/names-test-data.js';
 import { freePort } from './free-port.js';
 
 const missing = ['dnsmasq', 'dig'].filter((c) => !haveCommand(c, c === 'dig' ? ['-v'] : ['--version']));

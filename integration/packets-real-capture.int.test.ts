@@ -17,7 +17,7 @@ import { readCaptureFile } from '../harness/packets/capture-file.js';
 import type { CaptureSummary } from '../harness/packets/capture-parser.js';
 import { type Packet, TCP_FIN, TCP_SYN } from '../harness/packets/packet.js';
 import { PacketDecoder } from '../harness/packets/packet-decoder.js';
-import { tsharkFields } from '../harness/packets/tshark-fields.js';
+import { tsharkFields } from '../testing/tshark-fields.js';
 
 const has = (cmd: string, arg = '--version') => spawnSync(cmd, [arg], { stdio: 'ignore' }).status === 0;
 const why = (() => {

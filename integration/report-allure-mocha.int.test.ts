@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StepResult, TestResult } from 'allure-js-commons';
 import { generateReport } from '../harness/report/allure-generate.js';
 import { writeLaunchFiles } from '../harness/report/allure-results.js';
-import { writeTestNight } from '../harness/report/test-runs.js';
+import { writeTestNight } from '../testing/run-folders.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const IS_TS = import.meta.url.endsWith('.ts');

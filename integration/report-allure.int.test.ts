@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TestResult } from 'allure-js-commons';
 import { extractHistory } from '../harness/report/allure-generate.js';
-import { HOSTILE_HOST, writeTestNight } from '../harness/report/test-runs.js';
+import { HOSTILE_HOST, writeTestNight } from '../testing/run-folders.js';
 import {
   CHROMIUM,
   embedded,

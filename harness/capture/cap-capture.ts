@@ -7,10 +7,10 @@ import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { CaptureError } from '../errors.js';
+import { pcapHeader, pcapRecord } from '../packets/pcap-writer.js';
 import type { CaptureBackend, CaptureSession, CaptureStats, CaptureTarget } from '../run/capture.js';
 import { phoneFilter } from './bpf-filter.js';
 import { ByteFanout } from './byte-fanout.js';
-import { pcapHeader, pcapRecord } from './pcap-writer.js';
 
 const require = createRequire(import.meta.url);
 
@@ -79,7 +79,7 @@ export class CapCapture implements CaptureBackend {
     handle.setMinBytes?.(0);
     const out = createWriteStream(opts.file);
     const fanout = new ByteFanout();
-    const header = pcapHeader(linkType, SNAPLEN);
+    const header = pcapHeader({ linkType, snaplen: SNAPLEN });
     out.write(header);
     fanout.emit(header);
     let packets = 0;
@@ -89,7 +89,10 @@ export class CapCapture implements CaptureBackend {
       // The binding reports the captured length only: a truncated packet's wire length is unknown.
       if (truncated) truncatedPackets += 1;
       lastPacketAt = Date.now();
-      const rec = pcapRecord(lastPacketAt * 1000, buffer.subarray(0, nbytes), nbytes);
+      const rec = pcapRecord(
+        {},
+        { ts: lastPacketAt / 1000, data: buffer.subarray(0, nbytes), origLen: nbytes },
+      );
       packets += 1;
       out.write(rec);
       fanout.emit(rec);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { HOSTILE_NAME, testAnalysis } from '../../testing/analysis-fixtures.js';
 import { loadAllowlist } from '../verdict/allowlist.js';
 import { judge } from '../verdict/verdict.js';
 import { CSV_COLUMNS, csvField, csvRecord, defuseFormula, formatAnalyzeCsv } from './analyze-csv.js';
-import { HOSTILE_NAME, testAnalysis } from './test-analysis.js';
 
 /** Python's csv module, a real RFC 4180 reader, as the oracle: rows as lists of strings. */
 function parseWithPython(text: string): string[][] {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { HOSTILE_NAME, testAnalysis } from '../../testing/analysis-fixtures.js';
 import { loadAllowlist } from '../verdict/allowlist.js';
 import { judge } from '../verdict/verdict.js';
 import { ANALYZE_JSON_VERSION, formatAnalyzeJson } from './analyze-json.js';
-import { HOSTILE_NAME, testAnalysis } from './test-analysis.js';
 
 const ALLOWLIST = `allow:
   - {host: "*.xiaomi.net", reason: Mi Push}

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { testAnalysis } from '../../testing/analysis-fixtures.js';
 import { loadAllowlist } from '../verdict/allowlist.js';
 import { judge } from '../verdict/verdict.js';
 import { formatAnalyzeTable, formatBytes, nameRows, wrap } from './analyze-table.js';
-import { testAnalysis } from './test-analysis.js';
 
 const ALLOWLIST = `allow:
   - {host: "*.xiaomi.net", reason: Mi Push}

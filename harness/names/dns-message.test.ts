@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { decode, encode } from 'dns-packet';
+import { startUdpRecorder } from '../../testing/first-bytes-recorder.js';
+import { haveCommand, PCAPDROID_DIR, tsharkFields } from '../../testing/names-test-data.js';
 import { dnsTypeName, parseDnsMessage, splitDnsTcpStream } from './dns-message.js';
-import { startUdpRecorder } from './first-bytes-recorder.js';
-import { haveCommand, PCAPDROID_DIR, tsharkFields } from './test-data.js';
 
 const hasTshark = haveCommand('tshark', ['-v']);
 const TYPES: Record<string, string> = { '1': 'A', '28': 'AAAA', '5': 'CNAME', '65': 'HTTPS', '64': 'SVCB' };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { HTTP_HEADER_CAP, isHttp2Preface, readHttpRequest } from './http-request.js';
 import {
   type ClientStarter,
   curlHttpClient,
@@ -10,7 +9,8 @@ import {
   PCAPDROID_DIR,
   recordClient,
   tsharkFields,
-} from './test-data.js';
+} from '../../testing/names-test-data.js';
+import { HTTP_HEADER_CAP, isHttp2Preface, readHttpRequest } from './http-request.js';
 
 const done = (b: Uint8Array) => readHttpRequest(b).status !== 'need-more';
 const noCurl = !haveCommand('curl') && 'no curl';

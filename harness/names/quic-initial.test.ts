@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { test } from 'node:test';
+import { chromiumQuicFixture, hexFixture } from '../../testing/names-test-data.js';
 import {
   deriveClientInitialKeys,
   looksLikeQuicInitial,
@@ -8,7 +9,6 @@ import {
   QUIC_V2,
   QuicInitialReader,
 } from './quic-initial.js';
-import { chromiumQuicFixture, hexFixture } from './test-data.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const RFC_DCID = Buffer.from('8394c8f03e515708', 'hex');

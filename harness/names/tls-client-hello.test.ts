@@ -9,7 +9,7 @@ import {
   PCAPDROID_DIR,
   recordClient,
   tsharkFields,
-} from './test-data.js';
+} from '../../testing/names-test-data.js';
 import { parseClientHelloBody, readTlsClientHello, TLS_CLIENT_HELLO_CAP } from './tls-client-hello.js';
 
 const done = (b: Uint8Array) => readTlsClientHello(b).status !== 'need-more';

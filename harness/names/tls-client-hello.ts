@@ -2,7 +2,7 @@
  * The TLS ClientHello at the start of a TCP stream (or inside QUIC's CRYPTO frames), reduced to what
  * names a flow: server_name, ALPN, the highest version offered and whether ECH is in use.
  *
- * Why not the read-tls-client-hello package: parse-rates.bench.ts measured, on this (shared,
+ * Why not the read-tls-client-hello package: bench/parse-rates.ts measured, on this (shared,
  * 2-core) machine with Node 20, 50,000 parses each way cycling through four real ClientHellos
  * (Node TLS 1.3 382 B, curl 517 B, openssl 321 B, Chromium 1,958 B with an ML-KEM key share),
  * extracting the same facts (SNI, ALPN, versions, ECH), three runs:

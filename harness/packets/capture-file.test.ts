@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { pcapFile } from '../../testing/capture-writer.js';
 import { readCaptureFile } from './capture-file.js';
-import { pcapFile } from './capture-writer.js';
 import { CaptureFormatError } from './packet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'phonehome-capture-file-'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { concat, type FrameToWrite, PcapngWriter, pcapFile } from '../../testing/capture-writer.js';
 import { CaptureParser, type CaptureSummary, type CustomBlock, readCapture } from './capture-parser.js';
-import { concat, type FrameToWrite, PcapngWriter, pcapFile } from './capture-writer.js';
 import { CaptureFormatError, type Frame } from './packet.js';
 
 const enc = new TextEncoder();

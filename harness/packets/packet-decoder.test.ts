@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { concat } from './capture-writer.js';
-import { type Frame, type Packet, TCP_ACK, TCP_PSH, TCP_SYN } from './packet.js';
+import { concat } from '../../testing/capture-writer.js';
 import {
   ethernetFrame,
   ipv4Packet,
@@ -12,7 +11,8 @@ import {
   sllFrame,
   tcpSegment,
   udpDatagram,
-} from './packet-builder.js';
+} from '../../testing/packet-builder.js';
+import { type Frame, type Packet, TCP_ACK, TCP_PSH, TCP_SYN } from './packet.js';
 import { type DecoderStats, PacketDecoder } from './packet-decoder.js';
 
 const enc = new TextEncoder();

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { tsharkAvailable, tsharkFields } from '../../testing/tshark-fields.js';
 import { type CaptureSummary, readCapture } from './capture-parser.js';
 import type { Frame, Packet } from './packet.js';
 import { PacketDecoder } from './packet-decoder.js';
-import { tsharkAvailable, tsharkFields } from './tshark-fields.js';
 
 const DIR = join(process.cwd(), '..', 'shared', 'captures', 'pcapdroid');
 const CRASH = 'crash-593ec6ead7a1bf23faa96d03cbd74c315bcf67fc';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TestResult } from 'allure-js-commons';
+import { writeTestNight } from '../../testing/run-folders.js';
 import { allureResultsSink, writeLaunchFiles, writeRunResult } from './allure-results.js';
-import { writeTestNight } from './test-runs.js';
 
 let root: string;
 let runs: string[];

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { writeTestNight } from '../../testing/run-folders.js';
 import {
   activeAllureRuntime,
   allureSink,
@@ -12,7 +13,6 @@ import {
 } from './allure-runtime.js';
 import { readRunFolder } from './run-folder.js';
 import { buildRunReport } from './run-report.js';
-import { writeTestNight } from './test-runs.js';
 
 let root: string;
 let runs: string[];

@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { writeTestNight } from '../../testing/run-folders.js';
 import { UsageError } from '../errors.js';
 import { findRunFolders, parseRunLog, readRunFolder } from './run-folder.js';
 import { buildRunReport } from './run-report.js';
-import { writeTestNight } from './test-runs.js';
 
 let root: string;
 before(async () => {

@@ -3,10 +3,10 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { HOSTILE_HOST, QUOTED_HOST, writeTestNight, writeTestRun } from '../../testing/run-folders.js';
 import type { Verdict, Violation } from '../verdict/verdict.js';
 import { readRunFolder } from './run-folder.js';
 import { buildRunReport, type RunReport, worstSeverity } from './run-report.js';
-import { HOSTILE_HOST, QUOTED_HOST, writeTestNight, writeTestRun } from './test-runs.js';
 
 const T0 = 1_763_900_000;
 let root: string;

@@ -3,14 +3,15 @@
  * parser and for the read-tls-client-hello package on the same real ClientHellos (Node, curl,
  * openssl recorded live here; Chromium from the fixture), QUIC Initials/s, DNS messages/s for this
  * reader and for dns-packet's decode. Each is timed twice: the first pass is what a fresh process pays.
- * Run from the project root: npx tsx harness/names/parse-rates.bench.ts [iterations]
+ * Run from the project root: npx tsx bench/parse-rates.ts [iterations]
  */
 
 import { Readable } from 'node:stream';
 import { decode, encode } from 'dns-packet';
 import { getExtensionData, readTlsClientHello as libraryRead } from 'read-tls-client-hello';
-import { parseDnsMessage } from './dns-message.js';
-import { QuicInitialReader } from './quic-initial.js';
+import { parseDnsMessage } from '../harness/names/dns-message.js';
+import { QuicInitialReader } from '../harness/names/quic-initial.js';
+import { readTlsClientHello } from '../harness/names/tls-client-hello.js';
 import {
   chromiumQuicFixture,
   chromiumTlsFixture,
@@ -19,8 +20,7 @@ import {
   nodeTlsClient,
   opensslClient,
   recordClient,
-} from './test-data.js';
-import { readTlsClientHello } from './tls-client-hello.js';
+} from '../testing/names-test-data.js';
 
 const N = Number(process.argv[2] ?? 50_000);
 const done = (b: Uint8Array) => readTlsClientHello(b).status !== 'need-more';

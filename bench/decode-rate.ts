@@ -1,11 +1,11 @@
 /**
  * Micro-benchmark of the packet layer: reads a capture file, decodes every frame, prints the rates.
- * Usage: node dist/harness/packets/bench-decode.js FILE [REPEAT]
- * (or npx tsx harness/packets/bench-decode.ts FILE). Not a test.
+ * Usage: node dist/bench/decode-rate.js FILE [REPEAT]
+ * (or npx tsx bench/decode-rate.ts FILE). Not a test.
  */
 
-import { readCaptureFile } from './capture-file.js';
-import { PacketDecoder } from './packet-decoder.js';
+import { readCaptureFile } from '../harness/packets/capture-file.js';
+import { PacketDecoder } from '../harness/packets/packet-decoder.js';
 
 async function main(): Promise<void> {
   const file = process.argv[2];

@@ -1,55 +1,19 @@
 /**
- * Writes capture files in memory, classic pcap and pcapng, in either byte order: for tests and for
- * tools that synthesise traffic. Pure: bytes out, nothing written to disk.
+ * Builds capture files in memory for tests, classic pcap and pcapng, in either byte order: whole
+ * classic files from harness/packets/pcap-writer.ts, and pcapng block by block. Pure: bytes out.
  */
+import {
+  type FrameToWrite,
+  type PcapOptions,
+  pcapHeader,
+  pcapRecord,
+} from '../harness/packets/pcap-writer.js';
 
-/** One frame to write. */
-export interface FrameToWrite {
-  /** Timestamp, seconds since the epoch. */
-  ts: number;
-  /** Captured bytes. */
-  data: Uint8Array;
-  /** Length on the wire; data.length when absent. */
-  origLen?: number;
-}
-
-/** Options of a classic pcap file. */
-export interface PcapOptions {
-  /** LINKTYPE_* number of every frame. */
-  linkType: number;
-  /** Little-endian header and records (default true, as on x86 and ARM). */
-  littleEndian?: boolean;
-  /** Nanosecond timestamps (magic a1b23c4d) instead of microseconds. */
-  nano?: boolean;
-  /** Snapshot length written in the header (default 262144). */
-  snaplen?: number;
-}
+export type { FrameToWrite, PcapOptions };
 
 /** A classic pcap file holding the frames. */
 export function pcapFile(opts: PcapOptions, frames: FrameToWrite[]): Uint8Array {
-  const w = new ByteWriter(opts.littleEndian ?? true);
-  w.u32(opts.nano ? 0xa1b23c4d : 0xa1b2c3d4);
-  w.u16(2);
-  w.u16(4);
-  w.u32(0);
-  w.u32(0);
-  w.u32(opts.snaplen ?? 262144);
-  w.u32(opts.linkType);
-  const perSec = opts.nano ? 1e9 : 1e6;
-  for (const f of frames) {
-    let sec = Math.floor(f.ts);
-    let frac = Math.round((f.ts - sec) * perSec);
-    if (frac >= perSec) {
-      sec += 1;
-      frac -= perSec;
-    }
-    w.u32(sec);
-    w.u32(frac);
-    w.u32(f.data.length);
-    w.u32(f.origLen ?? f.data.length);
-    w.bytes(f.data);
-  }
-  return w.done();
+  return concat([pcapHeader(opts), ...frames.map((f) => pcapRecord(opts, f))]);
 }
 
 /** Options of a pcapng Interface Description Block. */

@@ -1,6 +1,6 @@
 /** A hand-built analysis for the formatters' tests: a phone, a resolver, allowed and hostile names. */
-import type { Analysis } from '../analyze.js';
-import type { Flow } from '../flows/flow.js';
+import type { Analysis } from '../harness/analyze.js';
+import type { Flow } from '../harness/flows/flow.js';
 
 const T0 = 1_551_693_600; // 2019-03-04 10:00:00 UTC
 

@@ -6,12 +6,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import type { Analysis } from '../analyze.js';
-import type { DeviceFacts } from '../device/facts.js';
-import type { Flow } from '../flows/flow.js';
-import type { RunOutcome, RunResult, StepRecord } from '../run/run-one.js';
-import { loadAllowlist } from '../verdict/allowlist.js';
-import { judge } from '../verdict/verdict.js';
+import type { Analysis } from '../harness/analyze.js';
+import type { DeviceFacts } from '../harness/device/facts.js';
+import type { Flow } from '../harness/flows/flow.js';
+import type { RunOutcome, RunResult, StepRecord } from '../harness/run/run-one.js';
+import { loadAllowlist } from '../harness/verdict/allowlist.js';
+import { judge } from '../harness/verdict/verdict.js';
 
 /** A host name that is markup. */
 export const HOSTILE_HOST = '<img src=x onerror=alert(1)>.example';

@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QuicInitialReader } from '../harness/names/quic-initial.js';
+import { readTlsClientHello } from '../harness/names/tls-client-hello.js';
 import { startTcpRecorder, startUdpRecorder } from './first-bytes-recorder.js';
-import { QuicInitialReader } from './quic-initial.js';
-import { readTlsClientHello } from './tls-client-hello.js';
 
 /** The Chromium binary the tests use. */
 export const CHROMIUM = process.env['PHONEHOME_CHROMIUM'] ?? 'chromium';
