@@ -9,7 +9,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { sleep } from '../harness/sleep.js';
+import { sleep } from '../harness/deadline.js';
 import { startAdbd } from '../sim/adb/adbd.js';
 import {
   createSimPhone,

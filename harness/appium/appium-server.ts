@@ -23,9 +23,10 @@ import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { msLeft, type OpOptions } from '../deadline.js';
 import { type AdbServerConfig, DEFAULT_ADB } from '../device/adb-server.js';
 import { AppiumError } from '../errors.js';
-import { delay, msLeft, type OpOptions, withDeadline } from './deadline.js';
+import { appiumDeadline, delay } from './deadline.js';
 
 const SETUP_ADVICE = 'run make setup (scripts/appium-setup.sh installs the drivers into .appium)';
 
@@ -426,7 +427,7 @@ export class AppiumServer implements AppiumEndpoint {
       );
     });
     try {
-      await withDeadline(
+      await appiumDeadline(
         `Appium start on 127.0.0.1:${this.#port}`,
         { deadlineMs: msLeft(until), ...(this.options.signal ? { signal: this.options.signal } : {}) },
         ready,
@@ -463,14 +464,14 @@ export class AppiumServer implements AppiumEndpoint {
     const spawned = child.pid !== undefined && this.running ? await descendants(child.pid) : [];
     signalChild(child, 'SIGTERM');
     try {
-      await withDeadline(
+      await appiumDeadline(
         'Appium stop',
         { deadlineMs: op.deadlineMs ?? 10_000, ...(op.signal ? { signal: op.signal } : {}) },
         () => gone,
       );
     } catch {
       signalChild(child, 'SIGKILL');
-      await withDeadline('Appium kill', { deadlineMs: 5_000 }, () => gone).catch(() => {});
+      await appiumDeadline('Appium kill', { deadlineMs: 5_000 }, () => gone).catch(() => {});
     }
     for (const pid of spawned) {
       try {

@@ -5,9 +5,10 @@
  * XPath ones.
  */
 
+import { msLeft, type OpOptions } from '../deadline.js';
 import { AppiumError } from '../errors.js';
-import type { Ui, UiOpOptions, UiSelector, UiStepResult } from '../run/ui.js';
-import { delay, msLeft, withDeadline } from './deadline.js';
+import type { Ui, UiSelector, UiStepResult } from '../run/ui.js';
+import { appiumDeadline, delay } from './deadline.js';
 import type { AppiumSession, Browser, CallRunner, PhoneSessionSpec, PhoneSessions } from './session.js';
 import { commandError } from './session.js';
 import {
@@ -72,24 +73,24 @@ export class AppiumUi implements Ui {
   static forBrowser(browser: Browser, opts: AppiumUiOptions = {}): AppiumUi {
     return new AppiumUi(async (what, op, fn) => {
       try {
-        return await withDeadline(what, op, () => fn(browser));
+        return await appiumDeadline(what, op, () => fn(browser));
       } catch (err) {
         throw commandError(err, what);
       }
     }, opts);
   }
 
-  tapByText(text: string, opts?: UiOpOptions): Promise<UiStepResult> {
+  tapByText(text: string, opts?: OpOptions): Promise<UiStepResult> {
     return this.tap({ text }, opts);
   }
-  tapById(resourceId: string, opts?: UiOpOptions): Promise<UiStepResult> {
+  tapById(resourceId: string, opts?: OpOptions): Promise<UiStepResult> {
     return this.tap({ id: resourceId }, opts);
   }
-  tapByDescription(description: string, opts?: UiOpOptions): Promise<UiStepResult> {
+  tapByDescription(description: string, opts?: OpOptions): Promise<UiStepResult> {
     return this.tap({ description }, opts);
   }
 
-  async tap(selector: UiSelector, opts: UiOpOptions = {}): Promise<UiStepResult> {
+  async tap(selector: UiSelector, opts: OpOptions = {}): Promise<UiStepResult> {
     const until = this.#until(opts);
     const what = describeSelector(selector);
     const id = await this.#waitFor(locatorFor(selector, this.#dialect), what, until, opts.signal);
@@ -97,7 +98,7 @@ export class AppiumUi implements Ui {
     return this.#stepDone(`tapped ${what}`, until, opts.signal);
   }
 
-  async scrollTo(text: string, opts: UiOpOptions = {}): Promise<UiStepResult> {
+  async scrollTo(text: string, opts: OpOptions = {}): Promise<UiStepResult> {
     const until = this.#until(opts);
     const what = describeSelector({ text });
     // UiScrollable scrolls as part of the search: each look scrolls the list through once.
@@ -109,7 +110,7 @@ export class AppiumUi implements Ui {
     return this.#stepDone(`scrolled to ${what}`, until, opts.signal);
   }
 
-  async setToggle(selector: UiSelector, on: boolean, opts: UiOpOptions = {}): Promise<UiStepResult> {
+  async setToggle(selector: UiSelector, on: boolean, opts: OpOptions = {}): Promise<UiStepResult> {
     const until = this.#until(opts);
     const what = describeSelector(selector);
     const want = on ? 'on' : 'off';
@@ -128,13 +129,13 @@ export class AppiumUi implements Ui {
     return this.#stepDone(`turned ${what} ${want}`, until, opts.signal);
   }
 
-  async back(opts: UiOpOptions = {}): Promise<UiStepResult> {
+  async back(opts: OpOptions = {}): Promise<UiStepResult> {
     const until = this.#until(opts);
     await this.#call('press Back', until, opts.signal, (b) => b.back());
     return this.#stepDone('pressed Back', until, opts.signal);
   }
 
-  async home(opts: UiOpOptions = {}): Promise<UiStepResult> {
+  async home(opts: OpOptions = {}): Promise<UiStepResult> {
     const until = this.#until(opts);
     await this.#call('press Home', until, opts.signal, (b) =>
       b.execute('mobile: pressKey', { keycode: KEYCODE_HOME }),
@@ -142,16 +143,16 @@ export class AppiumUi implements Ui {
     return this.#stepDone('pressed Home', until, opts.signal);
   }
 
-  pageSource(opts: UiOpOptions = {}): Promise<string> {
+  pageSource(opts: OpOptions = {}): Promise<string> {
     return this.#call('page source', this.#until(opts), opts.signal, (b) => b.getPageSource());
   }
 
-  async screenshot(opts: UiOpOptions = {}): Promise<Uint8Array> {
+  async screenshot(opts: OpOptions = {}): Promise<Uint8Array> {
     const b64 = await this.#call('screenshot', this.#until(opts), opts.signal, (b) => b.takeScreenshot());
     return Buffer.from(b64, 'base64');
   }
 
-  #until(opts: UiOpOptions): number {
+  #until(opts: OpOptions): number {
     return Date.now() + (opts.deadlineMs ?? this.#deadlineMs);
   }
 

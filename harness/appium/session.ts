@@ -4,10 +4,11 @@
  * A call made while the local Appium process is dead fails with AppiumError 'crashed' at once.
  */
 import { remote } from 'webdriverio';
+import type { OpOptions } from '../deadline.js';
 import { type AdbServerConfig, DEFAULT_ADB } from '../device/adb-server.js';
 import { AppiumError, ConfigError } from '../errors.js';
 import type { AppiumEndpoint } from './appium-server.js';
-import { delay, type OpOptions, withDeadline } from './deadline.js';
+import { appiumDeadline, delay } from './deadline.js';
 import { explainObstacle } from './xiaomi-obstacles.js';
 
 /** A WebdriverIO session (the Browser object of `remote()`). */
@@ -118,7 +119,7 @@ export class AppiumSession {
     const what = `Appium session on ${opts.name}`;
     let browser: Browser;
     try {
-      browser = await withDeadline(
+      browser = await appiumDeadline(
         what,
         { deadlineMs: createDeadlineMs, ...(opts.signal ? { signal: opts.signal } : {}) },
         () =>
@@ -190,7 +191,7 @@ export class AppiumSession {
       throw new AppiumError(a.kind, `${label}: ${a.message}`, a.advice, { cause: e });
     });
     try {
-      return await withDeadline(
+      return await appiumDeadline(
         label,
         { deadlineMs: op.deadlineMs ?? this.commandDeadlineMs, ...(op.signal ? { signal: op.signal } : {}) },
         () => fn(this.browser),
@@ -218,7 +219,7 @@ export class AppiumSession {
     this.#deleted = true;
     if (!live) return;
     try {
-      await withDeadline(
+      await appiumDeadline(
         `delete session on ${this.name}`,
         { deadlineMs: op.deadlineMs ?? this.commandDeadlineMs, ...(op.signal ? { signal: op.signal } : {}) },
         () => this.browser.deleteSession(),

@@ -3,9 +3,11 @@
  * drop counts: packets are stamped on arrival and the drops are reported as unknown. The Node process
  * itself needs capture privileges for this backend.
  */
+
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { type OpOptions, sleep } from '../deadline.js';
 import { CaptureError } from '../errors.js';
 import { pcapHeader, pcapRecord } from '../packets/pcap-writer.js';
 import type { CaptureBackend, CaptureSession, CaptureStats, CaptureTarget } from '../run/capture.js';
@@ -106,11 +108,13 @@ export class CapCapture implements CaptureBackend {
           throw new CaptureError('cap', 'a live listener came after the capture had started streaming');
         }
       },
-      async stop(): Promise<CaptureStats> {
-        // Packets reach JavaScript asynchronously: let the queue drain (quiet for 200 ms, at most 2 s).
-        const until = Date.now() + 2000;
+      async stop(o: OpOptions = {}): Promise<CaptureStats> {
+        // Packets reach JavaScript asynchronously: let the queue drain (quiet for 200 ms, at most 2 s,
+        // or until the run is stopped).
+        const until = Date.now() + Math.min(2000, o.deadlineMs ?? 2000);
         while (Date.now() < until && Date.now() - Math.max(lastPacketAt, startedAt) < 200) {
-          await new Promise((r) => setTimeout(r, 50));
+          if (o.signal?.aborted) break;
+          await sleep(50);
         }
         handle.close();
         retired.push(handle);

@@ -5,10 +5,10 @@
  * is never logged or put in an error message.
  */
 import { writeFile } from 'node:fs/promises';
+import { type OpOptions, sleep } from '../deadline.js';
 import type { AdbDevice } from '../device/adb.js';
 import { AdbCommandError, CaptureError } from '../errors.js';
 import type { CaptureBackend, CaptureSession, CaptureStats } from '../run/capture.js';
-import { sleep } from '../sleep.js';
 
 const PACKAGE = 'com.emanuelef.remote_capture';
 const CAPTURE_CTRL = `${PACKAGE}/.activities.CaptureCtrl`;
@@ -31,6 +31,11 @@ export function countPcapRecords(pcap: Buffer): number {
   return n;
 }
 
+/** One adb call's own deadline, cancelled with the caller's signal. */
+function op(deadlineMs: number, signal: AbortSignal | undefined): OpOptions {
+  return signal ? { deadlineMs, signal } : { deadlineMs };
+}
+
 /** PCAPdroid on the phone. */
 export class PcapdroidCapture implements CaptureBackend {
   readonly name = 'pcapdroid';
@@ -49,11 +54,11 @@ export class PcapdroidCapture implements CaptureBackend {
   }
 
   /** Runs a CaptureCtrl action; the command carries the key, so failures are reported without it. */
-  async #control(action: 'start' | 'stop', extras: string[], opts: { signal?: AbortSignal }): Promise<void> {
+  async #control(action: 'start' | 'stop', extras: string[], signal: AbortSignal | undefined): Promise<void> {
     const cmd = `am start -n ${CAPTURE_CTRL} -e action ${action} -e api_key ${this.options.apiKey} ${extras.join(' ')}`;
     let r: Awaited<ReturnType<AdbDevice['shell']>>;
     try {
-      r = await this.device.shell(cmd, { deadlineMs: 15_000, ...opts });
+      r = await this.device.shell(cmd, op(15_000, signal));
     } catch (err) {
       if (err instanceof AdbCommandError) {
         throw new CaptureError(this.name, `am start CaptureCtrl (action ${action}) failed: ${err.stderr}`);
@@ -68,16 +73,13 @@ export class PcapdroidCapture implements CaptureBackend {
   }
 
   /** True while PCAPdroid's capture service runs. */
-  async #running(opts: { signal?: AbortSignal }): Promise<boolean> {
-    const r = await this.device.shell(`dumpsys activity services ${PACKAGE}`, {
-      deadlineMs: 10_000,
-      ...opts,
-    });
+  async #running(signal: AbortSignal | undefined): Promise<boolean> {
+    const r = await this.device.shell(`dumpsys activity services ${PACKAGE}`, op(10_000, signal));
     return /CaptureService/.test(r.output.toString());
   }
 
-  async start(opts: { file: string; signal?: AbortSignal; deadlineMs?: number }): Promise<CaptureSession> {
-    const installed = await this.device.shell(`pm list packages ${PACKAGE}`, { deadlineMs: 10_000 });
+  async start(opts: OpOptions & { file: string }): Promise<CaptureSession> {
+    const installed = await this.device.shell(`pm list packages ${PACKAGE}`, op(10_000, opts.signal));
     if (!new RegExp(`^package:${PACKAGE.replace(/\./g, '\\.')}$`, 'm').test(installed.output.toString())) {
       throw new CaptureError(
         this.name,
@@ -95,12 +97,12 @@ export class PcapdroidCapture implements CaptureBackend {
         '-e dump_extensions true',
         ...(filters.length ? [`-e app_filter ${filters.join(',')}`] : []),
       ],
-      opts,
+      opts.signal,
     );
     const until = Date.now() + (opts.deadlineMs ?? 10_000);
-    while (!(await this.#running(opts))) {
+    while (!(await this.#running(opts.signal))) {
       if (Date.now() > until) {
-        const win = (await this.device.shell('dumpsys window', { deadlineMs: 10_000 })).output.toString();
+        const win = (await this.device.shell('dumpsys window', op(10_000, opts.signal))).output.toString();
         if (new RegExp(`mCurrentFocus.*${PACKAGE.replace(/\./g, '\\.')}`).test(win)) {
           throw new CaptureError(
             this.name,
@@ -119,13 +121,10 @@ export class PcapdroidCapture implements CaptureBackend {
         listeners.push(l);
       },
       stop: async (o = {}): Promise<CaptureStats> => {
-        await this.#control('stop', [], o);
+        await this.#control('stop', [], o.signal);
         const stopBy = Date.now() + (o.deadlineMs ?? 10_000);
-        while ((await this.#running(o)) && Date.now() < stopBy) await sleep(300, o.signal);
-        const pcap = await this.device.pull(remote, {
-          deadlineMs: 60_000,
-          ...(o.signal ? { signal: o.signal } : {}),
-        });
+        while ((await this.#running(o.signal)) && Date.now() < stopBy) await sleep(300, o.signal);
+        const pcap = await this.device.pull(remote, op(60_000, o.signal));
         await writeFile(opts.file, pcap);
         for (const l of listeners) l(pcap);
         const packets = countPcapRecords(pcap);

@@ -3,9 +3,11 @@
  * pcap to its stdout (-U -w -); phonehome writes the file and feeds live listeners from that one
  * stream. Only tcpdump needs capture privileges (setcap cap_net_raw,cap_net_admin=eip on it).
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { type OpOptions, sleep, within } from '../deadline.js';
 import { CaptureError } from '../errors.js';
 import type { CaptureBackend, CaptureSession, CaptureStats, CaptureTarget } from '../run/capture.js';
 import { phoneFilter } from './bpf-filter.js';
@@ -47,12 +49,7 @@ export class TcpdumpCapture implements CaptureBackend {
   readonly name = 'tcpdump';
   constructor(readonly options: TcpdumpOptions) {}
 
-  async start(opts: {
-    file: string;
-    target: CaptureTarget;
-    signal?: AbortSignal;
-    deadlineMs?: number;
-  }): Promise<CaptureSession> {
+  async start(opts: OpOptions & { file: string; target: CaptureTarget }): Promise<CaptureSession> {
     const filter = phoneFilter(this.name, opts.target);
     const args = [
       '-i',
@@ -97,7 +94,7 @@ async function waitListening(
   stderr: () => string,
   exited: Promise<number | null>,
   iface: string,
-  opts: { signal?: AbortSignal; deadlineMs?: number },
+  opts: OpOptions,
 ): Promise<void> {
   const deadline = Date.now() + (opts.deadlineMs ?? 10_000);
   let gone = false;
@@ -111,7 +108,7 @@ async function waitListening(
         stderr().trim().split('\n').pop() || (gone ? 'tcpdump exited' : 'tcpdump did not start in time');
       throw new CaptureError('tcpdump', `cannot capture on ${iface}: ${why}`);
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 
@@ -131,21 +128,19 @@ class TcpdumpSession implements CaptureSession {
     }
   }
 
-  async stop(opts: { signal?: AbortSignal; deadlineMs?: number } = {}): Promise<CaptureStats> {
+  async stop(opts: OpOptions = {}): Promise<CaptureStats> {
     // SIGINT makes tcpdump flush and print its statistics.
     this.child.kill('SIGINT');
-    const ms = opts.deadlineMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((r) => {
-      timer = setTimeout(() => r('late'), ms);
-    });
-    const r = await Promise.race([this.exited, late]);
-    clearTimeout(timer);
+    const r = await within(this.exited, opts, { defaultMs: 10_000 });
     const notes: string[] = [];
-    if (r === 'late') {
+    if (!r.done) {
       this.child.kill('SIGKILL');
       await this.exited;
-      notes.push(`tcpdump did not stop within ${ms} ms and was killed; its statistics are missing`);
+      notes.push(
+        r.why === 'timeout'
+          ? `tcpdump did not stop within ${r.ms} ms and was killed; its statistics are missing`
+          : 'the run was stopped before tcpdump finished; it was killed and its statistics are missing',
+      );
     }
     await new Promise<void>((resolve) => this.out.end(resolve));
     const s = parseTcpdumpStats(this.stderr());

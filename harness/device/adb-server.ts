@@ -5,8 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { OpOptions } from '../deadline.js';
 import { AdbCommandError } from '../errors.js';
-import { AdbClient, type AdbServerAddress, type OpOptions } from './adb.js';
+import { AdbClient, type AdbServerAddress } from './adb.js';
 
 const run = promisify(execFile);
 

@@ -7,16 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
 import adbkit, { type Client, type DeviceClient } from '@devicefarmer/adbkit';
+import { type OpOptions, race, sleep } from '../deadline.js';
 import { AdbCommandError, DeviceLostError } from '../errors.js';
-import { sleep } from '../sleep.js';
-
-/** How long an operation may take, and how to cancel it. */
-export interface OpOptions {
-  /** Milliseconds from now after which the operation is abandoned. */
-  deadlineMs?: number;
-  /** Aborts the operation (e.g. Ctrl-C). */
-  signal?: AbortSignal;
-}
 
 /** Where the adb server is. */
 export interface AdbServerAddress {
@@ -62,40 +54,26 @@ function isLostMessage(err: unknown): boolean {
   return LOST_PATTERNS.some((re) => re.test(msg));
 }
 
-/** Races a promise against a deadline and a signal; the loser's rejection is swallowed, never unhandled. */
-export async function withDeadline<T>(
+/**
+ * Races adb work against its deadline (20 s unless told) and signal: AdbCommandError at the deadline,
+ * the signal's reason when aborted; `onCancel` runs either way. Bluebird reports unhandled
+ * rejections on its own, so the work always gets a handler (race() gives it one).
+ */
+export function adbDeadline<T>(
   what: string,
   work: Thenable<T>,
   opts: OpOptions,
   onCancel?: () => void,
 ): Promise<T> {
-  const ms = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  // Bluebird reports unhandled rejections on its own: give the original a handler in every case.
-  const settled = Promise.resolve(work);
-  settled.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const cancel = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onCancel?.();
-      reject(new AdbCommandError(what, undefined, `no answer within ${ms} ms`));
-    }, ms);
-    if (opts.signal) {
-      onAbort = () => {
-        onCancel?.();
-        reject(opts.signal?.reason ?? new Error('aborted'));
-      };
-      if (opts.signal.aborted) onAbort();
-      else opts.signal.addEventListener('abort', onAbort, { once: true });
-    }
-  });
-  cancel.catch(() => {});
-  try {
-    return await Promise.race([settled, cancel]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
-  }
+  return race(
+    work,
+    opts,
+    (end) =>
+      end.why === 'timeout'
+        ? new AdbCommandError(what, undefined, `no answer within ${end.ms} ms`)
+        : (end.reason ?? new Error('aborted')),
+    { defaultMs: DEFAULT_DEADLINE_MS, ...(onCancel ? { onCancel } : {}) },
+  );
 }
 
 /** Reads a stream to its end, within the deadline; destroys it when cancelled. */
@@ -107,7 +85,7 @@ export function readAll(stream: Readable, what: string, opts: OpOptions): Promis
     stream.once('error', reject);
     stream.once('close', () => resolve(Buffer.concat(chunks)));
   });
-  return withDeadline(what, done, opts, () => stream.destroy());
+  return adbDeadline(what, done, opts, () => stream.destroy());
 }
 
 /** A connection to one adb server. */
@@ -123,23 +101,23 @@ export class AdbClient {
 
   /** The adb server's protocol version, or an error when it does not answer. */
   version(opts: OpOptions = {}): Promise<number> {
-    return withDeadline('host:version', this.#client.version(), { deadlineMs: 5_000, ...opts });
+    return adbDeadline('host:version', this.#client.version(), { deadlineMs: 5_000, ...opts });
   }
 
   /** The phones the server knows, in every state. */
   async listDevices(opts: OpOptions = {}): Promise<ListedDevice[]> {
-    const list = await withDeadline('host:devices', this.#client.listDevices(), opts);
+    const list = await adbDeadline('host:devices', this.#client.listDevices(), opts);
     return list.map((d) => ({ serial: d.id, state: d.type }));
   }
 
   /** `adb connect HOST:PORT` for a phone on the network (or a simulated phone). */
   async connect(host: string, port: number, opts: OpOptions = {}): Promise<string> {
-    return withDeadline(`host:connect:${host}:${port}`, this.#client.connect(host, port), opts);
+    return adbDeadline(`host:connect:${host}:${port}`, this.#client.connect(host, port), opts);
   }
 
   /** `adb disconnect HOST:PORT`. */
   async disconnect(host: string, port: number, opts: OpOptions = {}): Promise<void> {
-    await withDeadline(`host:disconnect:${host}:${port}`, this.#client.disconnect(host, port), opts);
+    await adbDeadline(`host:disconnect:${host}:${port}`, this.#client.disconnect(host, port), opts);
   }
 
   /**
@@ -150,7 +128,7 @@ export class AdbClient {
     onChange: (devices: ListedDevice[]) => void,
     opts: OpOptions & { signal: AbortSignal },
   ): Promise<void> {
-    const tracker = await withDeadline('host:track-devices', this.#client.trackDevices(), {
+    const tracker = await adbDeadline('host:track-devices', this.#client.trackDevices(), {
       deadlineMs: opts.deadlineMs ?? 5_000,
       signal: opts.signal,
     });
@@ -220,7 +198,7 @@ export class AdbDevice {
 
   async #op<T>(command: string, work: () => Thenable<T>, opts: OpOptions, onCancel?: () => void): Promise<T> {
     try {
-      return await withDeadline(command, work(), opts, onCancel);
+      return await adbDeadline(command, work(), opts, onCancel);
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       throw await this.#explain(command, err);

@@ -1,5 +1,6 @@
 /** Which phones are attached, in what state, and what a lab engineer should do about each. */
-import type { AdbClient, ListedDevice, OpOptions } from './adb.js';
+import type { OpOptions } from '../deadline.js';
+import type { AdbClient, ListedDevice } from './adb.js';
 
 /** A phone as discovery reports it. */
 export interface DiscoveredDevice extends ListedDevice {

@@ -1,6 +1,7 @@
 /** What phonehome knows about a phone: read once per run, saved as device.json. */
 import { isIPv6 } from 'node:net';
-import type { AdbDevice, OpOptions } from './adb.js';
+import type { OpOptions } from '../deadline.js';
+import type { AdbDevice } from './adb.js';
 
 /** The ROM families phonehome tells apart. */
 export type RomFamily =

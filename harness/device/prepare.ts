@@ -2,9 +2,11 @@
  * Preparation steps a scenario can ask for, to put a phone in a known state. Each is idempotent, takes
  * a deadline, and says what it did (or why the phone is not fit to run).
  */
+
+import type { OpOptions } from '../deadline.js';
+import { sleep } from '../deadline.js';
 import { AdbCommandError } from '../errors.js';
-import { sleep } from '../sleep.js';
-import { type AdbDevice, type OpOptions, shellQuote } from './adb.js';
+import { type AdbDevice, shellQuote } from './adb.js';
 import { parseBattery } from './facts.js';
 
 /** One thing to do before a scenario. */

@@ -5,12 +5,14 @@
  * disk, no web server) keeps its history inside the page, so it is read back out of it. Allure's
  * analytics are switched off: the report contacts no one.
  */
+
 import { spawn } from 'node:child_process';
 import { constants, createReadStream } from 'node:fs';
 import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { within } from '../deadline.js';
 import { UsageError } from '../errors.js';
 
 /** Where and how to generate. */
@@ -125,48 +127,42 @@ async function checkOutDir(outDir: string): Promise<void> {
 }
 
 /** Runs the allure CLI; resolves with its output, rejects with its last lines when it fails. */
-function runAllure(
+async function runAllure(
   args: string[],
   env: Record<string, string | undefined>,
   deadlineMs: number,
   signal?: AbortSignal,
 ): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(allureBin(), args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let output = '';
-    child.stdout.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
-    const kill = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(kill, deadlineMs);
-    timer.unref();
-    signal?.addEventListener('abort', kill, { once: true });
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run allure-commandline: ${e.message}`));
-    });
-    child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', kill);
-      if (code === 0) return resolvePromise(output);
-      const why = sig
-        ? signal?.aborted
-          ? 'was stopped'
-          : `took more than ${deadlineMs} ms`
-        : `exited ${code}`;
-      const tail = output.trim().split('\n').slice(-3).join(' | ');
-      reject(new Error(`allure generate ${why}${tail ? `: ${tail}` : ''}`));
-    });
+  const child = spawn(allureBin(), args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout.on('data', (b: Buffer) => {
+    output += b.toString();
   });
+  child.stderr.on('data', (b: Buffer) => {
+    output += b.toString();
+  });
+  const closed = new Promise<number | null>((resolveClose, reject) => {
+    child.on('error', (e) => reject(new Error(`cannot run allure-commandline: ${e.message}`)));
+    child.on('close', (code) => resolveClose(code));
+  });
+  // Java and its children form one process group: a deadline or a stop ends all of it.
+  const kill = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const r = await within(closed, signal ? { deadlineMs, signal } : { deadlineMs }, { onCancel: kill });
+  const code = r.done ? r.value : await closed.catch(() => null);
+  if (r.done && code === 0) return output;
+  const why = r.done
+    ? `exited ${code ?? 'on a signal'}`
+    : r.why === 'aborted'
+      ? 'was stopped'
+      : `took more than ${r.ms} ms`;
+  const tail = output.trim().split('\n').slice(-3).join(' | ');
+  throw new Error(`allure generate ${why}${tail ? `: ${tail}` : ''}`);
 }
 
 async function firstBytesInclude(file: string, text: string): Promise<boolean> {

@@ -3,6 +3,7 @@
  * is running, a chat notifier…). Every method is optional; fanOut() calls all sinks and turns a sink
  * that throws, rejects or hangs into one logged line, so one broken sink cannot kill a run.
  */
+import { race } from '../deadline.js';
 import type { RunResult } from '../run/run-one.js';
 
 /** A run about to start. */
@@ -56,20 +57,18 @@ export function fanOut(sinks: readonly ReportSink[], opts: FanOutOptions = {}): 
   ): Promise<void> => {
     await Promise.all(
       sinks.map(async (sink) => {
-        let timer: NodeJS.Timeout | undefined;
         try {
-          const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer after ${deadlineMs} ms`)), deadlineMs);
-          });
-          await Promise.race([Promise.resolve().then(() => invoke(sink)), timeout]);
+          await race(
+            Promise.resolve().then(() => invoke(sink)),
+            { deadlineMs },
+            (end) => (end.why === 'timeout' ? new Error(`no answer after ${end.ms} ms`) : end.reason),
+          );
         } catch (e) {
           try {
             onError(sink.name, hook, e);
           } catch {
             // An error handler that throws must not break the run either.
           }
-        } finally {
-          clearTimeout(timer);
         }
       }),
     );

@@ -1,3 +1,5 @@
+import type { OpOptions } from '../deadline.js';
+
 /**
  * What the run pipeline needs from a capture. The backends in harness/capture/ implement it; the
  * pipeline never knows which tool records the traffic.
@@ -33,7 +35,7 @@ export interface CaptureSession {
    */
   onBytes(listener: (chunk: Uint8Array) => void): void;
   /** Stops the capture, flushes the file and reports the figures. */
-  stop(opts?: { signal?: AbortSignal; deadlineMs?: number }): Promise<CaptureStats>;
+  stop(opts?: OpOptions): Promise<CaptureStats>;
 }
 
 /** A way to record a phone's traffic. */
@@ -44,10 +46,5 @@ export interface CaptureBackend {
    * Starts recording into `file`. Resolves once the tool is really capturing (so the first canary is
    * not missed), or rejects with CaptureError.
    */
-  start(opts: {
-    file: string;
-    target: CaptureTarget;
-    signal?: AbortSignal;
-    deadlineMs?: number;
-  }): Promise<CaptureSession>;
+  start(opts: OpOptions & { file: string; target: CaptureTarget }): Promise<CaptureSession>;
 }

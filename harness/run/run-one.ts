@@ -7,13 +7,13 @@ import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Analysis, analyzeFile } from '../analyze.js';
+import { type OpOptions, sleep } from '../deadline.js';
 import type { AdbDevice } from '../device/adb.js';
 import { type DeviceFacts, phoneAddrs, readFacts, readPackageUids } from '../device/facts.js';
 import { type PrepareStep, prepare } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { CaptureError, DeviceLostError } from '../errors.js';
 import type { Flow } from '../flows/flow.js';
-import { sleep } from '../sleep.js';
 import type { Allowlist } from '../verdict/allowlist.js';
 import { judge, type Verdict } from '../verdict/verdict.js';
 import type { CaptureBackend, CaptureStats } from './capture.js';
@@ -347,7 +347,7 @@ async function runAction(
   name: string,
   dir: string,
   stepNo: number,
-  op: { deadlineMs: number; signal?: AbortSignal },
+  op: OpOptions,
 ): Promise<{ ok: boolean; skipped?: boolean; detail: string; screenshot?: string }> {
   const action = ctx.profile?.actions[name];
   if (!action) return { ok: false, detail: `the device profile has no action "${name}"` };
@@ -405,7 +405,7 @@ async function runAction(
 async function canary(
   ctx: RunContext,
   name: string,
-  op: { deadlineMs: number; signal?: AbortSignal },
+  op: OpOptions,
   log: (l: string) => Promise<void>,
 ): Promise<void> {
   // ping resolves the name through the phone's resolver (a DNS query in the capture) and sends ICMP;

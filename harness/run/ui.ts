@@ -1,3 +1,5 @@
+import type { OpOptions } from '../deadline.js';
+
 /**
  * What the run pipeline needs from a phone's UI: the few operations scenarios use, each with a wait
  * and a deadline. The Appium backend (harness/appium/appium-ui.ts) implements it; the pipeline never
@@ -18,13 +20,6 @@ export interface UiSelector {
   className?: string;
 }
 
-/** How long a UI operation may take, including its wait for the element. */
-export interface UiOpOptions {
-  /** Milliseconds from now; the backend's default when absent. */
-  deadlineMs?: number;
-  signal?: AbortSignal;
-}
-
 /** What a step did, for the run's step record and the report. */
 export interface UiStepResult {
   /** One line for the step record, e.g. 'tapped text "Cloud backup"', 'toggle already on'. */
@@ -35,27 +30,28 @@ export interface UiStepResult {
 
 /**
  * A phone's UI. Steps wait for their element until the deadline; failures reject (the pipeline turns
- * them into a broken outcome with the error's message).
+ * them into a broken outcome with the error's message). Each takes a deadline (the backend's default
+ * when absent) and a signal.
  */
 export interface Ui {
   /** Waits for an element matching the selector and taps it. */
-  tap(selector: UiSelector, opts?: UiOpOptions): Promise<UiStepResult>;
+  tap(selector: UiSelector, opts?: OpOptions): Promise<UiStepResult>;
   /** tap({ text }). */
-  tapByText(text: string, opts?: UiOpOptions): Promise<UiStepResult>;
+  tapByText(text: string, opts?: OpOptions): Promise<UiStepResult>;
   /** tap({ id }) by resource-id. */
-  tapById(resourceId: string, opts?: UiOpOptions): Promise<UiStepResult>;
+  tapById(resourceId: string, opts?: OpOptions): Promise<UiStepResult>;
   /** tap({ description }) by content description. */
-  tapByDescription(description: string, opts?: UiOpOptions): Promise<UiStepResult>;
+  tapByDescription(description: string, opts?: OpOptions): Promise<UiStepResult>;
   /** Scrolls the screen's scrollable view until an element with this exact text is visible. */
-  scrollTo(text: string, opts?: UiOpOptions): Promise<UiStepResult>;
+  scrollTo(text: string, opts?: OpOptions): Promise<UiStepResult>;
   /** Makes a checkable element (switch, checkbox) checked or not, tapping it only if needed. */
-  setToggle(selector: UiSelector, on: boolean, opts?: UiOpOptions): Promise<UiStepResult>;
+  setToggle(selector: UiSelector, on: boolean, opts?: OpOptions): Promise<UiStepResult>;
   /** Presses Back. */
-  back(opts?: UiOpOptions): Promise<UiStepResult>;
+  back(opts?: OpOptions): Promise<UiStepResult>;
   /** Presses Home. */
-  home(opts?: UiOpOptions): Promise<UiStepResult>;
+  home(opts?: OpOptions): Promise<UiStepResult>;
   /** The screen's UI hierarchy as XML. */
-  pageSource(opts?: UiOpOptions): Promise<string>;
+  pageSource(opts?: OpOptions): Promise<string>;
   /** A PNG of the screen. */
-  screenshot(opts?: UiOpOptions): Promise<Uint8Array>;
+  screenshot(opts?: OpOptions): Promise<Uint8Array>;
 }
