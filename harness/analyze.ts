@@ -52,16 +52,28 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
   return analyzeFrames((onFrame) => readCaptureFile(path, onFrame), opts);
 }
 
+/**
+ * Frames in, packets and flows out, as a capture is read: the one wiring of the packet decoder and
+ * the flow table, for a whole file here and for a run's live figures.
+ */
+export class TrafficReader {
+  readonly decoder = new PacketDecoder();
+  readonly table = new FlowTable();
+
+  /** Takes the next frame of the capture. */
+  readonly frame = (frame: Frame): void => {
+    const p = this.decoder.decode(frame);
+    if (p !== undefined) this.table.add(p);
+  };
+}
+
 async function analyzeFrames(
   read: (onFrame: (frame: Frame) => void) => Promise<CaptureSummary>,
   opts: AnalyzeOptions,
 ): Promise<Analysis> {
-  const decoder = new PacketDecoder();
-  const table = new FlowTable();
-  const capture = await read((frame) => {
-    const p = decoder.decode(frame);
-    if (p !== undefined) table.add(p);
-  });
+  const reader = new TrafficReader();
+  const { decoder, table } = reader;
+  const capture = await read(reader.frame);
 
   const warnings: string[] = [];
   const given = opts.deviceAddrs !== undefined && opts.deviceAddrs.length > 0;

@@ -317,7 +317,9 @@ describe('phonehome run (CLI, simulated phones)', {
       assert.match(result.canaries.start, /^start-.+\.canary\.lab\.test$/);
       assert.equal(result.canaries.startSeen, true);
       // With a UI, a profile action without UI steps says so; without one it would say "no UI automation".
-      const home = result.steps.find((st: { name: string }) => st.name === 'go home');
+      const home = result.phases.find(
+        (st: { phase: string; name: string }) => st.phase === 'step' && st.name === 'go home',
+      );
       assert.match(home.detail, /^over adb \(the action has no UI steps\)/);
       assert.match(await readFile(join(lab, 'nightly', 'appium.log'), 'utf8'), /POST \/session/);
     } finally {

@@ -15,6 +15,7 @@ import { CapCapture } from '../harness/capture/cap-capture.js';
 import { PcapdroidCapture } from '../harness/capture/pcapdroid-capture.js';
 import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
 import { AdbClient } from '../harness/device/adb.js';
+import { AdbDeviceControl } from '../harness/device/device-control.js';
 import type { CaptureBackend } from '../harness/run/capture.js';
 import { type RunScenario, runOne } from '../harness/run/run-one.js';
 import { readAllowlist } from '../harness/verdict/read-allowlist.js';
@@ -108,7 +109,8 @@ describe('run pipeline on simulated phones', {
   function phone(lab: Lab, profile: string) {
     const p = lab.state.phones.find((x) => x.profile === profile);
     assert.ok(p, `${profile} in the lab`);
-    return { entry: p, device: new AdbClient({ host: '127.0.0.1', port: lab.adbPort }).device(p.adbSerial) };
+    const adb = new AdbClient({ host: '127.0.0.1', port: lab.adbPort }).device(p.adbSerial);
+    return { entry: p, adb, device: new AdbDeviceControl(adb) };
   }
 
   async function idleRun(
@@ -217,7 +219,7 @@ describe('run pipeline on simulated phones', {
   });
 
   it('captures with the simulated PCAPdroid: the same verdict, and flows carry app packages', async () => {
-    const { device } = phone(good!, 'xiaomi-redmi-note-13');
+    const { adb } = phone(good!, 'xiaomi-redmi-note-13');
     const key = (await readFile('devices/sim/xiaomi-redmi-note-13.yaml', 'utf8')).match(
       /apiKey: "([^"]+)"/,
     )?.[1];
@@ -226,7 +228,7 @@ describe('run pipeline on simulated phones', {
       good!,
       'xiaomi-redmi-note-13',
       'devices/xiaomi-miui-global/allowlists/idle.yaml',
-      () => new PcapdroidCapture(device, { apiKey: key }),
+      () => new PcapdroidCapture(adb, { apiKey: key }),
     );
     assert.equal(r.outcome, 'passed', `${r.reason}: ${JSON.stringify(r.violations)}`);
     const flows = JSON.parse(await readFile(join(r.dir, 'flows.json'), 'utf8')).flows as {

@@ -16,6 +16,7 @@ import { freePort } from './free-port.js';
 const run = promisify(execFile);
 
 interface Step {
+  phase: string;
   name: string;
   kind: string;
   tsStart: number;
@@ -51,8 +52,9 @@ test('UI steps of backup-enabled, theme-store and analytics-opt-out run through 
 
     const results = new Map<string, { dir: string; steps: Step[] }>();
     for (const f of findAll(join(dir, 'out', 'runs'), 'result.json')) {
-      const res = JSON.parse(await readFile(f, 'utf8')) as { scenario: string; dir: string; steps: Step[] };
-      results.set(res.scenario, res);
+      const res = JSON.parse(await readFile(f, 'utf8')) as { scenario: string; dir: string; phases: Step[] };
+      // The scenario's steps among the run's recorded phases.
+      results.set(res.scenario, { dir: res.dir, steps: res.phases.filter((x) => x.phase === 'step') });
     }
     assert.deepEqual([...results.keys()].sort(), ['analytics-opt-out', 'backup-enabled', 'theme-store']);
     for (const [name, res] of results) {

@@ -1,6 +1,6 @@
 /**
- * Realistic run folders for the report's tests, written by hand in the shapes run-one.ts documents:
- * result.json, device.json, flows.json, verdict.json (judged by the real judge against a real
+ * Realistic run folders for the report's tests, written by hand in the shapes the run record documents
+ * (harness/record/run-record.ts): result.json with its phases, device.json, flows.json, verdict.json (judged by the real judge against a real
  * allowlist), run.log, logcat.txt, a valid pcap and a valid PNG. Hostile host names included.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -9,7 +9,13 @@ import { deflateSync } from 'node:zlib';
 import type { Analysis } from '../harness/analyze.js';
 import type { DeviceFacts } from '../harness/device/facts.js';
 import type { Flow } from '../harness/flows/flow.js';
-import type { RunOutcome, RunResult, StepRecord } from '../harness/run/run-one.js';
+import {
+  type BrokenRecord,
+  type PhaseRecord,
+  RUN_FORMAT_VERSION,
+  type RunOutcome,
+  type RunResult,
+} from '../harness/record/run-record.js';
 import { loadAllowlist } from '../harness/verdict/allowlist.js';
 import { judge } from '../harness/verdict/verdict.js';
 
@@ -76,6 +82,11 @@ export interface TestRunSpec {
   outcome: RunOutcome;
   /** For broken runs: the reason. */
   reason?: string;
+  /**
+   * For broken runs: where and what kind (default: from the reason's first words, as run-one.ts
+   * words them; the phases stop there).
+   */
+  broken?: Pick<BrokenRecord, 'stage' | 'kind'>;
   /** Hosts the phone contacted over TLS during the steps. */
   hosts: string[];
   /** Start, seconds since the epoch. */
@@ -164,6 +175,43 @@ export function tinyPng(): Buffer {
 
 const iso = (t: number) => new Date(t * 1000).toISOString();
 
+/** Where run-one.ts records a break, from the first words of its reason. */
+function brokenFromReason(reason: string): Pick<BrokenRecord, 'stage' | 'kind'> {
+  if (reason.startsWith('capture not working')) return { stage: 'analysis', kind: 'capture' };
+  if (reason.startsWith('preparation failed')) return { stage: 'prepare', kind: 'preparation' };
+  if (reason.startsWith('phone lost')) return { stage: 'step', kind: 'device-lost' };
+  return { stage: 'capture stop', kind: 'infrastructure' };
+}
+
+/**
+ * The phases as run-one.ts leaves them when the run broke in `stage`: that phase (for a step, the
+ * second one: the phone went away while idling) broken, nothing after it but the capture stop that
+ * follows a break during the steps.
+ */
+function breakPhases(result: RunResult, stage: PhaseRecord['phase'], at: number): void {
+  const phases = result.phases;
+  const i =
+    stage === 'step'
+      ? phases.findIndex((p) => p.name === 'idle 60 s')
+      : phases.findIndex((p) => p.phase === stage);
+  const hit = phases[i]!;
+  const capStop = phases.find((p) => p.phase === 'capture stop')!;
+  phases.length = i + 1;
+  const brokenAt = stage === 'step' ? hit.tsStart + 26 : hit.tsEnd || at;
+  hit.status = 'broken';
+  hit.detail = result.reason;
+  hit.tsEnd = brokenAt;
+  if (stage === 'prepare') hit.parts![1] = { ...hit.parts![1]!, status: 'broken', detail: result.reason };
+  if (stage === 'analysis')
+    hit.parts![1] = {
+      ...hit.parts![1]!,
+      status: 'broken',
+      detail: hit.parts![1]!.detail.replace(/seen$/, 'not seen'),
+    };
+  if (stage === 'step') phases.push({ ...capStop, tsStart: brokenAt, tsEnd: brokenAt + 1 });
+  if (stage === 'prepare' || stage === 'capture start') delete result.capture;
+}
+
 /** Writes one run folder under root (root/RUN_ID/SERIAL/SCENARIO) and returns its path. */
 export async function writeTestRun(root: string, spec: TestRunSpec): Promise<string> {
   const facts = PHONES[spec.phone];
@@ -177,30 +225,35 @@ export async function writeTestRun(root: string, spec: TestRunSpec): Promise<str
     startSeen: spec.outcome !== 'broken',
     endSeen: spec.outcome !== 'broken',
   };
-  const steps: StepRecord[] = [
-    { name: 'unlock screen', kind: 'adb', tsStart: t0 + 3, tsEnd: t0 + 4, ok: true, detail: 'exit 0' },
-    { name: 'idle 60 s', kind: 'wait', tsStart: t0 + 4, tsEnd: t0 + 64, ok: true, detail: 'waited 60000 ms' },
+  const phase = (
+    p: PhaseRecord['phase'],
+    name: string,
+    tsStart: number,
+    tsEnd: number,
+    more: Partial<PhaseRecord> = {},
+  ): PhaseRecord => ({ phase: p, name, tsStart, tsEnd, status: 'passed', detail: '', ...more });
+  const steps: PhaseRecord[] = [
+    phase('step', 'unlock screen', t0 + 3, t0 + 4, { kind: 'adb', provider: 'adb', detail: 'exit 0' }),
+    phase('step', 'idle 60 s', t0 + 4, t0 + 64, {
+      kind: 'wait',
+      provider: 'wait',
+      detail: 'waited 60000 ms',
+    }),
   ];
   if (spec.ui) {
     steps.push(
-      {
-        name: 'open privacy settings',
+      phase('step', 'open privacy settings', t0 + 64, t0 + 64.2, {
         kind: 'action',
-        tsStart: t0 + 64,
-        tsEnd: t0 + 64.2,
-        ok: true,
+        provider: 'ui',
         detail: 'UI: tapped Privacy',
         screenshot: 'step-3.png',
-      },
-      {
-        name: 'turn off ads',
+      }),
+      phase('step', 'turn off ads', t0 + 64.2, t0 + 64.25, {
         kind: 'action',
-        tsStart: t0 + 64.2,
-        tsEnd: t0 + 64.25,
-        ok: true,
-        skipped: true,
+        provider: 'none',
+        status: 'skipped',
         detail: 'no UI and no adb equivalent',
-      },
+      }),
     );
   }
   const flows = spec.hosts.map((h, i) => flow(i + 1, t0 + 10 + i * 5, h));
@@ -215,6 +268,36 @@ export async function writeTestRun(root: string, spec: TestRunSpec): Promise<str
   };
   const allowlist = loadAllowlist('idle.yaml', () => TEST_ALLOWLIST);
   const verdict = judge(flows, allowlist);
+  const stepsEnd = steps.at(-1)!.tsEnd;
+  const capture = { packets: analysis.capture.frames, dropped: 0, bytes: 4096, notes: [] };
+  const phases: PhaseRecord[] = [
+    phase('prepare', 'prepare', t0, t0 + 1.5, {
+      parts: [
+        phase('prepare', 'read device facts', t0, t0 + 1, {
+          detail: `${facts.manufacturer} ${facts.model}, Android ${facts.androidVersion}`,
+        }),
+        phase('prepare', 'airplane-off', t0 + 1, t0 + 1.5, { detail: 'wifi on' }),
+      ],
+    }),
+    phase('capture start', 'capture start', t0 + 1.5, t0 + 2, { figures: { backend: 'tcpdump' } }),
+    phase('canary', canaries.start, t0 + 2, t0 + 2.5, { detail: 'ping exit 1' }),
+    ...steps,
+    phase('canary', canaries.end, stepsEnd, t0 + 64.5, { detail: 'ping exit 1' }),
+    phase('capture stop', 'capture stop', t0 + 64.5, t0 + 66, {
+      figures: { packets: capture.packets, dropped: 0, bytes: 4096 },
+    }),
+    phase('analysis', 'analyse', t0 + 66, t0 + 66.5, {
+      figures: { flows: flows.length, 'DNS responses': 0, frames: analysis.capture.frames },
+      parts: [
+        phase('analysis', 'start canary in the capture', t0 + 66.5, t0 + 66.5, {
+          detail: `${canaries.start} seen`,
+        }),
+        phase('analysis', 'end canary in the capture', t0 + 66.5, t0 + 66.5, {
+          detail: `${canaries.end} seen`,
+        }),
+      ],
+    }),
+  ];
   const log: [number, string][] = [
     [t0, `run ${spec.runId}: ${spec.scenario} on ${facts.serial}`],
     [t0 + 1, `device: ${facts.manufacturer} ${facts.model}, Android ${facts.androidVersion}`],
@@ -227,16 +310,16 @@ export async function writeTestRun(root: string, spec: TestRunSpec): Promise<str
     [t0 + 66, `capture: ${analysis.capture.frames} packets, drops 0`],
   ];
   const result: RunResult = {
-    formatVersion: 1,
+    formatVersion: RUN_FORMAT_VERSION,
     runId: spec.runId,
     serial: facts.serial,
     scenario: spec.scenario,
     outcome: spec.outcome,
     reason: '',
     dir,
-    steps,
+    phases,
     canaries,
-    capture: { packets: analysis.capture.frames, dropped: 0, bytes: 4096, notes: [] },
+    capture,
     violations: [],
     facts,
   };
@@ -248,8 +331,11 @@ export async function writeTestRun(root: string, spec: TestRunSpec): Promise<str
   await write('flows.json', JSON.stringify(analysis, null, 2));
   if (spec.outcome === 'broken') {
     result.reason = spec.reason ?? 'infrastructure error: adb went away';
+    const where = spec.broken ?? brokenFromReason(result.reason);
+    result.broken = { ...where, detail: result.reason };
+    breakPhases(result, where.stage, t0 + 67);
+    canaries.startSeen = where.stage === 'analysis';
     canaries.endSeen = false;
-    canaries.startSeen = true;
     log.push([t0 + 67, `broken: ${result.reason}`]);
     await write('screenshot.png', tinyPng());
   } else {
@@ -264,7 +350,14 @@ export async function writeTestRun(root: string, spec: TestRunSpec): Promise<str
       result.outcome === 'passed'
         ? `${flows.length} flows, all allowed`
         : `${verdict.violations.length} violations`;
-    await write('verdict.json', JSON.stringify({ formatVersion: 1, ...verdict }, null, 2));
+    phases.push(
+      phase('verdict', 'verdict', t0 + 66.5, t0 + 67.25, {
+        status: result.outcome,
+        detail: result.reason,
+        figures: { allowlists: verdict.allowlistFiles.join(', ') },
+      }),
+    );
+    await write('verdict.json', JSON.stringify({ formatVersion: RUN_FORMAT_VERSION, ...verdict }, null, 2));
     log.push([t0 + 68, `${result.outcome}: ${result.reason}`]);
     for (const v of result.violations)
       log.push([t0 + 68, `violation: ${v.subject} during ${v.step}: ${v.ruleText}`]);

@@ -121,7 +121,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
     throw e;
   }
 
-  const { terminalSafe } = await import('./terminal-text.js');
+  const { terminalSafe } = await import('../format/terminal-text.js');
   const t = analysis.capture.truncated;
   if (t) {
     process.stderr.write(
@@ -138,17 +138,17 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
 
   let text: string | Iterable<string>;
   if (opts.format === 'json') {
-    const { analyzeJsonChunks } = await import('./analyze-json.js');
+    const { analyzeJsonChunks } = await import('../format/analyze-json.js');
     text = analyzeJsonChunks(capture, analysis, verdict);
   } else if (opts.format === 'csv') {
-    const { formatAnalyzeCsv } = await import('./analyze-csv.js');
+    const { formatAnalyzeCsv } = await import('../format/analyze-csv.js');
     text = formatAnalyzeCsv(analysis, verdict);
     // CSV has no place for warnings: they go to stderr.
     for (const w of [...analysis.warnings, ...(verdict?.warnings ?? [])]) {
       process.stderr.write(`phonehome: warning: ${terminalSafe(w)}\n`);
     }
   } else {
-    const { formatAnalyzeTable } = await import('./analyze-table.js');
+    const { formatAnalyzeTable } = await import('../format/analyze-table.js');
     text = formatAnalyzeTable(capture, analysis, verdict);
   }
 

@@ -75,8 +75,8 @@ export async function listDeviceRows(opts: {
 
 /** The table a person reads; every phone-supplied string made terminal-safe. */
 export async function formatDeviceTable(rows: DeviceRow[]): Promise<string> {
-  const { terminalSafeClipped } = await import('./terminal-text.js');
-  const { columns } = await import('./analyze-table.js');
+  const { terminalSafeClipped } = await import('../format/terminal-text.js');
+  const { columns } = await import('../format/analyze-table.js');
   if (rows.length === 0) return 'no phones attached (adb devices lists none)\n';
   const t = (s: string | undefined, n = 40) => terminalSafeClipped(s ?? '-', n);
   const table = [

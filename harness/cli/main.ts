@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `phonehome` command. Each subcommand lives in its own *-command.ts; this file only lists them. */
 import * as analyzeCommand from './analyze-command.js';
+import * as demoCommand from './demo-command.js';
 import * as devicesCommand from './devices-command.js';
 import * as reportCommand from './report-command.js';
 import { runCli, type SubcommandModule } from './run-cli.js';
@@ -8,6 +9,13 @@ import * as runCommand from './run-command.js';
 import * as simCommand from './sim-command.js';
 
 /** Every subcommand, in the order `phonehome --help` lists them. */
-const COMMANDS: SubcommandModule[] = [analyzeCommand, devicesCommand, runCommand, reportCommand, simCommand];
+const COMMANDS: SubcommandModule[] = [
+  analyzeCommand,
+  devicesCommand,
+  runCommand,
+  demoCommand,
+  reportCommand,
+  simCommand,
+];
 
 process.exitCode = await runCli(process.argv, COMMANDS);

@@ -69,7 +69,7 @@ async function hasDisplay(): Promise<boolean> {
 }
 
 async function reportAction(opts: ReportCliOptions): Promise<number> {
-  const { terminalSafe } = await import('./terminal-text.js');
+  const { terminalSafe } = await import('../format/terminal-text.js');
   if (opts.runs !== undefined) {
     const n = await writeRunFolders(opts.runs, opts.results, opts.profile);
     process.stderr.write(

@@ -12,8 +12,8 @@ import {
   DeviceLostError,
   UsageError,
 } from '../errors.js';
+import { terminalSafe } from '../format/terminal-text.js';
 import { Command, CommanderError } from './commander.js';
-import { terminalSafe } from './terminal-text.js';
 
 /** A subcommand module: adds its command to the program. */
 export interface SubcommandModule {

@@ -28,3 +28,8 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
   return s;
 }
+
+/** True when the name is the domain itself or a name below it (canary.test covers a.canary.test). */
+export function isUnderDomain(name: string, domain: string): boolean {
+  return name === domain || name.endsWith(`.${domain}`);
+}

@@ -87,7 +87,7 @@ test('the results sink writes the launch files once and one result per finished 
   await sink.runStarted?.({ runId: 'night-1', serial: 'R58M123ABC', scenario: 'idle' });
   for (const dir of runs) {
     const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
-    await sink.runFinished?.(result, dir);
+    await sink.runFinished(result, { dir });
   }
   const names = await readdir(results);
   assert.equal(names.filter((n) => n.endsWith('-result.json')).length, 3);

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import type { Attachment, Parameter, StepResult, TestResult } from 'allure-js-commons';
 import { adbVersion, DEFAULT_ADB } from '../device/adb-server.js';
 import { phonehomePackage } from '../project-dir.js';
-import type { RunResult } from '../run/run-one.js';
+import type { RunResult } from '../record/run-record.js';
 import { PHONEHOME_CATEGORIES } from './categories.js';
 import {
   type ExecutorInfo,
@@ -20,7 +20,6 @@ import {
   formatEnvironmentProperties,
   type LaunchEnvironment,
 } from './launch-info.js';
-import type { ReportSink } from './report-sink.js';
 import { readRunFolder } from './run-folder.js';
 import {
   buildRunReport,
@@ -197,11 +196,27 @@ export interface AllureResultsSinkOptions extends GatherOptions, RunReportOption
   env?: Record<string, string | undefined>;
 }
 
+/** A finished run's folder, and the device profile it matched (the run's history identity). */
+export interface FinishedRunFolder {
+  dir: string;
+  profile?: string;
+}
+
+/**
+ * What the Allure writers offer the run pipeline: they fit its ReportSink (harness/run/report-sink.ts),
+ * which the lab hands them to.
+ */
+export interface AllureSink {
+  readonly name: string;
+  runStarted(run: { runId: string; serial: string; scenario: string }): Promise<void>;
+  runFinished(result: RunResult, run: FinishedRunFolder): Promise<void>;
+}
+
 /**
  * A report sink that writes allure-results files: the launch files when the first run starts, one
  * result per finished run.
  */
-export function allureResultsSink(resultsDir: string, opts: AllureResultsSinkOptions = {}): ReportSink {
+export function allureResultsSink(resultsDir: string, opts: AllureResultsSinkOptions = {}): AllureSink {
   let launch: Promise<void> | undefined;
   const launchFiles = () => {
     launch ??= (async () => {
@@ -220,9 +235,12 @@ export function allureResultsSink(resultsDir: string, opts: AllureResultsSinkOpt
   return {
     name: `allure-results ${resultsDir}`,
     runStarted: () => launchFiles(),
-    async runFinished(_result: RunResult, dir: string) {
+    async runFinished(_result: RunResult, run: FinishedRunFolder) {
       await launchFiles();
-      await writeRunResult(resultsDir, dir, reportOpts);
+      await writeRunResult(resultsDir, run.dir, {
+        ...reportOpts,
+        ...(run.profile && !opts.profile ? { profile: run.profile } : {}),
+      });
     },
   };
 }

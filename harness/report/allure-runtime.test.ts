@@ -4,13 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeTestNight } from '../../testing/run-folders.js';
-import {
-  activeAllureRuntime,
-  allureSink,
-  outcomeError,
-  reportToAllureRuntime,
-  runtimeMessages,
-} from './allure-runtime.js';
+import { activeAllureRuntime, allureSink, reportToAllureRuntime, runtimeMessages } from './allure-runtime.js';
 import { readRunFolder } from './run-folder.js';
 import { buildRunReport } from './run-report.js';
 
@@ -57,22 +51,12 @@ test('outside an Allure test framework nothing is reported', async () => {
   assert.equal(await reportToAllureRuntime(runs[0]!), false);
 });
 
-test('outcome errors give allure-mocha the run status', () => {
-  assert.equal(outcomeError({ outcome: 'passed', reason: '' }), undefined);
-  const failed = outcomeError({ outcome: 'failed', reason: '2 violations' })!;
-  assert.equal(failed.name, 'AssertionError');
-  assert.equal(failed.message, '2 violations');
-  const broken = outcomeError({ outcome: 'broken', reason: 'phone lost: gone' })!;
-  assert.equal(broken.constructor, Error);
-  assert.equal(broken.message, 'phone lost: gone');
-});
-
 test('outside mocha the allure sink falls back to writing result files', async () => {
   const results = join(root, 'results');
   const sink = allureSink(results, { env: {}, adbBin: '/nonexistent/adb', profile: 'xiaomi-miui-global' });
   const result = JSON.parse(await readFile(join(runs[0]!, 'result.json'), 'utf8'));
   await sink.runStarted?.({ runId: result.runId, serial: result.serial, scenario: result.scenario });
-  await sink.runFinished?.(result, runs[0]!);
+  await sink.runFinished(result, { dir: runs[0]! });
   const names = await readdir(results);
   const file = names.find((n) => n.endsWith('-result.json'))!;
   const written = JSON.parse(await readFile(join(results, file), 'utf8'));

@@ -2,15 +2,19 @@
  * Reporting a run into the allure-mocha test that is running it: labels, parameters, the pipeline's
  * steps with their real times, and the attachments go to allure-js-commons' test runtime as the
  * runtime messages its reporters understand. allure-mocha owns the test result and its status: the
- * test makes it failed or broken by throwing outcomeError(result).
+ * test makes it failed or broken by what it throws (harness/run/suite.ts's outcomeError).
  * allure-js-commons is loaded only here, and only when asked, so phonehome runs without it.
  */
-import { AssertionError } from 'node:assert';
+import { createHash } from 'node:crypto';
 import type { RuntimeMessage } from 'allure-js-commons/sdk';
-import type { RunResult } from '../run/run-one.js';
-import type { AllureResultsSinkOptions } from './allure-results.js';
-import { allureResultsSink } from './allure-results.js';
-import type { ReportSink } from './report-sink.js';
+import type { DeviceFacts } from '../device/facts.js';
+import type { RunResult } from '../record/run-record.js';
+import {
+  type AllureResultsSinkOptions,
+  type AllureSink,
+  allureResultsSink,
+  type FinishedRunFolder,
+} from './allure-results.js';
 import { readRunFolder } from './run-folder.js';
 import {
   buildRunReport,
@@ -18,6 +22,7 @@ import {
   type ReportStep,
   type RunReport,
   type RunReportOptions,
+  runIdentity,
 } from './run-report.js';
 
 /** The part of allure-js-commons' message runtime used here. */
@@ -110,15 +115,40 @@ export async function reportToAllureRuntime(runDir: string, opts: RunReportOptio
   return true;
 }
 
+/** A scenario that did not run on a phone (the run pipeline's SkippedRun fits). */
+export interface SkippedRunInfo {
+  serial: string;
+  scenario: string;
+  /** Strings came from the phone: untrusted. */
+  facts: DeviceFacts;
+  profile?: string;
+  reason: string;
+}
+
 /**
- * The error a mocha test throws so that allure-mocha gives the run's status: an AssertionError for
- * failed (Allure: failed), a plain Error for broken (Allure: broken), nothing for passed. The message
- * is the run's reason, which is what categories.json matches.
+ * A skipped scenario's place in the running Allure test: the name, labels and history identity a run
+ * of it would have had, so that it sits beside that phone's other scenarios and keeps its history.
  */
-export function outcomeError(result: Pick<RunResult, 'outcome' | 'reason'>): Error | undefined {
-  if (result.outcome === 'passed') return undefined;
-  if (result.outcome === 'failed') return new AssertionError({ message: result.reason });
-  return new Error(result.reason);
+export async function reportSkipToAllureRuntime(skip: SkippedRunInfo): Promise<void> {
+  const runtime = await activeAllureRuntime();
+  if (!runtime) return;
+  const { serial, scenario, facts } = skip;
+  const fullName = runIdentity({ result: { serial, scenario }, facts }, skip.profile);
+  await runtime.sendMessage({
+    type: 'metadata',
+    data: {
+      displayName: `${scenario} on ${facts.model || 'unknown model'} (${serial})`,
+      testCaseId: fullName,
+      historyId: createHash('md5').update(fullName).digest('hex'),
+      labels: [
+        { name: 'parentSuite', value: 'phonehome' },
+        { name: 'suite', value: facts.model || 'unknown model' },
+        { name: 'epic', value: facts.manufacturer || 'unknown maker' },
+        { name: 'feature', value: scenario },
+      ],
+      parameters: [{ name: 'serial', value: serial, excluded: true }],
+    },
+  } as RuntimeMessage);
 }
 
 /**
@@ -126,18 +156,22 @@ export function outcomeError(result: Pick<RunResult, 'outcome' | 'reason'>): Err
  * elsewhere it writes result files into resultsDir. The launch files (categories, environment,
  * executor) go to resultsDir either way, so point allure-mocha's resultsDir at the same folder.
  */
-export function allureSink(resultsDir: string, opts: AllureResultsSinkOptions = {}): ReportSink {
+export function allureSink(
+  resultsDir: string,
+  opts: AllureResultsSinkOptions = {},
+): AllureSink & { runSkipped(skip: SkippedRunInfo): Promise<void> } {
   const files = allureResultsSink(resultsDir, opts);
   return {
     name: `allure ${resultsDir}`,
-    runStarted: (run) => files.runStarted?.(run),
-    async runFinished(result: RunResult, dir: string) {
-      const reportOpts: RunReportOptions = opts.profile ? { profile: opts.profile } : {};
-      if (await reportToAllureRuntime(dir, reportOpts)) {
-        await files.runStarted?.({ runId: result.runId, serial: result.serial, scenario: result.scenario });
+    runStarted: (run) => files.runStarted(run),
+    async runFinished(result: RunResult, run: FinishedRunFolder) {
+      const profile = opts.profile ?? run.profile;
+      if (await reportToAllureRuntime(run.dir, profile ? { profile } : {})) {
+        await files.runStarted({ runId: result.runId, serial: result.serial, scenario: result.scenario });
         return;
       }
-      await files.runFinished?.(result, dir);
+      await files.runFinished(result, run);
     },
+    runSkipped: (skip) => reportSkipToAllureRuntime(skip),
   };
 }

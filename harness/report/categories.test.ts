@@ -1,50 +1,56 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { type BrokenKind, type RunResult, recordLine } from '../record/run-record.js';
 import { PHONEHOME_CATEGORIES } from './categories.js';
 
-/** Allure 2 matches with Java's Pattern.matches: the whole message; (?s) becomes JavaScript's s flag. */
-function categoriesOf(status: string, message: string): string[] {
+/** Allure 2 matches with Java's Pattern.matches: the whole trace; (?s) becomes JavaScript's s flag. */
+function categoriesOf(status: string, trace: string): string[] {
   return PHONEHOME_CATEGORIES.filter((c) => {
     if (!c.matchedStatuses.includes(status as 'failed')) return false;
-    const source = c.messageRegex.replace(/^\(\?s\)/, '');
-    return new RegExp(`^(?:${source})$`, 's').test(message);
+    const source = c.traceRegex.replace(/^\(\?s\)/, '');
+    return new RegExp(`^(?:${source})$`, 's').test(trace);
   }).map((c) => c.name);
 }
 
-test('failed runs: violations and unmet expectations are told apart, and may be both', () => {
-  assert.deepEqual(categoriesOf('failed', '3 violations: api.ad.intl.xiaomi.com, x.example'), [
+const failed = (violations: number, unmet: number, exceeded: boolean) =>
+  recordLine({
+    outcome: 'failed',
+    verdict: {
+      violations: Array(violations).fill({}),
+      unmetExpectations: Array(unmet).fill({}),
+      budgets: [{ exceeded }],
+    } as unknown as RunResult['verdict'],
+  });
+const broken = (kind: BrokenKind) =>
+  recordLine({ outcome: 'broken', broken: { stage: 'capture stop', kind, detail: 'x' } });
+
+test('failed runs: violations and unmet expectations are told apart by the record, and may be both', () => {
+  assert.equal(failed(3, 0, false), '[phonehome outcome=failed violations]');
+  assert.deepEqual(categoriesOf('failed', `${failed(3, 0, false)}\nx.example (sni, normal): no rule`), [
     'Policy violations',
   ]);
-  assert.deepEqual(categoriesOf('failed', '1 unmet expectations'), ['Unmet expectations']);
-  assert.deepEqual(categoriesOf('failed', '2 violations, 1 unmet expectations'), [
-    'Policy violations',
-    'Unmet expectations',
-  ]);
-  assert.deepEqual(categoriesOf('failed', 'budget exceeded'), ['Policy violations']);
+  assert.deepEqual(categoriesOf('failed', failed(0, 1, false)), ['Unmet expectations']);
+  assert.deepEqual(categoriesOf('failed', failed(2, 1, false)), ['Policy violations', 'Unmet expectations']);
+  assert.deepEqual(categoriesOf('failed', failed(0, 0, true)), ['Policy violations']);
 });
 
-test('broken runs: capture, lost phone and everything else each in one category', () => {
-  assert.deepEqual(
-    categoriesOf('broken', 'capture not working: the end canary is not in the capture (3 flows seen)'),
-    ['Capture not working'],
-  );
-  assert.deepEqual(categoriesOf('broken', 'phone lost: device R58M123ABC was lost'), ['Phone lost']);
-  assert.deepEqual(categoriesOf('broken', 'infrastructure error: ECONNREFUSED 127.0.0.1:5037'), [
+test('broken runs: each kind in one category, whatever the reason says', () => {
+  assert.equal(broken('capture'), '[phonehome outcome=broken stage=capture-stop kind=capture]');
+  assert.deepEqual(categoriesOf('broken', broken('capture')), ['Capture not working']);
+  assert.deepEqual(categoriesOf('broken', broken('device-lost')), ['Phone lost']);
+  assert.deepEqual(categoriesOf('broken', broken('no-proof')), ['Unmet expectations']);
+  for (const kind of ['preparation', 'step', 'interrupted', 'infrastructure'] as const)
+    assert.deepEqual(categoriesOf('broken', `${broken(kind)}\n2026-12-03T01:00:00Z broken: …`), [
+      'Infrastructure errors',
+    ]);
+  // A reason that reads like another kind does not move a run: only the record counts.
+  assert.deepEqual(categoriesOf('broken', `${broken('infrastructure')}\ncapture not working, phone lost`), [
     'Infrastructure errors',
   ]);
-  assert.deepEqual(categoriesOf('broken', 'preparation failed: wifi-on: exit 1\nsecond line'), [
-    'Infrastructure errors',
-  ]);
-  assert.deepEqual(categoriesOf('broken', 'step "open settings" exited 1, expected 0'), [
-    'Infrastructure errors',
-  ]);
-  assert.deepEqual(
-    categoriesOf('broken', 'the scenario did not prove it ran: never seen: expect backup.googleapis.com'),
-    ['Unmet expectations'],
-  );
 });
 
-test('passed runs and a failure message that mentions no violation are left to Allure', () => {
-  assert.deepEqual(categoriesOf('passed', '4 flows, all allowed'), []);
-  assert.deepEqual(categoriesOf('failed', 'capture not working'), []);
+test('passed runs, and traces without a record line, are left to Allure', () => {
+  assert.deepEqual(categoriesOf('passed', recordLine({ outcome: 'passed' })), []);
+  assert.deepEqual(categoriesOf('failed', '3 violations'), []);
+  assert.deepEqual(categoriesOf('broken', 'capture not working: no canary'), []);
 });

@@ -1,8 +1,9 @@
 /**
- * Allure categories (categories.json) that sort phonehome's non-passing runs by what went wrong.
- * Allure 2 matches a regex against the whole status message (Java `matches`), so every pattern spans
- * the message; a run can be in more than one category (violations and unmet expectations).
- * The texts matched are the reasons run-one.ts writes.
+ * Allure categories (categories.json) that sort phonehome's non-passing runs by what went wrong, as
+ * the run record says it: each status trace starts with the record line (recordLine in
+ * harness/record/run-record.ts), e.g. "[phonehome outcome=broken stage=analysis kind=capture]", and
+ * these patterns match that line, never the words of a reason. Allure 2 matches a regex against the
+ * whole trace (Java `matches`), so every pattern spans it; a run can be in more than one category.
  */
 
 /** One entry of categories.json (allure-js-commons' Category, with plain status strings). */
@@ -13,8 +14,13 @@ export interface CategoryDef {
   description: string;
   /** Statuses the category takes. */
   matchedStatuses: ('failed' | 'broken' | 'passed' | 'skipped')[];
-  /** Java regex the whole status message must match. */
-  messageRegex: string;
+  /** Java regex the whole status trace must match. */
+  traceRegex: string;
+}
+
+/** A pattern for a record line whose fields after "[phonehome " match `fields`, anywhere in the trace. */
+function record(fields: string): string {
+  return `(?s).*\\[phonehome ${fields}[ \\]].*`;
 }
 
 /** The categories, most specific first. */
@@ -23,7 +29,7 @@ export const PHONEHOME_CATEGORIES: CategoryDef[] = [
     name: 'Policy violations',
     description: 'The phone contacted hosts its allowlist does not allow, or went over a budget.',
     matchedStatuses: ['failed'],
-    messageRegex: '(?s).*\\b(violations?|budget exceeded)\\b.*',
+    traceRegex: record('outcome=failed[^\\]\\n]* (violations|budget-exceeded)'),
   },
   {
     name: 'Unmet expectations',
@@ -31,25 +37,25 @@ export const PHONEHOME_CATEGORIES: CategoryDef[] = [
       'Traffic the allowlist expects (an expect rule) did not happen: beside violations (failed), or alone, ' +
       'when the run did not prove the scenario ran (broken).',
     matchedStatuses: ['failed', 'broken'],
-    messageRegex: '(?s).*(\\bunmet expectations?\\b|did not prove it ran).*',
+    traceRegex: record('outcome=(failed[^\\]\\n]* unmet-expectations|broken stage=\\S+ kind=no-proof)'),
   },
   {
     name: 'Capture not working',
     description:
       'The capture did not start, could not be read, or missed the canaries: the run proves nothing.',
     matchedStatuses: ['broken'],
-    messageRegex: '(?s).*capture not working.*',
+    traceRegex: record('outcome=broken stage=\\S+ kind=capture'),
   },
   {
     name: 'Phone lost',
     description: 'The phone went away (unplugged, rebooted, adb transport dropped) during the run.',
     matchedStatuses: ['broken'],
-    messageRegex: '(?s).*phone lost.*',
+    traceRegex: record('outcome=broken stage=\\S+ kind=device-lost'),
   },
   {
     name: 'Infrastructure errors',
-    description: 'Anything else that stopped the run: preparation, a step, adb, the host.',
+    description: 'Anything else that stopped the run: preparation, a step, adb, the host, an interruption.',
     matchedStatuses: ['broken'],
-    messageRegex: '(?s)(?!.*(capture not working|phone lost|did not prove it ran)).*',
+    traceRegex: record('outcome=broken stage=\\S+ kind=(preparation|step|interrupted|infrastructure)'),
   },
 ];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Analysis } from '../analyze.js';
 import type { DeviceFacts } from '../device/facts.js';
 import { UsageError } from '../errors.js';
-import type { RunResult } from '../run/run-one.js';
+import type { RunResult } from '../record/run-record.js';
 import type { Verdict } from '../verdict/verdict.js';
 
 /** One line of run.log. */

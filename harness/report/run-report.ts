@@ -5,13 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { formatAnalyzeCsv } from '../cli/analyze-csv.js';
+import type { DeviceFacts } from '../device/facts.js';
+import { formatAnalyzeCsv } from '../format/analyze-csv.js';
+import { type PhaseRecord, type RunResult, recordLine, scenarioSteps } from '../record/run-record.js';
 import type { Severity } from '../verdict/allowlist-schema.js';
 import type { Verdict } from '../verdict/verdict.js';
 import { hostSummary, hostSummaryTable } from './host-summary.js';
 import { htmlPage } from './html-page.js';
 import { escapeHtml } from './html-text.js';
-import type { LogLine, RunFile, RunFolder } from './run-folder.js';
+import type { RunFile, RunFolder } from './run-folder.js';
 import { violationTables } from './violation-tables.js';
 
 /** Allure's statuses. */
@@ -120,7 +122,13 @@ function md5(text: string): string {
 }
 
 /** The identity of a run across nights: profile (or maker and model) and scenario. */
-export function runIdentity(run: Pick<RunFolder, 'result' | 'facts'>, profile?: string): string {
+export function runIdentity(
+  run: {
+    result: Pick<RunResult, 'serial' | 'scenario'>;
+    facts?: Pick<DeviceFacts, 'manufacturer' | 'model'> | undefined;
+  },
+  profile?: string,
+): string {
   const phone = profile ?? (run.facts ? `${run.facts.manufacturer} ${run.facts.model}`.trim() : '');
   return `phonehome/${phone || run.result.serial}/${run.result.scenario}`;
 }
@@ -152,189 +160,104 @@ function evidenceLines(run: RunFolder): string[] {
 function statusDetails(run: RunFolder): RunReport['statusDetails'] {
   const { outcome, reason } = run.result;
   if (outcome === 'passed') return {};
+  // The record line first: categories.json sorts runs by it.
+  const record = recordLine(run.result);
   if (outcome === 'failed') {
     const subjects = (run.verdict?.violations ?? []).map((v) => v.subject);
     const shown = subjects.slice(0, 5).join(', ') + (subjects.length > 5 ? ', …' : '');
     return {
       message: subjects.length ? `${reason}: ${shown}` : reason,
-      trace: evidenceLines(run).join('\n'),
+      trace: [record, ...evidenceLines(run)].join('\n'),
     };
   }
   const tail = run.log
     .slice(-25)
     .map((l) => (Number.isFinite(l.ts) ? `${new Date(l.ts).toISOString()} ` : '') + l.text);
-  return { message: reason, trace: [...tail, ...run.problems].join('\n') };
+  return { message: reason, trace: [record, ...tail, ...run.problems].join('\n') };
 }
 
-/** Builds the pipeline's steps from result.json, run.log and the artifacts' times. */
+/** The title of a phase in the report. */
+function phaseTitle(p: PhaseRecord): string {
+  return p.phase === 'canary' ? `canary ${p.name}` : p.name;
+}
+
+/** One recorded phase as a report step; `runEnd` closes a phase the run broke in before it ended. */
+function phaseStep(p: PhaseRecord, run: RunFolder, runEnd: number | undefined): ReportStep {
+  const s: ReportStep = { name: phaseTitle(p), status: p.status, parameters: [], steps: [], attachments: [] };
+  if (p.detail) s.message = p.detail;
+  if (Number.isFinite(p.tsStart) && p.tsStart > 0) s.start = p.tsStart * 1000;
+  const stop = p.tsEnd > 0 ? p.tsEnd * 1000 : runEnd;
+  if (stop !== undefined && Number.isFinite(stop)) s.stop = Math.max(stop, s.start ?? stop);
+  if (p.kind) s.parameters.push({ name: 'kind', value: p.kind });
+  if (p.provider) s.parameters.push({ name: 'provider', value: p.provider });
+  for (const [name, value] of Object.entries(p.figures ?? {}))
+    s.parameters.push({ name, value: String(value) });
+  s.steps = (p.parts ?? []).map((part) => phaseStep(part, run, s.stop));
+  const shot = p.screenshot
+    ? run.files.screenshots.find((f) => basename(f.path) === p.screenshot)
+    : undefined;
+  if (shot) {
+    s.attachments.push({
+      name: p.screenshot!,
+      contentType: 'image/png',
+      fileExtension: '.png',
+      path: shot.path,
+    });
+  }
+  if (p.phase === 'verdict' && run.verdict) {
+    // Each piece of evidence under the verdict, at the verdict's time.
+    for (const line of evidenceLines(run)) {
+      const e: ReportStep = { name: line, status: 'failed', parameters: [], steps: [], attachments: [] };
+      if (s.stop !== undefined) {
+        e.start = s.stop;
+        e.stop = s.stop;
+      }
+      s.steps.push(e);
+    }
+  }
+  return s;
+}
+
+/** The pipeline's steps, as the run recorded its phases in result.json. */
 export function pipelineSteps(run: RunFolder): ReportStep[] {
   const { result } = run;
-  const log = run.log.filter((l) => Number.isFinite(l.ts));
-  const find = (re: RegExp): LogLine | undefined => log.find((l) => re.test(l.text));
-  const brokenLine = find(/^broken: /);
-  const endTs = brokenLine?.ts ?? find(/^(passed|failed): /)?.ts ?? log[log.length - 1]?.ts;
-  const steps: ReportStep[] = [];
-  const step = (
-    name: string,
-    start: number | undefined,
-    stop: number | undefined,
-    status: ReportStatus = 'passed',
-  ) => {
-    const s: ReportStep = { name, status, parameters: [], steps: [], attachments: [] };
-    if (start !== undefined && Number.isFinite(start)) s.start = start;
-    if (stop !== undefined && Number.isFinite(stop)) s.stop = Math.max(stop, s.start ?? stop);
-    return s;
+  const times = run.log.map((l) => l.ts).filter(Number.isFinite);
+  const runEnd = times.length ? Math.max(...times) : undefined;
+  if (!Array.isArray(result.phases)) return legacySteps(run, runEnd);
+  return result.phases.map((p) => phaseStep(p, run, runEnd));
+}
+
+/**
+ * A run folder written before runs recorded their phases (result.json formatVersion 1): its scenario
+ * steps, as it recorded them, and a note that the rest is in run.log.
+ */
+function legacySteps(run: RunFolder, runEnd: number | undefined): ReportStep[] {
+  const old = (
+    run.result as { steps?: { name: string; tsStart: number; tsEnd: number; ok: boolean; detail: string }[] }
+  ).steps;
+  const note: ReportStep = {
+    name: 'recorded by an older phonehome: the phases of its pipeline are in run.log',
+    status: run.result.outcome === 'broken' ? 'broken' : 'passed',
+    message: run.result.reason,
+    parameters: [],
+    steps: [],
+    attachments: [],
   };
-  // A file's mtime tells when the pipeline wrote it, unless the folder was copied since (a CI artifact
-  // downloaded the next morning): then only the log's times are believed.
-  const written = (file: RunFile | undefined, after: number | undefined) => {
-    const t = file?.mtimeMs;
-    return t !== undefined && endTs !== undefined && t >= (after ?? endTs) && t <= endTs + 1000 ? t : endTs;
-  };
-  const brokeHere = (s: ReportStep) => {
-    s.status = 'broken';
-    s.message = result.reason;
-  };
-
-  // prepare: reading the phone's facts, then each preparation step.
-  const runStart = log[0]?.ts ?? (result.steps[0] ? result.steps[0].tsStart * 1000 : undefined);
-  const factsLine = find(/^device: /);
-  const prepare = step('prepare', runStart, undefined);
-  const facts = step('read device facts', runStart, factsLine?.ts ?? endTs, factsLine ? 'passed' : 'broken');
-  if (factsLine) facts.message = factsLine.text.slice('device: '.length);
-  else facts.message = result.reason;
-  prepare.steps.push(facts);
-  let last = facts.stop;
-  for (const l of log.filter((x) => x.text.startsWith('prepare '))) {
-    const m = /^prepare (.*?): (.*)$/.exec(l.text);
-    const s = step(m?.[1] ?? l.text, last, l.ts);
-    s.message = m?.[2] ?? '';
-    if (result.outcome === 'broken' && m && result.reason.startsWith(`preparation failed: ${m[1]}:`))
-      brokeHere(s);
-    prepare.steps.push(s);
-    last = l.ts;
-  }
-  prepare.stop = last ?? prepare.start;
-  if (prepare.steps.some((s) => s.status === 'broken')) brokeHere(prepare);
-  steps.push(prepare);
-  if (prepare.status === 'broken') return steps;
-
-  // capture start
-  const started = find(/^capture: .* started$/);
-  const capStart = step('capture start', prepare.stop, started?.ts ?? endTs, started ? 'passed' : 'broken');
-  if (started) capStart.parameters.push({ name: 'backend', value: started.text.slice(9, -8) });
-  else capStart.message = result.reason;
-  steps.push(capStart);
-  if (!started) return steps;
-
-  // canaries and scenario steps, in the order they happened
-  const canaries = log.filter((l) => l.text.startsWith('canary '));
-  last = started.ts;
-  const canaryStep = (l: LogLine | undefined) => {
-    if (!l) return;
-    const m = /^canary (\S+): (.*)$/.exec(l.text);
-    const s = step(`canary ${m?.[1] ?? ''}`, last, l.ts);
-    s.message = m?.[2] ?? '';
-    steps.push(s);
-    last = l.ts;
-  };
-  canaryStep(canaries[0]);
-  for (const r of result.steps) {
-    // A step with no end is the one the run broke in (the phone went away during it).
-    const interrupted = r.tsEnd <= 0 && result.outcome === 'broken';
-    const stop = r.tsEnd > 0 ? r.tsEnd * 1000 : endTs;
-    const status = !r.ok || interrupted ? 'broken' : r.skipped ? 'skipped' : 'passed';
-    const s = step(r.name, r.tsStart * 1000, stop, status);
-    s.parameters.push({ name: 'kind', value: r.kind });
-    if (r.detail) s.message = r.detail;
-    if (!r.ok || interrupted) s.message = result.reason || r.detail;
-    const shot = r.screenshot
-      ? run.files.screenshots.find((f) => basename(f.path) === r.screenshot)
-      : undefined;
-    if (shot) {
-      s.attachments.push({
-        name: r.screenshot!,
-        contentType: 'image/png',
-        fileExtension: '.png',
-        path: shot.path,
-      });
-    }
-    steps.push(s);
-    last = stop;
-  }
-  canaryStep(canaries[1]);
-
-  // capture stop
-  const stopped = find(/^capture: \d+ packets/);
-  if (stopped || result.capture) {
-    const s = step('capture stop', last, stopped?.ts ?? endTs);
-    if (result.capture) {
-      s.parameters.push(
-        { name: 'packets', value: String(result.capture.packets) },
-        { name: 'dropped', value: String(result.capture.dropped) },
-        { name: 'bytes', value: String(result.capture.bytes) },
-      );
-      if (result.capture.notes.length) s.message = result.capture.notes.join('\n');
-    }
-    steps.push(s);
-    last = s.stop;
-  }
-
-  // analyse, including the proof that the capture saw the phone (the canaries)
-  if (stopped) {
-    const broke = result.outcome === 'broken' && /^capture not working/.test(result.reason);
-    const s = step(
-      'analyse',
-      stopped.ts,
-      written(run.files.flowsJson, stopped.ts),
-      broke ? 'broken' : 'passed',
-    );
-    if (run.analysis) {
-      s.parameters.push(
-        { name: 'flows', value: String(run.analysis.flows.length) },
-        { name: 'DNS responses', value: String(run.analysis.dns.length) },
-        { name: 'frames', value: String(run.analysis.capture?.frames ?? '') },
-      );
-    }
-    if (run.analysis || broke) {
-      for (const [which, seen, name] of [
-        ['start', result.canaries.startSeen, result.canaries.start],
-        ['end', result.canaries.endSeen, result.canaries.end],
-      ] as const) {
-        const c = step(`${which} canary in the capture`, s.stop, s.stop, seen ? 'passed' : 'broken');
-        c.message = `${name} ${seen ? 'seen' : 'not seen'}`;
-        s.steps.push(c);
-      }
-    }
-    if (broke) s.message = result.reason;
-    steps.push(s);
-    last = s.stop;
-  }
-
-  // verdict
-  if (run.verdict) {
-    const v = run.verdict;
-    const s = step(
-      'verdict',
-      last,
-      written(run.files.verdictJson, last),
-      v.outcome === 'allowed' ? 'passed' : 'failed',
-    );
-    s.message = result.outcome === 'broken' ? undefined : result.reason;
-    s.parameters.push({ name: 'allowlists', value: v.allowlistFiles.join(', ') });
-    const at = s.stop;
-    for (const line of evidenceLines(run)) {
-      const sub = step(line, at, at, 'failed');
-      s.steps.push(sub);
-    }
-    steps.push(s);
-  }
-
-  if (result.outcome === 'broken' && !steps.some((s) => s.status === 'broken')) {
-    const lastStep = steps[steps.length - 1];
-    if (lastStep) brokeHere(lastStep);
-  }
-  return steps;
+  const steps = (Array.isArray(old) ? old : []).map((st) =>
+    phaseStep(
+      {
+        phase: 'step',
+        name: st.name,
+        tsStart: st.tsStart,
+        tsEnd: st.tsEnd,
+        status: st.ok ? 'passed' : 'broken',
+        detail: st.detail,
+      },
+      run,
+      runEnd,
+    ),
+  );
+  return [...steps, note];
 }
 
 function descriptionHtml(run: RunFolder): string {
@@ -383,7 +306,7 @@ function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
   const { result, verdict, analysis, files } = run;
   const title = `${result.scenario} on ${run.facts?.model ?? result.serial}`;
   // Screenshots taken after a step are attached to that step.
-  const stepShots = new Set(result.steps.flatMap((s) => (s.screenshot ? [s.screenshot] : [])));
+  const stepShots = new Set(scenarioSteps(result).flatMap((s) => (s.screenshot ? [s.screenshot] : [])));
   const out: ReportAttachment[] = [];
   if (verdict) {
     out.push({

@@ -2,7 +2,7 @@
  * The verdict as tables for the violations attachment: violations (with the step during which each
  * first happened), unmet expectations and budgets. Pure: verdict in, tables of plain text out.
  */
-import type { LocatedViolation } from '../run/run-one.js';
+import type { LocatedViolation } from '../record/run-record.js';
 import type { Verdict } from '../verdict/verdict.js';
 import type { HtmlTable } from './html-page.js';
 

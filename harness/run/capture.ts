@@ -1,21 +1,13 @@
 import type { OpOptions } from '../deadline.js';
+import type { CaptureRecord } from '../record/run-record.js';
 
 /**
  * What the run pipeline needs from a capture. The backends in harness/capture/ implement it; the
  * pipeline never knows which tool records the traffic.
  */
 
-/** Honest figures about a finished capture. */
-export interface CaptureStats {
-  /** Packets written to the capture file. */
-  packets: number;
-  /** Packets the capture tool says it lost, or "unknown" when the backend cannot tell. */
-  dropped: number | 'unknown';
-  /** Bytes of the capture file. */
-  bytes: number;
-  /** Anything the tool said that a person should see (e.g. tcpdump's summary lines). */
-  notes: string[];
-}
+/** Honest figures about a finished capture: what the run record keeps. */
+export type CaptureStats = CaptureRecord;
 
 /** What the phone is, for the capture filter. */
 export interface CaptureTarget {

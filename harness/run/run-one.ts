@@ -1,27 +1,27 @@
 /**
- * One phone × one scenario: prepare → capture start → canary → steps → wait → canary → capture stop →
- * analyse → verdict → artifacts. Artifacts are written as they happen, so a crash or Ctrl-C keeps
- * everything up to that point. Failures inside the run are outcomes (failed, broken), not exceptions.
+ * One phone × one scenario: prepare → capture start → canary → steps → canary → capture stop →
+ * analyse → verdict. Each phase is recorded as it happens (result.json, with run.log for people), so
+ * a crash or Ctrl-C keeps everything up to that point. Failures inside the run are outcomes (failed,
+ * broken with a record of where and why), not exceptions.
  */
-import { createWriteStream } from 'node:fs';
-import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Analysis, analyzeFile } from '../analyze.js';
 import { type OpOptions, sleep } from '../deadline.js';
-import type { AdbDevice } from '../device/adb.js';
-import { type DeviceFacts, phoneAddrs, readFacts, readPackageUids } from '../device/facts.js';
-import { type PrepareStep, prepare } from '../device/prepare.js';
+import { phoneAddrs } from '../device/facts.js';
+import type { PrepareStep } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { CaptureError, DeviceLostError } from '../errors.js';
-import type { Flow } from '../flows/flow.js';
+import { isUnderDomain } from '../names/host-name.js';
+import { RUN_FORMAT_VERSION, type RunResult, scenarioSteps, stepAt } from '../record/run-record.js';
 import type { Allowlist } from '../verdict/allowlist.js';
-import { judge, type Verdict } from '../verdict/verdict.js';
-import type { CaptureBackend, CaptureStats } from './capture.js';
+import { judge } from '../verdict/verdict.js';
+import type { CaptureBackend, CaptureSession } from './capture.js';
+import type { DeviceControl } from './device-control.js';
+import { PhaseRecorder, writeJsonFile } from './phase-recorder.js';
 import type { ScenarioStep } from './scenario.js';
+import { recordLog, runStep, saveScreenshot, sendCanary } from './scenario-steps.js';
 import type { Ui } from './ui.js';
-
-/** Saved formats carry a version so nightly results stay comparable across releases. */
-export const RUN_FORMAT_VERSION = 1;
 
 /** The part of a scenario this pipeline runs (a Scenario from scenario.ts fits). */
 export interface RunScenario {
@@ -31,65 +31,19 @@ export interface RunScenario {
   prepare?: PrepareStep[];
 }
 
-/** What happened in one step, on the host's clock. */
-export interface StepRecord {
-  name: string;
-  kind: string;
-  /** Start, seconds since the epoch. */
-  tsStart: number;
-  /** End, seconds since the epoch. */
-  tsEnd: number;
-  ok: boolean;
-  /** True when the step could not run here (e.g. a UI step with no UI and no adb equivalent). */
-  skipped?: boolean;
-  detail: string;
-  /** Screenshot file (in the run folder) taken after a UI step. */
-  screenshot?: string;
-}
-
-/** Outcome of a run: passed, failed (the allowlist was broken) or broken (the infrastructure was). */
-export type RunOutcome = 'passed' | 'failed' | 'broken';
-
-/** A violation with the step during which it first happened. */
-export interface LocatedViolation {
-  subject: string;
-  ruleText: string;
-  /** The step during which the first offending flow started, or "before the first step"/"after the last step". */
-  step: string;
-}
-
-/** The result of one run, saved as result.json. */
-export interface RunResult {
-  formatVersion: number;
-  runId: string;
-  serial: string;
-  scenario: string;
-  outcome: RunOutcome;
-  /** Why, in one line. */
-  reason: string;
-  /** The run folder. */
-  dir: string;
-  steps: StepRecord[];
-  canaries: { start: string; end: string; startSeen: boolean; endSeen: boolean };
-  capture?: CaptureStats;
-  verdict?: Verdict;
-  violations: LocatedViolation[];
-  facts?: DeviceFacts;
-}
-
 /** Everything a run needs. */
 export interface RunContext {
   runId: string;
   /** reports/runs: the run folder is OUT/RUN_ID/SERIAL/SCENARIO. */
   outRoot: string;
-  device: AdbDevice;
+  device: DeviceControl;
   capture: CaptureBackend;
   allowlist: Allowlist;
   /** The canary domain: canaries are start-RUNID.DOMAIN and end-RUNID.DOMAIN. */
   canaryDomain?: string;
   /** How long to wait after the last step for traffic to land in the capture, ms. */
   settleMs?: number;
-  /** Deadline for each adb operation, ms. */
+  /** Deadline for each phone operation, ms. */
   stepDeadlineMs?: number;
   signal?: AbortSignal;
   /** Progress lines for a person. */
@@ -107,17 +61,6 @@ export function pathPart(s: string): string {
   return s.replace(SAFE_PART, '_').replace(/^\.+/, '_') || '_';
 }
 
-async function writeJson(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, file);
-}
-
-/** True when the flow exists only because of a canary (its names are under the canary domain). */
-function isCanaryFlow(f: Flow, domain: string): boolean {
-  return f.names.some((n) => n.name === domain || n.name.endsWith(`.${domain}`));
-}
-
 /** Names seen in the capture: flow names and DNS queries. */
 function namesIn(analysis: Analysis): Set<string> {
   const out = new Set<string>();
@@ -126,25 +69,17 @@ function namesIn(analysis: Analysis): Set<string> {
   return out;
 }
 
-/** Which step a moment falls in. */
-export function stepAt(steps: StepRecord[], ts: number): string {
-  if (steps.length === 0 || ts < steps[0]!.tsStart) return 'before the first step';
-  for (const s of steps) if (ts >= s.tsStart && ts <= s.tsEnd) return s.name;
-  for (let i = steps.length - 1; i >= 0; i--) if (ts > steps[i]!.tsEnd) return `after ${steps[i]!.name}`;
-  return 'unknown';
-}
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Runs one scenario on one phone. Never throws for run failures: they are the result's outcome. */
 export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<RunResult> {
   const domain = ctx.canaryDomain ?? 'canary.phonehome.test';
   const dir = join(ctx.outRoot, pathPart(ctx.runId), pathPart(ctx.device.serial), pathPart(scenario.name));
   await mkdir(dir, { recursive: true });
-  const logFile = join(dir, 'run.log');
-  const log = async (line: string) => {
-    await appendFile(logFile, `${new Date().toISOString()} ${line}\n`);
-    ctx.onProgress?.(line);
+  const op: OpOptions = {
+    deadlineMs: ctx.stepDeadlineMs ?? 20_000,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   };
-  const op = { deadlineMs: ctx.stepDeadlineMs ?? 20_000, ...(ctx.signal ? { signal: ctx.signal } : {}) };
   const canaries = {
     start: `start-${pathPart(ctx.runId).toLowerCase()}.${domain}`,
     end: `end-${pathPart(ctx.runId).toLowerCase()}.${domain}`,
@@ -159,284 +94,186 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     outcome: 'broken',
     reason: '',
     dir,
-    steps: [],
+    phases: [],
     canaries,
     violations: [],
   };
-  const save = () => writeJson(join(dir, 'result.json'), result);
-  const broken = async (reason: string) => {
-    result.outcome = 'broken';
-    result.reason = reason;
-    await log(`broken: ${reason}`);
-    await screenshot(ctx, dir, log);
-    await save();
+  const rec = new PhaseRecorder(result, ctx.onProgress);
+  const log = (line: string) => rec.log(line);
+  const broken = async (kind: Parameters<PhaseRecorder['broke']>[0], reason: string) => {
+    await rec.broke(kind, reason);
+    await log(await saveScreenshot(ctx.device, dir));
     return result;
   };
 
   await log(`run ${ctx.runId}: ${scenario.name} on ${ctx.device.serial}`);
-  let session: Awaited<ReturnType<CaptureBackend['start']>> | undefined;
-  const logcatAbort = new AbortController();
+  let session: CaptureSession | undefined;
+  const logAbort = new AbortController();
+  const stopCapture = async () => {
+    logAbort.abort();
+    if (session) result.capture = await session.stop().catch(() => undefined);
+  };
   try {
-    result.facts = await readFacts(ctx.device, op);
-    await writeJson(join(dir, 'device.json'), result.facts);
-    await log(
-      `device: ${result.facts.manufacturer} ${result.facts.model}, Android ${result.facts.androidVersion}`,
-    );
-
+    const prepare = rec.begin('prepare', 'prepare');
+    const factsPart = rec.part(prepare, 'read device facts');
+    result.facts = await ctx.device.facts(op);
+    const f = result.facts;
+    rec.end(factsPart, 'passed', `${f.manufacturer} ${f.model}, Android ${f.androidVersion}`);
+    await writeJsonFile(join(dir, 'device.json'), f);
+    await log(`device: ${factsPart.detail}`);
     for (const step of scenario.prepare ?? []) {
-      const r = await prepare(ctx.device, step, op);
+      const part = rec.part(prepare, step.kind);
+      const r = await ctx.device.prepare(step, op);
+      rec.end(part, r.ok ? 'passed' : 'broken', r.detail);
       await log(`prepare ${r.step}: ${r.detail}`);
-      if (!r.ok) return await broken(`preparation failed: ${r.step}: ${r.detail}`);
+      if (!r.ok) return await broken('preparation', `preparation failed: ${r.step}: ${r.detail}`);
     }
+    rec.end(prepare, 'passed');
 
-    const target = {
-      addrs: phoneAddrs(result.facts),
-      ...(result.facts.wifiMac ? { mac: result.facts.wifiMac } : {}),
-    };
+    const capStart = rec.begin('capture start', 'capture start', { figures: { backend: ctx.capture.name } });
+    const target = { addrs: phoneAddrs(f), ...(f.wifiMac ? { mac: f.wifiMac } : {}) };
     try {
       session = await ctx.capture.start({ file: join(dir, 'capture.pcap'), target, ...op });
     } catch (err) {
-      if (err instanceof CaptureError) return await broken(`capture not working: ${err.reason}`);
+      if (err instanceof CaptureError) return await broken('capture', `capture not working: ${err.reason}`);
       throw err;
     }
+    rec.end(capStart, 'passed');
     await log(`capture: ${ctx.capture.name} started`);
-    void recordLogcat(ctx, join(dir, 'logcat.txt'), logcatAbort.signal);
+    void recordLog(ctx.device, join(dir, 'logcat.txt'), logAbort.signal);
 
-    await canary(ctx, canaries.start, op, log);
+    const canary = async (name: string) => {
+      const c = rec.begin('canary', name);
+      rec.end(c, 'passed', await sendCanary(ctx.device, name, op));
+      await log(`canary ${name}: ${c.detail}`);
+    };
+    await canary(canaries.start);
     for (const step of scenario.steps) {
-      const rec: StepRecord = {
-        name: step.name,
-        kind: step.kind,
-        tsStart: Date.now() / 1000,
-        tsEnd: 0,
-        ok: true,
-        detail: '',
-      };
-      result.steps.push(rec);
+      const s = rec.begin('step', step.name, { kind: step.kind });
       await log(`step ${step.name}`);
-      if (step.kind === 'wait') {
-        await sleep(step.ms, ctx.signal);
-        rec.detail = `waited ${step.ms} ms`;
-      } else if (step.kind === 'action') {
-        const done = await runAction(ctx, step.action, dir, result.steps.length, op);
-        rec.detail = done.detail;
-        if (done.skipped) rec.skipped = true;
-        if (done.screenshot) rec.screenshot = done.screenshot;
-        if (!done.ok) {
-          rec.ok = false;
-          rec.tsEnd = Date.now() / 1000;
-          return await broken(`step "${step.name}" failed: ${done.detail}`);
-        }
-      } else {
-        const r = await ctx.device.shell(step.command, op);
-        rec.detail = `exit ${r.exitCode}`;
-        if (step.expectExit !== undefined && r.exitCode !== step.expectExit) {
-          rec.ok = false;
-          rec.tsEnd = Date.now() / 1000;
-          await writeFile(join(dir, `step-${result.steps.length}.out.txt`), r.output);
-          return await broken(`step "${step.name}" exited ${r.exitCode}, expected ${step.expectExit}`);
-        }
+      const done = await runStep({ ...ctx, dir }, step, scenarioSteps(result).length, op);
+      s.provider = done.provider;
+      if (done.screenshot) s.screenshot = done.screenshot;
+      if (!done.ok) {
+        const reason =
+          step.kind === 'adb'
+            ? `step "${step.name}" ${done.detail}`
+            : `step "${step.name}" failed: ${done.detail}`;
+        return await broken('step', reason);
       }
-      rec.tsEnd = Date.now() / 1000;
-      await save();
+      rec.end(s, done.skipped ? 'skipped' : 'passed', done.detail);
+      await rec.save();
     }
-    await canary(ctx, canaries.end, op, log);
+    await canary(canaries.end);
+    // The capture stops once the traffic of the last step has had time to land in it.
+    rec.begin('capture stop', 'capture stop');
     await sleep(ctx.settleMs ?? 1_000, ctx.signal);
   } catch (err) {
-    if (err instanceof DeviceLostError) {
-      if (session) result.capture = await session.stop().catch(() => undefined);
-      logcatAbort.abort();
-      return await broken(`phone lost: ${err.message}`);
-    }
-    if (ctx.signal?.aborted) {
-      if (session) result.capture = await session.stop().catch(() => undefined);
-      logcatAbort.abort();
-      return await broken('interrupted');
-    }
-    logcatAbort.abort();
-    if (session) result.capture = await session.stop().catch(() => undefined);
-    return await broken(`infrastructure error: ${err instanceof Error ? err.message : String(err)}`);
+    await stopCapture();
+    if (err instanceof DeviceLostError) return await broken('device-lost', `phone lost: ${err.message}`);
+    if (ctx.signal?.aborted) return await broken('interrupted', 'interrupted');
+    return await broken('infrastructure', `infrastructure error: ${message(err)}`);
   }
 
-  logcatAbort.abort();
+  logAbort.abort();
+  const capStop = result.phases[result.phases.length - 1]!;
   try {
     result.capture = await session.stop(op);
   } catch (err) {
-    if (err instanceof CaptureError) return await broken(`capture not working: ${err.reason}`);
-    if (err instanceof DeviceLostError) return await broken(`phone lost: ${err.message}`);
+    if (err instanceof CaptureError) return await broken('capture', `capture not working: ${err.reason}`);
+    if (err instanceof DeviceLostError) return await broken('device-lost', `phone lost: ${err.message}`);
     throw err;
   }
-  await log(`capture: ${result.capture.packets} packets, drops ${result.capture.dropped}`);
-  await save();
+  const cap = result.capture;
+  capStop.figures = { packets: cap.packets, dropped: cap.dropped, bytes: cap.bytes };
+  rec.end(capStop, 'passed', cap.notes.join('\n'));
+  await log(`capture: ${cap.packets} packets, drops ${cap.dropped}`);
+  await rec.save();
 
+  const analyse = rec.begin('analysis', 'analyse');
   let analysis: Analysis;
   try {
-    analysis = await analyzeFile(join(dir, 'capture.pcap'), {
-      ...(result.facts ? { deviceAddrs: phoneAddrs(result.facts) } : {}),
-    });
+    analysis = await analyzeFile(join(dir, 'capture.pcap'), { deviceAddrs: phoneAddrs(result.facts!) });
   } catch (err) {
-    return await broken(
-      `capture not working: the capture file cannot be read (${err instanceof Error ? err.message : String(err)})`,
-    );
+    return await broken('capture', `capture not working: the capture file cannot be read (${message(err)})`);
   }
-  if (analysis.flows.some((f) => f.app)) {
+  if (analysis.flows.some((fl) => fl.app)) {
     // The capture knows apps by UID (PCAPdroid's trailer): name them by package, as the phone does.
     try {
-      const uids = await readPackageUids(ctx.device, op);
-      for (const f of analysis.flows) {
-        const pkgs = f.app ? uids.get(f.app.uid) : undefined;
-        if (f.app && pkgs) f.app.package = pkgs.join(',');
+      const uids = await ctx.device.packageUids(op);
+      for (const fl of analysis.flows) {
+        const pkgs = fl.app ? uids.get(fl.app.uid) : undefined;
+        if (fl.app && pkgs) fl.app.package = pkgs.join(',');
       }
     } catch (err) {
-      await log(`cannot map app UIDs to packages: ${err instanceof Error ? err.message : String(err)}`);
+      await log(`cannot map app UIDs to packages: ${message(err)}`);
     }
   }
-  await writeJson(join(dir, 'flows.json'), analysis);
+  await writeJsonFile(join(dir, 'flows.json'), analysis);
+  analyse.figures = {
+    flows: analysis.flows.length,
+    'DNS responses': analysis.dns.length,
+    frames: analysis.capture?.frames ?? '',
+  };
   const seen = namesIn(analysis);
   canaries.startSeen = seen.has(canaries.start);
   canaries.endSeen = seen.has(canaries.end);
+  for (const [which, wasSeen, name] of [
+    ['start', canaries.startSeen, canaries.start],
+    ['end', canaries.endSeen, canaries.end],
+  ] as const) {
+    const part = rec.part(analyse, `${which} canary in the capture`);
+    rec.end(part, wasSeen ? 'passed' : 'broken', `${name} ${wasSeen ? 'seen' : 'not seen'}`);
+  }
   if (!canaries.startSeen || !canaries.endSeen) {
     const missing = [canaries.startSeen ? '' : 'start', canaries.endSeen ? '' : 'end']
       .filter(Boolean)
       .join(' and ');
     return await broken(
+      'capture',
       `capture not working: the ${missing} canary is not in the capture (${analysis.flows.length} flows seen)`,
     );
   }
+  rec.end(analyse, 'passed');
 
-  const flows = analysis.flows.filter((f) => !isCanaryFlow(f, domain));
+  const judging = rec.begin('verdict', 'verdict', { figures: { allowlists: '' } });
+  const flows = analysis.flows.filter((fl) => !fl.names.some((n) => isUnderDomain(n.name, domain)));
   // Connections the phone had open when the capture began show up midstream, their names unseen; a
   // capture that dropped nothing tells them apart from connections whose start was lost.
-  const verdict = judge(flows, ctx.allowlist, { captureComplete: result.capture?.dropped === 0 });
+  const verdict = judge(flows, ctx.allowlist, { captureComplete: cap.dropped === 0 });
   result.verdict = verdict;
-  await writeJson(join(dir, 'verdict.json'), { formatVersion: RUN_FORMAT_VERSION, ...verdict });
+  judging.figures = { allowlists: verdict.allowlistFiles.join(', ') };
+  await writeJsonFile(join(dir, 'verdict.json'), { formatVersion: RUN_FORMAT_VERSION, ...verdict });
+  const steps = scenarioSteps(result);
   result.violations = verdict.violations.map((v) => ({
     subject: v.subject,
     ruleText: v.ruleText,
-    step: stepAt(result.steps, v.firstSeen),
+    step: stepAt(steps, v.firstSeen),
   }));
   const policyBroken = verdict.violations.length > 0 || verdict.budgets.some((b) => b.exceeded);
   if (verdict.outcome === 'allowed') {
     result.outcome = 'passed';
     result.reason = `${flows.length} flows, all allowed`;
+    rec.end(judging, 'passed', result.reason);
   } else if (!policyBroken) {
     // Expectations are positive controls: a run that never reached them did not do what it says.
     const missing = verdict.unmetExpectations.map((u) => u.ruleText).join('; ');
-    await save();
-    return await broken(`the scenario did not prove it ran: never seen: ${missing}`);
+    return await broken('no-proof', `the scenario did not prove it ran: never seen: ${missing}`);
   } else {
     result.outcome = 'failed';
-    const parts = [
+    result.reason = [
       verdict.violations.length ? `${verdict.violations.length} violations` : '',
       verdict.unmetExpectations.length ? `${verdict.unmetExpectations.length} unmet expectations` : '',
       verdict.budgets.some((b) => b.exceeded) ? 'budget exceeded' : '',
-    ].filter(Boolean);
-    result.reason = parts.join(', ');
-    await screenshot(ctx, dir, log);
+    ]
+      .filter(Boolean)
+      .join(', ');
+    rec.end(judging, 'failed', result.reason);
+    await log(await saveScreenshot(ctx.device, dir));
   }
   await log(`${result.outcome}: ${result.reason}`);
   for (const v of result.violations) await log(`violation: ${v.subject} during ${v.step}: ${v.ruleText}`);
   for (const w of verdict.warnings) await log(`warning: ${w}`);
-  await save();
+  await rec.save();
   return result;
-}
-
-/** Runs a named action of the device profile: UI steps when a UI is there, else its adb command. */
-async function runAction(
-  ctx: RunContext,
-  name: string,
-  dir: string,
-  stepNo: number,
-  op: OpOptions,
-): Promise<{ ok: boolean; skipped?: boolean; detail: string; screenshot?: string }> {
-  const action = ctx.profile?.actions[name];
-  if (!action) return { ok: false, detail: `the device profile has no action "${name}"` };
-  if (ctx.ui && action.ui.length > 0) {
-    const ui = ctx.ui;
-    const sel = (n: string) => ctx.profile!.ui[n]!;
-    const details: string[] = [];
-    let shot: Uint8Array | undefined;
-    try {
-      for (const st of action.ui) {
-        const r =
-          'tap' in st
-            ? await ui.tap(sel(st.tap), op)
-            : 'toggle' in st
-              ? await ui.setToggle(sel(st.toggle), st.on, op)
-              : 'scrollTo' in st
-                ? await ui.scrollTo(st.scrollTo, op)
-                : 'back' in st
-                  ? await ui.back(op)
-                  : await ui.home(op);
-        details.push(r.detail);
-        if (r.screenshot) shot = r.screenshot;
-      }
-    } catch (err) {
-      return {
-        ok: false,
-        detail: `UI: ${[...details, err instanceof Error ? err.message : String(err)].join('; ')}`,
-      };
-    }
-    let screenshot: string | undefined;
-    if (shot) {
-      screenshot = `step-${stepNo}.png`;
-      await writeFile(join(dir, screenshot), shot);
-    }
-    return { ok: true, detail: `UI: ${details.join('; ')}`, ...(screenshot ? { screenshot } : {}) };
-  }
-  if (action.adb !== undefined) {
-    const r = await ctx.device.shell(action.adb, op);
-    const why = ctx.ui ? 'the action has no UI steps' : 'no UI automation in this run';
-    return r.exitCode === 0
-      ? { ok: true, detail: `over adb (${why}): ${action.adb}` }
-      : {
-          ok: false,
-          detail: `over adb: ${action.adb} exited ${r.exitCode}: ${r.output.toString().trim().slice(0, 200)}`,
-        };
-  }
-  return {
-    ok: true,
-    skipped: true,
-    detail: 'skipped: this action has only UI steps and the run has no UI automation (Appium)',
-  };
-}
-
-/** Makes the phone resolve and contact a unique name, so the capture can prove it saw the phone. */
-async function canary(
-  ctx: RunContext,
-  name: string,
-  op: OpOptions,
-  log: (l: string) => Promise<void>,
-): Promise<void> {
-  // ping resolves the name through the phone's resolver (a DNS query in the capture) and sends ICMP;
-  // its exit status does not matter: a lab DNS may not answer the name.
-  const r = await ctx.device.shell(`ping -c 1 -W 2 ${name}`, op);
-  await log(`canary ${name}: ping exit ${r.exitCode}`);
-}
-
-async function recordLogcat(ctx: RunContext, file: string, signal: AbortSignal): Promise<void> {
-  const out = createWriteStream(file);
-  try {
-    const stream = await ctx.device.shellStream('logcat -v threadtime', { signal, deadlineMs: 10_000 });
-    stream.pipe(out);
-    await new Promise<void>((resolve) => {
-      stream.once('close', resolve);
-      stream.once('end', resolve);
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-  } catch {
-    // A phone without logcat or gone: the run reports the phone itself.
-  } finally {
-    out.end();
-  }
-}
-
-async function screenshot(ctx: RunContext, dir: string, log: (l: string) => Promise<void>): Promise<void> {
-  try {
-    const png = await ctx.device.screencap({ deadlineMs: 10_000 });
-    await writeFile(join(dir, 'screenshot.png'), png);
-    await log('screenshot saved');
-  } catch (err) {
-    await log(`no screenshot: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }

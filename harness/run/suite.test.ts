@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { analyzeStream } from '../analyze.js';
 import { loadAllowlist } from '../verdict/allowlist.js';
 import { judge } from '../verdict/verdict.js';
-import { LiveTraffic, slots, suiteExitCode } from './suite.js';
+import { LiveTraffic } from './live-traffic.js';
+import { outcomeError, slots, suiteExitCode } from './suite.js';
 
 const CAPTURE = 'fixtures/captures/mixed-session.pcapng';
 // After an analytics opt-out, the fixture's OneTrack flows are forbidden: violations to count.
@@ -71,5 +72,32 @@ describe('phone slots (--parallelism)', () => {
     // All free again: two more go straight in.
     await Promise.all([take('e'), take('f')]);
     assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+});
+
+describe('outcome errors', () => {
+  it('give reporters the run status, the reason as message and the record line as trace', () => {
+    assert.equal(outcomeError({ outcome: 'passed', reason: '', violations: [] }), undefined);
+    const failed = outcomeError({
+      outcome: 'failed',
+      reason: '1 violations',
+      violations: [{ subject: 'api.ad.intl.xiaomi.com', ruleText: 'no rule matched', step: 'idle 60 s' }],
+      verdict: { violations: [{}], unmetExpectations: [], budgets: [] } as never,
+    })!;
+    assert.equal(failed.name, 'AssertionError');
+    assert.equal(failed.message, '1 violations');
+    assert.equal(
+      failed.stack,
+      '[phonehome outcome=failed violations]\napi.ad.intl.xiaomi.com during idle 60 s: no rule matched',
+    );
+    const broken = outcomeError({
+      outcome: 'broken',
+      reason: 'phone lost: gone',
+      violations: [],
+      broken: { stage: 'step', kind: 'device-lost', detail: 'phone lost: gone' },
+    })!;
+    assert.equal(broken.constructor, Error);
+    assert.equal(broken.message, 'phone lost: gone');
+    assert.equal(broken.stack, '[phonehome outcome=broken stage=step kind=device-lost]');
   });
 });

@@ -4,29 +4,20 @@
  * mocha's grep, retries, bail and reporters work as lab engineers know them) and allure-mocha writing
  * the results.
  */
-import { createHash } from 'node:crypto';
+import { AssertionError } from 'node:assert';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
-import { CapCapture } from '../capture/cap-capture.js';
-import { PcapdroidCapture } from '../capture/pcapdroid-capture.js';
-import { TcpdumpCapture } from '../capture/tcpdump-capture.js';
-import type { AdbClient, AdbDevice } from '../device/adb.js';
-import { type DeviceFacts, readFacts } from '../device/facts.js';
+import type { DeviceFacts } from '../device/facts.js';
 import { allowlistFor, type DeviceProfile, matchProfile } from '../device/profiles.js';
 import { UsageError } from '../errors.js';
-import type { Flow } from '../flows/flow.js';
-import { FlowTable } from '../flows/flow-table.js';
-import { CaptureParser } from '../packets/capture-parser.js';
-import { PacketDecoder } from '../packets/packet-decoder.js';
-import { allureWithSkipReasons } from '../report/allure-mocha-reporter.js';
-import { activeAllureRuntime, outcomeError, reportToAllureRuntime } from '../report/allure-runtime.js';
-import { runIdentity } from '../report/run-report.js';
-import type { Allowlist } from '../verdict/allowlist.js';
+import { type RunResult, recordLine } from '../record/run-record.js';
 import { readAllowlist } from '../verdict/read-allowlist.js';
-import { judge } from '../verdict/verdict.js';
-import type { CaptureBackend, CaptureSession } from './capture.js';
-import { type RunResult, runOne } from './run-one.js';
+import type { CaptureBackend } from './capture.js';
+import type { DeviceControl } from './device-control.js';
+import { type LiveStats, withLiveStats } from './live-traffic.js';
+import { fanOut, type ReportSink } from './report-sink.js';
+import { runOne } from './run-one.js';
 import { type Scenario, type ScenarioStep, scaled } from './scenario.js';
 import type { Ui } from './ui.js';
 
@@ -37,27 +28,6 @@ export interface SuitePhone {
   captureInterface?: string;
   /** Time compression: simulated phones run compressed time. */
   speed: number;
-}
-
-/** How captures are made. */
-export interface CaptureConfig {
-  backend: 'tcpdump' | 'cap' | 'pcapdroid';
-  /** Default interface for phones that bring none. */
-  interface?: string;
-  /** Bytes kept of each packet by tcpdump (0 or unset: whole packets). */
-  snaplen?: number;
-}
-
-/** What the capture has shown so far of one run, for a person watching. */
-export interface LiveStats {
-  /** Connections (flows) seen, canaries left out. */
-  connections: number;
-  /** Distinct names (SNI, Host, DNS) seen, canaries left out. */
-  names: number;
-  /** Violations of the allowlist so far (grouped per subject and rule, as the verdict groups them). */
-  violations: number;
-  /** Bytes of capture read. */
-  bytes: number;
 }
 
 /** What happens in a suite, for the terminal. Text from the phone is untrusted: print it through terminalSafe. */
@@ -78,14 +48,22 @@ export type SuiteEvent =
       reason: string;
     };
 
-/** Settings of one suite run. */
+/** The mocha reporter a suite runs with, made for the suite's own record of why tests were skipped. */
+export type MochaReporterFactory = (skipReasons: WeakMap<Mocha.Runnable, string>) => {
+  reporter: Mocha.ReporterConstructor;
+  reporterOptions: Record<string, unknown>;
+};
+
+/** Settings of one suite run. The lab (harness/lab/) wires the parts: phones, captures, UI, reports. */
 export interface SuiteOptions {
-  client: AdbClient;
+  /** A phone by its serial, as the pipeline drives it. */
+  deviceFor: (serial: string) => DeviceControl;
   phones: SuitePhone[];
   profiles: DeviceProfile[];
   scenarios: Scenario[];
-  capture: CaptureConfig;
-  /** reports/: runs go to OUT/runs, Allure results to OUT/allure-results. */
+  /** How one phone's traffic is recorded. */
+  captureFor: (phone: SuitePhone, device: DeviceControl, profile: DeviceProfile) => CaptureBackend;
+  /** reports/: runs go to OUT/runs, reporters write to OUT/allure-results. */
   outDir: string;
   runId: string;
   retries?: number;
@@ -97,8 +75,10 @@ export interface SuiteOptions {
   canaryDomain?: string;
   /** At most this many phones run at once (default: all). */
   parallelism?: number;
-  /** mocha's spec reporter on stdout as well as allure-mocha (default true). */
-  specReporter?: boolean;
+  /** mocha's reporter (default: mocha's spec reporter). */
+  mochaReporter?: MochaReporterFactory;
+  /** Told of every run and skip, inside its mocha test. */
+  sinks?: ReportSink[];
   /** What happens, as it happens. */
   onEvent?: (event: SuiteEvent) => void;
   /** A UI for a phone (Appium), when the lab has one. */
@@ -142,133 +122,6 @@ export function skipReason(
   return undefined;
 }
 
-function captureFor(
-  cfg: CaptureConfig,
-  phone: SuitePhone,
-  device: AdbDevice,
-  profile: DeviceProfile,
-): CaptureBackend {
-  const backend = cfg.backend;
-  if (backend === 'pcapdroid') {
-    const env = profile.capture.pcapdroidApiKeyEnv;
-    const key = env ? process.env[env] : undefined;
-    if (!key)
-      throw new UsageError(
-        `pcapdroid capture needs PCAPdroid's api_key in $${env ?? 'PHONEHOME_PCAPDROID_API_KEY'}`,
-      );
-    return new PcapdroidCapture(device, { apiKey: key });
-  }
-  const iface = phone.captureInterface ?? profile.capture.interface ?? cfg.interface;
-  if (!iface)
-    throw new UsageError(
-      `no capture interface for ${phone.serial}: give --interface (the lab access point's)`,
-    );
-  return backend === 'cap'
-    ? new CapCapture({ interface: iface })
-    : new TcpdumpCapture({ interface: iface, ...(cfg.snaplen ? { snaplen: cfg.snaplen } : {}) });
-}
-
-/** Live figures are judged at most this often: judging is cheap, but not per chunk. */
-const LIVE_EVERY_MS = 1_000;
-
-/**
- * Reads a capture's bytes as they are written and keeps the flows so far: what a person watching
- * the run sees (connections, names, violations). Errors in the stream only stop the live figures.
- */
-export class LiveTraffic {
-  private readonly decoder = new PacketDecoder();
-  private readonly table = new FlowTable();
-  private readonly parser = new CaptureParser((frame) => {
-    const p = this.decoder.decode(frame);
-    if (p !== undefined) this.table.add(p);
-  });
-  private bytes = 0;
-  private broken = false;
-
-  constructor(
-    private readonly allowlist: Allowlist,
-    private readonly canaryDomain: string,
-    private readonly deviceAddrs: readonly string[],
-  ) {}
-
-  /** Feeds the next bytes of the capture. */
-  push(chunk: Uint8Array): void {
-    if (this.broken) return;
-    this.bytes += chunk.length;
-    try {
-      this.parser.push(chunk);
-    } catch {
-      this.broken = true;
-    }
-  }
-
-  /** The figures so far. */
-  stats(): LiveStats {
-    const flows = this.table.flows(new Set(this.deviceAddrs)).filter((f) => !isUnder(f, this.canaryDomain));
-    const names = new Set<string>();
-    for (const f of flows) for (const n of f.names) names.add(n.name);
-    // Drops are only counted when the capture stops: judge as the final verdict will when there are none.
-    const verdict = judge(flows, this.allowlist, { captureComplete: true });
-    return {
-      connections: flows.length,
-      names: names.size,
-      violations: verdict.violations.length,
-      bytes: this.bytes,
-    };
-  }
-}
-
-function isUnder(f: Flow, domain: string): boolean {
-  return f.names.some((n) => n.name === domain || n.name.endsWith(`.${domain}`));
-}
-
-/**
- * The backend with live figures: the session it starts feeds its bytes to a LiveTraffic, and
- * `onLive` gets the figures about once a second while bytes come in, and once more at stop().
- */
-export function withLiveStats(
-  backend: CaptureBackend,
-  allowlist: Allowlist,
-  canaryDomain: string,
-  onLive: (stats: LiveStats) => void,
-): CaptureBackend {
-  return {
-    name: backend.name,
-    async start(o): Promise<CaptureSession> {
-      const session = await backend.start(o);
-      const live = new LiveTraffic(allowlist, canaryDomain, o.target.addrs);
-      let dirty = false;
-      const report = () => {
-        if (!dirty) return;
-        dirty = false;
-        try {
-          onLive(live.stats());
-        } catch {
-          // The live figures are a courtesy: the run's verdict comes from the file.
-        }
-      };
-      session.onBytes((chunk) => {
-        live.push(chunk);
-        dirty = true;
-      });
-      const timer = setInterval(report, LIVE_EVERY_MS);
-      timer.unref();
-      return {
-        file: session.file,
-        onBytes: (l) => session.onBytes(l),
-        async stop(so) {
-          try {
-            return await session.stop(so);
-          } finally {
-            clearInterval(timer);
-            report();
-          }
-        },
-      };
-    },
-  };
-}
-
 /** At most `max` holders at once; the others wait in order. */
 export function slots(max: number): { acquire(): Promise<void>; release(): void } {
   let active = 0;
@@ -300,33 +153,20 @@ interface PhonePlan {
 }
 
 /**
- * A skipped scenario's place in the report: the name, labels and history identity a run of it would
- * have had, so that it sits beside that phone's other scenarios and keeps its history.
+ * The error a scenario's mocha test throws so that reporters give the run's status: an AssertionError
+ * for failed (a test failure), a plain Error for broken, nothing for passed. The message is the run's
+ * reason; the trace is the run's record line, which the Allure categories match, and the evidence,
+ * not a stack trace: nothing crashed.
  */
-async function reportSkipToAllureRuntime(
-  serial: string,
-  scenario: string,
-  facts: DeviceFacts,
-  profile: string | undefined,
-): Promise<void> {
-  const runtime = await activeAllureRuntime();
-  if (!runtime) return;
-  const fullName = runIdentity({ result: { serial, scenario } as RunResult, facts }, profile);
-  await runtime.sendMessage({
-    type: 'metadata',
-    data: {
-      displayName: `${scenario} on ${facts.model || 'unknown model'} (${serial})`,
-      testCaseId: fullName,
-      historyId: createHash('md5').update(fullName).digest('hex'),
-      labels: [
-        { name: 'parentSuite', value: 'phonehome' },
-        { name: 'suite', value: facts.model || 'unknown model' },
-        { name: 'epic', value: facts.manufacturer || 'unknown maker' },
-        { name: 'feature', value: scenario },
-      ],
-      parameters: [{ name: 'serial', value: serial, excluded: true }],
-    },
-  } as Parameters<typeof runtime.sendMessage>[0]);
+export function outcomeError(
+  result: Pick<RunResult, 'outcome' | 'reason' | 'broken' | 'verdict' | 'violations'>,
+): Error | undefined {
+  if (result.outcome === 'passed') return undefined;
+  const err =
+    result.outcome === 'failed' ? new AssertionError({ message: result.reason }) : new Error(result.reason);
+  const evidence = result.violations.map((v) => `${v.subject} during ${v.step}: ${v.ruleText}`);
+  err.stack = [recordLine(result), ...evidence].join('\n');
+  return err;
 }
 
 /** Runs the suite. */
@@ -348,13 +188,14 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
       // A display that throws must not break a run.
     }
   };
+  const sink = fanOut(opts.sinks ?? []);
 
   // Facts and profiles first, so that every phone's describe block has its real title.
   const plans: PhonePlan[] = [];
   const chains: Promise<unknown>[] = [];
   for (const phone of opts.phones) {
-    const device = opts.client.device(phone.serial);
-    const facts = await readFacts(device, { deadlineMs: 20_000, signal });
+    const device = opts.deviceFor(phone.serial);
+    const facts = await device.facts({ deadlineMs: 20_000, signal });
     const m = matchProfile(opts.profiles, facts.properties);
     const title = `${facts.manufacturer} ${facts.model} (${phone.serial})`;
     const plan: PhonePlan = {
@@ -419,11 +260,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
               runId: opts.runId,
               outRoot: runsDir,
               device,
-              capture: withLiveStats(
-                captureFor(opts.capture, phone, device, prof),
-                allowlist,
-                canaryDomain,
-                (stats) => emit({ type: 'live', serial: phone.serial, scenario: scenario.name, stats }),
+              capture: withLiveStats(opts.captureFor(phone, device, prof), allowlist, canaryDomain, (stats) =>
+                emit({ type: 'live', serial: phone.serial, scenario: scenario.name, stats }),
               ),
               allowlist,
               profile: prof,
@@ -476,9 +314,9 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
   }
 
   const skipReasons = new WeakMap<Mocha.Runnable, string>();
+  const reporting = opts.mochaReporter?.(skipReasons);
   const mocha = new Mocha({
-    reporter: allureWithSkipReasons(skipReasons),
-    reporterOptions: { resultsDir, ...(opts.specReporter === false ? {} : { extraReporters: 'spec' }) },
+    ...(reporting ? { reporter: reporting.reporter, reporterOptions: reporting.reporterOptions } : {}),
     timeout: 0,
     ...(opts.grep ? { grep: opts.grep } : {}),
     ...(opts.bail ? { bail: true } : {}),
@@ -491,14 +329,20 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         const r = await pending;
         if ('skipped' in r) {
           summary.skipped += 1;
-          await reportSkipToAllureRuntime(plan.phone.serial, name, plan.facts, profileName).catch(() => {});
+          await sink.runSkipped({
+            serial: plan.phone.serial,
+            scenario: name,
+            facts: plan.facts,
+            reason: r.skipped,
+            ...(profileName ? { profile: profileName } : {}),
+          });
           if (this.test) skipReasons.set(this.test, r.skipped);
           this.skip();
           return;
         }
         summary.results.push(r);
         summary[r.outcome] += 1;
-        await reportToAllureRuntime(r.dir, profileName ? { profile: profileName } : {}).catch(() => false);
+        await sink.runFinished(r, { dir: r.dir, ...(profileName ? { profile: profileName } : {}) });
         const err = outcomeError(r);
         if (err) throw err;
       });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RunResult } from '../run/run-one.js';
+import type { RunResult } from '../record/run-record.js';
 import { fanOut, type ReportSink } from './report-sink.js';
 
 const RESULT = { runId: 'r1', serial: 's1', scenario: 'idle', outcome: 'passed' } as RunResult;
@@ -20,8 +20,8 @@ test('one throwing, one rejecting and one hanging sink do not stop the others', 
     { name: 'only-start', runStarted: (r) => void heard.push(`start ${r.scenario}`) },
     {
       name: 'good',
-      async runFinished(result, dir) {
-        heard.push(`finished ${result.scenario} in ${dir}`);
+      async runFinished(result, run) {
+        heard.push(`finished ${result.scenario} in ${run.dir}`);
       },
     },
   ];
@@ -31,7 +31,7 @@ test('one throwing, one rejecting and one hanging sink do not stop the others', 
   });
   await all.runStarted({ runId: 'r1', serial: 's1', scenario: 'idle' });
   const t0 = Date.now();
-  await all.runFinished(RESULT, '/runs/r1/s1/idle');
+  await all.runFinished(RESULT, { dir: '/runs/r1/s1/idle' });
   assert.ok(Date.now() - t0 < 2000, 'the hanging sink is given up on');
   assert.deepEqual(heard, ['start idle', 'finished idle in /runs/r1/s1/idle']);
   assert.deepEqual(errors.sort(), [

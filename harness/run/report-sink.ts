@@ -1,10 +1,12 @@
 /**
  * Report sinks: whatever wants to hear about runs (allure-results files, the allure-mocha test that
- * is running, a chat notifier…). Every method is optional; fanOut() calls all sinks and turns a sink
- * that throws, rejects or hangs into one logged line, so one broken sink cannot kill a run.
+ * is running, a chat notifier…). The run pipeline declares what it tells them; the report writers
+ * implement it and the lab wires them in. Every method is optional; fanOut() calls all sinks and turns
+ * a sink that throws, rejects or hangs into one logged line, so one broken sink cannot kill a run.
  */
 import { race } from '../deadline.js';
-import type { RunResult } from '../run/run-one.js';
+import type { DeviceFacts } from '../device/facts.js';
+import type { RunResult } from '../record/run-record.js';
 
 /** A run about to start. */
 export interface RunStart {
@@ -18,18 +20,43 @@ export interface RunStart {
   dir?: string;
 }
 
+/** Where a finished run's record is, and what it was judged as. */
+export interface FinishedRun {
+  /** The run folder, with every artifact written. */
+  dir: string;
+  /** The matched device profile's name, which keys the run's history across nights. */
+  profile?: string;
+}
+
+/** A scenario that did not run on a phone, and why. */
+export interface SkippedRun {
+  serial: string;
+  scenario: string;
+  /** What the phone said it is. Strings came from the phone: untrusted. */
+  facts: DeviceFacts;
+  /** The matched device profile's name, when one matched. */
+  profile?: string;
+  /** Why it did not run, in one line. */
+  reason: string;
+}
+
 /** A consumer of run events. */
 export interface ReportSink {
   /** For the log line when the sink fails. */
   readonly name: string;
   /** A run is about to start. */
   runStarted?(run: RunStart): Promise<void> | void;
-  /** A run finished (whatever its outcome); `dir` is its run folder with every artifact written. */
-  runFinished?(result: RunResult, dir: string): Promise<void> | void;
+  /** A run finished (whatever its outcome). */
+  runFinished?(result: RunResult, run: FinishedRun): Promise<void> | void;
+  /** A scenario was skipped on a phone. */
+  runSkipped?(skip: SkippedRun): Promise<void> | void;
 }
 
 /** How fanOut reports a failing sink. */
-export type SinkErrorHandler = (sink: string, hook: 'runStarted' | 'runFinished', error: unknown) => void;
+export type SinkErrorHandler = (sink: string, hook: SinkHook, error: unknown) => void;
+
+/** The hooks a sink may have. */
+export type SinkHook = 'runStarted' | 'runFinished' | 'runSkipped';
 
 /** Options of fanOut. */
 export interface FanOutOptions {
@@ -52,7 +79,7 @@ export function fanOut(sinks: readonly ReportSink[], opts: FanOutOptions = {}): 
   const onError = opts.onError ?? defaultOnError;
   const deadlineMs = opts.deadlineMs ?? 120_000;
   const call = async (
-    hook: 'runStarted' | 'runFinished',
+    hook: SinkHook,
     invoke: (s: ReportSink) => Promise<void> | void | undefined,
   ): Promise<void> => {
     await Promise.all(
@@ -76,6 +103,7 @@ export function fanOut(sinks: readonly ReportSink[], opts: FanOutOptions = {}): 
   return {
     name: `fan-out of ${sinks.length} sinks`,
     runStarted: (run) => call('runStarted', (s) => s.runStarted?.(run)),
-    runFinished: (result, dir) => call('runFinished', (s) => s.runFinished?.(result, dir)),
+    runFinished: (result, run) => call('runFinished', (s) => s.runFinished?.(result, run)),
+    runSkipped: (skip) => call('runSkipped', (s) => s.runSkipped?.(skip)),
   };
 }

@@ -1,0 +1,168 @@
+/**
+ * A run's parts from its settings: the simulated lab for --sim, the adb server and the phones, the
+ * capture backend, Appium for UI steps, and Allure for the results; then the suite, and everything put
+ * away again, whatever happened.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { SuiteEvent, SuitePhone, SuiteSummary } from '../run/suite.js';
+import { positiveInt, type RunCommandOptions, resolveSettings } from './settings.js';
+import { parseSimSpec, type SimLab, simDown, simGroups, simUp } from './sim-lab.js';
+import type { UiProvider } from './ui-provider.js';
+
+/** Who watches a run: the terminal's live lines or plain lines. */
+export interface RunWatcher {
+  /** True when it redraws live lines (mocha's spec reporter stays quiet then). */
+  readonly live: boolean;
+  /** A line for the person watching. */
+  print(line: string): void;
+  /** Something happened in the suite. */
+  event(e: SuiteEvent): void;
+  /** The run is over. */
+  close(): void;
+}
+
+/**
+ * Runs the suite as the options say, with the lab's parts wired in; `watcher` is told what happens.
+ * Resolves with the summary and the skipped scenarios.
+ */
+export async function runScenarios(
+  o: RunCommandOptions,
+  signal: AbortSignal,
+  watcher: RunWatcher,
+): Promise<{ summary: SuiteSummary; skipped: Extract<SuiteEvent, { type: 'end' }>[] }> {
+  const { SCENARIOS, scenarioNamed } = await import('../../scenarios/index.js');
+  const { loadConfig } = await import('../config/load-config.js');
+  const { ensureAdbServer } = await import('../device/adb-server.js');
+  const { discoverDevices } = await import('../device/discovery.js');
+  const { loadProfiles, matchProfile } = await import('../device/profiles.js');
+  const { AdbDeviceControl } = await import('../device/device-control.js');
+  const { runSuite } = await import('../run/suite.js');
+  const { allureReporting, writeAllureLaunch } = await import('./allure-reporting.js');
+  const { captureBackends } = await import('./capture-backend.js');
+
+  const { file: configFile, config } = o.noConfig
+    ? { file: undefined, config: {} }
+    : await loadConfig(o.config);
+  const settings = resolveSettings(
+    o,
+    config,
+    configFile,
+    SCENARIOS.map((s) => s.name),
+  );
+  const scenarios = settings.scenarios.map((n) => scenarioNamed(n)!);
+  const speed = positiveInt('--speed', o.speed, 1);
+  const retries = positiveInt('--retries', o.retries);
+  if (o.grep !== undefined) {
+    try {
+      new RegExp(o.grep);
+    } catch (err) {
+      throw new UsageError(`--grep: not a regular expression: ${(err as Error).message}`);
+    }
+  }
+  const chosen = [o.all, o.device?.length, o.profile?.length, o.sim?.length].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('choose phones one way: --device, --profile, --all or --sim');
+  if (chosen === 0)
+    throw new UsageError('which phones? give --device SERIAL, --profile NAME, --all, or --sim PROFILE');
+  const simSpecs = (o.sim ?? []).flatMap((s) => s.split(',')).map(parseSimSpec);
+  if (simSpecs.length && process.getuid?.() !== 0)
+    throw new UsageError('--sim needs root to create network namespaces');
+
+  const profiles = await loadProfiles(settings.devicesDir);
+  const skipped: Extract<SuiteEvent, { type: 'end' }>[] = [];
+  const labs: SimLab[] = [];
+  let appium: UiProvider | undefined;
+  try {
+    let phones: SuitePhone[] = [];
+    if (simSpecs.length) {
+      for (const group of simGroups(simSpecs)) {
+        if (signal.aborted) break;
+        const lab = await simUp(group.profiles, group.misbehave, speed, settings.adb.port);
+        labs.push(lab);
+        const n = lab.state.phones.length;
+        watcher.print(
+          `phonehome: simulated lab ${lab.state.labId} up (${n} ${n === 1 ? 'phone' : 'phones'}; namespaces ${lab.state.namespaces.join(' ')}; state dir ${lab.dir})`,
+        );
+        phones.push(
+          ...lab.state.phones.map((p) => ({
+            serial: p.adbSerial,
+            captureInterface: p.captureInterface,
+            speed,
+          })),
+        );
+      }
+    }
+    const client = await ensureAdbServer(settings.adb);
+    if (!simSpecs.length) {
+      const found = (await discoverDevices(client)).filter((d) => d.usable);
+      let serials = found.map((d) => d.serial);
+      if (o.device?.length) {
+        const want = o.device.flatMap((d) => d.split(','));
+        for (const w of want)
+          if (!serials.includes(w)) throw new UsageError(`no usable phone ${w} (see phonehome devices)`);
+        serials = want;
+      } else if (o.profile?.length) {
+        const want = new Set(o.profile.flatMap((p) => p.split(',')));
+        const keep: string[] = [];
+        for (const s of serials) {
+          const f = await new AdbDeviceControl(client.device(s)).facts({ deadlineMs: 15_000, signal });
+          const m = matchProfile(profiles, f.properties);
+          if (m.profile && want.has(m.profile.name)) keep.push(s);
+        }
+        serials = keep;
+      }
+      if (serials.length === 0) throw new UsageError('no usable phone attached (see phonehome devices)');
+      phones = serials.map((serial) => ({
+        serial,
+        speed: 1,
+        ...(settings.interface ? { captureInterface: settings.interface } : {}),
+      }));
+    }
+
+    if (settings.appium) {
+      await mkdir(settings.out, { recursive: true });
+      const { appiumUiProvider } = await import('./ui-provider.js');
+      appium = await appiumUiProvider(settings.appium, settings.adb, settings.out, signal);
+    }
+    const runId = new Date().toISOString().replace(/[:.]/g, '-');
+    const resultsDir = resolve(settings.out, 'allure-results');
+    // The live lines say what the spec reporter would, and the two would garble each other.
+    const reporting = allureReporting(resultsDir, !watcher.live);
+    const summary = await runSuite({
+      deviceFor: (serial) => new AdbDeviceControl(client.device(serial)),
+      phones,
+      profiles,
+      scenarios,
+      captureFor: captureBackends(
+        {
+          backend: settings.capture,
+          ...(settings.interface ? { interface: settings.interface } : {}),
+          ...(settings.snaplen ? { snaplen: settings.snaplen } : {}),
+        },
+        client,
+      ),
+      outDir: settings.out,
+      runId,
+      retries,
+      ...(o.grep ? { grep: o.grep } : {}),
+      ...(o.bail ? { bail: true } : {}),
+      ...(settings.parallelism ? { parallelism: settings.parallelism } : {}),
+      canaryDomain: settings.canaryDomain,
+      ...(appium ? { uiFor: appium.uiFor } : {}),
+      mochaReporter: reporting.mochaReporter,
+      sinks: reporting.sinks,
+      signal,
+      onEvent: (e) => {
+        if (e.type === 'end' && e.outcome === 'skipped') skipped.push(e);
+        watcher.event(e);
+      },
+    });
+    await writeAllureLaunch(summary.resultsDir);
+    return { summary, skipped };
+  } finally {
+    watcher.close();
+    await appium?.close().catch(() => {});
+    for (const lab of labs) await simDown(lab);
+  }
+}

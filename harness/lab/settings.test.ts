@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, UsageError } from '../errors.js';
+import { bundledDevicesDir } from '../project-dir.js';
+import { resolveSettings } from './settings.js';
+import { parseSimSpec } from './sim-lab.js';
+
+describe('run settings', () => {
+  const known = ['idle', 'theme-store', 'backup-enabled'];
+  const base = { speed: '60', retries: '0' };
+
+  it('takes the command line over the config over the defaults', () => {
+    const config = {
+      capture: { backend: 'cap' as const, interface: 'wlan-ap', snaplen: 512 },
+      adb: { host: '10.1.1.1', port: 5038, bin: '/opt/adb' },
+      out: 'nightly',
+      parallelism: 2,
+      canaryDomain: 'canary.lab.example',
+      scenarios: ['idle'],
+    };
+    const fromConfig = resolveSettings(base, config, 'lab.json', known, {});
+    assert.deepEqual(fromConfig, {
+      scenarios: ['idle'],
+      out: 'nightly',
+      capture: 'cap',
+      interface: 'wlan-ap',
+      snaplen: 512,
+      adb: { host: '10.1.1.1', port: 5038, bin: '/opt/adb' },
+      devicesDir: bundledDevicesDir(), // no devicesDir in the config: phonehome's own
+      parallelism: 2,
+      canaryDomain: 'canary.lab.example',
+    });
+    const fromFlags = resolveSettings(
+      {
+        ...base,
+        scenario: ['theme-store,idle'],
+        out: 'here',
+        capture: 'tcpdump',
+        adbPort: '6000',
+        parallelism: '1',
+      },
+      config,
+      'lab.json',
+      known,
+      {},
+    );
+    assert.deepEqual(fromFlags.scenarios, ['theme-store', 'idle']);
+    assert.equal(fromFlags.out, 'here');
+    assert.equal(fromFlags.capture, 'tcpdump');
+    assert.equal(fromFlags.adb.port, 6000);
+    assert.equal(fromFlags.adb.host, '10.1.1.1');
+    assert.equal(fromFlags.parallelism, 1);
+    const defaults = resolveSettings(base, {}, undefined, known, { ANDROID_ADB_SERVER_PORT: '5099' });
+    assert.deepEqual(defaults.scenarios, known);
+    assert.equal(defaults.out, 'reports');
+    assert.equal(defaults.capture, 'tcpdump');
+    assert.deepEqual(defaults.adb, { host: '127.0.0.1', port: 5099, bin: 'adb' });
+    assert.equal(defaults.canaryDomain, 'canary.phonehome.test');
+    assert.equal(defaults.parallelism, undefined);
+  });
+
+  it('refuses unknown scenarios, naming the config field when they come from the file', () => {
+    assert.throws(
+      () => resolveSettings({ ...base, scenario: ['idel'] }, {}, undefined, known, {}),
+      (e: unknown) =>
+        e instanceof UsageError && /no scenario "idel" \(known: idle, theme-store/.test(e.message),
+    );
+    assert.throws(
+      () => resolveSettings(base, { scenarios: ['idle', 'nope'] }, 'lab.json', known, {}),
+      (e: unknown) =>
+        e instanceof ConfigError && e.message.startsWith('lab.json: scenarios[1]: no scenario "nope"'),
+    );
+    assert.throws(
+      () => resolveSettings({ ...base, capture: 'wireshark' }, {}, undefined, known, {}),
+      UsageError,
+    );
+    assert.throws(() => resolveSettings({ ...base, parallelism: '0' }, {}, undefined, known, {}), UsageError);
+  });
+
+  it('reads simulated phone specs', () => {
+    assert.deepEqual(parseSimSpec('xiaomi-redmi-note-13+unknown-host+leak-ids'), {
+      profile: 'xiaomi-redmi-note-13',
+      misbehave: ['unknown-host', 'leak-ids'],
+    });
+    assert.throws(() => parseSimSpec('Bad Name'), UsageError);
+  });
+});

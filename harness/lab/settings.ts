@@ -1,0 +1,111 @@
+/**
+ * The settings of a run: the command line over the lab's config file over the defaults, checked.
+ */
+import type { LoadedConfig } from '../config/load-config.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { bundledDevicesDir } from '../project-dir.js';
+
+/** Options of `phonehome run` as commander gives them; unset ones come from the config, then defaults. */
+export interface RunCommandOptions {
+  config?: string;
+  /** Ignore phonehome.config files (the demo runs the same everywhere). */
+  noConfig?: boolean;
+  scenario?: string[];
+  device?: string[];
+  profile?: string[];
+  all?: boolean;
+  sim?: string[];
+  speed: string;
+  retries: string;
+  grep?: string;
+  bail?: boolean;
+  out?: string;
+  capture?: string;
+  interface?: string;
+  adbHost?: string;
+  adbPort?: string;
+  devicesDir?: string;
+  parallelism?: string;
+  report?: boolean;
+  /** Plain progress lines even on a terminal (default: live lines on a terminal outside CI). */
+  plain?: boolean;
+}
+/** A whole number of at least `min` from a flag or variable; UsageError names it otherwise. */
+export function positiveInt(name: string, v: string, min = 0): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name}: not a whole number ≥ ${min}: ${v}`);
+  return n;
+}
+const BACKENDS = ['tcpdump', 'cap', 'pcapdroid'] as const;
+
+/** The settings of a run: the command line over the config over the defaults. */
+export interface RunSettings {
+  scenarios: string[];
+  out: string;
+  capture: (typeof BACKENDS)[number];
+  interface?: string;
+  snaplen?: number;
+  adb: { host: string; port: number; bin: string };
+  devicesDir: string;
+  parallelism?: number;
+  canaryDomain: string;
+  /** Appium for UI steps, when the config names one. */
+  appium?: NonNullable<LoadedConfig['appium']>;
+}
+
+/** Merges the command line, the config and the defaults; throws UsageError or ConfigError. */
+export function resolveSettings(
+  o: RunCommandOptions,
+  config: LoadedConfig,
+  configFile: string | undefined,
+  known: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): RunSettings {
+  let scenarios: string[];
+  if (o.scenario?.length) {
+    scenarios = o.scenario.flatMap((s) => s.split(',')).filter(Boolean);
+    for (const n of scenarios)
+      if (!known.includes(n)) throw new UsageError(`no scenario "${n}" (known: ${known.join(', ')})`);
+  } else if (config.scenarios) {
+    scenarios = config.scenarios;
+    scenarios.forEach((n, i) => {
+      if (!known.includes(n))
+        throw new ConfigError(
+          configFile ?? 'config',
+          0,
+          0,
+          `scenarios[${i}]`,
+          `no scenario "${n}" (known: ${known.join(', ')})`,
+        );
+    });
+  } else {
+    scenarios = [...known];
+  }
+  const capture = o.capture ?? config.capture?.backend ?? 'tcpdump';
+  if (!(BACKENDS as readonly string[]).includes(capture))
+    throw new UsageError(`--capture: tcpdump, cap or pcapdroid, not ${capture}`);
+  const iface = o.interface ?? config.capture?.interface;
+  const snaplen = config.capture?.snaplen;
+  const parallelism =
+    o.parallelism !== undefined ? positiveInt('--parallelism', o.parallelism, 1) : config.parallelism;
+  return {
+    scenarios,
+    out: o.out ?? config.out ?? 'reports',
+    capture: capture as RunSettings['capture'],
+    ...(iface ? { interface: iface } : {}),
+    ...(snaplen ? { snaplen } : {}),
+    adb: {
+      host: o.adbHost ?? config.adb?.host ?? '127.0.0.1',
+      port:
+        o.adbPort !== undefined
+          ? positiveInt('--adb-port', o.adbPort, 1)
+          : (config.adb?.port ??
+            positiveInt('ANDROID_ADB_SERVER_PORT', env.ANDROID_ADB_SERVER_PORT ?? '5037', 1)),
+      bin: config.adb?.bin ?? env.PHONEHOME_ADB ?? 'adb',
+    },
+    devicesDir: o.devicesDir ?? config.devicesDir ?? bundledDevicesDir(),
+    ...(parallelism !== undefined ? { parallelism } : {}),
+    canaryDomain: config.canaryDomain ?? 'canary.phonehome.test',
+    ...(config.appium ? { appium: config.appium } : {}),
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The things a run does on the phone besides capturing: a scenario step (an adb command, a profile
+ * action through the UI or its adb equivalent, a wait), the canaries, the phone's log and screenshots.
+ */
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type OpOptions, sleep } from '../deadline.js';
+import type { DeviceProfile } from '../device/profiles.js';
+import type { StepProvider } from '../record/run-record.js';
+import type { DeviceControl } from './device-control.js';
+import type { ScenarioStep } from './scenario.js';
+import type { Ui } from './ui.js';
+
+/** What carrying out a step needs. */
+export interface StepContext {
+  device: DeviceControl;
+  /** The device profile: named actions and UI selectors. */
+  profile?: DeviceProfile;
+  /** The phone's UI (Appium), when available. */
+  ui?: Ui;
+  /** The run folder, for screenshots and a failed command's output. */
+  dir: string;
+  signal?: AbortSignal;
+}
+
+/** What a step did. */
+export interface StepDone {
+  ok: boolean;
+  /** It could not run here (a UI step with no UI and no adb equivalent). */
+  skipped?: boolean;
+  /** Who carried it out. */
+  provider: StepProvider;
+  /** One line for the record. */
+  detail: string;
+  /** Screenshot file written to the run folder after a UI step. */
+  screenshot?: string;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Carries out one scenario step; `stepNo` (from 1) names its files. */
+export async function runStep(
+  ctx: StepContext,
+  step: ScenarioStep,
+  stepNo: number,
+  op: OpOptions,
+): Promise<StepDone> {
+  if (step.kind === 'wait') {
+    await sleep(step.ms, ctx.signal);
+    return { ok: true, provider: 'wait', detail: `waited ${step.ms} ms` };
+  }
+  if (step.kind === 'action') return runAction(ctx, step.action, stepNo, op);
+  const r = await ctx.device.shell(step.command, op);
+  if (step.expectExit !== undefined && r.exitCode !== step.expectExit) {
+    await writeFile(join(ctx.dir, `step-${stepNo}.out.txt`), r.output);
+    return { ok: false, provider: 'adb', detail: `exited ${r.exitCode}, expected ${step.expectExit}` };
+  }
+  return { ok: true, provider: 'adb', detail: `exit ${r.exitCode}` };
+}
+
+/** Runs a named action of the device profile: UI steps when a UI is there, else its adb command. */
+async function runAction(ctx: StepContext, name: string, stepNo: number, op: OpOptions): Promise<StepDone> {
+  const action = ctx.profile?.actions[name];
+  if (!action) return { ok: false, provider: 'none', detail: `the device profile has no action "${name}"` };
+  if (ctx.ui && action.ui.length > 0) {
+    const ui = ctx.ui;
+    const sel = (n: string) => ctx.profile!.ui[n]!;
+    const details: string[] = [];
+    let shot: Uint8Array | undefined;
+    try {
+      for (const st of action.ui) {
+        const r =
+          'tap' in st
+            ? await ui.tap(sel(st.tap), op)
+            : 'toggle' in st
+              ? await ui.setToggle(sel(st.toggle), st.on, op)
+              : 'scrollTo' in st
+                ? await ui.scrollTo(st.scrollTo, op)
+                : 'back' in st
+                  ? await ui.back(op)
+                  : await ui.home(op);
+        details.push(r.detail);
+        if (r.screenshot) shot = r.screenshot;
+      }
+    } catch (err) {
+      return { ok: false, provider: 'ui', detail: `UI: ${[...details, message(err)].join('; ')}` };
+    }
+    let screenshot: string | undefined;
+    if (shot) {
+      screenshot = `step-${stepNo}.png`;
+      await writeFile(join(ctx.dir, screenshot), shot);
+    }
+    return {
+      ok: true,
+      provider: 'ui',
+      detail: `UI: ${details.join('; ')}`,
+      ...(screenshot ? { screenshot } : {}),
+    };
+  }
+  if (action.adb !== undefined) {
+    const r = await ctx.device.shell(action.adb, op);
+    const why = ctx.ui ? 'the action has no UI steps' : 'no UI automation in this run';
+    return r.exitCode === 0
+      ? { ok: true, provider: 'adb', detail: `over adb (${why}): ${action.adb}` }
+      : {
+          ok: false,
+          provider: 'adb',
+          detail: `over adb: ${action.adb} exited ${r.exitCode}: ${r.output.toString().trim().slice(0, 200)}`,
+        };
+  }
+  return {
+    ok: true,
+    skipped: true,
+    provider: 'none',
+    detail: 'skipped: this action has only UI steps and the run has no UI automation (Appium)',
+  };
+}
+
+/**
+ * Makes the phone resolve and contact a unique name, so the capture can prove it saw the phone.
+ * ping resolves the name through the phone's resolver (a DNS query in the capture) and sends ICMP;
+ * its exit status does not matter: a lab DNS may not answer the name. Returns what happened.
+ */
+export async function sendCanary(device: DeviceControl, name: string, op: OpOptions): Promise<string> {
+  const r = await device.shell(`ping -c 1 -W 2 ${name}`, op);
+  return `ping exit ${r.exitCode}`;
+}
+
+/** Records the phone's log into `file` until the signal aborts. */
+export async function recordLog(device: DeviceControl, file: string, signal: AbortSignal): Promise<void> {
+  const out = createWriteStream(file);
+  try {
+    const stream = await device.log({ signal, deadlineMs: 10_000 });
+    stream.pipe(out);
+    await new Promise<void>((resolve) => {
+      stream.once('close', resolve);
+      stream.once('end', resolve);
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } catch {
+    // A phone without logcat or gone: the run reports the phone itself.
+  } finally {
+    out.end();
+  }
+}
+
+/** Saves a screenshot of the phone as screenshot.png; returns the run.log line. */
+export async function saveScreenshot(device: DeviceControl, dir: string): Promise<string> {
+  try {
+    await writeFile(join(dir, 'screenshot.png'), await device.screenshot({ deadlineMs: 10_000 }));
+    return 'screenshot saved';
+  } catch (err) {
+    return `no screenshot: ${message(err)}`;
+  }
+}
