@@ -6,7 +6,9 @@
 
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Flow } from './flows/flow.js';
-import { type DnsRecord, FlowTable, type PartyCount } from './flows/flow-table.js';
+import { FlowTable, type PartyCount } from './flows/flow-table.js';
+import type { DnsRecord } from './names/dns-join.js';
+import { FlowNamer } from './names/flow-namer.js';
 import { readCaptureFile } from './packets/capture-file.js';
 import { type CaptureSummary, readCapture } from './packets/capture-parser.js';
 import type { Frame, Skipped } from './packets/packet.js';
@@ -53,12 +55,14 @@ export async function analyzeFile(path: string, opts: AnalyzeOptions = {}): Prom
 }
 
 /**
- * Frames in, packets and flows out, as a capture is read: the one wiring of the packet decoder and
- * the flow table, for a whole file here and for a run's live figures.
+ * Frames in, packets and named flows out, as a capture is read: the one wiring of the packet
+ * decoder, the flow table and the namer, for a whole file here and for a run's live figures.
  */
 export class TrafficReader {
   readonly decoder = new PacketDecoder();
-  readonly table = new FlowTable();
+  /** Names flows from their content as the table hands it on, and joins the DNS. */
+  readonly namer = new FlowNamer();
+  readonly table = new FlowTable(this.namer);
 
   /** Takes the next frame of the capture. */
   readonly frame = (frame: Frame): void => {
@@ -72,7 +76,7 @@ async function analyzeFrames(
   opts: AnalyzeOptions,
 ): Promise<Analysis> {
   const reader = new TrafficReader();
-  const { decoder, table } = reader;
+  const { decoder, table, namer } = reader;
   const capture = await read(reader.frame);
 
   const warnings: string[] = [];
@@ -111,7 +115,7 @@ async function analyzeFrames(
     formatVersion: 1,
     capture,
     flows,
-    dns: table.dns(),
+    dns: namer.dns(),
     device: { addrs, inferred: !given },
     skipped: decoder.skipped(),
     warnings,

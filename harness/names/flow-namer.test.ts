@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
+import { FlowTable } from '../flows/flow-table.js';
 import type { Packet } from '../packets/packet.js';
-import { FlowTable } from './flow-table.js';
+import type { DnsRecord } from './dns-join.js';
+import { FlowNamer, type Reading } from './flow-namer.js';
 
 const FIN = 0x01;
 const SYN = 0x02;
@@ -80,10 +82,12 @@ function tcpConn(opts: {
   return out;
 }
 
-function table(packets: Packet[]): FlowTable {
-  const t = new FlowTable();
+/** The flow table with the namer, as analyze wires them, fed the packets; dns() is the namer's log. */
+function table(packets: Packet[]): FlowTable<Reading> & { dns(): DnsRecord[] } {
+  const namer = new FlowNamer();
+  const t = new FlowTable(namer);
   for (const p of packets) t.add(p);
-  return t;
+  return Object.assign(t, { dns: () => namer.dns() });
 }
 
 /** A committed fixture of the names module: real Chromium first flights, hex encoded. */
@@ -577,7 +581,7 @@ test('flows({ release: true }) hands the flows over and leaves the table empty',
 });
 
 test('table sweeps during long captures keep finished TCP connections for their late packets', () => {
-  const t = new FlowTable();
+  const t = new FlowTable(new FlowNamer());
   const conn = tcpConn({ t0: 1, sport: 49100, dport: 443 });
   for (const p of conn) t.add(p);
   // 70,000 one-packet UDP flows in between: the table is swept at least once.
