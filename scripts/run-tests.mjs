@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The project's test command: lint, typecheck+build, unit tests, then integration tests (root and
+// The project's test command: lint, the import rules, typecheck+build, unit tests, then integration tests (root and
 // the simulator). Each stage counts; the last line is "N passed, N failed" for CI.
 // Usage: node scripts/run-tests.mjs [--unit] [--integration] [--no-lint] [FILTER...]
 import { spawnSync } from 'node:child_process';
@@ -83,6 +83,8 @@ function runNodeTests(name, files, concurrency, timeoutMs) {
 
 if (!noLint) {
   stage('lint', 'npx', ['--no-install', 'biome', 'check', '.']);
+  // What each folder may import (DEPS.list), and no import circles.
+  stage('import rules', process.execPath, ['scripts/check-imports.mjs']);
   // GitHub workflow files checked against the workflow schema (action-validator from the npm registry).
   for (const wf of findTests('.github/workflows', '.yml')) {
     stage(`workflow ${wf}`, 'npx', ['--no-install', 'action-validator', wf]);
@@ -93,7 +95,9 @@ if (built) {
   if (wantUnit)
     runNodeTests(
       'unit tests',
-      ['dist/harness', 'dist/sim', 'dist/scenarios', 'dist/bench'].flatMap((d) => findTests(d, '.test.js')),
+      ['dist/harness', 'dist/sim', 'dist/scenarios', 'dist/bench', 'dist/testing'].flatMap((d) =>
+        findTests(d, '.test.js'),
+      ),
       2,
       120_000,
     );

@@ -1,6 +1,5 @@
 /** A connection, in the vocabulary of Zeek's conn.log, with the names of its responder. */
 
-import type { ClientHelloInfo, FlowName, HttpRequestInfo } from '../names/name.js';
 import type { AppTag } from '../packets/packet.js';
 
 /** One end of a connection. */
@@ -70,4 +69,48 @@ export interface Flow {
   encryptedDns?: 'dot' | 'doh' | 'doq';
   /** The app that made the flow, when the capture tells (PCAPdroid trailer). */
   app?: AppTag;
+}
+
+/** Where a name came from. */
+export type NameSource =
+  /** TLS ClientHello server_name over TCP. */
+  | 'sni'
+  /** TLS ClientHello server_name inside a QUIC Initial. */
+  | 'quic-sni'
+  /** HTTP/1.x Host header. */
+  | 'http-host'
+  /** A DNS answer for the responder's address seen earlier in the capture. */
+  | 'dns'
+  /** A name this flow asked a DNS resolver for (DNS flows only). */
+  | 'dns-query';
+
+/** One name of a flow's responder. */
+export interface FlowName {
+  /** The host name, lower case, without a trailing dot. Untrusted: it came off the wire. */
+  name: string;
+  /** How it was learnt. */
+  source: NameSource;
+}
+
+/** What the first client message of a flow (TLS ClientHello, QUIC Initial or HTTP request) tells. */
+export interface ClientHelloInfo {
+  /** server_name, if present. */
+  sni?: string;
+  /** ALPN protocols offered, in order. */
+  alpn: string[];
+  /** True when the ClientHello carries an encrypted_client_hello extension (the SNI is then the outer, public name). */
+  ech: boolean;
+  /** Highest TLS version offered (e.g. 0x0304), from supported_versions when present. */
+  tlsVersion?: number;
+}
+
+/** An HTTP/1.x request line and Host header. */
+export interface HttpRequestInfo {
+  method: string;
+  /** The request target as sent (path and query); untrusted. */
+  target: string;
+  /** HTTP version string, e.g. "HTTP/1.1". */
+  version: string;
+  /** Host header value without port, lower case, if present. */
+  host?: string;
 }

@@ -3,10 +3,9 @@
  * request (Host, and for CONNECT the ClientHello inside the tunnel), or an HTTP/2 preface. The facts
  * go onto the flow with their strings pooled: flows to one host from one client stack share them.
  */
-import type { Flow } from '../flows/flow.js';
+import type { ClientHelloInfo, Flow, HttpRequestInfo, NameSource } from '../flows/flow.js';
 import { flat, type StringPool } from '../flows/string-pool.js';
 import { isHttp2Preface, readHttpRequest } from './http-request.js';
-import type { ClientHelloInfo, HttpRequestInfo, NameSource } from './name.js';
 import { readTlsClientHello } from './tls-client-hello.js';
 
 /** Distinct ClientHello facts shared between flows at most. */

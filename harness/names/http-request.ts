@@ -4,8 +4,8 @@
  * protocol) is told apart within its first few bytes rather than after the header cap.
  */
 
+import type { HttpRequestInfo } from '../flows/flow.js';
 import { latin1, normaliseHostName } from './host-name.js';
-import type { HttpRequestInfo } from './name.js';
 
 /** Most header bytes (request line included) read before answering with what was found. */
 export const HTTP_HEADER_CAP = 16 * 1024;

@@ -8,7 +8,7 @@
  */
 
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
-import type { ClientHelloInfo } from './name.js';
+import type { ClientHelloInfo } from '../flows/flow.js';
 import { parseClientHelloBody, TLS_CLIENT_HELLO_CAP } from './tls-client-hello.js';
 
 /** QUIC version 1 (RFC 9000). */

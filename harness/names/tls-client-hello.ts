@@ -15,8 +15,8 @@
  * synchronous parser over a buffer with a 'need-more' answer is the fit.
  */
 
+import type { ClientHelloInfo } from '../flows/flow.js';
 import { latin1, normaliseHostName } from './host-name.js';
-import type { ClientHelloInfo } from './name.js';
 
 /** How much of a stream we will buffer looking for one ClientHello before giving up on it. */
 export const TLS_CLIENT_HELLO_CAP = 64 * 1024;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Flow } from '../flows/flow.js';
-import type { FlowName } from '../names/name.js';
+import type { Flow, FlowName } from '../flows/flow.js';
 import { loadAllowlist } from './allowlist.js';
 import { judge } from './verdict.js';
 

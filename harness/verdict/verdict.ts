@@ -18,8 +18,7 @@
  *    the capture: the allowlist's `openBeforeCapture` policy decides for it instead (default warn).
  * 5. Anything else is a violation with no rule ("no rule matched").
  */
-import type { Flow } from '../flows/flow.js';
-import type { FlowName, NameSource } from '../names/name.js';
+import type { Flow, FlowName, NameSource } from '../flows/flow.js';
 import type { Allowlist } from './allowlist.js';
 import type { Severity, UnattributedPolicy } from './allowlist-schema.js';
 import { parseIp } from './ip-prefix.js';
