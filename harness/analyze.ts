@@ -4,13 +4,13 @@
  * from reading the byte stream it is given.
  */
 
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Flow } from './flows/flow.js';
 import { FlowTable, type PartyCount } from './flows/flow-table.js';
 import type { DnsRecord } from './names/dns-join.js';
 import { FlowNamer } from './names/flow-namer.js';
 import { readCaptureFile } from './packets/capture-file.js';
 import { type CaptureSummary, readCapture } from './packets/capture-parser.js';
+import { canonicalIp } from './packets/ip-text.js';
 import type { Frame, Skipped } from './packets/packet.js';
 import { PacketDecoder } from './packets/packet-decoder.js';
 
@@ -83,9 +83,8 @@ async function analyzeFrames(
   const given = opts.deviceAddrs !== undefined && opts.deviceAddrs.length > 0;
   const addrs: string[] = [];
   for (const a of given ? opts.deviceAddrs! : inferDevice(table.parties())) {
-    // Inferred addresses come from the packet layer, already in its text form; checking them anyway
-    // cost 3 ms, as Node's isIPv6 compiles its large pattern on first use.
-    const canonical = given ? canonicalAddress(a) : a;
+    // Inferred addresses come from the packet layer, already in its text form.
+    const canonical = given ? canonicalIp(a) : a;
     if (canonical === undefined) warnings.push(`device address "${a}" is not an IP address; ignored`);
     else if (!addrs.includes(canonical)) addrs.push(canonical);
   }
@@ -185,23 +184,6 @@ function octet(addr: string, i: number): number {
   let v = 0;
   for (let c = addr.charCodeAt(i); c >= 0x30 && c <= 0x39; c = addr.charCodeAt(++i)) v = v * 10 + c - 0x30;
   return v;
-}
-
-/**
- * An address in the packet layer's text form (dotted quad; IPv6 lower case, compressed per
- * RFC 5952, IPv4-mapped ones ending dotted), or undefined when it is not an IP address.
- */
-export function canonicalAddress(text: string): string | undefined {
-  const t = text.trim().toLowerCase();
-  if (isIPv4(t)) return t.split('.').map(Number).join('.');
-  if (!isIPv6(t)) return undefined;
-  const host = new URL(`http://[${t}]/`).hostname.slice(1, -1);
-  // URL writes an IPv4-mapped address in hex; packets are read into dotted form.
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
-  if (mapped === null) return host;
-  const hi = Number.parseInt(mapped[1]!, 16);
-  const lo = Number.parseInt(mapped[2]!, 16);
-  return `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 /** True for addresses a phone holds on a local network: RFC 1918, CGNAT 100.64/10, link-local, IPv6 ULA and link-local. */

@@ -110,3 +110,8 @@ export class AppiumError extends Error {
     super(advice ? `${message}; ${advice}` : message, options);
   }
 }
+
+/** The message of anything thrown: an Error's message, else its text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -8,7 +8,7 @@ import { readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { installedDrivers, projectRoot } from '../harness/appium/appium-server.js';
+import { installedDrivers, projectRoot } from '../harness/appium/appium-install.js';
 
 const run = promisify(execFile);
 

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { AppiumServer, freePort } from '../harness/appium/appium-server.js';
+import { freePort } from '../harness/appium/appium-process.js';
+import { AppiumServer } from '../harness/appium/appium-server.js';
 import { AppiumSession, uiautomator2Capabilities } from '../harness/appium/session.js';
 import { AppiumError } from '../harness/errors.js';
 

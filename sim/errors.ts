@@ -44,3 +44,8 @@ export class SimLabError extends Error {
 export class SimUsageError extends Error {
   override name = 'SimUsageError';
 }
+
+/** The message of anything thrown: an Error's message, else its text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

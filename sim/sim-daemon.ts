@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Adbd, startAdbd } from './adb/adbd.js';
+import { errorMessage } from './errors.js';
 import { defaultCacheDir, ensureLabCert, startInternet } from './net/internet.js';
 import { createLabCore, createPhoneNetwork, freeSubnetIndex, removeLab, withLabLock } from './net/lab.js';
 import { labIdFor, planLab } from './net/lab-plan.js';
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
     watch.unref();
   } catch (err) {
     state.status = 'failed';
-    state.error = err instanceof Error ? err.message : String(err);
+    state.error = errorMessage(err);
     save();
     process.stderr.write(`sim supervisor: ${(err as Error)?.stack ?? String(err)}\n`);
     await stop(1);

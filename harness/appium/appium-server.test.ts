@@ -5,15 +5,9 @@ import { mkdir, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import {
-  descendants,
-  ensureAndroidHome,
-  freePort,
-  installedDrivers,
-  portIsFree,
-  projectRoot,
-  remoteAppium,
-} from './appium-server.js';
+import { ensureAndroidHome, installedDrivers, projectRoot } from './appium-install.js';
+import { descendants, freePort, portIsFree } from './appium-process.js';
+import { remoteAppium } from './appium-server.js';
 
 const dirs: string[] = [];
 after(async () => {

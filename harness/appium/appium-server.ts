@@ -6,26 +6,14 @@
  * AppiumError 'crashed' instead of waiting for a dead socket.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import {
-  access,
-  constants,
-  mkdir,
-  readdir,
-  readFile,
-  readlink,
-  realpath,
-  rename,
-  symlink,
-} from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { msLeft, type OpOptions } from '../deadline.js';
 import { type AdbServerConfig, DEFAULT_ADB } from '../device/adb-server.js';
 import { AppiumError } from '../errors.js';
+import { ensureAndroidHome, installedDrivers, projectRoot } from './appium-install.js';
+import { descendants, freePort, portIsFree, signalChild, watchForExit } from './appium-process.js';
 import { appiumDeadline, delay } from './deadline.js';
 
 const SETUP_ADVICE = 'run make setup (scripts/appium-setup.sh installs the drivers into .appium)';
@@ -70,162 +58,6 @@ export interface AppiumServerOptions {
   /** Deadline for the process to answer GET /status, ms (default 60 000). */
   startDeadlineMs?: number;
   signal?: AbortSignal;
-}
-
-/** Project root: the nearest folder above this file that holds node_modules/appium (works from dist/ and tsx). */
-export function projectRoot(from = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = resolve(from); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'node_modules', 'appium', 'package.json'))) return dir;
-    if (dirname(dir) === dir)
-      throw new AppiumError(
-        'not-installed',
-        `no node_modules/appium above ${from}`,
-        'run npm ci and make setup',
-      );
-  }
-}
-
-/** Drivers installed in an APPIUM_HOME, by name, as Appium's manifest lists them. */
-export async function installedDrivers(
-  appiumHome: string,
-): Promise<Map<string, { automationName: string; version: string; installPath: string }>> {
-  const out = new Map<string, { automationName: string; version: string; installPath: string }>();
-  let text: string;
-  try {
-    text = await readFile(join(appiumHome, 'node_modules', '.cache', 'appium', 'extensions.yaml'), 'utf8');
-  } catch {
-    return out;
-  }
-  const manifest = parseYaml(text) as { drivers?: Record<string, Record<string, unknown>> } | null;
-  for (const [name, d] of Object.entries(manifest?.drivers ?? {})) {
-    const installPath = String(d.installPath ?? '');
-    if (!installPath || !existsSync(join(installPath, 'package.json'))) continue;
-    out.set(name, {
-      automationName: String(d.automationName ?? ''),
-      version: String(d.version ?? ''),
-      installPath,
-    });
-  }
-  return out;
-}
-
-/** Finds a program on PATH (or a path as given), resolved to the real file. */
-async function findProgram(bin: string): Promise<string | undefined> {
-  const candidates = bin.includes('/')
-    ? [bin]
-    : (process.env.PATH ?? '').split(delimiter).map((d) => join(d || '.', bin));
-  for (const c of candidates) {
-    try {
-      await access(c, constants.X_OK);
-      return await realpath(c);
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
-
-/**
- * Lays out APPIUM_HOME/android-sdk/platform-tools/adb → phonehome's adb binary, the only SDK file a
- * UiAutomator2 session without an `app` capability needs. Returns the folder to use as ANDROID_HOME.
- */
-export async function ensureAndroidHome(appiumHome: string, adbBin: string): Promise<string> {
-  const sdk = join(appiumHome, 'android-sdk');
-  const tools = join(sdk, 'platform-tools');
-  const adb = await findProgram(adbBin);
-  if (!adb) return sdk;
-  await mkdir(tools, { recursive: true });
-  const link = join(tools, 'adb');
-  if ((await readlink(link).catch(() => '')) === adb) return sdk;
-  // Replace atomically: concurrent starts must never see a missing adb.
-  const tmp = `${link}.${randomUUID()}`;
-  await symlink(adb, tmp);
-  await rename(tmp, link);
-  return sdk;
-}
-
-/** A free TCP port on 127.0.0.1 (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
-    });
-  });
-}
-
-/** True when nothing listens on 127.0.0.1:port. */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
-
-/** Servers of this process still running: killed if the process exits without stopping them. */
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function watchForExit(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const c of live) signalChild(c, 'SIGKILL');
-  });
-}
-
-function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    child.kill(signal);
-  } catch {
-    // already gone
-  }
-}
-
-/**
- * PIDs of a process's descendants (adb helpers Appium spawned), read from /proc; empty where there is
- * no /proc. Taken before a stop so that what Appium leaves behind can be killed by PID afterwards.
- */
-export async function descendants(pid: number): Promise<number[]> {
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return [];
-  }
-  const parentOf = new Map<number, number>();
-  await Promise.all(
-    entries
-      .filter((e) => /^\d+$/.test(e))
-      .map(async (e) => {
-        try {
-          const stat = await readFile(`/proc/${e}/stat`, 'utf8');
-          // pid (comm) state ppid …: comm may hold spaces and parentheses, so parse after the last ')'.
-          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-          parentOf.set(Number(e), ppid);
-        } catch {
-          // exited meanwhile
-        }
-      }),
-  );
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    const p = queue.shift()!;
-    for (const [child, parent] of parentOf)
-      if (parent === p) {
-        out.push(child);
-        queue.push(child);
-      }
-  }
-  // An adb server Appium happened to start serves everyone (phonehome's capture too): never ours to kill.
-  const cmdlines = await Promise.all(out.map((p) => readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')));
-  return out.filter((_, i) => !cmdlines[i]!.includes('fork-server'));
 }
 
 const TAIL_LINES = 40;

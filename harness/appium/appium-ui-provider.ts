@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { AdbServerConfig } from '../device/adb-server.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import type { Ui } from '../run/ui.js';
-import { type AppiumEndpoint, AppiumServer, projectRoot, remoteAppium } from './appium-server.js';
+import { projectRoot } from './appium-install.js';
+import { type AppiumEndpoint, AppiumServer, remoteAppium } from './appium-server.js';
 import { AppiumUi } from './appium-ui.js';
 import { PhoneSessions, uiautomator2Capabilities } from './session.js';
 

@@ -6,7 +6,7 @@
  */
 
 import { msLeft, type OpOptions } from '../deadline.js';
-import { AppiumError } from '../errors.js';
+import { AppiumError, errorMessage } from '../errors.js';
 import type { Ui, UiSelector, UiStepResult } from '../run/ui.js';
 import { appiumDeadline, delay } from './deadline.js';
 import type { AppiumSession, Browser, CallRunner, PhoneSessionSpec, PhoneSessions } from './session.js';
@@ -241,7 +241,7 @@ export class AppiumUi implements Ui {
       return { detail, screenshot: shot };
     } catch (err) {
       if (err instanceof AppiumError && (err.kind === 'crashed' || err.kind === 'aborted')) throw err;
-      return { detail: `${detail} (no screenshot: ${err instanceof Error ? err.message : String(err)})` };
+      return { detail: `${detail} (no screenshot: ${errorMessage(err)})` };
     }
   }
 }

@@ -6,7 +6,7 @@
 import { remote } from 'webdriverio';
 import type { OpOptions } from '../deadline.js';
 import { type AdbServerConfig, DEFAULT_ADB } from '../device/adb-server.js';
-import { AppiumError, ConfigError } from '../errors.js';
+import { AppiumError, ConfigError, errorMessage } from '../errors.js';
 import type { AppiumEndpoint } from './appium-server.js';
 import { appiumDeadline, delay } from './deadline.js';
 import { explainObstacle } from './xiaomi-obstacles.js';
@@ -240,7 +240,7 @@ function w3cError(err: unknown): string {
 }
 
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 function sessionError(err: unknown, what: string, caps: Capabilities): AppiumError {

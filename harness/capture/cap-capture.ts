@@ -8,7 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { type OpOptions, sleep } from '../deadline.js';
-import { CaptureError } from '../errors.js';
+import { CaptureError, errorMessage } from '../errors.js';
 import { pcapHeader, pcapRecord } from '../packets/pcap-writer.js';
 import type { CaptureBackend, CaptureSession, CaptureStats, CaptureTarget } from '../run/capture.js';
 import { phoneFilter } from './bpf-filter.js';
@@ -66,11 +66,9 @@ export class CapCapture implements CaptureBackend {
         buffer,
       );
     } catch (err) {
-      throw new CaptureError(
-        this.name,
-        `cannot capture on ${this.options.interface}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
+      throw new CaptureError(this.name, `cannot capture on ${this.options.interface}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
     const linkType = LINK_TYPES[linkName];
     if (linkType === undefined) {

@@ -153,14 +153,14 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   }
 
   if (opts.out !== undefined && opts.out !== '-') {
-    const { writeFileAtomic } = await import('./atomic-write.js');
+    const { writeFileAtomic } = await import('../atomic-write.js');
     try {
       await writeFileAtomic(opts.out, text);
     } catch (e) {
       throw new UsageError(`cannot write ${opts.out}: ${errnoText(e)}`, { cause: e });
     }
   } else {
-    const { writeBatches } = await import('./atomic-write.js');
+    const { writeBatches } = await import('../atomic-write.js');
     for (const batch of writeBatches(typeof text === 'string' ? [text] : text)) {
       // Wait for each batch to be taken, so a slow reader does not pile the document up in memory.
       await new Promise<void>((resolve, reject) =>

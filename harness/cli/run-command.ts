@@ -4,6 +4,8 @@
  * ./phonehome.config.{js,mjs,json,ts}), then defaults (harness/lab/settings.ts). On a terminal
  * (outside CI) each phone has one live line redrawn in place; elsewhere progress is plain lines.
  */
+
+import { errorMessage } from '../errors.js';
 import type { RunWatcher } from '../lab/run-lab.js';
 import type { RunCommandOptions } from '../lab/settings.js';
 import { type SuiteEvent, type SuiteSummary, suiteExitCode } from '../run/suite.js';
@@ -71,7 +73,7 @@ export function register(program: Command): void {
     } catch (err) {
       // Stopped before the suite could report (while the phones came up, say): still an interruption.
       if (!signal.aborted) throw err;
-      process.stderr.write(`phonehome: interrupted (${err instanceof Error ? err.message : String(err)})\n`);
+      process.stderr.write(`phonehome: interrupted (${errorMessage(err)})\n`);
       process.exitCode = EXIT_INTERRUPTED;
     } finally {
       done();

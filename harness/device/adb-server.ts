@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { OpOptions } from '../deadline.js';
-import { AdbCommandError } from '../errors.js';
+import { AdbCommandError, errorMessage } from '../errors.js';
 import { AdbClient, type AdbServerAddress } from './adb.js';
 
 const run = promisify(execFile);
@@ -50,7 +50,7 @@ export async function ensureAdbServer(
       throw new AdbCommandError(
         `adb server ${config.host}:${config.port}`,
         undefined,
-        `the remote adb server does not answer (${err instanceof Error ? err.message : String(err)})`,
+        `the remote adb server does not answer (${errorMessage(err)})`,
       );
     }
   }

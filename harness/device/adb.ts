@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
 import adbkit, { type Client, type DeviceClient } from '@devicefarmer/adbkit';
 import { type OpOptions, race, sleep } from '../deadline.js';
-import { AdbCommandError, DeviceLostError } from '../errors.js';
+import { AdbCommandError, DeviceLostError, errorMessage } from '../errors.js';
 
 /** Where the adb server is. */
 export interface AdbServerAddress {
@@ -50,7 +50,7 @@ const LOST_PATTERNS = [
 ];
 
 function isLostMessage(err: unknown): boolean {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorMessage(err);
   return LOST_PATTERNS.some((re) => re.test(msg));
 }
 
@@ -192,7 +192,7 @@ export class AdbDevice {
       });
     }
     if (err instanceof AdbCommandError) return err;
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errorMessage(err);
     return new AdbCommandError(command, undefined, msg, { cause: err });
   }
 

@@ -7,7 +7,7 @@ import type { OpOptions } from '../deadline.js';
 import { sleep } from '../deadline.js';
 import { AdbCommandError } from '../errors.js';
 import { type AdbDevice, shellQuote } from './adb.js';
-import { parseBattery } from './facts.js';
+import { parseBattery, parseIpAddr } from './facts.js';
 
 /** One thing to do before a scenario. */
 export type PrepareStep =
@@ -73,7 +73,7 @@ export async function prepare(
       const until = Date.now() + (opts.deadlineMs ?? 20_000);
       while (Date.now() < until) {
         const r = await device.shell('ip addr show wlan0', o);
-        const ip = /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(r.output.toString())?.[1];
+        const { ip } = parseIpAddr(r.output.toString());
         if (ip) return { step: step.kind, ok: true, detail: `Wi-Fi on, address ${ip}` };
         await sleep(500, opts.signal);
       }

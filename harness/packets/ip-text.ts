@@ -106,3 +106,70 @@ export function formatIpv6(bytes: Uint8Array, off: number): string {
 function hex(g: number): string {
   return g.toString(16);
 }
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function parseIpv4(text: string): Uint8Array | undefined {
+  const m = IPV4.exec(text);
+  if (!m) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const part = m[i + 1]!;
+    // "010" is octal to some parsers and decimal to others: refuse it rather than guess.
+    if (part.length > 1 && part.startsWith('0')) return undefined;
+    const n = Number(part);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+function parseIpv6(text: string): Uint8Array | undefined {
+  let head = text;
+  let v4tail: Uint8Array | undefined;
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon >= 0 && text.includes('.', lastColon)) {
+    v4tail = parseIpv4(text.slice(lastColon + 1));
+    if (!v4tail) return undefined;
+    // Keep the colon(s) so "::1.2.3.4" still splits into an empty head and tail.
+    head = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return undefined;
+  const group = (s: string): string[] => (s === '' ? [] : s.split(':'));
+  const left = group(halves[0]!);
+  const right = halves.length === 2 ? group(halves[1]!) : [];
+  const total = left.length + right.length;
+  if (halves.length === 1 ? total !== 8 : total > 7) return undefined;
+  const words = [...left, ...Array<string>(8 - total).fill('0'), ...right];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    const w = words[i]!;
+    if (!/^[0-9a-fA-F]{1,4}$/.test(w)) return undefined;
+    const n = Number.parseInt(w, 16);
+    out[i * 2] = n >> 8;
+    out[i * 2 + 1] = n & 0xff;
+  }
+  if (v4tail) out.set(v4tail, 12);
+  return out;
+}
+
+/** Parses an IPv4 or IPv6 address (no zone, no brackets) into 4 or 16 bytes; undefined if it is not one. */
+export function parseIp(text: string): Uint8Array | undefined {
+  return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
+}
+
+/** Canonical text of 4 or 16 address bytes: the packet layer's form (formatIpv4, formatIpv6). */
+export function formatIp(bytes: Uint8Array): string {
+  if (bytes.length === 4) return formatIpv4(word(bytes, 0) >>> 0);
+  return formatIpv6(bytes, 0);
+}
+
+/**
+ * An address typed by a person (a device address, say) in the packet layer's text form, or undefined
+ * when it is not an IP address: surrounding blanks and upper case are forgiven.
+ */
+export function canonicalIp(text: string): string | undefined {
+  const bytes = parseIp(text.trim().toLowerCase());
+  return bytes === undefined ? undefined : formatIp(bytes);
+}

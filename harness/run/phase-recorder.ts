@@ -3,15 +3,14 @@
  * each one (so a crash or Ctrl-C keeps everything up to that point), and run.log gets a line for
  * people. Nothing reads run.log back.
  */
-import { appendFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
 import type { BrokenKind, Phase, PhaseRecord, PhaseStatus, RunResult } from '../record/run-record.js';
 
-/** Writes JSON through a temporary file, so a reader never sees half a file. */
-export async function writeJsonFile(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, file);
+/** Writes JSON so that a reader sees the old file or the whole new one, never half of it. */
+export function writeJsonFile(file: string, value: unknown): Promise<void> {
+  return writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 const now = () => Date.now() / 1000;

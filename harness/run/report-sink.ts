@@ -6,6 +6,7 @@
  */
 import { race } from '../deadline.js';
 import type { DeviceFacts } from '../device/facts.js';
+import { errorMessage } from '../errors.js';
 import type { RunResult } from '../record/run-record.js';
 
 /** A run about to start. */
@@ -67,7 +68,7 @@ export interface FanOutOptions {
 }
 
 function defaultOnError(sink: string, hook: string, error: unknown): void {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   process.stderr.write(`phonehome: report sink ${sink} failed in ${hook}: ${text.split('\n')[0]}\n`);
 }
 

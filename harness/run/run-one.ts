@@ -11,7 +11,7 @@ import { type OpOptions, sleep } from '../deadline.js';
 import { phoneAddrs } from '../device/facts.js';
 import type { PrepareStep } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
-import { CaptureError, DeviceLostError } from '../errors.js';
+import { CaptureError, DeviceLostError, errorMessage } from '../errors.js';
 import { isUnderDomain } from '../names/host-name.js';
 import { RUN_FORMAT_VERSION, type RunResult, scenarioSteps, stepAt } from '../record/run-record.js';
 import type { Allowlist } from '../verdict/allowlist.js';
@@ -68,8 +68,6 @@ function namesIn(analysis: Analysis): Set<string> {
   for (const d of analysis.dns) out.add(d.query);
   return out;
 }
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Runs one scenario on one phone. Never throws for run failures: they are the result's outcome. */
 export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<RunResult> {
@@ -172,7 +170,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     await stopCapture();
     if (err instanceof DeviceLostError) return await broken('device-lost', `phone lost: ${err.message}`);
     if (ctx.signal?.aborted) return await broken('interrupted', 'interrupted');
-    return await broken('infrastructure', `infrastructure error: ${message(err)}`);
+    return await broken('infrastructure', `infrastructure error: ${errorMessage(err)}`);
   }
 
   logAbort.abort();
@@ -195,7 +193,10 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   try {
     analysis = await analyzeFile(join(dir, 'capture.pcap'), { deviceAddrs: phoneAddrs(result.facts!) });
   } catch (err) {
-    return await broken('capture', `capture not working: the capture file cannot be read (${message(err)})`);
+    return await broken(
+      'capture',
+      `capture not working: the capture file cannot be read (${errorMessage(err)})`,
+    );
   }
   if (analysis.flows.some((fl) => fl.app)) {
     // The capture knows apps by UID (PCAPdroid's trailer): name them by package, as the phone does.
@@ -206,7 +207,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
         if (fl.app && pkgs) fl.app.package = pkgs.join(',');
       }
     } catch (err) {
-      await log(`cannot map app UIDs to packages: ${message(err)}`);
+      await log(`cannot map app UIDs to packages: ${errorMessage(err)}`);
     }
   }
   await writeJsonFile(join(dir, 'flows.json'), analysis);

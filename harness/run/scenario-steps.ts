@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OpOptions, sleep } from '../deadline.js';
 import type { DeviceProfile } from '../device/profiles.js';
+import { errorMessage } from '../errors.js';
 import type { StepProvider } from '../record/run-record.js';
 import type { DeviceControl } from './device-control.js';
 import type { ScenarioStep } from './scenario.js';
@@ -36,8 +37,6 @@ export interface StepDone {
   /** Screenshot file written to the run folder after a UI step. */
   screenshot?: string;
 }
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Carries out one scenario step; `stepNo` (from 1) names its files. */
 export async function runStep(
@@ -84,7 +83,7 @@ async function runAction(ctx: StepContext, name: string, stepNo: number, op: OpO
         if (r.screenshot) shot = r.screenshot;
       }
     } catch (err) {
-      return { ok: false, provider: 'ui', detail: `UI: ${[...details, message(err)].join('; ')}` };
+      return { ok: false, provider: 'ui', detail: `UI: ${[...details, errorMessage(err)].join('; ')}` };
     }
     let screenshot: string | undefined;
     if (shot) {
@@ -151,6 +150,6 @@ export async function saveScreenshot(device: DeviceControl, dir: string): Promis
     await writeFile(join(dir, 'screenshot.png'), await device.screenshot({ deadlineMs: 10_000 }));
     return 'screenshot saved';
   } catch (err) {
-    return `no screenshot: ${message(err)}`;
+    return `no screenshot: ${errorMessage(err)}`;
   }
 }

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import type { DeviceFacts } from '../device/facts.js';
 import { allowlistFor, type DeviceProfile, matchProfile } from '../device/profiles.js';
-import { UsageError } from '../errors.js';
+import { errorMessage, UsageError } from '../errors.js';
 import { type RunResult, recordLine } from '../record/run-record.js';
 import { readAllowlist } from '../verdict/read-allowlist.js';
 import type { CaptureBackend } from './capture.js';
@@ -225,7 +225,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
               type: 'progress',
               serial: phone.serial,
               scenario: scenario.name,
-              line: `no UI automation: ${err instanceof Error ? err.message : String(err)}`,
+              line: `no UI automation: ${errorMessage(err)}`,
             });
             return undefined;
           });
@@ -287,7 +287,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
             phone: title,
             scenario: scenario.name,
             outcome: 'broken',
-            reason: err instanceof Error ? err.message : String(err),
+            reason: errorMessage(err),
           });
           throw err;
         }

@@ -3,8 +3,9 @@
  * types below are inferred from them. docs/analyze-json.md and the README show examples.
  */
 import { z } from 'zod';
+import { parseIp } from '../packets/ip-text.js';
 import { parseHostPattern } from './host-pattern.js';
-import { parseCidr, parseIp } from './ip-prefix.js';
+import { parseCidr } from './ip-prefix.js';
 
 /** Transport names a rule may restrict itself to (the Flow.proto values). */
 const PROTO = /^(?:tcp|udp|icmp|icmp6|ip-\d{1,3})$/;

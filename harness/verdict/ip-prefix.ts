@@ -1,4 +1,5 @@
-/** IP addresses and CIDR prefixes as bytes, for allowlist `ip` and `cidr` rules. */
+/** CIDR prefixes as bytes, for allowlist `ip` and `cidr` rules; addresses are read by harness/packets/ip-text.ts. */
+import { formatIp, parseIp } from '../packets/ip-text.js';
 
 /** An address prefix: the network's bytes (4 for IPv4, 16 for IPv6) and how many leading bits count. */
 export interface IpPrefix {
@@ -6,58 +7,6 @@ export interface IpPrefix {
   bytes: Uint8Array;
   /** Prefix length in bits (0–32 for IPv4, 0–128 for IPv6). */
   bits: number;
-}
-
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-function parseIpv4(text: string): Uint8Array | undefined {
-  const m = IPV4.exec(text);
-  if (!m) return undefined;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = m[i + 1]!;
-    // "010" is octal to some parsers and decimal to others: refuse it rather than guess.
-    if (part.length > 1 && part.startsWith('0')) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    out[i] = n;
-  }
-  return out;
-}
-
-function parseIpv6(text: string): Uint8Array | undefined {
-  let head = text;
-  let v4tail: Uint8Array | undefined;
-  const lastColon = text.lastIndexOf(':');
-  if (lastColon >= 0 && text.includes('.', lastColon)) {
-    v4tail = parseIpv4(text.slice(lastColon + 1));
-    if (!v4tail) return undefined;
-    // Keep the colon(s) so "::1.2.3.4" still splits into an empty head and tail.
-    head = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const halves = head.split('::');
-  if (halves.length > 2) return undefined;
-  const group = (s: string): string[] => (s === '' ? [] : s.split(':'));
-  const left = group(halves[0]!);
-  const right = halves.length === 2 ? group(halves[1]!) : [];
-  const total = left.length + right.length;
-  if (halves.length === 1 ? total !== 8 : total > 7) return undefined;
-  const words = [...left, ...Array<string>(8 - total).fill('0'), ...right];
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    const w = words[i]!;
-    if (!/^[0-9a-fA-F]{1,4}$/.test(w)) return undefined;
-    const n = Number.parseInt(w, 16);
-    out[i * 2] = n >> 8;
-    out[i * 2 + 1] = n & 0xff;
-  }
-  if (v4tail) out.set(v4tail, 12);
-  return out;
-}
-
-/** Parses an IPv4 or IPv6 address (no zone, no brackets) into 4 or 16 bytes; undefined if it is not one. */
-export function parseIp(text: string): Uint8Array | undefined {
-  return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
 }
 
 /** Why a CIDR text is not acceptable, or the prefix it names. */
@@ -122,29 +71,4 @@ export function sameIp(a: Uint8Array, addr: string | Uint8Array): boolean {
 function isV4Mapped(b: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
   return b[10] === 0xff && b[11] === 0xff;
-}
-
-/** Canonical text: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run compressed). */
-export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((bytes[i]! << 8) | bytes[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }

@@ -19,9 +19,9 @@
  * 5. Anything else is a violation with no rule ("no rule matched").
  */
 import type { Flow, FlowName, NameSource } from '../flows/flow.js';
+import { parseIp } from '../packets/ip-text.js';
 import type { Allowlist } from './allowlist.js';
 import type { Severity, UnattributedPolicy } from './allowlist-schema.js';
-import { parseIp } from './ip-prefix.js';
 import type { Rule, RuleInfo, RuleTarget } from './rule.js';
 
 /** What became of one flow. */

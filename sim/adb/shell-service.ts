@@ -7,6 +7,7 @@
 import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ShellIo, SimPhone } from '../contracts.js';
+import { errorMessage } from '../errors.js';
 import {
   encodeShellPacket,
   SHELL_CLOSE_STDIN,
@@ -106,7 +107,7 @@ export function runShell(stream: AdbStream, phone: SimPhone, request: ShellReque
     try {
       status = await phone.shell(request.command, io);
     } catch (err) {
-      stderr.write(`/system/bin/sh: ${err instanceof Error ? err.message : String(err)}\n`);
+      stderr.write(`/system/bin/sh: ${errorMessage(err)}\n`);
       status = 255;
     }
     await Promise.all([drain(stdout), drain(stderr)]);

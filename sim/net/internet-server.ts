@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server } from 'node:net';
+import { errorMessage } from '../errors.js';
 import { labDnsResponse } from './lab-dns.js';
 
 const MAX_DOWN = 1024 * 1024;
@@ -86,6 +87,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`internet-server: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`internet-server: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { errorMessage } from '../errors.js';
 import type { InstrumentHook, InstrumentRun } from '../phone/command.js';
 import type { DeviceState } from '../phone/device-state.js';
 import type { UiNode } from '../phone/screen-model.js';
@@ -176,8 +177,7 @@ export function createUia2Server(
       if (name === 'newSession') sessionId = (value as { sessionId: string }).sessionId;
       reply(res, 200, JSON.stringify({ sessionId, value: value === undefined ? null : value }));
     } catch (e) {
-      const err =
-        e instanceof W3cError ? e : new W3cError('unknown error', e instanceof Error ? e.message : String(e));
+      const err = e instanceof W3cError ? e : new W3cError('unknown error', errorMessage(e));
       status = err.status;
       reply(res, err.status, errorBody(sessionId, err));
     } finally {
