@@ -87,28 +87,28 @@ test('the Appium backend drives the simulated Xiaomi through UiAutomator2', {
     const privacy = await ui.pageSource();
     if (process.env.DUMP_SOURCE) process.stderr.write(`${privacy}\n`);
     const label = profile.ui['privacy.userExperience']!;
-    const before = phone.state.consent('analyticsConsent');
+    const before = phone.state.system.consent('analyticsConsent');
     const scrolled = await ui.scrollTo(label.text!);
     assert.match(scrolled.detail, /scrolled to text "User Experience Program"/);
 
     // By its label: the switch in the label's row is the one turned.
     const on = await ui.setToggle(label, !before);
     assert.match(on.detail, new RegExp(`turned text "User Experience Program" ${before ? 'off' : 'on'}`));
-    assert.equal(phone.state.consent('analyticsConsent'), !before);
+    assert.equal(phone.state.system.consent('analyticsConsent'), !before);
     assert.deepEqual([...(on.screenshot ?? []).slice(0, 8)], PNG_MAGIC);
     // Asked again: already there, no tap.
     const again = await ui.setToggle(label, !before);
     assert.match(again.detail, /already/);
-    assert.equal(phone.state.consent('analyticsConsent'), !before);
+    assert.equal(phone.state.system.consent('analyticsConsent'), !before);
     const off = await ui.setToggle(label, before);
-    assert.equal(phone.state.consent('analyticsConsent'), before);
+    assert.equal(phone.state.system.consent('analyticsConsent'), before);
     assert.match(off.detail, /turned/);
 
     await ui.home();
-    assert.equal(phone.state.foregroundPackage, 'com.miui.home');
+    assert.equal(phone.state.apps.foregroundPackage, 'com.miui.home');
     const tapped = await ui.tapByDescription('Settings');
     assert.equal(tapped.detail, 'tapped description "Settings"');
-    assert.equal(phone.state.foregroundPackage, 'com.android.settings');
+    assert.equal(phone.state.apps.foregroundPackage, 'com.android.settings');
     await ui.tapById('android:id/title');
     await ui.back();
 

@@ -54,13 +54,15 @@ test('inside allure-mocha: phonehome metadata, steps and attachments land in the
   const runtime = pathToFileURL(
     join(HERE, '..', 'harness', 'report', `allure-runtime${IS_TS ? '.ts' : '.js'}`),
   ).href;
+  const suite = pathToFileURL(join(HERE, '..', 'harness', 'run', `suite${IS_TS ? '.ts' : '.js'}`)).href;
   // The suite runner's shape: describe per phone, it per scenario.
   const spec = join(root, 'phones.spec.mjs');
   await writeFile(
     spec,
     `import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { outcomeError, reportToAllureRuntime } from ${JSON.stringify(runtime)};
+import { reportToAllureRuntime } from ${JSON.stringify(runtime)};
+import { outcomeError } from ${JSON.stringify(suite)};
 const runs = ${JSON.stringify(runs)}.map((dir) => ({ dir, result: JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) }));
 for (const serial of [...new Set(runs.map((r) => r.result.serial))]) {
   describe(serial, () => {

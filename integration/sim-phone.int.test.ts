@@ -170,7 +170,7 @@ test("adbkit's device API: properties, boot wait, packages, install, activity st
     await device.startActivity({
       component: 'com.google.android.apps.maps/com.google.android.maps.MapsActivity',
     });
-    assert.equal(rig.phone.state.foregroundPackage, 'com.google.android.apps.maps');
+    assert.equal(rig.phone.state.apps.foregroundPackage, 'com.google.android.apps.maps');
     await assert.rejects(
       device.startActivity({ component: 'com.google.android.apps.maps/.Nope' }),
       /does not exist/,

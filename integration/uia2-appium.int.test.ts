@@ -35,12 +35,12 @@ test('Appium 3 + UiAutomator2 8.7.0 run a WebdriverIO session on a simulated Xia
     t.diagnostic(`session start: ${startMs} ms`);
     try {
       // The driver installed the real server APKs with adb install: the phone reports their versions.
-      const server = phone.state.packages.get('io.appium.uiautomator2.server');
+      const server = phone.state.apps.packages.get('io.appium.uiautomator2.server');
       assert.equal(server?.versionCode, 278);
       assert.equal(server?.versionName, '10.6.6');
-      assert.ok(phone.state.packages.has('io.appium.uiautomator2.server.test'));
-      assert.equal(phone.state.packages.get('io.appium.settings')?.versionCode, 191);
-      assert.equal(phone.state.foregroundPackage, 'com.android.settings');
+      assert.ok(phone.state.apps.packages.has('io.appium.uiautomator2.server.test'));
+      assert.equal(phone.state.apps.packages.get('io.appium.settings')?.versionCode, 191);
+      assert.equal(phone.state.apps.foregroundPackage, 'com.android.settings');
 
       const source = await browser.getPageSource();
       assert.match(source, /^<\?xml version='1\.0' encoding='UTF-8' standalone='yes' \?>/);
@@ -62,20 +62,20 @@ test('Appium 3 + UiAutomator2 8.7.0 run a WebdriverIO session on a simulated Xia
         wait: true,
       });
       const label = phone.state.profile.consent.analyticsConsent.label ?? '';
-      const before = phone.state.consent('analyticsConsent');
+      const before = phone.state.system.consent('analyticsConsent');
       const toggle = await browser.$(`//*[@text="${label}"]/following-sibling::android.widget.Switch`);
       assert.equal(await toggle.getAttribute('checked'), String(before));
       await browser.$(`android=new UiSelector().text("${label}")`).click();
-      assert.equal(phone.state.consent('analyticsConsent'), !before);
+      assert.equal(phone.state.system.consent('analyticsConsent'), !before);
       assert.equal(await toggle.getAttribute('checked'), String(!before));
 
       const home = await browser.$('~Home');
       assert.equal(await home.isDisplayed(), true);
       await home.click();
-      assert.equal(phone.state.foregroundPackage, 'com.miui.home');
+      assert.equal(phone.state.apps.foregroundPackage, 'com.miui.home');
       // On the home screen, tap the Settings icon: the foreground changes back.
       await browser.$('~Settings').click();
-      assert.equal(phone.state.foregroundPackage, 'com.android.settings');
+      assert.equal(phone.state.apps.foregroundPackage, 'com.android.settings');
       assert.equal(await browser.getCurrentPackage(), 'com.android.settings');
 
       const shot = Buffer.from(await browser.takeScreenshot(), 'base64');
@@ -89,7 +89,7 @@ test('Appium 3 + UiAutomator2 8.7.0 run a WebdriverIO session on a simulated Xia
       t.diagnostic(`session end: ${Date.now() - t1} ms`);
     }
     // The server ended its instrumentation; nothing of it is left on the phone.
-    assert.equal(phone.state.processes.has('io.appium.uiautomator2.server'), false);
+    assert.equal(phone.state.apps.processes.has('io.appium.uiautomator2.server'), false);
     await assert.rejects(phone.connectTcp(6790), { code: 'ECONNREFUSED' });
     // A second session on the now provisioned phone. Without aapt2 the driver cannot read the APKs'
     // versions: the installed server counts as "unknown" and is kept because its test package is

@@ -22,7 +22,7 @@ test("the Xiaomi profile's UI actions, through Appium on a simulated Xiaomi, cha
     profile: 'devices/sim/xiaomi-redmi-note-13.yaml',
     onInstrument: uia2InstrumentHook(),
     // Set up as a user who said yes to the User Experience Program, so that opting out changes something.
-    prepare: (phone) => phone.state.putSetting('secure', 'upload_log_pref', '1'),
+    prepare: (phone) => phone.state.system.put('secure', 'upload_log_pref', '1'),
     appium: true,
   });
   const state = rig.phone.state;
@@ -41,7 +41,7 @@ test("the Xiaomi profile's UI actions, through Appium on a simulated Xiaomi, cha
     );
     t.diagnostic(`session start: ${Date.now() - t0} ms`);
     try {
-      assert.equal(state.foregroundPackage, 'com.miui.home');
+      assert.equal(state.apps.foregroundPackage, 'com.miui.home');
 
       /** The element a profile selector names, as UiSelector finds it. */
       const element = (name: string) => {
@@ -97,21 +97,21 @@ test("the Xiaomi profile's UI actions, through Appium on a simulated Xiaomi, cha
       // Cloud backup on, then a backup now: the backup hosts' traffic follows these two.
       assert.equal(state.trafficState().backupEnabled, false);
       await action('backup.enable');
-      assert.equal(state.getSetting('secure', 'micloud_backup_enabled'), '1');
+      assert.equal(state.system.get('secure', 'micloud_backup_enabled'), '1');
       assert.equal(state.trafficState().backupEnabled, true);
-      assert.equal(state.foregroundPackage, 'com.miui.cloudbackup');
+      assert.equal(state.apps.foregroundPackage, 'com.miui.cloudbackup');
       assert.equal(state.backupRunning, false);
       await action('backup.now');
       assert.equal(state.backupRunning, true);
       assert.equal(state.trafficState().backupRunning, true);
       // Asked again, the toggle is already on: nothing changes.
       await action('backup.enable');
-      assert.equal(state.getSetting('secure', 'micloud_backup_enabled'), '1');
+      assert.equal(state.system.get('secure', 'micloud_backup_enabled'), '1');
 
       // The User Experience Program off: analytics consent goes with it.
       assert.equal(state.trafficState().analyticsConsent, true);
       await action('analytics.optOut');
-      assert.equal(state.getSetting('secure', 'upload_log_pref'), '0');
+      assert.equal(state.system.get('secure', 'upload_log_pref'), '0');
       assert.equal(state.trafficState().analyticsConsent, false);
 
       // Themes in front (its store traffic), a theme's page, then its download.
@@ -120,12 +120,12 @@ test("the Xiaomi profile's UI actions, through Appium on a simulated Xiaomi, cha
       assert.equal(await browser.getCurrentPackage(), 'com.android.thememanager');
       await action('themes.openTheme');
       assert.equal(
-        state.foreground,
+        state.apps.foreground,
         'com.android.thememanager/com.android.thememanager.detail.theme.view.ThemeDetailActivity',
       );
       await action('themes.download');
       assert.equal(
-        state.foreground,
+        state.apps.foreground,
         'com.android.thememanager/com.android.thememanager.detail.theme.view.ThemeDownloadActivity',
       );
       assert.equal(state.trafficState().foregroundPackage, 'com.android.thememanager');
@@ -136,7 +136,7 @@ test("the Xiaomi profile's UI actions, through Appium on a simulated Xiaomi, cha
 
       // And backup off again, by the same screens.
       await action('backup.disable');
-      assert.equal(state.getSetting('secure', 'micloud_backup_enabled'), '0');
+      assert.equal(state.system.get('secure', 'micloud_backup_enabled'), '0');
       assert.equal(state.trafficState().backupEnabled, false);
     } finally {
       const t1 = Date.now();

@@ -15,6 +15,7 @@ import {
   RUN_FORMAT_VERSION,
   type RunOutcome,
   type RunResult,
+  VERDICT_FORMAT_VERSION,
 } from '../harness/record/run-record.js';
 import { loadAllowlist } from '../harness/verdict/allowlist.js';
 import { judge } from '../harness/verdict/verdict.js';
@@ -357,7 +358,10 @@ export async function writeTestRun(root: string, spec: TestRunSpec): Promise<str
         figures: { allowlists: verdict.allowlistFiles.join(', ') },
       }),
     );
-    await write('verdict.json', JSON.stringify({ formatVersion: RUN_FORMAT_VERSION, ...verdict }, null, 2));
+    await write(
+      'verdict.json',
+      JSON.stringify({ formatVersion: VERDICT_FORMAT_VERSION, ...verdict }, null, 2),
+    );
     log.push([t0 + 68, `${result.outcome}: ${result.reason}`]);
     for (const v of result.violations)
       log.push([t0 + 68, `violation: ${v.subject} during ${v.step}: ${v.ruleText}`]);

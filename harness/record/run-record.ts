@@ -9,6 +9,9 @@ import type { Verdict } from '../verdict/verdict.js';
 /** Saved formats carry a version so nightly results stay comparable across releases. */
 export const RUN_FORMAT_VERSION = 2;
 
+/** verdict.json's format: the Verdict, unchanged since version 1. */
+export const VERDICT_FORMAT_VERSION = 1;
+
 /** The parts of the pipeline a run goes through, in order. */
 export type Phase = 'prepare' | 'capture start' | 'canary' | 'step' | 'capture stop' | 'analysis' | 'verdict';
 

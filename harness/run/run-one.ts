@@ -13,7 +13,13 @@ import type { PrepareStep } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { CaptureError, DeviceLostError, errorMessage } from '../errors.js';
 import { isUnderDomain } from '../names/host-name.js';
-import { RUN_FORMAT_VERSION, type RunResult, scenarioSteps, stepAt } from '../record/run-record.js';
+import {
+  RUN_FORMAT_VERSION,
+  type RunResult,
+  scenarioSteps,
+  stepAt,
+  VERDICT_FORMAT_VERSION,
+} from '../record/run-record.js';
 import type { Allowlist } from '../verdict/allowlist.js';
 import { judge } from '../verdict/verdict.js';
 import type { CaptureBackend, CaptureSession } from './capture.js';
@@ -244,7 +250,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   const verdict = judge(flows, ctx.allowlist, { captureComplete: cap.dropped === 0 });
   result.verdict = verdict;
   judging.figures = { allowlists: verdict.allowlistFiles.join(', ') };
-  await writeJsonFile(join(dir, 'verdict.json'), { formatVersion: RUN_FORMAT_VERSION, ...verdict });
+  await writeJsonFile(join(dir, 'verdict.json'), { formatVersion: VERDICT_FORMAT_VERSION, ...verdict });
   const steps = scenarioSteps(result);
   result.violations = verdict.violations.map((v) => ({
     subject: v.subject,

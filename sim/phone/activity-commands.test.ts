@@ -39,7 +39,7 @@ test("Appium's start-activity with -W -S: Status ok, LaunchState, TotalTime, Com
 
 test('an unknown activity or package errors like a phone and the foreground stays', async () => {
   const p = await makePhone();
-  const before = p.state.foreground;
+  const before = p.state.apps.foreground;
   const r = await runShell(p, 'am start -n com.android.settings/.NoSuch');
   assert.notEqual(r.code, 0);
   assert.match(
@@ -53,15 +53,15 @@ test('an unknown activity or package errors like a phone and the foreground stay
     intent.stderr,
     /^Error: Activity not started, unable to resolve Intent \{ act=com\.nope\.ACTION \}$/m,
   );
-  assert.equal(p.state.foreground, before);
+  assert.equal(p.state.apps.foreground, before);
 });
 
 test('am force-stop ends the app: the foreground returns home and its process is gone', async () => {
   const p = await makePhone();
   await runShell(p, 'monkey -p com.mi.globalbrowser -c android.intent.category.LAUNCHER 1');
-  assert.equal(p.state.foregroundPackage, 'com.mi.globalbrowser');
+  assert.equal(p.state.apps.foregroundPackage, 'com.mi.globalbrowser');
   await runShell(p, 'am force-stop com.mi.globalbrowser');
-  assert.equal(p.state.foregroundPackage, 'com.miui.home');
+  assert.equal(p.state.apps.foregroundPackage, 'com.miui.home');
   assert.doesNotMatch((await runShell(p, 'ps -A')).stdout, /com\.mi\.globalbrowser/);
   assert.equal(
     (await runShell(p, 'monkey -p com.miui.analytics -c android.intent.category.LAUNCHER 1')).code,
@@ -143,8 +143,8 @@ test('am instrument of an unknown instrumentation fails as on a phone', async ()
 test("Appium Settings' launch starts its foreground service (dumpsys activity services isForeground=true)", async () => {
   const p = await makePhone('pixel');
   // Install a package named io.appium.settings with a .Settings activity, as the real helper APK has.
-  p.state.installPackage({
-    ...p.state.packages.get('com.android.settings')!,
+  p.state.apps.install({
+    ...p.state.apps.packages.get('com.android.settings')!,
     name: 'io.appium.settings',
     uid: 10_300,
     system: false,
@@ -196,7 +196,7 @@ test('the hook can run shell commands and end its own instrumentation (as the Ui
   const r = await instrument;
   assert.match(r.stdout, /INSTRUMENTATION_CODE: -1/);
   await assert.rejects(p.connectTcp(6790), { code: 'ECONNREFUSED' });
-  assert.equal(p.state.processes.has('io.appium.uiautomator2.server'), false);
+  assert.equal(p.state.apps.processes.has('io.appium.uiautomator2.server'), false);
   assert.deepEqual(execCodes, [0]);
-  assert.equal(p.state.screenOn, false, 'the hook pressed POWER through the shell');
+  assert.equal(p.state.screen.on, false, 'the hook pressed POWER through the shell');
 });

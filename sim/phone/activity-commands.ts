@@ -6,9 +6,9 @@
 import type { Duplex } from 'node:stream';
 import type { CommandContext, CommandHandler, InstrumentRun } from './command.js';
 import { fullComponent, shortComponent } from './component-name.js';
-import type { InstalledPackage } from './device-state.js';
 import { describeIntent, type IntentArgs, loggedIntent, parseIntentArgs } from './intent-args.js';
 import { CAPTURE_CTRL, captureCtrl, PCAPDROID_PACKAGE, stopPcapdroid } from './pcapdroid.js';
+import type { InstalledPackage } from './state-types.js';
 
 /** Apps whose launch activity starts a foreground service and finishes at once (Appium Settings). */
 const SELF_FINISHING: Record<string, string> = {
@@ -21,10 +21,10 @@ function resolveActivity(c: CommandContext, it: IntentArgs): string | undefined 
   if (it.categories.includes('android.intent.category.HOME'))
     return fullComponent(state.profile.homeActivity);
   const pkgName = it.package ?? (it.uri && !it.uri.includes(':') ? it.uri : undefined);
-  if (pkgName) return state.packages.get(pkgName)?.launchActivity;
+  if (pkgName) return state.apps.packages.get(pkgName)?.launchActivity;
   const action = it.action ?? '';
   if (action.startsWith('android.settings.')) {
-    const settings = state.packages.get('com.android.settings');
+    const settings = state.apps.packages.get('com.android.settings');
     return action === 'android.settings.SETTINGS'
       ? settings?.launchActivity
       : (settings?.activities.find((a) => a.endsWith('.SubSettings')) ?? settings?.launchActivity);
@@ -32,7 +32,7 @@ function resolveActivity(c: CommandContext, it: IntentArgs): string | undefined 
   const data = it.data ?? it.uri;
   if (action === 'android.intent.action.VIEW' && data && /^https?:/.test(data)) {
     for (const b of ['com.android.chrome', 'com.mi.globalbrowser']) {
-      const p = state.packages.get(b);
+      const p = state.apps.packages.get(b);
       if (p?.launchActivity) return p.launchActivity;
     }
   }
@@ -64,14 +64,14 @@ async function startActivity(c: CommandContext, args: readonly string[]): Promis
     return 1;
   }
   const pkgName = target.split('/')[0]!;
-  const pkg = state.packages.get(pkgName);
+  const pkg = state.apps.packages.get(pkgName);
   if (!activityExists(pkg, target)) {
     await c.err(`Error type 3\nError: Activity class {${target}} does not exist.\n`);
     return 1;
   }
-  if (it.options.has('-S')) state.forceStop(pkgName);
-  const coldStart = !state.processes.has(pkgName);
-  const alreadyTop = state.foreground === target && !coldStart;
+  if (it.options.has('-S')) state.apps.forceStop(pkgName);
+  const coldStart = !state.apps.processes.has(pkgName);
+  const alreadyTop = state.apps.foreground === target && !coldStart;
   state.logLine(
     4,
     'ActivityTaskManager',
@@ -81,14 +81,14 @@ async function startActivity(c: CommandContext, args: readonly string[]): Promis
   if (target === CAPTURE_CTRL || (pkgName === PCAPDROID_PACKAGE && target.endsWith('.CaptureCtrl'))) {
     await captureCtrl(c, it);
   } else if (SELF_FINISHING[target]) {
-    state.startProcess(pkgName);
-    state.services.set(fullComponent(SELF_FINISHING[target]!), {
+    state.apps.startProcess(pkgName);
+    state.apps.services.set(fullComponent(SELF_FINISHING[target]!), {
       component: fullComponent(SELF_FINISHING[target]!),
       foreground: true,
     });
     state.emitChange('process');
   } else if (!alreadyTop) {
-    state.setForeground(target);
+    state.apps.setForeground(target);
   }
   if (alreadyTop) {
     await c.out(
@@ -119,7 +119,7 @@ async function forceStop(c: CommandContext, args: readonly string[]): Promise<nu
     await stopPcapdroid(c);
     c.phone.state.pcapdroid.consentPending = false;
   }
-  c.phone.state.forceStop(pkg);
+  c.phone.state.apps.forceStop(pkg);
   return 0;
 }
 
@@ -131,7 +131,7 @@ async function broadcast(c: CommandContext, args: readonly string[]): Promise<nu
   // A receiver that handled the broadcast answers RESULT_OK (-1), as the Appium Settings helper's do.
   let result = 0;
   // The Appium Settings helper's locale receiver (what the UiAutomator2 driver uses to pin a locale).
-  if (it.action === 'io.appium.settings.locale' && state.packages.has('io.appium.settings')) {
+  if (it.action === 'io.appium.settings.locale' && state.apps.packages.has('io.appium.settings')) {
     const lang = it.extras.get('lang');
     const country = it.extras.get('country');
     const script = it.extras.get('script');
@@ -141,7 +141,7 @@ async function broadcast(c: CommandContext, args: readonly string[]): Promise<nu
         ...(script && /^[A-Za-z]{4}$/.test(script) ? [script] : []),
         country.toUpperCase(),
       ];
-      state.setProp('persist.sys.locale', tag.join('-'));
+      state.system.setProp('persist.sys.locale', tag.join('-'));
       result = -1;
     }
   }
@@ -170,7 +170,7 @@ async function instrument(c: CommandContext, args: readonly string[]): Promise<n
   }
   const [pkgName, runnerRaw] = component.split('/') as [string, string];
   const runner = runnerRaw.startsWith('.') ? pkgName + runnerRaw : runnerRaw;
-  const ins = state.packages.get(pkgName)?.instrumentation.find((i) => i.runner === runner);
+  const ins = state.apps.packages.get(pkgName)?.instrumentation.find((i) => i.runner === runner);
   if (!ins) {
     await c.out(
       `INSTRUMENTATION_STATUS: Error=Unable to find instrumentation info for: ComponentInfo{${pkgName}/${runner}}\nINSTRUMENTATION_STATUS_CODE: -1\n`,
@@ -180,7 +180,7 @@ async function instrument(c: CommandContext, args: readonly string[]): Promise<n
     );
     return 1;
   }
-  if (!state.packages.has(ins.targetPackage)) {
+  if (!state.apps.packages.has(ins.targetPackage)) {
     await c.out(`INSTRUMENTATION_RESULT: shortMsg=Process crashed.\nINSTRUMENTATION_CODE: 0\n`);
     return 0;
   }
@@ -198,10 +198,10 @@ async function instrument(c: CommandContext, args: readonly string[]): Promise<n
       c.phone.openStreams.delete(p);
     }
     if (c.phone.instrumentations.get(key)?.stop === stop) c.phone.instrumentations.delete(key);
-    state.forceStop(ins.targetPackage);
+    state.apps.forceStop(ins.targetPackage);
   };
   c.phone.instrumentations.set(key, { targetPackage: ins.targetPackage, stop });
-  state.startProcess(ins.targetPackage);
+  state.apps.startProcess(ins.targetPackage);
   state.logLine(
     4,
     'ActivityManager',
@@ -270,12 +270,12 @@ async function startService(
   const it = parseIntentArgs(args);
   const cmp = it.component ? fullComponent(it.component) : undefined;
   await c.out(`Starting service: ${describeIntent(it)}\n`);
-  if (!cmp || !state.packages.has(cmp.split('/')[0]!)) {
+  if (!cmp || !state.apps.packages.has(cmp.split('/')[0]!)) {
     await c.err(`Error: Not found; no service started.\n`);
     return 1;
   }
-  state.startProcess(cmp.split('/')[0]!);
-  state.services.set(cmp, { component: cmp, foreground });
+  state.apps.startProcess(cmp.split('/')[0]!);
+  state.apps.services.set(cmp, { component: cmp, foreground });
   state.emitChange('process');
   return 0;
 }
@@ -292,12 +292,13 @@ const am: CommandHandler = async (c) => {
       return forceStop(c, rest);
     case 'kill': {
       const pkg = rest.filter((a) => !a.startsWith('-')).pop();
-      if (pkg && state.foregroundPackage !== pkg) state.forceStop(pkg);
+      if (pkg && state.apps.foregroundPackage !== pkg) state.apps.forceStop(pkg);
       return 0;
     }
     case 'kill-all':
-      for (const p of [...state.processes.keys()]) {
-        if (!state.packages.get(p)?.persistent && state.foregroundPackage !== p) state.forceStop(p);
+      for (const p of [...state.apps.processes.keys()]) {
+        if (!state.apps.packages.get(p)?.persistent && state.apps.foregroundPackage !== p)
+          state.apps.forceStop(p);
       }
       return 0;
     case 'broadcast':
@@ -313,7 +314,7 @@ const am: CommandHandler = async (c) => {
     case 'stop-service': {
       const it = parseIntentArgs(rest);
       const cmp = it.component ? fullComponent(it.component) : '';
-      const had = state.services.delete(cmp);
+      const had = state.apps.services.delete(cmp);
       await c.out(`Stopping service: ${describeIntent(it)}\n${had ? 'Service stopped\n' : ''}`);
       return had ? 0 : 1;
     }
@@ -322,9 +323,9 @@ const am: CommandHandler = async (c) => {
       return 0;
     case 'stack':
     case 'task':
-      if (rest[0] === 'list' && state.foreground) {
+      if (rest[0] === 'list' && state.apps.foreground) {
         await c.out(
-          `RootTask id=1 bounds=[0,0][${state.display().width},${state.display().height}] displayId=0 userId=0\n  taskId=1: ${shortComponent(state.foreground)} visible=${state.screenOn}\n`,
+          `RootTask id=1 bounds=[0,0][${state.screen.size().width},${state.screen.size().height}] displayId=0 userId=0\n  taskId=1: ${shortComponent(state.apps.foreground)} visible=${state.screen.on}\n`,
         );
       }
       return 0;
@@ -349,7 +350,9 @@ const monkey: CommandHandler = async (c) => {
     else if (/^\d+$/.test(a)) count = Number(a);
   }
   const state = c.phone.state;
-  const launchable = pkgs.map((p) => state.packages.get(p)?.launchActivity).filter((a): a is string => !!a);
+  const launchable = pkgs
+    .map((p) => state.apps.packages.get(p)?.launchActivity)
+    .filter((a): a is string => !!a);
   if (launchable.length === 0) {
     await c.err('** No activities found to run, monkey aborted.\n');
     return 252;
@@ -362,7 +365,7 @@ const monkey: CommandHandler = async (c) => {
       `START u0 {act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000 cmp=${shortComponent(target)}} from uid 2000`,
       1000,
     );
-    state.setForeground(target);
+    state.apps.setForeground(target);
   }
   await c.out(
     `  bash arg: ${c.args.join('\n  bash arg: ')}\nargs: [${c.args.join(', ')}]\nEvents injected: ${count}\n## Network stats: elapsed time=${20 + count}ms (0ms mobile, 0ms wifi, ${20 + count}ms not connected)\n`,

@@ -68,7 +68,7 @@ test('a PIN keyguard ignores wm dismiss-keyguard and a wrong PIN, and opens with
   // Appium's pinWithKeyEvent: digit keycodes, then ENTER.
   await runShell(p, 'input keyevent 26');
   await runShell(p, 'input keyevent 224; input keyevent 9 11 13 15 KEYCODE_ENTER');
-  assert.equal(p.state.locked, false);
+  assert.equal(p.state.screen.locked, false);
 });
 
 test('dumpsys battery is read by the harness facts parser; dumpsys battery set level changes it', async () => {

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { CommandContext, CommandHandler } from './command.js';
 import { shortComponent } from './component-name.js';
-import type { DeviceState, InstalledPackage } from './device-state.js';
+import type { DeviceState } from './device-state.js';
+import type { InstalledPackage } from './state-types.js';
 
 /** A stable 7-hex-digit "identity hash" for an object name, as Android prints them. */
 export function identityHash(s: string): string {
@@ -22,7 +23,7 @@ function packageBlock(state: DeviceState, p: InstalledPackage): string {
   const h = identityHash(p.name);
   const codePath = p.path.slice(0, p.path.lastIndexOf('/'));
   const flags = `[ ${p.system ? 'SYSTEM ' : ''}HAS_CODE ALLOW_CLEAR_USER_DATA ALLOW_BACKUP ]`;
-  const running = state.processes.has(p.name);
+  const running = state.apps.processes.has(p.name);
   const lines = [
     `  Package [${p.name}] (${h}):`,
     `    appId=${p.uid}`,
@@ -72,8 +73,8 @@ function packageBlock(state: DeviceState, p: InstalledPackage): string {
 function dumpPackage(state: DeviceState, args: readonly string[]): string {
   const name = args.find((a) => !a.startsWith('-'));
   const pkgs = name
-    ? [state.packages.get(name)].filter((p): p is InstalledPackage => !!p)
-    : [...state.packages.values()];
+    ? [state.apps.packages.get(name)].filter((p): p is InstalledPackage => !!p)
+    : [...state.apps.packages.values()];
   const out: string[] = [];
   if (name && pkgs.length === 0) return '';
   const withLauncher = pkgs.filter((p) => p.launchActivity);
@@ -129,12 +130,12 @@ function dumpBattery(state: DeviceState): string {
 
 /** The window title and record of the foreground activity, or the keyguard/notification shade. */
 function focus(state: DeviceState): { currentFocus: string; focusedApp: string } {
-  const fg = state.foreground;
+  const fg = state.apps.foreground;
   const app = fg
     ? `ActivityRecord{${identityHash(`${fg}#ar`)} u0 ${shortComponent(fg)} t${20 + (identityHash(fg).charCodeAt(0) % 50)}}`
     : 'null';
-  if (!state.screenOn) return { currentFocus: 'null', focusedApp: app };
-  if (state.locked)
+  if (!state.screen.on) return { currentFocus: 'null', focusedApp: app };
+  if (state.screen.locked)
     return {
       currentFocus: `Window{${identityHash('NotificationShade')} u0 NotificationShade}`,
       focusedApp: app,
@@ -144,33 +145,33 @@ function focus(state: DeviceState): { currentFocus: string; focusedApp: string }
 }
 
 function dumpWindow(state: DeviceState, args: readonly string[]): string {
-  const d = state.display();
+  const d = state.screen.size();
   const f = focus(state);
   const what = args[0] ?? '';
   const policy = [
     'WINDOW MANAGER POLICY STATE (dumpsys window policy)',
     `    mSafeMode=false mSystemReady=true mSystemBooted=true`,
-    `    mScreenOnEarly=${state.screenOn} mScreenOnFully=${state.screenOn}`,
+    `    mScreenOnEarly=${state.screen.on} mScreenOnFully=${state.screen.on}`,
     '    mKeyguardDrawComplete=true mWindowManagerDrawComplete=true',
-    `    mShowingLockscreen=${state.locked} mShowingDream=false mDreamingLockscreen=false`,
+    `    mShowingLockscreen=${state.screen.locked} mShowingDream=false mDreamingLockscreen=false`,
     '    KeyguardServiceDelegate',
-    `      showing=${state.locked}`,
-    `      inputRestricted=${state.locked}`,
+    `      showing=${state.screen.locked}`,
+    `      inputRestricted=${state.screen.locked}`,
     `      occluded=false`,
     `      secure=${state.profile.screen.lock === 'pin'}`,
     `      dreaming=false`,
     `      systemIsReady=true`,
     `      deviceHasKeyguard=${state.profile.screen.lock !== 'none'}`,
     `      enabled=${state.profile.screen.lock !== 'none'}`,
-    `      offReason=${state.screenOn ? 'OFF_BECAUSE_OF_USER' : 'OFF_BECAUSE_OF_USER'}`,
+    `      offReason=${state.screen.on ? 'OFF_BECAUSE_OF_USER' : 'OFF_BECAUSE_OF_USER'}`,
     `      currentUser=0`,
     `      bootCompleted=true`,
-    `      screenState=${state.screenOn ? 'SCREEN_STATE_ON' : 'SCREEN_STATE_OFF'}`,
-    `      interactiveState=${state.screenOn ? 'INTERACTIVE_STATE_AWAKE' : 'INTERACTIVE_STATE_SLEEP'}`,
+    `      screenState=${state.screen.on ? 'SCREEN_STATE_ON' : 'SCREEN_STATE_OFF'}`,
+    `      interactiveState=${state.screen.on ? 'INTERACTIVE_STATE_AWAKE' : 'INTERACTIVE_STATE_SLEEP'}`,
     '      KeyguardStateMonitor',
-    `        mIsShowing=${state.locked}`,
+    `        mIsShowing=${state.screen.locked}`,
     `        mSimSecure=false`,
-    `        mInputRestricted=${state.locked}`,
+    `        mInputRestricted=${state.screen.locked}`,
     `        mTrusted=false`,
     `        mCurrentUserId=0`,
   ];
@@ -187,11 +188,11 @@ function dumpWindow(state: DeviceState, args: readonly string[]): string {
     'WINDOW MANAGER WINDOWS (dumpsys window windows)',
     `  Window #0 Window{${identityHash('StatusBar')} u0 StatusBar}:`,
     '    mDisplayId=0 rootTaskId=1 mSession=Session{2a5b1c3 1530:u0a10139} mClient=android.os.BinderProxy@6a3d8e1',
-    ...(state.foreground
+    ...(state.apps.foreground
       ? [
-          `  Window #1 Window{${identityHash(`${state.foreground}#w`)} u0 ${state.foreground}}:`,
-          `    mDisplayId=0 rootTaskId=${20 + (identityHash(state.foreground).charCodeAt(0) % 50)} mSession=Session{4f1e2d0 ${state.processes.get(state.foregroundPackage!)?.pid ?? 0}:u0a10000}`,
-          `    mHasSurface=${state.screenOn} isReadyForDisplay()=${state.screenOn && !state.locked}`,
+          `  Window #1 Window{${identityHash(`${state.apps.foreground}#w`)} u0 ${state.apps.foreground}}:`,
+          `    mDisplayId=0 rootTaskId=${20 + (identityHash(state.apps.foreground).charCodeAt(0) % 50)} mSession=Session{4f1e2d0 ${state.apps.processes.get(state.apps.foregroundPackage!)?.pid ?? 0}:u0a10000}`,
+          `    mHasSurface=${state.screen.on} isReadyForDisplay()=${state.screen.on && !state.screen.locked}`,
         ]
       : []),
     '',
@@ -213,7 +214,7 @@ function dumpPower(state: DeviceState): string {
     '  Settings power_manager_constants:',
     '    no_cached_wake_locks=true',
     `  mDirty=0x0`,
-    `  mWakefulness=${state.screenOn ? 'Awake' : 'Asleep'}`,
+    `  mWakefulness=${state.screen.on ? 'Awake' : 'Asleep'}`,
     `  mWakefulnessChanging=false`,
     `  mIsPowered=${state.batteryPlugged}`,
     `  mPlugType=${state.batteryPlugged ? 2 : 0}`,
@@ -224,11 +225,11 @@ function dumpPower(state: DeviceState): string {
     `  mSystemReady=true`,
     `  mHalAutoSuspendModeEnabled=false`,
     `  mHalInteractiveModeEnabled=true`,
-    `  mWakeLockSummary=0x${state.screenOn ? '0' : '1'}`,
+    `  mWakeLockSummary=0x${state.screen.on ? '0' : '1'}`,
     `  mHoldingWakeLockSuspendBlocker=false`,
-    `  mHoldingDisplaySuspendBlocker=${state.screenOn}`,
+    `  mHoldingDisplaySuspendBlocker=${state.screen.on}`,
     '',
-    'Display Power: state=' + (state.screenOn ? 'ON' : 'OFF'),
+    'Display Power: state=' + (state.screen.on ? 'ON' : 'OFF'),
     '',
   ].join('\n');
 }
@@ -242,18 +243,18 @@ function dumpActivity(state: DeviceState, args: readonly string[]): string {
         return shortComponent(component) === shortComponent(filter.replace(/^([^/]+)\/\./, '$1/$1.'));
       return component.startsWith(`${filter}/`);
     };
-    const services = [...state.services.values()].filter((s) => match(s.component));
+    const services = [...state.apps.services.values()].filter((s) => match(s.component));
     if (services.length === 0) return 'ACTIVITY MANAGER SERVICES (dumpsys activity services)\n  (nothing)\n';
     const lines = ['ACTIVITY MANAGER SERVICES (dumpsys activity services)', '  User 0 active services:'];
     for (const s of services) {
       const pkg = s.component.split('/')[0]!;
-      const proc = state.processes.get(pkg);
+      const proc = state.apps.processes.get(pkg);
       lines.push(
         `  * ServiceRecord{${identityHash(s.component)} u0 ${shortComponent(s.component)}}`,
         `    intent={cmp=${shortComponent(s.component)}}`,
         `    packageName=${pkg}`,
         `    processName=${pkg}`,
-        `    baseDir=${state.packages.get(pkg)?.path ?? ''}`,
+        `    baseDir=${state.apps.packages.get(pkg)?.path ?? ''}`,
         `    dataDir=/data/user/0/${pkg}`,
         `    app=ProcessRecord{${identityHash(`${pkg}#proc`)} ${proc?.pid ?? 0}:${pkg}/u0a${(proc?.uid ?? 10_000) % 10_000}}`,
         `    isForeground=${s.foreground} foregroundId=${s.foreground ? 1 : 0} foregroundNoti=${s.foreground ? `Notification(channel=${pkg} shortcut=null contentView=null vibrate=null sound=null defaults=0x0 flags=0x62 color=0x00000000 vis=PRIVATE)` : 'null'}`,
@@ -265,13 +266,13 @@ function dumpActivity(state: DeviceState, args: readonly string[]): string {
     return `${lines.join('\n')}\n`;
   }
   if (section === 'activities' || section === 'a' || section === 'top' || section === 'recents') {
-    const fg = state.foreground;
+    const fg = state.apps.foreground;
     return [
       'ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)',
       'Display #0 (activities from top to bottom):',
       ...(fg
         ? [
-            `  * Task{${identityHash(`${fg}#task`)} #${20 + (identityHash(fg).charCodeAt(0) % 50)} type=standard A=${state.packages.get(fg.split('/')[0]!)?.uid ?? 10_000}:${fg.split('/')[0]} U=0 visible=${state.screenOn} mode=fullscreen translucent=false sz=1}`,
+            `  * Task{${identityHash(`${fg}#task`)} #${20 + (identityHash(fg).charCodeAt(0) % 50)} type=standard A=${state.apps.packages.get(fg.split('/')[0]!)?.uid ?? 10_000}:${fg.split('/')[0]} U=0 visible=${state.screen.on} mode=fullscreen translucent=false sz=1}`,
             `    * ActivityRecord{${identityHash(`${fg}#ar`)} u0 ${shortComponent(fg)} t${20 + (identityHash(fg).charCodeAt(0) % 50)}}`,
           ]
         : []),
@@ -284,7 +285,7 @@ function dumpActivity(state: DeviceState, args: readonly string[]): string {
   if (section === 'processes' || section === 'p') {
     const lines = ['ACTIVITY MANAGER RUNNING PROCESSES (dumpsys activity processes)'];
     let i = 0;
-    for (const p of state.processes.values())
+    for (const p of state.apps.processes.values())
       lines.push(
         `  *APP* UID ${p.uid} ProcessRecord{${identityHash(p.name)} ${p.pid}:${p.name}/u0a${p.uid % 10_000}} #${i++}`,
       );
@@ -297,9 +298,9 @@ function dumpWifi(state: DeviceState): string {
   const ip = state.netInfo?.ip;
   const connected = state.online;
   return [
-    `Wi-Fi is ${state.wifiEnabled && !state.airplaneMode ? 'enabled' : 'disabled'}`,
+    `Wi-Fi is ${state.system.wifiEnabled && !state.system.airplaneMode ? 'enabled' : 'disabled'}`,
     `Verbose logging is off`,
-    `mAirplaneModeOn ${state.airplaneMode}`,
+    `mAirplaneModeOn ${state.system.airplaneMode}`,
     `mWifiInfo SSID: ${connected ? `"${state.profile.wifi.ssid}"` : '<unknown ssid>'}, BSSID: ${connected ? '02:00:00:00:01:00' : '02:00:00:00:00:00'}, MAC: ${state.netInfo?.mac ?? '02:00:00:00:00:00'}, IP: ${connected && ip ? `/${ip}` : 'null'}, Security type: 2, Supplicant state: ${connected ? 'COMPLETED' : 'DISCONNECTED'}, Wi-Fi standard: 5, RSSI: ${connected ? -48 : -127}, Link speed: ${connected ? 433 : -1}Mbps, Frequency: ${connected ? 5180 : -1}MHz`,
     `mNetworkInfo [type: WIFI[], state: ${connected ? 'CONNECTED/CONNECTED' : 'DISCONNECTED/DISCONNECTED'}, reason: (unspecified), extra: <none>, failover: false, available: true, roaming: false]`,
     '',
@@ -331,8 +332,8 @@ function dumpDeviceIdle(state: DeviceState, args: readonly string[]): string {
     const changes = args.slice(1);
     if (changes.length === 0) {
       const lines: string[] = [];
-      for (const name of state.idleWhitelist) {
-        const p = state.packages.get(name);
+      for (const name of state.apps.idleWhitelist) {
+        const p = state.apps.packages.get(name);
         lines.push(`user,${name},${p?.uid ?? 0}`);
       }
       return lines.length ? `${lines.join('\n')}\n` : '';
@@ -341,17 +342,17 @@ function dumpDeviceIdle(state: DeviceState, args: readonly string[]): string {
     for (const ch of changes) {
       const name = ch.slice(1);
       if (ch.startsWith('+')) {
-        if (state.packages.has(name)) {
-          state.idleWhitelist.add(name);
+        if (state.apps.packages.has(name)) {
+          state.apps.idleWhitelist.add(name);
           out.push(`Added: ${name}`);
         } else out.push(`Unknown package: ${name}`);
       } else if (ch.startsWith('-')) {
-        out.push(state.idleWhitelist.delete(name) ? `Removed: ${name}` : `Unknown package: ${name}`);
+        out.push(state.apps.idleWhitelist.delete(name) ? `Removed: ${name}` : `Unknown package: ${name}`);
       }
     }
     return `${out.join('\n')}\n`;
   }
-  return `  mLightEnabled=true  mDeepEnabled=true\n  mState=ACTIVE mLightState=ACTIVE\n  mScreenOn=${state.screenOn}\n`;
+  return `  mLightEnabled=true  mDeepEnabled=true\n  mState=ACTIVE mLightState=ACTIVE\n  mScreenOn=${state.screen.on}\n`;
 }
 
 function dumpAccount(state: DeviceState): string {
@@ -365,7 +366,7 @@ function dumpAccount(state: DeviceState): string {
 
 function dumpConnectivity(state: DeviceState): string {
   return [
-    `NetworkProviders for: WifiNetworkAgent${state.mobileData ? ' TelephonyNetworkFactory' : ''}`,
+    `NetworkProviders for: WifiNetworkAgent${state.system.mobileData ? ' TelephonyNetworkFactory' : ''}`,
     '',
     `Active default network: ${state.online ? '100' : 'none'}`,
     '',
@@ -376,7 +377,7 @@ function dumpConnectivity(state: DeviceState): string {
         ]
       : []),
     '',
-    `mAirplaneModeOn=${state.airplaneMode}`,
+    `mAirplaneModeOn=${state.system.airplaneMode}`,
     '',
   ].join('\n');
 }
@@ -384,7 +385,7 @@ function dumpConnectivity(state: DeviceState): string {
 function dumpInputMethod(state: DeviceState): string {
   return [
     'Current Input Method Manager state:',
-    `  mCurMethodId=${state.getSetting('secure', 'default_input_method') ?? 'null'}`,
+    `  mCurMethodId=${state.system.get('secure', 'default_input_method') ?? 'null'}`,
     `  mCurFocusedWindowClient=null`,
     `  mInputShown=false`,
     '',

@@ -88,26 +88,26 @@ test('uiautomator dump writes the home screen; tapping an icon launches that app
   assert.ok(themes, 'the Themes icon is on the home screen');
   const [l, t, rr, b] = themes.slice(1).map(Number) as [number, number, number, number];
   await runShell(p, `input tap ${(l + rr) / 2} ${(t + b) / 2}`);
-  assert.equal(p.state.foregroundPackage, 'com.android.thememanager');
+  assert.equal(p.state.apps.foregroundPackage, 'com.android.thememanager');
   await runShell(p, 'input keyevent 4');
-  assert.equal(p.state.foregroundPackage, 'com.miui.home');
+  assert.equal(p.state.apps.foregroundPackage, 'com.miui.home');
 });
 
 test('keyevents: 26 toggles the screen, 224 wakes, 3 goes home; a swipe up unlocks a swipe keyguard', async () => {
   const p = await makePhone();
   await runShell(p, 'am start -n com.android.settings/.Settings');
   await runShell(p, 'input keyevent 26');
-  assert.equal(p.state.screenOn, false);
-  assert.equal(p.state.locked, true);
+  assert.equal(p.state.screen.on, false);
+  assert.equal(p.state.screen.locked, true);
   assert.equal(p.state.trafficState().foregroundPackage, undefined);
   await runShell(p, 'input keyevent 224');
-  assert.equal(p.state.screenOn, true);
-  assert.equal(p.state.locked, true);
+  assert.equal(p.state.screen.on, true);
+  assert.equal(p.state.screen.locked, true);
   await runShell(p, 'input swipe 540 2000 540 500');
-  assert.equal(p.state.locked, false);
+  assert.equal(p.state.screen.locked, false);
   assert.equal(p.state.trafficState().foregroundPackage, 'com.android.settings');
   await runShell(p, 'input keyevent KEYCODE_HOME');
-  assert.equal(p.state.foregroundPackage, 'com.miui.home');
+  assert.equal(p.state.apps.foregroundPackage, 'com.miui.home');
   const bad = await runShell(p, 'input keyevent KEYCODE_NOPE');
   assert.equal(bad.code, 1);
   assert.equal((await runShell(p, 'input text hello')).code, 0);
@@ -124,14 +124,14 @@ test('uiautomator dump with the screen off fails as on a phone', async () => {
 
 test('MIUI refuses injected input until "USB debugging (Security settings)" is on', async () => {
   const p = await makePhone();
-  p.state.setProp('persist.security.adbinput', '0');
+  p.state.system.setProp('persist.security.adbinput', '0');
   const r = await runShell(p, 'input keyevent 26');
   assert.equal(r.code, 255);
   assert.match(
     r.stderr,
     /SecurityException: Injecting to another application requires INJECT_EVENTS permission/,
   );
-  assert.equal(p.state.screenOn, true);
+  assert.equal(p.state.screen.on, true);
 });
 
 test('the privacy screen (android.settings.PRIVACY_SETTINGS) has the switches that drive traffic', async () => {

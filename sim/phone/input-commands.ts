@@ -41,16 +41,16 @@ async function perform(c: CommandContext, action: ScreenAction): Promise<void> {
         `START u0 {act=android.intent.action.MAIN cmp=${action.component}} from uid 10000`,
         1000,
       );
-      state.setForeground(action.component);
+      state.apps.setForeground(action.component);
       return;
     case 'unlock':
-      state.dismissKeyguard();
+      state.screen.dismissKeyguard();
       return;
     case 'back':
       await back(c);
       return;
     case 'toggle':
-      state.setConsent(action.consent, !state.consent(action.consent));
+      state.system.setConsent(action.consent, !state.system.consent(action.consent));
       return;
     case 'backup-now':
       state.startBackup();
@@ -69,40 +69,40 @@ async function perform(c: CommandContext, action: ScreenAction): Promise<void> {
 
 async function back(c: CommandContext): Promise<void> {
   const state = c.phone.state;
-  if (state.foreground === CAPTURE_CTRL && state.pcapdroid.consentPending) {
+  if (state.apps.foreground === CAPTURE_CTRL && state.pcapdroid.consentPending) {
     await answerConsent(c, false);
     return;
   }
-  state.goHome();
+  state.apps.goHome();
 }
 
 async function keyevent(c: CommandContext, code: number, longpress: boolean): Promise<void> {
   const state = c.phone.state;
   switch (code) {
     case 26:
-      if (!longpress) state.setScreen(!state.screenOn);
+      if (!longpress) state.screen.set(!state.screen.on);
       return;
     case 224:
-      state.setScreen(true);
+      state.screen.set(true);
       return;
     case 223:
-      state.setScreen(false);
+      state.screen.set(false);
       return;
     case 3:
-      if (state.screenOn && !state.locked) state.goHome();
+      if (state.screen.on && !state.screen.locked) state.apps.goHome();
       return;
     case 4:
-      if (state.screenOn && !state.locked) await back(c);
+      if (state.screen.on && !state.screen.locked) await back(c);
       return;
     case 82:
-      if (state.screenOn) state.dismissKeyguard();
+      if (state.screen.on) state.screen.dismissKeyguard();
       return;
     case 66:
-      state.typeOnKeyguard('\n');
+      state.screen.typeOnKeyguard('\n');
       return;
   }
   // KEYCODE_0 … KEYCODE_9 are 7 … 16.
-  if (code >= 7 && code <= 16) state.typeOnKeyguard(String(code - 7));
+  if (code >= 7 && code <= 16) state.screen.typeOnKeyguard(String(code - 7));
 }
 
 const input: CommandHandler = async (c) => {
@@ -117,7 +117,7 @@ const input: CommandHandler = async (c) => {
   const state = c.phone.state;
   const num = (s: string | undefined) => Number.parseFloat(s ?? '');
   // MIUI/HyperOS refuse injected input until "USB debugging (Security settings)" is on.
-  if (verb && verb !== 'help' && state.props.get('persist.security.adbinput') === '0') {
+  if (verb && verb !== 'help' && state.system.props.get('persist.security.adbinput') === '0') {
     await c.err(
       `Exception occurred while executing '${verb}':\njava.lang.SecurityException: Injecting to another application requires INJECT_EVENTS permission\n`,
     );
@@ -136,7 +136,8 @@ const input: CommandHandler = async (c) => {
     case 'draganddrop': {
       const [x1, y1, x2, y2] = rest.map(num);
       if ([x1, y1, x2, y2].some((v) => v === undefined || !Number.isFinite(v))) break;
-      if (state.locked && state.screenOn && y1! - y2! > state.display().height / 5) state.dismissKeyguard();
+      if (state.screen.locked && state.screen.on && y1! - y2! > state.screen.size().height / 5)
+        state.screen.dismissKeyguard();
       return 0;
     }
     case 'keyevent':
@@ -156,7 +157,7 @@ const input: CommandHandler = async (c) => {
     }
     case 'text': {
       if (rest.length === 0) break;
-      state.typeOnKeyguard(rest.join(' '));
+      state.screen.typeOnKeyguard(rest.join(' '));
       state.logLine(3, 'InputDispatcher', `injected text of ${rest.join(' ').length} chars`, 1000);
       return 0;
     }
@@ -175,7 +176,7 @@ const wm: CommandHandler = async (c) => {
   const [verb, value] = c.args;
   const state = c.phone.state;
   const s = state.profile.screen;
-  const o = state.displayOverride;
+  const o = state.screen.displayOverride;
   switch (verb) {
     case 'size':
       if (value === undefined) {
@@ -212,7 +213,7 @@ const wm: CommandHandler = async (c) => {
       }
       return 0;
     case 'dismiss-keyguard':
-      state.dismissKeyguard();
+      state.screen.dismissKeyguard();
       return 0;
     case 'user-rotation':
     case 'fixed-to-user-rotation':
@@ -256,7 +257,7 @@ const uiautomator: CommandHandler = async (c) => {
 
 /** The current screen as a PNG. */
 export function screenshotPng(state: CommandContext['phone']['state']): Buffer {
-  const { width, height } = state.display();
+  const { width, height } = state.screen.size();
   return encodePng(width, height, paintScreen(screenTree(state), width, height));
 }
 
@@ -264,7 +265,7 @@ const screencap: CommandHandler = async (c) => {
   const png = c.args.includes('-p');
   const file = c.args.find((a) => !a.startsWith('-') && !/^\d+$/.test(a));
   const state = c.phone.state;
-  const { width, height } = state.display();
+  const { width, height } = state.screen.size();
   let data: Buffer;
   if (png || file?.endsWith('.png')) data = screenshotPng(state);
   else {

@@ -5,8 +5,8 @@
  */
 import type { CommandHandler } from './command.js';
 import { writeTo } from './command.js';
-import type { LogEntry } from './device-state.js';
 import { phoneZone, wallClock } from './phone-clock.js';
+import type { LogEntry } from './state-types.js';
 
 const LETTERS = ' _VDIWEFS';
 
@@ -143,7 +143,7 @@ const logcat: CommandHandler = async (c) => {
   }
   for (const s of (c.env['ANDROID_LOG_TAGS'] ?? '').split(/\s+/)) if (s) addSpec(s);
   if (clear) {
-    state.clearLog();
+    state.log.clear();
     return 0;
   }
   const starSpec = specs.find(([t]) => t === '*')?.[1];
@@ -155,11 +155,11 @@ const logcat: CommandHandler = async (c) => {
     if (regex && !regex.test(e.message)) return false;
     return true;
   };
-  const tz = phoneZone(state.props);
+  const tz = phoneZone(state.system.props);
   const render = (e: LogEntry): string | Buffer => (binary ? binaryEntry(e) : formatEntry(e, format, tz));
   let written = 0;
   const limitReached = () => maxCount !== undefined && written >= maxCount;
-  let backlog = state.logEntries().filter(wanted);
+  let backlog = state.log.lines().filter(wanted);
   if (tail !== undefined) backlog = backlog.slice(Math.max(0, backlog.length - tail));
   if (!binary && backlog.length > 0) await c.out('--------- beginning of main\n');
   const out: (string | Buffer)[] = [];

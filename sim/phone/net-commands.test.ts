@@ -24,19 +24,19 @@ test('without a network: wlan0 is down with no address, no routes, ping is unrea
 
 test('svc wifi, svc data and airplane mode flip the switches the traffic state reads', async () => {
   const p = await makePhone();
-  assert.equal(p.state.wifiEnabled, true);
+  assert.equal(p.state.system.wifiEnabled, true);
   await runShell(p, 'svc wifi disable');
-  assert.equal(p.state.wifiEnabled, false);
+  assert.equal(p.state.system.wifiEnabled, false);
   assert.equal((await runShell(p, 'settings get global wifi_on')).stdout, '0\n');
   await runShell(p, 'svc wifi enable');
-  assert.equal(p.state.wifiEnabled, true);
+  assert.equal(p.state.system.wifiEnabled, true);
   await runShell(p, 'svc data disable');
-  assert.equal(p.state.mobileData, false);
+  assert.equal(p.state.system.mobileData, false);
   await runShell(p, 'cmd connectivity airplane-mode enable');
-  assert.equal(p.state.airplaneMode, true);
+  assert.equal(p.state.system.airplaneMode, true);
   assert.equal((await runShell(p, 'settings get global airplane_mode_on')).stdout, '1\n');
   await runShell(p, 'cmd connectivity airplane-mode disable');
-  assert.equal(p.state.airplaneMode, false);
+  assert.equal(p.state.system.airplaneMode, false);
   await runShell(p, 'cmd wifi set-wifi-enabled disabled');
   assert.match((await runShell(p, 'cmd wifi status')).stdout, /^Wifi is disabled$/m);
 });

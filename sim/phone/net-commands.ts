@@ -147,8 +147,8 @@ const svc: CommandHandler = async (c) => {
   const [what, verb] = c.args;
   const state = c.phone.state;
   if ((what === 'wifi' || what === 'data') && (verb === 'enable' || verb === 'disable')) {
-    if (what === 'wifi') state.setWifi(verb === 'enable');
-    else state.setMobileData(verb === 'enable');
+    if (what === 'wifi') state.system.setWifi(verb === 'enable');
+    else state.system.setMobileData(verb === 'enable');
     return 0;
   }
   if (what === 'power' && verb === 'stayon') return 0;
@@ -168,11 +168,11 @@ export async function cmdConnectivity(c: CommandContext, args: readonly string[]
   const state = c.phone.state;
   if (verb === 'airplane-mode') {
     if (value === undefined) {
-      await c.out(`${state.airplaneMode ? 'enabled' : 'disabled'}\n`);
+      await c.out(`${state.system.airplaneMode ? 'enabled' : 'disabled'}\n`);
       return 0;
     }
     if (value === 'enable' || value === 'disable') {
-      state.setAirplaneMode(value === 'enable');
+      state.system.setAirplaneMode(value === 'enable');
       return 0;
     }
   }
@@ -185,12 +185,12 @@ export async function cmdWifi(c: CommandContext, args: readonly string[]): Promi
   const [verb, value] = args;
   const state = c.phone.state;
   if (verb === 'set-wifi-enabled' && (value === 'enabled' || value === 'disabled')) {
-    state.setWifi(value === 'enabled');
+    state.system.setWifi(value === 'enabled');
     return 0;
   }
   if (verb === 'status') {
     await c.out(
-      `Wifi is ${state.wifiEnabled ? 'enabled' : 'disabled'}\n` +
+      `Wifi is ${state.system.wifiEnabled ? 'enabled' : 'disabled'}\n` +
         (state.online ? `Wifi is connected to "${state.profile.wifi.ssid}"\n` : 'Wifi is not connected\n'),
     );
     return 0;

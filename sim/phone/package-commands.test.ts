@@ -53,7 +53,7 @@ test('pm install of the real UiAutomator2 APKs; list, dumpsys and instrumentatio
   const onPhone = p.hostPath(path.slice('package:'.length).trim())!;
   assert.deepEqual(readFileSync(onPhone), readFileSync(SERVER_APK));
   // -g granted what the manifest asks for.
-  assert.ok(p.state.packages.get('io.appium.uiautomator2.server')!.granted.size > 0);
+  assert.ok(p.state.apps.packages.get('io.appium.uiautomator2.server')!.granted.size > 0);
 });
 
 test('the streamed install adb sends over exec: reads exactly SIZE bytes of stdin', async () => {
@@ -64,8 +64,8 @@ test('the streamed install adb sends over exec: reads exactly SIZE bytes of stdi
     keepStdinOpen: true,
   });
   assert.equal(r.stdout, 'Success\n');
-  assert.equal(p.state.packages.get('io.appium.uiautomator2.server')?.versionName, '10.6.6');
-  assert.notEqual(p.state.packages.get('io.appium.uiautomator2.server')?.uid, undefined);
+  assert.equal(p.state.apps.packages.get('io.appium.uiautomator2.server')?.versionName, '10.6.6');
+  assert.notEqual(p.state.apps.packages.get('io.appium.uiautomator2.server')?.uid, undefined);
 });
 
 test('install failures: not an APK, missing file, downgrade, MIUI "Install via USB" off', async () => {
@@ -79,11 +79,11 @@ test('install failures: not an APK, missing file, downgrade, MIUI "Install via U
   assert.notEqual(missing.code, 0);
   push(p, SERVER_APK, '/data/local/tmp/s.apk');
   await runShell(p, 'pm install /data/local/tmp/s.apk');
-  p.state.packages.get('io.appium.uiautomator2.server')!.versionCode = 999;
+  p.state.apps.packages.get('io.appium.uiautomator2.server')!.versionCode = 999;
   const down = await runShell(p, 'pm install -r /data/local/tmp/s.apk');
   assert.match(down.stdout, /^Failure \[INSTALL_FAILED_VERSION_DOWNGRADE/);
   assert.equal((await runShell(p, 'pm install -r -d /data/local/tmp/s.apk')).stdout, 'Success\n');
-  p.state.setProp('persist.security.adbinstall', '0');
+  p.state.system.setProp('persist.security.adbinstall', '0');
   assert.match(
     (await runShell(p, 'pm install -r /data/local/tmp/s.apk')).stdout,
     /INSTALL_FAILED_USER_RESTRICTED/,
@@ -117,11 +117,11 @@ test('pm uninstall, clear, grant and revoke', async () => {
   push(p, SERVER_APK, '/data/local/tmp/s.apk');
   await runShell(p, 'pm install /data/local/tmp/s.apk');
   const pkg = 'io.appium.uiautomator2.server';
-  const perm = p.state.packages.get(pkg)!.requestedPermissions[0]!;
+  const perm = p.state.apps.packages.get(pkg)!.requestedPermissions[0]!;
   assert.equal((await runShell(p, `pm grant ${pkg} ${perm}`)).code, 0);
-  assert.ok(p.state.packages.get(pkg)!.granted.has(perm));
+  assert.ok(p.state.apps.packages.get(pkg)!.granted.has(perm));
   assert.equal((await runShell(p, `pm revoke ${pkg} ${perm}`)).code, 0);
-  assert.ok(!p.state.packages.get(pkg)!.granted.has(perm));
+  assert.ok(!p.state.apps.packages.get(pkg)!.granted.has(perm));
   assert.equal((await runShell(p, 'pm clear com.android.thememanager')).stdout, 'Success\n');
   assert.equal((await runShell(p, `pm grant com.nope ${perm}`)).code, 255);
   assert.equal((await runShell(p, `pm uninstall ${pkg}`)).stdout, 'Success\n');

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { readApkManifest } from './apk-manifest.js';
 import { type CommandContext, type CommandHandler, readAllFrom } from './command.js';
 import { shortComponent } from './component-name.js';
-import type { InstalledPackage } from './device-state.js';
+import type { InstalledPackage } from './state-types.js';
 
 function androidBase64(bytes: number): string {
   return randomBytes(bytes).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
@@ -22,7 +22,7 @@ export async function installApk(
   opts: { grantAll: boolean; allowDowngrade: boolean; dontKill: boolean; installer?: string },
 ): Promise<{ line: string; code: number }> {
   const state = c.phone.state;
-  if (state.props.get('persist.security.adbinstall') === '0') {
+  if (state.system.props.get('persist.security.adbinstall') === '0') {
     return { line: 'Failure [INSTALL_FAILED_USER_RESTRICTED: Install canceled by user]', code: 1 };
   }
   let m: Awaited<ReturnType<typeof readApkManifest>>;
@@ -34,14 +34,14 @@ export async function installApk(
       code: 1,
     };
   }
-  const sdk = Number(state.props.get('ro.build.version.sdk') ?? '34');
+  const sdk = Number(state.system.props.get('ro.build.version.sdk') ?? '34');
   if (m.minSdk > sdk) {
     return {
       line: `Failure [INSTALL_FAILED_OLDER_SDK: Failed parse during installPackageLI: /data/app/vmdl${Math.floor(Math.random() * 1e9)}.tmp/base.apk (at Binary XML file line #7): Requires newer sdk version #${m.minSdk} (current version is #${sdk})]`,
       code: 1,
     };
   }
-  const old = state.packages.get(m.packageName);
+  const old = state.apps.packages.get(m.packageName);
   if (old && m.versionCode < old.versionCode && !opts.allowDowngrade) {
     return {
       line: `Failure [INSTALL_FAILED_VERSION_DOWNGRADE: Downgrade detected: Update version code ${m.versionCode} is older than current ${old.versionCode}]`,
@@ -59,7 +59,7 @@ export async function installApk(
   const now = Date.now();
   const pkg: InstalledPackage = {
     name: m.packageName,
-    uid: old?.uid ?? state.freeUid(),
+    uid: old?.uid ?? state.apps.freeUid(),
     versionCode: m.versionCode,
     versionName: m.versionName,
     path: phonePath,
@@ -79,7 +79,7 @@ export async function installApk(
   };
   const dataDir = c.phone.hostPath(`/data/data/${m.packageName}`);
   if (dataDir) await mkdir(dataDir, { recursive: true });
-  state.installPackage(pkg, { dontKill: opts.dontKill });
+  state.apps.install(pkg, { dontKill: opts.dontKill });
   return { line: 'Success', code: 0 };
 }
 
@@ -168,7 +168,7 @@ function listPackages(c: CommandContext, args: readonly string[]): string {
     else filter = a;
   }
   const lines: string[] = [];
-  const pkgs = [...c.phone.state.packages.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const pkgs = [...c.phone.state.apps.packages.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const p of pkgs) {
     if (flags.has('-3') && p.system) continue;
     if (flags.has('-s') && !p.system) continue;
@@ -205,7 +205,7 @@ async function pm(c: CommandContext, args: readonly string[]): Promise<number> {
       if (what === 'instrumentation') {
         const target = more.find((a) => !a.startsWith('-'));
         const lines: string[] = [];
-        for (const p of state.packages.values()) {
+        for (const p of state.apps.packages.values()) {
           for (const ins of p.instrumentation) {
             if (target && ins.targetPackage !== target) continue;
             lines.push(`instrumentation:${p.name}/${ins.runner} (target=${ins.targetPackage})\n`);
@@ -235,7 +235,7 @@ async function pm(c: CommandContext, args: readonly string[]): Promise<number> {
     }
     case 'path': {
       const name = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--user')[0];
-      const p = name ? state.packages.get(name) : undefined;
+      const p = name ? state.apps.packages.get(name) : undefined;
       if (!p) return 1;
       await c.out(`package:${p.path}\n`);
       return 0;
@@ -245,12 +245,12 @@ async function pm(c: CommandContext, args: readonly string[]): Promise<number> {
     case 'uninstall': {
       const keepUser = rest.includes('--user');
       const name = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--user').pop();
-      const p = name ? state.packages.get(name) : undefined;
+      const p = name ? state.apps.packages.get(name) : undefined;
       if (!p || (p.system && !keepUser)) {
         await c.out('Failure [DELETE_FAILED_INTERNAL_ERROR]\n');
         return 1;
       }
-      state.uninstallPackage(p.name);
+      state.apps.uninstall(p.name);
       if (!p.system && p.path.startsWith('/data/app/')) {
         const dir = c.phone.hostPath(dirname(dirname(p.path)));
         if (dir) await rm(dir, { recursive: true, force: true });
@@ -262,12 +262,12 @@ async function pm(c: CommandContext, args: readonly string[]): Promise<number> {
     }
     case 'clear': {
       const name = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--user')[0];
-      const p = name ? state.packages.get(name) : undefined;
+      const p = name ? state.apps.packages.get(name) : undefined;
       if (!p) {
         await c.out('Failed\n');
         return 1;
       }
-      state.forceStop(p.name);
+      state.apps.forceStop(p.name);
       const data = c.phone.hostPath(`/data/data/${p.name}`);
       if (data) {
         await rm(data, { recursive: true, force: true });
@@ -280,7 +280,7 @@ async function pm(c: CommandContext, args: readonly string[]): Promise<number> {
     case 'grant':
     case 'revoke': {
       const [name, perm] = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--user');
-      const p = name ? state.packages.get(name) : undefined;
+      const p = name ? state.apps.packages.get(name) : undefined;
       if (!p) return unknownPackage(verb, name ?? '');
       if (!perm) {
         await c.err(`Error: no permission specified\n`);
@@ -301,7 +301,7 @@ async function pm(c: CommandContext, args: readonly string[]): Promise<number> {
     case 'disable':
     case 'disable-user': {
       const name = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--user')[0];
-      if (!name || !state.packages.has(name.split('/')[0]!)) return unknownPackage(verb, name ?? '');
+      if (!name || !state.apps.packages.has(name.split('/')[0]!)) return unknownPackage(verb, name ?? '');
       await c.out(
         `Package ${name} new state: ${verb === 'enable' ? 'enabled' : verb === 'disable' ? 'disabled' : 'disabled-user'}\n`,
       );
@@ -311,7 +311,7 @@ async function pm(c: CommandContext, args: readonly string[]): Promise<number> {
       return c.run(`dumpsys package ${rest[0] ?? ''}`);
     case 'resolve-activity': {
       const name = rest.filter((a) => !a.startsWith('-')).pop();
-      const p = name ? state.packages.get(name) : undefined;
+      const p = name ? state.apps.packages.get(name) : undefined;
       if (!p?.launchActivity) {
         await c.out('No activity found\n');
         return 0;

@@ -20,7 +20,7 @@ test('without the API key a start shows the consent dialog and captures nothing'
   const r = await runShell(p, `${CTRL} -e action start -e pcap_dump_mode pcap_file -e pcap_name x.pcap`);
   assert.equal(r.code, 0);
   assert.equal(
-    p.state.foreground,
+    p.state.apps.foreground,
     'com.emanuelef.remote_capture/com.emanuelef.remote_capture.activities.CaptureCtrl',
   );
   assert.equal(p.state.pcapdroid.running, false);
@@ -36,7 +36,7 @@ test('without the API key a start shows the consent dialog and captures nothing'
     `input tap ${(Number(deny[1]) + Number(deny[3])) / 2} ${(Number(deny[2]) + Number(deny[4])) / 2}`,
   );
   assert.equal(p.state.pcapdroid.consentPending, false);
-  assert.equal(p.state.foregroundPackage, 'com.miui.home');
+  assert.equal(p.state.apps.foregroundPackage, 'com.miui.home');
 });
 
 test('with the API key, start/get_status/stop answer in logcat and never log the key', async () => {
@@ -59,7 +59,7 @@ test('with the API key, start/get_status/stop answer in logcat and never log the
   const all = (await runShell(p, 'logcat -d')).stdout;
   assert.ok(!all.includes(key), 'the API key never reaches the log');
   // The foreground never moved to PCAPdroid.
-  assert.equal(p.state.foregroundPackage, 'com.miui.home');
+  assert.equal(p.state.apps.foregroundPackage, 'com.miui.home');
 });
 
 test('a phone without PCAPdroid cannot start CaptureCtrl', async () => {

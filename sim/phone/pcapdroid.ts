@@ -32,7 +32,7 @@ export function pcapdroidDumpPath(name: string): string {
 }
 
 function result(c: CommandContext, fields: Record<string, string | number | boolean>): void {
-  const pid = c.phone.state.processes.get(PCAPDROID_PACKAGE)?.pid ?? 0;
+  const pid = c.phone.state.apps.processes.get(PCAPDROID_PACKAGE)?.pid ?? 0;
   const text = Object.entries(fields)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
@@ -40,7 +40,7 @@ function result(c: CommandContext, fields: Record<string, string | number | bool
 }
 
 function statusFields(c: CommandContext): Record<string, string | number | boolean> {
-  const p = c.phone.state.packages.get(PCAPDROID_PACKAGE);
+  const p = c.phone.state.apps.packages.get(PCAPDROID_PACKAGE);
   const s = c.phone.state.pcapdroid;
   return {
     version_name: p?.versionName ?? '',
@@ -62,7 +62,7 @@ export async function stopPcapdroid(c: Pick<CommandContext, 'phone'>): Promise<n
   const handle = c.phone.pcapCapture;
   c.phone.pcapCapture = undefined;
   s.running = false;
-  c.phone.state.services.delete(CAPTURE_SERVICE);
+  c.phone.state.apps.services.delete(CAPTURE_SERVICE);
   let packets = 0;
   if (handle) {
     try {
@@ -89,9 +89,9 @@ export async function answerConsent(c: CommandContext, allow: boolean): Promise<
     4,
     'PCAPdroid',
     `CaptureCtrl result: consent=${allow ? 'allowed' : 'denied'}`,
-    state.processes.get(PCAPDROID_PACKAGE)?.pid ?? 0,
+    state.apps.processes.get(PCAPDROID_PACKAGE)?.pid ?? 0,
   );
-  state.goHome();
+  state.apps.goHome();
   if (allow && intent) await captureCtrl(c, intent, true);
 }
 
@@ -103,12 +103,12 @@ export async function captureCtrl(c: CommandContext, intent: IntentArgs, consent
   const state = c.phone.state;
   const action = intent.extras.get('action') ?? '';
   const key = state.profile.pcapdroid?.apiKey;
-  state.startProcess(PCAPDROID_PACKAGE);
+  state.apps.startProcess(PCAPDROID_PACKAGE);
   if (!consented && (!key || intent.extras.get('api_key') !== key)) {
     // The user must allow the control: a dialog, and nothing happens until someone taps it.
     pending.set(c.phone, intent);
     state.pcapdroid.consentPending = true;
-    state.setForeground(CAPTURE_CTRL);
+    state.apps.setForeground(CAPTURE_CTRL);
     state.emitChange('pcapdroid');
     result(c, { action, error: 'consent_required' });
     return;
@@ -138,7 +138,7 @@ export async function captureCtrl(c: CommandContext, intent: IntentArgs, consent
   state.pcapdroid.running = true;
   state.pcapdroid.startedAt = state.now();
   // The real app captures in its VPN service: `dumpsys activity services` shows it while it runs.
-  state.services.set(CAPTURE_SERVICE, { component: CAPTURE_SERVICE, foreground: true });
+  state.apps.services.set(CAPTURE_SERVICE, { component: CAPTURE_SERVICE, foreground: true });
   delete state.pcapdroid.file;
   if (mode === 'pcap_file') {
     const phonePath = pcapdroidDumpPath(name);
@@ -149,11 +149,11 @@ export async function captureCtrl(c: CommandContext, intent: IntentArgs, consent
       try {
         c.phone.pcapCapture = await c.phone.net.startOnPhoneCapture(host, {
           extensions,
-          appUids: state.appUids(),
+          appUids: state.apps.uids(),
         });
       } catch (e) {
         state.pcapdroid.running = false;
-        state.services.delete(CAPTURE_SERVICE);
+        state.apps.services.delete(CAPTURE_SERVICE);
         state.logLine(6, 'PCAPdroid', `VPN start failed: ${(e as Error).message}`);
         result(c, { action, error: 'start_failed' });
         state.emitChange('pcapdroid');

@@ -74,8 +74,8 @@ function node(partial: Partial<UiNode> & Pick<UiNode, 'cls' | 'pkg' | 'bounds'>)
 
 /** The screen's view tree, or undefined when the display is off. */
 export function screenTree(state: DeviceState): UiNode | undefined {
-  if (!state.screenOn) return undefined;
-  const { width: w, height: h, density } = state.display();
+  if (!state.screen.on) return undefined;
+  const { width: w, height: h, density } = state.screen.size();
   const dp = (n: number) => Math.round((n * density) / 160);
   const statusH = dp(24);
   const navH = dp(48);
@@ -99,7 +99,7 @@ export function screenTree(state: DeviceState): UiNode | undefined {
   const root = (pkg: string, children: UiNode[], fill: Rgb) =>
     node({ cls: 'android.widget.FrameLayout', pkg, bounds: [0, 0, w, h], fill, children });
 
-  if (state.locked) {
+  if (state.screen.locked) {
     return root(
       'com.android.systemui',
       [
@@ -127,12 +127,12 @@ export function screenTree(state: DeviceState): UiNode | undefined {
     );
   }
 
-  const fg = state.foreground;
+  const fg = state.apps.foreground;
   const fgPkg = fg?.split('/')[0] ?? '';
   const content: UiNode[] = [statusBar];
   const home = fg === undefined || fg === homeComponent(state);
   if (home) {
-    const apps = [...state.packages.values()]
+    const apps = [...state.apps.packages.values()]
       .filter((p) => p.launchActivity && p.name !== fgPkg)
       .slice(0, 20);
     const cols = 4;
@@ -157,7 +157,7 @@ export function screenTree(state: DeviceState): UiNode | undefined {
   } else if (fg !== undefined && state.profile.screens?.[fg]) {
     content.push(...dataScreen(state, fgPkg, state.profile.screens[fg]!, statusH, h - navH));
   } else {
-    const pkg = state.packages.get(fgPkg);
+    const pkg = state.apps.packages.get(fgPkg);
     const colour = appColour(fgPkg);
     content.push(
       node({
@@ -346,7 +346,7 @@ function dataScreen(
   top: number,
   bottom: number,
 ): UiNode[] {
-  const { width: w, density } = state.display();
+  const { width: w, density } = state.screen.size();
   const dp = (n: number) => Math.round((n * density) / 160);
   const ctx: LayoutContext = { state, pkg, dp };
   const barH = dp(64);
@@ -444,9 +444,9 @@ function tapAction(ctx: LayoutContext, tap: ScreenTap): ScreenAction {
 /** Whether a bound setting reads as on (a consent setting by its `on` value, others by "1"). */
 function settingOn(state: DeviceState, setting: string): boolean {
   const consent = consentOfSetting(state.profile, setting);
-  if (consent) return state.consent(consent);
+  if (consent) return state.system.consent(consent);
   const [ns, key] = setting.split(' ') as ['global' | 'secure' | 'system', string];
-  return state.getSetting(ns, key) === '1';
+  return state.system.get(ns, key) === '1';
 }
 
 function shift(n: UiNode, dx: number, dy: number): UiNode {
@@ -564,7 +564,7 @@ function layoutView(ctx: LayoutContext, v: ViewSpec, x: number, y: number, width
  * as `am start -a android.settings.PRIVACY_SETTINGS` opens it.
  */
 function privacyScreen(state: DeviceState): string | undefined {
-  return state.packages.get('com.android.settings')?.activities.find((a) => a.endsWith('.SubSettings'));
+  return state.apps.packages.get('com.android.settings')?.activities.find((a) => a.endsWith('.SubSettings'));
 }
 
 /** The switches and buttons that drive traffic, labelled as the profile says. */
@@ -574,7 +574,7 @@ function privacyRows(state: DeviceState): { text: string; checked?: boolean; act
   for (const t of ['backupEnabled', 'analyticsConsent', 'adsConsent'] as const) {
     rows.push({
       text: p.consent[t].label ?? p.consent[t].key,
-      checked: state.consent(t),
+      checked: state.system.consent(t),
       action: { kind: 'toggle', consent: t },
     });
   }
@@ -597,7 +597,7 @@ function homeComponent(state: DeviceState): string {
 }
 
 function clockText(state: DeviceState): string {
-  const w = wallClock(state.now(), phoneZone(state.props));
+  const w = wallClock(state.now(), phoneZone(state.system.props));
   return `${String(w.hour).padStart(2, '0')}:${String(w.minute).padStart(2, '0')}`;
 }
 

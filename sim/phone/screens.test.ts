@@ -29,7 +29,7 @@ async function find(p: SimPhoneInstance, attr: string, value: string): Promise<R
     );
     if (attrs[attr] === value) return attrs;
   }
-  assert.fail(`no node with ${attr}="${value}" on screen (${p.state.foreground})`);
+  assert.fail(`no node with ${attr}="${value}" on screen (${p.state.apps.foreground})`);
 }
 
 /** Taps the middle of the first node whose attribute matches, as Appium's click does. */
@@ -44,15 +44,15 @@ async function tap(p: SimPhoneInstance, attr: string, value: string): Promise<vo
 test('Xiaomi: Settings › Xiaomi Cloud › Cloud backup: the switch turns backup on, "Back up now" starts one', async () => {
   const p = await makePhone('xiaomi');
   await tap(p, 'content-desc', 'Settings');
-  assert.equal(p.state.foreground, 'com.android.settings/com.android.settings.Settings');
+  assert.equal(p.state.apps.foreground, 'com.android.settings/com.android.settings.Settings');
   const title = await find(p, 'resource-id', 'android:id/title');
   assert.equal(title.text, 'Settings');
   assert.equal((await find(p, 'resource-id', 'com.android.settings:id/recycler_view')).scrollable, 'true');
   await tap(p, 'text', 'Xiaomi Cloud');
-  assert.equal(p.state.foregroundPackage, 'com.miui.cloudservice');
+  assert.equal(p.state.apps.foregroundPackage, 'com.miui.cloudservice');
   await tap(p, 'text', 'Cloud backup');
   assert.equal(
-    p.state.foreground,
+    p.state.apps.foreground,
     'com.miui.cloudbackup/com.miui.cloudbackup.ui.CloudBackupSettingsActivity',
   );
 
@@ -65,7 +65,7 @@ test('Xiaomi: Settings › Xiaomi Cloud › Cloud backup: the switch turns backu
   assert.equal(p.state.backupRunning, false);
   // A tap on the switch lands on its row, which flips the setting the traffic follows.
   await tap(p, 'content-desc', 'Cloud backup');
-  assert.equal(p.state.getSetting('secure', 'micloud_backup_enabled'), '1');
+  assert.equal(p.state.system.get('secure', 'micloud_backup_enabled'), '1');
   assert.equal(p.state.trafficState().backupEnabled, true);
   assert.equal((await find(p, 'content-desc', 'Cloud backup')).checked, 'true');
   await tap(p, 'text', 'Back up now');
@@ -75,9 +75,9 @@ test('Xiaomi: Settings › Xiaomi Cloud › Cloud backup: the switch turns backu
 
   // Navigate up goes to the parent screen, not home.
   await tap(p, 'content-desc', 'Navigate up');
-  assert.equal(p.state.foregroundPackage, 'com.miui.cloudservice');
+  assert.equal(p.state.apps.foregroundPackage, 'com.miui.cloudservice');
   await tap(p, 'content-desc', 'Navigate up');
-  assert.equal(p.state.foreground, 'com.android.settings/com.android.settings.Settings');
+  assert.equal(p.state.apps.foreground, 'com.android.settings/com.android.settings.Settings');
 });
 
 test('Xiaomi: Settings › Privacy protection: the User Experience Program switch is secure upload_log_pref', async () => {
@@ -88,7 +88,7 @@ test('Xiaomi: Settings › Privacy protection: the User Experience Program switc
   const sw = await find(p, 'content-desc', 'User Experience Program');
   assert.equal(sw.checked, 'true');
   await tap(p, 'content-desc', 'User Experience Program');
-  assert.equal(p.state.getSetting('secure', 'upload_log_pref'), '0');
+  assert.equal(p.state.system.get('secure', 'upload_log_pref'), '0');
   assert.equal(p.state.trafficState().analyticsConsent, false);
   assert.equal((await find(p, 'content-desc', 'User Experience Program')).checked, 'false');
   // The screen's activity is a real one now: am start -n reaches it.
@@ -101,21 +101,21 @@ test('Xiaomi: Settings › Privacy protection: the User Experience Program switc
 test('Xiaomi: Themes home has theme tiles; a tile opens its page; Download keeps Themes in front', async () => {
   const p = await makePhone('xiaomi');
   await tap(p, 'content-desc', 'Themes');
-  assert.equal(p.state.foregroundPackage, 'com.android.thememanager');
+  assert.equal(p.state.apps.foregroundPackage, 'com.android.thememanager');
   const xml = await dump(p);
   assert.equal(xml.match(/resource-id="com\.android\.thememanager:id\/thumbnail"/g)?.length, 6);
   await tap(p, 'resource-id', 'com.android.thememanager:id/thumbnail');
-  assert.match(p.state.foreground!, /ThemeDetailActivity$/);
+  assert.match(p.state.apps.foreground!, /ThemeDetailActivity$/);
   const download = await find(p, 'text', 'Download');
   assert.equal(download.class, 'android.widget.Button');
   await tap(p, 'text', 'Download');
-  assert.match(p.state.foreground!, /ThemeDownloadActivity$/);
+  assert.match(p.state.apps.foreground!, /ThemeDownloadActivity$/);
   assert.equal(p.state.trafficState().foregroundPackage, 'com.android.thememanager');
   assert.match(await dump(p), /text="Downloading… 12\.4 MB"/);
   const apply = await find(p, 'text', 'Apply');
   assert.equal(apply.enabled, 'false');
   await tap(p, 'text', 'Apply');
-  assert.match(p.state.foreground!, /ThemeDownloadActivity$/);
+  assert.match(p.state.apps.foreground!, /ThemeDownloadActivity$/);
 });
 
 test('Pixel: Settings › Google › Backup and Usage & diagnostics switches drive backup and analytics consent', async () => {
@@ -124,7 +124,7 @@ test('Pixel: Settings › Google › Backup and Usage & diagnostics switches dri
   await tap(p, 'text', 'Google');
   await tap(p, 'text', 'Backup');
   await tap(p, 'content-desc', 'Backup by Google One');
-  assert.equal(p.state.getSetting('secure', 'backup_enabled'), '1');
+  assert.equal(p.state.system.get('secure', 'backup_enabled'), '1');
   await tap(p, 'text', 'Back up now');
   assert.equal(p.state.backupRunning, true);
   p.state.stopBackup();
@@ -132,7 +132,7 @@ test('Pixel: Settings › Google › Backup and Usage & diagnostics switches dri
   await tap(p, 'text', 'Usage & diagnostics');
   assert.equal((await find(p, 'content-desc', 'Usage & diagnostics')).checked, 'false');
   await tap(p, 'content-desc', 'Usage & diagnostics');
-  assert.equal(p.state.getSetting('global', 'usage_diagnostics_enabled'), '1');
+  assert.equal(p.state.system.get('global', 'usage_diagnostics_enabled'), '1');
   assert.equal(p.state.trafficState().analyticsConsent, true);
 });
 

@@ -86,6 +86,6 @@ test('the consent settings named in the profile drive the traffic state', async 
 test('settings put global airplane_mode_on 1 turns airplane mode on', async () => {
   const p = await makePhone();
   await runShell(p, 'settings put global airplane_mode_on 1');
-  assert.equal(p.state.airplaneMode, true);
+  assert.equal(p.state.system.airplaneMode, true);
   assert.equal((await runShell(p, 'cmd connectivity airplane-mode')).stdout, 'enabled\n');
 });

@@ -1,10 +1,10 @@
 /** getprop, setprop and settings: the phone's properties and settings tables. */
 import type { CommandHandler } from './command.js';
-import type { SettingsNamespace } from './device-state.js';
+import type { SettingsNamespace } from './state-types.js';
 
 const getprop: CommandHandler = async (c) => {
   const args = c.args.filter((a) => !a.startsWith('-'));
-  const props = c.phone.state.props;
+  const props = c.phone.state.system.props;
   if (args.length === 0) {
     const keys = [...props.keys()].sort();
     await c.out(keys.map((k) => `[${k}]: [${props.get(k)}]\n`).join(''));
@@ -21,7 +21,7 @@ const setprop: CommandHandler = async (c) => {
     await c.err('usage: setprop NAME VALUE\n\nSets an Android system property.\n');
     return 1;
   }
-  const props = c.phone.state.props;
+  const props = c.phone.state.system.props;
   const readOnly = key.startsWith('ro.') && props.has(key);
   const allowed =
     c.uid === 0 || /^(debug|log|persist\.log|persist\.debug|ctl|service\.adb|persist\.sys)\./.test(key);
@@ -29,7 +29,7 @@ const setprop: CommandHandler = async (c) => {
     await c.err(`Failed to set property '${key}' to '${value}'.\nSee dmesg for error reason.\n`);
     return 1;
   }
-  c.phone.state.setProp(key, value);
+  c.phone.state.system.setProp(key, value);
   return 0;
 };
 
@@ -51,13 +51,13 @@ const settings: CommandHandler = async (c) => {
   const table = ns as SettingsNamespace;
   switch (verb) {
     case 'list': {
-      const entries = [...state.settings[table].entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+      const entries = [...state.system.tables[table].entries()].sort(([a], [b]) => (a < b ? -1 : 1));
       await c.out(entries.map(([k, v]) => `${k}=${v}\n`).join(''));
       return 0;
     }
     case 'get':
       if (key === undefined) break;
-      await c.out(`${state.getSetting(table, key) ?? 'null'}\n`);
+      await c.out(`${state.system.get(table, key) ?? 'null'}\n`);
       return 0;
     case 'put': {
       if (key === undefined || rest[0] === undefined) break;
@@ -67,7 +67,7 @@ const settings: CommandHandler = async (c) => {
     }
     case 'delete':
       if (key === undefined) break;
-      await c.out(`Deleted ${state.deleteSetting(table, key) ? 1 : 0} rows\n`);
+      await c.out(`Deleted ${state.system.delete(table, key) ? 1 : 0} rows\n`);
       return 0;
     case 'reset':
       return 0;
@@ -84,9 +84,9 @@ function applySetting(
   value: string,
 ): void {
   const state = c.phone.state;
-  if (ns === 'global' && key === 'airplane_mode_on') state.setAirplaneMode(value === '1');
-  else if (ns === 'global' && key === 'wifi_on') state.setWifi(value !== '0');
-  else state.putSetting(ns, key, value);
+  if (ns === 'global' && key === 'airplane_mode_on') state.system.setAirplaneMode(value === '1');
+  else if (ns === 'global' && key === 'wifi_on') state.system.setWifi(value !== '0');
+  else state.system.put(ns, key, value);
 }
 
 /** Property and settings commands by name. */

@@ -56,7 +56,7 @@ test('pipes to grep, head, tail, wc and cat', async () => {
   const p = await makePhone();
   assert.equal(
     (await runShell(p, 'pm list packages | grep -c miui')).stdout.trim(),
-    String([...p.state.packages.keys()].filter((n) => n.includes('miui')).length),
+    String([...p.state.apps.packages.keys()].filter((n) => n.includes('miui')).length),
   );
   assert.equal((await runShell(p, 'getprop | head -n 2 | wc -l')).stdout.trim(), '2');
   assert.equal((await runShell(p, 'getprop | tail -1')).stdout, '[wifi.interface]: [wlan0]\n');

@@ -71,7 +71,7 @@ export class ShellSession {
     );
     this.vars.set('HOME', '/');
     this.vars.set('USER', uid === 0 ? 'root' : 'shell');
-    this.vars.set('HOSTNAME', phone.state.props.get('ro.product.device') ?? 'localhost');
+    this.vars.set('HOSTNAME', phone.state.system.props.get('ro.product.device') ?? 'localhost');
     this.vars.set('ANDROID_DATA', '/data');
     this.vars.set('ANDROID_ROOT', '/system');
     this.vars.set('EXTERNAL_STORAGE', '/sdcard');
@@ -325,7 +325,7 @@ export class ShellSession {
 
   private varValue(name: string): string | undefined {
     if (name === '?') return String(this.status);
-    if (name === '$') return String(this.phone.state.processes.get('sh')?.pid ?? 4242);
+    if (name === '$') return String(this.phone.state.apps.processes.get('sh')?.pid ?? 4242);
     if (name === '#') return '0';
     if (name === '0') return 'sh';
     return this.vars.get(name);

@@ -74,8 +74,8 @@ test('reboot: boot_completed drops to 0, then the phone comes back locked on the
   assert.equal(p.state.trafficState().screenOn, false);
   await rebooting;
   assert.equal((await runShell(p, 'getprop sys.boot_completed')).stdout, '1\n');
-  assert.equal(p.state.foregroundPackage, 'com.miui.home');
-  assert.equal(p.state.locked, true);
+  assert.equal(p.state.apps.foregroundPackage, 'com.miui.home');
+  assert.equal(p.state.screen.locked, true);
   assert.doesNotMatch((await runShell(p, 'ps -A')).stdout, /com\.android\.settings/);
 });
 
@@ -142,11 +142,11 @@ test('adb shell reboot goes to the reboot handler; without one the phone restart
   p.setRebootHandler((target) => asked.push(target));
   await runShell(p, 'reboot recovery');
   assert.deepEqual(asked, ['recovery']);
-  assert.equal(p.state.locked, false);
+  assert.equal(p.state.screen.locked, false);
   p.setRebootHandler(undefined);
   await runShell(p, 'svc power reboot');
   await new Promise((r) => setTimeout(r, 200));
-  assert.equal(p.state.locked, true, 'rebooted: the keyguard is up');
+  assert.equal(p.state.screen.locked, true, 'rebooted: the keyguard is up');
   assert.equal((await runShell(p, 'getprop sys.boot_completed')).stdout, '1\n');
 });
 

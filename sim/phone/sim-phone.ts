@@ -191,19 +191,20 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
   const rootDir = resolve(opts.dataDir);
   const state = new DeviceState(opts.profile);
   for (const dir of LAYOUT) mkdirSync(rootDir + dir, { recursive: true });
-  for (const p of state.packages.values()) mkdirSync(`${rootDir}/data/data/${p.name}`, { recursive: true });
+  for (const p of state.apps.packages.values())
+    mkdirSync(`${rootDir}/data/data/${p.name}`, { recursive: true });
   writeFileSync(
     `${rootDir}/system/build.prop`,
-    [...state.props.entries()]
+    [...state.system.props.entries()]
       .filter(([k]) => k.startsWith('ro.'))
       .map(([k, v]) => `${k}=${v}\n`)
       .join(''),
   );
 
-  const kernel = state.props.get('ro.kernel.version') ?? '5.10';
+  const kernel = state.system.props.get('ro.kernel.version') ?? '5.10';
   writeFileSync(
     `${rootDir}/proc/version`,
-    `Linux version ${kernel}.198-android-g5c1d2e3 (build-user@build-host) (Android (10087095, +pgo, +bolt, +lto, -mlgo, based on r487747c) clang version 17.0.2, LLD 17.0.2) #1 SMP PREEMPT ${state.props.get('ro.build.date') ?? ''}\n`,
+    `Linux version ${kernel}.198-android-g5c1d2e3 (build-user@build-host) (Android (10087095, +pgo, +bolt, +lto, -mlgo, based on r487747c) clang version 17.0.2, LLD 17.0.2) #1 SMP PREEMPT ${state.system.props.get('ro.build.date') ?? ''}\n`,
   );
   writeFileSync(
     `${rootDir}/proc/meminfo`,
@@ -268,7 +269,8 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
   let tick = 0;
   const heartbeat = setInterval(() => {
     const [pr, tag, msg] = chatter[tick++ % chatter.length]!;
-    if (state.props.get('sys.boot_completed') === '1') state.logLine(pr, tag, msg, 1161, 1161 + (tick % 40));
+    if (state.system.props.get('sys.boot_completed') === '1')
+      state.logLine(pr, tag, msg, 1161, 1161 + (tick % 40));
   }, 3000);
   heartbeat.unref();
 
@@ -291,9 +293,9 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
       state.emit('reboot-start', target);
       for (const run of [...env.instrumentations.values()]) run.stop();
       await stopPcapdroid({ phone: env });
-      state.props.set('sys.boot_completed', '0');
-      state.props.set('dev.bootcomplete', '0');
-      state.screenOn = false;
+      state.system.props.set('sys.boot_completed', '0');
+      state.system.props.set('dev.bootcomplete', '0');
+      state.screen.on = false;
       state.booting = true;
       state.emitChange('screen');
       await sleepFor(opts.bootMs ?? 500, new AbortController().signal);
@@ -331,7 +333,7 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
 
   const interactive = async (session: ShellSession, io: ShellIo, raw: Writable): Promise<number> => {
     const prompt = () =>
-      `${state.props.get('ro.product.device') ?? 'android'}:/ ${session.uid === 0 ? '#' : '$'} `;
+      `${state.system.props.get('ro.product.device') ?? 'android'}:/ ${session.uid === 0 ? '#' : '$'} `;
     raw.write(prompt());
     let buf = '';
     for await (const chunk of io.stdin) {

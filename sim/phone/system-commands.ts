@@ -111,7 +111,7 @@ const date: CommandHandler = async (c) => {
     else if (a.startsWith('+')) format = a.slice(1);
     else if (!a.startsWith('-')) set = a;
   }
-  const tz = utc ? 'UTC' : phoneZone(state.props);
+  const tz = utc ? 'UTC' : phoneZone(state.system.props);
   if (set !== undefined) {
     const local = parseSetTime(set, wallClock(state.now(), tz));
     if (local === undefined) {
@@ -134,7 +134,7 @@ const date: CommandHandler = async (c) => {
 const uptime: CommandHandler = async (c) => {
   const state = c.phone.state;
   const up = Math.floor((Date.now() - state.bootedAt) / 1000);
-  const w = wallClock(state.now(), phoneZone(state.props));
+  const w = wallClock(state.now(), phoneZone(state.system.props));
   const p2 = (n: number) => String(n).padStart(2, '0');
   const days = Math.floor(up / 86400);
   const h = Math.floor((up % 86400) / 3600);
@@ -146,8 +146,8 @@ const uptime: CommandHandler = async (c) => {
 };
 
 const uname: CommandHandler = async (c) => {
-  const release = c.phone.state.props.get('ro.kernel.version')
-    ? `${c.phone.state.props.get('ro.kernel.version')}.275-perf-g1a2b3c4`
+  const release = c.phone.state.system.props.get('ro.kernel.version')
+    ? `${c.phone.state.system.props.get('ro.kernel.version')}.275-perf-g1a2b3c4`
     : '5.10.198-android13-4-g5c1d2e3';
   if (c.args.includes('-a'))
     await c.out(`Linux localhost ${release} #1 SMP PREEMPT Thu May 16 10:00:00 UTC 2024 aarch64 Toybox\n`);
@@ -188,7 +188,7 @@ function processRows(
     { user: 'shell', pid: 926, ppid: 1, vsz: 10_951_868, rss: 3_320, name: 'adbd' },
     { user: 'system', pid: 1161, ppid: 741, vsz: 21_440_908, rss: 402_932, name: 'system_server' },
   ];
-  for (const p of state.processes.values()) {
+  for (const p of state.apps.processes.values()) {
     const user = p.uid === 1000 ? 'system' : p.uid >= 10_000 ? `u0_a${p.uid - 10_000}` : String(p.uid);
     rows.push({
       user,
@@ -300,7 +300,7 @@ const kill: CommandHandler = async (c) => {
   let failed = false;
   for (const a of c.args.filter((x) => !x.startsWith('-'))) {
     const pid = Number(a);
-    const proc = [...state.processes.values()].find((p) => p.pid === pid);
+    const proc = [...state.apps.processes.values()].find((p) => p.pid === pid);
     if (!proc) {
       if (!processRows(c).some((r) => r.pid === pid)) await c.err(`kill: ${a}: No such process\n`);
       else await c.err(`kill: ${a}: Operation not permitted\n`);
@@ -315,7 +315,7 @@ const kill: CommandHandler = async (c) => {
     for (const [component, run] of c.phone.instrumentations) {
       if (run.targetPackage === proc.name || component.startsWith(`${proc.name}/`)) run.stop();
     }
-    state.forceStop(proc.name);
+    state.apps.forceStop(proc.name);
   }
   return failed ? 1 : 0;
 };
@@ -397,17 +397,17 @@ const appops: CommandHandler = async (c) => {
   const args = c.args.filter((a, i, all) => a !== '--user' && all[i - 1] !== '--user' && a !== '--uid');
   const [verb, pkg, op, mode] = args;
   const state = c.phone.state;
-  if ((verb === 'set' || verb === 'get' || verb === 'reset') && pkg && !state.packages.has(pkg)) {
+  if ((verb === 'set' || verb === 'get' || verb === 'reset') && pkg && !state.apps.packages.has(pkg)) {
     await c.err(`Error: No UID for ${pkg} in user 0\n`);
     return 255;
   }
   const norm = (o: string) => o.replace(/^android:/, '').toUpperCase();
   if (verb === 'set' && pkg && op && mode) {
-    state.appOps.set(`${pkg} ${norm(op)}`, mode);
+    state.apps.appOps.set(`${pkg} ${norm(op)}`, mode);
     return 0;
   }
   if (verb === 'get' && pkg) {
-    const entries = [...state.appOps.entries()].filter(
+    const entries = [...state.apps.appOps.entries()].filter(
       ([k]) => k.startsWith(`${pkg} `) && (!op || k === `${pkg} ${norm(op)}`),
     );
     if (entries.length === 0) await c.out(op ? `${norm(op)}: default\n` : 'No operations.\n');
@@ -415,7 +415,8 @@ const appops: CommandHandler = async (c) => {
     return 0;
   }
   if (verb === 'reset') {
-    for (const k of [...state.appOps.keys()]) if (!pkg || k.startsWith(`${pkg} `)) state.appOps.delete(k);
+    for (const k of [...state.apps.appOps.keys()])
+      if (!pkg || k.startsWith(`${pkg} `)) state.apps.appOps.delete(k);
     return 0;
   }
   await c.err(
@@ -428,11 +429,11 @@ const ime: CommandHandler = async (c) => {
   const [verb, ...rest] = c.args;
   const state = c.phone.state;
   const all = ['com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME'];
-  for (const p of state.packages.values()) {
+  for (const p of state.apps.packages.values()) {
     if (p.name === 'io.appium.settings') all.push('io.appium.settings/.UnicodeIME');
   }
   const enabled = () =>
-    (state.getSetting('secure', 'enabled_input_methods') ?? '').split(':').filter(Boolean);
+    (state.system.get('secure', 'enabled_input_methods') ?? '').split(':').filter(Boolean);
   const idArg = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--user')[0];
   switch (verb) {
     case 'list': {
@@ -452,7 +453,7 @@ const ime: CommandHandler = async (c) => {
       }
       const now = enabled().filter((x) => x !== idArg);
       if (verb === 'enable') now.push(idArg);
-      state.putSetting('secure', 'enabled_input_methods', now.join(':'));
+      state.system.put('secure', 'enabled_input_methods', now.join(':'));
       await c.out(
         `Input method ${idArg}: ${verb === 'enable' ? 'now enabled' : 'now disabled'} for user #0\n`,
       );
@@ -463,12 +464,12 @@ const ime: CommandHandler = async (c) => {
         await c.err(`Unknown input method ${idArg ?? ''} cannot be selected for user #0\n`);
         return 255;
       }
-      state.putSetting('secure', 'default_input_method', idArg);
+      state.system.put('secure', 'default_input_method', idArg);
       await c.out(`Input method ${idArg} selected for user #0\n`);
       return 0;
     }
     case 'reset':
-      state.putSetting('secure', 'default_input_method', all[0]!);
+      state.system.put('secure', 'default_input_method', all[0]!);
       await c.out(`Reset input method for user #0\n`);
       return 0;
   }
@@ -481,12 +482,12 @@ const bmgr: CommandHandler = async (c) => {
   const state = c.phone.state;
   if (verb === 'enabled') {
     await c.out(
-      `Backup Manager currently ${state.getSetting('secure', 'backup_enabled') === '1' ? 'enabled' : 'disabled'}\n`,
+      `Backup Manager currently ${state.system.get('secure', 'backup_enabled') === '1' ? 'enabled' : 'disabled'}\n`,
     );
     return 0;
   }
   if (verb === 'enable' && (value === 'true' || value === 'false')) {
-    state.putSetting('secure', 'backup_enabled', value === 'true' ? '1' : '0');
+    state.system.put('secure', 'backup_enabled', value === 'true' ? '1' : '0');
     await c.out(`Backup Manager now ${value === 'true' ? 'enabled' : 'disabled'}\n`);
     return 0;
   }
@@ -539,13 +540,13 @@ const cmd: CommandHandler = async (c) => {
       const [verb, component] = rest;
       if ((verb === 'allow_listener' || verb === 'disallow_listener') && component) {
         const state = c.phone.state;
-        const now = (state.getSetting('secure', 'enabled_notification_listeners') ?? '')
+        const now = (state.system.get('secure', 'enabled_notification_listeners') ?? '')
           .split(':')
           .filter(Boolean);
         const full = component.includes('/.') ? component.replace(/^([^/]+)\/\./, '$1/$1.') : component;
         const next = now.filter((x) => x !== full);
         if (verb === 'allow_listener') next.push(full);
-        state.putSetting('secure', 'enabled_notification_listeners', next.join(':'));
+        state.system.put('secure', 'enabled_notification_listeners', next.join(':'));
         return 0;
       }
       await c.err(`Unknown command: ${verb ?? ''}\n`);

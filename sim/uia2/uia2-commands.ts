@@ -97,20 +97,20 @@ export type Uia2Command = (ctx: Uia2Context, req: Uia2Request) => unknown | Prom
 // ---- screen snapshots ----
 
 function rotation(state: DeviceState): number {
-  const r = Number(state.getSetting('system', 'user_rotation') ?? '0');
+  const r = Number(state.system.get('system', 'user_rotation') ?? '0');
   return Number.isInteger(r) && r >= 0 && r <= 3 ? r : 0;
 }
 
 /** The window a tree shows: its elements belong to it. */
 function windowName(state: DeviceState): string {
-  if (!state.screenOn) return 'off';
-  if (state.locked) return 'keyguard';
-  return state.foreground ?? 'none';
+  if (!state.screen.on) return 'off';
+  if (state.screen.locked) return 'keyguard';
+  return state.apps.foreground ?? 'none';
 }
 
 /** A fresh snapshot of the screen. */
 export function currentSnapshot(ctx: Uia2Context): UiElement {
-  const { width, height } = ctx.state.display();
+  const { width, height } = ctx.state.screen.size();
   return snapshot(ctx.screen(ctx.state), {
     window: windowName(ctx.state),
     rotation: rotation(ctx.state),
@@ -238,14 +238,14 @@ async function keyevent(ctx: Uia2Context, code: unknown, longpress = false): Pro
 }
 
 function statusBarHeight(state: DeviceState): number {
-  return Math.round((24 * state.display().density) / 160);
+  return Math.round((24 * state.screen.size().density) / 160);
 }
 
 function deviceInfo(state: DeviceState) {
-  const p = (k: string) => state.props.get(k) ?? '';
-  const { width, height, density } = state.display();
+  const p = (k: string) => state.system.props.get(k) ?? '';
+  const { width, height, density } = state.screen.size();
   return {
-    androidId: state.getSetting('secure', 'android_id') ?? '',
+    androidId: state.system.get('secure', 'android_id') ?? '',
     manufacturer: p('ro.product.manufacturer'),
     model: p('ro.product.model'),
     brand: p('ro.product.brand'),
@@ -280,7 +280,7 @@ function deviceInfo(state: DeviceState) {
 function sessionCommands(): Record<string, Uia2Command> {
   return {
     status: (ctx) => {
-      const pkg = ctx.state.packages.get('io.appium.uiautomator2.server');
+      const pkg = ctx.state.apps.packages.get('io.appium.uiautomator2.server');
       return {
         ready: true,
         message: 'UiAutomator2 Server is ready to accept commands',
@@ -385,12 +385,12 @@ function deviceCommands(): Record<string, Uia2Command> {
     },
     screenshot: (ctx, req) => {
       sessionOf(req);
-      const { width, height } = ctx.state.display();
+      const { width, height } = ctx.state.screen.size();
       return encodePng(width, height, paintScreen(ctx.screen(ctx.state), width, height)).toString('base64');
     },
     windowSize: (ctx, req) => {
       sessionOf(req);
-      const { width, height } = ctx.state.display();
+      const { width, height } = ctx.state.screen.size();
       return { width, height };
     },
     back: async (ctx, req) => {
@@ -414,11 +414,11 @@ function deviceCommands(): Record<string, Uia2Command> {
     },
     pixelRatio: (ctx, req) => {
       sessionOf(req);
-      return ctx.state.display().density / 160;
+      return ctx.state.screen.size().density / 160;
     },
     displayDensity: (ctx, req) => {
       sessionOf(req);
-      return ctx.state.display().density;
+      return ctx.state.screen.size().density;
     },
     systemBars: (ctx, req) => {
       sessionOf(req);
@@ -443,8 +443,8 @@ function deviceCommands(): Record<string, Uia2Command> {
       if (o !== 'PORTRAIT' && o !== 'LANDSCAPE')
         throw new W3cError('invalid argument', `Unknown orientation '${String(req.body['orientation'])}'`);
       // UiDevice freezes the rotation: auto-rotate off, the user rotation set.
-      ctx.state.putSetting('system', 'accelerometer_rotation', '0');
-      ctx.state.putSetting('system', 'user_rotation', o === 'PORTRAIT' ? '0' : '1');
+      ctx.state.system.put('system', 'accelerometer_rotation', '0');
+      ctx.state.system.put('system', 'user_rotation', o === 'PORTRAIT' ? '0' : '1');
       return o;
     },
     getTimeouts: (_ctx, req) => ({ implicit: sessionOf(req).implicitWaitMs }),
@@ -461,11 +461,11 @@ function deviceCommands(): Record<string, Uia2Command> {
     },
     currentPackage: (ctx, req) => {
       sessionOf(req);
-      return ctx.state.foregroundPackage ?? '';
+      return ctx.state.apps.foregroundPackage ?? '';
     },
     currentActivity: (ctx, req) => {
       sessionOf(req);
-      const fg = ctx.state.foreground ? fullComponent(ctx.state.foreground) : '';
+      const fg = ctx.state.apps.foreground ? fullComponent(ctx.state.apps.foreground) : '';
       return fg.split('/')[1] ?? '';
     },
     actions: async (ctx, req) => {
@@ -557,7 +557,7 @@ function gestureCommands(): Record<string, Uia2Command> {
     },
     elementScreenshot: (ctx, req) => {
       const b = bounds(resolveElement(ctx, sessionOf(req), req.params[0]));
-      const { width, height } = ctx.state.display();
+      const { width, height } = ctx.state.screen.size();
       const l = Math.max(0, Math.min(width, b.x));
       const t = Math.max(0, Math.min(height, b.y));
       const w = Math.max(1, Math.min(width, b.x + b.width) - l);

@@ -308,29 +308,29 @@ test('element facts: rect, location, size, attributes, displayed/enabled/selecte
 
 test('click taps through the phone: the foreground app changes; elements of the old screen go stale', async () => {
   await runShell(rig.phone, 'input keyevent 3');
-  assert.equal(rig.phone.state.foregroundPackage, 'com.miui.home');
+  assert.equal(rig.phone.state.apps.foregroundPackage, 'com.miui.home');
   const row = elId(await find('accessibility id', 'Settings'));
   assert.equal(
     (await rig.call('POST', `/session/${sid}/element/${row}/click`, { element: row })).body.value,
     null,
   );
-  assert.equal(rig.phone.state.foregroundPackage, 'com.android.settings');
+  assert.equal(rig.phone.state.apps.foregroundPackage, 'com.android.settings');
   const stale = await rig.call('GET', `/session/${sid}/element/${row}/text`);
   assert.equal(stale.status, 404);
   assert.equal((stale.body.value as { error: string }).error, 'stale element reference');
   // The system bar lives in its own window: still the same element after the app changed.
   const home = elId(await find('accessibility id', 'Home'));
   assert.equal((await rig.call('POST', `/session/${sid}/back`)).body.value, null);
-  assert.equal(rig.phone.state.foregroundPackage, 'com.miui.home');
+  assert.equal(rig.phone.state.apps.foregroundPackage, 'com.miui.home');
   assert.equal(
     (await rig.call('GET', `/session/${sid}/element/${home}/attribute/content-desc`)).body.value,
     'Home',
   );
   await rig.call('POST', `/session/${sid}/appium/device/press_keycode`, { keycode: 26 });
-  assert.equal(rig.phone.state.screenOn, false);
+  assert.equal(rig.phone.state.screen.on, false);
   await rig.call('POST', `/session/${sid}/appium/device/press_keycode`, { keycode: 26 });
-  assert.equal(rig.phone.state.screenOn, true);
-  assert.equal(rig.phone.state.locked, true, 'the Xiaomi profile locks with a swipe');
+  assert.equal(rig.phone.state.screen.on, true);
+  assert.equal(rig.phone.state.screen.locked, true, 'the Xiaomi profile locks with a swipe');
   await runShell(rig.phone, 'wm dismiss-keyguard');
   const unknown = await rig.call('GET', `/session/${sid}/element/0000/text`);
   assert.equal((unknown.body.value as { error: string }).error, 'no such element');
@@ -409,25 +409,25 @@ test('mobile gestures: click at an element or a point, swipe up unlocks; element
   assert.equal(crop.readUInt32BE(20), rect.height);
   const origin = { ELEMENT: icon, [ELEMENT_KEY]: icon };
   assert.equal((await rig.call('POST', `/session/${sid}/appium/gestures/click`, { origin })).status, 200);
-  assert.equal(rig.phone.state.foregroundPackage, 'com.android.settings');
+  assert.equal(rig.phone.state.apps.foregroundPackage, 'com.android.settings');
   const home = elId(await find('accessibility id', 'Home'));
   const hr = (await rig.call('GET', `/session/${sid}/element/${home}/rect`)).body.value as {
     x: number;
     y: number;
   };
   await rig.call('POST', `/session/${sid}/appium/gestures/click`, { offset: { x: hr.x + 5, y: hr.y + 5 } });
-  assert.equal(rig.phone.state.foregroundPackage, 'com.miui.home');
+  assert.equal(rig.phone.state.apps.foregroundPackage, 'com.miui.home');
   assert.equal((await rig.call('POST', `/session/${sid}/appium/gestures/click`, {})).status, 400);
   await runShell(rig.phone, 'input keyevent 26');
   await runShell(rig.phone, 'input keyevent 224');
-  assert.equal(rig.phone.state.locked, true);
+  assert.equal(rig.phone.state.screen.locked, true);
   const swipe = await rig.call('POST', `/session/${sid}/appium/gestures/swipe`, {
     area: { left: 0, top: 0, width: 1080, height: 2400 },
     direction: 'up',
     percent: 0.8,
   });
   assert.equal(swipe.status, 200);
-  assert.equal(rig.phone.state.locked, false);
+  assert.equal(rig.phone.state.screen.locked, false);
   // W3C actions: pointer down and up on the same spot is a tap.
   const settings = elId(await find('accessibility id', 'Settings'));
   const sr = (await rig.call('GET', `/session/${sid}/element/${settings}/rect`)).body.value as {
@@ -449,7 +449,7 @@ test('mobile gestures: click at an element or a point, swipe up unlocks; element
       },
     ],
   });
-  assert.equal(rig.phone.state.foregroundPackage, 'com.android.settings');
+  assert.equal(rig.phone.state.apps.foregroundPackage, 'com.android.settings');
 });
 
 test("alerts: PCAPdroid's consent dialog is read and accepted like a platform dialog; none → no such alert", async () => {
