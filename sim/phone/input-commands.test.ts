@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { crc32, inflateSync } from 'node:zlib';
 import { runShell } from './run-shell.js';
-import { appColour } from './screen-model.js';
 import { cleanupPhones, makePhone } from './test-phone.js';
+import { appColour } from './ui-node.js';
 
 after(cleanupPhones);
 

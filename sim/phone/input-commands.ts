@@ -5,8 +5,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { CommandContext, CommandHandler } from './command.js';
 import { answerConsent, CAPTURE_CTRL } from './pcapdroid.js';
-import { nodeAt, type ScreenAction, screenTree, uiautomatorXml } from './screen-model.js';
+import { screenTree } from './screen-model.js';
 import { encodePng, paintScreen } from './screen-png.js';
+import { nodeAt, type ScreenAction, uiautomatorXml } from './ui-node.js';
 
 const KEYCODES: Record<string, number> = {
   KEYCODE_HOME: 3,

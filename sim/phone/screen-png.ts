@@ -4,7 +4,7 @@
  * node:zlib.
  */
 import { crc32, deflateSync } from 'node:zlib';
-import type { Rgb, UiNode } from './screen-model.js';
+import type { Rgb, UiNode } from './ui-node.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

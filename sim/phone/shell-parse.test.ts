@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseShell, ShellSyntaxError, type SimpleCommand, shellQuote, type Word } from './shell-parse.js';
+import { parseShell, shellQuote } from './shell-parse.js';
+import { ShellSyntaxError, type SimpleCommand, type Word } from './shell-syntax.js';
 
 const text = (w: Word) =>
   w.map((p) => (p.kind === 'lit' ? p.text : p.kind === 'var' ? `$${p.name}` : '$(…)')).join('');

@@ -6,39 +6,20 @@
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
-import {
-  type CommandContext,
-  type CommandHandler,
-  type PhoneEnv,
-  readAllFrom,
-  sleepFor,
-  writeTo,
-} from './command.js';
+import { type CommandContext, type CommandHandler, type PhoneEnv, writeTo } from './command.js';
+import { builtin, ExitRequest, SH } from './shell-builtins.js';
+import { parseShell } from './shell-parse.js';
+import type { ShellStreams } from './shell-streams.js';
 import {
   type AndOr,
   type Command,
   type List,
   type Pipeline,
-  parseShell,
   type Redirect,
   ShellSyntaxError,
   type SimpleCommand,
   type Word,
-} from './shell-parse.js';
-
-const SH = '/system/bin/sh';
-
-/** Streams and signal of one shell run. */
-export interface ShellStreams {
-  stdin: Readable;
-  stdout: Writable;
-  stderr: Writable;
-  signal: AbortSignal;
-}
-
-class ExitRequest {
-  constructor(readonly code: number) {}
-}
+} from './shell-syntax.js';
 
 /** A sink for /dev/null. */
 function nullSink(): Writable {
@@ -374,112 +355,8 @@ export class ShellSession {
     const name = rawName.includes('/') ? rawName.slice(rawName.lastIndexOf('/') + 1) : rawName;
     const out = (d: string | Buffer) => writeTo(io.stdout, d, io.signal);
     const err = (d: string) => writeTo(io.stderr, d, io.signal);
-    switch (name) {
-      case 'exit': {
-        const code = args[0] === undefined ? this.status : Number.parseInt(args[0], 10);
-        throw new ExitRequest(Number.isFinite(code) ? code & 255 : 2);
-      }
-      case 'export':
-        for (const a of args) {
-          const eq = a.indexOf('=');
-          const k = eq < 0 ? a : a.slice(0, eq);
-          if (eq >= 0) this.vars.set(k, a.slice(eq + 1));
-          this.exported.add(k);
-        }
-        return 0;
-      case 'unset':
-        for (const a of args) {
-          this.vars.delete(a);
-          this.exported.delete(a);
-        }
-        return 0;
-      case 'exec': {
-        if (args.length === 0) return 0;
-        const code = await this.invoke(args, env, io);
-        throw new ExitRequest(code);
-      }
-      case ':':
-      case 'true':
-        return 0;
-      case 'false':
-        return 1;
-      case 'set':
-      case 'trap':
-      case 'umask':
-        return 0;
-      case 'cd': {
-        const target = args[0] ?? '/';
-        const host = this.phone.hostPath(target);
-        if (!host || !existsSync(host) || !statSync(host).isDirectory()) {
-          await err(`${SH}: cd: ${target}: No such file or directory\n`);
-          return 2;
-        }
-        this.vars.set('PWD', target);
-        return 0;
-      }
-      case 'test':
-      case '[': {
-        let a = args;
-        if (name === '[') {
-          if (a[a.length - 1] !== ']') {
-            await err(`${SH}: [: missing ]\n`);
-            return 2;
-          }
-          a = a.slice(0, -1);
-        }
-        return evalTest(a, this.phone) ? 0 : 1;
-      }
-      case 'sh':
-      case 'bash':
-      case 'mksh': {
-        if (args[0] === '-c' && args[1] !== undefined) {
-          const child = this.fork();
-          return child.run(args[1], io);
-        }
-        if (args.length === 0) {
-          const script = (await readAllFrom(io.stdin, io.signal)).toString('utf8');
-          return this.fork().run(script, io);
-        }
-        const host = this.phone.hostPath(args[0]!);
-        if (!host || !existsSync(host)) {
-          await err(`${SH}: ${args[0]}: No such file or directory\n`);
-          return 127;
-        }
-        const { readFile } = await import('node:fs/promises');
-        return this.fork().run(await readFile(host, 'utf8'), io);
-      }
-      case 'su': {
-        if (!this.phone.state.profile.rooted) {
-          await err(`${SH}: su: inaccessible or not found\n`);
-          return 127;
-        }
-        let rest = args;
-        while (
-          rest[0] === '0' ||
-          rest[0] === 'root' ||
-          rest[0] === '-' ||
-          rest[0] === '--mount-master' ||
-          rest[0] === '-mm'
-        )
-          rest = rest.slice(1);
-        const child = this.fork(0);
-        if (rest[0] === '-c') return child.run(rest.slice(1).join(' '), io);
-        if (rest.length > 0)
-          return child
-            .invoke(rest, env, io)
-            .catch((e) => (e instanceof ExitRequest ? e.code : Promise.reject(e)));
-        const script = (await readAllFrom(io.stdin, io.signal)).toString('utf8');
-        return child.run(script, io);
-      }
-      case 'sleep': {
-        const secs = args.reduce((s, a) => s + parseDuration(a), 0);
-        if (!Number.isFinite(secs)) {
-          await err(`sleep: invalid number '${args[0] ?? ''}'\n`);
-          return 1;
-        }
-        return (await sleepFor(secs * 1000, io.signal)) ? 0 : 130;
-      }
-    }
+    const done = await builtin(this, name, args, env, io);
+    if (done !== undefined) return done;
     const handler = this.commands.get(name);
     if (!handler) {
       await err(`${SH}: ${rawName}: inaccessible or not found\n`);
@@ -507,80 +384,4 @@ export class ShellSession {
       return 1;
     }
   }
-}
-
-/** `sleep` takes seconds with an optional s/m/h suffix and fractions. */
-function parseDuration(a: string): number {
-  const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(a);
-  if (!m) return Number.NaN;
-  const mult = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * mult;
-}
-
-/** test / [ … ]: the unary file and string tests, binary string and integer comparisons, !, -a, -o. */
-export function evalTest(args: readonly string[], phone: PhoneEnv): boolean {
-  const orParts = split(args, '-o');
-  if (orParts.length > 1) return orParts.some((p) => evalTest(p, phone));
-  const andParts = split(args, '-a');
-  if (andParts.length > 1) return andParts.every((p) => evalTest(p, phone));
-  if (args[0] === '!') return !evalTest(args.slice(1), phone);
-  if (args.length === 0) return false;
-  if (args.length === 1) return args[0] !== '';
-  if (args.length === 2) {
-    const [op, v] = args as [string, string];
-    if (op === '-z') return v === '';
-    if (op === '-n') return v !== '';
-    const host = phone.hostPath(v);
-    const st = host && existsSync(host) ? statSync(host) : undefined;
-    switch (op) {
-      case '-e':
-        return st !== undefined;
-      case '-f':
-        return st?.isFile() ?? false;
-      case '-d':
-        return st?.isDirectory() ?? false;
-      case '-s':
-        return (st?.size ?? 0) > 0;
-      case '-r':
-      case '-w':
-        return st !== undefined;
-      case '-x':
-        return st !== undefined && (st.mode & 0o111) !== 0;
-      case '-L':
-      case '-h':
-        return false;
-    }
-    return false;
-  }
-  const [a, op, b] = args as [string, string, string];
-  const n = (s: string) => Number.parseInt(s, 10);
-  switch (op) {
-    case '=':
-    case '==':
-      return a === b;
-    case '!=':
-      return a !== b;
-    case '-eq':
-      return n(a) === n(b);
-    case '-ne':
-      return n(a) !== n(b);
-    case '-gt':
-      return n(a) > n(b);
-    case '-ge':
-      return n(a) >= n(b);
-    case '-lt':
-      return n(a) < n(b);
-    case '-le':
-      return n(a) <= n(b);
-  }
-  return false;
-}
-
-function split(args: readonly string[], sep: string): string[][] {
-  const out: string[][] = [[]];
-  for (const a of args) {
-    if (a === sep) out.push([]);
-    else out[out.length - 1]!.push(a);
-  }
-  return out;
 }

@@ -4,7 +4,8 @@
  */
 import { attr, descendants, type UiElement } from './ui-element.js';
 import { findByUiAutomator, UiSelectorError } from './ui-selector.js';
-import { compileXPath, XPathError } from './xpath.js';
+import { compileXPath } from './xpath.js';
+import { XPathError } from './xpath-parse.js';
 
 /** Strategies the server knows. */
 export const STRATEGIES = ['id', 'accessibility id', 'class name', 'xpath', '-android uiautomator'] as const;

@@ -1,7 +1,7 @@
 /** The page source XML: escaping, omitted attributes, tags from class names, typed text, identities. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { UiNode } from '../phone/screen-model.js';
+import type { UiNode } from '../phone/ui-node.js';
 import { attr, descendants, pageSourceXml, snapshot } from './ui-element.js';
 
 const leaf = (partial: Partial<UiNode>): UiNode => ({

@@ -3,7 +3,7 @@
  * into elements with the attributes the real server reports, in its order, and the page source XML
  * built from them (UIA2.md §4). Finders, XPath and the element cache all read this one snapshot.
  */
-import type { UiNode } from '../phone/screen-model.js';
+import type { UiNode } from '../phone/ui-node.js';
 
 /** One element of a snapshot. */
 export interface UiElement {

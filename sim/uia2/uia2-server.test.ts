@@ -10,10 +10,10 @@ import { createServer, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
 import { runShell } from '../phone/run-shell.js';
-import type { UiNode } from '../phone/screen-model.js';
 import type { SimPhoneInstance } from '../phone/sim-phone.js';
 import { cleanupPhones, makePhone } from '../phone/test-phone.js';
-import { ELEMENT_KEY } from './uia2-commands.js';
+import type { UiNode } from '../phone/ui-node.js';
+import { ELEMENT_KEY } from './uia2-context.js';
 import { UIA2_INSTRUMENTATION, type Uia2Options, uia2InstrumentHook } from './uia2-server.js';
 
 const APKS = 'node_modules/appium-uiautomator2-server/apks';

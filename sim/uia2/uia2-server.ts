@@ -10,8 +10,9 @@ import type { Duplex } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import type { InstrumentHook, InstrumentRun } from '../phone/command.js';
 import type { DeviceState } from '../phone/device-state.js';
-import type { UiNode } from '../phone/screen-model.js';
-import { COMMANDS, phoneScreen, type Uia2Context, type Uia2Request } from './uia2-commands.js';
+import type { UiNode } from '../phone/ui-node.js';
+import { COMMANDS, phoneScreen } from './uia2-commands.js';
+import type { Uia2Context, Uia2Request } from './uia2-context.js';
 import { errorBody, MESSAGES, W3cError } from './w3c-error.js';
 
 /** The instrumentation Appium starts. */

@@ -5,7 +5,8 @@ import { runShell } from '../phone/run-shell.js';
 import { screenTree } from '../phone/screen-model.js';
 import { cleanupPhones, makePhone } from '../phone/test-phone.js';
 import { attr, snapshot, type UiElement } from './ui-element.js';
-import { compileXPath, XPathError } from './xpath.js';
+import { compileXPath } from './xpath.js';
+import { XPathError } from './xpath-parse.js';
 
 let root: UiElement;
 
