@@ -206,6 +206,60 @@ describe('run pipeline on simulated phones', {
     assert.ok(existsSync(join(r.dir, 'screenshot.png')), 'a failed run keeps a screenshot');
   });
 
+  it('records where a failed step broke the run, and still stops the capture with its figures', async () => {
+    const { entry, device } = phone(good!, 'pixel-7');
+    let tcpdumpPid: number | undefined;
+    const backend = new TcpdumpCapture({ interface: entry.captureInterface });
+    const r = await runOne(
+      {
+        runId: `step${Date.now().toString(36)}`,
+        outRoot: out,
+        device,
+        capture: {
+          name: backend.name,
+          async start(o) {
+            const session = await backend.start(o);
+            tcpdumpPid = (session as unknown as { child: { pid?: number } }).child.pid;
+            return session;
+          },
+        },
+        allowlist: readAllowlist('devices/pixel-stock/allowlists/idle.yaml'),
+      },
+      {
+        name: 'step-fails',
+        steps: [
+          { kind: 'wait', name: 'settle', ms: 500 },
+          { kind: 'adb', name: 'no such file', command: 'ls /no/such/file', expectExit: 0 },
+          { kind: 'wait', name: 'never reached', ms: 500 },
+        ],
+      },
+    );
+    assert.equal(r.outcome, 'broken');
+    assert.deepEqual(r.broken, {
+      stage: 'step',
+      kind: 'step',
+      detail: 'step "no such file" exited 1, expected 0',
+    });
+    assert.deepEqual(
+      r.phases.map((p) => [p.phase, p.name, p.status]),
+      [
+        ['prepare', 'prepare', 'passed'],
+        ['capture start', 'capture start', 'passed'],
+        ['canary', r.canaries.start, 'passed'],
+        ['step', 'settle', 'passed'],
+        ['step', 'no such file', 'broken'],
+        ['capture stop', 'capture stop', 'passed'],
+      ],
+    );
+    assert.equal(r.phases[4]!.provider, 'adb');
+    assert.ok(Number(r.phases[5]!.figures?.packets) > 0, 'the capture stopped with its figures');
+    assert.ok(tcpdumpPid, 'tcpdump ran');
+    assert.throws(() => process.kill(tcpdumpPid!, 0), 'tcpdump is not left running');
+    const saved = JSON.parse(await readFile(join(r.dir, 'result.json'), 'utf8'));
+    assert.deepEqual(saved.broken, r.broken, 'result.json holds the record');
+    assert.ok(existsSync(join(r.dir, 'step-2.out.txt')), "the failed command's output is kept");
+  });
+
   it('is broken, not passed, when the capture watches the wrong interface', async () => {
     const other = phone(good!, 'pixel-7').entry.captureInterface;
     const r = await idleRun(

@@ -104,19 +104,35 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   };
   const rec = new PhaseRecorder(result, ctx.onProgress);
   const log = (line: string) => rec.log(line);
+  let session: CaptureSession | undefined;
+  const logAbort = new AbortController();
+  /** The capture, when a break left it running: stopped, with its figures, as the last phase. */
+  const stopAfterBreak = async () => {
+    logAbort.abort();
+    const running = session;
+    if (!running) return;
+    session = undefined;
+    const last = result.phases[result.phases.length - 1];
+    const phase = last?.phase === 'capture stop' ? last : rec.begin('capture stop', 'capture stop');
+    const stats = await running.stop().catch((err: unknown) => errorMessage(err));
+    if (typeof stats === 'string') {
+      if (phase.tsEnd === 0) rec.end(phase, 'broken', `the capture did not stop cleanly: ${stats}`);
+      return;
+    }
+    result.capture = stats;
+    phase.figures = { packets: stats.packets, dropped: stats.dropped, bytes: stats.bytes };
+    if (phase.tsEnd === 0) rec.end(phase, 'passed', stats.notes.join('\n'));
+  };
+  /** The run broke in the phase under way: recorded, the capture stopped, a screenshot taken. */
   const broken = async (kind: Parameters<PhaseRecorder['broke']>[0], reason: string) => {
     await rec.broke(kind, reason);
+    await stopAfterBreak();
+    await rec.save();
     await log(await saveScreenshot(ctx.device, dir));
     return result;
   };
 
   await log(`run ${ctx.runId}: ${scenario.name} on ${ctx.device.serial}`);
-  let session: CaptureSession | undefined;
-  const logAbort = new AbortController();
-  const stopCapture = async () => {
-    logAbort.abort();
-    if (session) result.capture = await session.stop().catch(() => undefined);
-  };
   try {
     const prepare = rec.begin('prepare', 'prepare');
     const factsPart = rec.part(prepare, 'read device facts');
@@ -173,7 +189,6 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     rec.begin('capture stop', 'capture stop');
     await sleep(ctx.settleMs ?? 1_000, ctx.signal);
   } catch (err) {
-    await stopCapture();
     if (err instanceof DeviceLostError) return await broken('device-lost', `phone lost: ${err.message}`);
     if (ctx.signal?.aborted) return await broken('interrupted', 'interrupted');
     return await broken('infrastructure', `infrastructure error: ${errorMessage(err)}`);
@@ -181,8 +196,10 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
 
   logAbort.abort();
   const capStop = result.phases[result.phases.length - 1]!;
+  const running = session!;
+  session = undefined;
   try {
-    result.capture = await session.stop(op);
+    result.capture = await running.stop(op);
   } catch (err) {
     if (err instanceof CaptureError) return await broken('capture', `capture not working: ${err.reason}`);
     if (err instanceof DeviceLostError) return await broken('device-lost', `phone lost: ${err.message}`);
