@@ -309,3 +309,22 @@ test('a run whose expectations were never seen breaks at its verdict', async () 
   );
   assert.equal(r.steps.filter((s) => s.status === 'broken').length, 1);
 });
+
+test('a run folder from before the run record (formatVersion 1) shows its steps and says where the rest is', async () => {
+  const folder = await readRunFolder(join(root, 'night-1', '127.0.0.1_5601', 'idle'));
+  const { phases: _phases, ...rest } = folder.result;
+  folder.result = {
+    ...rest,
+    formatVersion: 1,
+    steps: [{ name: 'idle 60 s', kind: 'wait', tsStart: T0 + 4, tsEnd: T0 + 64, ok: true, detail: 'waited' }],
+  } as unknown as typeof folder.result;
+  const r = buildRunReport(folder);
+  assert.deepEqual(
+    r.steps.map((s) => [s.name, s.status]),
+    [
+      ['idle 60 s', 'passed'],
+      ['recorded by an older phonehome: the phases of its pipeline are in run.log', 'passed'],
+    ],
+  );
+  assert.deepEqual([r.steps[0]!.start, r.steps[0]!.stop], [(T0 + 4) * 1000, (T0 + 64) * 1000]);
+});

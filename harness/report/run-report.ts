@@ -221,9 +221,10 @@ function phaseStep(p: PhaseRecord, run: RunFolder, runEnd: number | undefined): 
 /** The pipeline's steps, as the run recorded its phases in result.json. */
 export function pipelineSteps(run: RunFolder): ReportStep[] {
   const { result } = run;
-  const times = run.log.map((l) => l.ts).filter(Number.isFinite);
-  const runEnd = times.length ? Math.max(...times) : undefined;
-  if (!Array.isArray(result.phases)) return legacySteps(run, runEnd);
+  if (!Array.isArray(result.phases)) return legacySteps(run);
+  // A phase the run broke in before it ended closes when the last recorded moment of the run does.
+  const times = result.phases.flatMap((p) => [p.tsStart, p.tsEnd]).filter((t) => t > 0);
+  const runEnd = times.length ? Math.max(...times) * 1000 : undefined;
   return result.phases.map((p) => phaseStep(p, run, runEnd));
 }
 
@@ -231,7 +232,7 @@ export function pipelineSteps(run: RunFolder): ReportStep[] {
  * A run folder written before runs recorded their phases (result.json formatVersion 1): its scenario
  * steps, as it recorded them, and a note that the rest is in run.log.
  */
-function legacySteps(run: RunFolder, runEnd: number | undefined): ReportStep[] {
+function legacySteps(run: RunFolder): ReportStep[] {
   const old = (
     run.result as { steps?: { name: string; tsStart: number; tsEnd: number; ok: boolean; detail: string }[] }
   ).steps;
@@ -243,7 +244,10 @@ function legacySteps(run: RunFolder, runEnd: number | undefined): ReportStep[] {
     steps: [],
     attachments: [],
   };
-  const steps = (Array.isArray(old) ? old : []).map((st) =>
+  const recorded = Array.isArray(old) ? old : [];
+  const ends = recorded.map((st) => st.tsEnd * 1000).filter((t) => t > 0);
+  const runEnd = ends.length ? Math.max(...ends) : undefined;
+  const steps = recorded.map((st) =>
     phaseStep(
       {
         phase: 'step',

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
+import { TestHost } from '../../testing/sim-adb-host.js';
+import { createTestPhone, type TestPhone, type TestPhoneOptions } from '../../testing/sim-adb-phone.js';
 import { type Adbd, startAdbd } from './adbd.js';
 import {
   A_AUTH,
@@ -14,8 +16,6 @@ import {
   encodeMessage,
 } from './message.js';
 import { encodeShellPacket, SHELL_CLOSE_STDIN, SHELL_STDIN, ShellPacketReader } from './shell-packet.js';
-import { TestHost } from './test-host.js';
-import { createTestPhone, type TestPhone, type TestPhoneOptions } from './test-phone.js';
 
 /** Starts an adbd on a test phone and a connected host that has finished the handshake. */
 async function withAdbd(

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { after, test } from 'node:test';
+import { cleanupPhones, makePhone } from '../../testing/sim-test-phone.js';
 import type { InstrumentRun } from './command.js';
 import { runShell } from './run-shell.js';
-import { cleanupPhones, makePhone } from './test-phone.js';
 
 after(cleanupPhones);
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { crc32, inflateSync } from 'node:zlib';
+import { cleanupPhones, makePhone } from '../../testing/sim-test-phone.js';
 import { runShell } from './run-shell.js';
-import { cleanupPhones, makePhone } from './test-phone.js';
 import { appColour } from './ui-node.js';
 
 after(cleanupPhones);

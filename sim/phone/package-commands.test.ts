@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, test } from 'node:test';
+import { cleanupPhones, makePhone } from '../../testing/sim-test-phone.js';
 import { runShell } from './run-shell.js';
 import type { SimPhoneInstance } from './sim-phone.js';
-import { cleanupPhones, makePhone } from './test-phone.js';
 
 after(cleanupPhones);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { cleanupPhones, makePhone } from '../../testing/sim-test-phone.js';
 import { runShell } from './run-shell.js';
-import { cleanupPhones, makePhone } from './test-phone.js';
 
 after(cleanupPhones);
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { cleanupPhones, makePhone } from '../../testing/sim-test-phone.js';
 import { SimConfigError } from '../errors.js';
 import { parsePhoneProfile } from './profile.js';
 import { runShell } from './run-shell.js';
 import { parseScreens } from './screens.js';
 import type { SimPhoneInstance } from './sim-phone.js';
-import { cleanupPhones, makePhone } from './test-phone.js';
 
 after(cleanupPhones);
 

@@ -4,8 +4,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { type PhoneEnv, readAllFrom, sleepFor, writeTo } from './command.js';
+import { evalTest, parseDuration } from './shell-conditions.js';
 import type { ShellStreams } from './shell-streams.js';
-import { evalTest, parseDuration } from './shell-test.js';
 
 export const SH = '/system/bin/sh';
 

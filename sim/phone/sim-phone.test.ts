@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
+import { cleanupPhones, makePhone } from '../../testing/sim-test-phone.js';
 import { runShell } from './run-shell.js';
-import { cleanupPhones, makePhone } from './test-phone.js';
 
 after(cleanupPhones);
 

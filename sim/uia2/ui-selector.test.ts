@@ -1,9 +1,9 @@
 /** UiSelector locators over a snapshot of a simulated Xiaomi showing its Gallery app. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { cleanupPhones, makePhone } from '../../testing/sim-test-phone.js';
 import { runShell } from '../phone/run-shell.js';
 import { screenTree } from '../phone/screen-model.js';
-import { cleanupPhones, makePhone } from '../phone/test-phone.js';
 import { attr, snapshot, type UiElement } from './ui-element.js';
 import { findByUiAutomator, parseUiAutomator, UiSelectorError } from './ui-selector.js';
 

@@ -2,13 +2,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PhoneProfile } from './profile.js';
+import type { PhoneProfile } from '../sim/phone/profile.js';
 import {
   createSimPhone,
   loadPhoneProfile,
   type SimPhoneInstance,
   type SimPhoneOptions,
-} from './sim-phone.js';
+} from '../sim/phone/sim-phone.js';
 
 /** The two shipped profiles, by short name. */
 export const PROFILES = {

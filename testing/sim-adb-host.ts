@@ -3,8 +3,8 @@
  * tests can check what the real adb server cannot show (chunk sizes, one WRTE in flight, AUTH tokens).
  */
 import { connect, type Socket } from 'node:net';
-import { MessageFramer } from './framer.js';
-import { A_CNXN, A_OKAY, A_OPEN, A_WRTE, type AdbMessage, encodeMessage } from './message.js';
+import { MessageFramer } from '../sim/adb/framer.js';
+import { A_CNXN, A_OKAY, A_OPEN, A_WRTE, type AdbMessage, encodeMessage } from '../sim/adb/message.js';
 
 export class TestHost {
   private readonly framer = new MessageFramer();

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { AdbBanner, ShellIo, SimPhone } from '../contracts.js';
+import type { AdbBanner, ShellIo, SimPhone } from '../sim/contracts.js';
 
 export interface TestPhoneOptions {
   /** Demand AUTH and stay unauthorized. */
