@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Analysis } from '../analyze.js';
 import type { DeviceFacts } from '../device/facts.js';
 import { UsageError } from '../errors.js';
-import type { RunResult } from '../record/run-record.js';
+import type { PhaseRecord, RunResult } from '../record/run-record.js';
 import type { Verdict } from '../verdict/verdict.js';
 
 /** One line of run.log. */
@@ -90,6 +90,36 @@ export function parseRunLog(text: string): LogLine[] {
   return out;
 }
 
+/**
+ * The phases of a run recorded before result.json had them (formatVersion 1): its scenario steps, as
+ * it recorded them. The rest of its pipeline is in its run.log.
+ */
+function legacyPhases(result: RunResult): PhaseRecord[] {
+  const old = (result as { steps?: unknown }).steps;
+  if (!Array.isArray(old)) return [];
+  return old.map(
+    (st: {
+      name?: unknown;
+      kind?: unknown;
+      tsStart?: unknown;
+      tsEnd?: unknown;
+      ok?: unknown;
+      skipped?: unknown;
+      detail?: unknown;
+      screenshot?: unknown;
+    }) => ({
+      phase: 'step' as const,
+      name: String(st.name ?? ''),
+      ...(typeof st.kind === 'string' ? { kind: st.kind } : {}),
+      tsStart: Number(st.tsStart) || 0,
+      tsEnd: Number(st.tsEnd) || 0,
+      status: st.ok === false ? ('broken' as const) : st.skipped ? ('skipped' as const) : ('passed' as const),
+      detail: String(st.detail ?? ''),
+      ...(typeof st.screenshot === 'string' ? { screenshot: st.screenshot } : {}),
+    }),
+  );
+}
+
 /** Reads a run folder. Throws UsageError when it holds no readable result.json. */
 export async function readRunFolder(dir: string): Promise<RunFolder> {
   const problems: string[] = [];
@@ -99,6 +129,7 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
   if (!result || typeof result !== 'object' || typeof result.outcome !== 'string') {
     throw new UsageError(`${dir}/result.json is not a run result${problems[0] ? ` (${problems[0]})` : ''}`);
   }
+  if (!Array.isArray(result.phases)) result.phases = legacyPhases(result);
 
   const names = await readdir(dir);
   const files: RunFolder['files'] = { screenshots: [], stepOutputs: [] };

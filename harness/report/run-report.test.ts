@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -311,14 +311,21 @@ test('a run whose expectations were never seen breaks at its verdict', async () 
 });
 
 test('a run folder from before the run record (formatVersion 1) shows its steps and says where the rest is', async () => {
-  const folder = await readRunFolder(join(root, 'night-1', '127.0.0.1_5601', 'idle'));
-  const { phases: _phases, ...rest } = folder.result;
-  folder.result = {
-    ...rest,
-    formatVersion: 1,
-    steps: [{ name: 'idle 60 s', kind: 'wait', tsStart: T0 + 4, tsEnd: T0 + 64, ok: true, detail: 'waited' }],
-  } as unknown as typeof folder.result;
-  const r = buildRunReport(folder);
+  const dir = await writeTestRun(root, {
+    runId: 'night-old',
+    phone: 'pixel',
+    scenario: 'idle',
+    outcome: 'passed',
+    hosts: [],
+    t0: T0,
+  });
+  const file = join(dir, 'result.json');
+  const { phases: _phases, ...rest } = JSON.parse(await readFile(file, 'utf8'));
+  const steps = [
+    { name: 'idle 60 s', kind: 'wait', tsStart: T0 + 4, tsEnd: T0 + 64, ok: true, detail: 'waited' },
+  ];
+  await writeFile(file, JSON.stringify({ ...rest, formatVersion: 1, steps }));
+  const r = buildRunReport(await readRunFolder(dir));
   assert.deepEqual(
     r.steps.map((s) => [s.name, s.status]),
     [

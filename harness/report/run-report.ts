@@ -221,47 +221,22 @@ function phaseStep(p: PhaseRecord, run: RunFolder, runEnd: number | undefined): 
 /** The pipeline's steps, as the run recorded its phases in result.json. */
 export function pipelineSteps(run: RunFolder): ReportStep[] {
   const { result } = run;
-  if (!Array.isArray(result.phases)) return legacySteps(run);
   // A phase the run broke in before it ended closes when the last recorded moment of the run does.
   const times = result.phases.flatMap((p) => [p.tsStart, p.tsEnd]).filter((t) => t > 0);
   const runEnd = times.length ? Math.max(...times) * 1000 : undefined;
-  return result.phases.map((p) => phaseStep(p, run, runEnd));
-}
-
-/**
- * A run folder written before runs recorded their phases (result.json formatVersion 1): its scenario
- * steps, as it recorded them, and a note that the rest is in run.log.
- */
-function legacySteps(run: RunFolder): ReportStep[] {
-  const old = (
-    run.result as { steps?: { name: string; tsStart: number; tsEnd: number; ok: boolean; detail: string }[] }
-  ).steps;
-  const note: ReportStep = {
-    name: 'recorded by an older phonehome: the phases of its pipeline are in run.log',
-    status: run.result.outcome === 'broken' ? 'broken' : 'passed',
-    message: run.result.reason,
-    parameters: [],
-    steps: [],
-    attachments: [],
-  };
-  const recorded = Array.isArray(old) ? old : [];
-  const ends = recorded.map((st) => st.tsEnd * 1000).filter((t) => t > 0);
-  const runEnd = ends.length ? Math.max(...ends) : undefined;
-  const steps = recorded.map((st) =>
-    phaseStep(
-      {
-        phase: 'step',
-        name: st.name,
-        tsStart: st.tsStart,
-        tsEnd: st.tsEnd,
-        status: st.ok ? 'passed' : 'broken',
-        detail: st.detail,
-      },
-      run,
-      runEnd,
-    ),
-  );
-  return [...steps, note];
+  const steps = result.phases.map((p) => phaseStep(p, run, runEnd));
+  if (result.formatVersion < 2) {
+    // Recorded before runs kept their phases: only the scenario's steps are known.
+    steps.push({
+      name: 'recorded by an older phonehome: the phases of its pipeline are in run.log',
+      status: result.outcome === 'broken' ? 'broken' : 'passed',
+      message: result.reason,
+      parameters: [],
+      steps: [],
+      attachments: [],
+    });
+  }
+  return steps;
 }
 
 function descriptionHtml(run: RunFolder): string {
