@@ -4,9 +4,9 @@
  * that `sim up --misbehave` switches on. A bad file fails with file:line:column.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SimConfigError } from '../errors.js';
+import { YamlSource } from '../yaml-source.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 
@@ -149,36 +149,13 @@ export type TrafficProfile = z.infer<typeof trafficProfileSchema>;
 /** Phone-state conditions of a behaviour. */
 export type BehaviourWhen = z.infer<typeof when>;
 
-function pathText(path: PropertyKey[]): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
-  return s;
-}
-
 /** Parses a traffic profile's text; `file` names it in errors. */
 export function parseTrafficProfile(text: string, file: string): TrafficProfile {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = lineCounter.linePos(yamlError.pos[0]);
-    throw new SimConfigError(file, pos.line, pos.col, '', yamlError.message.split('\n')[0] ?? 'bad YAML');
-  }
-  const result = trafficProfileSchema.safeParse(doc.toJS());
+  const source = new YamlSource(text, file);
+  const result = trafficProfileSchema.safeParse(source.data());
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  // Point at the deepest node of the path that exists in the file.
-  let at = 0;
-  for (let n = issue.path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n) as unknown[], true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range && (isMap(node) || isSeq(node) || node !== undefined)) {
-      at = range[0];
-      break;
-    }
-  }
-  const pos = lineCounter.linePos(at);
-  throw new SimConfigError(file, pos.line, pos.col, pathText(issue.path), issue.message);
+  return source.fail(issue.path, issue.message);
 }
 
 /** Reads and checks a traffic profile file. */

@@ -4,9 +4,9 @@
  * Traffic behaviour lives elsewhere (devices/sim/NAME.traffic.yaml); this file holds device facts only.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SimConfigError } from '../errors.js';
+import { YamlSource } from '../yaml-source.js';
 import {
   addScreenActivities,
   checkScreens,
@@ -194,76 +194,23 @@ export type ProfilePackage = z.infer<typeof packageSchema>;
 export type ProfileAccount = z.infer<typeof accountSchema>;
 export type ConsentToggle = keyof PhoneProfile['consent'];
 
-type PathKey = string | number;
-
-/** Finds the YAML node at a zod path (or the deepest existing parent). */
-function nodeAt(root: Node | null | undefined, path: readonly PathKey[]): Node | undefined {
-  let node: Node | undefined = root ?? undefined;
-  for (const key of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => {
-        const k = p.key as { value?: unknown } | null;
-        return k !== null && typeof k === 'object' && String(k.value) === String(key);
-      });
-      if (!pair) return node;
-      node = (pair.value as Node | null) ?? (pair.key as Node);
-    } else if (isSeq(node) && typeof key === 'number') {
-      const item = node.items[key] as Node | undefined;
-      if (!item) return node;
-      node = item;
-    } else {
-      return node;
-    }
-  }
-  return node;
-}
-
-function pathText(path: readonly PathKey[]): string {
-  let s = '';
-  for (const k of path) s += typeof k === 'number' ? `[${k}]` : s ? `.${k}` : k;
-  return s;
-}
-
 /** Parses a profile's YAML text; `file` names it in errors. Throws SimConfigError at the first problem. */
 export function parsePhoneProfile(yamlText: string, file: string): PhoneProfile {
-  const lc = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = lc.linePos(yamlError.pos[0]);
-    throw new SimConfigError(
-      file,
-      pos.line,
-      pos.col,
-      '',
-      `not valid YAML: ${yamlError.message.split('\n')[0]}`,
-    );
-  }
-  const parsed = phoneProfileSchema.safeParse(doc.toJS());
+  const source = new YamlSource(yamlText, file);
+  const parsed = phoneProfileSchema.safeParse(source.data());
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.path.filter((k): k is PathKey => typeof k !== 'symbol');
-    const offset = nodeAt(doc.contents, path)?.range?.[0];
-    const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
-    throw new SimConfigError(file, pos.line, pos.col, pathText(path), issue.message);
+    source.fail(issue.path, issue.message);
   }
-  const profile = parsed.data;
+  const profile = parsed.data!;
   const names = new Set<string>();
   profile.packages.forEach((p, i) => {
-    if (names.has(p.name)) {
-      const offset = nodeAt(doc.contents, ['packages', i, 'name'])?.range?.[0];
-      const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
-      throw new SimConfigError(file, pos.line, pos.col, `packages[${i}].name`, `${p.name} is listed twice`);
-    }
+    if (names.has(p.name)) source.fail(['packages', i, 'name'], `${p.name} is listed twice`);
     names.add(p.name);
   });
   if (profile.screens) {
     const problem = checkScreens(profile.screens, profile);
-    if (problem) {
-      const offset = nodeAt(doc.contents, problem.path)?.range?.[0];
-      const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
-      throw new SimConfigError(file, pos.line, pos.col, pathText(problem.path), problem.message);
-    }
+    if (problem) source.fail(problem.path, problem.message);
     profile.screens = normaliseScreens(profile.screens);
     addScreenActivities(profile, profile.screens);
   }

@@ -6,9 +6,9 @@
  * the same named actions as the built-in screens.
  */
 import { readFile } from 'node:fs/promises';
-import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SimConfigError } from '../errors.js';
+import { type PathKey, YamlSource } from '../yaml-source.js';
 import { fullComponent } from './component-name.js';
 
 const component = z
@@ -149,8 +149,6 @@ const screensFileSchema = z.strictObject(
   { error: 'expected a mapping with formatVersion: 1 and screens' },
 );
 
-type PathKey = string | number;
-
 /** The consent toggles a screen can flip (the phone profile's consent: block names their settings). */
 export type ConsentToggle = 'backupEnabled' | 'analyticsConsent' | 'adsConsent';
 
@@ -263,35 +261,15 @@ export function parseScreens(
   file: string,
   profile: ScreensProfile,
 ): Record<string, ScreenSpec> {
-  const lc = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = lc.linePos(yamlError.pos[0]);
-    throw new SimConfigError(
-      file,
-      pos.line,
-      pos.col,
-      '',
-      `not valid YAML: ${yamlError.message.split('\n')[0]}`,
-    );
-  }
-  const fail = (path: readonly PathKey[], message: string): never => {
-    const offset = locate(doc, path);
-    const pos = offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset);
-    throw new SimConfigError(file, pos.line, pos.col, pathText(path), message);
-  };
-  const parsed = screensFileSchema.safeParse(doc.toJS());
+  const source = new YamlSource(yamlText, file);
+  const parsed = screensFileSchema.safeParse(source.data());
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    fail(
-      issue.path.filter((k): k is PathKey => typeof k !== 'symbol'),
-      issue.message,
-    );
+    source.fail(issue.path, issue.message);
   }
   const screens = parsed.data!.screens;
   const problem = checkScreens(screens, profile);
-  if (problem) fail(problem.path, problem.message);
+  if (problem) source.fail(problem.path, problem.message);
   return screens;
 }
 
@@ -316,19 +294,4 @@ export function addScreenActivities(profile: ScreensProfile, screens: Record<str
     const known = [...pkg.activities, ...(pkg.launchActivity ? [pkg.launchActivity] : [])].map(fullComponent);
     if (!known.includes(full)) pkg.activities.push(name);
   }
-}
-
-/** Offset of the YAML node at a path, or of its deepest existing parent. */
-function locate(doc: Document, path: readonly PathKey[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return node.range[0];
-  }
-  return undefined;
-}
-
-function pathText(path: readonly PathKey[]): string {
-  let s = '';
-  for (const k of path) s += typeof k === 'number' ? `[${k}]` : s ? `.${k}` : k;
-  return s;
 }
