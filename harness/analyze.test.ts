@@ -4,7 +4,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { pcapFile } from '../testing/capture-writer.js';
 import { ipv4Packet, pcapdroidFrame, tcpSegment, udpDatagram } from '../testing/packet-builder.js';
-import { type Analysis, analyzeStream, inferDevice, isLocalAddress } from './analyze.js';
+import { type Analysis, analyzeStream, inferDevice, isLocalAddress, nothingToJudge } from './analyze.js';
 import type { Flow } from './flows/flow.js';
 import { CaptureFormatError } from './packets/packet.js';
 
@@ -365,4 +365,22 @@ test("device addresses are taken in any spelling and matched in the packets' for
   const a = await analyzeFile(METADATA, { deviceAddrs: ['2001:0DB8:1234::0001', 'not-an-address'] });
   assert.deepEqual(a.device, { addrs: ['2001:db8:1234::1'], inferred: false });
   assert.ok(a.warnings.some((w) => w.includes('not-an-address')));
+});
+
+test('nothingToJudge says why a capture proves nothing, and is quiet when it holds flows', async () => {
+  const capture = { format: 'pcap' as const, frames: 0, bytes: 24, linkTypes: [1] };
+  assert.equal(
+    nothingToJudge({ capture, flows: [], skipped: [] }),
+    'the capture holds no packet (pcap, 24 bytes)',
+  );
+  assert.equal(
+    nothingToJudge({
+      capture: { ...capture, frames: 3, linkTypes: [147] },
+      flows: [],
+      skipped: [{ reason: 'unknown-linktype-147', count: 3, firstFrame: 0 }],
+    }),
+    'none of its 3 frames could be decoded into a connection (link type 147; skipped: unknown-linktype-147 ×3)',
+  );
+  const a = await analyzeFile(METADATA);
+  assert.equal(nothingToJudge(a), undefined);
 });

@@ -122,6 +122,23 @@ async function analyzeFrames(
 }
 
 /**
+ * Why an analysis holds nothing to judge, or undefined when it holds flows. A capture with no packet,
+ * or none phonehome could decode, proves nothing about the phone: it must never be judged "allowed"
+ * (analyze refuses it, a run is broken by it).
+ */
+export function nothingToJudge(a: Pick<Analysis, 'capture' | 'flows' | 'skipped'>): string | undefined {
+  if (a.flows.length > 0) return undefined;
+  const frames = a.capture.frames;
+  if (frames === 0) return `the capture holds no packet (${a.capture.format}, ${a.capture.bytes} bytes)`;
+  const reasons = a.skipped.map((s) => `${s.reason} ×${s.count}`).join(', ');
+  return (
+    `none of its ${frames} frame${frames === 1 ? '' : 's'} could be decoded into a connection ` +
+    `(link type${a.capture.linkTypes.length === 1 ? '' : 's'} ${a.capture.linkTypes.join(', ') || 'none'}` +
+    `${reasons ? `; skipped: ${reasons}` : ''})`
+  );
+}
+
+/**
  * The chunks as plain Uint8Array views. Node streams yield Buffers, and every subarray of a Buffer
  * is a Buffer built by a JavaScript constructor; frames and payloads are cut from each chunk
  * hundreds of thousands of times, and plain views cost a fraction of that.

@@ -245,6 +245,39 @@ test('a file that is not a capture: one line naming it, exit 2', () => {
   assert.match(dir.stderr, /^phonehome: cannot read .*: is a directory\n$/);
 });
 
+test('fails closed: a capture with no packet, or none that decodes, is never allowed (exit 2, one line)', () => {
+  const strict = write('strict.yaml', 'description: nothing allowed\nunattributed: fail\nallow: []\n');
+  const headerOnly = join(tmp, 'header-only.pcap');
+  writeFileSync(headerOnly, pcapFile({ linkType: 1 }, []));
+  const userLink = join(tmp, 'user-link-147.pcap');
+  const ip = ipv4Packet(
+    { src: '10.0.0.2', dst: '10.0.0.1', proto: 6 },
+    tcpSegment({ srcPort: 40000, dstPort: 443, flags: 0x02 }),
+  );
+  writeFileSync(
+    userLink,
+    pcapFile({ linkType: 147 }, [
+      { ts: 1, data: ip },
+      { ts: 2, data: ip },
+    ]),
+  );
+  for (const [file, why] of [
+    [headerOnly, /header-only\.pcap: nothing to judge: the capture holds no packet \(pcap, 24 bytes\)/],
+    [
+      userLink,
+      /user-link-147\.pcap: nothing to judge: none of its 2 frames could be decoded into a connection \(link type 147; skipped: unknown-linktype-147 ×2\)/,
+    ],
+  ] as const) {
+    for (const args of [[file], [file, '--allowlist', strict], [file, '--format', 'json']]) {
+      const r = phonehome(['analyze', ...args]);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout, '', 'no verdict, no document');
+      assert.match(r.stderr, why);
+      assert.equal(r.stderr.split('\n').length, 2, 'one line');
+    }
+  }
+});
+
 test('a bad allowlist: one line with file:line:column, exit 2, before the capture is read', () => {
   const bad = write(
     'bad.yaml',

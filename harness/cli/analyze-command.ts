@@ -23,7 +23,8 @@ export function register(program: Command): void {
     .description(
       'Read a pcap or pcapng capture, group its packets into flows, name each responder (TLS/QUIC SNI, ' +
         'HTTP Host, DNS) and, with --allowlist, judge every flow.\n' +
-        'Exit status: 0 allowed (or no allowlist), 1 violations or unmet expectations, 2 bad input or usage.',
+        'Exit status: 0 allowed (or no allowlist), 1 violations or unmet expectations, 2 bad input or usage ' +
+        '(a capture with no packet, or none that decodes into a connection, included: it proves nothing).',
     )
     .argument('<capture>', 'pcap or pcapng file; - reads standard input')
     .option('--allowlist <file>', 'YAML allowlist to judge the flows against')
@@ -100,7 +101,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
       ? (await import('../verdict/read-allowlist.js')).readAllowlist(opts.allowlist)
       : undefined;
 
-  const [{ analyzeFile, analyzeStream }, { CaptureFormatError }] = await Promise.all([
+  const [{ analyzeFile, analyzeStream, nothingToJudge }, { CaptureFormatError }] = await Promise.all([
     import('../analyze.js'),
     import('../packets/packet.js'),
   ]);
@@ -122,6 +123,9 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   }
 
   const { terminalSafe } = await import('../format/terminal-text.js');
+  // Fail closed: nothing read is nothing proven, with or without an allowlist.
+  const empty = nothingToJudge(analysis);
+  if (empty !== undefined) throw new UsageError(`${shown}: nothing to judge: ${empty}`);
   const t = analysis.capture.truncated;
   if (t) {
     process.stderr.write(

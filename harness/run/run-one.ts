@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Analysis, analyzeFile } from '../analyze.js';
+import { type Analysis, analyzeFile, nothingToJudge } from '../analyze.js';
 import { type OpOptions, sleep } from '../deadline.js';
 import { phoneAddrs } from '../device/facts.js';
 import type { PrepareStep } from '../device/prepare.js';
@@ -253,9 +253,11 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     const missing = [canaries.startSeen ? '' : 'start', canaries.endSeen ? '' : 'end']
       .filter(Boolean)
       .join(' and ');
+    // A capture that read nothing says so: the same rule analyze refuses such a capture by.
+    const seenText = nothingToJudge(analysis) ?? `${analysis.flows.length} flows seen`;
     return await broken(
       'capture',
-      `capture not working: the ${missing} canary is not in the capture (${analysis.flows.length} flows seen)`,
+      `capture not working: the ${missing} canary is not in the capture (${seenText})`,
     );
   }
   rec.end(analyse, 'passed');
