@@ -9,7 +9,8 @@ import { FlowTable, type PartyCount } from './flows/flow-table.js';
 import type { DnsRecord } from './names/dns-join.js';
 import { FlowNamer } from './names/flow-namer.js';
 import { readCaptureFile } from './packets/capture-file.js';
-import { type CaptureSummary, readCapture } from './packets/capture-parser.js';
+import { readCapture } from './packets/capture-parser.js';
+import type { CaptureSummary } from './packets/capture-summary.js';
 import { canonicalIp } from './packets/ip-text.js';
 import type { Frame, Skipped } from './packets/packet.js';
 import { PacketDecoder } from './packets/packet-decoder.js';
@@ -90,10 +91,19 @@ async function analyzeFrames(
   }
   const flows = table.flows(new Set(addrs), { release: true });
 
-  if (capture.truncated) {
+  const cut = capture.truncated;
+  if (cut?.corrupt) {
+    warnings.push(`capture is corrupt at byte ${cut.offset} (${cut.message}): what follows was not read`);
+  } else if (cut) {
     warnings.push(
-      `capture ends inside a record at byte ${capture.truncated.offset} (${capture.truncated.message}): ` +
-        'what follows was lost',
+      `capture ends inside a record at byte ${cut.offset} (${cut.message}): what follows was lost`,
+    );
+  }
+  const damaged = capture.damaged;
+  if (damaged) {
+    warnings.push(
+      `${damaged.count} damaged block${damaged.count === 1 ? ' was' : 's were'} skipped ` +
+        `(the first at byte ${damaged.offset}: ${damaged.message})`,
     );
   }
   const stats = decoder.stats();

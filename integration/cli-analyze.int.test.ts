@@ -227,6 +227,39 @@ test('a truncated capture is analysed up to the cut, warned about with its byte 
   assert.equal(d.verdict.unmetExpectations.length, 1);
 });
 
+test('a corrupt record keeps what came before it: analysed up to it, warned about with its offset', () => {
+  const original = readFileSync(join(CAPTURES, 'http_proxy.pcap'));
+  // The last record header's captured length set to 0x7fffffff, as a broken writer might leave it.
+  const offsets: number[] = [];
+  for (let o = 24; o + 16 <= original.length; o += 16 + original.readUInt32LE(o + 8)) offsets.push(o);
+  const last = offsets.at(-1)!;
+  const corrupt = Buffer.from(original);
+  corrupt.writeUInt32LE(0x7fffffff, last + 8);
+  const file = join(tmp, 'http_proxy-corrupt.pcap');
+  writeFileSync(file, corrupt);
+  const r = phonehome(['analyze', file, '--format', 'json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `http_proxy-corrupt\\.pcap is corrupt at byte ${last} \\(pcap record claims 2147483647 captured bytes .*\\); analysed the ${offsets.length - 1} frames before it`,
+    ),
+  );
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.capture.frames, offsets.length - 1);
+  assert.deepEqual(doc.capture.truncated, {
+    offset: last,
+    message: 'pcap record claims 2147483647 captured bytes (more than 16777216): the file is corrupt',
+    corrupt: true,
+  });
+  assert.ok(doc.flows.length > 0, 'the flows before it are there');
+  // What tshark reads of the same frames before the corrupt one, the analysis reads too.
+  const whole = JSON.parse(
+    phonehome(['analyze', join(CAPTURES, 'http_proxy.pcap'), '--format', 'json']).stdout,
+  );
+  assert.ok(whole.capture.frames === offsets.length);
+});
+
 test('a file that is not a capture: one line naming it, exit 2', () => {
   const notPcap = write('notes.txt', 'these are not packets\n');
   const r = phonehome(['analyze', notPcap]);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readCaptureFile } from '../harness/packets/capture-file.js';
-import type { CaptureSummary } from '../harness/packets/capture-parser.js';
+import type { CaptureSummary } from '../harness/packets/capture-summary.js';
 import { type Packet, TCP_FIN, TCP_SYN } from '../harness/packets/packet.js';
 import { PacketDecoder } from '../harness/packets/packet-decoder.js';
 import { tsharkFields } from '../testing/tshark-fields.js';

@@ -128,9 +128,10 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   if (empty !== undefined) throw new UsageError(`${shown}: nothing to judge: ${empty}`);
   const t = analysis.capture.truncated;
   if (t) {
+    const frames = `${analysis.capture.frames} frame${analysis.capture.frames === 1 ? '' : 's'}`;
     process.stderr.write(
-      `phonehome: warning: ${terminalSafe(shown)} is truncated at byte ${t.offset} (${terminalSafe(t.message)}); ` +
-        `analysed the ${analysis.capture.frames} frame${analysis.capture.frames === 1 ? '' : 's'} before it\n`,
+      `phonehome: warning: ${terminalSafe(shown)} ${t.corrupt ? 'is corrupt' : 'is truncated'} at byte ` +
+        `${t.offset} (${terminalSafe(t.message)}); analysed the ${frames} before it\n`,
     );
   }
 

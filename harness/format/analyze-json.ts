@@ -125,7 +125,16 @@ export function analyzeJson(file: string, analysis: Analysis, verdict?: Verdict)
       frames: c.frames,
       bytes: c.bytes,
       linkTypes: [...c.linkTypes],
-      truncated: c.truncated ? { offset: c.truncated.offset, message: c.truncated.message } : null,
+      truncated: c.truncated
+        ? {
+            offset: c.truncated.offset,
+            message: c.truncated.message,
+            ...(c.truncated.corrupt ? { corrupt: true } : {}),
+          }
+        : null,
+      ...(c.damaged
+        ? { damaged: { count: c.damaged.count, offset: c.damaged.offset, message: c.damaged.message } }
+        : {}),
     },
     device: { addrs: [...analysis.device.addrs], inferred: analysis.device.inferred },
     flows: analysis.flows.map(flowJson),

@@ -8,7 +8,8 @@
  */
 
 import { closeSync, openSync, readSync } from 'node:fs';
-import { CaptureParser, type CaptureParserOptions, type CaptureSummary } from './capture-parser.js';
+import { CaptureParser } from './capture-parser.js';
+import type { CaptureParserOptions, CaptureSummary } from './capture-summary.js';
 import type { Frame } from './packet.js';
 
 const CHUNK = 1 << 20;

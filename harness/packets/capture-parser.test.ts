@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { concat, type FrameToWrite, PcapngWriter, pcapFile } from '../../testing/capture-writer.js';
-import { CaptureParser, type CaptureSummary, type CustomBlock, readCapture } from './capture-parser.js';
+import { CaptureParser, readCapture } from './capture-parser.js';
+import type { CaptureSummary, CustomBlock } from './capture-summary.js';
 import { CaptureFormatError, type Frame } from './packet.js';
 
 const enc = new TextEncoder();
@@ -126,14 +127,25 @@ describe('classic pcap', () => {
     assert.match(summary.truncated!.message, /file header/);
   });
 
-  test('a record claiming an impossible size is a format error at its offset', () => {
+  test('a record claiming an impossible size stops the reading there, keeping the frames before it', () => {
     const file = pcapFile({ linkType: 101 }, frames3());
     const secondAt = 24 + 16 + 11;
-    file.set([0, 0, 0, 0x7f], secondAt + 8); // incl_len 0x7f000000, little endian
-    assert.throws(
-      () => parse(file),
-      (e) => e instanceof CaptureFormatError && e.offset === secondAt && /claims/.test(e.message),
-    );
+    file.set([0xff, 0xff, 0xff, 0x7f], secondAt + 8); // incl_len 0x7fffffff, little endian
+    for (const chunks of [[file.length], [7, 13], [1]]) {
+      const { frames, summary } = parse(file, chunks);
+      assert.deepEqual(
+        frames.map((f) => text(f.data)),
+        ['first frame'],
+        `chunks ${chunks}`,
+      );
+      assert.equal(summary.frames, 1);
+      assert.equal(summary.bytes, file.length, 'every byte was taken in');
+      assert.deepEqual(summary.truncated, {
+        offset: secondAt,
+        message: 'pcap record claims 2147483647 captured bytes (more than 16777216): the file is corrupt',
+        corrupt: true,
+      });
+    }
   });
 });
 
@@ -261,7 +273,7 @@ describe('pcapng', () => {
     assert.match(summary.truncated?.message ?? '', /inside a block/);
   });
 
-  test('nonsense blocks are format errors at their offset', () => {
+  test('nonsense blocks stop the reading, or are skipped when their framing holds', () => {
     const good = new PcapngWriter().section().iface({ linkType: 1 }).bytes();
     const epb = new PcapngWriter()
       .section()
@@ -271,16 +283,34 @@ describe('pcapng', () => {
     const epbAt = good.length;
     const badLen = epb.slice();
     badLen[epbAt + 4] = 0x2a; // total length 42: not a multiple of 4
-    assert.throws(
-      () => parse(badLen),
-      (e) => e instanceof CaptureFormatError && e.offset === epbAt,
-    );
+    // Framing that cannot be followed stops the reading at the block, after the section was read.
+    const stop = parse(badLen).summary;
+    assert.equal(stop.frames, 0);
+    assert.equal(stop.truncated?.offset, epbAt);
+    assert.equal(stop.truncated?.corrupt, true);
+    assert.match(stop.truncated!.message, /impossible length 42/);
     const badTrailer = epb.slice();
     badTrailer[badTrailer.length - 4] = 0x7c;
-    assert.throws(() => parse(badTrailer), /ends with a length different/);
-    const badIface = epb.slice();
-    badIface[epbAt + 8] = 7;
-    assert.throws(() => parse(badIface), /interface 7/);
+    assert.match(parse(badTrailer).summary.truncated?.message ?? '', /ends with a length different/);
+    // A block whose framing holds but whose content does not is skipped, and the reading goes on.
+    const badIface = new PcapngWriter()
+      .section()
+      .iface({ linkType: 1 })
+      .epb(7, { ts: 1, data: enc.encode('lost') })
+      .epb(0, { ts: 2, data: enc.encode('kept') })
+      .bytes();
+    const { frames, summary: skipped } = parse(badIface);
+    assert.deepEqual(
+      frames.map((f) => text(f.data)),
+      ['kept'],
+    );
+    assert.equal(skipped.truncated, undefined);
+    assert.deepEqual(skipped.damaged, {
+      count: 1,
+      offset: epbAt,
+      message: 'pcapng packet block names interface 7 but the section has 1',
+    });
+    // The first section header is the file's own: wrong there, it is not a capture.
     const badBom = good.slice();
     badBom[8] = 0;
     assert.throws(

@@ -7,39 +7,9 @@
  * copy what you keep (`{ ...frame, data: frame.data.slice() }`).
  */
 
+import type { CaptureParserOptions, CaptureSummary } from './capture-summary.js';
 import { CaptureFormatError, type Frame } from './packet.js';
-
-/** What one capture stream held, returned when it ends. */
-export interface CaptureSummary {
-  /** File format, from the first bytes of the stream. */
-  format: 'pcap' | 'pcapng';
-  /** Frames delivered to the callback. */
-  frames: number;
-  /** Bytes of the stream consumed, headers included (the file size when the whole file was read). */
-  bytes: number;
-  /** The distinct link types of the capture's interfaces, in order of first appearance. */
-  linkTypes: number[];
-  /** Set when the stream ended inside a record: where that record began and what was missing. */
-  truncated?: { offset: number; message: string };
-}
-
-/** A pcapng Custom Block (PCAPdroid writes its uid-to-app table in one, PEN 62652). */
-export interface CustomBlock {
-  /** Block type: 0x00000BAD (may be copied to other files) or 0x40000BAD (must not be). */
-  type: number;
-  /** IANA Private Enterprise Number of the block's owner. */
-  pen: number;
-  /** Custom data and options after the PEN, as written. A view: copy what you keep. */
-  data: Uint8Array;
-  /** Byte offset of the block in the stream. */
-  offset: number;
-}
-
-/** Optional hooks of a CaptureParser. */
-export interface CaptureParserOptions {
-  /** Receives each pcapng Custom Block; without it they are skipped like other unknown blocks. */
-  onCustomBlock?: (block: CustomBlock) => void;
-}
+import { pcapMagic } from './pcap-magic.js';
 
 /** The largest record accepted (Wireshark's limit for pcapng blocks); a bigger claim means nonsense. */
 const MAX_RECORD = 16 * 1024 * 1024;
@@ -61,7 +31,7 @@ interface Interface {
   tsOffset: number;
 }
 
-type State = 'start' | 'pcap-header' | 'pcap' | 'pcapng';
+type State = 'start' | 'pcap-header' | 'pcap' | 'pcapng' | 'stopped';
 
 export class CaptureParser {
   private state: State = 'start';
@@ -91,14 +61,40 @@ export class CaptureParser {
   };
   /** Stream offset of the current chunk's first byte, while it is walked. */
   private chunkBase = 0;
+  /** Bytes pushed in all. */
+  private seen = 0;
+  /** The file header (pcap) or first section header (pcapng) was read: errors after it stop the reading. */
+  private headerDone = false;
+  /** Why the reading stopped before the end, when it did. */
+  private stopped: { offset: number; message: string } | undefined;
+  /** Blocks skipped for their content. */
+  private damaged: CaptureSummary['damaged'];
 
   constructor(
     private readonly onFrame: (frame: Frame) => void,
     private readonly options: CaptureParserOptions = {},
   ) {}
 
-  /** Feeds the next bytes of the stream. Throws CaptureFormatError when they cannot be a capture. */
+  /**
+   * Feeds the next bytes of the stream. Throws CaptureFormatError when they cannot be a capture (its
+   * first header is not one); corrupt framing after that stops the reading there, keeping what came
+   * before (see CaptureSummary.truncated).
+   */
   push(chunk: Uint8Array): void {
+    this.seen += chunk.length;
+    if (this.state === 'stopped') return;
+    try {
+      this.walk(chunk);
+    } catch (e) {
+      if (!(e instanceof CaptureFormatError) || !this.headerDone) throw e;
+      this.stopped = { offset: e.offset, message: e.message };
+      this.state = 'stopped';
+      this.carryLen = 0;
+      this.carry = new Uint8Array(0);
+    }
+  }
+
+  private walk(chunk: Uint8Array): void {
     const buf =
       chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     let pos = 0;
@@ -143,10 +139,12 @@ export class CaptureParser {
     const summary: CaptureSummary = {
       format: this.format,
       frames: this.frames,
-      bytes: this.consumed + this.carryLen,
+      bytes: this.seen,
       linkTypes: [...this.linkTypes],
     };
-    if (this.carryLen > 0) {
+    if (this.damaged) summary.damaged = this.damaged;
+    if (this.stopped) summary.truncated = { ...this.stopped, corrupt: true };
+    else if (this.carryLen > 0) {
       const need = this.needed(this.carry, 0, this.carryLen);
       const what = this.state === 'pcap-header' ? 'file header' : this.format === 'pcap' ? 'record' : 'block';
       summary.truncated = {
@@ -219,6 +217,8 @@ export class CaptureParser {
       }
       case 'pcap-header':
         return 24;
+      case 'stopped':
+        return Number.POSITIVE_INFINITY;
       case 'start': {
         if (avail < 4) return 4;
         const m = ((b[pos]! << 24) | (b[pos + 1]! << 16) | (b[pos + 2]! << 8) | b[pos + 3]!) >>> 0;
@@ -255,6 +255,7 @@ export class CaptureParser {
         this.pcapHeader(b, pos);
         return;
       case 'start':
+      case 'stopped':
         return;
     }
   }
@@ -268,6 +269,13 @@ export class CaptureParser {
     this.pcapLinkType = this.u32(b, pos + 20) & 0x03ffffff;
     this.linkTypes.push(this.pcapLinkType);
     this.state = 'pcap';
+    this.headerDone = true;
+  }
+
+  /** A block whose framing holds but whose content does not: counted, the first one kept, skipped. */
+  private skip(message: string, offset: number): void {
+    if (this.damaged) this.damaged.count++;
+    else this.damaged = { count: 1, offset, message };
   }
 
   private pcapRecord(b: Uint8Array, pos: number, len: number, offset: number): void {
@@ -297,16 +305,21 @@ export class CaptureParser {
     switch (type) {
       case PCAPNG_EPB:
       case PCAPNG_OPB: {
-        if (len < 32) throw new CaptureFormatError('pcapng packet block too short', offset);
+        if (len < 32) {
+          this.skip('pcapng packet block too short', offset);
+          return;
+        }
         const ifid = type === PCAPNG_EPB ? this.u32(b, pos + 8) : this.u16(b, pos + 8);
-        const iface = this.interfaceOf(ifid, offset);
+        const iface = this.interfaces[ifid];
+        if (!iface) {
+          this.skip(this.noInterface(ifid), offset);
+          return;
+        }
         const caplen = this.u32(b, pos + 20);
         const orig = this.u32(b, pos + 24);
         if (28 + caplen > len - 4) {
-          throw new CaptureFormatError(
-            `pcapng packet block claims ${caplen} captured bytes but holds ${len - 32}`,
-            offset,
-          );
+          this.skip(`pcapng packet block claims ${caplen} captured bytes but holds ${len - 32}`, offset);
+          return;
         }
         const units = this.u32(b, pos + 12) * 4294967296 + this.u32(b, pos + 16);
         const ts = units / iface.unitsPerSec + iface.tsOffset;
@@ -315,8 +328,15 @@ export class CaptureParser {
         return;
       }
       case PCAPNG_SPB: {
-        if (len < 16) throw new CaptureFormatError('pcapng simple packet block too short', offset);
-        const iface = this.interfaceOf(0, offset);
+        if (len < 16) {
+          this.skip('pcapng simple packet block too short', offset);
+          return;
+        }
+        const iface = this.interfaces[0];
+        if (!iface) {
+          this.skip(this.noInterface(0), offset);
+          return;
+        }
         const orig = this.u32(b, pos + 8);
         let caplen = Math.min(orig, len - 16);
         if (iface.snaplen > 0 && caplen > iface.snaplen) caplen = iface.snaplen;
@@ -324,7 +344,10 @@ export class CaptureParser {
         return;
       }
       case PCAPNG_IDB: {
-        if (len < 20) throw new CaptureFormatError('pcapng interface description block too short', offset);
+        if (len < 20) {
+          this.skip('pcapng interface description block too short', offset);
+          return;
+        }
         const iface: Interface = {
           linkType: this.u16(b, pos + 8),
           snaplen: this.u32(b, pos + 12),
@@ -343,6 +366,7 @@ export class CaptureParser {
           throw new CaptureFormatError(`pcapng section of unsupported version ${major}`, offset + 12);
         }
         this.interfaces = [];
+        this.headerDone = true;
         return;
       }
       case PCAPNG_CB_COPY:
@@ -378,15 +402,8 @@ export class CaptureParser {
     this.onFrame(f);
   }
 
-  private interfaceOf(id: number, offset: number): Interface {
-    const iface = this.interfaces[id];
-    if (!iface) {
-      throw new CaptureFormatError(
-        `pcapng packet block names interface ${id} but the section has ${this.interfaces.length}`,
-        offset,
-      );
-    }
-    return iface;
+  private noInterface(id: number): string {
+    return `pcapng packet block names interface ${id} but the section has ${this.interfaces.length}`;
   }
 
   /** Reads if_tsresol (9) and if_tsoffset (14); other options are skipped. */
@@ -406,32 +423,6 @@ export class CaptureParser {
       }
       pos = val + ((olen + 3) & ~3);
     }
-  }
-}
-
-interface PcapMagic {
-  le: boolean;
-  nano: boolean;
-  modified: boolean;
-}
-
-/** Classic pcap magic numbers, read big-endian from the first four bytes. */
-function pcapMagic(m: number): PcapMagic | undefined {
-  switch (m) {
-    case 0xa1b2c3d4:
-      return { le: false, nano: false, modified: false };
-    case 0xd4c3b2a1:
-      return { le: true, nano: false, modified: false };
-    case 0xa1b23c4d:
-      return { le: false, nano: true, modified: false };
-    case 0x4d3cb2a1:
-      return { le: true, nano: true, modified: false };
-    case 0xa1b2cd34:
-      return { le: false, nano: false, modified: true };
-    case 0x34cdb2a1:
-      return { le: true, nano: false, modified: true };
-    default:
-      return undefined;
   }
 }
 

@@ -8,7 +8,8 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { tsharkAvailable, tsharkFields } from '../../testing/tshark-fields.js';
-import { type CaptureSummary, readCapture } from './capture-parser.js';
+import { readCapture } from './capture-parser.js';
+import type { CaptureSummary } from './capture-summary.js';
 import type { Frame, Packet } from './packet.js';
 import { PacketDecoder } from './packet-decoder.js';
 
