@@ -90,6 +90,11 @@ export interface FlowName {
   name: string;
   /** How it was learnt. */
   source: NameSource;
+  /**
+   * Set when the name holds what no host name can (a control byte, a space, a quote, a dot inside a
+   * DNS label…): it is kept as sent, escaped (`a\x00b.evil.test`), and no allowlist rule allows it.
+   */
+  invalid?: true;
 }
 
 /** What the first client message of a flow (TLS ClientHello, QUIC Initial or HTTP request) tells. */

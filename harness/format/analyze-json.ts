@@ -26,7 +26,10 @@ function flowJson(f: Flow): { [key: string]: Json } {
     origPkts: f.origPkts,
     respPkts: f.respPkts,
     service: f.service ?? null,
-    names: f.names.map((n) => ({ name: n.name, source: n.source })),
+    names: f.names.map(
+      (n): Json =>
+        n.invalid ? { name: n.name, source: n.source, invalid: true } : { name: n.name, source: n.source },
+    ),
   };
   if (f.connState !== undefined) out.connState = f.connState;
   if (f.midstream) out.midstream = true;

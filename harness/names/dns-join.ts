@@ -6,6 +6,7 @@
  */
 import type { Flow } from '../flows/flow.js';
 import type { StringPool } from '../flows/string-pool.js';
+import { flowName } from './host-name.js';
 import type { DnsMessageInfo } from './name.js';
 
 /** One DNS response seen on the wire, as the flow table logs it. */
@@ -101,10 +102,10 @@ export class DnsJoin {
    */
   nameFlow(flow: Flow, key: Flow): void {
     const dnsName = this.resolvedName(flow.orig.addr, flow.resp.addr, flow.tsStart);
-    if (dnsName !== undefined) flow.names.push({ name: dnsName, source: 'dns' });
+    if (dnsName !== undefined) flow.names.push(flowName(dnsName, 'dns'));
     const q = this.queries.get(key);
-    if (typeof q === 'string') flow.names.push({ name: q, source: 'dns-query' });
-    else if (q) for (const name of q) flow.names.push({ name, source: 'dns-query' });
+    if (typeof q === 'string') flow.names.push(flowName(q, 'dns-query'));
+    else if (q) for (const name of q) flow.names.push(flowName(name, 'dns-query'));
   }
 
   /** Every DNS response seen, in capture order. */

@@ -5,6 +5,7 @@ import { decode, encode } from 'dns-packet';
 import { startUdpRecorder } from '../../testing/first-bytes-recorder.js';
 import { haveCommand, PCAPDROID_DIR, tsharkFields } from '../../testing/names-test-data.js';
 import { dnsTypeName, parseDnsMessage, splitDnsTcpStream } from './dns-message.js';
+import { hostNameValid } from './host-name.js';
 
 const hasTshark = haveCommand('tshark', ['-v']);
 const TYPES: Record<string, string> = { '1': 'A', '28': 'AAAA', '5': 'CNAME', '65': 'HTTPS', '64': 'SVCB' };
@@ -310,9 +311,9 @@ test('record types by name, and RFC 3597 form for the rest; a lying RDLENGTH or 
   // A question whose name points at itself.
   const loop = Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
   assert.equal(parseDnsMessage(loop), undefined);
-  // A name with a space in it is kept as "" (refused), the message is not.
+  // A name with a space in it is kept, escaped, and so is the message.
   const spaced = encode({ type: 'query', id: 4, questions: [{ type: 'A', name: 'a b.test' }] });
-  assert.deepEqual(parseDnsMessage(spaced)?.questions, [{ name: '', type: 'A' }]);
+  assert.deepEqual(parseDnsMessage(spaced)?.questions, [{ name: 'a\\x20b.test', type: 'A' }]);
 });
 
 test('garbage and truncation never throw', () => {
@@ -369,4 +370,46 @@ test('DNS over TCP: several messages per segment, a message across segments, spl
     assert.equal(second.rest.length, 0);
   }
   assert.deepEqual(splitDnsTcpStream(Uint8Array.from([0, 0, 0])).messages, []);
+});
+
+test('names with bytes no host name holds are kept escaped, never empty, their labels intact', () => {
+  // Built by hand: a label holding NUL and ESC, a label holding a dot, a backslash, upper case.
+  const label = (bytes: number[]) => [bytes.length, ...bytes];
+  const ascii = (t: string) => [...t].map((c) => c.charCodeAt(0));
+  const name = [
+    ...label([0x61, 0x00, 0x62, 0x1b]),
+    ...label(ascii('x.y')),
+    ...label(ascii('Back\\')),
+    ...label(ascii('evil')),
+    ...label(ascii('TEST')),
+    0,
+  ];
+  const msg = Uint8Array.from([0, 7, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...name, 0, 1, 0, 1]);
+  const q = parseDnsMessage(msg)?.questions[0];
+  assert.equal(q?.name, 'a\\x00b\\x1b.x\\.y.back\\\\.evil.test');
+  assert.equal(hostNameValid(q!.name), false);
+  // The same name without the odd bytes is read as before, valid.
+  const plain = Uint8Array.from([
+    0,
+    7,
+    0x01,
+    0x00,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...label(ascii('Evil')),
+    ...label(ascii('test')),
+    0,
+    0,
+    1,
+    0,
+    1,
+  ]);
+  assert.equal(parseDnsMessage(plain)?.questions[0]?.name, 'evil.test');
+  assert.equal(hostNameValid('evil.test'), true);
 });

@@ -11,7 +11,7 @@
  */
 
 import { formatIpv6 } from '../packets/ip-text.js';
-import { normaliseHostName } from './host-name.js';
+import { nameFromLabels, normaliseHostName } from './host-name.js';
 import type { DnsMessageInfo } from './name.js';
 
 const TYPE_A = 1;
@@ -94,12 +94,15 @@ const MALFORMED = new Error('malformed DNS message');
 
 /** The name's characters as they are decoded (one name at a time: the reader is not re-entrant). */
 const chars = new Uint8Array(MAX_NAME_OCTETS);
+/** Where each label of the name being read ends in `chars` (a name has at most 127 labels). */
+const labelEnds = new Uint16Array(128);
 /** Where the name read last ends in the message: after its zero octet or its first pointer. */
 let nameEnd = 0;
 
 /**
- * The name at b[at], pointers followed, as we keep names: normaliseHostName's form, "." for the
- * root and "" for a name it refuses (a control, space or non-ASCII octet). Sets nameEnd. Throws MALFORMED when the name runs past the message, is longer than 255 octets,
+ * The name at b[at], pointers followed, as we keep names: normaliseHostName's form ("." for the
+ * root), with any octet a host name cannot hold escaped and a dot inside a label written "\.".
+ * Sets nameEnd. Throws MALFORMED when the name runs past the message, is longer than 255 octets,
  * uses a reserved label type, or points anywhere but back (so that pointers cannot loop).
  */
 function readName(b: Uint8Array, at: number): string {
@@ -108,6 +111,8 @@ function readName(b: Uint8Array, at: number): string {
   let end = -1;
   let len = 0;
   let octets = 0;
+  let labels = 0;
+  let plain = true;
   for (;;) {
     if (p >= b.length) throw MALFORMED;
     const l = b[p]!;
@@ -127,15 +132,25 @@ function readName(b: Uint8Array, at: number): string {
     octets += l + 1;
     if (octets > MAX_NAME_OCTETS - 1 || p + 1 + l > b.length) throw MALFORMED;
     if (len > 0) chars[len++] = 0x2e;
+    for (let i = p + 1; i <= p + l; i++) {
+      const c = b[i]!;
+      if (c <= 0x20 || c >= 0x7f || c === 0x2e || c === 0x5c) plain = false;
+    }
     chars.set(b.subarray(p + 1, p + 1 + l), len);
-    len += l;
+    labelEnds[labels++] = len += l;
     p += 1 + l;
   }
   nameEnd = end;
   if (len === 0) return '.';
-  // Bytes as code points (latin1), so that normaliseHostName sees every octet.
-  const raw = String.fromCharCode.apply(null, chars.subarray(0, len) as unknown as number[]);
-  return normaliseHostName(raw) ?? '';
+  if (plain) {
+    // Bytes as code points (latin1): the common case, a name of printable octets.
+    return normaliseHostName(String.fromCharCode.apply(null, chars.subarray(0, len) as unknown as number[]))!;
+  }
+  const parts: string[] = [];
+  for (let i = 0, from = 0; i < labels; from = labelEnds[i++]! + 1) {
+    parts.push(String.fromCharCode.apply(null, chars.subarray(from, labelEnds[i]) as unknown as number[]));
+  }
+  return nameFromLabels(parts)!;
 }
 
 function u16(b: Uint8Array, at: number): number {
@@ -248,7 +263,7 @@ function readSvcb(b: Uint8Array): { priority: number; target: string; hints: str
     p += 1 + len;
   }
   p++;
-  const target = labels.length === 0 ? '.' : normaliseHostName(labels.join('.'));
+  const target = labels.length === 0 ? '.' : nameFromLabels(labels);
   if (target === undefined) return undefined;
   const hints: string[] = [];
   while (p + 4 <= b.length) {

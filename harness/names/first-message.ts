@@ -5,6 +5,7 @@
  */
 import type { ClientHelloInfo, Flow, HttpRequestInfo, NameSource } from '../flows/flow.js';
 import { flat, type StringPool } from '../flows/string-pool.js';
+import { flowName } from './host-name.js';
 import { isHttp2Preface, readHttpRequest } from './http-request.js';
 import { readTlsClientHello } from './tls-client-hello.js';
 
@@ -72,7 +73,7 @@ export class FirstMessages {
 
   private addName(flow: Flow, name: string, source: NameSource): void {
     // The flow's own evidence comes first among its names; DNS names follow when it is handed out.
-    flow.names.push({ name: this.strings.get(name), source });
+    flow.names.push(flowName(this.strings.get(name), source));
   }
 
   /**

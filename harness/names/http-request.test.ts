@@ -10,6 +10,7 @@ import {
   recordClient,
   tsharkFields,
 } from '../../testing/names-test-data.js';
+import { hostNameValid } from './host-name.js';
 import { HTTP_HEADER_CAP, isHttp2Preface, readHttpRequest } from './http-request.js';
 
 const done = (b: Uint8Array) => readHttpRequest(b).status !== 'need-more';
@@ -108,9 +109,13 @@ test('without a Host header the absolute-form or CONNECT target gives the host',
   assert.equal(ok(Buffer.from('GET http://u:p@A.test:8080/x HTTP/1.1\r\n\r\n')).host, 'a.test');
   assert.equal(ok(Buffer.from('CONNECT B.test:443 HTTP/1.1\r\n\r\n')).host, 'b.test');
   assert.equal(ok(Buffer.from('GET / HTTP/1.0\r\n\r\n')).host, undefined);
-  // A Host header wins, and an unusable one is not replaced by a guess.
+  // A Host header wins, and one no host can have is kept as sent, escaped, not replaced by a guess.
   assert.equal(ok(Buffer.from('GET http://a.test/ HTTP/1.1\r\nHost: c.test\r\n\r\n')).host, 'c.test');
-  assert.equal(ok(Buffer.from('GET http://a.test/ HTTP/1.1\r\nHost: bad host\r\n\r\n')).host, undefined);
+  assert.equal(ok(Buffer.from('GET http://a.test/ HTTP/1.1\r\nHost: bad host\r\n\r\n')).host, 'bad\\x20host');
+  // A bare LF ends the field: what follows it is not part of the name; a quote is kept and marks it.
+  const quoted = ok(Buffer.from('GET / HTTP/1.1\nHost: evil"q\n\n')).host!;
+  assert.equal(quoted, 'evil"q');
+  assert.equal(hostNameValid(quoted), false);
 });
 
 test('headerLength is where the header section ends: a body or a CONNECT tunnel begins there', () => {

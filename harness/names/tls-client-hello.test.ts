@@ -10,6 +10,7 @@ import {
   recordClient,
   tsharkFields,
 } from '../../testing/names-test-data.js';
+import { hostNameValid } from './host-name.js';
 import { parseClientHelloBody, readTlsClientHello, TLS_CLIENT_HELLO_CAP } from './tls-client-hello.js';
 
 const done = (b: Uint8Array) => readTlsClientHello(b).status !== 'need-more';
@@ -178,19 +179,22 @@ test('a ClientHello claiming more than the 64 KiB cap is given up on', () => {
   assert.equal(readTlsClientHello(head2).status, 'need-more');
 });
 
-test('a server name with bytes no host name has is dropped, the rest still read', () => {
+test('a server name with bytes no host name has is kept, escaped, the rest still read', () => {
   const { stream, host } = chromiumTlsFixture();
   const at = Buffer.from(stream).indexOf(host);
-  for (const bad of [0x00, 0x20, 0x0a, 0xc3, 0x7f]) {
+  for (const bad of [0x00, 0x20, 0x0a, 0xc3, 0x7f, 0x5c]) {
     const copy = Uint8Array.from(stream);
     copy[at + 3] = bad;
     const info = ok(copy);
-    assert.equal(info.sni, undefined, `byte 0x${bad.toString(16)}`);
+    const escaped = bad === 0x5c ? '\\\\' : `\\x${bad.toString(16).padStart(2, '0')}`;
+    assert.equal(info.sni, `${host.slice(0, 3)}${escaped}${host.slice(4)}`, `byte 0x${bad.toString(16)}`);
+    assert.equal(hostNameValid(info.sni!), false);
     assert.deepEqual(info.alpn, ['h2', 'http/1.1']);
   }
   const dotted = Uint8Array.from(stream);
   dotted[at + host.length - 1] = 0x2e; // "…phonehome.tes." : a trailing dot goes
   assert.equal(ok(dotted).sni, host.slice(0, -1));
+  assert.equal(hostNameValid(ok(dotted).sni!), true);
 });
 
 test('corrupted ClientHellos never throw and never yield a malformed name', () => {

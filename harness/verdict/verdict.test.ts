@@ -387,3 +387,30 @@ test('a DNS flow is not judged by names the resolver address happens to answer t
   );
   assert.equal(judge([asked], forbid).outcome, 'allowed');
 });
+
+test('a name no host can have is a violation of its own: no allow rule takes it, a forbid rule still does', () => {
+  const list = allowlist(`
+allow:
+  - {host: "*.evil.test", reason: the lab's own}
+  - {cidr: 203.0.113.0/24, reason: the lab's network}
+forbid:
+  - {host: "*.tracker.test", reason: tracking}
+`);
+  const odd = flow('203.0.113.5', 443, []);
+  odd.names = [
+    { name: 'a\\x00b.evil.test', source: 'sni', invalid: true },
+    { name: 'x.evil.test', source: 'dns' },
+  ];
+  const forbidden = flow('203.0.113.6', 443, []);
+  forbidden.names = [{ name: 'q"x.tracker.test', source: 'http-host', invalid: true }];
+  const fine = flow('203.0.113.7', 443, [['y.evil.test', 'sni']]);
+  const v = judge([odd, forbidden, fine], list);
+  assert.deepEqual(
+    v.violations.map((x) => [x.subject, x.ruleText]),
+    [
+      ['a\\x00b.evil.test', 'not a valid host name: no rule can allow it'],
+      ['q"x.tracker.test', 'forbid *.tracker.test (tracking) from idle.yaml:6'],
+    ],
+  );
+  assert.equal(v.judgements.find((j) => j.uid === fine.uid)?.status, 'allowed');
+});

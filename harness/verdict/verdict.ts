@@ -137,6 +137,8 @@ export interface JudgeOptions {
 }
 
 const NO_RULE = 'no rule matched';
+/** ruleText of a flow carrying a name no host can have. */
+const INVALID_NAME = 'not a valid host name: no rule can allow it';
 /** ruleText prefix of an unnamed connection judged by the openBeforeCapture policy. */
 const OPEN_BEFORE = 'open before the capture began';
 
@@ -144,6 +146,8 @@ interface Subject {
   target: RuleTarget;
   text: string;
   provenance: Provenance;
+  /** A name no host can have (FlowName.invalid): no rule allows it. */
+  invalid?: true;
 }
 
 /** True for a flow of DNS questions (plain DNS to a resolver). */
@@ -160,7 +164,7 @@ function responderSubjects(flow: Flow): Subject[] {
   const dns = isDnsFlow(flow);
   const names = flow.names
     .filter((n) => n.source !== 'dns-query' && !(dns && n.source === 'dns'))
-    .map((n) => ({ target: { name: n.name, port, proto }, text: n.name, provenance: n.source }));
+    .map((n) => subjectOf(n, { name: n.name, port, proto }));
   // Parsed once here rather than by every ip/cidr rule.
   const addrBytes = parseIp(flow.resp.addr);
   const address: Subject = {
@@ -174,7 +178,13 @@ function responderSubjects(flow: Flow): Subject[] {
 function querySubjects(flow: Flow): Subject[] {
   return flow.names
     .filter((n: FlowName) => n.source === 'dns-query')
-    .map((n) => ({ target: { name: n.name }, text: n.name, provenance: n.source }));
+    .map((n) => subjectOf(n, { name: n.name }));
+}
+
+function subjectOf(n: FlowName, target: RuleTarget): Subject {
+  const s: Subject = { target, text: n.name, provenance: n.source };
+  if (n.invalid) s.invalid = true;
+  return s;
 }
 
 function firstMatch(rules: Rule[], subjects: Subject[]): { rule: Rule; subject: Subject } | undefined {
@@ -208,6 +218,11 @@ function judgeFlow(
 
   const forbidden = firstMatch(list.forbid, [...responder, ...queries]);
   if (forbidden) return decided('forbidden', forbidden.subject, forbidden.rule);
+
+  // A name no host can have is what the phone sent, escaped: nothing may allow it by accident (a
+  // "*.evil.test" rule and "a\x00b.evil.test"), so the flow is a violation of its own kind.
+  const invalid = responder.find((x) => x.invalid) ?? queries.find((x) => x.invalid);
+  if (invalid) return decided('unlisted', invalid, null, INVALID_NAME);
 
   const allowed = firstMatch(list.allow, responder);
   if (allowed) return decided('allowed', allowed.subject, allowed.rule);
