@@ -108,4 +108,47 @@ describe('phonehome.config', () => {
     assert.equal(findConfigFile(undefined, d), 'phonehome.config.mjs', '.mjs before .ts');
     await assert.rejects(readConfigFile('missing.js', d), /missing\.js: no such file/);
   });
+
+  it('reads a .json config as JSON: a trailing comma is refused at its line and column', async () => {
+    await writeFile(join(dir, 'comma.json'), '{\n  "out": "reports",\n}\n');
+    await assert.rejects(readConfigFile('comma.json', dir), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /^comma\.json:3:1: not valid JSON: /);
+      return true;
+    });
+  });
+
+  it('says what the system said when a config cannot be read', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'folder.json'));
+    await assert.rejects(
+      readConfigFile('folder.json', dir),
+      /folder\.json: cannot read: is a directory \(EISDIR\)/,
+    );
+  });
+
+  it('refuses a file too large, or holding more aliases than a person writes, before building it', async () => {
+    const { parseYamlConfig, MAX_YAML_ALIASES, MAX_YAML_BYTES } = await import('./yaml-config.js');
+    const { z } = await import('zod');
+    const any = z.unknown();
+    assert.throws(
+      () => parseYamlConfig(`a: "${'x'.repeat(MAX_YAML_BYTES)}"\n`, 'big.yaml', any),
+      /^ConfigError: big\.yaml: is \d+ bytes, more than the 1048576 a file may have$/,
+    );
+    // The "billion laughs" shape: each line refers to the one before it, many times over.
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 200; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    assert.throws(
+      () => parseYamlConfig(lines.join('\n'), 'laughs.yaml', any),
+      new RegExp(`laughs\\.yaml:\\d+:0: holds more than ${MAX_YAML_ALIASES} YAML aliases`),
+    );
+    // Host patterns are quoted, so their "*" is no alias.
+    const hosts = Array.from({ length: 1500 }, (_, i) => `  - host: "*.h${i}.test"`).join('\n');
+    assert.doesNotThrow(() => parseYamlConfig(`allow:\n${hosts}\n`, 'hosts.yaml', any));
+  });
 });

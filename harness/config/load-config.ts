@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorMessage } from '../errors.js';
 import { phonehomeConfigSchema } from './config-schema.js';
 import { formatPath, parseYamlConfig } from './yaml-config.js';
 
@@ -64,6 +64,37 @@ function issueText(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/** What a failed read says to a person: the system's own word for it (EACCES, EISDIR…) with its meaning. */
+function errnoText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const meaning: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'is a directory',
+  };
+  return code && meaning[code] ? `${meaning[code]} (${code})` : errorMessage(err);
+}
+
+/** Throws ConfigError at the line and column where JSON.parse gave up. */
+function strictJson(text: string, file: string): void {
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    const message = errorMessage(err);
+    const at = /position (\d+)/.exec(message);
+    const offset = at ? Number(at[1]) : -1;
+    const before = offset >= 0 ? text.slice(0, offset) : '';
+    const line = offset >= 0 ? before.split('\n').length : 0;
+    const column = offset >= 0 ? offset - before.lastIndexOf('\n') : 0;
+    const why = message
+      .replace(/^JSON\.parse: /, '')
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/ \(line \d+ column \d+\)$/, '');
+    throw new ConfigError(file, line, column, '', `not valid JSON: ${why}`, { cause: err });
+  }
+}
+
 /** Reads and validates a config file (relative to cwd). */
 export async function readConfigFile(file: string, cwd = process.cwd()): Promise<LoadedConfig> {
   const path = resolve(cwd, file);
@@ -73,8 +104,10 @@ export async function readConfigFile(file: string, cwd = process.cwd()): Promise
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new ConfigError(file, 0, 0, '', `cannot read: ${(err as Error).message}`, { cause: err });
+      throw new ConfigError(file, 0, 0, '', `cannot read: ${errnoText(err)}`, { cause: err });
     }
+    // YAML reads JSON too, and forgives what JSON does not (a trailing comma): a .json file is JSON.
+    if (ext === '.json') strictJson(text, file);
     return parseYamlConfig(text, file, phonehomeConfigSchema, 'expected a mapping of settings').data;
   }
   if (['.js', '.mjs', '.cjs', '.ts', '.mts'].includes(ext)) {

@@ -98,6 +98,36 @@ function issueText(issue: z.core.$ZodIssue): { path: PropertyKey[]; text: string
   return { path: issue.path, text: issue.message, atKey: false };
 }
 
+/** The largest config, profile or allowlist file read: hand-written files are a few kilobytes. */
+export const MAX_YAML_BYTES = 1024 * 1024;
+/** The most aliases (`*name`) a file may hold: hand-written files use a handful. */
+export const MAX_YAML_ALIASES = 1000;
+
+/**
+ * Refuses a file too large, or holding too many aliases, before the parser builds it: a small file of
+ * aliases can make a parser build (and toJS expand) a huge tree.
+ */
+function checkBounds(text: string, file: string): void {
+  if (text.length > MAX_YAML_BYTES) {
+    throw new ConfigError(
+      file,
+      0,
+      0,
+      '',
+      `is ${text.length} bytes, more than the ${MAX_YAML_BYTES} a file may have`,
+    );
+  }
+  // An alias is "*" starting a node: after a line start, a blank or a flow indicator, not inside quotes.
+  let aliases = 0;
+  const alias = /(?:^|[\s[{,:-])\*[^\s,\]}]/gm;
+  while (alias.exec(text) !== null) {
+    if (++aliases > MAX_YAML_ALIASES) {
+      const line = text.slice(0, alias.lastIndex).split('\n').length;
+      throw new ConfigError(file, line, 0, '', `holds more than ${MAX_YAML_ALIASES} YAML aliases (*name)`);
+    }
+  }
+}
+
 /**
  * Parses YAML text and validates it with the schema. Throws ConfigError pointing at the first problem
  * in file order. `emptyHint` completes the message for an empty file ("expected …").
@@ -108,6 +138,7 @@ export function parseYamlConfig<S extends z.ZodType>(
   schema: S,
   emptyHint = 'expected a mapping',
 ): YamlConfig<z.infer<S>> {
+  checkBounds(text, file);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   const position = (path: readonly PathKey[], atKey = false): SourcePosition => {
