@@ -8,7 +8,7 @@
 import { errorMessage } from '../errors.js';
 import type { RunWatcher } from '../lab/run-lab.js';
 import type { RunCommandOptions } from '../lab/settings.js';
-import { type SuiteEvent, type SuiteSummary, suiteExitCode } from '../run/suite.js';
+import type { SuiteEvent, SuiteSummary } from '../run/suite.js';
 import type { Command } from './commander.js';
 import { EXIT_INTERRUPTED, interruptible } from './interrupt.js';
 import { liveDisplay, plainDisplay, summaryText, wantsLiveDisplay } from './run-display.js';
@@ -31,7 +31,11 @@ export async function runCommand(
   o: RunCommandOptions,
   signal: AbortSignal,
 ): Promise<{ summary: SuiteSummary; exit: number; skipped: Extract<SuiteEvent, { type: 'end' }>[] }> {
-  const { runScenarios } = await import('../lab/run-lab.js');
+  // The suite and the lab load only when a run starts, so that every other command starts fast.
+  const [{ runScenarios }, { suiteExitCode }] = await Promise.all([
+    import('../lab/run-lab.js'),
+    import('../run/suite.js'),
+  ]);
   const { summary, skipped } = await runScenarios(o, signal, terminalWatcher(o.plain));
   return { summary, exit: signal.aborted ? EXIT_INTERRUPTED : suiteExitCode(summary), skipped };
 }
