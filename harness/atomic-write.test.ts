@@ -41,3 +41,22 @@ test('writeBatches gathers small pieces into batches of about 64 KiB, keeping ev
   assert.deepEqual([...writeBatches([])], []);
   assert.deepEqual([...writeBatches(['', ''])], []);
 });
+
+test("a temporary file left by a writer that was killed is removed by the next write; a live writer's stays", async () => {
+  const { spawnSync } = await import('node:child_process');
+  const sub = join(dir, 'stale');
+  mkdirSync(sub);
+  // A PID that has been used and is gone now.
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
+  const deadPid = Number(gone.stdout);
+  writeFileSync(join(sub, `.out.json.${deadPid}.0badcafe.tmp`), 'half of it');
+  writeFileSync(join(sub, `.out.json.${process.pid}.0123abcd.tmp`), 'another write under way');
+  writeFileSync(join(sub, '.other.json.1.0badcafe.tmp'), 'not ours');
+  await writeFileAtomic(join(sub, 'out.json'), 'whole\n');
+  assert.deepEqual(
+    readdirSync(sub).sort(),
+    [`.other.json.1.0badcafe.tmp`, `.out.json.${process.pid}.0123abcd.tmp`, 'out.json'].sort(),
+  );
+});

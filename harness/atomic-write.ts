@@ -1,6 +1,6 @@
 /** Writing an output file so that readers see the old file or the whole new one, never half of it. */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
  * `path` is left as it was.
  */
 export async function writeFileAtomic(path: string, text: string | Iterable<string>): Promise<void> {
+  await removeStaleTemps(path);
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let done = false;
   try {
@@ -24,6 +25,35 @@ export async function writeFileAtomic(path: string, text: string | Iterable<stri
     done = true;
   } finally {
     if (!done) await rm(temp, { force: true });
+  }
+}
+
+/** True while a process with this PID exists (it may be another's: then its file is left alone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files an earlier write of `path` left when it was killed (kill -9, a power
+ * cut): those whose writing process is gone. A folder that cannot be listed is left as it is.
+ */
+async function removeStaleTemps(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
+    if (m && !alive(Number(m[1]))) await rm(join(dirname(path), name), { force: true });
   }
 }
 
