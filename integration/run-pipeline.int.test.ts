@@ -141,6 +141,12 @@ describe('run pipeline on simulated phones', {
     );
     assert.equal(r.outcome, 'passed', `${r.reason}: ${JSON.stringify(r.violations)}`);
     assert.equal(r.canaries.startSeen && r.canaries.endSeen, true);
+    // The simulated lab answers the canaries: a ping that fails (no ping on the host, a broken lab
+    // resolver) would leave them to the DNS query alone, and nothing else would notice.
+    assert.deepEqual(
+      r.phases.filter((p) => p.phase === 'canary').map((p) => p.detail),
+      ['ping exit 0', 'ping exit 0'],
+    );
     for (const f of [
       'capture.pcap',
       'flows.json',
