@@ -7,8 +7,7 @@ import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM } from '../testing/tools.js';
 
 /**
  * Runs headless Chromium with `args` after the common flags and a throwaway profile, in its own

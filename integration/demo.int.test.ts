@@ -2,6 +2,7 @@
  * `phonehome demo`, the README's main command: simulated Xiaomi (misbehaving) and Pixel phones through
  * the built-in scenarios, then the Allure report, opened in headless Chromium as a reviewer would.
  */
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { CHROMIUM, embedded, findLeaf, leaves, renderedDom, type Tree } from './chromium-page.js';
+import { CHROMIUM, onPath } from '../testing/tools.js';
+import { embedded, findLeaf, leaves, renderedDom, type Tree } from './chromium-page.js';
 import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
@@ -19,7 +21,7 @@ const run = promisify(execFile);
 const skip =
   process.getuid?.() !== 0
     ? 'needs root (network namespaces)'
-    : !existsSync(CHROMIUM)
+    : !onPath(CHROMIUM) !== undefined
       ? 'needs chromium'
       : false;
 

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { looksLikeQuicInitial, QUIC_V1, QuicInitialReader } from '../harness/names/quic-initial.js';
 import { readTlsClientHello } from '../harness/names/tls-client-hello.js';
-import { CHROMIUM, chromiumQuicDatagrams, chromiumTlsFirstBytes } from '../testing/chromium-first-flight.js';
+import { chromiumQuicDatagrams, chromiumTlsFirstBytes } from '../testing/chromium-first-flight.js';
 import { haveCommand } from '../testing/names-test-data.js';
+import { CHROMIUM } from '../testing/tools.js';
 
 const skip = !haveCommand(CHROMIUM) && `${CHROMIUM} not installed`;
 

@@ -5,9 +5,9 @@
  * with the run's times, and attachments; the real allure-commandline must then sort them into
  * phonehome's categories.
  */
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import type { StepResult, TestResult } from 'allure-js-commons';
 import { generateReport } from '../harness/report/allure-generate.js';
 import { writeLaunchFiles } from '../harness/report/allure-results.js';
 import { writeTestNight } from '../testing/run-folders.js';
+import { onPath } from '../testing/tools.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const IS_TS = import.meta.url.endsWith('.ts');
@@ -178,7 +179,7 @@ for (const serial of [...new Set(runs.map((r) => r.result.serial))]) {
   assert.equal(byName.get('idle on Pixel 7 (127.0.0.1:5601)')!.status, 'passed');
 
   // The real Allure sorts allure-mocha's results into phonehome's categories.
-  if (!existsSync('/usr/bin/java') && !process.env.JAVA_HOME) return t.skip('no Java');
+  if (!onPath('java') && !process.env.JAVA_HOME) return t.skip('no Java');
   await writeLaunchFiles(results, { environment: { phonehome: 't', adb: 't', host: 't', node: 't' } });
   const report = await generateReport({ resultsDir: results, outDir: join(root, 'report') });
   const html = await readFile(report.indexHtml, 'utf8');

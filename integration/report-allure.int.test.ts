@@ -3,9 +3,9 @@
  * run, hostile host names) → allure-results → the real allure-commandline → a single-file report,
  * read back in headless Chromium after its JavaScript ran. A second night checks the trend history.
  */
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,15 +15,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TestResult } from 'allure-js-commons';
 import { extractHistory } from '../harness/report/allure-generate.js';
 import { HOSTILE_HOST, writeTestNight } from '../testing/run-folders.js';
-import {
-  CHROMIUM,
-  embedded,
-  findLeaf,
-  leaves,
-  renderedDom,
-  type Tree,
-  withChromium,
-} from './chromium-page.js';
+import { CHROMIUM, onPath } from '../testing/tools.js';
+import { embedded, findLeaf, leaves, renderedDom, type Tree, withChromium } from './chromium-page.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const IS_TS = import.meta.url.endsWith('.ts');
@@ -152,7 +145,7 @@ async function evaluate<T>(
   return r.result.value;
 }
 
-const haveTools = existsSync(CHROMIUM);
+const haveTools = onPath(CHROMIUM) !== undefined;
 
 /** The allure result file of the run with this name. */
 async function resultNamed(dir: string, name: string): Promise<TestResult> {

@@ -104,5 +104,17 @@ if (built) {
   if (wantIntegration)
     runNodeTests('integration tests', findTests('dist/integration', '.int.test.js'), 1, 600_000);
 }
+// Under CI every test must run: a skip there means a missing tool or right, which a green run must not hide.
+const ci =
+  process.env.CI !== undefined &&
+  process.env.CI !== '' &&
+  process.env.CI !== 'false' &&
+  process.env.CI !== '0';
+if (ci && skipped > 0) {
+  failed += 1;
+  process.stdout.write(
+    `!! ${skipped} tests skipped under CI (CI=${process.env.CI}): every test must run there\n`,
+  );
+}
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(failed ? 1 : 0);

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { QuicInitialReader } from '../harness/names/quic-initial.js';
 import { readTlsClientHello } from '../harness/names/tls-client-hello.js';
 import { startTcpRecorder, startUdpRecorder } from './first-bytes-recorder.js';
+import { CHROMIUM } from './tools.js';
 
 /** The Chromium binary the tests use. */
-export const CHROMIUM = process.env['PHONEHOME_CHROMIUM'] ?? 'chromium';
 
 /** Options for one Chromium run. */
 export interface ChromiumFlightOptions {
