@@ -95,7 +95,7 @@ if (built) {
   if (wantUnit)
     runNodeTests(
       'unit tests',
-      ['dist/harness', 'dist/sim', 'dist/scenarios', 'dist/bench', 'dist/testing'].flatMap((d) =>
+      ['dist/harness', 'dist/sim', 'dist/scenarios', 'dist/bench', 'dist/testing', 'dist/fuzz'].flatMap((d) =>
         findTests(d, '.test.js'),
       ),
       2,

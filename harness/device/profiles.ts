@@ -132,9 +132,8 @@ export type DeviceProfile = z.infer<typeof profileSchema> & {
   allowlistDir: string;
 };
 
-/** Reads and validates one profile file. Throws ConfigError. */
-export async function loadProfile(file: string): Promise<DeviceProfile> {
-  const text = await readFile(file, 'utf8');
+/** Validates a profile's text; `file` names it in errors and places its allowlists. Throws ConfigError. */
+export function parseProfile(text: string, file: string): DeviceProfile {
   const { data } = parseYamlConfig(
     text,
     file,
@@ -142,6 +141,11 @@ export async function loadProfile(file: string): Promise<DeviceProfile> {
     'expected a device profile with name, description, match',
   );
   return { ...data, file, allowlistDir: resolve(dirname(file), data.allowlists) };
+}
+
+/** Reads and validates one profile file. Throws ConfigError. */
+export async function loadProfile(file: string): Promise<DeviceProfile> {
+  return parseProfile(await readFile(file, 'utf8'), file);
 }
 
 /** Loads every devices/NAME/profile.yaml under root (the simulated phones' folder `sim` is not a profile). */
