@@ -266,6 +266,38 @@ describe('run pipeline on simulated phones', {
     assert.ok(existsSync(join(r.dir, 'step-2.out.txt')), "the failed command's output is kept");
   });
 
+  it('is broken, naming the fault, when the capture process is killed mid-run; what it recorded stays', async () => {
+    const { entry, device } = phone(good!, 'pixel-7');
+    const backend = new TcpdumpCapture({ interface: entry.captureInterface });
+    let killer: NodeJS.Timeout | undefined;
+    const r = await runOne(
+      {
+        runId: `kill${Date.now().toString(36)}`,
+        outRoot: out,
+        device,
+        capture: {
+          name: backend.name,
+          async start(o) {
+            const session = await backend.start(o);
+            const pid = (session as unknown as { child: { pid?: number } }).child.pid!;
+            killer = setTimeout(() => process.kill(pid, 'SIGKILL'), 1_500);
+            return session;
+          },
+        },
+        allowlist: readAllowlist('devices/pixel-stock/allowlists/idle.yaml'),
+      },
+      { name: 'tcpdump-killed', steps: [{ kind: 'wait', name: 'idle', ms: 4_000 }] },
+    );
+    clearTimeout(killer);
+    assert.equal(r.outcome, 'broken');
+    assert.equal(r.broken?.stage, 'capture stop');
+    assert.equal(r.broken?.kind, 'capture');
+    assert.match(r.reason, /^capture not working: tcpdump was killed \(SIGKILL\) during the capture/);
+    for (const f of ['capture.pcap', 'device.json', 'run.log', 'result.json'])
+      assert.ok(existsSync(join(r.dir, f)), `${f} kept`);
+    assert.equal(JSON.parse(await readFile(join(r.dir, 'result.json'), 'utf8')).broken.kind, 'capture');
+  });
+
   it('is broken, not passed, when the capture watches the wrong interface', async () => {
     const other = phone(good!, 'pixel-7').entry.captureInterface;
     const r = await idleRun(

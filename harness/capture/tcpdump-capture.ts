@@ -129,6 +129,19 @@ class TcpdumpSession implements CaptureSession {
   }
 
   async stop(opts: OpOptions = {}): Promise<CaptureStats> {
+    const { exitCode, signalCode } = this.child;
+    if (exitCode !== null || signalCode !== null) {
+      // tcpdump ended on its own during the capture (killed, its interface gone): whatever the file
+      // holds, the capture did not cover the run, and the reason is tcpdump's.
+      await new Promise<void>((resolve) => this.out.end(resolve));
+      const said = this.stderr()
+        .trim()
+        .split('\n')
+        .filter((l) => !/^(tcpdump: )?(listening on |verbose output suppressed)/.test(l))
+        .pop();
+      const how = signalCode ? `was killed (${signalCode})` : `exited with status ${exitCode}`;
+      throw new CaptureError('tcpdump', `tcpdump ${how} during the capture${said ? `: ${said}` : ''}`);
+    }
     // SIGINT makes tcpdump flush and print its statistics.
     this.child.kill('SIGINT');
     const r = await within(this.exited, opts, { defaultMs: 10_000 });

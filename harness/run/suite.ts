@@ -1,8 +1,8 @@
 /**
  * The suite runner: every chosen phone through every chosen scenario, phones in parallel and one
  * scenario at a time per phone, with mocha as the runner (describe per phone, it per scenario, so
- * mocha's grep, retries, bail and reporters work as lab engineers know them) and allure-mocha writing
- * the results.
+ * mocha's grep, retries, bail and reporters work as lab engineers know them). The reporter and the
+ * report sinks come from the lab (allure-mocha and the Allure sink, harness/lab/allure-reporting.ts).
  */
 import { AssertionError } from 'node:assert';
 import { existsSync } from 'node:fs';
