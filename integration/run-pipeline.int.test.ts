@@ -86,6 +86,19 @@ function firstLine(child: ChildProcess, line: string): Promise<void> {
   });
 }
 
+/** tcpdump on the interface, telling `started` its PID once it captures (to watch it, or to kill it). */
+function tcpdumpTold(iface: string, started: (pid: number) => void): CaptureBackend {
+  const backend = new TcpdumpCapture({ interface: iface });
+  return {
+    name: backend.name,
+    async start(o) {
+      const session = await backend.start(o);
+      started((session as unknown as { child: { pid: number } }).child.pid);
+      return session;
+    },
+  };
+}
+
 describe('run pipeline on simulated phones', {
   skip: isRoot ? false : 'needs root (network namespaces)',
 }, () => {
@@ -215,20 +228,14 @@ describe('run pipeline on simulated phones', {
   it('records where a failed step broke the run, and still stops the capture with its figures', async () => {
     const { entry, device } = phone(good!, 'pixel-7');
     let tcpdumpPid: number | undefined;
-    const backend = new TcpdumpCapture({ interface: entry.captureInterface });
     const r = await runOne(
       {
         runId: `step${Date.now().toString(36)}`,
         outRoot: out,
         device,
-        capture: {
-          name: backend.name,
-          async start(o) {
-            const session = await backend.start(o);
-            tcpdumpPid = (session as unknown as { child: { pid?: number } }).child.pid;
-            return session;
-          },
-        },
+        capture: tcpdumpTold(entry.captureInterface, (pid) => {
+          tcpdumpPid = pid;
+        }),
         allowlist: readAllowlist('devices/pixel-stock/allowlists/idle.yaml'),
       },
       {
@@ -268,22 +275,15 @@ describe('run pipeline on simulated phones', {
 
   it('is broken, naming the fault, when the capture process is killed mid-run; what it recorded stays', async () => {
     const { entry, device } = phone(good!, 'pixel-7');
-    const backend = new TcpdumpCapture({ interface: entry.captureInterface });
     let killer: NodeJS.Timeout | undefined;
     const r = await runOne(
       {
         runId: `kill${Date.now().toString(36)}`,
         outRoot: out,
         device,
-        capture: {
-          name: backend.name,
-          async start(o) {
-            const session = await backend.start(o);
-            const pid = (session as unknown as { child: { pid?: number } }).child.pid!;
-            killer = setTimeout(() => process.kill(pid, 'SIGKILL'), 1_500);
-            return session;
-          },
-        },
+        capture: tcpdumpTold(entry.captureInterface, (pid) => {
+          killer = setTimeout(() => process.kill(pid, 'SIGKILL'), 1_500);
+        }),
         allowlist: readAllowlist('devices/pixel-stock/allowlists/idle.yaml'),
       },
       { name: 'tcpdump-killed', steps: [{ kind: 'wait', name: 'idle', ms: 4_000 }] },
