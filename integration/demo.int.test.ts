@@ -21,7 +21,7 @@ const run = promisify(execFile);
 const skip =
   process.getuid?.() !== 0
     ? 'needs root (network namespaces)'
-    : !onPath(CHROMIUM) !== undefined
+    : onPath(CHROMIUM) === undefined
       ? 'needs chromium'
       : false;
 

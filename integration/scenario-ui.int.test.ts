@@ -63,12 +63,16 @@ test('UI steps of backup-enabled, theme-store and analytics-opt-out run through 
       }
     }
 
-    // Hosts appear only after the step that causes them.
+    // Hosts are contacted only after the step that causes them. A DNS flow is left out: the phone's
+    // resolver keeps one UDP socket for many questions (c-ares does), so the flow that asked for a
+    // host may have begun long before, with an earlier question.
     const firstSeen = async (scenario: string, suffix: string) => {
       const a = JSON.parse(await readFile(join(results.get(scenario)!.dir, 'flows.json'), 'utf8')) as {
-        flows: { tsStart: number; names: { name: string }[] }[];
+        flows: { tsStart: number; names: { name: string; source: string }[] }[];
       };
-      const ts = a.flows.filter((f) => f.names.some((n) => n.name.endsWith(suffix))).map((f) => f.tsStart);
+      const ts = a.flows
+        .filter((f) => f.names.some((n) => n.source !== 'dns-query' && n.name.endsWith(suffix)))
+        .map((f) => f.tsStart);
       assert.ok(ts.length > 0, `${scenario}: some ${suffix} flow`);
       return Math.min(...ts);
     };
