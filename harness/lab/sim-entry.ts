@@ -3,6 +3,7 @@
  * none of the simulator's code; it reads what `sim up --json` prints, as declared here.
  */
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** What the harness reads of one phone in `sim up --json`. */
@@ -36,6 +37,9 @@ export function runSimCommand(args: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, simCommandArgs(args), { stdio: 'inherit' });
     child.once('error', reject);
-    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 + 2 : 3)));
+    // A child ended by a signal exits as a shell reports it: 128 + the signal's number.
+    child.once('close', (code, signal) =>
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)),
+    );
   });
 }
