@@ -36,22 +36,20 @@ export function normaliseHostName(raw: string): string | undefined {
     }
   }
   if (plain) return text.length > MAX_KEPT ? text.slice(0, MAX_KEPT).toLowerCase() : text.toLowerCase();
-  let out = '';
-  for (let i = 0; i < text.length && out.length < MAX_KEPT; i++) {
-    const c = text.charCodeAt(i);
-    out += c <= 0x20 || c >= 0x7f || c === 0x5c ? escapeCode(c & 0xff) : String.fromCharCode(c).toLowerCase();
-  }
-  return out;
+  return escapeText(text, false).slice(0, MAX_KEPT);
 }
 
-/** One DNS label's bytes (as code points), escaped: a dot inside it is `\.`, so it cannot pass for a boundary. */
-function escapeLabel(label: string): string {
+/**
+ * Text whose code points are bytes, escaped as names are kept: controls, spaces, non-ASCII and the
+ * backslash as \xHH or \\, a dot as `\.` when it sits inside a DNS label; ASCII letters lowered.
+ */
+function escapeText(text: string, dotsInLabel: boolean): string {
   let out = '';
-  for (let i = 0; i < label.length; i++) {
-    const c = label.charCodeAt(i);
-    if (c === 0x2e) out += '\\.';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e && dotsInLabel) out += '\\.';
     else if (c <= 0x20 || c >= 0x7f || c === 0x5c) out += escapeCode(c & 0xff);
-    else out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : label[i];
+    else out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : text[i];
   }
   return out;
 }
@@ -59,7 +57,10 @@ function escapeLabel(label: string): string {
 /** A DNS name from its labels (each the label's bytes as code points), in normaliseHostName's form. */
 export function nameFromLabels(labels: readonly string[]): string | undefined {
   if (labels.length === 0) return undefined;
-  return labels.map(escapeLabel).join('.').slice(0, MAX_KEPT);
+  return labels
+    .map((l) => escapeText(l, true))
+    .join('.')
+    .slice(0, MAX_KEPT);
 }
 
 /**
