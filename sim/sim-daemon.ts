@@ -16,6 +16,7 @@ import { loadTrafficProfile } from './net/traffic-schema.js';
 import { createSimPhone, loadPhoneProfile, type SimPhoneInstance } from './phone/sim-phone.js';
 import { adb, adbConnect, adbDevices, isListening } from './sim-adb-server.js';
 import { readSimUpConfig, type SimUpConfig } from './sim-config.js';
+import { type ControlReply, type ControlRequest, startControl } from './sim-control.js';
 import { type SimState, simProcess, writeSimState } from './sim-state.js';
 import { uia2InstrumentHook } from './uia2/uia2-server.js';
 
@@ -159,6 +160,24 @@ async function main(): Promise<void> {
       save();
       await adbConnect(cfg.adbServerPort, target);
     }
+    // Phones whose cable is pulled (`sim unplug`): closed to adb, and not connected again until plugged.
+    const unplugged = new Set<string>();
+    const control = async (req: ControlRequest): Promise<ControlReply> => {
+      const i = state.phones.findIndex((p) => p.serial === req.serial || p.adbSerial === req.serial);
+      const p = running[i];
+      const entry = state.phones[i];
+      if (!p || !entry) return { ok: false, error: `no phone ${req.serial} in lab ${state.labId}` };
+      if (req.op === 'unplug') {
+        unplugged.add(entry.adbSerial);
+        p.adbd.setOffline(true);
+        return { ok: true, detail: `${entry.serial} unplugged` };
+      }
+      unplugged.delete(entry.adbSerial);
+      p.adbd.setOffline(false);
+      await adbConnect(cfg.adbServerPort, entry.adbSerial);
+      return { ok: true, detail: `${entry.serial} plugged in` };
+    };
+    await startControl(dir, control);
     state.status = 'ready';
     save();
     // A restarted adb server forgets TCP devices (a USB phone would reappear by itself): connect again.
@@ -167,7 +186,8 @@ async function main(): Promise<void> {
       const listed = await adbDevices(cfg.adbServerPort).catch(() => undefined);
       if (!listed) return;
       for (const target of state.adbConnections)
-        if (!listed.has(target)) await adbConnect(cfg.adbServerPort, target).catch(() => undefined);
+        if (!listed.has(target) && !unplugged.has(target))
+          await adbConnect(cfg.adbServerPort, target).catch(() => undefined);
     }, 2000);
     watch.unref();
   } catch (err) {

@@ -10,6 +10,7 @@ import { nodeEntryArgs } from '../net/node-child.js';
 import { loadTrafficProfile } from '../net/traffic-schema.js';
 import { adbDevices, isListening } from '../sim-adb-server.js';
 import { defaultSimDevicesDir, type SimUpConfig } from '../sim-config.js';
+import { sendControl } from '../sim-control.js';
 import { isAlive, readSimState, type SimState } from '../sim-state.js';
 import { teardownSim } from '../sim-teardown.js';
 
@@ -183,4 +184,14 @@ export async function down(opts: { stateDir: string }): Promise<void> {
   for (const p of problems) process.stderr.write(`phonehome sim: ${p}\n`);
   process.stdout.write(`lab ${state.labId} down\n`);
   process.exitCode = problems.length ? 1 : 0;
+}
+
+/** `sim unplug|plug SERIAL`: asks the running lab's supervisor, which answers what it did. */
+export async function control(
+  op: 'unplug' | 'plug',
+  serial: string,
+  opts: { stateDir: string },
+): Promise<void> {
+  const detail = await sendControl(resolve(opts.stateDir), { op, serial });
+  process.stdout.write(`${detail}\n`);
 }

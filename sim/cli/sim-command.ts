@@ -54,6 +54,16 @@ export function register(program: Command): void {
     .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
     .option('--json', 'print as JSON')
     .action(async (o) => (await import('./sim-actions.js')).status(o));
+  for (const [op, what] of [
+    ['unplug', "pull one phone's cable: it leaves adb until plugged in again; the others go on"],
+    ['plug', 'plug an unplugged phone in again'],
+  ] as const) {
+    sim
+      .command(`${op} <serial>`)
+      .description(what)
+      .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
+      .action(async (serial: string, o) => (await import('./sim-actions.js')).control(op, serial, o));
+  }
   sim
     .command('down')
     .description('remove every namespace, link and process of the simulated lab')

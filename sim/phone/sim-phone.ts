@@ -3,6 +3,7 @@
  * commands like the phone's /system/bin/sh, lays out a sandboxed file tree (rootDir) for sync:, serves
  * TCP ports for adb forward, and tells the network side (PhoneNet) whenever its traffic state changes.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { posix, resolve, sep } from 'node:path';
 import { Duplex, Readable, Transform, Writable } from 'node:stream';
@@ -206,6 +207,13 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     `${rootDir}/proc/version`,
     `Linux version ${kernel}.198-android-g5c1d2e3 (build-user@build-host) (Android (10087095, +pgo, +bolt, +lto, -mlgo, based on r487747c) clang version 17.0.2, LLD 17.0.2) #1 SMP PREEMPT ${state.system.props.get('ro.build.date') ?? ''}\n`,
   );
+  // A new random boot id at every boot, as the kernel makes one: how a harness tells that a phone
+  // rebooted while it looked away.
+  const writeBootId = () => {
+    mkdirSync(`${rootDir}/proc/sys/kernel/random`, { recursive: true });
+    writeFileSync(`${rootDir}/proc/sys/kernel/random/boot_id`, `${randomUUID()}\n`);
+  };
+  writeBootId();
   writeFileSync(
     `${rootDir}/proc/meminfo`,
     'MemTotal:        7723356 kB\nMemFree:          412880 kB\nMemAvailable:    3390412 kB\nBuffers:            3148 kB\nCached:          2991224 kB\nSwapTotal:       4194300 kB\nSwapFree:        3466236 kB\n',
@@ -299,6 +307,7 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
       state.booting = true;
       state.emitChange('screen');
       await sleepFor(opts.bootMs ?? 500, new AbortController().signal);
+      writeBootId();
       state.boot();
     })().finally(() => {
       booting = undefined;

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { SimUsageError } from './errors.js';
+import { parseControlRequest, sendControl, startControl } from './sim-control.js';
+
+describe('the lab control socket', () => {
+  it('reads only well-formed requests', () => {
+    assert.deepEqual(parseControlRequest('{"op":"unplug","serial":"A1"}'), { op: 'unplug', serial: 'A1' });
+    for (const bad of [
+      '',
+      'null',
+      '[]',
+      '{"op":"reboot","serial":"A"}',
+      '{"op":"plug"}',
+      '{"op":"plug","serial":5}',
+    ])
+      assert.equal(parseControlRequest(bad), undefined, bad);
+  });
+
+  it('answers a request, passes a refusal on as a usage error, and says when no lab runs there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'phonehome-control-'));
+    try {
+      await assert.rejects(
+        sendControl(dir, { op: 'plug', serial: 'x' }),
+        /no running lab with a control socket/,
+      );
+      const server = await startControl(dir, async (r) =>
+        r.serial === 'A1'
+          ? { ok: true, detail: `${r.serial} ${r.op}ged` }
+          : { ok: false, error: `no phone ${r.serial}` },
+      );
+      try {
+        assert.equal(await sendControl(dir, { op: 'unplug', serial: 'A1' }), 'A1 unplugged');
+        await assert.rejects(sendControl(dir, { op: 'plug', serial: 'B2' }), (e: unknown) => {
+          assert.ok(e instanceof SimUsageError);
+          assert.equal(e.message, 'no phone B2');
+          return true;
+        });
+      } finally {
+        server.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

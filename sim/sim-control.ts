@@ -1,0 +1,110 @@
+/**
+ * The running lab's control socket (STATE_DIR/control.sock): `phonehome sim unplug|plug SERIAL` ask
+ * the supervisor to pull one phone's cable or plug it back, as a lab engineer does at the bench, while
+ * the other phones go on. One JSON request per connection, one JSON reply.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { SimLabError, SimUsageError } from './errors.js';
+
+/** What the socket accepts. */
+export type ControlRequest = { op: 'unplug' | 'plug'; serial: string };
+
+/** What it answers: what was done, or why not. */
+export type ControlReply = { ok: true; detail: string } | { ok: false; error: string };
+
+/** The control socket of the lab kept in `dir`. */
+export function controlSocketPath(dir: string): string {
+  return join(dir, 'control.sock');
+}
+
+const MAX_REQUEST = 4096;
+
+/** Reads a request line; undefined when it is not one. */
+export function parseControlRequest(text: string): ControlRequest | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const r = v as Record<string, unknown>;
+  if ((r['op'] !== 'unplug' && r['op'] !== 'plug') || typeof r['serial'] !== 'string') return undefined;
+  return { op: r['op'], serial: r['serial'] };
+}
+
+/** Listens on the lab's control socket; `handle` answers each request. */
+export async function startControl(
+  dir: string,
+  handle: (r: ControlRequest) => Promise<ControlReply>,
+): Promise<Server> {
+  const path = controlSocketPath(dir);
+  // A socket file left by a supervisor that was killed would make listen() fail with EADDRINUSE.
+  if (existsSync(path)) rmSync(path, { force: true });
+  const server = createServer((socket) => {
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      text += d;
+      if (text.length > MAX_REQUEST) {
+        socket.end(`${JSON.stringify({ ok: false, error: 'request too long' })}\n`);
+        return;
+      }
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      const req = parseControlRequest(text.slice(0, nl));
+      if (!req) {
+        socket.end(`${JSON.stringify({ ok: false, error: 'not a control request' })}\n`);
+        return;
+      }
+      handle(req)
+        .catch((err: unknown): ControlReply => ({ ok: false, error: String((err as Error)?.message ?? err) }))
+        .then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  server.unref();
+  return server;
+}
+
+/** Sends a request to the lab in `dir`; resolves with the supervisor's reply, rejects when none comes. */
+export function sendControl(dir: string, req: ControlRequest, timeoutMs = 10_000): Promise<string> {
+  const path = controlSocketPath(dir);
+  if (!existsSync(path))
+    return Promise.reject(new SimUsageError(`no running lab with a control socket in ${dir}`));
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new SimLabError(`the lab's control socket ${path}`, `no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`${JSON.stringify(req)}\n`));
+    socket.on('data', (d: string) => {
+      text += d;
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new SimLabError(`the lab's control socket ${path}`, err.message));
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      let reply: ControlReply;
+      try {
+        reply = JSON.parse(text) as ControlReply;
+      } catch {
+        reject(new SimLabError(`the lab's control socket ${path}`, 'the supervisor gave no answer'));
+        return;
+      }
+      if (reply.ok) resolve(reply.detail);
+      else reject(new SimUsageError(reply.error));
+    });
+  });
+}
