@@ -4,7 +4,6 @@
  * itself needs capture privileges for this backend.
  */
 
-import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { type OpOptions, sleep } from '../deadline.js';
@@ -13,6 +12,7 @@ import { pcapHeader, pcapRecord } from '../packets/pcap-writer.js';
 import type { CaptureBackend, CaptureSession, CaptureStats, CaptureTarget } from '../run/capture.js';
 import { phoneFilter } from './bpf-filter.js';
 import { ByteFanout } from './byte-fanout.js';
+import { CaptureFile } from './capture-file.js';
 
 const require = createRequire(import.meta.url);
 
@@ -77,7 +77,15 @@ export class CapCapture implements CaptureBackend {
       throw new CaptureError(this.name, `${this.options.interface}: unsupported link type ${linkName}`);
     }
     handle.setMinBytes?.(0);
-    const out = createWriteStream(opts.file);
+    // A write that fails (the disk full) is reported by stop(); the capture stops, as nothing is recorded.
+    let open = true;
+    const closeHandle = () => {
+      if (!open) return;
+      open = false;
+      handle.close();
+      retired.push(handle);
+    };
+    const out = new CaptureFile(opts.file, closeHandle);
     const fanout = new ByteFanout();
     const header = pcapHeader({ linkType, snaplen: SNAPLEN });
     out.write(header);
@@ -114,9 +122,10 @@ export class CapCapture implements CaptureBackend {
           if (o.signal?.aborted) break;
           await sleep(50);
         }
-        handle.close();
-        retired.push(handle);
-        await new Promise<void>((resolve) => out.end(resolve));
+        closeHandle();
+        await out.close();
+        const failure = out.failure('cap');
+        if (failure) throw failure;
         return {
           packets,
           dropped: 'unknown',

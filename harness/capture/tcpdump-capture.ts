@@ -5,13 +5,15 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type OpOptions, sleep, within } from '../deadline.js';
 import { CaptureError } from '../errors.js';
 import type { CaptureBackend, CaptureSession, CaptureStats, CaptureTarget } from '../run/capture.js';
 import { phoneFilter } from './bpf-filter.js';
 import { ByteFanout } from './byte-fanout.js';
+import { CaptureFile } from './capture-file.js';
 
 /** Settings of the tcpdump backend. */
 export interface TcpdumpOptions {
@@ -68,7 +70,8 @@ export class TcpdumpCapture implements CaptureBackend {
       ...(filter ? [filter] : []),
     ];
     const child = spawn(this.options.bin ?? 'tcpdump', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = createWriteStream(opts.file);
+    // A write that fails (the disk full) is reported by stop(); tcpdump stops, as nothing is recorded.
+    const out = new CaptureFile(opts.file, () => child.kill('SIGINT'));
     const listeners = new ByteFanout();
     let stderr = '';
     child.stderr.setEncoding('utf8');
@@ -85,7 +88,7 @@ export class TcpdumpCapture implements CaptureBackend {
     });
 
     await waitListening(child, () => stderr, exited, this.options.interface, opts);
-    return new TcpdumpSession(opts.file, child, out, listeners, () => stderr, exited);
+    return new TcpdumpSession(opts.file, this.options.interface, child, out, listeners, () => stderr, exited);
   }
 }
 
@@ -115,8 +118,9 @@ async function waitListening(
 class TcpdumpSession implements CaptureSession {
   constructor(
     readonly file: string,
+    readonly iface: string,
     readonly child: ChildProcess,
-    readonly out: NodeJS.WritableStream,
+    readonly out: CaptureFile,
     readonly listeners: ByteFanout,
     readonly stderr: () => string,
     readonly exited: Promise<number | null>,
@@ -130,16 +134,32 @@ class TcpdumpSession implements CaptureSession {
 
   async stop(opts: OpOptions = {}): Promise<CaptureStats> {
     const { exitCode, signalCode } = this.child;
+    const writeError = this.out.failure('tcpdump');
+    if (writeError) {
+      await within(this.exited, opts, { defaultMs: 10_000 });
+      this.child.kill('SIGKILL');
+      await this.out.close();
+      throw writeError;
+    }
     if (exitCode !== null || signalCode !== null) {
       // tcpdump ended on its own during the capture (killed, its interface gone): whatever the file
       // holds, the capture did not cover the run, and the reason is tcpdump's.
-      await new Promise<void>((resolve) => this.out.end(resolve));
+      await this.out.close();
       const said = this.stderr()
         .trim()
         .split('\n')
-        .filter((l) => !/^(tcpdump: )?(listening on |verbose output suppressed)/.test(l))
+        .filter(
+          (l) =>
+            !/^(tcpdump: )?(listening on |verbose output suppressed)/.test(l) &&
+            !/packets? (captured|received|dropped)/.test(l),
+        )
         .pop();
       const how = signalCode ? `was killed (${signalCode})` : `exited with status ${exitCode}`;
+      if (!this.iface.includes('/') && !existsSync(join('/sys/class/net', this.iface)))
+        throw new CaptureError(
+          'tcpdump',
+          `the capture interface ${this.iface} was removed during the capture (tcpdump ${how}${said ? `: ${said}` : ''})`,
+        );
       throw new CaptureError('tcpdump', `tcpdump ${how} during the capture${said ? `: ${said}` : ''}`);
     }
     // SIGINT makes tcpdump flush and print its statistics.
@@ -155,7 +175,10 @@ class TcpdumpSession implements CaptureSession {
           : 'the run was stopped before tcpdump finished; it was killed and its statistics are missing',
       );
     }
-    await new Promise<void>((resolve) => this.out.end(resolve));
+    await this.out.close();
+    // The last writes fail as the file is closed, when the disk filled up at the end.
+    const lateWriteError = this.out.failure('tcpdump');
+    if (lateWriteError) throw lateWriteError;
     const s = parseTcpdumpStats(this.stderr());
     const bytes = (await stat(this.file)).size;
     notes.push(

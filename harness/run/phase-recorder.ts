@@ -25,15 +25,32 @@ export class PhaseRecorder {
     private readonly onLine?: (line: string) => void,
   ) {}
 
+  /**
+   * The first write of run.log or result.json that failed (a full disk): the run goes on, since the
+   * record is kept in memory and reported, and the run cannot pass with its record missing on disk.
+   */
+  writeFailure: string | undefined;
+
+  #failed(file: string, err: unknown): void {
+    if (this.writeFailure) return;
+    const e = err as NodeJS.ErrnoException;
+    this.writeFailure = `cannot write ${join(this.result.dir, file)}: ${e?.code === 'ENOSPC' ? 'no space left on the device (ENOSPC)' : String(e?.message ?? err)}`;
+    this.onLine?.(this.writeFailure);
+  }
+
   /** Appends a line to run.log and tells the person watching. */
   async log(line: string): Promise<void> {
-    await appendFile(join(this.result.dir, 'run.log'), `${new Date().toISOString()} ${line}\n`);
+    await appendFile(join(this.result.dir, 'run.log'), `${new Date().toISOString()} ${line}\n`).catch((err) =>
+      this.#failed('run.log', err),
+    );
     this.onLine?.(line);
   }
 
   /** Saves result.json. */
   save(): Promise<void> {
-    return writeJsonFile(join(this.result.dir, 'result.json'), this.result);
+    return writeJsonFile(join(this.result.dir, 'result.json'), this.result).catch((err) =>
+      this.#failed('result.json', err),
+    );
   }
 
   /** Begins a phase of the run; it is the current one until the next begins. */
