@@ -36,6 +36,25 @@ export class DeviceLostError extends Error {
   }
 }
 
+/**
+ * The adb server stopped answering during a command (killed, crashed, restarted by another tool):
+ * every phone's command in flight is cut, and the phones themselves may be fine.
+ */
+export class AdbServerLostError extends Error {
+  override name = 'AdbServerLostError';
+  constructor(
+    /** HOST:PORT of the server. */
+    readonly server: string,
+    /** The command that was cut. */
+    readonly command: string,
+    /** What phonehome did about it (started the server again, or could not). */
+    readonly recovery: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the adb server ${server} went away during: ${command}; ${recovery}`, options);
+  }
+}
+
 /** An adb command ran but failed. */
 export class AdbCommandError extends Error {
   override name = 'AdbCommandError';
@@ -108,7 +127,11 @@ export class AppiumError extends Error {
     options?: { cause?: unknown },
   ) {
     super(advice ? `${message}; ${advice}` : message, options);
+    this.what = message;
   }
+
+  /** The message without the advice (to wrap in a longer message that adds the advice once). */
+  readonly what: string;
 }
 
 /** The message of anything thrown: an Error's message, else its text. */

@@ -30,6 +30,8 @@ export interface AppiumEndpoint {
    * as failed requests.
    */
   failure(): Promise<never> | undefined;
+  /** Starts a local server again when it is gone (crashed, killed); absent for a remote one. */
+  ensureRunning?(op?: OpOptions): Promise<void>;
 }
 
 /** A remote Appium server: nothing is started or stopped. */
@@ -318,8 +320,13 @@ export class AppiumServer implements AppiumEndpoint {
 
   /** Restarts the server if its process is gone (crashed or stopped); nothing when it runs. */
   async ensureRunning(op: OpOptions = {}): Promise<void> {
-    if (!this.running) await this.restart(op);
+    // Two phones that find it gone at once share one restart.
+    if (!this.running)
+      await (this.#restarting ??= this.restart(op).finally(() => {
+        this.#restarting = undefined;
+      }));
   }
+  #restarting: Promise<void> | undefined;
 
   /**
    * Stops the server if it still runs and starts a new one, on the same port when it is free. Sessions

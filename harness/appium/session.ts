@@ -188,7 +188,7 @@ export class AppiumSession {
     // The server's end, told as this call's failure.
     const failure = serverFailure?.catch((e: unknown) => {
       const a = e as AppiumError;
-      throw new AppiumError(a.kind, `${label}: ${a.message}`, a.advice, { cause: e });
+      throw new AppiumError(a.kind, `${label}: ${a.what}`, a.advice, { cause: e });
     });
     try {
       return await appiumDeadline(
@@ -206,7 +206,7 @@ export class AppiumSession {
           delay(300).then(() => undefined),
         ]);
         if (crash instanceof AppiumError)
-          throw new AppiumError(crash.kind, `${label}: ${crash.message}`, crash.advice, { cause: err });
+          throw new AppiumError(crash.kind, `${label}: ${crash.what}`, crash.advice, { cause: err });
       }
       throw commandError(err, label);
     }
@@ -309,6 +309,9 @@ export class PhoneSessions {
 
   /** The phone's session: the current one if still usable, else a new one. */
   async get(phone: PhoneSessionSpec, op: OpOptions = {}): Promise<AppiumSession> {
+    // A local Appium that died (killed, crashed) since the last call is started again first; its
+    // sessions are gone with it (the restart bumps the generation).
+    await this.endpoint.ensureRunning?.(op);
     const current = this.#sessions.get(phone.serial);
     if (current?.usable) return current;
     this.#sessions.delete(phone.serial);

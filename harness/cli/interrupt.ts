@@ -11,7 +11,7 @@ export function interruptible(): { signal: AbortSignal; done: () => void } {
   // Every phone's operations listen on this one signal.
   setMaxListeners(1000, ac.signal);
   let count = 0;
-  const on = () => {
+  const on = (sig: NodeJS.Signals) => {
     count += 1;
     if (count > 1) {
       const left = [...simLabsUp].map((d) => `phonehome sim down --state-dir ${d}`);
@@ -23,7 +23,8 @@ export function interruptible(): { signal: AbortSignal; done: () => void } {
     process.stderr.write(
       'phonehome: stopping: captures are flushed, results written and simulated phones put away (Ctrl-C again to quit at once)\n',
     );
-    ac.abort(new Error('interrupted'));
+    // The runs' records name what stopped them.
+    ac.abort(new Error(`interrupted by ${sig}`));
   };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);

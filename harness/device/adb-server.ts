@@ -42,6 +42,8 @@ export async function ensureAdbServer(
   opts: OpOptions = {},
 ): Promise<AdbClient> {
   const client = new AdbClient({ host: config.host, port: config.port });
+  // A local server that goes away mid-run (killed, crashed) is started again, as it was the first time.
+  if (isLocal(config.host)) client.restartWith(() => startLocal(config, client, { deadlineMs: 20_000 }));
   try {
     await client.version({ deadlineMs: 3_000, ...opts });
     return client;
@@ -54,6 +56,12 @@ export async function ensureAdbServer(
       );
     }
   }
+  await startLocal(config, client, opts);
+  return client;
+}
+
+/** `adb -P PORT start-server`, then waits for it to answer. */
+async function startLocal(config: AdbServerConfig, client: AdbClient, opts: OpOptions): Promise<void> {
   try {
     await run(config.bin, ['-P', String(config.port), 'start-server'], {
       timeout: opts.deadlineMs ?? 20_000,
@@ -68,7 +76,6 @@ export async function ensureAdbServer(
     throw new AdbCommandError(`${config.bin} -P ${config.port} start-server`, undefined, why, { cause: err });
   }
   await client.version({ deadlineMs: 5_000, ...opts });
-  return client;
 }
 
 /** Stops the local adb server on that port (tests that started their own). */

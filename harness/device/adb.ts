@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
 import adbkit, { type Client, type DeviceClient } from '@devicefarmer/adbkit';
 import { type OpOptions, race, sleep } from '../deadline.js';
-import { AdbCommandError, DeviceLostError, errorMessage } from '../errors.js';
+import { AdbCommandError, AdbServerLostError, DeviceLostError, errorMessage } from '../errors.js';
 
 /** Where the adb server is. */
 export interface AdbServerAddress {
@@ -93,10 +93,75 @@ export class AdbClient {
   /** The adbkit client; private to this file's classes. */
   readonly #client: Client;
 
+  /** Starts the server again when it went away (set by ensureAdbServer for a local server). */
+  #restart: (() => Promise<unknown>) | undefined;
+  /** A restart under way: commands wait for it. */
+  #restarting: Promise<void> | undefined;
+  /** How many times the server was started again: a command that saw it change was cut by the loss. */
+  #restarts = 0;
+  #lastRecovery = '';
+
+  /** Counts the server's restarts (see serverLost). */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
   constructor(readonly server: AdbServerAddress) {
-    this.#client = Adb.createClient({ host: server.host, port: server.port });
+    // adbkit starts a server itself when its connection is refused (`bin start-server`), which would
+    // hide a server that went away mid-run behind a phone that looks lost. phonehome starts the server
+    // (ensureAdbServer) and notices its loss (serverLost): adbkit's own start is made to fail.
+    this.#client = Adb.createClient({ host: server.host, port: server.port, bin: 'false' });
     // adbkit's client re-emits socket errors; without a listener they would crash the process.
     this.#client.on('error', () => {});
+  }
+
+  /** How to start the server again when it goes away mid-run. */
+  restartWith(restart: () => Promise<unknown>): void {
+    this.#restart = restart;
+  }
+
+  /** Resolves once a restart under way is over (at once when there is none). */
+  async ready(): Promise<void> {
+    await this.#restarting;
+  }
+
+  /** True when the server answers host:version within 2 s. */
+  async answers(): Promise<boolean> {
+    await this.#restarting;
+    try {
+      await this.version({ deadlineMs: 2_000 });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The server went away during `command`: started again when phonehome may (one restart for every
+   * command cut at once). Resolves with the error for the command.
+   */
+  async serverLost(command: string, cause: unknown, since?: number): Promise<AdbServerLostError> {
+    const where = `${this.server.host}:${this.server.port}`;
+    // Another command saw the loss first and the server is back already.
+    if (since !== undefined && since !== this.#restarts && !this.#restarting)
+      return new AdbServerLostError(where, command, this.#lastRecovery, { cause });
+    if (!this.#restart)
+      return new AdbServerLostError(where, command, "it is not phonehome's to restart", { cause });
+    this.#restarting ??= this.#restart()
+      .then(
+        () => {
+          this.#lastRecovery = 'it was started again';
+        },
+        (err: unknown) => {
+          this.#lastRecovery = `starting it again failed: ${errorMessage(err)}`;
+        },
+      )
+      .finally(() => {
+        this.#restarts += 1;
+        this.#restarting = undefined;
+      });
+    await this.#restarting;
+    return new AdbServerLostError(where, command, this.#lastRecovery, { cause });
   }
 
   /** The adb server's protocol version, or an error when it does not answer. */
@@ -183,9 +248,12 @@ export class AdbDevice {
   }
 
   /** Turns an error from adbkit into DeviceLostError when the phone is gone, else AdbCommandError. */
-  async #explain(command: string, err: unknown): Promise<Error> {
+  async #explain(command: string, err: unknown, since: number): Promise<Error> {
     if (err instanceof DeviceLostError) return err;
     if (err instanceof Error && err.name === 'AbortError') return err;
+    if (err instanceof AdbServerLostError) return err;
+    const restarted = since !== this.client.restarts;
+    if (restarted || !(await this.client.answers())) return this.client.serverLost(command, err, since);
     if (isLostMessage(err) || !(await this.isPresent())) {
       return new DeviceLostError(this.serial, `device ${this.serial} was lost during: ${command}`, {
         cause: err,
@@ -197,11 +265,13 @@ export class AdbDevice {
   }
 
   async #op<T>(command: string, work: () => Thenable<T>, opts: OpOptions, onCancel?: () => void): Promise<T> {
+    await this.client.ready();
+    const since = this.client.restarts;
     try {
       return await adbDeadline(command, work(), opts, onCancel);
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      throw await this.#explain(command, err);
+      throw await this.#explain(command, err, since);
     }
   }
 
@@ -230,6 +300,8 @@ export class AdbDevice {
     const full = `sh -c ${shellQuote(command)}; echo "${marker}$?"`;
     const deadline = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
     const started = Date.now();
+    await this.client.ready();
+    const since = this.client.restarts;
     const stream = await this.shellStream(full, { ...opts, deadlineMs: deadline });
     let output: Buffer;
     try {
@@ -239,11 +311,13 @@ export class AdbDevice {
       });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      throw await this.#explain(command, err);
+      throw await this.#explain(command, err, since);
     }
     const text = output.toString('latin1');
     const at = text.lastIndexOf(marker);
     if (at < 0) {
+      if (since !== this.client.restarts || !(await this.client.answers()))
+        throw await this.client.serverLost(command, undefined, since);
       if (!(await this.isPresent())) {
         throw new DeviceLostError(this.serial, `device ${this.serial} was lost during: ${command}`);
       }

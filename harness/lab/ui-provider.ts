@@ -9,6 +9,8 @@ import type { RunSettings } from './settings.js';
 /** A UI per phone for the suite, and a way to end every session and the server. */
 export interface UiProvider {
   uiFor: NonNullable<SuiteOptions['uiFor']>;
+  /** The local Appium process, while it runs (for status lines and fault tests). */
+  appiumPid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function appiumUiProvider(
       await pool.get(spec, { deadlineMs: 180_000, signal });
       return AppiumUi.forPhone(pool, spec);
     },
+    appiumPid: () => server?.pid,
     async close() {
       await pool.closeAll({ deadlineMs: 20_000 });
       await server?.stop({ deadlineMs: 20_000 });

@@ -26,7 +26,7 @@ import type { CaptureBackend, CaptureSession } from './capture.js';
 import type { DeviceControl } from './device-control.js';
 import { PhaseRecorder, writeJsonFile } from './phase-recorder.js';
 import type { ScenarioStep } from './scenario.js';
-import { recordLog, runStep, saveScreenshot, sendCanary } from './scenario-steps.js';
+import { readBootId, recordLog, runStep, saveScreenshot, sendCanary } from './scenario-steps.js';
 import type { Ui } from './ui.js';
 
 /** The part of a scenario this pipeline runs (a Scenario from scenario.ts fits). */
@@ -141,6 +141,9 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     rec.end(factsPart, 'passed', `${f.manufacturer} ${f.model}, Android ${f.androidVersion}`);
     await writeJsonFile(join(dir, 'device.json'), f);
     await log(`device: ${factsPart.detail}`);
+    // A reboot between two adb commands goes unseen by them: the boot id at the end tells.
+    const bootId = await readBootId(ctx.device, op);
+    if (!bootId) await log('the phone does not tell its boot id: a reboot during the run would go unnoticed');
     for (const step of scenario.prepare ?? []) {
       const part = rec.part(prepare, step.kind);
       const r = await ctx.device.prepare(step, op);
@@ -185,12 +188,21 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       await rec.save();
     }
     await canary(canaries.end);
+    const bootIdNow = bootId ? await readBootId(ctx.device, op) : undefined;
+    if (bootId && bootIdNow !== bootId)
+      return await broken(
+        'device-lost',
+        `phone lost: it rebooted during the run (boot id ${bootId.slice(0, 8)}… ${bootIdNow ? `is now ${bootIdNow.slice(0, 8)}…` : 'can no longer be read'}); the capture does not cover one boot`,
+      );
     // The capture stops once the traffic of the last step has had time to land in it.
     rec.begin('capture stop', 'capture stop');
     await sleep(ctx.settleMs ?? 1_000, ctx.signal);
   } catch (err) {
     if (err instanceof DeviceLostError) return await broken('device-lost', `phone lost: ${err.message}`);
-    if (ctx.signal?.aborted) return await broken('interrupted', 'interrupted');
+    if (ctx.signal?.aborted) {
+      const why = errorMessage(ctx.signal.reason);
+      return await broken('interrupted', why.startsWith('interrupted') ? why : `interrupted: ${why}`);
+    }
     return await broken('infrastructure', `infrastructure error: ${errorMessage(err)}`);
   }
 
@@ -233,7 +245,11 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       await log(`cannot map app UIDs to packages: ${errorMessage(err)}`);
     }
   }
-  await writeJsonFile(join(dir, 'flows.json'), analysis);
+  try {
+    await writeJsonFile(join(dir, 'flows.json'), analysis);
+  } catch (err) {
+    return await broken('infrastructure', `cannot write flows.json: ${errorMessage(err)}`);
+  }
   analyse.figures = {
     flows: analysis.flows.length,
     'DNS responses': analysis.dns.length,
@@ -269,7 +285,11 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   const verdict = judge(flows, ctx.allowlist, { captureComplete: cap.dropped === 0 });
   result.verdict = verdict;
   judging.figures = { allowlists: verdict.allowlistFiles.join(', ') };
-  await writeJsonFile(join(dir, 'verdict.json'), { formatVersion: VERDICT_FORMAT_VERSION, ...verdict });
+  try {
+    await writeJsonFile(join(dir, 'verdict.json'), { formatVersion: VERDICT_FORMAT_VERSION, ...verdict });
+  } catch (err) {
+    return await broken('infrastructure', `cannot write verdict.json: ${errorMessage(err)}`);
+  }
   const steps = scenarioSteps(result);
   result.violations = verdict.violations.map((v) => ({
     subject: v.subject,
@@ -297,6 +317,8 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     rec.end(judging, 'failed', result.reason);
     await log(await saveScreenshot(ctx.device, dir));
   }
+  if (rec.writeFailure)
+    return await broken('infrastructure', `the run's record is not all on disk: ${rec.writeFailure}`);
   await log(`${result.outcome}: ${result.reason}`);
   for (const v of result.violations) await log(`violation: ${v.subject} during ${v.step}: ${v.ruleText}`);
   for (const w of verdict.warnings) await log(`warning: ${w}`);

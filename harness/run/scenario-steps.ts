@@ -153,3 +153,15 @@ export async function saveScreenshot(device: DeviceControl, dir: string): Promis
     return `no screenshot: ${errorMessage(err)}`;
   }
 }
+
+const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The kernel's id of the phone's current boot (/proc/sys/kernel/random/boot_id, readable by the adb
+ * shell), or undefined when the phone does not tell it. A different id later means it rebooted.
+ */
+export async function readBootId(device: DeviceControl, op: OpOptions): Promise<string | undefined> {
+  const r = await device.shell('cat /proc/sys/kernel/random/boot_id', op);
+  const id = r.output.toString('utf8').trim();
+  return r.exitCode === 0 && BOOT_ID.test(id) ? id : undefined;
+}
