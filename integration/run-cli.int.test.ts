@@ -377,7 +377,7 @@ describe('phonehome run (CLI, simulated phones)', {
     );
   });
 
-  it('Ctrl-C during a run: exit 130, the run is broken "interrupted", the lab is gone', async () => {
+  it('Ctrl-C during a two-phone run: exit 130, both runs broken "interrupted by SIGINT" with their captures, the lab is gone', async () => {
     const out = join(work, 'sigint');
     let r: Ran | undefined;
     let sent = false;
@@ -386,7 +386,7 @@ describe('phonehome run (CLI, simulated phones)', {
         [
           'run',
           '--sim',
-          'pixel-7',
+          'pixel-7,xiaomi-redmi-note-13',
           '--scenario',
           'idle',
           '--speed',
@@ -398,7 +398,9 @@ describe('phonehome run (CLI, simulated phones)', {
         ],
         {
           onStderr: (all, pid) => {
-            if (!sent && /idle: step idle/.test(all)) {
+            // Once both phones are in their idle step: the interruption reaches both mid-capture.
+            const idle = new Set([...all.matchAll(/^\[([^\]]+)\] idle: step idle$/gm)].map((m) => m[1]));
+            if (!sent && idle.size === 2) {
               sent = true;
               process.kill(pid, 'SIGINT');
             }
@@ -409,14 +411,22 @@ describe('phonehome run (CLI, simulated phones)', {
       assert.equal(r.code, 130, why(r));
       assert.match(r.stderr, /phonehome: stopping: captures are flushed/);
       const runs = readdirSync(join(out, 'runs'));
-      const phone = readdirSync(join(out, 'runs', runs[0]!))[0]!;
-      const dir = join(out, 'runs', runs[0]!, phone, 'idle');
-      const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
-      assert.equal(result.outcome, 'broken');
-      assert.equal(result.reason, 'interrupted');
-      assert.ok(result.capture.packets > 0, 'the capture was stopped and flushed');
+      const phones = readdirSync(join(out, 'runs', runs[0]!));
+      assert.equal(phones.length, 2, 'a run folder for each phone');
+      for (const phone of phones) {
+        const dir = join(out, 'runs', runs[0]!, phone, 'idle');
+        const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
+        assert.equal(result.outcome, 'broken');
+        assert.equal(result.reason, 'interrupted by SIGINT');
+        assert.deepEqual([result.broken.stage, result.broken.kind], ['step', 'interrupted']);
+        assert.ok(result.capture.packets > 0, `${phone}: the capture was stopped and flushed`);
+        assert.ok(existsSync(join(dir, 'capture.pcap')), `${phone}: capture.pcap kept`);
+      }
       const results = await allureResults(join(out, 'allure-results'));
-      assert.equal(results[0]?.status, 'broken');
+      assert.deepEqual(
+        results.map((x) => x.status),
+        ['broken', 'broken'],
+      );
       const lab = labOf(r.stderr);
       assert.ok(lab, r.stderr);
       const left = await namespaces();
