@@ -321,10 +321,11 @@ export class AppiumServer implements AppiumEndpoint {
   /** Restarts the server if its process is gone (crashed or stopped); nothing when it runs. */
   async ensureRunning(op: OpOptions = {}): Promise<void> {
     // Two phones that find it gone at once share one restart.
-    if (!this.running)
-      await (this.#restarting ??= this.restart(op).finally(() => {
-        this.#restarting = undefined;
-      }));
+    if (this.running) return;
+    this.#restarting ??= this.restart(op).finally(() => {
+      this.#restarting = undefined;
+    });
+    await this.#restarting;
   }
   #restarting: Promise<void> | undefined;
 
