@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { gate } from '../testing/gate.js';
 
 const CLI = resolve('dist/harness/cli/main.js');
 const FIXTURES = resolve('fixtures/captures');
@@ -381,14 +382,14 @@ const files = existsSync(FIXTURES)
       .sort()
   : [];
 
-describe('analyze agrees with tshark on the lab fixtures', {
-  skip: !tsharkAvailable() && 'tshark missing',
-}, () => {
-  test('every fixture the README lists is present', () => {
+const group = gate(!tsharkAvailable() && 'tshark missing');
+
+group.describe('analyze agrees with tshark on the lab fixtures', () => {
+  group.test('every fixture the README lists is present', () => {
     assert.deepEqual(files, Object.keys(ASKED).sort());
   });
   for (const f of files) {
-    test(f, () => {
+    group.test(f, () => {
       const path = join(FIXTURES, f);
       checkAsked(f, checkAgainstTshark(path));
     });

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { SimState } from '../sim/sim-state.js';
+import { gate } from '../testing/gate.js';
 import { type CliLab, simDownCli, simUpCli } from './cli-lab.js';
 import { freePort } from './free-port.js';
 
@@ -26,9 +26,9 @@ interface Row {
   why: string;
 }
 
-describe('phonehome devices', {
-  skip: process.getuid?.() === 0 ? false : 'needs root (network namespaces)',
-}, () => {
+const group = gate(process.getuid?.() === 0 ? false : 'needs root (network namespaces)');
+
+group.describe('phonehome devices', () => {
   const labs: CliLab[] = [];
   let adbPort = 0;
 
@@ -38,47 +38,50 @@ describe('phonehome devices', {
     return lab.state;
   }
 
-  before(async () => {
+  group.before(async () => {
     adbPort = await freePort();
   });
 
-  after(async () => {
+  group.after(async () => {
     for (const lab of labs) await simDownCli(lab);
     await run('adb', ['-P', String(adbPort), 'kill-server']).catch(() => {});
   });
 
-  it('shows two simulated phones with their facts and profiles, and an unauthorized one with advice', async () => {
-    const good = await simUp(['--profile', 'xiaomi-redmi-note-13', 'pixel-7']);
-    const locked = await simUp(['--profile', 'pixel-7', '--unauthorized']);
-    const { stdout } = await run(
-      process.execPath,
-      [CLI, 'devices', '--json', '--adb-port', String(adbPort)],
-      {
-        timeout: 60_000,
-      },
-    );
-    const doc = JSON.parse(stdout) as { formatVersion: number; devices: Row[] };
-    assert.equal(doc.formatVersion, 1);
-    const bySerial = new Map(doc.devices.map((d) => [d.serial, d]));
-    const xiaomi = bySerial.get(good.phones.find((p) => p.profile === 'xiaomi-redmi-note-13')!.adbSerial);
-    const pixel = bySerial.get(good.phones.find((p) => p.profile === 'pixel-7')!.adbSerial);
-    assert.equal(xiaomi?.manufacturer, 'Xiaomi');
-    assert.equal(xiaomi?.profile, 'xiaomi-miui-global');
-    assert.equal(xiaomi?.ready, true);
-    assert.equal(xiaomi?.ip, good.phones.find((p) => p.profile === 'xiaomi-redmi-note-13')!.ip);
-    assert.equal(pixel?.profile, 'pixel-stock');
-    assert.equal(pixel?.rom, 'Pixel stock');
-    assert.equal(pixel?.android, '14');
-    const unauthorized = bySerial.get(locked.phones[0]!.adbSerial);
-    assert.equal(unauthorized?.state, 'unauthorized');
-    assert.equal(unauthorized?.ready, false);
-    assert.match(unauthorized?.why ?? '', /Allow USB debugging/);
+  group.it(
+    'shows two simulated phones with their facts and profiles, and an unauthorized one with advice',
+    async () => {
+      const good = await simUp(['--profile', 'xiaomi-redmi-note-13', 'pixel-7']);
+      const locked = await simUp(['--profile', 'pixel-7', '--unauthorized']);
+      const { stdout } = await run(
+        process.execPath,
+        [CLI, 'devices', '--json', '--adb-port', String(adbPort)],
+        {
+          timeout: 60_000,
+        },
+      );
+      const doc = JSON.parse(stdout) as { formatVersion: number; devices: Row[] };
+      assert.equal(doc.formatVersion, 1);
+      const bySerial = new Map(doc.devices.map((d) => [d.serial, d]));
+      const xiaomi = bySerial.get(good.phones.find((p) => p.profile === 'xiaomi-redmi-note-13')!.adbSerial);
+      const pixel = bySerial.get(good.phones.find((p) => p.profile === 'pixel-7')!.adbSerial);
+      assert.equal(xiaomi?.manufacturer, 'Xiaomi');
+      assert.equal(xiaomi?.profile, 'xiaomi-miui-global');
+      assert.equal(xiaomi?.ready, true);
+      assert.equal(xiaomi?.ip, good.phones.find((p) => p.profile === 'xiaomi-redmi-note-13')!.ip);
+      assert.equal(pixel?.profile, 'pixel-stock');
+      assert.equal(pixel?.rom, 'Pixel stock');
+      assert.equal(pixel?.android, '14');
+      const unauthorized = bySerial.get(locked.phones[0]!.adbSerial);
+      assert.equal(unauthorized?.state, 'unauthorized');
+      assert.equal(unauthorized?.ready, false);
+      assert.match(unauthorized?.why ?? '', /Allow USB debugging/);
 
-    const table = (
-      await run(process.execPath, [CLI, 'devices', '--adb-port', String(adbPort)], { timeout: 60_000 })
-    ).stdout;
-    assert.match(table, /SERIAL\s+STATE\s+MODEL/);
-    assert.match(table, /xiaomi-miui-global/);
-    assert.match(table, /unauthorized: unlock the phone/);
-  });
+      const table = (
+        await run(process.execPath, [CLI, 'devices', '--adb-port', String(adbPort)], { timeout: 60_000 })
+      ).stdout;
+      assert.match(table, /SERIAL\s+STATE\s+MODEL/);
+      assert.match(table, /xiaomi-miui-global/);
+      assert.match(table, /unauthorized: unlock the phone/);
+    },
+  );
 });

@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Mocha from 'mocha';
@@ -23,6 +22,7 @@ import type { RunResult } from '../harness/record/run-record.js';
 import { pathPart } from '../harness/run/run-one.js';
 import type { Scenario } from '../harness/run/scenario.js';
 import { runSuite, type SuiteOptions } from '../harness/run/suite.js';
+import { gate } from '../testing/gate.js';
 import { type CliLab, simDownCli, simUpCli } from './cli-lab.js';
 import { freePort } from './free-port.js';
 
@@ -66,17 +66,17 @@ const quiet: SuiteOptions['mochaReporter'] = () => ({
   reporterOptions: {},
 });
 
-describe('fault campaign: one phone of two gets a fault mid-run', {
-  skip: isRoot ? false : 'needs root (network namespaces)',
-}, () => {
+const group = gate(isRoot ? false : 'needs root (network namespaces)');
+
+group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
   let lab: CliLab | undefined;
   let out: string;
 
-  before(async () => {
+  group.before(async () => {
     out = await mkdtemp(join(tmpdir(), 'phonehome-faults-'));
   });
 
-  after(async () => {
+  group.after(async () => {
     await simDownCli(lab);
     await rm(out, { recursive: true, force: true });
   });
@@ -160,7 +160,7 @@ describe('fault campaign: one phone of two gets a fault mid-run', {
     assert.equal(r.other.canaries.startSeen && r.other.canaries.endSeen, true);
   }
 
-  it('phone unplugged mid-capture: broken, "phone lost"', async () => {
+  group.it('phone unplugged mid-capture: broken, "phone lost"', async () => {
     const l = await freshLab();
     const t = entry(l, 'target');
     const r = await twoPhones(l, faultScenario(6_000), 'idle', () =>
@@ -169,7 +169,7 @@ describe('fault campaign: one phone of two gets a fault mid-run', {
     await assertContained(r, /^phone lost: /, 'device-lost');
   });
 
-  it('phone rebooting mid-scenario: broken, "the phone rebooted during the run"', async () => {
+  group.it('phone rebooting mid-scenario: broken, "the phone rebooted during the run"', async () => {
     const l = await freshLab();
     const t = entry(l, 'target');
     const r = await twoPhones(l, faultScenario(8_000), 'idle', () =>
@@ -178,7 +178,7 @@ describe('fault campaign: one phone of two gets a fault mid-run', {
     await assertContained(r, /rebooted during the run/, 'device-lost');
   });
 
-  it('capture interface removed: broken, naming the interface', async () => {
+  group.it('capture interface removed: broken, naming the interface', async () => {
     const l = await freshLab();
     const t = entry(l, 'target');
     const r = await twoPhones(l, faultScenario(6_000), 'idle', () =>
@@ -191,67 +191,73 @@ describe('fault campaign: one phone of two gets a fault mid-run', {
     );
   });
 
-  it('adb server killed during a command: broken, naming the server; it is started again for the other phone', async () => {
-    const l = await freshLab();
-    // The other phone's waits are five times longer: its adb commands come after the server is back.
-    const slow = entry(l, 'other').adbSerial;
-    const r = await twoPhones(
-      l,
-      faultScenario(4_000, [{ kind: 'adb', name: 'busy', command: 'sleep 3', expectExit: 0 }]),
-      'busy',
-      async () => {
-        await sleep(500);
-        const pid = await listenerPid(l.adbPort);
-        process.kill(pid, 'SIGKILL');
-      },
-      {
-        speedOf: (serial) => (serial === slow ? 0.2 : 1),
-      },
-    );
-    await assertContained(
-      r,
-      new RegExp(
-        `^infrastructure error: the adb server 127\\.0\\.0\\.1:${l.adbPort} went away during: sleep 3; it was started again`,
-      ),
-      'infrastructure',
-    );
-  });
-
-  it('Appium killed mid-step: broken, naming Appium; it is started again for the other phone', async () => {
-    // Two Xiaomis: their profile turns analytics off through the Settings screens, a UI action of
-    // several taps.
-    const l = await freshLab([OTHER, OTHER]);
-    const slow = entry(l, 'other').adbSerial;
-    const ac = new AbortController();
-    const ui = await appiumUiProvider(
-      { local: {} },
-      { host: '127.0.0.1', port: l.adbPort, bin: 'adb' },
-      out,
-      ac.signal,
-    );
-    try {
+  group.it(
+    'adb server killed during a command: broken, naming the server; it is started again for the other phone',
+    async () => {
+      const l = await freshLab();
+      // The other phone's waits are five times longer: its adb commands come after the server is back.
+      const slow = entry(l, 'other').adbSerial;
       const r = await twoPhones(
         l,
-        faultScenario(4_000, [{ kind: 'action', name: 'opt out', action: 'analytics.optOut' }]),
-        'opt out',
+        faultScenario(4_000, [{ kind: 'adb', name: 'busy', command: 'sleep 3', expectExit: 0 }]),
+        'busy',
         async () => {
-          await sleep(300);
-          const pid = ui.appiumPid();
-          assert.ok(pid, 'Appium runs');
+          await sleep(500);
+          const pid = await listenerPid(l.adbPort);
           process.kill(pid, 'SIGKILL');
         },
-        { speedOf: (serial) => (serial === slow ? 0.2 : 1), uiFor: ui.uiFor },
+        {
+          speedOf: (serial) => (serial === slow ? 0.2 : 1),
+        },
       );
-      await assertContained(r, /^step "opt out" failed: .*Appium.*killed by SIGKILL/, 'step');
-      const otherStep = r.other.phases.find((p) => p.name === 'opt out');
-      assert.equal(otherStep?.provider, 'ui', 'the other phone opted out through the restarted Appium');
-    } finally {
-      await ui.close();
-      ac.abort();
-    }
-  });
+      await assertContained(
+        r,
+        new RegExp(
+          `^infrastructure error: the adb server 127\\.0\\.0\\.1:${l.adbPort} went away during: sleep 3; it was started again`,
+        ),
+        'infrastructure',
+      );
+    },
+  );
 
-  it('disk full while writing the capture (a small tmpfs): broken, "no space left"', async () => {
+  group.it(
+    'Appium killed mid-step: broken, naming Appium; it is started again for the other phone',
+    async () => {
+      // Two Xiaomis: their profile turns analytics off through the Settings screens, a UI action of
+      // several taps.
+      const l = await freshLab([OTHER, OTHER]);
+      const slow = entry(l, 'other').adbSerial;
+      const ac = new AbortController();
+      const ui = await appiumUiProvider(
+        { local: {} },
+        { host: '127.0.0.1', port: l.adbPort, bin: 'adb' },
+        out,
+        ac.signal,
+      );
+      try {
+        const r = await twoPhones(
+          l,
+          faultScenario(4_000, [{ kind: 'action', name: 'opt out', action: 'analytics.optOut' }]),
+          'opt out',
+          async () => {
+            await sleep(300);
+            const pid = ui.appiumPid();
+            assert.ok(pid, 'Appium runs');
+            process.kill(pid, 'SIGKILL');
+          },
+          { speedOf: (serial) => (serial === slow ? 0.2 : 1), uiFor: ui.uiFor },
+        );
+        await assertContained(r, /^step "opt out" failed: .*Appium.*killed by SIGKILL/, 'step');
+        const otherStep = r.other.phases.find((p) => p.name === 'opt out');
+        assert.equal(otherStep?.provider, 'ui', 'the other phone opted out through the restarted Appium');
+      } finally {
+        await ui.close();
+        ac.abort();
+      }
+    },
+  );
+
+  group.it('disk full while writing the capture (a small tmpfs): broken, "no space left"', async () => {
     const l = await freshLab();
     const t = entry(l, 'target');
     const runId = `f${Date.now().toString(36)}`;

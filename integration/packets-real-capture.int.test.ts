@@ -12,11 +12,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after } from 'node:test';
 import { readCaptureFile } from '../harness/packets/capture-file.js';
 import type { CaptureSummary } from '../harness/packets/capture-summary.js';
 import { type Packet, TCP_FIN, TCP_SYN } from '../harness/packets/packet.js';
 import { PacketDecoder } from '../harness/packets/packet-decoder.js';
+import { gate } from '../testing/gate.js';
 import { tsharkFields } from '../testing/tshark-fields.js';
 
 const has = (cmd: string, arg = '--version') => spawnSync(cmd, [arg], { stdio: 'ignore' }).status === 0;
@@ -203,7 +204,9 @@ async function checkAgainstTshark(
   return d;
 }
 
-describe('real captures on loopback', { skip: why }, () => {
+const group = gate(why);
+
+group.describe('real captures on loopback', () => {
   for (const [name, host, tool, extra, linkType] of [
     ['tcpdump pcap, microseconds, IPv4', '127.0.0.1', 'tcpdump', [], 1],
     ['tcpdump pcap, nanoseconds, IPv6', '::1', 'tcpdump', ['--time-stamp-precision=nano'], 1],
@@ -212,7 +215,7 @@ describe('real captures on loopback', { skip: why }, () => {
     ['tshark pcapng, IPv4', '127.0.0.1', 'tshark', [], 1],
     ['tshark pcapng, IPv6', '::1', 'tshark', [], 1],
   ] as const) {
-    test(name, async () => {
+    group.test(name, async () => {
       const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.${tool === 'tshark' ? 'pcapng' : 'pcap'}`);
       await withTcpServer(host, async (port, exchange) => {
         const filter = `tcp port ${port}`;
@@ -258,7 +261,7 @@ describe('real captures on loopback', { skip: why }, () => {
     });
   }
 
-  test('IP fragments made by the kernel are reassembled as tshark does', async () => {
+  group.test('IP fragments made by the kernel are reassembled as tshark does', async () => {
     const ns = `phk-frag-${process.pid}`;
     const file = join(dir, 'fragments.pcap');
     const run = (...args: string[]) => {

@@ -10,8 +10,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { gate } from '../testing/gate.js';
 
 const exec = promisify(execFile);
 const MAIN = resolve('dist/harness/cli/main.js');
@@ -91,18 +91,18 @@ async function putAway(r: Ran | undefined): Promise<void> {
   }
 }
 
-describe('phonehome run (CLI, simulated phones)', {
-  skip: ready ? false : 'needs root and a build (dist/)',
-}, () => {
+const group = gate(ready ? false : 'needs root and a build (dist/)');
+
+group.describe('phonehome run (CLI, simulated phones)', () => {
   let work: string;
-  before(async () => {
+  group.before(async () => {
     work = await mkdtemp(join(tmpdir(), 'phonehome-run-cli-'));
   });
-  after(async () => {
+  group.after(async () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('usage errors exit 2 with one line', async () => {
+  group.it('usage errors exit 2 with one line', async () => {
     const cases: [string[], RegExp][] = [
       [['run', '--sim', 'pixel-7', '--scenario', 'idel'], /^phonehome: no scenario "idel" \(known: idle, /],
       [['run', '--scenario', 'idle'], /^phonehome: which phones\? give --device SERIAL/],
@@ -148,186 +148,201 @@ describe('phonehome run (CLI, simulated phones)', {
     assert.equal(tsx.stderr.trim(), 'phonehome: phonehome.config.ts: parallelism: at least 1');
   });
 
-  it('Appium that cannot start is a lab problem: one line with advice, exit 2, the simulated phone put away', async () => {
-    // Something else listens on the port the config gives Appium.
-    const blocker = createServer();
-    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
-    const port = (blocker.address() as AddressInfo).port;
-    const dir = await mkdtemp(join(work, 'appium-'));
-    await writeFile(join(dir, 'phonehome.json'), `{ "appium": { "local": { "port": ${port} } } }\n`);
-    let r: Ran | undefined;
-    try {
-      r = await phonehome([
-        'run',
-        '--config',
-        join(dir, 'phonehome.json'),
-        '--sim',
-        'pixel-7',
-        '--scenario',
-        'idle',
-        '--adb-port',
-        String(PORT),
-        '--out',
-        join(dir, 'out'),
-      ]);
-      assert.equal(r.code, 2, why(r));
-      const line = r.stderr.trimEnd().split('\n').at(-1)!;
-      assert.equal(
-        line,
-        `phonehome: cannot start Appium on 127.0.0.1:${port}: another program listens on that port; ` +
-          'stop it, or leave the Appium port unset so that phonehome picks a free one',
-      );
-      assert.doesNotMatch(r.stderr, /internal error/);
-      const lab = labOf(r.stderr);
-      assert.ok(lab, r.stderr);
-      assert.deepEqual(
-        (await namespaces()).filter((n) => lab.namespaces.includes(n)),
-        [],
-        'the simulated phone was taken down',
-      );
-    } finally {
-      blocker.close();
-      await putAway(r);
-    }
-  });
-
-  it('a Pixel through idle passes, theme-store is skipped with its reason, --grep leaves the rest out', async () => {
-    const out = join(work, 'pixel');
-    let r: Ran | undefined;
-    try {
-      r = await phonehome(
-        [
+  group.it(
+    'Appium that cannot start is a lab problem: one line with advice, exit 2, the simulated phone put away',
+    async () => {
+      // Something else listens on the port the config gives Appium.
+      const blocker = createServer();
+      await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+      const port = (blocker.address() as AddressInfo).port;
+      const dir = await mkdtemp(join(work, 'appium-'));
+      await writeFile(join(dir, 'phonehome.json'), `{ "appium": { "local": { "port": ${port} } } }\n`);
+      let r: Ran | undefined;
+      try {
+        r = await phonehome([
           'run',
+          '--config',
+          join(dir, 'phonehome.json'),
           '--sim',
           'pixel-7',
           '--scenario',
-          'idle,theme-store,analytics-opt-out',
-          '--grep',
-          '(idle|theme-store)$',
-          '--speed',
-          '60',
+          'idle',
           '--adb-port',
           String(PORT),
           '--out',
-          out,
-        ],
-        { cwd: process.cwd() },
-      );
-      assert.equal(r.code, 0, why(r));
-      assert.match(r.stdout, /^1 passed, 0 failed, 0 broken, 1 skipped$/m);
-      const reason = 'the pixel-stock profile has no allowlist for theme-store';
-      assert.match(r.stdout, new RegExp(`^skipped: Google Pixel 7 \\(.+\\) › theme-store: ${reason}$`, 'm'));
-      assert.match(r.stderr, new RegExp(`theme-store: skipped: ${reason}`));
-      const results = await allureResults(join(out, 'allure-results'));
-      const byName = new Map(results.map((x) => [(x.name as string).split(' ')[0]!, x]));
-      assert.deepEqual(
-        [...byName.keys()].sort(),
-        ['idle', 'theme-store'],
-        'analytics-opt-out left out by --grep',
-      );
-      assert.equal(byName.get('idle')!.status, 'passed');
-      assert.equal(byName.get('theme-store')!.status, 'skipped');
-      assert.deepEqual(byName.get('theme-store')!.statusDetails, { message: reason });
-      // The skipped scenario sits beside the phone's other runs, under the same suite label.
-      const label = (x: Record<string, unknown>, n: string) =>
-        (x.labels as { name: string; value: string }[]).find((l) => l.name === n)?.value;
-      assert.equal(label(byName.get('theme-store')!, 'suite'), label(byName.get('idle')!, 'suite'));
-      assert.equal(label(byName.get('theme-store')!, 'feature'), 'theme-store');
-      assert.match(byName.get('theme-store')!.name as string, /^theme-store on Pixel 7 \(/);
-      const runs = readdirSync(join(out, 'runs'));
-      const phones = readdirSync(join(out, 'runs', runs[0]!));
-      assert.deepEqual(readdirSync(join(out, 'runs', runs[0]!, phones[0]!)), ['idle']);
-    } finally {
-      await putAway(r);
-    }
-  });
+          join(dir, 'out'),
+        ]);
+        assert.equal(r.code, 2, why(r));
+        const line = r.stderr.trimEnd().split('\n').at(-1)!;
+        assert.equal(
+          line,
+          `phonehome: cannot start Appium on 127.0.0.1:${port}: another program listens on that port; ` +
+            'stop it, or leave the Appium port unset so that phonehome picks a free one',
+        );
+        assert.doesNotMatch(r.stderr, /internal error/);
+        const lab = labOf(r.stderr);
+        assert.ok(lab, r.stderr);
+        assert.deepEqual(
+          (await namespaces()).filter((n) => lab.namespaces.includes(n)),
+          [],
+          'the simulated phone was taken down',
+        );
+      } finally {
+        blocker.close();
+        await putAway(r);
+      }
+    },
+  );
 
-  it('a Xiaomi contacting an unlisted host fails (exit 1), live lines on a terminal count it', async () => {
-    const out = join(work, 'xiaomi');
-    let r: Ran | undefined;
-    try {
-      r = await phonehome(
-        [
-          'run',
-          '--sim',
-          'xiaomi-redmi-note-13+unknown-host',
-          '--scenario',
-          'idle',
-          '--speed',
-          '60',
-          '--adb-port',
-          String(PORT + 1),
-          '--out',
-          out,
-        ],
-        { pty: true },
-      );
-      // Through `script`, stdout and stderr arrive together on stdout.
-      const screen = r.stdout;
-      assert.equal(r.code, 1, why(r));
-      assert.match(screen, /^0 passed, 1 failed, 0 broken, 0 skipped\r?$/m);
-      assert.match(screen, /beacon\.unlisted-collector\.net during /);
-      // Live lines: redrawn in place (cursor up, erase), with the step and the counts so far.
-      assert.match(screen, /\x1b\[1F\x1b\[J/);
-      assert.match(
-        screen,
-        /Xiaomi [^\n]*· idle · step 4\/4 idle · \d:\d\d elapsed, ~\d:\d\d left · \d+ connections · [1-9]\d* violations?/,
-      );
-      assert.match(screen, /✘ Xiaomi [^\n]* › idle: failed: /);
-      const results = await allureResults(join(out, 'allure-results'));
-      assert.equal(results.length, 1);
-      assert.equal(results[0]!.status, 'failed');
-      const runs = readdirSync(join(out, 'runs'));
-      const phone = readdirSync(join(out, 'runs', runs[0]!))[0]!;
-      const result = JSON.parse(
-        await readFile(join(out, 'runs', runs[0]!, phone, 'idle', 'result.json'), 'utf8'),
-      );
-      assert.equal(result.outcome, 'failed');
-      assert.ok(
-        result.violations.some((v: { subject: string }) => v.subject === 'beacon.unlisted-collector.net'),
-        JSON.stringify(result.violations),
-      );
-    } finally {
-      await putAway(r);
-    }
-  });
+  group.it(
+    'a Pixel through idle passes, theme-store is skipped with its reason, --grep leaves the rest out',
+    async () => {
+      const out = join(work, 'pixel');
+      let r: Ran | undefined;
+      try {
+        r = await phonehome(
+          [
+            'run',
+            '--sim',
+            'pixel-7',
+            '--scenario',
+            'idle,theme-store,analytics-opt-out',
+            '--grep',
+            '(idle|theme-store)$',
+            '--speed',
+            '60',
+            '--adb-port',
+            String(PORT),
+            '--out',
+            out,
+          ],
+          { cwd: process.cwd() },
+        );
+        assert.equal(r.code, 0, why(r));
+        assert.match(r.stdout, /^1 passed, 0 failed, 0 broken, 1 skipped$/m);
+        const reason = 'the pixel-stock profile has no allowlist for theme-store';
+        assert.match(
+          r.stdout,
+          new RegExp(`^skipped: Google Pixel 7 \\(.+\\) › theme-store: ${reason}$`, 'm'),
+        );
+        assert.match(r.stderr, new RegExp(`theme-store: skipped: ${reason}`));
+        const results = await allureResults(join(out, 'allure-results'));
+        const byName = new Map(results.map((x) => [(x.name as string).split(' ')[0]!, x]));
+        assert.deepEqual(
+          [...byName.keys()].sort(),
+          ['idle', 'theme-store'],
+          'analytics-opt-out left out by --grep',
+        );
+        assert.equal(byName.get('idle')!.status, 'passed');
+        assert.equal(byName.get('theme-store')!.status, 'skipped');
+        assert.deepEqual(byName.get('theme-store')!.statusDetails, { message: reason });
+        // The skipped scenario sits beside the phone's other runs, under the same suite label.
+        const label = (x: Record<string, unknown>, n: string) =>
+          (x.labels as { name: string; value: string }[]).find((l) => l.name === n)?.value;
+        assert.equal(label(byName.get('theme-store')!, 'suite'), label(byName.get('idle')!, 'suite'));
+        assert.equal(label(byName.get('theme-store')!, 'feature'), 'theme-store');
+        assert.match(byName.get('theme-store')!.name as string, /^theme-store on Pixel 7 \(/);
+        const runs = readdirSync(join(out, 'runs'));
+        const phones = readdirSync(join(out, 'runs', runs[0]!));
+        assert.deepEqual(readdirSync(join(out, 'runs', runs[0]!, phones[0]!)), ['idle']);
+      } finally {
+        await putAway(r);
+      }
+    },
+  );
 
-  it('a phonehome.config.json in the working folder: out, canary domain and a local Appium', async () => {
-    const lab = await mkdtemp(join(work, 'lab-'));
-    await writeFile(
-      join(lab, 'phonehome.config.json'),
-      JSON.stringify({
-        devicesDir: resolve('devices'),
-        out: 'nightly',
-        canaryDomain: 'canary.lab.test',
-        appium: { local: {} },
-        scenarios: ['idle'],
-      }),
-    );
-    let r: Ran | undefined;
-    try {
-      r = await phonehome(['run', '--sim', 'pixel-7', '--adb-port', String(PORT + 3)], { cwd: lab });
-      assert.equal(r.code, 0, why(r));
-      const runs = join(lab, 'nightly', 'runs');
-      const id = readdirSync(runs)[0]!;
-      const phone = readdirSync(join(runs, id))[0]!;
-      assert.deepEqual(readdirSync(join(runs, id, phone)), ['idle'], 'the config chose the scenarios');
-      const result = JSON.parse(await readFile(join(runs, id, phone, 'idle', 'result.json'), 'utf8'));
-      assert.equal(result.outcome, 'passed');
-      assert.match(result.canaries.start, /^start-.+\.canary\.lab\.test$/);
-      assert.equal(result.canaries.startSeen, true);
-      // With a UI, a profile action without UI steps says so; without one it would say "no UI automation".
-      const home = result.phases.find(
-        (st: { phase: string; name: string }) => st.phase === 'step' && st.name === 'go home',
-      );
-      assert.match(home.detail, /^over adb \(the action has no UI steps\)/);
-      assert.match(await readFile(join(lab, 'nightly', 'appium.log'), 'utf8'), /POST \/session/);
-    } finally {
-      await putAway(r);
-    }
-  });
+  group.it(
+    'a Xiaomi contacting an unlisted host fails (exit 1), live lines on a terminal count it',
+    async () => {
+      const out = join(work, 'xiaomi');
+      let r: Ran | undefined;
+      try {
+        r = await phonehome(
+          [
+            'run',
+            '--sim',
+            'xiaomi-redmi-note-13+unknown-host',
+            '--scenario',
+            'idle',
+            '--speed',
+            '60',
+            '--adb-port',
+            String(PORT + 1),
+            '--out',
+            out,
+          ],
+          { pty: true },
+        );
+        // Through `script`, stdout and stderr arrive together on stdout.
+        const screen = r.stdout;
+        assert.equal(r.code, 1, why(r));
+        assert.match(screen, /^0 passed, 1 failed, 0 broken, 0 skipped\r?$/m);
+        assert.match(screen, /beacon\.unlisted-collector\.net during /);
+        // Live lines: redrawn in place (cursor up, erase), with the step and the counts so far.
+        assert.match(screen, /\x1b\[1F\x1b\[J/);
+        assert.match(
+          screen,
+          /Xiaomi [^\n]*· idle · step 4\/4 idle · \d:\d\d elapsed, ~\d:\d\d left · \d+ connections · [1-9]\d* violations?/,
+        );
+        assert.match(screen, /✘ Xiaomi [^\n]* › idle: failed: /);
+        const results = await allureResults(join(out, 'allure-results'));
+        assert.equal(results.length, 1);
+        assert.equal(results[0]!.status, 'failed');
+        const runs = readdirSync(join(out, 'runs'));
+        const phone = readdirSync(join(out, 'runs', runs[0]!))[0]!;
+        const result = JSON.parse(
+          await readFile(join(out, 'runs', runs[0]!, phone, 'idle', 'result.json'), 'utf8'),
+        );
+        assert.equal(result.outcome, 'failed');
+        assert.ok(
+          result.violations.some((v: { subject: string }) => v.subject === 'beacon.unlisted-collector.net'),
+          JSON.stringify(result.violations),
+        );
+      } finally {
+        await putAway(r);
+      }
+    },
+  );
 
-  it('a second Ctrl-C quits at once and says how to put the phones away', async () => {
+  group.it(
+    'a phonehome.config.json in the working folder: out, canary domain and a local Appium',
+    async () => {
+      const lab = await mkdtemp(join(work, 'lab-'));
+      await writeFile(
+        join(lab, 'phonehome.config.json'),
+        JSON.stringify({
+          devicesDir: resolve('devices'),
+          out: 'nightly',
+          canaryDomain: 'canary.lab.test',
+          appium: { local: {} },
+          scenarios: ['idle'],
+        }),
+      );
+      let r: Ran | undefined;
+      try {
+        r = await phonehome(['run', '--sim', 'pixel-7', '--adb-port', String(PORT + 3)], { cwd: lab });
+        assert.equal(r.code, 0, why(r));
+        const runs = join(lab, 'nightly', 'runs');
+        const id = readdirSync(runs)[0]!;
+        const phone = readdirSync(join(runs, id))[0]!;
+        assert.deepEqual(readdirSync(join(runs, id, phone)), ['idle'], 'the config chose the scenarios');
+        const result = JSON.parse(await readFile(join(runs, id, phone, 'idle', 'result.json'), 'utf8'));
+        assert.equal(result.outcome, 'passed');
+        assert.match(result.canaries.start, /^start-.+\.canary\.lab\.test$/);
+        assert.equal(result.canaries.startSeen, true);
+        // With a UI, a profile action without UI steps says so; without one it would say "no UI automation".
+        const home = result.phases.find(
+          (st: { phase: string; name: string }) => st.phase === 'step' && st.name === 'go home',
+        );
+        assert.match(home.detail, /^over adb \(the action has no UI steps\)/);
+        assert.match(await readFile(join(lab, 'nightly', 'appium.log'), 'utf8'), /POST \/session/);
+      } finally {
+        await putAway(r);
+      }
+    },
+  );
+
+  group.it('a second Ctrl-C quits at once and says how to put the phones away', async () => {
     let r: Ran | undefined;
     let first = 0;
     let second = 0;
@@ -377,66 +392,69 @@ describe('phonehome run (CLI, simulated phones)', {
     );
   });
 
-  it('Ctrl-C during a two-phone run: exit 130, both runs broken "interrupted by SIGINT" with their captures, the lab is gone', async () => {
-    const out = join(work, 'sigint');
-    let r: Ran | undefined;
-    let sent = false;
-    try {
-      r = await phonehome(
-        [
-          'run',
-          '--sim',
-          'pixel-7,xiaomi-redmi-note-13',
-          '--scenario',
-          'idle',
-          '--speed',
-          '60',
-          '--adb-port',
-          String(PORT + 2),
-          '--out',
-          out,
-        ],
-        {
-          onStderr: (all, pid) => {
-            // Once both phones are in their idle step: the interruption reaches both mid-capture.
-            const idle = new Set([...all.matchAll(/^\[([^\]]+)\] idle: step idle$/gm)].map((m) => m[1]));
-            if (!sent && idle.size === 2) {
-              sent = true;
-              process.kill(pid, 'SIGINT');
-            }
+  group.it(
+    'Ctrl-C during a two-phone run: exit 130, both runs broken "interrupted by SIGINT" with their captures, the lab is gone',
+    async () => {
+      const out = join(work, 'sigint');
+      let r: Ran | undefined;
+      let sent = false;
+      try {
+        r = await phonehome(
+          [
+            'run',
+            '--sim',
+            'pixel-7,xiaomi-redmi-note-13',
+            '--scenario',
+            'idle',
+            '--speed',
+            '60',
+            '--adb-port',
+            String(PORT + 2),
+            '--out',
+            out,
+          ],
+          {
+            onStderr: (all, pid) => {
+              // Once both phones are in their idle step: the interruption reaches both mid-capture.
+              const idle = new Set([...all.matchAll(/^\[([^\]]+)\] idle: step idle$/gm)].map((m) => m[1]));
+              if (!sent && idle.size === 2) {
+                sent = true;
+                process.kill(pid, 'SIGINT');
+              }
+            },
           },
-        },
-      );
-      assert.ok(sent, `never reached the idle step: ${why(r)}`);
-      assert.equal(r.code, 130, why(r));
-      assert.match(r.stderr, /phonehome: stopping: captures are flushed/);
-      const runs = readdirSync(join(out, 'runs'));
-      const phones = readdirSync(join(out, 'runs', runs[0]!));
-      assert.equal(phones.length, 2, 'a run folder for each phone');
-      for (const phone of phones) {
-        const dir = join(out, 'runs', runs[0]!, phone, 'idle');
-        const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
-        assert.equal(result.outcome, 'broken');
-        assert.equal(result.reason, 'interrupted by SIGINT');
-        assert.deepEqual([result.broken.stage, result.broken.kind], ['step', 'interrupted']);
-        assert.ok(result.capture.packets > 0, `${phone}: the capture was stopped and flushed`);
-        assert.ok(existsSync(join(dir, 'capture.pcap')), `${phone}: capture.pcap kept`);
+        );
+        assert.ok(sent, `never reached the idle step: ${why(r)}`);
+        assert.equal(r.code, 130, why(r));
+        assert.match(r.stderr, /phonehome: stopping: captures are flushed/);
+        const runs = readdirSync(join(out, 'runs'));
+        const phones = readdirSync(join(out, 'runs', runs[0]!));
+        assert.equal(phones.length, 2, 'a run folder for each phone');
+        for (const phone of phones) {
+          const dir = join(out, 'runs', runs[0]!, phone, 'idle');
+          const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
+          assert.equal(result.outcome, 'broken');
+          assert.equal(result.reason, 'interrupted by SIGINT');
+          assert.deepEqual([result.broken.stage, result.broken.kind], ['step', 'interrupted']);
+          assert.ok(result.capture.packets > 0, `${phone}: the capture was stopped and flushed`);
+          assert.ok(existsSync(join(dir, 'capture.pcap')), `${phone}: capture.pcap kept`);
+        }
+        const results = await allureResults(join(out, 'allure-results'));
+        assert.deepEqual(
+          results.map((x) => x.status),
+          ['broken', 'broken'],
+        );
+        const lab = labOf(r.stderr);
+        assert.ok(lab, r.stderr);
+        const left = await namespaces();
+        assert.deepEqual(
+          lab.namespaces.filter((n) => left.includes(n)),
+          [],
+        );
+        assert.equal(existsSync(lab.stateDir), false);
+      } finally {
+        await putAway(r);
       }
-      const results = await allureResults(join(out, 'allure-results'));
-      assert.deepEqual(
-        results.map((x) => x.status),
-        ['broken', 'broken'],
-      );
-      const lab = labOf(r.stderr);
-      assert.ok(lab, r.stderr);
-      const left = await namespaces();
-      assert.deepEqual(
-        lab.namespaces.filter((n) => left.includes(n)),
-        [],
-      );
-      assert.equal(existsSync(lab.stateDir), false);
-    } finally {
-      await putAway(r);
-    }
-  });
+    },
+  );
 });

@@ -4,13 +4,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { run } from '../sim/net/lab.js';
 import { readPcap } from '../sim/net/pcap-file.js';
 import { loadTrafficProfile } from '../sim/net/traffic-schema.js';
 import { isListening } from '../sim/sim-adb-server.js';
 import { isAlive, readSimState, type SimState } from '../sim/sim-state.js';
+import { gate } from '../testing/gate.js';
 import { captureOn, namesIn, sleep } from './sim-lab-fixture.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -93,250 +94,264 @@ test('without root, sim up says so in one line and exits 2', async () => {
   assert.equal(existsSync(join(tmpdir(), 'phl-never')), false);
 });
 
-describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
-  test('up brings phones onto the adb server with traffic on their interfaces; down removes everything', async () => {
-    await withStateDir(async (dir, adbPort) => {
-      const up = await phonehome([
-        'sim',
-        'up',
-        '--profile',
-        'xiaomi-redmi-note-13',
-        'pixel-7',
-        '--speed',
-        '600',
-        '--adb-port',
-        String(adbPort),
-        '--state-dir',
-        dir,
-      ]);
-      assert.equal(up.code, 0, up.stderr);
-      const state = readSimState(dir)!;
-      assert.equal(state.status, 'ready');
-      assert.equal(state.phones.length, 2);
-      for (const p of state.phones) {
-        assert.match(
-          up.stdout,
-          new RegExp(
-            `${p.serial}\\s+${p.model}\\s+${p.ip.replaceAll('.', '\\.')}\\s+${p.mac}\\s+${p.captureInterface}`,
-          ),
-        );
-        assert.ok(p.adbdPort < 5554 || p.adbdPort > 5585);
-      }
-      const devices = await run('adb', ['-P', String(adbPort), 'devices']);
-      for (const p of state.phones) assert.match(devices, new RegExp(`^${p.adbSerial}\\s+device$`, 'm'));
+const group = gate(!isRoot && 'needs root');
 
-      const status = await phonehome(['sim', 'status', '--state-dir', dir]);
-      assert.equal(status.code, 0, status.stdout + status.stderr);
-      assert.match(status.stdout, /: up$/m);
-
-      // The phones' own traffic, on each phone's capture interface: at speed 600 the longest idle period
-      // (30 min) takes 3 s, so a 4.5 s capture holds every idle host.
-      const caps = await Promise.all(
-        state.phones.map((p, i) => captureOn(p.captureInterface, join(dir, `c${i}.pcap`))),
-      );
-      await sleep(4500);
-      for (const c of caps) await c.stop();
-      const xiaomi = await namesIn(caps[0]!.file);
-      const pixel = await namesIn(caps[1]!.file);
-      assert.ok(xiaomi.dns.has('sgp-api.xmpush.global.xiaomi.com'), [...xiaomi.dns].join(' '));
-      assert.ok(pixel.dns.has('android.clients.google.com'), [...pixel.dns].join(' '));
-      assert.ok(
-        ![...pixel.dns].some((n) => n.includes('xiaomi')),
-        'the Pixel capture holds no Xiaomi traffic',
-      );
-      // Each socket's local port is logged with the package that opened it.
-      const log = (await readFile(join(dir, 'phones', '0.connections.jsonl'), 'utf8')).trim().split('\n');
-      const conns = log.map((l) => JSON.parse(l) as { localPort: number; package: string; host: string });
-      assert.ok(
-        conns.some((c) => c.package === 'com.xiaomi.xmsf' && c.host === 'sgp-api.xmpush.global.xiaomi.com'),
-      );
-      assert.ok(conns.every((c) => c.localPort > 0));
-
-      // A restarted adb server gets the phones back, as it would get USB phones back.
-      await run('adb', ['-P', String(adbPort), 'kill-server']);
-      await run('adb', ['-P', String(adbPort), 'start-server']);
-      let listed = '';
-      for (let i = 0; i < 50 && state.phones.some((p) => !listed.includes(`${p.adbSerial}\tdevice`)); i++) {
-        await sleep(200);
-        listed = await run('adb', ['-P', String(adbPort), 'devices']);
-      }
-      for (const p of state.phones) assert.match(listed, new RegExp(`^${p.adbSerial}\\s+device$`, 'm'));
-
-      const down = await phonehome(['sim', 'down', '--state-dir', dir]);
-      assert.equal(down.code, 0, down.stderr);
-      assert.deepEqual(await leftovers(state), []);
-      const after = await phonehome(['sim', 'status', '--state-dir', dir]);
-      assert.equal(after.code, 1);
-    });
-  });
-
-  test('the traffic follows the phone: analytics consent set over adb starts and stops the analytics hosts', async () => {
-    await withStateDir(async (dir, adbPort) => {
-      const up = await phonehome([
-        'sim',
-        'up',
-        '--speed',
-        '600',
-        '--adb-port',
-        String(adbPort),
-        '--state-dir',
-        dir,
-      ]);
-      assert.equal(up.code, 0, up.stderr);
-      const phone = readSimState(dir)!.phones[0]!;
-      const adbShell = (cmd: string) =>
-        run('adb', ['-P', String(adbPort), '-s', phone.adbSerial, 'shell', cmd]);
-      const window = async (name: string) => {
-        const c = await captureOn(phone.captureInterface, join(dir, `${name}.pcap`));
-        await sleep(4500);
-        await c.stop();
-        return namesIn(c.file);
-      };
-      await adbShell('settings put secure upload_log_pref 1');
-      const on = await window('consent-on');
-      assert.ok(on.sni.has('tracking.intl.miui.com'), [...on.sni].join(' '));
-      assert.ok(on.sni.has('data.mistat.intl.xiaomi.com'));
-      await adbShell('settings put secure upload_log_pref 0');
-      await sleep(300);
-      const off = await window('consent-off');
-      assert.ok(!off.dns.has('tracking.intl.miui.com'), [...off.dns].join(' '));
-      assert.ok(!off.dns.has('data.mistat.intl.xiaomi.com'));
-      assert.ok(off.sni.has('api.ad.intl.xiaomi.com'), 'the rest goes on');
-
-      const ping = await adbShell('ping -c 1 resolver.msg.global.xiaomi.net');
-      assert.match(ping, /^PING resolver\.msg\.global\.xiaomi\.net \(10\.213\.\d+\.\d+\)/m);
-      assert.match(ping, /1 packets transmitted, 1 received/);
-    });
-  });
-
-  test('PCAPdroid started over adb writes a dump whose trailers name the apps that made each connection', async () => {
-    await withStateDir(async (dir, adbPort) => {
-      const up = await phonehome([
-        'sim',
-        'up',
-        '--speed',
-        '600',
-        '--adb-port',
-        String(adbPort),
-        '--state-dir',
-        dir,
-      ]);
-      assert.equal(up.code, 0, up.stderr);
-      const phone = readSimState(dir)!.phones[0]!;
-      const device = parseYaml(await readFile('devices/sim/xiaomi-redmi-note-13.yaml', 'utf8')) as {
-        pcapdroid: { apiKey: string };
-        packages: { name: string; uid: number }[];
-      };
-      const uids = new Map(device.packages.map((p) => [p.name, p.uid]));
-      const adbArgs = ['-P', String(adbPort), '-s', phone.adbSerial];
-      const ctrl = (action: string, ...extras: string[]) =>
-        run('adb', [
-          ...adbArgs,
-          'shell',
-          'am',
-          'start',
-          '-n',
-          'com.emanuelef.remote_capture/.activities.CaptureCtrl',
-          '-e',
-          'action',
-          action,
-          '-e',
-          'api_key',
-          device.pcapdroid.apiKey,
-          ...extras,
+group.describe('phonehome sim', () => {
+  group.test(
+    'up brings phones onto the adb server with traffic on their interfaces; down removes everything',
+    async () => {
+      await withStateDir(async (dir, adbPort) => {
+        const up = await phonehome([
+          'sim',
+          'up',
+          '--profile',
+          'xiaomi-redmi-note-13',
+          'pixel-7',
+          '--speed',
+          '600',
+          '--adb-port',
+          String(adbPort),
+          '--state-dir',
+          dir,
         ]);
-      await ctrl(
-        'start',
-        '-e',
-        'pcap_dump_mode',
-        'pcap_file',
-        '-e',
-        'pcap_name',
-        'phl.pcap',
-        '-e',
-        'dump_extensions',
-        'true',
-      );
-      await sleep(3500);
-      await ctrl('stop');
-      const local = join(dir, 'pulled.pcap');
-      await run('adb', [...adbArgs, 'pull', '/sdcard/Download/PCAPdroid/phl.pcap', local]);
-      const pcap = readPcap(await readFile(local));
-      assert.equal(pcap.linkType, 1);
-      const traffic = await loadTrafficProfile('devices/sim/xiaomi-redmi-note-13.traffic.yaml');
-      const hellos = await run('tshark', [
-        '-r',
-        local,
-        '-Y',
-        'tls.handshake.type == 1',
-        '-T',
-        'fields',
-        '-e',
-        'frame.number',
-        '-e',
-        'tls.handshake.extensions_server_name',
-      ]);
-      let checked = 0;
-      for (const line of hellos.trim().split('\n')) {
-        const [num, sni] = line.split('\t');
-        const pkg = traffic.behaviours.find((b) => b.hosts.includes(sni!))!.package;
-        const rec = pcap.records[Number(num) - 1]!;
-        const trailer = rec.data.subarray(rec.data.length - 32);
-        assert.equal(trailer.readInt32BE(4), uids.get(pkg), `${sni} by ${pkg}`);
-        checked++;
-      }
-      assert.ok(checked >= 5, `${checked} ClientHellos`);
-    });
-  });
+        assert.equal(up.code, 0, up.stderr);
+        const state = readSimState(dir)!;
+        assert.equal(state.status, 'ready');
+        assert.equal(state.phones.length, 2);
+        for (const p of state.phones) {
+          assert.match(
+            up.stdout,
+            new RegExp(
+              `${p.serial}\\s+${p.model}\\s+${p.ip.replaceAll('.', '\\.')}\\s+${p.mac}\\s+${p.captureInterface}`,
+            ),
+          );
+          assert.ok(p.adbdPort < 5554 || p.adbdPort > 5585);
+        }
+        const devices = await run('adb', ['-P', String(adbPort), 'devices']);
+        for (const p of state.phones) assert.match(devices, new RegExp(`^${p.adbSerial}\\s+device$`, 'm'));
 
-  test('two labs started at once coexist; down cleans up after the supervisor was killed with SIGKILL', async () => {
-    await withStateDir(async (dirA, portA) => {
-      await withStateDir(async (dirB, portB) => {
-        // Started at the same moment: the lab lock keeps their subnets apart.
-        const [upA, upB] = await Promise.all(
-          [
-            [portA, dirA],
-            [portB, dirB],
-          ].map(([port, dir]) =>
-            phonehome([
-              'sim',
-              'up',
-              '--speed',
-              '100',
-              '--adb-port',
-              String(port),
-              '--state-dir',
-              String(dir),
-            ]),
-          ),
+        const status = await phonehome(['sim', 'status', '--state-dir', dir]);
+        assert.equal(status.code, 0, status.stdout + status.stderr);
+        assert.match(status.stdout, /: up$/m);
+
+        // The phones' own traffic, on each phone's capture interface: at speed 600 the longest idle period
+        // (30 min) takes 3 s, so a 4.5 s capture holds every idle host.
+        const caps = await Promise.all(
+          state.phones.map((p, i) => captureOn(p.captureInterface, join(dir, `c${i}.pcap`))),
         );
-        assert.equal(upA!.code, 0, upA!.stderr);
-        assert.equal(upB!.code, 0, upB!.stderr);
-        const a = readSimState(dirA)!;
-        const b = readSimState(dirB)!;
-        assert.notEqual(a.labId, b.labId);
-        assert.notEqual(a.subnetIndex, b.subnetIndex);
+        await sleep(4500);
+        for (const c of caps) await c.stop();
+        const xiaomi = await namesIn(caps[0]!.file);
+        const pixel = await namesIn(caps[1]!.file);
+        assert.ok(xiaomi.dns.has('sgp-api.xmpush.global.xiaomi.com'), [...xiaomi.dns].join(' '));
+        assert.ok(pixel.dns.has('android.clients.google.com'), [...pixel.dns].join(' '));
+        assert.ok(
+          ![...pixel.dns].some((n) => n.includes('xiaomi')),
+          'the Pixel capture holds no Xiaomi traffic',
+        );
+        // Each socket's local port is logged with the package that opened it.
+        const log = (await readFile(join(dir, 'phones', '0.connections.jsonl'), 'utf8')).trim().split('\n');
+        const conns = log.map((l) => JSON.parse(l) as { localPort: number; package: string; host: string });
+        assert.ok(
+          conns.some((c) => c.package === 'com.xiaomi.xmsf' && c.host === 'sgp-api.xmpush.global.xiaomi.com'),
+        );
+        assert.ok(conns.every((c) => c.localPort > 0));
 
-        process.kill(a.daemon!.pid, 'SIGKILL');
-        await sleep(300);
-        const status = await phonehome(['sim', 'status', '--state-dir', dirA]);
-        assert.equal(status.code, 1);
-        assert.match(status.stdout, /supervisor pid \d+: gone/);
+        // A restarted adb server gets the phones back, as it would get USB phones back.
+        await run('adb', ['-P', String(adbPort), 'kill-server']);
+        await run('adb', ['-P', String(adbPort), 'start-server']);
+        let listed = '';
+        for (let i = 0; i < 50 && state.phones.some((p) => !listed.includes(`${p.adbSerial}\tdevice`)); i++) {
+          await sleep(200);
+          listed = await run('adb', ['-P', String(adbPort), 'devices']);
+        }
+        for (const p of state.phones) assert.match(listed, new RegExp(`^${p.adbSerial}\\s+device$`, 'm'));
 
-        const down = await phonehome(['sim', 'down', '--state-dir', dirA]);
+        const down = await phonehome(['sim', 'down', '--state-dir', dir]);
         assert.equal(down.code, 0, down.stderr);
-        assert.deepEqual(await leftovers(a), []);
-        // The other lab is untouched.
-        const statusB = await phonehome(['sim', 'status', '--state-dir', dirB]);
-        assert.equal(statusB.code, 0, statusB.stdout);
-        const downB = await phonehome(['sim', 'down', '--state-dir', dirB]);
-        assert.equal(downB.code, 0, downB.stderr);
-        assert.deepEqual(await leftovers(b), []);
+        assert.deepEqual(await leftovers(state), []);
+        const after = await phonehome(['sim', 'status', '--state-dir', dir]);
+        assert.equal(after.code, 1);
       });
-    });
-  });
+    },
+  );
 
-  test('with --unauthorized the phone is on the adb server as unauthorized', async () => {
+  group.test(
+    'the traffic follows the phone: analytics consent set over adb starts and stops the analytics hosts',
+    async () => {
+      await withStateDir(async (dir, adbPort) => {
+        const up = await phonehome([
+          'sim',
+          'up',
+          '--speed',
+          '600',
+          '--adb-port',
+          String(adbPort),
+          '--state-dir',
+          dir,
+        ]);
+        assert.equal(up.code, 0, up.stderr);
+        const phone = readSimState(dir)!.phones[0]!;
+        const adbShell = (cmd: string) =>
+          run('adb', ['-P', String(adbPort), '-s', phone.adbSerial, 'shell', cmd]);
+        const window = async (name: string) => {
+          const c = await captureOn(phone.captureInterface, join(dir, `${name}.pcap`));
+          await sleep(4500);
+          await c.stop();
+          return namesIn(c.file);
+        };
+        await adbShell('settings put secure upload_log_pref 1');
+        const on = await window('consent-on');
+        assert.ok(on.sni.has('tracking.intl.miui.com'), [...on.sni].join(' '));
+        assert.ok(on.sni.has('data.mistat.intl.xiaomi.com'));
+        await adbShell('settings put secure upload_log_pref 0');
+        await sleep(300);
+        const off = await window('consent-off');
+        assert.ok(!off.dns.has('tracking.intl.miui.com'), [...off.dns].join(' '));
+        assert.ok(!off.dns.has('data.mistat.intl.xiaomi.com'));
+        assert.ok(off.sni.has('api.ad.intl.xiaomi.com'), 'the rest goes on');
+
+        const ping = await adbShell('ping -c 1 resolver.msg.global.xiaomi.net');
+        assert.match(ping, /^PING resolver\.msg\.global\.xiaomi\.net \(10\.213\.\d+\.\d+\)/m);
+        assert.match(ping, /1 packets transmitted, 1 received/);
+      });
+    },
+  );
+
+  group.test(
+    'PCAPdroid started over adb writes a dump whose trailers name the apps that made each connection',
+    async () => {
+      await withStateDir(async (dir, adbPort) => {
+        const up = await phonehome([
+          'sim',
+          'up',
+          '--speed',
+          '600',
+          '--adb-port',
+          String(adbPort),
+          '--state-dir',
+          dir,
+        ]);
+        assert.equal(up.code, 0, up.stderr);
+        const phone = readSimState(dir)!.phones[0]!;
+        const device = parseYaml(await readFile('devices/sim/xiaomi-redmi-note-13.yaml', 'utf8')) as {
+          pcapdroid: { apiKey: string };
+          packages: { name: string; uid: number }[];
+        };
+        const uids = new Map(device.packages.map((p) => [p.name, p.uid]));
+        const adbArgs = ['-P', String(adbPort), '-s', phone.adbSerial];
+        const ctrl = (action: string, ...extras: string[]) =>
+          run('adb', [
+            ...adbArgs,
+            'shell',
+            'am',
+            'start',
+            '-n',
+            'com.emanuelef.remote_capture/.activities.CaptureCtrl',
+            '-e',
+            'action',
+            action,
+            '-e',
+            'api_key',
+            device.pcapdroid.apiKey,
+            ...extras,
+          ]);
+        await ctrl(
+          'start',
+          '-e',
+          'pcap_dump_mode',
+          'pcap_file',
+          '-e',
+          'pcap_name',
+          'phl.pcap',
+          '-e',
+          'dump_extensions',
+          'true',
+        );
+        await sleep(3500);
+        await ctrl('stop');
+        const local = join(dir, 'pulled.pcap');
+        await run('adb', [...adbArgs, 'pull', '/sdcard/Download/PCAPdroid/phl.pcap', local]);
+        const pcap = readPcap(await readFile(local));
+        assert.equal(pcap.linkType, 1);
+        const traffic = await loadTrafficProfile('devices/sim/xiaomi-redmi-note-13.traffic.yaml');
+        const hellos = await run('tshark', [
+          '-r',
+          local,
+          '-Y',
+          'tls.handshake.type == 1',
+          '-T',
+          'fields',
+          '-e',
+          'frame.number',
+          '-e',
+          'tls.handshake.extensions_server_name',
+        ]);
+        let checked = 0;
+        for (const line of hellos.trim().split('\n')) {
+          const [num, sni] = line.split('\t');
+          const pkg = traffic.behaviours.find((b) => b.hosts.includes(sni!))!.package;
+          const rec = pcap.records[Number(num) - 1]!;
+          const trailer = rec.data.subarray(rec.data.length - 32);
+          assert.equal(trailer.readInt32BE(4), uids.get(pkg), `${sni} by ${pkg}`);
+          checked++;
+        }
+        assert.ok(checked >= 5, `${checked} ClientHellos`);
+      });
+    },
+  );
+
+  group.test(
+    'two labs started at once coexist; down cleans up after the supervisor was killed with SIGKILL',
+    async () => {
+      await withStateDir(async (dirA, portA) => {
+        await withStateDir(async (dirB, portB) => {
+          // Started at the same moment: the lab lock keeps their subnets apart.
+          const [upA, upB] = await Promise.all(
+            [
+              [portA, dirA],
+              [portB, dirB],
+            ].map(([port, dir]) =>
+              phonehome([
+                'sim',
+                'up',
+                '--speed',
+                '100',
+                '--adb-port',
+                String(port),
+                '--state-dir',
+                String(dir),
+              ]),
+            ),
+          );
+          assert.equal(upA!.code, 0, upA!.stderr);
+          assert.equal(upB!.code, 0, upB!.stderr);
+          const a = readSimState(dirA)!;
+          const b = readSimState(dirB)!;
+          assert.notEqual(a.labId, b.labId);
+          assert.notEqual(a.subnetIndex, b.subnetIndex);
+
+          process.kill(a.daemon!.pid, 'SIGKILL');
+          await sleep(300);
+          const status = await phonehome(['sim', 'status', '--state-dir', dirA]);
+          assert.equal(status.code, 1);
+          assert.match(status.stdout, /supervisor pid \d+: gone/);
+
+          const down = await phonehome(['sim', 'down', '--state-dir', dirA]);
+          assert.equal(down.code, 0, down.stderr);
+          assert.deepEqual(await leftovers(a), []);
+          // The other lab is untouched.
+          const statusB = await phonehome(['sim', 'status', '--state-dir', dirB]);
+          assert.equal(statusB.code, 0, statusB.stdout);
+          const downB = await phonehome(['sim', 'down', '--state-dir', dirB]);
+          assert.equal(downB.code, 0, downB.stderr);
+          assert.deepEqual(await leftovers(b), []);
+        });
+      });
+    },
+  );
+
+  group.test('with --unauthorized the phone is on the adb server as unauthorized', async () => {
     await withStateDir(async (dir, adbPort) => {
       const up = await phonehome([
         'sim',
@@ -354,28 +369,31 @@ describe('phonehome sim', { skip: !isRoot && 'needs root' }, () => {
     });
   });
 
-  test('a second up on the same state dir is refused while the first runs; a bad misbehaviour is a usage error', async () => {
-    await withStateDir(async (dir, adbPort) => {
-      const bad = await phonehome([
-        'sim',
-        'up',
-        '--misbehave',
-        'nope',
-        '--adb-port',
-        String(adbPort),
-        '--state-dir',
-        dir,
-      ]);
-      assert.equal(bad.code, 2);
-      assert.match(
-        bad.stderr,
-        /--misbehave nope: xiaomi-redmi-note-13 knows analytics-after-opt-out, leak-ids, unknown-host/,
-      );
-      const up = await phonehome(['sim', 'up', '--adb-port', String(adbPort), '--state-dir', dir]);
-      assert.equal(up.code, 0, up.stderr);
-      const again = await phonehome(['sim', 'up', '--adb-port', String(adbPort), '--state-dir', dir]);
-      assert.equal(again.code, 2);
-      assert.match(again.stderr, /already up/);
-    });
-  });
+  group.test(
+    'a second up on the same state dir is refused while the first runs; a bad misbehaviour is a usage error',
+    async () => {
+      await withStateDir(async (dir, adbPort) => {
+        const bad = await phonehome([
+          'sim',
+          'up',
+          '--misbehave',
+          'nope',
+          '--adb-port',
+          String(adbPort),
+          '--state-dir',
+          dir,
+        ]);
+        assert.equal(bad.code, 2);
+        assert.match(
+          bad.stderr,
+          /--misbehave nope: xiaomi-redmi-note-13 knows analytics-after-opt-out, leak-ids, unknown-host/,
+        );
+        const up = await phonehome(['sim', 'up', '--adb-port', String(adbPort), '--state-dir', dir]);
+        assert.equal(up.code, 0, up.stderr);
+        const again = await phonehome(['sim', 'up', '--adb-port', String(adbPort), '--state-dir', dir]);
+        assert.equal(again.code, 2);
+        assert.match(again.stderr, /already up/);
+      });
+    },
+  );
 });

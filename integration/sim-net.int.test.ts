@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
 import { run } from '../sim/net/lab.js';
 import { isLabAddress } from '../sim/net/lab-plan.js';
 import { readPcap } from '../sim/net/pcap-file.js';
 import { PCAPDROID_TRAILER_MAGIC } from '../sim/net/pcapdroid-dump.js';
 import { activeBehaviours, activeHosts } from '../sim/net/traffic-plan.js';
 import { loadTrafficProfile } from '../sim/net/traffic-schema.js';
+import { gate } from '../testing/gate.js';
 import {
   captureOn,
   IDLE,
@@ -24,8 +24,10 @@ const linkLocalMulticast = (a: string) => /^224\.0\.0\.\d{1,3}$/.test(a);
 const isRoot = process.getuid?.() === 0;
 const SPEED = 300;
 
-describe('sim lab network', { skip: !isRoot && 'needs root for network namespaces' }, () => {
-  test('an idle Xiaomi phone contacts exactly its idle hosts, all inside the lab', async () => {
+const group = gate(!isRoot && 'needs root for network namespaces');
+
+group.describe('sim lab network', () => {
+  group.test('an idle Xiaomi phone contacts exactly its idle hosts, all inside the lab', async () => {
     const lab = await startTestLab([{ traffic: XIAOMI_TRAFFIC, speed: SPEED }]);
     try {
       const profile = await loadTrafficProfile(XIAOMI_TRAFFIC);
@@ -68,10 +70,10 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
     }
   });
 
-  describe('consent off, two phones side by side', () => {
+  group.describe('consent off, two phones side by side', () => {
     let lab: TestLab;
     const caps: string[] = [];
-    before(async () => {
+    group.before(async () => {
       lab = await startTestLab([
         { traffic: XIAOMI_TRAFFIC, speed: SPEED },
         {
@@ -90,11 +92,11 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
         caps.push(x.file);
       }
     });
-    after(async () => {
+    group.after(async () => {
       await lab?.dispose();
     });
 
-    test('with analytics consent off the analytics hosts stop', async () => {
+    group.test('with analytics consent off the analytics hosts stop', async () => {
       const profile = await loadTrafficProfile(XIAOMI_TRAFFIC);
       const seen = await namesIn(caps[0]!);
       const expected = activeHosts(profile, { ...IDLE, analyticsConsent: false }, []);
@@ -104,26 +106,29 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
       assert.ok(seen.dns.has('api.ad.intl.xiaomi.com'));
     });
 
-    test('a misbehaving phone keeps analytics after opt-out, leaks the IMEI in clear and calls an unknown host', async () => {
-      const seen = await namesIn(caps[1]!);
-      assert.ok(seen.sni.has('tracking.intl.miui.com'));
-      assert.ok(seen.sni.has('data.mistat.intl.xiaomi.com'));
-      assert.ok(seen.sni.has('beacon.unlisted-collector.net'), 'unknown-host');
-      const uris = await run('tshark', [
-        '-r',
-        caps[1]!,
-        '-Y',
-        'http.request',
-        '-T',
-        'fields',
-        '-e',
-        'http.request.uri',
-      ]);
-      assert.match(uris, new RegExp(`imei=${IDLE.ids.imei}`));
-      assert.match(uris, new RegExp(`aid=${IDLE.ids.androidId}`));
-    });
+    group.test(
+      'a misbehaving phone keeps analytics after opt-out, leaks the IMEI in clear and calls an unknown host',
+      async () => {
+        const seen = await namesIn(caps[1]!);
+        assert.ok(seen.sni.has('tracking.intl.miui.com'));
+        assert.ok(seen.sni.has('data.mistat.intl.xiaomi.com'));
+        assert.ok(seen.sni.has('beacon.unlisted-collector.net'), 'unknown-host');
+        const uris = await run('tshark', [
+          '-r',
+          caps[1]!,
+          '-Y',
+          'http.request',
+          '-T',
+          'fields',
+          '-e',
+          'http.request.uri',
+        ]);
+        assert.match(uris, new RegExp(`imei=${IDLE.ids.imei}`));
+        assert.match(uris, new RegExp(`aid=${IDLE.ids.androidId}`));
+      },
+    );
 
-    test("each phone's interface carries only that phone's traffic", async () => {
+    group.test("each phone's interface carries only that phone's traffic", async () => {
       for (const [i, file] of caps.entries()) {
         const mine = lab.plan.phones[i]!.ip;
         const other = lab.plan.phones[1 - i]!.ip;
@@ -147,7 +152,7 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
     });
   });
 
-  test('ping, touch and the on-phone capture with PCAPdroid extensions', async () => {
+  group.test('ping, touch and the on-phone capture with PCAPdroid extensions', async () => {
     const lab = await startTestLab([{ traffic: XIAOMI_TRAFFIC, speed: SPEED }]);
     try {
       const net = lab.phones[0]!;
@@ -218,7 +223,7 @@ describe('sim lab network', { skip: !isRoot && 'needs root for network namespace
     }
   });
 
-  test('the on-phone capture without extensions is RAW IP', async () => {
+  group.test('the on-phone capture without extensions is RAW IP', async () => {
     const lab = await startTestLab([{ traffic: XIAOMI_TRAFFIC, speed: SPEED }]);
     try {
       const file = join(lab.dir, 'raw.pcap');

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import adbkit from '@devicefarmer/adbkit';
 import { AdbClient } from '../harness/device/adb.js';
 import { parseIpAddr, readFacts } from '../harness/device/facts.js';
@@ -21,6 +21,7 @@ import {
   loadPhoneProfile,
   type SimPhoneInstance,
 } from '../sim/phone/sim-phone.js';
+import { gate } from '../testing/gate.js';
 import { freePort } from './free-port.js';
 import { startPhoneRig } from './phone-rig.js';
 import { sleep, startTestLab, XIAOMI_TRAFFIC } from './sim-lab-fixture.js';
@@ -220,63 +221,66 @@ test("adbkit's device API: properties, boot wait, packages, install, activity st
   }
 });
 
-describe('the simulated phone in a lab network', {
-  skip: !isRoot && 'needs root for network namespaces',
-}, () => {
-  test('wlan0 carries the lab address, ping goes through the lab, PCAPdroid dumps what tshark reads, Wi-Fi off stops traffic', async () => {
-    const lab = await startTestLab([{ traffic: XIAOMI_TRAFFIC, speed: 300 }]);
-    const dataDir = mkdtempSync(join(tmpdir(), 'phonehome-simphone-lab-'));
-    let phone: SimPhoneInstance | undefined;
-    try {
-      const net = lab.phones[0]!;
-      phone = await createSimPhone({
-        profile: await loadPhoneProfile('devices/sim/xiaomi-redmi-note-13.yaml'),
-        dataDir,
-        net,
-      });
-      const addr = await runShell(phone, 'ip addr show wlan0');
-      assert.deepEqual(parseIpAddr(addr.stdout), { ip: net.ip, mac: net.mac.toLowerCase() });
-      assert.match(
-        (await runShell(phone, 'ip route')).stdout,
-        new RegExp(`src ${net.ip.replace(/\./g, '\\.')}$`, 'm'),
-      );
-      const ping = await runShell(phone, 'ping -c 1 tracking.intl.miui.com');
-      assert.equal(ping.code, 0, ping.stdout + ping.stderr);
-      assert.match(ping.stdout, /1 packets transmitted, 1 received/);
+const group = gate(!isRoot && 'needs root for network namespaces');
 
-      const key = phone.state.profile.pcapdroid!.apiKey!;
-      const ctrl = 'am start -n com.emanuelef.remote_capture/.activities.CaptureCtrl';
-      await runShell(
-        phone,
-        `${ctrl} -e action start -e api_key ${key} -e pcap_dump_mode pcap_file -e pcap_name lab.pcap -e dump_extensions true`,
-      );
-      assert.equal(phone.state.pcapdroid.running, true);
-      await runShell(phone, 'settings put secure upload_log_pref 1');
-      await sleep(2500);
-      await runShell(phone, `${ctrl} -e action stop -e api_key ${key}`);
-      const file = phone.hostPath('/sdcard/Download/PCAPdroid/lab.pcap')!;
-      assert.ok(readFileSync(file).length > 24);
-      const frames = (await run('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number']))
-        .trim()
-        .split('\n');
-      const stopped = /pkts_sent=(\d+)/.exec(
-        (await runShell(phone, 'logcat -d -s PCAPdroid:I')).stdout.trim().split('\n').at(-1) ?? '',
-      );
-      assert.ok(frames.length > 5, `tshark read ${frames.length} frames`);
-      assert.equal(Number(stopped?.[1]), frames.length);
+group.describe('the simulated phone in a lab network', () => {
+  group.test(
+    'wlan0 carries the lab address, ping goes through the lab, PCAPdroid dumps what tshark reads, Wi-Fi off stops traffic',
+    async () => {
+      const lab = await startTestLab([{ traffic: XIAOMI_TRAFFIC, speed: 300 }]);
+      const dataDir = mkdtempSync(join(tmpdir(), 'phonehome-simphone-lab-'));
+      let phone: SimPhoneInstance | undefined;
+      try {
+        const net = lab.phones[0]!;
+        phone = await createSimPhone({
+          profile: await loadPhoneProfile('devices/sim/xiaomi-redmi-note-13.yaml'),
+          dataDir,
+          net,
+        });
+        const addr = await runShell(phone, 'ip addr show wlan0');
+        assert.deepEqual(parseIpAddr(addr.stdout), { ip: net.ip, mac: net.mac.toLowerCase() });
+        assert.match(
+          (await runShell(phone, 'ip route')).stdout,
+          new RegExp(`src ${net.ip.replace(/\./g, '\\.')}$`, 'm'),
+        );
+        const ping = await runShell(phone, 'ping -c 1 tracking.intl.miui.com');
+        assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+        assert.match(ping.stdout, /1 packets transmitted, 1 received/);
 
-      // Wi-Fi off: the phone goes quiet.
-      await runShell(phone, 'svc wifi disable');
-      assert.equal(phone.state.trafficState().online, false);
-      await sleep(500);
-      const before = net.connections().length;
-      await sleep(2000);
-      assert.equal(net.connections().length, before, 'no new connections while Wi-Fi is off');
-      assert.equal((await runShell(phone, 'ping -c 1 tracking.intl.miui.com')).code, 2);
-    } finally {
-      await phone?.close();
-      await lab.dispose();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+        const key = phone.state.profile.pcapdroid!.apiKey!;
+        const ctrl = 'am start -n com.emanuelef.remote_capture/.activities.CaptureCtrl';
+        await runShell(
+          phone,
+          `${ctrl} -e action start -e api_key ${key} -e pcap_dump_mode pcap_file -e pcap_name lab.pcap -e dump_extensions true`,
+        );
+        assert.equal(phone.state.pcapdroid.running, true);
+        await runShell(phone, 'settings put secure upload_log_pref 1');
+        await sleep(2500);
+        await runShell(phone, `${ctrl} -e action stop -e api_key ${key}`);
+        const file = phone.hostPath('/sdcard/Download/PCAPdroid/lab.pcap')!;
+        assert.ok(readFileSync(file).length > 24);
+        const frames = (await run('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number']))
+          .trim()
+          .split('\n');
+        const stopped = /pkts_sent=(\d+)/.exec(
+          (await runShell(phone, 'logcat -d -s PCAPdroid:I')).stdout.trim().split('\n').at(-1) ?? '',
+        );
+        assert.ok(frames.length > 5, `tshark read ${frames.length} frames`);
+        assert.equal(Number(stopped?.[1]), frames.length);
+
+        // Wi-Fi off: the phone goes quiet.
+        await runShell(phone, 'svc wifi disable');
+        assert.equal(phone.state.trafficState().online, false);
+        await sleep(500);
+        const before = net.connections().length;
+        await sleep(2000);
+        assert.equal(net.connections().length, before, 'no new connections while Wi-Fi is off');
+        assert.equal((await runShell(phone, 'ping -c 1 tracking.intl.miui.com')).code, 2);
+      } finally {
+        await phone?.close();
+        await lab.dispose();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 });
