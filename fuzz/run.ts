@@ -7,13 +7,13 @@
  * Usage: node dist/fuzz/run.js [--inputs N (total, default 1,000,000)] [--seed S] [--target NAME]
  *        [--write (the results into RELIABILITY.md)]
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CampaignResult, campaign } from './campaign.js';
+import { campaign } from './campaign.js';
 import { TARGETS } from './targets.js';
+import { type ChildReport, watchChild } from './watch-child.js';
 
 /** An input that takes longer than this is a finding. */
 const PER_INPUT_MS = 5_000;
@@ -28,13 +28,6 @@ const opt = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 
-interface ChildReport extends CampaignResult {
-  /** Peak resident set of the child, MB. */
-  peakRssMb: number;
-  /** Set when the child was killed for silence or died. */
-  died?: string;
-}
-
 async function child(name: string, numRuns: number, seed: number): Promise<void> {
   const target = TARGETS.find((t) => t.name === name);
   if (!target) throw new Error(`no fuzz target ${name}`);
@@ -47,58 +40,19 @@ async function child(name: string, numRuns: number, seed: number): Promise<void>
 
 function runChild(name: string, numRuns: number, seed: number): Promise<ChildReport> {
   const script = fileURLToPath(import.meta.url);
-  return new Promise((resolve) => {
-    const c = spawn(
-      process.execPath,
-      [
-        '--max-old-space-size=512',
-        script,
-        '--child',
-        name,
-        '--inputs',
-        String(numRuns),
-        '--seed',
-        String(seed),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    let done = 0;
-    let killed: string | undefined;
-    let timer = setTimeout(() => undefined, 0);
-    const watch = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        killed = `no progress for ${SILENCE_MS / 1000} s after ${done} inputs: a hang (replay: --target ${name} --seed ${seed})`;
-        c.kill('SIGKILL');
-      }, SILENCE_MS);
-    };
-    watch();
-    c.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /progress (\d+)\n[^\n]*$/.exec(out);
-      if (m) done = Number(m[1]);
-      watch();
-    });
-    c.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    c.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith('result '));
-      if (line) return resolve(JSON.parse(line.slice(7)) as ChildReport);
-      resolve({
-        target: name,
-        inputs: done,
-        seed,
-        seconds: 0,
-        slowestMs: 0,
-        peakRssMb: 0,
-        died: killed ?? `exited ${code ?? signal}: ${err.trim().split('\n').slice(-3).join(' | ')}`,
-      });
-    });
-  });
+  return watchChild(
+    [
+      '--max-old-space-size=512',
+      script,
+      '--child',
+      name,
+      '--inputs',
+      String(numRuns),
+      '--seed',
+      String(seed),
+    ],
+    { target: name, seed, silenceMs: SILENCE_MS },
+  );
 }
 
 function table(reports: ChildReport[]): string {
