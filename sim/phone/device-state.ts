@@ -79,6 +79,7 @@ export class DeviceState extends EventEmitter implements StateCore {
       for (const [k, v] of Object.entries(p.settings[ns])) tables[ns].set(k, v);
     }
     tables.secure.set('android_id', ids.androidId);
+    if (ids.bluetoothMac) tables.secure.set('bluetooth_address', ids.bluetoothMac);
     this.apps.loadProfile(Number(props.get('ro.build.version.sdk') ?? 34));
     this.accounts = p.accounts.map((a) => ({ ...a }));
     this.updateSimProps();

@@ -68,8 +68,13 @@ test('a package listed twice, a bad IMEI and broken YAML are errors with positio
     () => parsePhoneProfile(dup, 'p.yaml'),
     /p\.yaml:\d+:\d+: packages\[\d+\]\.name: com\.android\.chrome is listed twice/,
   );
-  const badImei = base.replace('imei: "355296241876543"', 'imei: "35529"');
+  const badImei = base.replace('imei: "355296241876544"', 'imei: "35529"');
   assert.throws(() => parsePhoneProfile(badImei, 'p.yaml'), /identifiers\.imei: expected a 15-digit IMEI/);
+  const badCheck = base.replace('imei: "355296241876544"', 'imei: "355296241876543"');
+  assert.throws(
+    () => parsePhoneProfile(badCheck, 'p.yaml'),
+    /identifiers\.imei: the last digit is not the check digit/,
+  );
   assert.throws(
     () => parsePhoneProfile('a: [1, 2\n', 'b.yaml'),
     (e: unknown) => e instanceof SimConfigError && /not valid YAML/.test(e.message),

@@ -36,6 +36,22 @@ const settingRef = z.strictObject({
 });
 
 /** One installed package. */
+/** True when the last digit is the Luhn check digit of the first 14, as in every real IMEI. */
+function imeiCheckDigitValid(imei: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < 15; i++) {
+    let d = imei.charCodeAt(i) - 48;
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+const imeiSchema = z
+  .string()
+  .regex(/^\d{15}$/, { error: 'expected a 15-digit IMEI' })
+  .refine(imeiCheckDigitValid, { error: 'the last digit is not the check digit (Luhn) of the first 14' });
+
 export const packageSchema = z.strictObject({
   /** Package name. */
   name: packageName,
@@ -122,17 +138,34 @@ export const phoneProfileSchema = z.strictObject(
     accounts: z.array(accountSchema).default([]),
     /** Device identifiers. */
     identifiers: z.strictObject({
-      imei: z.string().regex(/^\d{15}$/, { error: 'expected a 15-digit IMEI' }),
-      imei2: z
-        .string()
-        .regex(/^\d{15}$/, { error: 'expected a 15-digit IMEI' })
-        .optional(),
+      imei: imeiSchema,
+      imei2: imeiSchema.optional(),
       /** Settings.Secure.ANDROID_ID: 16 hex digits. */
       androidId: z.string().regex(/^[0-9a-f]{16}$/, { error: 'expected 16 lowercase hex digits' }),
       /** Hardware serial (ro.serialno); also the adb serial unless one is given. */
       serial: z.string().regex(/^[A-Za-z0-9]{6,20}$/, { error: 'expected 6–20 letters and digits' }),
       /** Google advertising ID (a UUID). */
       advertisingId: z.string().uuid({ error: 'expected a UUID' }),
+      /** The SIM's subscriber id, told while a SIM is inserted. */
+      imsi: z
+        .string()
+        .regex(/^\d{6,15}$/, { error: 'expected 6–15 digits' })
+        .optional(),
+      /** The SIM card's serial (ICCID), told while a SIM is inserted. */
+      iccid: z
+        .string()
+        .regex(/^89\d{16,18}$/, { error: 'expected 18–20 digits starting 89' })
+        .optional(),
+      /** The line-1 phone number, told while a SIM is inserted. */
+      phoneNumber: z
+        .string()
+        .regex(/^\+?\d{3,20}$/, { error: 'expected a phone number' })
+        .optional(),
+      /** Settings.Secure.bluetooth_address. */
+      bluetoothMac: z
+        .string()
+        .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, { error: 'expected a lower-case MAC address' })
+        .optional(),
     }),
     /** SIM card. */
     sim: z.strictObject({

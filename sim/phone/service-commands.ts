@@ -3,12 +3,18 @@
  * reboot, and the `cmd SERVICE` dispatcher.
  */
 import type { CommandHandler } from './command.js';
+import type { DeviceState } from './device-state.js';
 import { cmdConnectivity, cmdWifi } from './net-commands.js';
 import { cmdPackage } from './package-commands.js';
 
-/** A String16 parcel reply as `service call` prints it: 16 bytes per row, words as LE u32 hex. */
-export function parcelDump(value: string | undefined): string {
-  const body: number[] = [0, 0, 0, 0]; // no exception
+/**
+ * A String16 parcel reply as `service call` prints it: 16 bytes per row, words as LE u32 hex. With
+ * `exception` (e.g. -1, EX_SECURITY), the value is the exception's message.
+ */
+export function parcelDump(value: string | undefined, exception = 0): string {
+  const ex = Buffer.alloc(4);
+  ex.writeInt32LE(exception);
+  const body: number[] = [...ex];
   if (value === undefined) {
     body.push(0xff, 0xff, 0xff, 0xff);
   } else {
@@ -49,10 +55,7 @@ const service: CommandHandler = async (c) => {
     return 0;
   }
   if (verb === 'call' && name === 'iphonesubinfo') {
-    const ids = state.profile.identifiers;
-    // Transaction 1 is getDeviceId (the IMEI); 4 getDeviceIdForPhone on some builds.
-    const value = code === '1' || code === '4' ? ids.imei : code === '3' ? ids.imei2 : undefined;
-    await c.out(parcelDump(value));
+    await c.out(subInfoCall(state, Number(code), c.args.slice(3)));
     return 0;
   }
   if (verb === 'call') {
@@ -64,6 +67,52 @@ const service: CommandHandler = async (c) => {
   );
   return 1;
 };
+
+/** IPhoneSubInfo's methods by transaction code, as the AIDL orders them at this SDK level. */
+function subInfoMethods(sdk: number): Record<number, { method: string; slotArg: boolean }> {
+  if (sdk >= 23 && sdk <= 29)
+    return {
+      1: { method: 'imei', slotArg: false },
+      3: { method: 'imei', slotArg: true },
+      7: { method: 'imsi', slotArg: false },
+      10: { method: 'iccid', slotArg: false },
+      12: { method: 'line1', slotArg: false },
+    };
+  return {
+    1: { method: 'imei', slotArg: false },
+    4: { method: 'imei', slotArg: true },
+    8: { method: 'imsi', slotArg: false },
+    12: { method: 'iccid', slotArg: false },
+    15: { method: 'line1', slotArg: false },
+  };
+}
+
+/**
+ * `service call iphonesubinfo CODE [i32 N] s16 PKG`: the shell's package must be given and be its
+ * own (a SecurityException otherwise, as Android 6+ does); SIM values are null without a SIM.
+ */
+function subInfoCall(state: DeviceState, code: number, rest: string[]): string {
+  const ints: number[] = [];
+  const strings: string[] = [];
+  for (let i = 0; i + 1 < rest.length; i += 2) {
+    if (rest[i] === 'i32') ints.push(Number(rest[i + 1]));
+    else if (rest[i] === 's16') strings.push(rest[i + 1]!);
+  }
+  const m = subInfoMethods(Number(state.system.props.get('ro.build.version.sdk') ?? 34))[code];
+  if (!m) return parcelDump(undefined);
+  const pkg = strings[0];
+  if (pkg !== 'com.android.shell')
+    return parcelDump(`Calling package ${pkg ?? 'null'} does not belong to 2000`, -1);
+  const ids = state.profile.identifiers;
+  const sim = state.profile.sim.inserted;
+  if (m.method === 'imei') {
+    const slot = m.slotArg ? (ints[0] ?? 0) : 0;
+    return parcelDump(slot === 0 ? ids.imei : slot === 1 ? ids.imei2 : undefined);
+  }
+  if (m.method === 'imsi') return parcelDump(sim ? ids.imsi : undefined);
+  if (m.method === 'iccid') return parcelDump(sim ? ids.iccid : undefined);
+  return parcelDump(sim ? ids.phoneNumber : undefined);
+}
 
 const appops: CommandHandler = async (c) => {
   const args = c.args.filter((a, i, all) => a !== '--user' && all[i - 1] !== '--user' && a !== '--uid');

@@ -89,7 +89,7 @@ test('state changes are reported with their kind', async () => {
   assert.equal(t.online, false);
   assert.equal(t.screenOn, false);
   assert.deepEqual(t.ids, {
-    imei: '868523061234567',
+    imei: '868523061234565',
     androidId: '3f6a1c92b07e45d8',
     serial: 'a1b2c3d4',
     advertisingId: '6f1d2c9e-58b4-4e0a-9a7c-2d41f3b8e915',

@@ -214,6 +214,11 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     writeFileSync(`${rootDir}/proc/sys/kernel/random/boot_id`, `${randomUUID()}\n`);
   };
   writeBootId();
+  // The Wi-Fi interface's address, as `cat /sys/class/net/wlan0/address` shows it.
+  if (opts.net) {
+    mkdirSync(`${rootDir}/sys/class/net/wlan0`, { recursive: true });
+    writeFileSync(`${rootDir}/sys/class/net/wlan0/address`, `${opts.net.mac}\n`);
+  }
   writeFileSync(
     `${rootDir}/proc/meminfo`,
     'MemTotal:        7723356 kB\nMemFree:          412880 kB\nMemAvailable:    3390412 kB\nBuffers:            3148 kB\nCached:          2991224 kB\nSwapTotal:       4194300 kB\nSwapFree:        3466236 kB\n',
@@ -308,6 +313,11 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
       state.emitChange('screen');
       await sleepFor(opts.bootMs ?? 500, new AbortController().signal);
       writeBootId();
+      // The Wi-Fi interface's address, as `cat /sys/class/net/wlan0/address` shows it.
+      if (opts.net) {
+        mkdirSync(`${rootDir}/sys/class/net/wlan0`, { recursive: true });
+        writeFileSync(`${rootDir}/sys/class/net/wlan0/address`, `${opts.net.mac}\n`);
+      }
       state.boot();
     })().finally(() => {
       booting = undefined;

@@ -22,11 +22,21 @@ function decodeParcelString(text: string): string | undefined {
   return len < 0 ? undefined : bytes.subarray(8, 8 + len * 2).toString('utf16le');
 }
 
-test('service call iphonesubinfo 1 returns the IMEI in the parcel dump format', async () => {
+test('service call iphonesubinfo 1 s16 com.android.shell returns the IMEI in the parcel dump format', async () => {
   const p = await makePhone();
-  const r = await runShell(p, 'service call iphonesubinfo 1');
+  const r = await runShell(p, 'service call iphonesubinfo 1 s16 com.android.shell');
   assert.match(r.stdout, /^Result: Parcel\(\n {2}0x00000000: 00000000 0000000f /);
-  assert.equal(decodeParcelString(r.stdout), '868523061234567');
+  assert.equal(decodeParcelString(r.stdout), '868523061234565');
+  // Slot 1 through getDeviceIdForPhone (code 4 on SDK 30–34).
+  const slot1 = await runShell(p, 'service call iphonesubinfo 4 i32 1 s16 com.android.shell');
+  assert.equal(decodeParcelString(slot1.stdout), '868523061234573');
+});
+
+test('service call iphonesubinfo without the shell package is refused with a SecurityException', async () => {
+  const p = await makePhone();
+  const r = await runShell(p, 'service call iphonesubinfo 1 s16 com.evil.app');
+  assert.match(r.stdout, /^Result: Parcel\(\n {2}0x00000000: ffffffff /);
+  assert.equal(decodeParcelString(r.stdout), undefined);
 });
 
 test('id and whoami are the shell user', async () => {
