@@ -4,8 +4,11 @@
  * from reading the byte stream it is given.
  */
 
+import { bothReaders } from './flows/both-readers.js';
 import type { Flow } from './flows/flow.js';
-import { FlowTable, type PartyCount } from './flows/flow-table.js';
+import { type ContentReader, FlowTable, type PartyCount } from './flows/flow-table.js';
+import { findLeaks, type LeakSearch, type SoughtIdentifier } from './identifiers/find-leaks.js';
+import { StreamCollector } from './identifiers/stream-collector.js';
 import type { DnsRecord } from './names/dns-join.js';
 import { FlowNamer } from './names/flow-namer.js';
 import { readCaptureFile } from './packets/capture-file.js';
@@ -19,6 +22,16 @@ import { PacketDecoder } from './packets/packet-decoder.js';
 export interface AnalyzeOptions {
   /** The phone's addresses (canonical text). Without them the phone is inferred from the traffic. */
   deviceAddrs?: string[];
+  /** Search every flow's bytes for these identifiers (harness/identifiers/find-leaks.ts). */
+  identifiers?: {
+    sought: SoughtIdentifier[];
+    /** Key of the values' fingerprints. */
+    key: string | Buffer;
+    /** The phone's installed packages: a place naming many of them is an app list sent. */
+    packages?: string[];
+    /** Bytes kept per side of a flow (default 1 MiB). */
+    capBytes?: number;
+  };
 }
 
 /** Everything one capture tells, as plain data (saved as flows.json). */
@@ -37,6 +50,8 @@ export interface Analysis {
   skipped: Skipped[];
   /** Things the reader of the results should know (a truncated capture, truncated packets, …). */
   warnings: string[];
+  /** The identifier search, when identifiers were given: leaks, and what could not be searched. */
+  identifiers?: LeakSearch;
 }
 
 /** Reads a whole capture (pcap or pcapng bytes) and returns its flows. Throws CaptureFormatError when it is not a capture. */
@@ -63,7 +78,14 @@ export class TrafficReader {
   readonly decoder = new PacketDecoder();
   /** Names flows from their content as the table hands it on, and joins the DNS. */
   readonly namer = new FlowNamer();
-  readonly table = new FlowTable(this.namer);
+  readonly table: FlowTable<unknown>;
+
+  /** With a collector, the table also hands it every flow's bytes (the identifier search). */
+  constructor(readonly collector?: StreamCollector) {
+    this.table = new FlowTable<unknown>(
+      (collector ? bothReaders(this.namer, collector) : this.namer) as ContentReader<unknown>,
+    );
+  }
 
   /** Takes the next frame of the capture. */
   readonly frame = (frame: Frame): void => {
@@ -76,7 +98,8 @@ async function analyzeFrames(
   read: (onFrame: (frame: Frame) => void) => Promise<CaptureSummary>,
   opts: AnalyzeOptions,
 ): Promise<Analysis> {
-  const reader = new TrafficReader();
+  const want = opts.identifiers;
+  const reader = new TrafficReader(want ? new StreamCollector({ capBytes: want.capBytes }) : undefined);
   const { decoder, table, namer } = reader;
   const capture = await read(reader.frame);
 
@@ -120,6 +143,18 @@ async function analyzeFrames(
   if (!given && addrs.length === 0 && flows.length > 0)
     warnings.push('could not tell which address is the phone');
 
+  const identifiers =
+    want && reader.collector
+      ? findLeaks(flows, reader.collector.flows, want.sought, {
+          key: want.key,
+          ...(want.packages ? { packages: want.packages } : {}),
+        })
+      : undefined;
+  if (identifiers && identifiers.notSearched.flows > 0)
+    warnings.push(
+      `${identifiers.notSearched.flows} flows were not searched whole for identifiers: ` +
+        `${identifiers.notSearched.overCap} bytes past the per-side cap, ${identifiers.notSearched.missing} bytes never captured`,
+    );
   return {
     formatVersion: 1,
     capture,
@@ -128,6 +163,7 @@ async function analyzeFrames(
     device: { addrs, inferred: !given },
     skipped: decoder.skipped(),
     warnings,
+    ...(identifiers ? { identifiers } : {}),
   };
 }
 
