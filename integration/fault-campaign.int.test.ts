@@ -276,7 +276,10 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
       }
     };
     try {
-      const r = await twoPhones(l, faultScenario(6_000), 'settle', fill, { runId });
+      // The disk fills during "settle"; joining Wi-Fi again after it makes several kB of traffic (TLS
+      // handshakes with certificates), more than the slack in the capture file's last tmpfs page.
+      const rejoin = { kind: 'action' as const, name: 'rejoin', action: 'wifi.rejoin' };
+      const r = await twoPhones(l, faultScenario(4_000, [rejoin]), 'settle', fill, { runId });
       await assertContained(r, /no space left on the device/i, 'capture', ['capture.pcap']);
     } finally {
       await run('umount', [dir]);
