@@ -8,6 +8,7 @@ import { bothReaders } from './flows/both-readers.js';
 import type { Flow } from './flows/flow.js';
 import { type ContentReader, FlowTable, type PartyCount } from './flows/flow-table.js';
 import { findLeaks, type LeakSearch, type SoughtIdentifier } from './identifiers/find-leaks.js';
+import { redactIdentifiers } from './identifiers/redact.js';
 import { StreamCollector } from './identifiers/stream-collector.js';
 import type { DnsRecord } from './names/dns-join.js';
 import { FlowNamer } from './names/flow-namer.js';
@@ -150,6 +151,8 @@ async function analyzeFrames(
           ...(want.packages ? { packages: want.packages } : {}),
         })
       : undefined;
+  // From here on the values are known: what the analysis keeps shows them masked.
+  if (want) redactIdentifiers([flows, reader.namer.dns(), warnings], want.sought);
   if (identifiers && identifiers.notSearched.flows > 0)
     warnings.push(
       `${identifiers.notSearched.flows} flows were not searched whole for identifiers: ` +

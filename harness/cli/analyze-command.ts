@@ -14,6 +14,7 @@ interface AnalyzeCliOptions {
   format: 'table' | 'json' | 'csv';
   out?: string;
   captureComplete?: boolean;
+  identifiers?: string;
 }
 
 export function register(program: Command): void {
@@ -35,6 +36,11 @@ export function register(program: Command): void {
     )
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+    )
+    .option(
+      '--identifiers <file>',
+      "YAML of the phone's identifiers (kind: value or [values]: imei, serial, android-id, wifi-mac, …): " +
+        'search every flow for them in any common encoding; shown masked',
     )
     .option('--out <file>', 'write the output to FILE (atomically) instead of standard output (- for it)')
     .option(
@@ -101,13 +107,25 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
       ? (await import('../verdict/read-allowlist.js')).readAllowlist(opts.allowlist)
       : undefined;
 
+  const identifiers =
+    opts.identifiers !== undefined
+      ? await (async () => {
+          const { readIdentifierFile } = await import('../identifiers/identifier-file.js');
+          const { fingerprintKey } = await import('../identifiers/mask.js');
+          return { sought: await readIdentifierFile(opts.identifiers!), key: fingerprintKey() };
+        })()
+      : undefined;
+
   const [{ analyzeFile, analyzeStream, nothingToJudge }, { CaptureFormatError }] = await Promise.all([
     import('../analyze.js'),
     import('../packets/packet.js'),
   ]);
   await checkCapture(capture);
   const shown = capture === '-' ? 'standard input' : capture;
-  const analyzeOpts = opts.device ? { deviceAddrs: opts.device } : {};
+  const analyzeOpts = {
+    ...(opts.device ? { deviceAddrs: opts.device } : {}),
+    ...(identifiers ? { identifiers } : {}),
+  };
   let analysis: Awaited<ReturnType<typeof analyzeStream>>;
   try {
     analysis =

@@ -145,6 +145,8 @@ export function analyzeJson(file: string, analysis: Analysis, verdict?: Verdict)
     skipped: analysis.skipped.map((s) => ({ reason: s.reason, count: s.count, firstFrame: s.firstFrame })),
     warnings: [...analysis.warnings],
   };
+  // Masked values and fingerprints only: the search results never hold an identifier itself.
+  if (analysis.identifiers) doc.identifiers = JSON.parse(JSON.stringify(analysis.identifiers)) as Json;
   if (verdict) doc.verdict = verdictJson(verdict);
   return doc;
 }

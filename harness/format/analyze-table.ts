@@ -197,6 +197,7 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
   }
   out.push(...dnsLines(a));
 
+  if (a.identifiers) out.push(...identifierLines(a));
   if (verdict) out.push(...verdictLines(verdict, a));
   out.push('', deviceLine(a));
 
@@ -347,4 +348,36 @@ function evidenceOf(f: Flow | undefined): string | undefined {
   const asked = f.names.filter((n) => n.source === 'dns-query').map((n) => n.name);
   if (asked.length) return terminalSafeClipped(`DNS query for ${asked.join(', ')}`, 160);
   return undefined;
+}
+
+/**
+ * The identifier search: each leak (kind, masked value, where it went, the place and encoding, when
+ * and how often), then what was searched and what could not be (encrypted, past the cap, missing).
+ */
+function identifierLines(a: Analysis): string[] {
+  const id = a.identifiers!;
+  const byUid = new Map(a.flows.map((f) => [f.uid, f]));
+  const out = ['', `Identifier leaks (${id.leaks.length})`];
+  if (id.leaks.length === 0) out.push('  none found in what could be searched');
+  else {
+    const rows = id.leaks.map((l) => {
+      const f = byUid.get(l.flow);
+      const to = f ? mainSubject(f).subject : l.flow;
+      return [
+        `  ${l.kind}${l.slot !== undefined ? ` (slot ${l.slot})` : ''} ${l.masked}`,
+        terminalSafeClipped(to, NAME_WIDTH),
+        terminalSafeClipped(l.place, 40),
+        terminalSafeClipped(l.encoding, 48),
+        clock(l.firstSeen),
+        `×${l.count}`,
+      ];
+    });
+    out.push(...columns([['  IDENTIFIER', 'TO', 'PLACE', 'ENCODING', 'FIRST', 'TIMES'], ...rows]));
+  }
+  out.push(
+    `  searched ${plural(id.searched.flows, 'flow')} (${formatBytes(id.searched.bytes)}) for ${plural(id.sought.length, 'identifier')} in ${id.needles} forms; ` +
+      `not searched: ${plural(id.encrypted.flows, 'encrypted flow')} (${formatBytes(id.encrypted.bytes)}), ` +
+      `${formatBytes(id.notSearched.overCap)} past the cap, ${formatBytes(id.notSearched.missing)} never captured`,
+  );
+  return out;
 }

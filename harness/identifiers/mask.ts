@@ -4,7 +4,10 @@
  * value. The key is the lab's (PHONEHOME_ID_KEY), else one made per machine and kept beside the
  * reports; the raw values stay in memory.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /** `8685…4567` for long values; short ones show less, never more than half of the value. */
 export function maskId(value: string): string {
@@ -16,4 +19,28 @@ export function maskId(value: string): string {
 /** A keyed fingerprint of the value: the first 12 hex digits of HMAC-SHA256(key, value). */
 export function fingerprintId(key: string | Buffer, value: string): string {
   return createHmac('sha256', key).update(value).digest('hex').slice(0, 12);
+}
+
+/**
+ * The fingerprint key: PHONEHOME_ID_KEY when set (a lab shares one across its hosts, so that
+ * fingerprints compare across them), else a random key made once for this user and kept, readable
+ * by the user alone, in $XDG_CONFIG_HOME/phonehome/id-key (~/.config by default).
+ */
+export function fingerprintKey(env: NodeJS.ProcessEnv = process.env): string {
+  const given = env['PHONEHOME_ID_KEY'];
+  if (given) return given;
+  const dir = join(env['XDG_CONFIG_HOME'] || join(homedir(), '.config'), 'phonehome');
+  const file = join(dir, 'id-key');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
+    } catch (e) {
+      // Made by another process at the same moment: use that one.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    return readFileSync(file, 'utf8').trim();
+  }
 }

@@ -1,0 +1,40 @@
+/**
+ * Identifiers are secrets in phonehome's own output: once the values are known, every text the
+ * analysis keeps (request lines, names, DNS questions, warnings) shows each value masked instead, in
+ * the forms a person would recognise (as written, lower and upper case). The capture file itself
+ * stays as recorded: it is the evidence.
+ */
+import type { SoughtIdentifier } from './find-leaks.js';
+import { maskId } from './mask.js';
+
+/** Replaces identifier values in every string of a JSON-like value, in place; returns it. */
+export function redactIdentifiers<T>(value: T, sought: SoughtIdentifier[]): T {
+  const forms = new Map<string, string>();
+  for (const s of sought) {
+    if (s.value.length < 6) continue; // too short to tell from other text
+    const masked = maskId(s.value);
+    for (const f of [s.value, s.value.toLowerCase(), s.value.toUpperCase()]) forms.set(f, masked);
+  }
+  if (forms.size === 0) return value;
+  // Longest first, so that a value inside another is not masked half-way.
+  const keys = [...forms.keys()].sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  const fix = (s: string) => (pattern.test(s) ? s.replace(pattern, (m) => forms.get(m) ?? m) : s);
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      pattern.lastIndex = 0;
+      return fix(v);
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = walk(v[i]);
+      return v;
+    }
+    if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) o[k] = walk(o[k]);
+      return o;
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
