@@ -156,6 +156,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   const verdict = allowlist
     ? (await import('../verdict/verdict.js')).judge(analysis.flows, allowlist, {
         captureComplete: opts.captureComplete === true,
+        ...(analysis.identifiers ? { leaks: analysis.identifiers.leaks } : {}),
       })
     : undefined;
 

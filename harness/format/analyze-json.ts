@@ -114,6 +114,18 @@ function verdictJson(v: Verdict): { [key: string]: Json } {
       ruleText: j.ruleText,
     })),
     warnings: [...v.warnings],
+    ...(v.identifierLeaks
+      ? {
+          identifierLeaks: v.identifierLeaks.map((j) => ({
+            ...(JSON.parse(JSON.stringify(j.leak)) as { [key: string]: Json }),
+            subject: j.subject,
+            status: j.status,
+            rule: ruleJson(j.rule),
+            ruleText: j.ruleText,
+            severity: j.severity,
+          })),
+        }
+      : {}),
   };
 }
 

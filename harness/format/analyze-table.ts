@@ -312,8 +312,21 @@ function verdictLines(v: Verdict, a: Analysis): string[] {
       );
     }
   }
+  const leaked = (v.identifierLeaks ?? []).filter((j) => j.status === 'forbidden' || j.status === 'unlisted');
+  if (leaked.length) {
+    out.push('', `Identifier leaks not allowed (${leaked.length})`);
+    for (const j of leaked) {
+      const l = j.leak;
+      out.push(
+        `  ✗ ${l.kind}${l.slot !== undefined ? ` (slot ${l.slot})` : ''} ${l.masked} sent to ${terminalSafe(j.subject)} ` +
+          `in ${terminalSafe(l.place)} as ${terminalSafe(l.encoding)}, first ${clock(l.firstSeen)}, ×${l.count}: ` +
+          `${j.status === 'forbidden' ? `forbidden [${j.severity}] by ${terminalSafe(j.ruleText)}` : terminalSafe(j.ruleText)}`,
+      );
+    }
+  }
   const problems = [
     v.violations.length ? plural(v.violations.length, 'violation') : '',
+    leaked.length ? plural(leaked.length, 'identifier leak') : '',
     v.unmetExpectations.length ? plural(v.unmetExpectations.length, 'unmet expectation') : '',
     v.budgets.some((b) => b.exceeded)
       ? plural(v.budgets.filter((b) => b.exceeded).length, 'exceeded budget')

@@ -7,7 +7,6 @@
  * transaction codes of `service call` differ by release and vendor.
  */
 import type { OpOptions } from '../deadline.js';
-import type { DeviceControl } from '../run/device-control.js';
 import { decodeParcelString, luhnValid, type ParcelReply } from './parcel.js';
 
 /** The kinds of identifier phonehome looks for. */
@@ -52,6 +51,11 @@ export interface PhoneIdentifiers {
 }
 
 const PKG = 'com.android.shell';
+
+/** What reading needs of a phone: its shell (run/'s DeviceControl has it). */
+export interface PhoneShell {
+  shell(command: string, op?: OpOptions): Promise<{ output: Buffer; exitCode: number }>;
+}
 
 /** The `service call iphonesubinfo` arguments for each method at this SDK level (IDENTIFIERS.md 1.1). */
 export function subInfoCalls(sdk: number): {
@@ -117,7 +121,7 @@ const valid: Partial<Record<IdKind, (v: string) => boolean>> = {
 
 /** Reads the phone's identifiers; never throws for a refusal, only when the phone is gone. */
 export async function readIdentifiers(
-  device: DeviceControl,
+  device: PhoneShell,
   o: { sdk: number; rooted: boolean; op?: OpOptions },
 ): Promise<PhoneIdentifiers> {
   const op = o.op ?? {};

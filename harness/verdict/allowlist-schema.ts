@@ -3,6 +3,7 @@
  * types below are inferred from them. docs/analyze-json.md and the README show examples.
  */
 import { z } from 'zod';
+import { ID_KINDS } from '../identifiers/read-identifiers.js';
 import { parseIp } from '../packets/ip-text.js';
 import { parseHostPattern } from './host-pattern.js';
 import { parseCidr } from './ip-prefix.js';
@@ -124,6 +125,26 @@ export const budgetSchema = z
     }
   });
 
+/** An identifier kind (or `app-list`, the installed packages sent as a list). */
+const idKindField = z.enum([...ID_KINDS, 'app-list'], {
+  error: `expected an identifier kind: ${[...ID_KINDS, 'app-list'].join(', ')}`,
+});
+
+/** An `identifiers.allow` entry: this kind may go to this host (a host is required: allowed where?). */
+export const identifierAllowSchema = z.strictObject({
+  id: idKindField,
+  host: hostField,
+  reason: reasonField,
+});
+
+/** An `identifiers.forbid` entry: this kind must not be sent, anywhere or to this host. */
+export const identifierForbidSchema = z.strictObject({
+  id: idKindField,
+  host: hostField.optional(),
+  reason: reasonField,
+  severity: severitySchema.optional(),
+});
+
 /** A YAML key given with no value (`allow:`) reads as null: treat it as absent. */
 const list = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (v === null ? undefined : v), z.array(item, { error: 'expected a list' }).optional());
@@ -150,6 +171,20 @@ export const allowlistFileSchema = z.strictObject(
     forbid: list(forbidRuleSchema),
     expect: list(ruleSchema),
     budget: list(budgetSchema),
+    /** Which identifiers may go where (forbid wins over allow); leaks no rule mentions follow identifierLeaks. */
+    identifiers: z
+      .preprocess(
+        (v) => (v === null ? undefined : v),
+        z
+          .strictObject(
+            { allow: list(identifierAllowSchema), forbid: list(identifierForbidSchema) },
+            { error: 'expected a mapping with allow and forbid' },
+          )
+          .optional(),
+      )
+      .optional(),
+    /** What an identifier leak no identifiers rule mentions is: fail (default) or warn. */
+    identifierLeaks: z.enum(['fail', 'warn']).optional(),
   },
   { error: 'expected a mapping with keys such as allow, forbid, expect, budget, extends' },
 );
@@ -160,5 +195,6 @@ export type ForbidRuleSpec = z.infer<typeof forbidRuleSchema>;
 export type BudgetSpec = z.infer<typeof budgetSchema>;
 export type Severity = z.infer<typeof severitySchema>;
 export type AllowlistFileSpec = z.infer<typeof allowlistFileSchema>;
+export type IdentifierKindSpec = z.infer<typeof idKindField>;
 /** What an allowlist says about flows nothing names (and about unnamed connections open before the capture). */
 export type UnattributedPolicy = NonNullable<AllowlistFileSpec['unattributed']>;

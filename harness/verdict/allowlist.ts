@@ -7,7 +7,14 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseYamlConfig } from '../config/yaml-config.js';
 import { ConfigError } from '../errors.js';
 import { type AllowlistFileSpec, allowlistFileSchema, type UnattributedPolicy } from './allowlist-schema.js';
-import { compileMatcher, makeRule, type Rule, type RuleSource } from './rule.js';
+import {
+  compileMatcher,
+  type IdentifierRule,
+  makeIdentifierRule,
+  makeRule,
+  type Rule,
+  type RuleSource,
+} from './rule.js';
 
 /** A compiled allowlist, all its files layered. */
 export interface Allowlist {
@@ -27,6 +34,11 @@ export interface Allowlist {
   expect: Rule[];
   /** Byte and connection limits over groups of hosts. */
   budgets: Rule[];
+  /** Which identifiers may go where; forbid wins over allow. */
+  identifierAllow: IdentifierRule[];
+  identifierForbid: IdentifierRule[];
+  /** What a leak no identifiers rule mentions is (the last file that says wins; default fail). */
+  identifierLeaks: 'fail' | 'warn';
 }
 
 /** One file's content, compiled but not yet layered. */
@@ -42,6 +54,9 @@ export interface AllowlistFile {
   forbid: Rule[];
   expect: Rule[];
   budgets: Rule[];
+  identifierAllow: IdentifierRule[];
+  identifierForbid: IdentifierRule[];
+  identifierLeaks?: 'fail' | 'warn';
 }
 
 type PathKey = string | number;
@@ -77,6 +92,13 @@ function compileFile(
         severity: r.severity ?? 'normal',
       }),
     ),
+    identifierAllow: (spec.identifiers?.allow ?? []).map((r, i) =>
+      makeIdentifierRule('allow identifier', r, where(['identifiers', 'allow', i])),
+    ),
+    identifierForbid: (spec.identifiers?.forbid ?? []).map((r, i) =>
+      makeIdentifierRule('forbid identifier', r, where(['identifiers', 'forbid', i])),
+    ),
+    ...(spec.identifierLeaks !== undefined ? { identifierLeaks: spec.identifierLeaks } : {}),
     budgets: (spec.budget ?? []).map((b, i) =>
       makeRule('budget', b.hosts.map(compileMatcher), b.reason, where(['budget', i]), {
         ...(b.maxBytes !== undefined ? { maxBytes: b.maxBytes } : {}),
@@ -108,6 +130,9 @@ export function loadAllowlist(file: string, readText: (path: string) => string):
     forbid: [],
     expect: [],
     budgets: [],
+    identifierAllow: [],
+    identifierForbid: [],
+    identifierLeaks: 'fail',
   };
   const done = new Set<string>();
   const stack: { key: string; shown: string }[] = [];
@@ -167,6 +192,9 @@ export function loadAllowlist(file: string, readText: (path: string) => string):
     out.forbid.push(...parsed.forbid);
     out.expect.push(...parsed.expect);
     out.budgets.push(...parsed.budgets);
+    out.identifierAllow.push(...parsed.identifierAllow);
+    out.identifierForbid.push(...parsed.identifierForbid);
+    if (parsed.identifierLeaks !== undefined) out.identifierLeaks = parsed.identifierLeaks;
   };
   visit(file);
   if (unattributed !== undefined) out.unattributed = unattributed;

@@ -6,7 +6,7 @@ import { type HostPattern, hostMatches, parseHostPattern } from './host-pattern.
 import { type IpPrefix, parseCidr, prefixContains, sameIp } from './ip-prefix.js';
 
 /** Which list of the allowlist a rule came from. */
-export type RuleKind = 'allow' | 'forbid' | 'expect' | 'budget';
+export type RuleKind = 'allow' | 'forbid' | 'expect' | 'budget' | 'allow identifier' | 'forbid identifier';
 
 /** A rule as plain data, for verdicts and saved reports. */
 export interface RuleInfo {
@@ -161,4 +161,40 @@ function formatLimit(info: RuleInfo): string {
 export function describeRule(info: RuleInfo): string {
   const limit = info.kind === 'budget' ? ` ${formatLimit(info)} to` : '';
   return `${info.kind}${limit} ${info.match} (${info.reason}) from ${basename(info.file)}:${info.line}`;
+}
+
+/** A compiled `identifiers` rule: an identifier kind, and the host it is about (any host when none). */
+export interface IdentifierRule {
+  kind: 'allow identifier' | 'forbid identifier';
+  /** The identifier kind it is about. */
+  id: string;
+  info: RuleInfo;
+  /** True when the rule covers a leak of `id` to a flow with these names. */
+  matches(id: string, names: string[]): boolean;
+  describe(): string;
+}
+
+/** Builds an identifiers rule from its validated entry. */
+export function makeIdentifierRule(
+  kind: IdentifierRule['kind'],
+  spec: { id: string; host?: string | undefined; reason: string; severity?: Severity | undefined },
+  source: RuleSource,
+): IdentifierRule {
+  const host = spec.host === undefined ? undefined : compileMatcher({ host: spec.host });
+  const info: RuleInfo = {
+    kind,
+    match: host ? `${spec.id} to ${host.text}` : `${spec.id} to any host`,
+    reason: spec.reason,
+    ...(spec.severity ? { severity: spec.severity } : {}),
+    file: source.file,
+    line: source.line,
+    column: source.column,
+  };
+  return {
+    kind,
+    id: spec.id,
+    info,
+    matches: (id, names) => id === spec.id && (!host || names.some((name) => host.test({ name }))),
+    describe: () => describeRule(info),
+  };
 }

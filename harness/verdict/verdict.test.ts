@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Flow, FlowName } from '../flows/flow.js';
+import type { Leak } from '../identifiers/find-leaks.js';
 import { loadAllowlist } from './allowlist.js';
 import { judge } from './verdict.js';
 
@@ -413,4 +414,102 @@ forbid:
     ],
   );
   assert.equal(v.judgements.find((j) => j.uid === fine.uid)?.status, 'allowed');
+});
+
+/** A leak of `kind` in the flow, values masked as the search gives them. */
+function leak(f: Flow, kind: Leak['kind']): Leak {
+  return {
+    kind,
+    masked: 'abc…xyz',
+    fingerprint: '0123456789ab',
+    flow: f.uid,
+    place: 'URL query id',
+    encoding: 'plain',
+    firstSeen: f.tsStart,
+    count: 1,
+  };
+}
+
+test('identifier leaks: forbid wins over allow, allow needs the host, the rest follows identifierLeaks', () => {
+  const ads = flow('198.51.100.1', 443, [['ads.googleapis.com', 'sni']]);
+  const stats = flow('198.51.100.2', 80, [['data.mistat.intl.xiaomi.com', 'http-host']]);
+  const list = allowlist(`
+allow:
+  - {host: "*.googleapis.com", reason: Play services}
+  - {host: "*.xiaomi.com", reason: Xiaomi services}
+identifiers:
+  allow:
+    - {id: advertising-id, host: "*.googleapis.com", reason: the ad ID is for ads}
+    - {id: imei, host: "*.xiaomi.com", reason: "never reached: the forbid below wins"}
+  forbid:
+    - {id: imei, reason: no device ID leaves the phone, severity: critical}
+`);
+  const v = judge([ads, stats], list, {
+    leaks: [leak(ads, 'advertising-id'), leak(stats, 'imei'), leak(stats, 'android-id'), leak(ads, 'serial')],
+  });
+  assert.deepEqual(
+    v.identifierLeaks?.map((j) => [j.leak.kind, j.subject, j.status, j.severity, j.ruleText]),
+    [
+      [
+        'advertising-id',
+        'ads.googleapis.com',
+        'allowed',
+        'normal',
+        'allow identifier advertising-id to *.googleapis.com (the ad ID is for ads) from idle.yaml:7',
+      ],
+      [
+        'imei',
+        'data.mistat.intl.xiaomi.com',
+        'forbidden',
+        'critical',
+        'forbid identifier imei to any host (no device ID leaves the phone) from idle.yaml:10',
+      ],
+      [
+        'android-id',
+        'data.mistat.intl.xiaomi.com',
+        'unlisted',
+        'normal',
+        'no identifiers rule mentions it: identifierLeaks: fail',
+      ],
+      [
+        'serial',
+        'ads.googleapis.com',
+        'unlisted',
+        'normal',
+        'no identifiers rule mentions it: identifierLeaks: fail',
+      ],
+    ],
+  );
+  assert.equal(v.outcome, 'violations');
+
+  const w = judge(
+    [ads],
+    loadAllowlist('top.yaml', (p) =>
+      p === 'top.yaml'
+        ? 'extends: idle.yaml\nidentifierLeaks: warn\n'
+        : 'allow:\n  - {host: "*.googleapis.com", reason: Play services}\n',
+    ),
+    { leaks: [leak(ads, 'serial')] },
+  );
+  assert.equal(w.outcome, 'allowed');
+  assert.deepEqual(
+    w.identifierLeaks?.map((j) => j.status),
+    ['tolerated'],
+  );
+  assert.ok(
+    w.warnings.some((x) =>
+      x.startsWith('serial abc…xyz sent to ads.googleapis.com (URL query id, plain): tolerated'),
+    ),
+  );
+});
+
+test('identifier rules are checked where they are written', () => {
+  assert.throws(
+    () => allowlist('identifiers:\n  allow:\n    - {id: imei, reason: no host}\n'),
+    /idle\.yaml:3:7: identifiers\.allow\[0\]\.host/,
+  );
+  assert.throws(
+    () => allowlist('identifiers:\n  forbid:\n    - {id: shoe-size, reason: nope}\n'),
+    /idle\.yaml:3:\d+: identifiers\.forbid\[0\]\.id: expected an identifier kind/,
+  );
 });

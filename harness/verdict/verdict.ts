@@ -19,6 +19,7 @@
  * 5. Anything else is a violation with no rule ("no rule matched").
  */
 import type { Flow, FlowName, NameSource } from '../flows/flow.js';
+import type { Leak } from '../identifiers/find-leaks.js';
 import { parseIp } from '../packets/ip-text.js';
 import type { Allowlist } from './allowlist.js';
 import type { Severity, UnattributedPolicy } from './allowlist-schema.js';
@@ -106,6 +107,20 @@ export interface BudgetResult {
   exceeded: boolean;
 }
 
+/** The judgement of one identifier leak. */
+export interface LeakJudgement {
+  /** The leak, values masked. */
+  leak: Leak;
+  /** The flow's main name, else its responder address. Untrusted text from the wire. */
+  subject: string;
+  /** forbidden (a forbid rule), unlisted (no rule, identifierLeaks: fail), allowed, tolerated (identifierLeaks: warn). */
+  status: 'forbidden' | 'unlisted' | 'allowed' | 'tolerated';
+  rule: RuleInfo | null;
+  /** The rule's describe() text, or "no identifiers rule mentions it" with the policy. */
+  ruleText: string;
+  severity: Severity;
+}
+
 /** The result of judging a capture's flows. */
 export interface Verdict {
   /** "violations" when there is a violation, an unmet expectation or an exceeded budget; else "allowed". */
@@ -122,10 +137,14 @@ export interface Verdict {
   judgements: FlowJudgement[];
   /** Things a reader should know that are not violations: encrypted DNS, tolerated unattributed flows. */
   warnings: string[];
+  /** Each identifier leak judged, when the capture was searched for identifiers. */
+  identifierLeaks?: LeakJudgement[];
 }
 
 /** Options for judge(). */
 export interface JudgeOptions {
+  /** Identifier leaks found in the flows (harness/identifiers/find-leaks.ts), judged by the identifiers rules. */
+  leaks?: Leak[];
   /** Overrides the allowlist's unattributed policy. */
   unattributed?: UnattributedPolicy;
   /**
@@ -338,7 +357,15 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
     ),
   );
 
-  const failed = violations.length > 0 || unmetExpectations.length > 0 || budgets.some((b) => b.exceeded);
+  const identifierLeaks = opts.leaks ? judgeLeaks(opts.leaks, flows, allowlist) : undefined;
+  for (const j of identifierLeaks ?? [])
+    if (j.status === 'tolerated')
+      warnings.push(
+        `${j.leak.kind} ${j.leak.masked} sent to ${j.subject} (${j.leak.place}, ${j.leak.encoding}): tolerated because identifierLeaks: warn`,
+      );
+  const leaked = (identifierLeaks ?? []).some((j) => j.status === 'forbidden' || j.status === 'unlisted');
+  const failed =
+    violations.length > 0 || unmetExpectations.length > 0 || budgets.some((b) => b.exceeded) || leaked;
   return {
     outcome: failed ? 'violations' : 'allowed',
     allowlistFiles: [...allowlist.files],
@@ -347,7 +374,52 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
     budgets,
     judgements,
     warnings,
+    ...(identifierLeaks ? { identifierLeaks } : {}),
   };
+}
+
+/**
+ * Each leak against the identifiers rules: a forbid rule for its kind (anywhere, or toward a name of
+ * its flow) makes it forbidden; else an allow rule for its kind toward a name of its flow allows it;
+ * else the allowlist's identifierLeaks policy decides (fail: unlisted, warn: tolerated).
+ */
+function judgeLeaks(leaks: Leak[], flows: Flow[], allowlist: Allowlist): LeakJudgement[] {
+  const byUid = new Map(flows.map((f) => [f.uid, f]));
+  return leaks.map((leak) => {
+    const flow = byUid.get(leak.flow);
+    // Names that are valid host names only: an invalid one can be allowed by no rule.
+    const names = (flow?.names ?? []).filter((n) => !n.invalid).map((n) => n.name);
+    const subject = flow?.names[0]?.name ?? flow?.resp.addr ?? leak.flow;
+    const forbid = allowlist.identifierForbid.find((r) => r.matches(leak.kind, names));
+    if (forbid)
+      return {
+        leak,
+        subject,
+        status: 'forbidden',
+        rule: forbid.info,
+        ruleText: forbid.describe(),
+        severity: forbid.info.severity ?? 'normal',
+      };
+    const allow = allowlist.identifierAllow.find((r) => r.matches(leak.kind, names));
+    if (allow)
+      return {
+        leak,
+        subject,
+        status: 'allowed',
+        rule: allow.info,
+        ruleText: allow.describe(),
+        severity: 'normal',
+      };
+    const policy = allowlist.identifierLeaks;
+    return {
+      leak,
+      subject,
+      status: policy === 'warn' ? 'tolerated' : 'unlisted',
+      rule: null,
+      ruleText: `no identifiers rule mentions it: identifierLeaks: ${policy}`,
+      severity: 'normal',
+    };
+  });
 }
 
 function encryptedDnsWarnings(flows: Flow[]): string[] {
