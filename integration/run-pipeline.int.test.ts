@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -224,7 +224,32 @@ group.describe('run pipeline on simulated phones', () => {
       http?: { target: string };
     }[];
     const evidence = flows.find((f) => leak.flows.includes(f.uid) && f.http)?.http?.target ?? '';
-    assert.match(evidence, /imei=\d{15}/, 'the request line with the IMEI is kept as evidence');
+    // The request line is kept as evidence, with the phone's identifiers masked in it.
+    assert.match(evidence, /imei=\d{3}…\d{3}&aid=[0-9a-f]{4}…[0-9a-f]{4}&sn=/, evidence);
+    // The identifiers read over adb are searched for in the capture, and each leak is a violation.
+    const ids = r.violations.filter((v) => / sent to data\.mistat\.intl\.xiaomi\.com$/.test(v.subject));
+    assert.deepEqual(
+      [...new Set(ids.map((v) => `${v.subject.split(' ')[0]} ${v.ruleText.split(' (×')[0]}`))].sort(),
+      ['android-id URL query aid as plain', 'imei URL query imei as plain', 'serial URL query sn as plain'],
+    );
+    assert.match(r.reason, /identifier leaks/);
+    // Every file the run wrote, but the capture (the evidence itself), holds none of the raw values.
+    const profile = await readFile('devices/sim/xiaomi-redmi-note-13.yaml', 'utf8');
+    const raw = ['imei', 'imei2', 'androidId', 'serial', 'bluetoothMac'].map(
+      (k) => new RegExp(`^  ${k}: "([^"]+)"`, 'm').exec(profile)?.[1] ?? '',
+    );
+    raw.push(phone(bad!, 'xiaomi-redmi-note-13').entry.mac);
+    assert.ok(
+      raw.every((v) => v.length >= 8),
+      `values from the profile and the lab: ${raw}`,
+    );
+    const files = (await readdir(r.dir)).filter((f) => f !== 'capture.pcap');
+    assert.ok(files.includes('identifiers.json') && files.includes('logcat.txt'), files.join(' '));
+    for (const file of files) {
+      const text = (await readFile(join(r.dir, file))).toString('latin1');
+      for (const v of raw)
+        assert.ok(!text.toLowerCase().includes(v.toLowerCase()), `${file} holds a raw identifier`);
+    }
     assert.ok(existsSync(join(r.dir, 'screenshot.png')), 'a failed run keeps a screenshot');
   });
 

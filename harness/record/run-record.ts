@@ -117,6 +117,18 @@ export interface RunResult {
   verdict?: Verdict;
   violations: LocatedViolation[];
   facts?: DeviceFacts;
+  /** The identifiers read from the phone at run start, masked (identifiers.json holds the same). */
+  identifiers?: RunIdentifiers;
+}
+
+/** What a run knew of the phone's identifiers: masked values, where each came from, what it would not tell. */
+export interface RunIdentifiers {
+  read: { kind: string; slot?: number; masked: string; fingerprint: string; source: string }[];
+  unread: { kind: string; slot?: number; tried: string[]; why: string }[];
+  /** Installed packages read (searched for as an app list). */
+  packages: number;
+  /** Set when they could not be read: the capture was then not searched for identifiers. */
+  error?: string;
 }
 
 /** The scenario's steps among a run's phases. */
@@ -151,6 +163,9 @@ export function recordLine(result: Pick<RunResult, 'outcome' | 'broken' | 'verdi
     v?.violations.length ? 'violations' : '',
     v?.unmetExpectations.length ? 'unmet-expectations' : '',
     v?.budgets.some((b) => b.exceeded) ? 'budget-exceeded' : '',
+    v?.identifierLeaks?.some((j) => j.status === 'forbidden' || j.status === 'unlisted')
+      ? 'identifier-leaks'
+      : '',
   ].filter(Boolean);
   return `[phonehome outcome=${result.outcome}${marks.map((m) => ` ${m}`).join('')}]`;
 }

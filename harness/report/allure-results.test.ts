@@ -74,7 +74,14 @@ test('launch files: categories, environment and executor', async () => {
   }[];
   assert.deepEqual(
     categories.map((c) => c.name),
-    ['Policy violations', 'Unmet expectations', 'Capture not working', 'Phone lost', 'Infrastructure errors'],
+    [
+      'Identifier leaks',
+      'Policy violations',
+      'Unmet expectations',
+      'Capture not working',
+      'Phone lost',
+      'Infrastructure errors',
+    ],
   );
   assert.match(await readFile(join(results, 'environment.properties'), 'utf8'), /^adb=Android Debug Bridge/m);
   const executor = JSON.parse(await readFile(join(results, 'executor.json'), 'utf8'));

@@ -54,3 +54,19 @@ test('passed runs, and traces without a record line, are left to Allure', () => 
   assert.deepEqual(categoriesOf('failed', '3 violations'), []);
   assert.deepEqual(categoriesOf('broken', 'capture not working: no canary'), []);
 });
+
+test('a run that leaked identifiers is in its own category, beside any other violations', () => {
+  const leaks = (hostViolations: number) =>
+    recordLine({
+      outcome: 'failed',
+      verdict: {
+        violations: Array(hostViolations).fill({}),
+        unmetExpectations: [],
+        budgets: [],
+        identifierLeaks: [{ status: 'unlisted' }, { status: 'allowed' }],
+      } as unknown as RunResult['verdict'],
+    });
+  assert.equal(leaks(0), '[phonehome outcome=failed identifier-leaks]');
+  assert.deepEqual(categoriesOf('failed', leaks(0)), ['Identifier leaks']);
+  assert.deepEqual(categoriesOf('failed', leaks(1)), ['Identifier leaks', 'Policy violations']);
+});

@@ -26,6 +26,13 @@ function record(fields: string): string {
 /** The categories, most specific first. */
 export const PHONEHOME_CATEGORIES: CategoryDef[] = [
   {
+    name: 'Identifier leaks',
+    description:
+      'The phone sent its identifiers (IMEI, Android ID, serial, MACs, SIM values, accounts, the app list) where its allowlist does not allow them.',
+    matchedStatuses: ['failed'],
+    traceRegex: record('outcome=failed[^\\]\\n]* identifier-leaks'),
+  },
+  {
     name: 'Policy violations',
     description: 'The phone contacted hosts its allowlist does not allow, or went over a budget.',
     matchedStatuses: ['failed'],

@@ -12,6 +12,10 @@ import { phoneAddrs } from '../device/facts.js';
 import type { PrepareStep } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { CaptureError, DeviceLostError, errorMessage } from '../errors.js';
+import { fingerprintKey } from '../identifiers/mask.js';
+import { maskedIdentifiers } from '../identifiers/masked-identifiers.js';
+import { type PhoneIdentifiers, readIdentifiers } from '../identifiers/read-identifiers.js';
+import { redactIdentifiers } from '../identifiers/redact.js';
 import { isUnderDomain } from '../names/host-name.js';
 import {
   RUN_FORMAT_VERSION,
@@ -103,6 +107,8 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     violations: [],
   };
   const rec = new PhaseRecorder(result, ctx.onProgress);
+  let phoneIds: PhoneIdentifiers | undefined;
+  let idKey = '';
   const log = (line: string) => rec.log(line);
   let session: CaptureSession | undefined;
   const logAbort = new AbortController();
@@ -136,14 +142,35 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   try {
     const prepare = rec.begin('prepare', 'prepare');
     const factsPart = rec.part(prepare, 'read device facts');
-    result.facts = await ctx.device.facts(op);
-    const f = result.facts;
+    // The facts as read (raw: the capture filter needs the MAC); the record gets them masked below.
+    const f = await ctx.device.facts(op);
+    result.facts = f;
     rec.end(factsPart, 'passed', `${f.manufacturer} ${f.model}, Android ${f.androidVersion}`);
-    await writeJsonFile(join(dir, 'device.json'), f);
     await log(`device: ${factsPart.detail}`);
     // A reboot between two adb commands goes unseen by them: the boot id at the end tells.
     const bootId = await readBootId(ctx.device, op);
     if (!bootId) await log('the phone does not tell its boot id: a reboot during the run would go unnoticed');
+    // The identifiers the capture is searched for, read now; the raw values stay in memory.
+    const idPart = rec.part(prepare, 'read identifiers');
+    try {
+      phoneIds = await readIdentifiers(ctx.device, { sdk: f.sdk, rooted: f.rooted, op });
+      idKey = fingerprintKey();
+      result.identifiers = maskedIdentifiers(phoneIds, idKey);
+      rec.end(idPart, 'passed', `${phoneIds.found.length} read, ${phoneIds.unread.length} not told`);
+    } catch (err) {
+      if (err instanceof DeviceLostError) throw err;
+      result.identifiers = { read: [], unread: [], packages: 0, error: errorMessage(err) };
+      rec.end(
+        idPart,
+        'passed',
+        `could not be read (${errorMessage(err)}): the capture is not searched for them`,
+      );
+    }
+    await writeJsonFile(join(dir, 'identifiers.json'), result.identifiers);
+    await log(`identifiers: ${idPart.detail}`);
+    // The phone's identifiers are secrets in phonehome's own output: its facts are kept masked.
+    if (phoneIds) result.facts = redactIdentifiers(structuredClone(f), phoneIds.found);
+    await writeJsonFile(join(dir, 'device.json'), result.facts);
     for (const step of scenario.prepare ?? []) {
       const part = rec.part(prepare, step.kind);
       const r = await ctx.device.prepare(step, op);
@@ -163,7 +190,13 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     }
     rec.end(capStart, 'passed');
     await log(`capture: ${ctx.capture.name} started`);
-    void recordLog(ctx.device, join(dir, 'logcat.txt'), logAbort.signal);
+    const found = phoneIds?.found ?? [];
+    void recordLog(
+      ctx.device,
+      join(dir, 'logcat.txt'),
+      logAbort.signal,
+      (line) => redactIdentifiers({ line }, found).line,
+    );
 
     const canary = async (name: string) => {
       const c = rec.begin('canary', name);
@@ -174,7 +207,12 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     for (const step of scenario.steps) {
       const s = rec.begin('step', step.name, { kind: step.kind });
       await log(`step ${step.name}`);
-      const done = await runStep({ ...ctx, dir }, step, scenarioSteps(result).length, op);
+      const done = await runStep(
+        { ...ctx, dir, redact: (text) => redactIdentifiers({ text }, found).text },
+        step,
+        scenarioSteps(result).length,
+        op,
+      );
       s.provider = done.provider;
       if (done.screenshot) s.screenshot = done.screenshot;
       if (!done.ok) {
@@ -226,7 +264,12 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   const analyse = rec.begin('analysis', 'analyse');
   let analysis: Analysis;
   try {
-    analysis = await analyzeFile(join(dir, 'capture.pcap'), { deviceAddrs: phoneAddrs(result.facts!) });
+    analysis = await analyzeFile(join(dir, 'capture.pcap'), {
+      deviceAddrs: phoneAddrs(result.facts!),
+      ...(phoneIds && phoneIds.found.length > 0
+        ? { identifiers: { sought: phoneIds.found, key: idKey, packages: phoneIds.packages } }
+        : {}),
+    });
   } catch (err) {
     return await broken(
       'capture',
@@ -282,7 +325,14 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   const flows = analysis.flows.filter((fl) => !fl.names.some((n) => isUnderDomain(n.name, domain)));
   // Connections the phone had open when the capture began show up midstream, their names unseen; a
   // capture that dropped nothing tells them apart from connections whose start was lost.
-  const verdict = judge(flows, ctx.allowlist, { captureComplete: cap.dropped === 0 });
+  const verdict = judge(flows, ctx.allowlist, {
+    captureComplete: cap.dropped === 0,
+    ...(analysis.identifiers ? { leaks: analysis.identifiers.leaks } : {}),
+  });
+  if (!analysis.identifiers)
+    verdict.warnings.push(
+      "the capture was not searched for the phone's identifiers: none could be read from it",
+    );
   result.verdict = verdict;
   judging.figures = { allowlists: verdict.allowlistFiles.join(', ') };
   try {
@@ -291,12 +341,27 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     return await broken('infrastructure', `cannot write verdict.json: ${errorMessage(err)}`);
   }
   const steps = scenarioSteps(result);
-  result.violations = verdict.violations.map((v) => ({
-    subject: v.subject,
-    ruleText: v.ruleText,
-    step: stepAt(steps, v.firstSeen),
-  }));
-  const policyBroken = verdict.violations.length > 0 || verdict.budgets.some((b) => b.exceeded);
+  const leaked = (verdict.identifierLeaks ?? []).filter(
+    (j) => j.status === 'forbidden' || j.status === 'unlisted',
+  );
+  result.violations = [
+    ...verdict.violations.map((v) => ({
+      subject: v.subject,
+      ruleText: v.ruleText,
+      step: stepAt(steps, v.firstSeen),
+      ts: v.firstSeen,
+    })),
+    ...leaked.map((j) => ({
+      subject: `${j.leak.kind} ${j.leak.masked} sent to ${j.subject}`,
+      ruleText: `${j.leak.place} as ${j.leak.encoding} (×${j.leak.count}): ${j.ruleText}`,
+      step: stepAt(steps, j.leak.firstSeen),
+      ts: j.leak.firstSeen,
+    })),
+  ]
+    .sort((a, b) => a.ts - b.ts)
+    .map(({ ts: _ts, ...v }) => v);
+  const policyBroken =
+    verdict.violations.length > 0 || verdict.budgets.some((b) => b.exceeded) || leaked.length > 0;
   if (verdict.outcome === 'allowed') {
     result.outcome = 'passed';
     result.reason = `${flows.length} flows, all allowed`;
@@ -309,6 +374,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     result.outcome = 'failed';
     result.reason = [
       verdict.violations.length ? `${verdict.violations.length} violations` : '',
+      leaked.length ? `${leaked.length} identifier leaks` : '',
       verdict.unmetExpectations.length ? `${verdict.unmetExpectations.length} unmet expectations` : '',
       verdict.budgets.some((b) => b.exceeded) ? 'budget exceeded' : '',
     ]

@@ -5,6 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { type OpOptions, sleep } from '../deadline.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { errorMessage } from '../errors.js';
@@ -23,6 +24,8 @@ export interface StepContext {
   /** The run folder, for screenshots and a failed command's output. */
   dir: string;
   signal?: AbortSignal;
+  /** Masks the phone's identifiers in text the run keeps (a failed command's output). */
+  redact?: (text: string) => string;
 }
 
 /** What a step did. */
@@ -52,7 +55,8 @@ export async function runStep(
   if (step.kind === 'action') return runAction(ctx, step.action, stepNo, op);
   const r = await ctx.device.shell(step.command, op);
   if (step.expectExit !== undefined && r.exitCode !== step.expectExit) {
-    await writeFile(join(ctx.dir, `step-${stepNo}.out.txt`), r.output);
+    const text = r.output.toString('utf8');
+    await writeFile(join(ctx.dir, `step-${stepNo}.out.txt`), ctx.redact ? ctx.redact(text) : text);
     return { ok: false, provider: 'adb', detail: `exited ${r.exitCode}, expected ${step.expectExit}` };
   }
   return { ok: true, provider: 'adb', detail: `exit ${r.exitCode}` };
@@ -127,11 +131,38 @@ export async function sendCanary(device: DeviceControl, name: string, op: OpOpti
 }
 
 /** Records the phone's log into `file` until the signal aborts. */
-export async function recordLog(device: DeviceControl, file: string, signal: AbortSignal): Promise<void> {
+export async function recordLog(
+  device: DeviceControl,
+  file: string,
+  signal: AbortSignal,
+  redact: (line: string) => string = (l) => l,
+): Promise<void> {
   const out = createWriteStream(file);
   try {
     const stream = await device.log({ signal, deadlineMs: 10_000 });
-    stream.pipe(out);
+    // Line by line, so that a value is never cut in two between chunks before it is masked.
+    let rest = '';
+    const lines = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        const text = rest + chunk.toString('utf8');
+        const nl = text.lastIndexOf('\n');
+        rest = nl < 0 ? text : text.slice(nl + 1);
+        done(
+          null,
+          nl < 0
+            ? ''
+            : text
+                .slice(0, nl + 1)
+                .split('\n')
+                .map(redact)
+                .join('\n'),
+        );
+      },
+      flush(done) {
+        done(null, rest ? redact(rest) : '');
+      },
+    });
+    stream.pipe(lines).pipe(out);
     await new Promise<void>((resolve) => {
       stream.once('close', resolve);
       stream.once('end', resolve);
