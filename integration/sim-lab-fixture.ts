@@ -36,7 +36,9 @@ export const IDLE: TrafficState = {
     androidId: 'a1b2c3d4e5f60718',
     serial: 'SIMREDMI01',
     advertisingId: 'ad-id-1',
+    wifiMac: '02:42:0a:d5:00:05',
   },
+  packages: ['com.android.chrome', 'com.xiaomi.xmsf'],
 };
 
 export interface TestLab {

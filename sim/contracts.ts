@@ -78,8 +78,10 @@ export interface TrafficState {
   /** A vendor account (e.g. Mi account) is signed in. */
   accountSignedIn: boolean;
   simInserted: boolean;
-  /** Identifiers, for misbehaving profiles that leak them in plain HTTP. */
-  ids: { imei: string; androidId: string; serial: string; advertisingId: string };
+  /** Identifiers, for misbehaving profiles that leak them in clear. */
+  ids: { imei: string; androidId: string; serial: string; advertisingId: string; wifiMac: string };
+  /** Installed package names, for a misbehaviour that sends the app list. */
+  packages: string[];
 }
 
 /** The phone's network side. Implemented by sim/net/. */

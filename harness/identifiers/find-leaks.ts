@@ -75,8 +75,10 @@ function sidePlaces(flow: Flow, side: SideBytes, client: boolean): Place[] {
     const dns = flow.resp.port === 53 || flow.resp.port === 5353;
     for (const len of side.datagrams) {
       const d = side.bytes.subarray(at, at + len);
-      if (dns && client) out.push(...dnsQuestionPlaces(d, at));
-      else out.push({ where: `datagram ${dir}`, bytes: d, containers: [], offset: at });
+      // A DNS answer repeats the question: only what the phone asked is what it sent.
+      if (dns) {
+        if (client) out.push(...dnsQuestionPlaces(d, at));
+      } else out.push({ where: `datagram ${dir}`, bytes: d, containers: [], offset: at });
       at += len;
     }
     return out;

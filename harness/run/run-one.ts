@@ -25,7 +25,7 @@ import {
   VERDICT_FORMAT_VERSION,
 } from '../record/run-record.js';
 import type { Allowlist } from '../verdict/allowlist.js';
-import { judge } from '../verdict/verdict.js';
+import { judge, type LeakJudgement } from '../verdict/verdict.js';
 import type { CaptureBackend, CaptureSession } from './capture.js';
 import type { DeviceControl } from './device-control.js';
 import { PhaseRecorder, writeJsonFile } from './phase-recorder.js';
@@ -351,11 +351,11 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       step: stepAt(steps, v.firstSeen),
       ts: v.firstSeen,
     })),
-    ...leaked.map((j) => ({
-      subject: `${j.leak.kind} ${j.leak.masked} sent to ${j.subject}`,
-      ruleText: `${j.leak.place} as ${j.leak.encoding} (×${j.leak.count}): ${j.ruleText}`,
-      step: stepAt(steps, j.leak.firstSeen),
-      ts: j.leak.firstSeen,
+    ...leakViolations(leaked).map((g) => ({
+      subject: `${g.kind} ${g.masked} sent to ${g.subject}`,
+      ruleText: `${g.place} as ${g.encoding} (×${g.count} in ${g.flows} ${g.flows === 1 ? 'flow' : 'flows'}): ${g.ruleText}`,
+      step: stepAt(steps, g.firstSeen),
+      ts: g.firstSeen,
     })),
   ]
     .sort((a, b) => a.ts - b.ts)
@@ -390,4 +390,44 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   for (const w of verdict.warnings) await log(`warning: ${w}`);
   await rec.save();
   return result;
+}
+
+/** Leaks of one identifier to one host in one place and form, over every flow: one line each. */
+function leakViolations(judged: LeakJudgement[]) {
+  const groups = new Map<
+    string,
+    {
+      kind: string;
+      masked: string;
+      subject: string;
+      place: string;
+      encoding: string;
+      ruleText: string;
+      count: number;
+      flows: number;
+      firstSeen: number;
+    }
+  >();
+  for (const j of judged) {
+    const l = j.leak;
+    const key = [l.kind, l.fingerprint, l.masked, j.subject, l.place, l.encoding, j.ruleText].join('\0');
+    const g = groups.get(key);
+    if (g) {
+      g.count += l.count;
+      g.flows += 1;
+      g.firstSeen = Math.min(g.firstSeen, l.firstSeen);
+    } else
+      groups.set(key, {
+        kind: l.kind,
+        masked: l.masked,
+        subject: j.subject,
+        place: l.place,
+        encoding: l.encoding,
+        ruleText: j.ruleText,
+        count: l.count,
+        flows: 1,
+        firstSeen: l.firstSeen,
+      });
+  }
+  return [...groups.values()];
 }

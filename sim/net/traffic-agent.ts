@@ -7,11 +7,12 @@ import { createSocket } from 'node:dgram';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { connect as tlsConnect } from 'node:tls';
+import { gzipSync } from 'node:zlib';
 import dnsPacket from 'dns-packet';
 import type { TrafficState } from '../contracts.js';
 import type { AgentEvent, AgentRequest } from './agent-protocol.js';
 import { buildQuicInitial } from './quic-initial.js';
-import { activeBehaviours, fillIds } from './traffic-plan.js';
+import { activeBehaviours, fillIds, fillJson } from './traffic-plan.js';
 import { type Behaviour, durationSeconds, type TrafficProfile } from './traffic-schema.js';
 
 const IO_TIMEOUT_MS = 10_000;
@@ -81,28 +82,59 @@ function resolve(host: string, pkg: string): Promise<string> {
   });
 }
 
-function request(b: Behaviour, host: string, st: TrafficState): string {
+/** The whole request (head and body) as the behaviour sends it. */
+function request(b: Behaviour, host: string, st: TrafficState): Buffer {
   const query = b.query
     ? `?${Object.entries(b.query)
         .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(fillIds(v, st.ids))}`)
         .join('&')}`
     : '';
-  const method = b.up > 0 ? 'POST' : 'GET';
-  return (
+  const extra = Object.entries(b.headers ?? {})
+    .map(([k, v]) => `${k}: ${fillIds(v, st.ids)}\r\n`)
+    .join('');
+  let body: Buffer = b.up > 0 ? Buffer.alloc(b.up, 0x41) : Buffer.alloc(0);
+  let bodyHeads = '';
+  if (b.body) {
+    const form = b.body.form;
+    body = form
+      ? Buffer.from(
+          Object.entries(form)
+            .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(fillIds(v, st.ids))}`)
+            .join('&'),
+        )
+      : Buffer.from(JSON.stringify(fillJson(b.body.json ?? {}, st)));
+    bodyHeads = `Content-Type: ${form ? 'application/x-www-form-urlencoded' : 'application/json'}\r\n`;
+    if (b.body.gzip) {
+      body = gzipSync(body);
+      bodyHeads += 'Content-Encoding: gzip\r\n';
+    }
+  }
+  const method = body.length > 0 ? 'POST' : 'GET';
+  const head =
     `${method} ${b.path}${query} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: Dalvik/2.1.0 (Linux; U; Android 14)\r\n` +
-    `x-sim-down: ${b.down}\r\n${b.up > 0 ? `Content-Length: ${b.up}\r\n` : ''}Connection: close\r\n\r\n`
-  );
+    `${extra}${bodyHeads}x-sim-down: ${b.down}\r\n${body.length > 0 ? `Content-Length: ${body.length}\r\n` : ''}Connection: close\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
-/** Sends the request, reads the answer to the end, and closes. */
-function exchange(sock: Socket, head: string, up: number): Promise<void> {
+/**
+ * Sends the request, reads the answer to the end, and closes. With `splitAt`, the request goes in two
+ * TCP segments cut in the middle of that value, as a phone writing in pieces does.
+ */
+function exchange(sock: Socket, req: Buffer, splitAt?: string): Promise<void> {
   return new Promise((res, rej) => {
     sock.setTimeout(IO_TIMEOUT_MS, () => sock.destroy(new Error('timeout')));
     sock.on('error', rej);
     sock.on('close', () => res());
     sock.on('data', () => undefined);
-    sock.write(head);
-    if (up > 0) sock.write(Buffer.alloc(up, 0x41));
+    const at = splitAt ? req.indexOf(splitAt) : -1;
+    if (at < 0) {
+      sock.write(req);
+      return;
+    }
+    const cut = at + Math.floor(splitAt!.length / 2);
+    sock.setNoDelay(true);
+    sock.write(req.subarray(0, cut));
+    setTimeout(() => sock.write(req.subarray(cut)), 50);
   });
 }
 
@@ -144,6 +176,12 @@ async function discover(b: Behaviour, serviceType: string): Promise<void> {
 
 async function contact(b: Behaviour, host: string, st: TrafficState): Promise<void> {
   if (b.protocol === 'mdns') return discover(b, host);
+  if (b.protocol === 'dns') {
+    // The question itself carries the data (a label the resolver's logs keep).
+    const label = b.label ? fillIds(b.label, st.ids) : '';
+    await resolve(label ? `${label}.${host}` : host, b.package).catch(() => undefined);
+    return;
+  }
   const ip = await resolve(host, b.package);
   if (b.protocol === 'quic') {
     const sock = createSocket('udp4');
@@ -164,7 +202,7 @@ async function contact(b: Behaviour, host: string, st: TrafficState): Promise<vo
       sock.once('connect', () => r());
       sock.once('error', j);
     });
-    await exchange(sock, head, b.up);
+    await exchange(sock, head, b.splitAt ? fillIds(b.splitAt, st.ids) : undefined);
     return;
   }
   const sock = tlsConnect({
@@ -180,7 +218,7 @@ async function contact(b: Behaviour, host: string, st: TrafficState): Promise<vo
     sock.once('error', j);
     sock.setTimeout(IO_TIMEOUT_MS, () => sock.destroy(new Error('TLS handshake timeout')));
   });
-  await exchange(sock, head, b.up);
+  await exchange(sock, head, b.splitAt ? fillIds(b.splitAt, st.ids) : undefined);
 }
 
 function occurrence(b: Behaviour): void {

@@ -2,6 +2,7 @@
  * Which behaviours of a traffic profile are active in a phone state, with which misbehaviours on.
  * Pure: the traffic agent calls it on every state change; tests call it to know what to expect.
  */
+import { createHash } from 'node:crypto';
 import type { TrafficState } from '../contracts.js';
 import type { Behaviour, BehaviourWhen, TrafficProfile } from './traffic-schema.js';
 
@@ -46,10 +47,43 @@ export function activeHosts(profile: TrafficProfile, state: TrafficState, misbeh
   return new Set(activeBehaviours(profile, state, misbehave).flatMap((b) => b.hosts));
 }
 
-/** Fills {imei}, {androidId}, {serial}, {advertisingId} in a query value from the phone's identifiers. */
+/** What a template may do to a value before it goes out, innermost last: {md5:nosep:wifiMac}. */
+const TEMPLATE_FNS: Record<string, (v: string) => string> = {
+  sha256: (v) => createHash('sha256').update(v).digest('hex'),
+  sha1: (v) => createHash('sha1').update(v).digest('hex'),
+  md5: (v) => createHash('md5').update(v).digest('hex'),
+  base64: (v) => Buffer.from(v).toString('base64'),
+  hex: (v) => Buffer.from(v).toString('hex'),
+  lower: (v) => v.toLowerCase(),
+  upper: (v) => v.toUpperCase(),
+  nosep: (v) => v.replace(/[:-]/g, ''),
+};
+
+/**
+ * Fills {imei}, {androidId}, {serial}, {advertisingId}, {wifiMac} in a value from the phone's
+ * identifiers, each optionally through functions applied right to left: {sha256:imei}, {md5:nosep:wifiMac}.
+ */
 export function fillIds(value: string, ids: TrafficState['ids']): string {
   return value.replace(
-    /\{(imei|androidId|serial|advertisingId)\}/g,
-    (_, k: keyof TrafficState['ids']) => ids[k],
+    /\{((?:[a-z0-9]+:)*)(imei|androidId|serial|advertisingId|wifiMac)\}/g,
+    (whole, fns: string, k: keyof TrafficState['ids']) => {
+      let v = ids[k];
+      for (const fn of fns.split(':').filter(Boolean).reverse()) {
+        const f = TEMPLATE_FNS[fn];
+        if (!f) return whole;
+        v = f(v);
+      }
+      return v;
+    },
   );
+}
+
+/** A JSON body template filled: strings through fillIds, the string "{apps}" as the installed-package list. */
+export function fillJson(value: unknown, st: Pick<TrafficState, 'ids' | 'packages'>): unknown {
+  if (value === '{apps}') return [...st.packages];
+  if (typeof value === 'string') return fillIds(value, st.ids);
+  if (Array.isArray(value)) return value.map((v) => fillJson(v, st));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillJson(v, st)]));
+  return value;
 }

@@ -18,7 +18,14 @@ const idle: TrafficState = {
   adsConsent: true,
   accountSignedIn: false,
   simInserted: false,
-  ids: { imei: '861234567890123', androidId: 'a1b2c3d4e5f60718', serial: 'SIM0001', advertisingId: 'x' },
+  ids: {
+    imei: '861234567890123',
+    androidId: 'a1b2c3d4e5f60718',
+    serial: 'SIM0001',
+    advertisingId: 'x',
+    wifiMac: 'aa:bb:cc:0d:1e:2f',
+  },
+  packages: ['com.android.chrome'],
 };
 
 test('the shipped traffic profiles load', async () => {
@@ -146,4 +153,29 @@ test('identifier placeholders are filled', () => {
 test('duplicate behaviour ids are refused', async () => {
   const text = (await readFile(PIXEL, 'utf8')).replace('id: location', 'id: experiments');
   assert.throws(() => parseTrafficProfile(text, PIXEL), /duplicate behaviour id "experiments"/);
+});
+
+test('identifier templates: functions apply right to left; a JSON body gets the package list for "{apps}"', async () => {
+  const { createHash } = await import('node:crypto');
+  const { fillIds, fillJson } = await import('./traffic-plan.js');
+  assert.equal(fillIds('imei={imei}', idle.ids), 'imei=861234567890123');
+  assert.equal(
+    fillIds('{sha256:imei}', idle.ids),
+    createHash('sha256').update('861234567890123').digest('hex'),
+  );
+  assert.equal(
+    fillIds('{md5:nosep:lower:wifiMac}', idle.ids),
+    createHash('md5').update('aabbcc0d1e2f').digest('hex'),
+  );
+  assert.equal(fillIds('{hex:serial}', idle.ids), Buffer.from('SIM0001').toString('hex'));
+  assert.equal(fillIds('{base64:androidId}', idle.ids), Buffer.from('a1b2c3d4e5f60718').toString('base64'));
+  assert.equal(
+    fillIds('{rot13:imei}', idle.ids),
+    '{rot13:imei}',
+    'an unknown function leaves the template as written',
+  );
+  assert.deepEqual(fillJson({ a: ['{serial}', 1], apps: '{apps}' }, idle), {
+    a: ['SIM0001', 1],
+    apps: ['com.android.chrome'],
+  });
 });

@@ -71,11 +71,32 @@ const behaviour = z
      * Initial on UDP 443; mdns: a multicast DNS question (PTR) to 224.0.0.251:5353 after joining the
      * group (the kernel sends the IGMP report), as Android's service discovery does on the LAN.
      */
-    protocol: z.enum(['tls', 'http', 'quic', 'mdns']),
+    protocol: z.enum(['tls', 'http', 'quic', 'mdns', 'dns']),
     /** Request path (tls, http). */
     path: z.string().startsWith('/').default('/'),
-    /** Query string parameters (http); values may use {imei}, {androidId}, {serial}, {advertisingId}. */
+    /**
+     * Query string parameters (http); values may use {imei}, {androidId}, {serial}, {advertisingId},
+     * {wifiMac}, each through functions applied right to left: {sha256:imei}, {md5:nosep:wifiMac}.
+     */
     query: z.record(z.string(), z.string()).optional(),
+    /** Extra request headers (tls, http), values templated as in query. */
+    headers: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'a header name'), z.string()).optional(),
+    /**
+     * A request body (tls, http) instead of `up` filler bytes: JSON (strings templated as in query;
+     * the string "{apps}" becomes the installed-package list) or a form, gzip-compressed when asked.
+     */
+    body: z
+      .object({
+        json: z.unknown().optional(),
+        form: z.record(z.string(), z.string()).optional(),
+        gzip: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** Sends the request in two TCP segments, split inside this template's value (e.g. "{imei}"). */
+    splitAt: z.string().optional(),
+    /** dns: the first label(s) put before each host in the query name, templated as in query. */
+    label: z.string().optional(),
     /** Interval between occurrences, in phone time (divided by the speed factor). */
     every: duration,
     /** Random spread of each interval, as a fraction of it (0.2 = ±20%). */

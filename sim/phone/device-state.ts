@@ -236,7 +236,9 @@ export class DeviceState extends EventEmitter implements StateCore {
         androidId: this.system.tables.secure.get('android_id') ?? ids.androidId,
         serial: ids.serial,
         advertisingId: ids.advertisingId,
+        wifiMac: this.netInfo?.mac ?? '',
       },
+      packages: [...this.apps.packages.keys()].sort(),
     };
   }
 

@@ -93,7 +93,10 @@ test('state changes are reported with their kind', async () => {
     androidId: '3f6a1c92b07e45d8',
     serial: 'a1b2c3d4',
     advertisingId: '6f1d2c9e-58b4-4e0a-9a7c-2d41f3b8e915',
+    // A phone with no network has no Wi-Fi interface address.
+    wifiMac: '',
   });
+  assert.ok(t.packages.includes('com.xiaomi.xmsf'), 'the traffic state lists the installed packages');
 });
 
 test('an interactive (pty) shell prompts, runs lines and ends on exit', async () => {
