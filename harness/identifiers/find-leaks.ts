@@ -58,10 +58,10 @@ function wrap(containers: string[], inner: string): string {
 }
 
 function timeAt(side: SideBytes, offset: number): number {
-  let ts = side.marks[0]?.ts ?? 0;
-  for (const m of side.marks) {
-    if (m.offset > offset) break;
-    ts = m.ts;
+  let ts = side.markTimes[0] ?? 0;
+  for (let i = 0; i < side.markOffsets.length; i++) {
+    if (side.markOffsets[i]! > offset) break;
+    ts = side.markTimes[i]!;
   }
   return ts;
 }

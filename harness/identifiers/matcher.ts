@@ -30,62 +30,66 @@ export class MultiMatcher {
     for (const n of needles) for (const b of n) if (this.#classOf[b] === 0) this.#classOf[b] = classes++;
     this.#classes = classes;
     this.#lengths = Int32Array.from(needles, (n) => n.length);
-    // The trie, with sparse children while building.
-    const children: Map<number, number>[] = [new Map()];
-    const ending: number[][] = [[]];
+    // The trie, straight into the dense table (-1: no edge yet); at most one state per needle byte.
+    const most = 1 + needles.reduce((n, x) => n + x.length, 0);
+    const trie = new Int32Array(most * classes).fill(-1);
+    const ending: (number[] | undefined)[] = [undefined];
+    let states = 1;
     needles.forEach((n, i) => {
       if (n.length === 0) return;
       let s = 0;
       for (const b of n) {
-        const c = this.#classOf[b]!;
-        let t = children[s]!.get(c);
-        if (t === undefined) {
-          t = children.length;
-          children.push(new Map());
-          ending.push([]);
-          children[s]!.set(c, t);
+        const at = s * classes + this.#classOf[b]!;
+        let t = trie[at]!;
+        if (t < 0) {
+          t = states++;
+          trie[at] = t;
+          ending.push(undefined);
         }
         s = t;
       }
-      ending[s]!.push(i);
+      const list = ending[s] ?? [];
+      list.push(i);
+      ending[s] = list;
     });
-    const states = children.length;
-    const next = new Int32Array(states * classes);
+    const next = trie.subarray(0, states * classes);
     const fail = new Int32Array(states);
-    const outs: number[][] = ending.map((e) => [...e]);
-    // Breadth first: each state's row is its trie children, else its failure state's row.
-    const queue: number[] = [];
+    const outs: (number[] | undefined)[] = ending;
+    // Breadth first: a missing edge takes the failure state's (already complete) row.
+    const queue = new Int32Array(states);
+    let tail = 0;
     for (let c = 0; c < classes; c++) {
-      const t = children[0]!.get(c);
-      if (t !== undefined && c !== 0) {
-        next[c] = t;
+      const t = next[c]!;
+      if (t > 0 && c !== 0) {
         fail[t] = 0;
-        queue.push(t);
-      }
+        queue[tail++] = t;
+      } else next[c] = 0;
     }
-    for (let qi = 0; qi < queue.length; qi++) {
-      const s = queue[qi]!;
-      outs[s]!.push(...outs[fail[s]!]!);
+    for (let head = 0; head < tail; head++) {
+      const s = queue[head]!;
+      const f = fail[s]!;
+      const inherited = outs[f];
+      if (inherited) outs[s] = [...(outs[s] ?? []), ...inherited];
+      const row = s * classes;
+      const frow = f * classes;
       for (let c = 0; c < classes; c++) {
-        const t = children[s]!.get(c);
-        if (t !== undefined && c !== 0) {
-          next[s * classes + c] = t;
-          fail[t] = next[fail[s]! * classes + c]!;
-          queue.push(t);
-        } else {
-          next[s * classes + c] = next[fail[s]! * classes + c]!;
-        }
+        const t = next[row + c]!;
+        if (t > 0 && c !== 0) {
+          fail[t] = next[frow + c]!;
+          queue[tail++] = t;
+        } else next[row + c] = next[frow + c]!;
       }
     }
     this.#next = next;
     this.#outStart = new Int32Array(states);
     this.#outCount = new Int32Array(states);
     const flat: number[] = [];
-    outs.forEach((o, s) => {
+    for (let s = 0; s < states; s++) {
+      const o = outs[s];
       this.#outStart[s] = flat.length;
-      this.#outCount[s] = o.length;
-      flat.push(...o);
-    });
+      this.#outCount[s] = o?.length ?? 0;
+      if (o) for (const x of o) flat.push(x);
+    }
     this.#outs = Int32Array.from(flat);
   }
 

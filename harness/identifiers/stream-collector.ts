@@ -16,8 +16,9 @@ export interface SideBytes {
   from: Endpoint;
   /** The bytes in order (TCP: the stream; UDP: the datagrams one after the other). */
   bytes: Buffer;
-  /** Where each packet's bytes begin in `bytes`, with its capture time (seconds). */
-  marks: { offset: number; ts: number }[];
+  /** Where each packet's bytes begin in `bytes`, and its capture time (seconds), index by index. */
+  markOffsets: number[];
+  markTimes: number[];
   /** Bytes past the cap, not kept. */
   overCap: number;
   /** Bytes missing: never captured (a gap in the sequence, a truncated packet). */
@@ -36,28 +37,31 @@ export interface FlowBytes {
 
 interface Side {
   from: Endpoint;
-  chunks: Buffer[];
+  /** The bytes kept so far, in `buf[0, kept)`; the buffer grows by doubling up to the cap. */
+  buf: Buffer | undefined;
   kept: number;
-  marks: { offset: number; ts: number }[];
+  /** Where each packet's bytes begin, and its time (two arrays: no object per packet). */
+  markOffsets: number[];
+  markTimes: number[];
   overCap: number;
   missing: number;
   /** TCP: the next sequence number in order; undefined until the first segment (or SYN). */
   next?: number;
-  /** TCP: segments that came ahead of `next`, by sequence number. */
-  early: Map<number, { data: Buffer; ts: number }>;
+  /** TCP: segments that came ahead of `next`, by sequence number (made when one does). */
+  early?: Map<number, { data: Buffer; ts: number }>;
   earlyBytes: number;
   datagrams?: number[];
 }
 
 interface State {
   proto: number;
-  sides: Map<string, Side>;
+  /** The two sides, in the order they first sent (no map: a flow has two). */
+  a?: Side;
+  b?: Side;
   encrypted?: 'tls' | 'quic';
   /** A payload byte was seen: the protocol is decided by the first one. */
   sawData?: boolean;
 }
-
-const key = (addr: string, port: number) => `${addr} ${port}`;
 
 export class StreamCollector implements ContentReader<State> {
   readonly #cap: number;
@@ -72,27 +76,27 @@ export class StreamCollector implements ContentReader<State> {
 
   open(f: ReadFlow<State>, p: Packet): State | undefined {
     if (p.proto !== 6 && p.proto !== 17) return undefined;
-    const s: State = { proto: p.proto, sides: new Map() };
+    const s: State = { proto: p.proto };
     this.#states.set(f.flow, s);
     return s;
   }
 
   #side(s: State, p: Packet): Side {
-    const k = key(p.src, p.srcPort);
-    let side = s.sides.get(k);
-    if (!side) {
-      side = {
-        from: { addr: p.src, port: p.srcPort },
-        chunks: [],
-        kept: 0,
-        marks: [],
-        overCap: 0,
-        missing: 0,
-        early: new Map(),
-        earlyBytes: 0,
-      };
-      s.sides.set(k, side);
-    }
+    const { a, b } = s;
+    if (a && a.from.port === p.srcPort && a.from.addr === p.src) return a;
+    if (b && b.from.port === p.srcPort && b.from.addr === p.src) return b;
+    const side: Side = {
+      from: { addr: p.src, port: p.srcPort },
+      buf: undefined,
+      kept: 0,
+      markOffsets: [],
+      markTimes: [],
+      overCap: 0,
+      missing: 0,
+      earlyBytes: 0,
+    };
+    if (!a) s.a = side;
+    else s.b = side;
     return side;
   }
 
@@ -103,9 +107,16 @@ export class StreamCollector implements ContentReader<State> {
       return;
     }
     const part = data.length > room ? data.subarray(0, room) : data;
-    side.marks.push({ offset: side.kept, ts });
-    side.chunks.push(Buffer.from(part));
-    side.kept += part.length;
+    const need = side.kept + part.length;
+    if (!side.buf || side.buf.length < need) {
+      const grown = Buffer.alloc(Math.min(this.#cap, Math.max(need, 2 * (side.buf?.length ?? 0))));
+      side.buf?.copy(grown, 0, 0, side.kept);
+      side.buf = grown;
+    }
+    side.buf.set(part, side.kept);
+    side.markOffsets.push(side.kept);
+    side.markTimes.push(ts);
+    side.kept = need;
     side.overCap += data.length - part.length;
   }
 
@@ -117,8 +128,12 @@ export class StreamCollector implements ContentReader<State> {
       if (s.proto === 6 && d[0] === 0x16 && d[1] === 0x03) s.encrypted = 'tls';
       else if (s.proto === 17 && (d[0]! & 0xc0) === 0xc0 && d.length >= 5 && d[1]! | d[2]! | d[3]! | d[4]!)
         s.encrypted = 'quic';
-      // The table stops asking; finish() still hands the flow out as encrypted.
-      if (s.encrypted) f.reading = undefined;
+      // The table stops asking; finish() still hands the flow out as encrypted. Nothing is kept.
+      if (s.encrypted) {
+        f.reading = undefined;
+        s.a = undefined;
+        s.b = undefined;
+      }
     }
     return s.encrypted !== undefined;
   }
@@ -132,12 +147,18 @@ export class StreamCollector implements ContentReader<State> {
     if (p.payloadLen === 0) return;
     if (this.#encrypted(f, s, p)) return;
     const side = this.#side(s, p);
+    if (side.kept >= this.#cap && side.next !== undefined) {
+      // Past the cap: counted, not copied (a download of many MB costs no memory).
+      side.overCap += p.payloadLen;
+      return;
+    }
     const data = Buffer.from(p.payload);
     side.missing += p.payloadLen - data.length;
     if (side.next === undefined) side.next = seq;
     const ahead = (seq - side.next) | 0;
     if (ahead > 0) {
       // Early: held until the bytes before it come (at most a cap's worth).
+      side.early ??= new Map();
       if (side.earlyBytes + data.length <= this.#cap && !side.early.has(seq)) {
         side.early.set(seq, { data, ts: p.ts });
         side.earlyBytes += data.length;
@@ -153,12 +174,13 @@ export class StreamCollector implements ContentReader<State> {
 
   /** Appends held segments that now follow in order. */
   #drain(side: Side): void {
+    if (!side.early?.size) return;
     for (;;) {
       let moved = false;
-      for (const [seq, e] of side.early) {
+      for (const [seq, e] of side.early!) {
         const ahead = (seq - side.next!) | 0;
         if (ahead > 0) continue;
-        side.early.delete(seq);
+        side.early!.delete(seq);
         side.earlyBytes -= e.data.length;
         const fresh = e.data.subarray(Math.min(e.data.length, -ahead));
         if (fresh.length > 0) {
@@ -193,22 +215,19 @@ export class StreamCollector implements ContentReader<State> {
     }
     const sides: SideBytes[] = [];
     // The client's side first.
-    const order = [...s.sides.values()].sort((a, b) =>
-      a.from.addr === flow.orig.addr && a.from.port === flow.orig.port
-        ? -1
-        : b.from.addr === flow.orig.addr && b.from.port === flow.orig.port
-          ? 1
-          : 0,
-    );
+    const isClient = (x: Side) => x.from.addr === flow.orig.addr && x.from.port === flow.orig.port;
+    const order = [s.a, s.b]
+      .filter((x): x is Side => x !== undefined)
+      .sort((x, y) => (isClient(x) ? -1 : isClient(y) ? 1 : 0));
     for (const side of order) {
-      // What never came in order is missing.
-      side.missing += side.earlyBytes;
       sides.push({
         from: side.from,
-        bytes: Buffer.concat(side.chunks),
-        marks: side.marks,
+        bytes: side.buf ? side.buf.subarray(0, side.kept) : Buffer.alloc(0),
+        markOffsets: side.markOffsets,
+        markTimes: side.markTimes,
         overCap: side.overCap,
-        missing: side.missing,
+        // What never came in order is missing.
+        missing: side.missing + side.earlyBytes,
         ...(side.datagrams ? { datagrams: side.datagrams } : {}),
       });
     }
