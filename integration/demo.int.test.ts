@@ -39,6 +39,12 @@ test('make demo: both phones, their scenarios and a real violation in the render
     const index = /^Allure report: (.+)$/m.exec(stdout)?.[1];
     assert.ok(index && existsSync(index), `the demo prints where the report is:\n${stdout.slice(-2000)}`);
     assert.match(stdout, /\d+ passed, [1-9]\d* failed/, 'the misbehaving phone fails');
+    // Its leaks are named as identifiers, masked, with their place and encoding.
+    assert.match(
+      stdout,
+      /^ {2}imei \d{3}…\d{3} sent to data\.mistat\.intl\.xiaomi\.com during .+: body JSON \$\.device\.h as gzip\(json\(sha256\(plain\)\)\)/m,
+      'the terminal summary names the IMEI leak',
+    );
 
     const data = embedded(await readFile(index, 'utf8'));
     const suites = JSON.parse(data.get('data/suites.json') ?? '{}') as Tree;
@@ -54,6 +60,7 @@ test('make demo: both phones, their scenarios and a real violation in the render
     assert.equal(leaf.status, 'failed');
     const page = await renderedDom(`${pathToFileURL(index).href}#suites/${leaf.parentUid}/${leaf.uid}`);
     assert.match(page, /beacon\.unlisted-collector\.net/, 'the violation is on the rendered page');
+    assert.match(page, /imei \d{3}…\d{3} sent to data\.mistat\.intl\.xiaomi\.com/, 'so is the IMEI leak');
     // The Pixel's idle run, opened the same way, passed.
     const pixelIdle = all.find((n) => /^idle on .*Pixel/.test(n));
     assert.ok(pixelIdle, `the Pixel's idle run: ${all.join(', ')}`);

@@ -374,7 +374,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     result.outcome = 'failed';
     result.reason = [
       verdict.violations.length ? `${verdict.violations.length} violations` : '',
-      leaked.length ? `${leaked.length} identifier leaks` : '',
+      leaked.length ? `${leakViolations(leaked).length} identifier leaks` : '',
       verdict.unmetExpectations.length ? `${verdict.unmetExpectations.length} unmet expectations` : '',
       verdict.budgets.some((b) => b.exceeded) ? 'budget exceeded' : '',
     ]
