@@ -178,12 +178,18 @@ export async function removeLab(namespaces: string[], links: string[]): Promise<
     }
     await run('ip', ['netns', 'del', ns]).catch((e: Error) => problems.push(e.message));
   }
-  for (const link of links) {
-    const exists = await run('ip', ['link', 'show', 'dev', link]).then(
+  const exists = (link: string) =>
+    run('ip', ['link', 'show', 'dev', link]).then(
       () => true,
       () => false,
     );
-    if (exists) await run('ip', ['link', 'del', link]).catch((e: Error) => problems.push(e.message));
+  for (const link of links) {
+    if (!(await exists(link))) continue;
+    // The kernel removes a veth whose peer's namespace was just deleted, a moment later: a link gone
+    // between the check and the delete is gone, not a problem.
+    await run('ip', ['link', 'del', link]).catch(async (e: Error) => {
+      if (await exists(link)) problems.push(e.message);
+    });
   }
   return problems;
 }
