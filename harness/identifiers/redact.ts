@@ -7,24 +7,32 @@
 import type { SoughtIdentifier } from './find-leaks.js';
 import { maskId } from './mask.js';
 
-/** Replaces identifier values in every string of a JSON-like value, in place; returns it. */
-export function redactIdentifiers<T>(value: T, sought: SoughtIdentifier[]): T {
+/**
+ * A function that masks the values in one text, its pattern built once (for logcat, line by line).
+ * Identity when no value is long enough to mask.
+ */
+export function identifierRedactor(sought: SoughtIdentifier[]): (text: string) => string {
   const forms = new Map<string, string>();
   for (const s of sought) {
     if (s.value.length < 6) continue; // too short to tell from other text
     const masked = maskId(s.value);
     for (const f of [s.value, s.value.toLowerCase(), s.value.toUpperCase()]) forms.set(f, masked);
   }
-  if (forms.size === 0) return value;
+  if (forms.size === 0) return (text) => text;
   // Longest first, so that a value inside another is not masked half-way.
   const keys = [...forms.keys()].sort((a, b) => b.length - a.length);
   const pattern = new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  const fix = (s: string) => (pattern.test(s) ? s.replace(pattern, (m) => forms.get(m) ?? m) : s);
+  return (text) => text.replace(pattern, (m) => forms.get(m) ?? m);
+}
+
+/** Replaces identifier values in every string of a JSON-like value, in place; returns it. */
+export function redactIdentifiers<T>(value: T, sought: SoughtIdentifier[]): T {
+  return redactWith(value, identifierRedactor(sought));
+}
+
+function redactWith<T>(value: T, fix: (text: string) => string): T {
   const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') {
-      pattern.lastIndex = 0;
-      return fix(v);
-    }
+    if (typeof v === 'string') return fix(v);
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) v[i] = walk(v[i]);
       return v;

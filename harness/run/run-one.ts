@@ -15,7 +15,7 @@ import { CaptureError, DeviceLostError, errorMessage } from '../errors.js';
 import { fingerprintKey } from '../identifiers/mask.js';
 import { maskedIdentifiers } from '../identifiers/masked-identifiers.js';
 import { type PhoneIdentifiers, readIdentifiers } from '../identifiers/read-identifiers.js';
-import { redactIdentifiers } from '../identifiers/redact.js';
+import { identifierRedactor, redactIdentifiers } from '../identifiers/redact.js';
 import { isUnderDomain } from '../names/host-name.js';
 import {
   RUN_FORMAT_VERSION,
@@ -190,13 +190,9 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     }
     rec.end(capStart, 'passed');
     await log(`capture: ${ctx.capture.name} started`);
-    const found = phoneIds?.found ?? [];
-    void recordLog(
-      ctx.device,
-      join(dir, 'logcat.txt'),
-      logAbort.signal,
-      (line) => redactIdentifiers({ line }, found).line,
-    );
+    // One masking function for the log's lines and the steps' output: its pattern is built once.
+    const redact = identifierRedactor(phoneIds?.found ?? []);
+    void recordLog(ctx.device, join(dir, 'logcat.txt'), logAbort.signal, redact);
 
     const canary = async (name: string) => {
       const c = rec.begin('canary', name);
@@ -207,12 +203,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     for (const step of scenario.steps) {
       const s = rec.begin('step', step.name, { kind: step.kind });
       await log(`step ${step.name}`);
-      const done = await runStep(
-        { ...ctx, dir, redact: (text) => redactIdentifiers({ text }, found).text },
-        step,
-        scenarioSteps(result).length,
-        op,
-      );
+      const done = await runStep({ ...ctx, dir, redact }, step, scenarioSteps(result).length, op);
       s.provider = done.provider;
       if (done.screenshot) s.screenshot = done.screenshot;
       if (!done.ok) {
