@@ -158,7 +158,11 @@ group.describe('phonehome sim', () => {
         assert.ok(conns.every((c) => c.localPort > 0));
 
         // A restarted adb server gets the phones back, as it would get USB phones back.
+        // The lab's watcher (every 2 s) never starts a server itself: one it started would race this
+        // start-server for the port.
         await run('adb', ['-P', String(adbPort), 'kill-server']);
+        await sleep(2500);
+        assert.equal(await isListening(adbPort), false, 'no adb server started behind the lab engineer');
         await run('adb', ['-P', String(adbPort), 'start-server']);
         let listed = '';
         for (let i = 0; i < 50 && state.phones.some((p) => !listed.includes(`${p.adbSerial}\tdevice`)); i++) {

@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeLab } from './net/lab.js';
-import { adb, isListening } from './sim-adb-server.js';
+import { adb, hostService, isListening } from './sim-adb-server.js';
 import { isAlive, type SimProcess, type SimState } from './sim-state.js';
 
 function signal(p: SimProcess, sig: NodeJS.Signals): void {
@@ -42,7 +42,7 @@ export async function teardownSim(dir: string, state: SimState): Promise<string[
   const serverUp = await isListening(state.adbServerPort);
   if (serverUp) {
     for (const target of state.adbConnections)
-      await adb(state.adbServerPort, ['disconnect', target]).catch(() => undefined);
+      await hostService(state.adbServerPort, `host:disconnect:${target}`).catch(() => undefined);
   }
   problems.push(...(await removeLab(state.namespaces, state.links)));
   if (state.adbServerStartedByUs && serverUp)
