@@ -7,8 +7,8 @@
 import { bothReaders } from './flows/both-readers.js';
 import type { Flow } from './flows/flow.js';
 import { type ContentReader, FlowTable, type PartyCount } from './flows/flow-table.js';
-import { findLeaks, type LeakSearch, type SoughtIdentifier } from './identifiers/find-leaks.js';
-import { redactIdentifiers } from './identifiers/redact.js';
+import { LeakScanner, type LeakSearch, type SoughtIdentifier } from './identifiers/find-leaks.js';
+import { redactFlows, redactIdentifiers } from './identifiers/redact.js';
 import { StreamCollector } from './identifiers/stream-collector.js';
 import type { DnsRecord } from './names/dns-join.js';
 import { FlowNamer } from './names/flow-namer.js';
@@ -100,7 +100,12 @@ async function analyzeFrames(
   opts: AnalyzeOptions,
 ): Promise<Analysis> {
   const want = opts.identifiers;
-  const reader = new TrafficReader(want ? new StreamCollector({ capBytes: want.capBytes }) : undefined);
+  const scanner = want
+    ? new LeakScanner(want.sought, { key: want.key, ...(want.packages ? { packages: want.packages } : {}) })
+    : undefined;
+  const reader = new TrafficReader(
+    scanner ? new StreamCollector(scanner, { capBytes: want?.capBytes }) : undefined,
+  );
   const { decoder, table, namer } = reader;
   const capture = await read(reader.frame);
 
@@ -144,15 +149,12 @@ async function analyzeFrames(
   if (!given && addrs.length === 0 && flows.length > 0)
     warnings.push('could not tell which address is the phone');
 
-  const identifiers =
-    want && reader.collector
-      ? findLeaks(flows, reader.collector.flows, want.sought, {
-          key: want.key,
-          ...(want.packages ? { packages: want.packages } : {}),
-        })
-      : undefined;
+  const identifiers = scanner && reader.collector ? scanner.result(flows, reader.collector.flows) : undefined;
   // From here on the values are known: what the analysis keeps shows them masked.
-  if (want) redactIdentifiers([flows, reader.namer.dns(), warnings], want.sought);
+  if (want) {
+    redactFlows(flows, want.sought);
+    redactIdentifiers([reader.namer.dns(), warnings], want.sought);
+  }
   if (identifiers && identifiers.notSearched.flows > 0)
     warnings.push(
       `${identifiers.notSearched.flows} flows were not searched whole for identifiers: ` +

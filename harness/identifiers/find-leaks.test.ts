@@ -143,6 +143,10 @@ describe('the identifier search over a capture', () => {
     assert.equal(imeiLeak.flow, a.flows.find((f) => f.resp.addr === '203.0.113.5')!.uid);
     assert.ok(!JSON.stringify(a.identifiers).includes(imei), 'no raw value in the search results');
     assert.ok(!JSON.stringify(a.identifiers).includes('3f6a1c92b07e45d8'));
+    // The flows keep the request as evidence, with the value masked.
+    const get5 = a.flows.find((f) => f.resp.addr === '203.0.113.5')!;
+    assert.match(JSON.stringify(get5.http), /imei=868…565/);
+    assert.ok(!JSON.stringify(a.flows).includes(imei), 'no raw value in the flows');
   });
 
   it('searches the raw bytes of other protocols, each way, across segments; a random 15-digit number is no IMEI', async () => {
@@ -158,6 +162,38 @@ describe('the identifier search over a capture', () => {
     ];
     const a = await analyse(frames);
     assert.deepEqual(leakLines(a), ['imei | bytes client→server | plain | 1']);
+  });
+
+  it('searches each side when it closes: a FIN before a missing segment waits for it; a RST ends both sides', async () => {
+    const get = Buffer.from('GET /r?imei=868523061234565 HTTP/1.1\r\nHost: a.example.test\r\n\r\n');
+    const [first, second] = split(get, 15);
+    const frames = tcpFlow('203.0.113.20', 40010, 80, 1, [first!]);
+    const seg = (ts: number, from: 'phone' | 'server', seq: number, flags: number, bytes?: Buffer) => ({
+      ts,
+      data: ipv4Packet(
+        from === 'phone'
+          ? { src: PHONE, dst: '203.0.113.20', proto: 6 }
+          : { src: '203.0.113.20', dst: PHONE, proto: 6 },
+        tcpSegment(
+          from === 'phone'
+            ? { srcPort: 40010, dstPort: 80, seq, flags }
+            : { srcPort: 80, dstPort: 40010, seq, flags },
+          bytes,
+        ),
+      ),
+    });
+    // The phone's FIN overtakes its second segment; the server answers with the serial, then resets.
+    frames.push(seg(1.1, 'phone', 1001 + get.length, 0x11));
+    frames.push(seg(1.2, 'phone', 1001 + 15, 0x18, second!.bytes as Buffer));
+    frames.push(seg(1.3, 'server', 5001, 0x18, Buffer.from('HTTP/1.1 200 OK\r\n\r\nsn=a1b2c3d4')));
+    frames.push(seg(1.4, 'server', 5001 + 30, 0x14));
+    const a = await analyse(frames);
+    assert.deepEqual(leakLines(a), [
+      'imei | URL query imei | plain | 1',
+      'serial | bytes server→client | plain | 1',
+    ]);
+    assert.deepEqual(a.identifiers!.notSearched, { flows: 0, overCap: 0, missing: 0 });
+    assert.equal(a.identifiers!.searched.bytes, get.length + 30);
   });
 
   it('counts encrypted flows with their bytes, and reports the bytes past the cap', async () => {

@@ -1,6 +1,6 @@
 /**
- * The identifier search over a capture's flows: every place of every flow's bytes (places.ts) is run
- * through one automaton of every identifier's needles; a hit is a leak with its kind, the masked
+ * The identifier search over a capture's flows: every place of every flow's bytes (places.ts), as the
+ * stream collector hands each side on, is run through one automaton of every identifier's needles; a hit is a leak with its kind, the masked
  * value, the flow, the place, the encoding chain (containers undone around the needle's own), the
  * first time and how many times. Flows that could not be searched (encrypted; bytes over the cap or
  * never captured) are counted with their bytes.
@@ -11,7 +11,7 @@ import { MultiMatcher } from './matcher.js';
 import { type Needle, type NeedleHit, needlesFor, outermostHits } from './needles.js';
 import { dnsQuestionPlaces, httpRequestPlaces, type Place } from './places.js';
 import type { IdKind } from './read-identifiers.js';
-import type { FlowBytes, SideBytes } from './stream-collector.js';
+import type { FlowBytes, SideBytes, SideSearch } from './stream-collector.js';
 
 /** An identifier to look for. */
 export interface SoughtIdentifier {
@@ -66,138 +66,160 @@ function timeAt(side: SideBytes, offset: number): number {
   return ts;
 }
 
-/** The places of one side of a flow. */
-function sidePlaces(flow: Flow, side: SideBytes, client: boolean): Place[] {
-  const dir = client ? 'client→server' : 'server→client';
-  if (side.datagrams) {
-    const out: Place[] = [];
-    let at = 0;
-    const dns = flow.resp.port === 53 || flow.resp.port === 5353;
-    for (const len of side.datagrams) {
-      const d = side.bytes.subarray(at, at + len);
-      // A DNS answer repeats the question: only what the phone asked is what it sent.
-      if (dns) {
-        if (client) out.push(...dnsQuestionPlaces(d, at));
-      } else out.push({ where: `datagram ${dir}`, bytes: d, containers: [], offset: at });
-      at += len;
-    }
-    return out;
-  }
-  if (client) {
-    const http = httpRequestPlaces(side.bytes);
-    if (http) return http;
-  }
-  return [{ where: `bytes ${dir}`, bytes: side.bytes, containers: [], offset: 0 }];
-}
+/**
+ * The identifier search, fed by the stream collector as each flow's sides are complete: it keeps
+ * the leaks found and nothing of the bytes. `result` adds the figures of what could not be searched.
+ */
+export class LeakScanner implements SideSearch {
+  readonly #sought: SoughtIdentifier[];
+  readonly #all: Needle[];
+  readonly #matcher: MultiMatcher;
+  readonly #masked: LeakSearch['sought'];
+  readonly #needles: number;
+  readonly #leaks = new Map<string, Leak>();
 
-/** Searches the flows' collected bytes for the identifiers (and the installed-app list). */
-export function findLeaks(
-  flows: Flow[],
-  collected: Map<string, FlowBytes>,
-  sought: SoughtIdentifier[],
-  o: { key: string | Buffer; packages?: string[] },
-): LeakSearch {
-  const needles: Needle[] = needlesFor(sought);
-  // Package names, plain only, after the identifiers' needles: their id is sought.length + index.
-  const packages = (o.packages ?? []).filter((p) => p.length >= 8);
-  const all = [
-    ...needles,
-    ...packages.map((p, i) => ({ id: sought.length + i, encoding: 'plain', bytes: Buffer.from(p) })),
-  ];
-  const matcher = new MultiMatcher(all.map((n) => n.bytes));
-  const leaks = new Map<string, Leak>();
-  const result: LeakSearch = {
-    leaks: [],
-    sought: sought.map((s) => ({
+  constructor(sought: SoughtIdentifier[], o: { key: string | Buffer; packages?: string[] }) {
+    this.#sought = sought;
+    const needles: Needle[] = needlesFor(sought);
+    this.#needles = needles.length;
+    // Package names, plain only, after the identifiers' needles: their id is sought.length + index.
+    const packages = (o.packages ?? []).filter((p) => p.length >= 8);
+    this.#all = [
+      ...needles,
+      ...packages.map((p, i) => ({ id: sought.length + i, encoding: 'plain', bytes: Buffer.from(p) })),
+    ];
+    this.#matcher = new MultiMatcher(this.#all.map((n) => n.bytes));
+    this.#masked = sought.map((s) => ({
       kind: s.kind,
       ...(s.slot !== undefined ? { slot: s.slot } : {}),
       masked: maskId(s.value),
       fingerprint: fingerprintId(o.key, s.value),
-    })),
-    needles: needles.length,
-    searched: { flows: 0, bytes: 0 },
-    encrypted: { flows: 0, bytes: 0, tls: 0, quic: 0 },
-    notSearched: { flows: 0, overCap: 0, missing: 0 },
-  };
-  const add = (leak: Omit<Leak, 'count'>) => {
+    }));
+  }
+
+  stream(uid: string, side: SideBytes, client: boolean): void {
+    const dir = client ? 'client→server' : 'server→client';
+    const places = (client ? httpRequestPlaces(side.bytes) : undefined) ?? [
+      { where: `bytes ${dir}`, bytes: side.bytes, containers: [], offset: 0 },
+    ];
+    this.#scan(uid, places, (offset) => timeAt(side, offset));
+  }
+
+  datagram(uid: string, d: Buffer, o: { client: boolean; dns: boolean; offset: number; ts: number }): void {
+    // A DNS answer repeats the question: only what the phone asked is what it sent.
+    if (o.dns) {
+      if (o.client) this.#scan(uid, dnsQuestionPlaces(d, o.offset), () => o.ts);
+      return;
+    }
+    const dir = o.client ? 'client→server' : 'server→client';
+    this.#scan(uid, [{ where: `datagram ${dir}`, bytes: d, containers: [], offset: o.offset }], () => o.ts);
+  }
+
+  #add(leak: Omit<Leak, 'count'>): void {
     const k = `${leak.kind}\0${leak.slot ?? ''}\0${leak.fingerprint}\0${leak.flow}\0${leak.place}\0${leak.encoding}`;
-    const had = leaks.get(k);
+    const had = this.#leaks.get(k);
     if (had) {
       had.count += 1;
       had.firstSeen = Math.min(had.firstSeen, leak.firstSeen);
-    } else leaks.set(k, { ...leak, count: 1 });
-  };
-  for (const flow of flows) {
-    const fb = collected.get(flow.uid);
-    if (!fb) continue;
-    if (fb.encrypted) {
-      result.encrypted.flows += 1;
-      result.encrypted[fb.encrypted] += 1;
-      result.encrypted.bytes += flow.origBytes + flow.respBytes;
-      continue;
-    }
-    result.searched.flows += 1;
-    let short = false;
-    for (const side of fb.sides) {
-      result.searched.bytes += side.bytes.length;
-      result.notSearched.overCap += side.overCap;
-      result.notSearched.missing += side.missing;
-      if (side.overCap || side.missing) short = true;
-      const client = side.from.addr === flow.orig.addr && side.from.port === flow.orig.port;
-      // A place read twice (as sent and URL-decoded) reports an identifier once, as sent if found so.
-      const seenAt = new Map<string, Set<number>>();
-      for (const place of sidePlaces(flow, side, client)) {
-        const hits: NeedleHit[] = [];
-        matcher.search(place.bytes, (m) =>
-          hits.push({ needle: m.needle, start: m.start, end: m.start + all[m.needle]!.bytes.length }),
-        );
-        if (hits.length === 0) continue;
-        // A body's parts and the whole body share one record of what was found in them.
-        const placeKey = `${place.where === 'body' || place.where.startsWith('body ') ? 'body' : place.where}\0${place.offset}`;
-        const seen = seenAt.get(placeKey) ?? new Set<number>();
-        seenAt.set(placeKey, seen);
-        const ts = timeAt(side, place.offset);
-        const apps = new Set<number>();
-        const idsHere = new Set<number>();
-        for (const h of outermostHits(hits, all)) {
-          const n = all[h.needle]!;
-          if (n.id >= sought.length) {
-            apps.add(n.id);
-            continue;
-          }
-          if (seen.has(n.id)) continue;
-          idsHere.add(n.id);
-          const s = sought[n.id]!;
-          add({
-            kind: s.kind,
-            ...(s.slot !== undefined ? { slot: s.slot } : {}),
-            masked: result.sought[n.id]!.masked,
-            fingerprint: result.sought[n.id]!.fingerprint,
-            flow: flow.uid,
-            place: place.where,
-            encoding: wrap(place.containers, n.encoding),
-            firstSeen: ts,
-          });
+    } else this.#leaks.set(k, { ...leak, count: 1 });
+  }
+
+  /** The places of one side (or one datagram) of a flow, through the automaton. */
+  #scan(uid: string, places: Place[], timeOf: (offset: number) => number): void {
+    const all = this.#all;
+    const sought = this.#sought;
+    // A place read twice (as sent and URL-decoded) reports an identifier once, as sent if found so.
+    const seenAt = new Map<string, Set<number>>();
+    for (const place of places) {
+      const hits: NeedleHit[] = [];
+      this.#matcher.search(place.bytes, (m) =>
+        hits.push({ needle: m.needle, start: m.start, end: m.start + all[m.needle]!.bytes.length }),
+      );
+      if (hits.length === 0) continue;
+      // A body's parts and the whole body share one record of what was found in them.
+      const placeKey = `${place.where === 'body' || place.where.startsWith('body ') ? 'body' : place.where}\0${place.offset}`;
+      const seen = seenAt.get(placeKey) ?? new Set<number>();
+      seenAt.set(placeKey, seen);
+      const ts = timeOf(place.offset);
+      const apps = new Set<number>();
+      const idsHere = new Set<number>();
+      for (const h of outermostHits(hits, all)) {
+        const n = all[h.needle]!;
+        if (n.id >= sought.length) {
+          apps.add(n.id);
+          continue;
         }
-        for (const id of idsHere) seen.add(id);
-        if (apps.size >= APP_LIST_MIN && !seen.has(-1)) {
-          seen.add(-1);
-          add({
-            kind: 'app-list',
-            masked: `${apps.size} installed packages`,
-            fingerprint: '',
-            flow: flow.uid,
-            place: place.where,
-            encoding: wrap(place.containers, 'plain'),
-            firstSeen: ts,
-          });
-        }
+        if (seen.has(n.id)) continue;
+        idsHere.add(n.id);
+        const s = sought[n.id]!;
+        this.#add({
+          kind: s.kind,
+          ...(s.slot !== undefined ? { slot: s.slot } : {}),
+          masked: this.#masked[n.id]!.masked,
+          fingerprint: this.#masked[n.id]!.fingerprint,
+          flow: uid,
+          place: place.where,
+          encoding: wrap(place.containers, n.encoding),
+          firstSeen: ts,
+        });
+      }
+      for (const id of idsHere) seen.add(id);
+      if (apps.size >= APP_LIST_MIN && !seen.has(-1)) {
+        seen.add(-1);
+        this.#add({
+          kind: 'app-list',
+          masked: `${apps.size} installed packages`,
+          fingerprint: '',
+          flow: uid,
+          place: place.where,
+          encoding: wrap(place.containers, 'plain'),
+          firstSeen: ts,
+        });
       }
     }
-    if (short) result.notSearched.flows += 1;
   }
-  result.leaks = [...leaks.values()].sort(
-    (a, b) => a.firstSeen - b.firstSeen || a.flow.localeCompare(b.flow),
-  );
-  return result;
+
+  /**
+   * The search's result, once the flow table has handed out every flow (and so the collector every
+   * side): the leaks, and the figures of what was searched and what could not be.
+   */
+  result(flows: Flow[], collected: Map<string, FlowBytes>): LeakSearch {
+    const result: LeakSearch = {
+      leaks: [],
+      sought: this.#masked,
+      needles: this.#needles,
+      searched: { flows: 0, bytes: 0 },
+      encrypted: { flows: 0, bytes: 0, tls: 0, quic: 0 },
+      notSearched: { flows: 0, overCap: 0, missing: 0 },
+    };
+    for (const flow of flows) {
+      const fb = collected.get(flow.uid);
+      if (!fb) continue;
+      if (fb.encrypted) {
+        result.encrypted.flows += 1;
+        result.encrypted[fb.encrypted] += 1;
+        result.encrypted.bytes += flow.origBytes + flow.respBytes;
+        continue;
+      }
+      result.searched.flows += 1;
+      let short = false;
+      for (const side of fb.sides) {
+        result.searched.bytes += side.kept;
+        result.notSearched.overCap += side.overCap;
+        result.notSearched.missing += side.missing;
+        if (side.overCap || side.missing) short = true;
+      }
+      if (short) result.notSearched.flows += 1;
+    }
+    // In time order; what happened at one moment in one flow, in a fixed order whatever side ended first.
+    result.leaks = [...this.#leaks.values()].sort(
+      (a, b) =>
+        a.firstSeen - b.firstSeen ||
+        a.flow.localeCompare(b.flow) ||
+        a.place.localeCompare(b.place) ||
+        a.kind.localeCompare(b.kind) ||
+        a.encoding.localeCompare(b.encoding),
+    );
+    return result;
+  }
 }

@@ -4,6 +4,7 @@
  * the forms a person would recognise (as written, lower and upper case). The capture file itself
  * stays as recorded: it is the evidence.
  */
+import type { Flow } from '../flows/flow.js';
 import type { SoughtIdentifier } from './find-leaks.js';
 import { maskId } from './mask.js';
 
@@ -21,8 +22,25 @@ export function identifierRedactor(sought: SoughtIdentifier[]): (text: string) =
   if (forms.size === 0) return (text) => text;
   // Longest first, so that a value inside another is not masked half-way.
   const keys = [...forms.keys()].sort((a, b) => b.length - a.length);
+  const shortest = keys[keys.length - 1]!.length;
   const pattern = new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  return (text) => text.replace(pattern, (m) => forms.get(m) ?? m);
+  return (text) => (text.length < shortest ? text : text.replace(pattern, (m) => forms.get(m) ?? m));
+}
+
+/**
+ * Masks the values in what of each flow came from its packets' contents (names, the TLS hello, the
+ * HTTP request, the app tag), in place; the rest of a flow (addresses, counts, states) is the table's
+ * own. Returns the flows.
+ */
+export function redactFlows(flows: Flow[], sought: SoughtIdentifier[]): Flow[] {
+  const fix = identifierRedactor(sought);
+  for (const f of flows) {
+    for (const n of f.names) n.name = fix(n.name);
+    if (f.tls) redactWith(f.tls, fix);
+    if (f.http) redactWith(f.http, fix);
+    if (f.app) redactWith(f.app, fix);
+  }
+  return flows;
 }
 
 /** Replaces identifier values in every string of a JSON-like value, in place; returns it. */
