@@ -115,6 +115,14 @@ group.describe('phonehome run (CLI, simulated phones)', () => {
       assert.equal(lines.length, 1, r.stderr);
       assert.match(lines[0]!, line);
     }
+    // A wrong inventory stops the run before any phone comes up, naming its line and field.
+    await writeFile(join(work, 'inventory.yaml'), 'R58N12ABCDE:\n  imei: "868523061234566"\n');
+    const inv = await phonehome(['run', '--sim', 'pixel-7', '--inventory', 'inventory.yaml'], { cwd: work });
+    assert.equal(inv.code, 2, inv.stderr);
+    assert.equal(
+      inv.stderr.trim(),
+      'phonehome: inventory.yaml:2:9: R58N12ABCDE.imei: not an IMEI: expected 15 digits ending in their check digit',
+    );
     await writeFile(join(work, 'bad.json'), '{\n  "capture": { "backend": "wireshark" }\n}\n');
     const bad = await phonehome(['run', '--config', 'bad.json', '--sim', 'pixel-7'], { cwd: work });
     assert.equal(bad.code, 2);

@@ -15,6 +15,7 @@ import { PcapdroidCapture } from '../harness/capture/pcapdroid-capture.js';
 import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
 import { AdbClient } from '../harness/device/adb.js';
 import { AdbDeviceControl } from '../harness/device/device-control.js';
+import { type Inventory, parseInventory } from '../harness/identifiers/inventory.js';
 import type { CaptureBackend } from '../harness/run/capture.js';
 import { type RunScenario, runOne } from '../harness/run/run-one.js';
 import { readAllowlist } from '../harness/verdict/read-allowlist.js';
@@ -131,6 +132,7 @@ group.describe('run pipeline on simulated phones', () => {
     profile: string,
     allowlist: string,
     capture: (iface: string) => CaptureBackend,
+    inventory?: (adbSerial: string) => Inventory,
   ) {
     const { entry, device } = phone(lab, profile);
     return runOne(
@@ -140,6 +142,7 @@ group.describe('run pipeline on simulated phones', () => {
         device,
         capture: capture(entry.captureInterface),
         allowlist: readAllowlist(allowlist),
+        ...(inventory ? { inventory: inventory(entry.adbSerial) } : {}),
       },
       IDLE,
     );
@@ -204,11 +207,15 @@ group.describe('run pipeline on simulated phones', () => {
   });
 
   group.it('fails the misbehaving Xiaomi and names the offending host, rule and step', async () => {
+    // The phone tells adb its advertising ID only with root: the lab's inventory supplies it.
+    const profile = await readFile('devices/sim/xiaomi-redmi-note-13.yaml', 'utf8');
+    const adid = /^ {2}advertisingId: "([^"]+)"/m.exec(profile)?.[1] ?? '';
     const r = await idleRun(
       bad!,
       'xiaomi-redmi-note-13',
       'devices/xiaomi-miui-global/allowlists/idle.yaml',
       (i) => new TcpdumpCapture({ interface: i }),
+      (serial) => parseInventory(`"${serial}":\n  advertising-id: "${adid}"\n`, '/lab/inventory.yaml'),
     );
     assert.equal(r.outcome, 'failed', r.reason);
     const unknown = r.violations.find((v) => v.subject === 'beacon.unlisted-collector.net');
@@ -229,18 +236,11 @@ group.describe('run pipeline on simulated phones', () => {
     // The request line is kept as evidence, with the phone's identifiers masked in it.
     assert.match(evidence, /imei=\d{3}…\d{3}&aid=[0-9a-f]{4}…[0-9a-f]{4}&sn=/, evidence);
     // The identifiers read over adb are searched for in the capture, and each leak is a violation.
-    console.log(
-      'LEAKS',
-      JSON.stringify(
-        r.violations.filter((v) => / sent to /.test(v.subject)),
-        null,
-        1,
-      ),
-    );
     // Every form of the leak-ids misbehaviour is named by kind, place and encoding, once per form.
     const ids = r.violations.filter((v) => / sent to /.test(v.subject));
     const forms = ids.map((v) => `${v.subject.split(' ')[0]} ${v.ruleText.split(' (×')[0]}`);
     assert.deepEqual([...new Set(forms)].sort(), [
+      'advertising-id URL query gaid as plain',
       'android-id URL query aid as plain',
       'android-id header Cookie key uid as base64(plain)',
       'app-list body as plain',
@@ -258,12 +258,22 @@ group.describe('run pipeline on simulated phones', () => {
     );
     assert.ok(ids.every((v) => /^(idle|screen off|join Wi-Fi|before the first step|after .+)$/.test(v.step)));
     assert.match(r.reason, /identifier leaks/);
+    const told = JSON.parse(await readFile(join(r.dir, 'identifiers.json'), 'utf8')) as {
+      read: { kind: string; source: string }[];
+      unread: { kind: string }[];
+    };
+    assert.deepEqual(
+      told.read.filter((x) => x.kind === 'advertising-id').map((x) => x.source),
+      ['supplied by inventory.yaml'],
+    );
+    assert.ok(!told.unread.some((x) => x.kind === 'advertising-id'), 'a supplied kind is not listed unread');
     // Every file the run wrote, but the capture (the evidence itself), holds none of the raw values.
-    const profile = await readFile('devices/sim/xiaomi-redmi-note-13.yaml', 'utf8');
-    const raw = ['imei', 'imei2', 'androidId', 'serial', 'bluetoothMac'].map(
+    const raw = ['imei', 'imei2', 'androidId', 'serial', 'bluetoothMac', 'advertisingId'].map(
       (k) => new RegExp(`^  ${k}: "([^"]+)"`, 'm').exec(profile)?.[1] ?? '',
     );
     raw.push(phone(bad!, 'xiaomi-redmi-note-13').entry.mac);
+    // The serial hex-encoded in a DNS label is masked in the names kept as well.
+    raw.push(Buffer.from(raw[3]!).toString('hex'));
     assert.ok(
       raw.every((v) => v.length >= 8),
       `values from the profile and the lab: ${raw}`,

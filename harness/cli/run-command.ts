@@ -62,6 +62,10 @@ function addRunOptions(cmd: Command): Command {
       '--devices-dir <dir>',
       "folder of device profiles (default: the config's, else phonehome's own devices/)",
     )
+    .option(
+      '--inventory <file>',
+      'identifiers phones will not tell, per serial (YAML) (default: $PHONEHOME_INVENTORY, else ~/.config/phonehome/inventory.yaml if there)',
+    )
     .option('--plain', 'plain progress lines even on a terminal');
 }
 

@@ -31,23 +31,28 @@ describe('identifier files', () => {
 });
 
 describe('redaction', () => {
-  it('masks every value, as written and in either case, in every string of the data, in place', () => {
+  it('masks every value, as written, in either case, hex or base64, in every string of the data, in place', () => {
     const data = {
       flows: [
         {
           http: { target: '/r?imei=868523061234565&sn=A1B2C3D4' },
-          names: [{ name: 'a1b2c3d4.example.test' }],
+          names: [{ name: 'a1b2c3d4.example.test' }, { name: '6131623263336434.c.evil.test' }],
         },
       ],
-      warnings: ['nothing here'],
+      warnings: ['nothing here', `uid=${Buffer.from('868523061234565').toString('base64')};`],
     };
     redactIdentifiers(data, [
       { kind: 'imei', value: '868523061234565' },
       { kind: 'serial', value: 'a1b2c3d4' },
     ]);
     assert.deepEqual(data, {
-      flows: [{ http: { target: '/r?imei=868…565&sn=a1…d4' }, names: [{ name: 'a1…d4.example.test' }] }],
-      warnings: ['nothing here'],
+      flows: [
+        {
+          http: { target: '/r?imei=868…565&sn=a1…d4' },
+          names: [{ name: 'a1…d4.example.test' }, { name: '6131…6434.c.evil.test' }],
+        },
+      ],
+      warnings: ['nothing here', 'uid=ODY4…NTY1;'],
     });
   });
 });

@@ -46,7 +46,8 @@ function valuesOf(kind: IdKind) {
   });
 }
 
-const schema = z.strictObject(
+/** A map of identifier kinds to a value or values (an identifier file, one phone of an inventory). */
+export const identifierMap = z.strictObject(
   Object.fromEntries(ID_KINDS.map((k) => [k, valuesOf(k).optional()])) as unknown as Record<
     IdKind,
     z.ZodOptional<z.ZodType<string | string[]>>
@@ -55,7 +56,19 @@ const schema = z.strictObject(
 
 /** The identifiers of a YAML text; `file` names it in errors. */
 export function parseIdentifierFile(text: string, file: string): SoughtIdentifier[] {
-  const { data } = parseYamlConfig(text, file, schema, `expected identifier kinds (${ID_KINDS.join(', ')})`);
+  const { data } = parseYamlConfig(
+    text,
+    file,
+    identifierMap,
+    `expected identifier kinds (${ID_KINDS.join(', ')})`,
+  );
+  const out = soughtFrom(data);
+  if (out.length === 0) throw new ConfigError(file, 1, 1, '', 'no identifier given');
+  return out;
+}
+
+/** The values of a checked identifier map, normalised (MACs and Android IDs in lower case); IMEIs get their slot. */
+export function soughtFrom(data: z.infer<typeof identifierMap>): SoughtIdentifier[] {
   const out: SoughtIdentifier[] = [];
   for (const kind of ID_KINDS) {
     const v = (data as Record<IdKind, string | string[] | undefined>)[kind];
@@ -71,8 +84,19 @@ export function parseIdentifierFile(text: string, file: string): SoughtIdentifie
       });
     });
   }
-  if (out.length === 0) throw new ConfigError(file, 1, 1, '', 'no identifier given');
   return out;
+}
+
+/** Why a file could not be read, in a person's words. */
+export function unreadableWhy(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? 'no such file'
+    : code === 'EACCES'
+      ? 'permission denied (EACCES)'
+      : code === 'EISDIR'
+        ? 'is a directory (EISDIR)'
+        : String((e as Error).message);
 }
 
 /** Reads and parses an identifier file. */
@@ -81,16 +105,7 @@ export async function readIdentifierFile(file: string): Promise<SoughtIdentifier
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied (EACCES)'
-          : code === 'EISDIR'
-            ? 'is a directory (EISDIR)'
-            : String((e as Error).message);
-    throw new ConfigError(file, 0, 0, '', `cannot read: ${why}`, { cause: e });
+    throw new ConfigError(file, 0, 0, '', `cannot read: ${unreadableWhy(e)}`, { cause: e });
   }
   return parseIdentifierFile(text, file);
 }

@@ -1,12 +1,14 @@
 /**
  * Identifiers are secrets in phonehome's own output: once the values are known, every text the
  * analysis keeps (request lines, names, DNS questions, warnings) shows each value masked instead, in
- * the forms a person would recognise (as written, lower and upper case). The capture file itself
+ * the forms a person would recognise (as written, lower and upper case) and in those that can be
+ * turned back into it (hex, base64). The capture file itself
  * stays as recorded: it is the evidence.
  */
 import type { Flow } from '../flows/flow.js';
 import type { SoughtIdentifier } from './find-leaks.js';
 import { maskId } from './mask.js';
+import { variants } from './needles.js';
 
 /**
  * A function that masks the values in one text, its pattern built once (for logcat, line by line).
@@ -18,6 +20,18 @@ export function identifierRedactor(sought: SoughtIdentifier[]): (text: string) =
     if (s.value.length < 6) continue; // too short to tell from other text
     const masked = maskId(s.value);
     for (const f of [s.value, s.value.toLowerCase(), s.value.toUpperCase()]) forms.set(f, masked);
+    // What can be turned back into the value (hex, base64 of each written form) is masked too: a host
+    // name with the serial hex-encoded in a label shows the label masked. Hashes cannot be undone.
+    for (const v of variants(s.kind, s.value)) {
+      const b = Buffer.from(v.text);
+      for (const e of [
+        b.toString('hex'),
+        b.toString('hex').toUpperCase(),
+        b.toString('base64').replace(/=+$/, ''),
+        b.toString('base64url'),
+      ])
+        if (!forms.has(e)) forms.set(e, maskId(e));
+    }
   }
   if (forms.size === 0) return (text) => text;
   // Longest first, so that a value inside another is not masked half-way.

@@ -70,6 +70,14 @@ export async function runScenarios(
     throw new UsageError('--sim needs root to create network namespaces');
 
   const profiles = await loadProfiles(settings.devicesDir);
+  // Read before any phone comes up: a wrong inventory stops the run here, naming its line.
+  const { defaultInventoryPath, readInventory } = await import('../identifiers/inventory.js');
+  const fallback = defaultInventoryPath();
+  const inventory = o.inventory
+    ? await readInventory(o.inventory, true)
+    : o.noConfig && !fallback.named
+      ? undefined
+      : await readInventory(fallback.path, fallback.named);
   const skipped: Extract<SuiteEvent, { type: 'end' }>[] = [];
   const labs: SimLab[] = [];
   let appium: UiProvider | undefined;
@@ -150,6 +158,7 @@ export async function runScenarios(
       ...(settings.parallelism ? { parallelism: settings.parallelism } : {}),
       canaryDomain: settings.canaryDomain,
       ...(appium ? { uiFor: appium.uiFor } : {}),
+      ...(inventory ? { inventory } : {}),
       mochaReporter: reporting.mochaReporter,
       sinks: reporting.sinks,
       signal,

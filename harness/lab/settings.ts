@@ -29,6 +29,8 @@ export interface RunCommandOptions {
   report?: boolean;
   /** Plain progress lines even on a terminal (default: live lines on a terminal outside CI). */
   plain?: boolean;
+  /** The lab's inventory file (default: $PHONEHOME_INVENTORY, else ~/.config/phonehome/inventory.yaml if there). */
+  inventory?: string;
 }
 /** A whole number of at least `min` from a flag or variable; UsageError names it otherwise. */
 export function positiveInt(name: string, v: string, min = 0): number {

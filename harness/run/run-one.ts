@@ -12,6 +12,7 @@ import { phoneAddrs } from '../device/facts.js';
 import type { PrepareStep } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { CaptureError, DeviceLostError, errorMessage } from '../errors.js';
+import { type Inventory, withSupplied } from '../identifiers/inventory.js';
 import { fingerprintKey } from '../identifiers/mask.js';
 import { maskedIdentifiers } from '../identifiers/masked-identifiers.js';
 import { type PhoneIdentifiers, readIdentifiers } from '../identifiers/read-identifiers.js';
@@ -62,6 +63,8 @@ export interface RunContext {
   profile?: DeviceProfile;
   /** The phone's UI (Appium), when available; actions fall back to their adb command without it. */
   ui?: Ui;
+  /** The lab's inventory: identifiers the phone will not tell, supplied per serial. */
+  inventory?: Inventory;
 }
 
 const SAFE_PART = /[^A-Za-z0-9._-]+/g;
@@ -152,19 +155,42 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     if (!bootId) await log('the phone does not tell its boot id: a reboot during the run would go unnoticed');
     // The identifiers the capture is searched for, read now; the raw values stay in memory.
     const idPart = rec.part(prepare, 'read identifiers');
+    const inventory = ctx.inventory;
     try {
-      phoneIds = await readIdentifiers(ctx.device, { sdk: f.sdk, rooted: f.rooted, op });
+      const told = await readIdentifiers(ctx.device, { sdk: f.sdk, rooted: f.rooted, op });
+      const supplied = inventory?.valuesFor(ctx.device.serial, told) ?? [];
+      phoneIds = inventory ? withSupplied(told, supplied, inventory.file) : told;
       idKey = fingerprintKey();
       result.identifiers = maskedIdentifiers(phoneIds, idKey);
-      rec.end(idPart, 'passed', `${phoneIds.found.length} read, ${phoneIds.unread.length} not told`);
-    } catch (err) {
-      if (err instanceof DeviceLostError) throw err;
-      result.identifiers = { read: [], unread: [], packages: 0, error: errorMessage(err) };
       rec.end(
         idPart,
         'passed',
-        `could not be read (${errorMessage(err)}): the capture is not searched for them`,
+        `${told.found.length} read, ${phoneIds.unread.length} not told` +
+          (phoneIds.found.length > told.found.length
+            ? `, ${phoneIds.found.length - told.found.length} supplied by the inventory`
+            : ''),
       );
+    } catch (err) {
+      if (err instanceof DeviceLostError) throw err;
+      // What the lab wrote down for this phone is still searched for.
+      const supplied = inventory?.valuesFor(ctx.device.serial) ?? [];
+      if (inventory && supplied.length > 0) {
+        phoneIds = withSupplied({ found: [], unread: [], packages: [] }, supplied, inventory.file);
+        idKey = fingerprintKey();
+        result.identifiers = { ...maskedIdentifiers(phoneIds, idKey), error: errorMessage(err) };
+        rec.end(
+          idPart,
+          'passed',
+          `could not be read (${errorMessage(err)}): only the ${supplied.length} the inventory supplies are searched for`,
+        );
+      } else {
+        result.identifiers = { read: [], unread: [], packages: 0, error: errorMessage(err) };
+        rec.end(
+          idPart,
+          'passed',
+          `could not be read (${errorMessage(err)}): the capture is not searched for them`,
+        );
+      }
     }
     await writeJsonFile(join(dir, 'identifiers.json'), result.identifiers);
     await log(`identifiers: ${idPart.detail}`);

@@ -12,6 +12,7 @@ import Mocha from 'mocha';
 import type { DeviceFacts } from '../device/facts.js';
 import { allowlistFor, type DeviceProfile, matchProfile } from '../device/profiles.js';
 import { errorMessage, UsageError } from '../errors.js';
+import type { Inventory } from '../identifiers/inventory.js';
 import { type RunResult, recordLine } from '../record/run-record.js';
 import { readAllowlist } from '../verdict/read-allowlist.js';
 import type { CaptureBackend } from './capture.js';
@@ -82,6 +83,8 @@ export interface SuiteOptions {
   sinks?: ReportSink[];
   /** What happens, as it happens. */
   onEvent?: (event: SuiteEvent) => void;
+  /** The lab's inventory of identifiers phones will not tell. */
+  inventory?: Inventory;
   /** A UI for a phone (Appium), when the lab has one. */
   uiFor?: (phone: SuitePhone, facts: DeviceFacts, profile: DeviceProfile) => Promise<Ui | undefined>;
 }
@@ -264,6 +267,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
               profile: prof,
               canaryDomain,
               ...(ui ? { ui } : {}),
+              ...(opts.inventory ? { inventory: opts.inventory } : {}),
               signal,
               onProgress: progress,
             },
