@@ -4,9 +4,8 @@
  * from reading the byte stream it is given.
  */
 
-import { bothReaders } from './flows/both-readers.js';
 import type { Flow } from './flows/flow.js';
-import { type ContentReader, FlowTable, type PartyCount } from './flows/flow-table.js';
+import { type ContentReader, FlowTable, type FlowTap, type PartyCount } from './flows/flow-table.js';
 import { LeakScanner, type LeakSearch, type SoughtIdentifier } from './identifiers/find-leaks.js';
 import { redactFlows, redactIdentifiers } from './identifiers/redact.js';
 import { StreamCollector } from './identifiers/stream-collector.js';
@@ -84,7 +83,8 @@ export class TrafficReader {
   /** With a collector, the table also hands it every flow's bytes (the identifier search). */
   constructor(readonly collector?: StreamCollector) {
     this.table = new FlowTable<unknown>(
-      (collector ? bothReaders(this.namer, collector) : this.namer) as ContentReader<unknown>,
+      this.namer as ContentReader<unknown>,
+      collector ? { tap: collector as FlowTap<unknown> } : {},
     );
   }
 
@@ -149,7 +149,7 @@ async function analyzeFrames(
   if (!given && addrs.length === 0 && flows.length > 0)
     warnings.push('could not tell which address is the phone');
 
-  const identifiers = scanner && reader.collector ? scanner.result(flows, reader.collector.flows) : undefined;
+  const identifiers = scanner && reader.collector ? scanner.result(reader.collector.figures) : undefined;
   // From here on the values are known: what the analysis keeps shows them masked.
   if (want) {
     redactFlows(flows, want.sought);

@@ -132,16 +132,23 @@ function checkBounds(text: string, file: string): void {
  * Parses YAML text and validates it with the schema. Throws ConfigError pointing at the first problem
  * in file order. `emptyHint` completes the message for an empty file ("expected …").
  */
-export function parseYamlConfig<S extends z.ZodType>(
+/**
+ * A YAML text's data and where each path of it is, unchecked: for files whose shape is checked by
+ * hand (an identifier file needs no schema library at start-up). Bounds, YAML errors and an empty
+ * file are ConfigErrors as for parseYamlConfig.
+ */
+export function parseYamlData(
   text: string,
   file: string,
-  schema: S,
   emptyHint = 'expected a mapping',
-): YamlConfig<z.infer<S>> {
+): {
+  data: unknown;
+  where(path: readonly PathKey[], atKey?: boolean): SourcePosition;
+} {
   checkBounds(text, file);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
-  const position = (path: readonly PathKey[], atKey = false): SourcePosition => {
+  const where = (path: readonly PathKey[], atKey = false): SourcePosition => {
     const offset = locate(doc, path, atKey)?.range?.[0];
     if (offset === undefined) return { file, line: 1, column: 1 };
     const p = lc.linePos(offset);
@@ -160,6 +167,21 @@ export function parseYamlConfig<S extends z.ZodType>(
     throw new ConfigError(file, 0, 0, '', `YAML cannot be read: ${(e as Error).message}`, { cause: e });
   }
   if (data == null) throw new ConfigError(file, 1, 1, '', `the file is empty; ${emptyHint}`);
+  return { data, where };
+}
+
+/** What a value is, in words, for "expected X, got Y". */
+export function describeValue(v: unknown): string {
+  return describeInput(v);
+}
+
+export function parseYamlConfig<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  emptyHint = 'expected a mapping',
+): YamlConfig<z.infer<S>> {
+  const { data, where: position } = parseYamlData(text, file, emptyHint);
   const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     // zod reports in schema order; the user reads the file top down, so name the first problem in it.

@@ -31,6 +31,27 @@ export interface PartyCount {
 export interface FlowTableOptions {
   /** Seconds of silence after which a UDP (or other connectionless) flow's next packet starts a new flow. */
   udpIdleSec?: number;
+  /** A second reader of every flow's content, with state of its own (the identifier search). */
+  tap?: FlowTap<unknown>;
+}
+
+/** A flow as a tap sees it: the flow, kept up to date, and the tap's own state. */
+export interface TapFlow<T> {
+  readonly flow: Flow;
+  /** The tap's state; undefined once it reads no more of this flow. */
+  tapping: T | undefined;
+}
+
+/**
+ * A second content reader beside the namer, on a state field of its own, so that the namer's calls
+ * stay as they are without it. Told of a flow's end before the flow is turned round for handing out.
+ */
+export interface FlowTap<T> {
+  open(f: TapFlow<T>, p: Packet): T | undefined;
+  tcp(f: TapFlow<T>, p: Packet, fromOrig: boolean, seq: number, flags: number): void;
+  udp(f: TapFlow<T>, p: Packet, fromOrig: boolean): void;
+  /** The flow ends: `flow` as read, before any turning round. */
+  finish(flow: Flow): void;
 }
 
 const TCP = 6;
@@ -101,6 +122,8 @@ class FlowState<R> implements ReadFlow<R> {
   midstream = false;
   /** The content reader's state for this flow; undefined once nothing more is read. */
   reading: R | undefined;
+  /** The tap's state, likewise. */
+  tapping: unknown = undefined;
 
   constructor(
     uid: string,
@@ -178,6 +201,7 @@ export class FlowTable<R = unknown> {
   private readonly table = new Map<string, FlowState<R>>();
   private readonly all: FlowState<R>[] = [];
   private readonly udpIdle: number;
+  private readonly tap: FlowTap<unknown> | undefined;
   private counter = 0;
   private released = false;
   private packets = 0;
@@ -189,6 +213,7 @@ export class FlowTable<R = unknown> {
     opts: FlowTableOptions = {},
   ) {
     this.udpIdle = opts.udpIdleSec ?? 60;
+    this.tap = opts.tap;
   }
 
   /** Adds one decoded packet (in capture order). */
@@ -247,8 +272,10 @@ export class FlowTable<R = unknown> {
       f.tcp = tcpSegment(f.tcp, fromOrig, t.flags, p.payloadLen);
       if ((t.flags & SYN) !== 0) f.midstream = false;
       if (f.reading !== undefined) this.content.tcp(f, p, fromOrig, t.seq, t.flags);
-    } else if (proto === UDP && f.reading !== undefined) {
-      this.content.udp(f, p, fromOrig);
+      if (f.tapping !== undefined) this.tap!.tcp(f, p, fromOrig, t.seq, t.flags);
+    } else if (proto === UDP) {
+      if (f.reading !== undefined) this.content.udp(f, p, fromOrig);
+      if (f.tapping !== undefined) this.tap!.udp(f, p, fromOrig);
     }
   }
 
@@ -302,6 +329,7 @@ export class FlowTable<R = unknown> {
       f.midstream = true; // until add() sees a SYN
     }
     f.reading = this.content.open(f, p);
+    if (this.tap) f.tapping = this.tap.open(f, p);
     this.all.push(f);
     return f;
   }
@@ -360,6 +388,9 @@ export class FlowTable<R = unknown> {
 
   /** Completes a flow for handing out: its direction, conn_state, names and what its content told. */
   private finish(f: FlowState<R>, flow: Flow, flip: boolean): void {
+    // A tap is told only when the flows are handed out for good: a copy handed out mid-capture
+    // (live figures) does not end the flow for it.
+    if (this.released) this.tap?.finish(f.flow);
     if (flip) turnRound(flow);
     if (f.proto === TCP) flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
     if (f.midstream) flow.midstream = true;

@@ -5,13 +5,12 @@
  * first time and how many times. Flows that could not be searched (encrypted; bytes over the cap or
  * never captured) are counted with their bytes.
  */
-import type { Flow } from '../flows/flow.js';
 import { fingerprintId, maskId } from './mask.js';
 import { MultiMatcher } from './matcher.js';
 import { type Needle, type NeedleHit, needlesFor, outermostHits } from './needles.js';
 import { dnsQuestionPlaces, httpRequestPlaces, type Place } from './places.js';
 import type { IdKind } from './read-identifiers.js';
-import type { FlowBytes, SideBytes, SideSearch } from './stream-collector.js';
+import type { CollectedFigures, SideBytes, SideSearch } from './stream-collector.js';
 
 /** An identifier to look for. */
 export interface SoughtIdentifier {
@@ -66,6 +65,14 @@ function timeAt(side: SideBytes, offset: number): number {
   return ts;
 }
 
+/** What decoding an HTTP request could turn into a value not in its bytes as sent. */
+const HIDING = /%|\\|content-encoding|transfer-encoding|content-length: *0*[1-9]/i;
+
+/** True when a stream's bytes hold something that decoding could turn into an identifier. */
+function mayHide(bytes: Buffer): boolean {
+  return HIDING.test(bytes.toString('latin1'));
+}
+
 /**
  * The identifier search, fed by the stream collector as each flow's sides are complete: it keeps
  * the leaks found and nothing of the bytes. `result` adds the figures of what could not be searched.
@@ -99,13 +106,33 @@ export class LeakScanner implements SideSearch {
 
   stream(uid: string, side: SideBytes, client: boolean): void {
     const dir = client ? 'client→server' : 'server→client';
-    const places = (client ? httpRequestPlaces(side.bytes) : undefined) ?? [
-      { where: `bytes ${dir}`, bytes: side.bytes, containers: [], offset: 0 },
-    ];
-    this.#scan(uid, places, (offset) => timeAt(side, offset));
+    const raw: Place = { where: `bytes ${dir}`, bytes: side.bytes, containers: [], offset: 0 };
+    const timeOf = (offset: number) => timeAt(side, offset);
+    if (!client) {
+      this.#scan(uid, [raw], timeOf);
+      return;
+    }
+    // A client's HTTP requests are cut into places only when something may be in them: a value in
+    // the bytes as sent, or something that decoding could bring out (URL or JSON escapes, a
+    // Content- or Transfer-Encoding, a body). Most requests of a capture hold neither: one pass.
+    if (!this.#anyHit(side.bytes) && !mayHide(side.bytes)) return;
+    this.#scan(uid, httpRequestPlaces(side.bytes) ?? [raw], timeOf);
   }
 
-  datagram(uid: string, d: Buffer, o: { client: boolean; dns: boolean; offset: number; ts: number }): void {
+  /** True when a needle occurs in the bytes. */
+  #anyHit(bytes: Buffer): boolean {
+    let hit = false;
+    this.#matcher.search(bytes, () => {
+      hit = true;
+    });
+    return hit;
+  }
+
+  datagram(
+    uid: string,
+    d: Uint8Array,
+    o: { client: boolean; dns: boolean; offset: number; ts: number },
+  ): void {
     // A DNS answer repeats the question: only what the phone asked is what it sent.
     if (o.dns) {
       if (o.client) this.#scan(uid, dnsQuestionPlaces(d, o.offset), () => o.ts);
@@ -181,36 +208,17 @@ export class LeakScanner implements SideSearch {
 
   /**
    * The search's result, once the flow table has handed out every flow (and so the collector every
-   * side): the leaks, and the figures of what was searched and what could not be.
+   * side): the leaks, and the collector's figures of what was searched and what could not be.
    */
-  result(flows: Flow[], collected: Map<string, FlowBytes>): LeakSearch {
+  result(figures: CollectedFigures): LeakSearch {
     const result: LeakSearch = {
       leaks: [],
       sought: this.#masked,
       needles: this.#needles,
-      searched: { flows: 0, bytes: 0 },
-      encrypted: { flows: 0, bytes: 0, tls: 0, quic: 0 },
-      notSearched: { flows: 0, overCap: 0, missing: 0 },
+      searched: { ...figures.searched },
+      encrypted: { ...figures.encrypted },
+      notSearched: { ...figures.notSearched },
     };
-    for (const flow of flows) {
-      const fb = collected.get(flow.uid);
-      if (!fb) continue;
-      if (fb.encrypted) {
-        result.encrypted.flows += 1;
-        result.encrypted[fb.encrypted] += 1;
-        result.encrypted.bytes += flow.origBytes + flow.respBytes;
-        continue;
-      }
-      result.searched.flows += 1;
-      let short = false;
-      for (const side of fb.sides) {
-        result.searched.bytes += side.kept;
-        result.notSearched.overCap += side.overCap;
-        result.notSearched.missing += side.missing;
-        if (side.overCap || side.missing) short = true;
-      }
-      if (short) result.notSearched.flows += 1;
-    }
     // In time order; what happened at one moment in one flow, in a fixed order whatever side ended first.
     result.leaks = [...this.#leaks.values()].sort(
       (a, b) =>

@@ -10,8 +10,7 @@
  * Every problem is a ConfigError naming file, line and field.
  */
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
-import { parseYamlConfig } from '../config/yaml-config.js';
+import { describeValue, formatPath, parseYamlData } from '../config/yaml-config.js';
 import { ConfigError } from '../errors.js';
 import type { SoughtIdentifier } from './find-leaks.js';
 import { luhnValid } from './parcel.js';
@@ -30,48 +29,59 @@ function problem(kind: IdKind, v: unknown): string | undefined {
   return undefined;
 }
 
-/** A value or a non-empty list of values of the kind, each checked where it is written. */
-function valuesOf(kind: IdKind) {
-  return z.unknown().superRefine((v, ctx) => {
-    if (Array.isArray(v)) {
-      if (v.length === 0) ctx.addIssue({ code: 'custom', message: 'an empty list' });
-      v.forEach((x, i) => {
-        const why = problem(kind, x);
-        if (why) ctx.addIssue({ code: 'custom', message: why, path: [i] });
-      });
-      return;
-    }
-    const why = problem(kind, v);
-    if (why) ctx.addIssue({ code: 'custom', message: why });
-  });
-}
+/** An identifier map as written: kind → a value or values. */
+export type IdentifierMap = Partial<Record<IdKind, string | string[]>>;
 
-/** A map of identifier kinds to a value or values (an identifier file, one phone of an inventory). */
-export const identifierMap = z.strictObject(
-  Object.fromEntries(ID_KINDS.map((k) => [k, valuesOf(k).optional()])) as unknown as Record<
-    IdKind,
-    z.ZodOptional<z.ZodType<string | string[]>>
-  >,
-);
+type Where = (path: readonly (string | number)[], atKey?: boolean) => { line: number; column: number };
+
+/**
+ * Checks an identifier map found at `path` of a file, top down, and returns it; the first problem is
+ * a ConfigError naming its line and field. By hand, not with a schema library: the analyzer reads
+ * these files at start-up, where loading one would cost more than the search.
+ */
+export function checkIdentifierMap(
+  v: unknown,
+  path: (string | number)[],
+  file: string,
+  where: Where,
+): IdentifierMap {
+  const fail = (at: (string | number)[], message: string, atKey = false): never => {
+    const pos = where(at, atKey);
+    throw new ConfigError(file, pos.line, pos.column, formatPath(at), message);
+  };
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    fail(path, `expected a mapping, got ${describeValue(v)}`);
+  const kinds: readonly string[] = ID_KINDS;
+  for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
+    if (!kinds.includes(key)) fail([...path, key], `unknown key ${JSON.stringify(key)}`, true);
+    const kind = key as IdKind;
+    if (Array.isArray(value)) {
+      if (value.length === 0) fail([...path, key], 'an empty list');
+      value.forEach((x, i) => {
+        const why = problem(kind, x);
+        if (why) fail([...path, key, i], why);
+      });
+    } else {
+      const why = problem(kind, value);
+      if (why) fail([...path, key], why);
+    }
+  }
+  return v as IdentifierMap;
+}
 
 /** The identifiers of a YAML text; `file` names it in errors. */
 export function parseIdentifierFile(text: string, file: string): SoughtIdentifier[] {
-  const { data } = parseYamlConfig(
-    text,
-    file,
-    identifierMap,
-    `expected identifier kinds (${ID_KINDS.join(', ')})`,
-  );
-  const out = soughtFrom(data);
+  const { data, where } = parseYamlData(text, file, `expected identifier kinds (${ID_KINDS.join(', ')})`);
+  const out = soughtFrom(checkIdentifierMap(data, [], file, where));
   if (out.length === 0) throw new ConfigError(file, 1, 1, '', 'no identifier given');
   return out;
 }
 
 /** The values of a checked identifier map, normalised (MACs and Android IDs in lower case); IMEIs get their slot. */
-export function soughtFrom(data: z.infer<typeof identifierMap>): SoughtIdentifier[] {
+export function soughtFrom(data: IdentifierMap): SoughtIdentifier[] {
   const out: SoughtIdentifier[] = [];
   for (const kind of ID_KINDS) {
-    const v = (data as Record<IdKind, string | string[] | undefined>)[kind];
+    const v = data[kind];
     if (v === undefined) continue;
     const values = Array.isArray(v) ? v : [v];
     values.forEach((value, i) => {

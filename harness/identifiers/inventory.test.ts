@@ -63,7 +63,10 @@ describe('the lab inventory', () => {
       /inv\.yaml:2:9: R58N12ABCDE\.imei: not an IMEI/,
     );
     assert.throws(() => parseInventory('R58N12ABCDE:\n  imie: "1"\n', 'inv.yaml'), /inv\.yaml:2:3: .*imie/);
-    assert.throws(() => parseInventory('- a\n', 'inv.yaml'), /inv\.yaml:1:1: expected a record, got a list/);
+    assert.throws(
+      () => parseInventory('- a\n', 'inv.yaml'),
+      /inv\.yaml:1:1: expected a mapping of phone serials, got a list/,
+    );
     assert.throws(
       () => parseInventory('', 'inv.yaml'),
       /inv\.yaml:1:1: the file is empty; expected phone serials/,

@@ -15,11 +15,10 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
-import { z } from 'zod';
-import { parseYamlConfig } from '../config/yaml-config.js';
+import { describeValue, parseYamlData } from '../config/yaml-config.js';
 import { ConfigError } from '../errors.js';
 import type { SoughtIdentifier } from './find-leaks.js';
-import { identifierMap, soughtFrom, unreadableWhy } from './identifier-file.js';
+import { checkIdentifierMap, soughtFrom, unreadableWhy } from './identifier-file.js';
 import type { PhoneIdentifiers } from './read-identifiers.js';
 
 export class Inventory {
@@ -45,18 +44,26 @@ export class Inventory {
   }
 }
 
-const schema = z.record(z.string().min(1), identifierMap);
-
 /** The inventory of a YAML text; `file` names it in errors. */
 export function parseInventory(text: string, file: string): Inventory {
-  const { data } = parseYamlConfig(
+  const { data, where } = parseYamlData(
     text,
     file,
-    schema,
     'expected phone serials, each with identifier kinds and values',
   );
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    const pos = where([]);
+    throw new ConfigError(
+      file,
+      pos.line,
+      pos.column,
+      '',
+      `expected a mapping of phone serials, got ${describeValue(data)}`,
+    );
+  }
   const phones = new Map<string, SoughtIdentifier[]>();
-  for (const [serial, ids] of Object.entries(data)) phones.set(serial, soughtFrom(ids));
+  for (const [serial, ids] of Object.entries(data as Record<string, unknown>))
+    phones.set(serial, soughtFrom(checkIdentifierMap(ids, [serial], file, where)));
   return new Inventory(file, phones);
 }
 

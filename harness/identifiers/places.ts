@@ -11,7 +11,7 @@ import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'n
 export interface Place {
   /** Where, as a person reads it: `URL query imei`, `header Cookie key uid`, `body JSON $.device.aid`. */
   where: string;
-  bytes: Buffer;
+  bytes: Uint8Array;
   /** Containers undone to get these bytes, outermost first (`gzip`, `base64`, `urlencode`). */
   containers: string[];
   /** Offset in the side's bytes where the place's message begins (for its time). */
@@ -240,7 +240,7 @@ export function httpRequestPlaces(b: Buffer): Place[] | undefined {
 }
 
 /** The labels of a DNS message's question, each a place (`DNS label 1` is the leftmost). */
-export function dnsQuestionPlaces(d: Buffer, offset: number): Place[] {
+export function dnsQuestionPlaces(d: Uint8Array, offset: number): Place[] {
   if (d.length < 13) return [];
   const out: Place[] = [];
   let at = 12;

@@ -10,7 +10,7 @@
  */
 
 import type { Endpoint, Flow } from '../flows/flow.js';
-import type { ContentReader, ReadFlow } from '../flows/flow-table.js';
+import type { FlowTap, TapFlow } from '../flows/flow-table.js';
 import { type Packet, TCP_FIN, TCP_RST, TCP_SYN } from '../packets/packet.js';
 
 /** One side of a TCP flow, whole (or as far as it was kept), for the search. */
@@ -29,26 +29,21 @@ export interface SideSearch {
   /** A TCP side, complete. `client`: it is the side that opened the connection. */
   stream(uid: string, side: SideBytes, client: boolean): void;
   /** One UDP datagram; `offset` counts the side's bytes before it. */
-  datagram(uid: string, d: Buffer, o: { client: boolean; dns: boolean; offset: number; ts: number }): void;
+  datagram(
+    uid: string,
+    d: Uint8Array,
+    o: { client: boolean; dns: boolean; offset: number; ts: number },
+  ): void;
 }
 
-/** What one side of a flow sent: how much was searched, and what could not be. */
-export interface SideSummary {
-  from: Endpoint;
-  /** Bytes kept and searched. */
-  kept: number;
-  /** Bytes past the cap, not kept. */
-  overCap: number;
-  /** Bytes missing: never captured (a gap in the sequence, a truncated packet). */
-  missing: number;
-}
-
-/** One flow's figures, both sides, or why nothing was searched. */
-export interface FlowBytes {
-  uid: string;
-  sides: SideSummary[];
-  /** Set for encrypted flows: the protocol seen, and no bytes kept. */
-  encrypted?: 'tls' | 'quic';
+/** What the collector handed on, and what it could not: the search's figures. */
+export interface CollectedFigures {
+  /** Flows whose clear bytes were searched, and those bytes. */
+  searched: { flows: number; bytes: number };
+  /** Encrypted flows (not searched), with their bytes both ways. */
+  encrypted: { flows: number; bytes: number; tls: number; quic: number };
+  /** Flows not searched whole: bytes past the per-side cap, or never captured. */
+  notSearched: { flows: number; overCap: number; missing: number };
 }
 
 interface Side {
@@ -73,9 +68,8 @@ interface Side {
 interface State {
   proto: number;
   uid: string;
-  /** The side that opened the flow, as the table first saw it (before any turning round). */
-  orig: Endpoint;
-  dns: boolean;
+  /** The flow as the table keeps it: its originator (the client) as far as the capture has told. */
+  flow: Flow;
   /** The two sides, in the order they first sent (no map: a flow has two). */
   a?: Side;
   b?: Side;
@@ -84,28 +78,32 @@ interface State {
   sawData?: boolean;
 }
 
-export class StreamCollector implements ContentReader<State> {
+/** True when the side is the flow's originator, as the flow stands now. */
+function isClient(s: State, side: Side): boolean {
+  const o = s.flow.orig;
+  return side.from.addr === o.addr && side.from.port === o.port;
+}
+
+export class StreamCollector implements FlowTap<State> {
   readonly #cap: number;
   readonly #search: SideSearch;
   /** Each flow's state by the flow object the table showed (the `key` of finish). */
   readonly #states = new Map<Flow, State>();
-  /** Each finished flow's figures, by uid. */
-  readonly flows = new Map<string, FlowBytes>();
+  /** The figures of the flows finished so far. */
+  readonly figures: CollectedFigures = {
+    searched: { flows: 0, bytes: 0 },
+    encrypted: { flows: 0, bytes: 0, tls: 0, quic: 0 },
+    notSearched: { flows: 0, overCap: 0, missing: 0 },
+  };
 
   constructor(search: SideSearch, opts: { capBytes?: number } = {}) {
     this.#search = search;
     this.#cap = opts.capBytes ?? 1 << 20;
   }
 
-  open(f: ReadFlow<State>, p: Packet): State | undefined {
+  open(f: TapFlow<State>, p: Packet): State | undefined {
     if (p.proto !== 6 && p.proto !== 17) return undefined;
-    const { orig, resp, uid } = f.flow;
-    const s: State = {
-      proto: p.proto,
-      uid,
-      orig: { addr: orig.addr, port: orig.port },
-      dns: p.proto === 17 && (resp.port === 53 || resp.port === 5353),
-    };
+    const s: State = { proto: p.proto, uid: f.flow.uid, flow: f.flow };
     this.#states.set(f.flow, s);
     return s;
   }
@@ -138,7 +136,8 @@ export class StreamCollector implements ContentReader<State> {
     const part = data.length > room ? data.subarray(0, room) : data;
     const need = side.kept + part.length;
     if (!side.buf || side.buf.length < need) {
-      const grown = Buffer.alloc(Math.min(this.#cap, Math.max(need, 2 * (side.buf?.length ?? 0))));
+      // Unfilled: only [0, kept) is ever read.
+      const grown = Buffer.allocUnsafeSlow(Math.min(this.#cap, Math.max(need, 2 * (side.buf?.length ?? 0))));
       side.buf?.copy(grown, 0, 0, side.kept);
       side.buf = grown;
     }
@@ -150,7 +149,7 @@ export class StreamCollector implements ContentReader<State> {
   }
 
   /** True (and the flow marked) when its first bytes are a TLS record or a QUIC long header. */
-  #encrypted(f: ReadFlow<State>, s: State, p: Packet): boolean {
+  #encrypted(f: TapFlow<State>, s: State, p: Packet): boolean {
     const d = p.payload;
     if (!s.sawData && d.length >= 3) {
       s.sawData = true;
@@ -159,7 +158,7 @@ export class StreamCollector implements ContentReader<State> {
         s.encrypted = 'quic';
       // The table stops asking; finish() still hands the flow out as encrypted. Nothing is kept.
       if (s.encrypted) {
-        f.reading = undefined;
+        f.tapping = undefined;
         s.a = undefined;
         s.b = undefined;
       }
@@ -167,8 +166,8 @@ export class StreamCollector implements ContentReader<State> {
     return s.encrypted !== undefined;
   }
 
-  tcp(f: ReadFlow<State>, p: Packet, _fromOrig: boolean, seq: number, flags: number): void {
-    const s = f.reading!;
+  tcp(f: TapFlow<State>, p: Packet, _fromOrig: boolean, seq: number, flags: number): void {
+    const s = f.tapping!;
     if (flags & TCP_SYN) {
       this.#side(s, p).next = (seq + 1) >>> 0;
       return;
@@ -223,7 +222,7 @@ export class StreamCollector implements ContentReader<State> {
     if (side.done || (!last && side.early?.size)) return;
     side.done = true;
     if (side.buf && side.kept > 0) {
-      const client = side.from.addr === s.orig.addr && side.from.port === s.orig.port;
+      const client = isClient(s, side);
       this.#search.stream(
         s.uid,
         {
@@ -264,8 +263,8 @@ export class StreamCollector implements ContentReader<State> {
     }
   }
 
-  udp(f: ReadFlow<State>, p: Packet): void {
-    const s = f.reading!;
+  udp(f: TapFlow<State>, p: Packet): void {
+    const s = f.tapping!;
     if (p.payloadLen === 0) return;
     if (this.#encrypted(f, s, p)) return;
     const side = this.#side(s, p);
@@ -275,35 +274,39 @@ export class StreamCollector implements ContentReader<State> {
     const len = Math.min(room, p.payload.length);
     if (len < p.payload.length) side.overCap += p.payload.length - Math.max(0, len);
     if (len <= 0) return;
-    const client = side.from.addr === s.orig.addr && side.from.port === s.orig.port;
-    this.#search.datagram(s.uid, Buffer.from(p.payload.buffer, p.payload.byteOffset, len), {
+    const client = isClient(s, side);
+    const resp = s.flow.resp.port;
+    // The packet's own bytes, searched before this returns: no copy.
+    this.#search.datagram(s.uid, len < p.payload.length ? p.payload.subarray(0, len) : p.payload, {
       client,
-      dns: s.dns,
+      dns: resp === 53 || resp === 5353,
       offset: side.kept,
       ts: p.ts,
     });
     side.kept += len;
   }
 
-  finish(flow: Flow, keyFlow: Flow): void {
-    const s = this.#states.get(keyFlow);
+  finish(flow: Flow): void {
+    const s = this.#states.get(flow);
     if (!s) return;
-    this.#states.delete(keyFlow);
+    this.#states.delete(flow);
+    const fig = this.figures;
     if (s.encrypted) {
-      this.flows.set(flow.uid, { uid: flow.uid, sides: [], encrypted: s.encrypted });
+      fig.encrypted.flows += 1;
+      fig.encrypted[s.encrypted] += 1;
+      fig.encrypted.bytes += flow.origBytes + flow.respBytes;
       return;
     }
-    const sides: SideSummary[] = [];
-    // The client's side first.
-    const isClient = (x: Side) => x.from.addr === flow.orig.addr && x.from.port === flow.orig.port;
-    const order = [s.a, s.b]
-      .filter((x): x is Side => x !== undefined)
-      .sort((x, y) => (isClient(x) ? -1 : isClient(y) ? 1 : 0));
-    for (const side of order) {
+    fig.searched.flows += 1;
+    let short = false;
+    for (const side of [s.a, s.b]) {
+      if (!side) continue;
       this.#flush(s, side, true);
-      // What never came in order is missing.
-      sides.push({ from: side.from, kept: side.kept, overCap: side.overCap, missing: side.missing });
+      fig.searched.bytes += side.kept;
+      fig.notSearched.overCap += side.overCap;
+      fig.notSearched.missing += side.missing;
+      if (side.overCap || side.missing) short = true;
     }
-    this.flows.set(flow.uid, { uid: flow.uid, sides });
+    if (short) fig.notSearched.flows += 1;
   }
 }
