@@ -6,6 +6,7 @@ import type { Command } from './commander.js';
 
 /** One row of the devices listing. */
 export interface DeviceRow {
+  /** The adb serial as phonehome shows it: masked when it is the phone's own serial (phoneLabel). */
   serial: string;
   state: string;
   manufacturer?: string;
@@ -40,7 +41,7 @@ export async function listDeviceRows(opts: {
   });
   const profiles = await loadProfiles(opts.devicesDir);
   const found = await discoverDevices(client, { deadlineMs: 10_000 });
-  return Promise.all(
+  const rows = await Promise.all(
     found.map(async (d): Promise<DeviceRow> => {
       if (!d.usable) return { serial: d.serial, state: d.state, ready: false, why: d.advice };
       try {
@@ -71,6 +72,19 @@ export async function listDeviceRows(opts: {
       }
     }),
   );
+  // A USB phone's serial and its MAC are identifiers: shown masked (`phonehome run --device` takes
+  // the label, or its fingerprint, as well as the serial).
+  const { fingerprintKey, maskId, phoneLabel } = await import('../identifiers/mask.js');
+  const key = fingerprintKey();
+  return rows.map((r) => {
+    const label = phoneLabel(r.serial, key);
+    return {
+      ...r,
+      serial: label,
+      ...(r.mac ? { mac: maskId(r.mac) } : {}),
+      why: r.why.split(r.serial).join(label),
+    };
+  });
 }
 
 /** The table a person reads; every phone-supplied string made terminal-safe. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fingerprintId, maskId } from './mask.js';
+import { fingerprintId, maskId, namesPhone, phoneLabel } from './mask.js';
 import { decodeParcelString, luhnValid } from './parcel.js';
 import { subInfoCalls } from './read-identifiers.js';
 
@@ -79,6 +79,23 @@ describe('masking', () => {
     assert.equal(maskId('3f6a1c92b07e45d8'), '3f6a…45d8');
     assert.equal(maskId('a1b2c3d4'), 'a1…d4');
     assert.equal(maskId('abc'), '…');
+  });
+
+  it('names a USB phone by its masked serial and fingerprint, a connection by its address', () => {
+    const label = phoneLabel('R58N12ABCDE', 'lab-key');
+    assert.match(label, /^R5…DE~[0-9a-f]{6}$/);
+    assert.ok(!label.includes('R58N12ABCDE'));
+    assert.equal(label, phoneLabel('R58N12ABCDE', 'lab-key'));
+    assert.notEqual(label, phoneLabel('R58N12ABCDF', 'lab-key'));
+    for (const conn of ['127.0.0.1:5601', '[::1]:5555', 'emulator-5554', 'localhost:5037'])
+      assert.equal(phoneLabel(conn, 'lab-key'), conn);
+    // Wireless debugging names the phone by its serial too.
+    assert.ok(!phoneLabel('adb-R58N12ABCDE-x1Yz2a._adb-tls-connect._tcp', 'k').includes('R58N12ABCDE'));
+    const fp = label.slice(label.indexOf('~') + 1);
+    for (const typed of ['R58N12ABCDE', label, fp, fp.toUpperCase()])
+      assert.ok(namesPhone(typed, 'R58N12ABCDE', 'lab-key'), typed);
+    assert.ok(!namesPhone('R5…DE', 'R58N12ABCDE', 'lab-key'));
+    assert.ok(!namesPhone(fp, 'R58N12ABCDE', 'other-key'));
   });
 
   it('fingerprints by key: stable for one key, different for another, never the value', () => {

@@ -44,3 +44,26 @@ export function fingerprintKey(env: NodeJS.ProcessEnv = process.env): string {
     return readFileSync(file, 'utf8').trim();
   }
 }
+
+/** Adb serials that name a connection, not the phone: `host:port`, `[v6]:port`, `emulator-N`. */
+const CONNECTION_SERIAL = /^(?:(?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:.]+\]|localhost):\d{1,5}$|^emulator-\d+$/i;
+
+/**
+ * How phonehome's output names a phone: its adb serial when that names a connection (a simulated
+ * phone's 127.0.0.1:5601), else (a USB phone's serial is its ro.serialno, an identifier) the serial
+ * masked with the first six digits of its keyed fingerprint, e.g. `R5…DE~3fa2c1`: stable for one
+ * lab key, so that runs and nights compare, and unique enough within a farm.
+ */
+export function phoneLabel(serial: string, key: string | Buffer): string {
+  if (CONNECTION_SERIAL.test(serial)) return serial;
+  return `${maskId(serial)}~${fingerprintId(key, serial).slice(0, 6)}`;
+}
+
+/** True when what someone typed names this phone: its serial, its label, or the label's fingerprint. */
+export function namesPhone(given: string, serial: string, key: string | Buffer): boolean {
+  if (given === serial) return true;
+  const label = phoneLabel(serial, key);
+  if (given === label) return true;
+  const tilde = label.lastIndexOf('~');
+  return tilde > 0 && given.toLowerCase() === label.slice(tilde + 1);
+}

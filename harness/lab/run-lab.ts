@@ -106,10 +106,18 @@ export async function runScenarios(
       const found = (await discoverDevices(client)).filter((d) => d.usable);
       let serials = found.map((d) => d.serial);
       if (o.device?.length) {
+        // A phone is named by its adb serial, or as phonehome shows it (its masked label, or the
+        // label's fingerprint), since the output never shows a USB phone's serial.
+        const { fingerprintKey, namesPhone } = await import('../identifiers/mask.js');
+        const key = fingerprintKey();
         const want = o.device.flatMap((d) => d.split(','));
-        for (const w of want)
-          if (!serials.includes(w)) throw new UsageError(`no usable phone ${w} (see phonehome devices)`);
-        serials = want;
+        const picked: string[] = [];
+        for (const w of want) {
+          const s = serials.find((x) => namesPhone(w, x, key));
+          if (!s) throw new UsageError(`no usable phone ${w} (see phonehome devices)`);
+          if (!picked.includes(s)) picked.push(s);
+        }
+        serials = picked;
       } else if (o.profile?.length) {
         const want = new Set(o.profile.flatMap((p) => p.split(',')));
         const keep: string[] = [];

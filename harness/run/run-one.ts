@@ -65,6 +65,8 @@ export interface RunContext {
   ui?: Ui;
   /** The lab's inventory: identifiers the phone will not tell, supplied per serial. */
   inventory?: Inventory;
+  /** The phone as the output names it (phoneLabel: a USB serial masked); default its adb serial. */
+  label?: string;
 }
 
 const SAFE_PART = /[^A-Za-z0-9._-]+/g;
@@ -85,7 +87,8 @@ function namesIn(analysis: Analysis): Set<string> {
 /** Runs one scenario on one phone. Never throws for run failures: they are the result's outcome. */
 export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<RunResult> {
   const domain = ctx.canaryDomain ?? 'canary.phonehome.test';
-  const dir = join(ctx.outRoot, pathPart(ctx.runId), pathPart(ctx.device.serial), pathPart(scenario.name));
+  const shown = ctx.label ?? ctx.device.serial;
+  const dir = join(ctx.outRoot, pathPart(ctx.runId), pathPart(shown), pathPart(scenario.name));
   await mkdir(dir, { recursive: true });
   const op: OpOptions = {
     deadlineMs: ctx.stepDeadlineMs ?? 20_000,
@@ -100,7 +103,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   const result: RunResult = {
     formatVersion: RUN_FORMAT_VERSION,
     runId: ctx.runId,
-    serial: ctx.device.serial,
+    serial: shown,
     scenario: scenario.name,
     outcome: 'broken',
     reason: '',
@@ -141,7 +144,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     return result;
   };
 
-  await log(`run ${ctx.runId}: ${scenario.name} on ${ctx.device.serial}`);
+  await log(`run ${ctx.runId}: ${scenario.name} on ${shown}`);
   try {
     const prepare = rec.begin('prepare', 'prepare');
     const factsPart = rec.part(prepare, 'read device facts');

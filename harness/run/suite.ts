@@ -13,6 +13,7 @@ import type { DeviceFacts } from '../device/facts.js';
 import { allowlistFor, type DeviceProfile, matchProfile } from '../device/profiles.js';
 import { errorMessage, UsageError } from '../errors.js';
 import type { Inventory } from '../identifiers/inventory.js';
+import { fingerprintKey, phoneLabel } from '../identifiers/mask.js';
 import { type RunResult, recordLine } from '../record/run-record.js';
 import { readAllowlist } from '../verdict/read-allowlist.js';
 import type { CaptureBackend } from './capture.js';
@@ -32,7 +33,10 @@ export interface SuitePhone {
   speed: number;
 }
 
-/** What happens in a suite, for the terminal. Text from the phone is untrusted: print it through terminalSafe. */
+/**
+ * What happens in a suite, for the terminal. Text from the phone is untrusted: print it through
+ * terminalSafe. `serial` is the phone as the output names it (phoneLabel): a USB serial masked.
+ */
 export type SuiteEvent =
   /** A scenario begins on a phone; `steps` are as the phone runs them (waits scaled by the speed). */
   | { type: 'start'; serial: string; phone: string; scenario: string; steps: ScenarioStep[] }
@@ -149,6 +153,8 @@ export function slots(max: number): { acquire(): Promise<void>; release(): void 
 /** One phone's scenarios, run one after the other; each result is a promise the mocha test awaits. */
 interface PhonePlan {
   phone: SuitePhone;
+  /** The phone as the output names it (phoneLabel). */
+  label: string;
   title: string;
   /** The matched device profile's name, which keys the report's history. */
   profile?: string;
@@ -197,13 +203,17 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
   // Facts and profiles first, so that every phone's describe block has its real title.
   const plans: PhonePlan[] = [];
   const chains: Promise<unknown>[] = [];
+  // A USB phone's adb serial is its hardware serial, an identifier: the output names it masked.
+  const idKey = fingerprintKey();
   for (const phone of opts.phones) {
+    const label = phoneLabel(phone.serial, idKey);
     const device = opts.deviceFor(phone.serial);
     const facts = await device.facts({ deadlineMs: 20_000, signal });
     const m = matchProfile(opts.profiles, facts.properties);
-    const title = `${facts.manufacturer} ${facts.model} (${phone.serial})`;
+    const title = `${facts.manufacturer} ${facts.model} (${label})`;
     const plan: PhonePlan = {
       phone,
+      label,
       title,
       facts,
       results: new Map(),
@@ -227,7 +237,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
           ui = await opts.uiFor(phone, facts, profile).catch((err) => {
             emit({
               type: 'progress',
-              serial: phone.serial,
+              serial: label,
               scenario: scenario.name,
               line: `no UI automation: ${errorMessage(err)}`,
             });
@@ -244,13 +254,13 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         if (why) return { skipped: why };
         emit({
           type: 'start',
-          serial: phone.serial,
+          serial: label,
           phone: title,
           scenario: scenario.name,
           steps: run.steps,
         });
         const progress = (line: string) =>
-          emit({ type: 'progress', serial: phone.serial, scenario: scenario.name, line });
+          emit({ type: 'progress', serial: label, scenario: scenario.name, line });
         // Retries are for the lab's hiccups: a broken run is tried again, a policy failure is not.
         let last: RunResult | undefined;
         for (let attempt = 0; attempt <= (opts.retries ?? 0); attempt++) {
@@ -261,13 +271,14 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
               outRoot: runsDir,
               device,
               capture: withLiveStats(opts.captureFor(phone, device, prof), allowlist, canaryDomain, (stats) =>
-                emit({ type: 'live', serial: phone.serial, scenario: scenario.name, stats }),
+                emit({ type: 'live', serial: label, scenario: scenario.name, stats }),
               ),
               allowlist,
               profile: prof,
               canaryDomain,
               ...(ui ? { ui } : {}),
               ...(opts.inventory ? { inventory: opts.inventory } : {}),
+              label,
               signal,
               onProgress: progress,
             },
@@ -284,7 +295,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         } catch (err) {
           emit({
             type: 'end',
-            serial: phone.serial,
+            serial: label,
             phone: title,
             scenario: scenario.name,
             outcome: 'broken',
@@ -294,7 +305,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         }
         emit({
           type: 'end',
-          serial: phone.serial,
+          serial: label,
           phone: title,
           scenario: scenario.name,
           ...('skipped' in r
@@ -331,7 +342,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         if ('skipped' in r) {
           summary.skipped += 1;
           await sink.runSkipped({
-            serial: plan.phone.serial,
+            serial: plan.label,
             scenario: name,
             facts: plan.facts,
             reason: r.skipped,
