@@ -50,8 +50,8 @@ export interface FlowTap<T> {
   open(f: TapFlow<T>, p: Packet): T | undefined;
   tcp(f: TapFlow<T>, p: Packet, fromOrig: boolean, seq: number, flags: number): void;
   udp(f: TapFlow<T>, p: Packet, fromOrig: boolean): void;
-  /** The flow ends: `flow` as read, before any turning round. */
-  finish(flow: Flow): void;
+  /** The flow ends: as read, before any turning round. */
+  finish(f: TapFlow<T>): void;
 }
 
 const TCP = 6;
@@ -390,7 +390,7 @@ export class FlowTable<R = unknown> {
   private finish(f: FlowState<R>, flow: Flow, flip: boolean): void {
     // A tap is told only when the flows are handed out for good: a copy handed out mid-capture
     // (live figures) does not end the flow for it.
-    if (this.released) this.tap?.finish(f.flow);
+    if (this.released) this.tap?.finish(f as TapFlow<unknown>);
     if (flip) turnRound(flow);
     if (f.proto === TCP) flow.connState = connState(flip ? flipTcpHistory(f.tcp) : f.tcp);
     if (f.midstream) flow.midstream = true;

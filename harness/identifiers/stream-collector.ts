@@ -54,8 +54,8 @@ interface Side {
   buf: Buffer | undefined;
   kept: number;
   /** Where each packet's bytes begin, and its time (two arrays: no object per packet). */
-  markOffsets: number[];
-  markTimes: number[];
+  markOffsets: number[] | undefined;
+  markTimes: number[] | undefined;
   overCap: number;
   missing: number;
   /** TCP: the next sequence number in order; undefined until the first segment (or SYN). */
@@ -65,6 +65,17 @@ interface Side {
   earlyBytes: number;
 }
 
+/**
+ * A flow's tap state once nothing more of it is read: a number, not an object, so that the tens of
+ * thousands of flows a long capture ends with cost no memory of their own until they are counted.
+ */
+const ENC_TLS = 1;
+const ENC_QUIC = 2;
+/** Both sides searched and counted; SHORT: some bytes were past the cap or never captured. */
+const DONE_WHOLE = 3;
+const DONE_SHORT = 4;
+type Tap = State | typeof ENC_TLS | typeof ENC_QUIC | typeof DONE_WHOLE | typeof DONE_SHORT;
+
 interface State {
   proto: number;
   uid: string;
@@ -73,9 +84,13 @@ interface State {
   /** The two sides, in the order they first sent (no map: a flow has two). */
   a?: Side;
   b?: Side;
-  encrypted?: 'tls' | 'quic';
   /** A payload byte was seen: the protocol is decided by the first one. */
   sawData?: boolean;
+  /** A side was not searched whole (bytes past the cap, or never captured). */
+  short?: boolean;
+  /** UDP: the bytes each side sent so far (originator, responder). */
+  udpOrig?: number;
+  udpResp?: number;
 }
 
 /** True when the side is the flow's originator, as the flow stands now. */
@@ -84,11 +99,9 @@ function isClient(s: State, side: Side): boolean {
   return side.from.addr === o.addr && side.from.port === o.port;
 }
 
-export class StreamCollector implements FlowTap<State> {
+export class StreamCollector implements FlowTap<Tap> {
   readonly #cap: number;
   readonly #search: SideSearch;
-  /** Each flow's state by the flow object the table showed (the `key` of finish). */
-  readonly #states = new Map<Flow, State>();
   /** The figures of the flows finished so far. */
   readonly figures: CollectedFigures = {
     searched: { flows: 0, bytes: 0 },
@@ -101,11 +114,9 @@ export class StreamCollector implements FlowTap<State> {
     this.#cap = opts.capBytes ?? 1 << 20;
   }
 
-  open(f: TapFlow<State>, p: Packet): State | undefined {
+  open(f: TapFlow<Tap>, p: Packet): Tap | undefined {
     if (p.proto !== 6 && p.proto !== 17) return undefined;
-    const s: State = { proto: p.proto, uid: f.flow.uid, flow: f.flow };
-    this.#states.set(f.flow, s);
-    return s;
+    return { proto: p.proto, uid: f.flow.uid, flow: f.flow };
   }
 
   #side(s: State, p: Packet): Side {
@@ -116,8 +127,8 @@ export class StreamCollector implements FlowTap<State> {
       from: { addr: p.src, port: p.srcPort },
       buf: undefined,
       kept: 0,
-      markOffsets: [],
-      markTimes: [],
+      markOffsets: undefined,
+      markTimes: undefined,
       overCap: 0,
       missing: 0,
       earlyBytes: 0,
@@ -142,46 +153,68 @@ export class StreamCollector implements FlowTap<State> {
       side.buf = grown;
     }
     side.buf.set(part, side.kept);
-    side.markOffsets.push(side.kept);
-    side.markTimes.push(ts);
+    if (side.markOffsets && side.markTimes) {
+      side.markOffsets.push(side.kept);
+      side.markTimes.push(ts);
+    } else {
+      side.markOffsets = [side.kept];
+      side.markTimes = [ts];
+    }
     side.kept = need;
     side.overCap += data.length - part.length;
   }
 
   /** True (and the flow marked) when its first bytes are a TLS record or a QUIC long header. */
-  #encrypted(f: TapFlow<State>, s: State, p: Packet): boolean {
+  #encrypted(f: TapFlow<Tap>, s: State, p: Packet): boolean {
     const d = p.payload;
-    if (!s.sawData && d.length >= 3) {
-      s.sawData = true;
-      if (s.proto === 6 && d[0] === 0x16 && d[1] === 0x03) s.encrypted = 'tls';
-      else if (s.proto === 17 && (d[0]! & 0xc0) === 0xc0 && d.length >= 5 && d[1]! | d[2]! | d[3]! | d[4]!)
-        s.encrypted = 'quic';
-      // The table stops asking; finish() still hands the flow out as encrypted. Nothing is kept.
-      if (s.encrypted) {
-        f.tapping = undefined;
-        s.a = undefined;
-        s.b = undefined;
-      }
-    }
-    return s.encrypted !== undefined;
+    if (s.sawData || d.length < 3) return false;
+    s.sawData = true;
+    let kind: typeof ENC_TLS | typeof ENC_QUIC | undefined;
+    if (s.proto === 6 && d[0] === 0x16 && d[1] === 0x03) kind = ENC_TLS;
+    else if (s.proto === 17 && (d[0]! & 0xc0) === 0xc0 && d.length >= 5 && d[1]! | d[2]! | d[3]! | d[4]!)
+      kind = ENC_QUIC;
+    // Nothing is kept; finish() counts the flow as encrypted, with its bytes.
+    if (kind !== undefined) f.tapping = kind;
+    return kind !== undefined;
   }
 
-  tcp(f: TapFlow<State>, p: Packet, _fromOrig: boolean, seq: number, flags: number): void {
-    const s = f.tapping!;
+  /** Once both sides are handed on: the flow is counted, and its state let go. */
+  #doneIfBoth(f: TapFlow<Tap>, s: State): void {
+    // Both sides must have been seen: a side not seen yet may still send.
+    if (!s.a?.done || !s.b?.done) return;
+    this.#count(s);
+    f.tapping = s.short ? DONE_SHORT : DONE_WHOLE;
+  }
+
+  /** Adds a searched flow to the figures (its sides' bytes were added as each was handed on). */
+  #count(s: State): void {
+    this.figures.searched.flows += 1;
+    if (s.short) this.figures.notSearched.flows += 1;
+  }
+
+  tcp(f: TapFlow<Tap>, p: Packet, _fromOrig: boolean, seq: number, flags: number): void {
+    const s = f.tapping;
+    if (typeof s !== 'object') return; // done with, or encrypted
     if (flags & TCP_SYN) {
       this.#side(s, p).next = (seq + 1) >>> 0;
       return;
     }
-    if (p.payloadLen > 0 && !this.#encrypted(f, s, p)) this.#data(s, p, seq);
-    if (s.encrypted) return;
+    if (p.payloadLen > 0) {
+      if (this.#encrypted(f, s, p)) return;
+      this.#data(s, p, seq);
+    }
     // A side is complete at its FIN (once no gap is left) and both are at a RST.
     if (flags & TCP_RST) {
       if (s.a) this.#flush(s, s.a, false);
       if (s.b) this.#flush(s, s.b, false);
+      this.#doneIfBoth(f, s);
     } else if (flags & TCP_FIN) {
       // Only once every byte before the FIN is here: a segment still missing may yet come.
       const side = this.#side(s, p);
-      if (side.next === undefined || ((seq + p.payloadLen - side.next) | 0) <= 0) this.#flush(s, side, false);
+      if (side.next === undefined || ((seq + p.payloadLen - side.next) | 0) <= 0) {
+        this.#flush(s, side, false);
+        this.#doneIfBoth(f, s);
+      }
     }
   }
 
@@ -228,18 +261,24 @@ export class StreamCollector implements FlowTap<State> {
         {
           from: side.from,
           bytes: side.buf.subarray(0, side.kept),
-          markOffsets: side.markOffsets,
-          markTimes: side.markTimes,
+          markOffsets: side.markOffsets ?? [],
+          markTimes: side.markTimes ?? [],
         },
         client,
       );
     }
     side.buf = undefined;
-    side.markOffsets = [];
-    side.markTimes = [];
+    side.markOffsets = undefined;
+    side.markTimes = undefined;
     side.missing += side.earlyBytes;
     side.earlyBytes = 0;
     side.early = undefined;
+    // Its figures are final: what comes for a side handed on is not read.
+    const fig = this.figures;
+    fig.searched.bytes += side.kept;
+    fig.notSearched.overCap += side.overCap;
+    fig.notSearched.missing += side.missing;
+    if (side.overCap || side.missing) s.short = true;
   }
 
   /** Appends held segments that now follow in order. */
@@ -263,50 +302,49 @@ export class StreamCollector implements FlowTap<State> {
     }
   }
 
-  udp(f: TapFlow<State>, p: Packet): void {
-    const s = f.tapping!;
+  udp(f: TapFlow<Tap>, p: Packet, fromOrig: boolean): void {
+    const s = f.tapping;
+    if (typeof s !== 'object') return;
     if (p.payloadLen === 0) return;
     if (this.#encrypted(f, s, p)) return;
-    const side = this.#side(s, p);
-    side.missing += p.payloadLen - p.payload.length;
-    // Searched as it comes, not kept: only the count of what was searched is.
-    const room = this.#cap - side.kept;
-    const len = Math.min(room, p.payload.length);
-    if (len < p.payload.length) side.overCap += p.payload.length - Math.max(0, len);
-    if (len <= 0) return;
-    const client = isClient(s, side);
+    // Searched as it comes and counted at once, not kept: a UDP flow holds two counters (each
+    // side's bytes so far, for the cap), no side objects.
+    const fig = this.figures;
+    const missing = p.payloadLen - p.payload.length;
+    const kept = fromOrig ? (s.udpOrig ?? 0) : (s.udpResp ?? 0);
+    const len = Math.max(0, Math.min(this.#cap - kept, p.payload.length));
+    const over = p.payload.length - len;
+    fig.notSearched.missing += missing;
+    fig.notSearched.overCap += over;
+    if (missing || over) s.short = true;
+    if (len === 0) return;
     const resp = s.flow.resp.port;
     // The packet's own bytes, searched before this returns: no copy.
     this.#search.datagram(s.uid, len < p.payload.length ? p.payload.subarray(0, len) : p.payload, {
-      client,
+      client: fromOrig,
       dns: resp === 53 || resp === 5353,
-      offset: side.kept,
+      offset: kept,
       ts: p.ts,
     });
-    side.kept += len;
+    fig.searched.bytes += len;
+    if (fromOrig) s.udpOrig = kept + len;
+    else s.udpResp = kept + len;
   }
 
-  finish(flow: Flow): void {
-    const s = this.#states.get(flow);
-    if (!s) return;
-    this.#states.delete(flow);
+  finish(f: TapFlow<Tap>): void {
+    const s = f.tapping;
+    if (s === undefined || s === DONE_WHOLE || s === DONE_SHORT) return;
     const fig = this.figures;
-    if (s.encrypted) {
+    if (s === ENC_TLS || s === ENC_QUIC) {
       fig.encrypted.flows += 1;
-      fig.encrypted[s.encrypted] += 1;
-      fig.encrypted.bytes += flow.origBytes + flow.respBytes;
+      fig.encrypted[s === ENC_TLS ? 'tls' : 'quic'] += 1;
+      fig.encrypted.bytes += f.flow.origBytes + f.flow.respBytes;
       return;
     }
-    fig.searched.flows += 1;
-    let short = false;
-    for (const side of [s.a, s.b]) {
-      if (!side) continue;
-      this.#flush(s, side, true);
-      fig.searched.bytes += side.kept;
-      fig.notSearched.overCap += side.overCap;
-      fig.notSearched.missing += side.missing;
-      if (side.overCap || side.missing) short = true;
-    }
-    if (short) fig.notSearched.flows += 1;
+    // Still open when the capture ended: what was kept is searched as it is. (UDP figures were
+    // added datagram by datagram.)
+    if (s.a) this.#flush(s, s.a, true);
+    if (s.b) this.#flush(s, s.b, true);
+    this.#count(s);
   }
 }
