@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { type MatchAt, MultiMatcher } from './matcher.js';
-import { base64Piece, type NeedleHit, needlesFor, outermostHits, variants } from './needles.js';
+import { base32, base64Piece, type NeedleHit, needlesFor, outermostHits, variants } from './needles.js';
 
 const IDS = [
   { kind: 'imei' as const, value: '868523061234565' },
@@ -63,6 +63,11 @@ describe('needles', () => {
       'serial hex(plain)',
     ]);
     assert.deepEqual(found('m=AA%3ABB%3ACC%3A0D%3A1E%3A2F'), ['wifi-mac urlencode(upper(plain))']);
+    // base32 (RFC 4648; the expected texts are Python's base64.b32encode without its padding).
+    assert.equal(base32(Buffer.from('a1b2c3d4')), 'MEYWEMTDGNSDI');
+    assert.equal(base32(Buffer.from(imei)), 'HA3DQNJSGMYDMMJSGM2DKNRV');
+    assert.deepEqual(found(Buffer.from('q.meywemtdgnsdi.evil.test')), ['serial lower(base32(plain))']);
+    assert.deepEqual(found(Buffer.from('q.HA3DQNJSGMYDMMJSGM2DKNRV.evil.test')), ['imei base32(plain)']);
     assert.deepEqual(found(`s=${createHash('sha1').update('86852306123456').digest('base64')}`), [
       'imei base64(sha1(plain without check digit))',
     ]);

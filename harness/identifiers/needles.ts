@@ -65,6 +65,26 @@ export function base64Piece(bytes: Buffer, shift: 0 | 1 | 2, url: boolean): stri
 
 const HASHES = ['md5', 'sha1', 'sha256'] as const;
 
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32, upper case, without padding (how a value hides in a DNS label). */
+export function base32(bytes: Uint8Array): string {
+  let out = '';
+  let bits = 0;
+  let acc = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32[(acc << (5 - bits)) & 31];
+  return out;
+}
+
 /** Every needle for the identifiers, in one list for one automaton. */
 export function needlesFor(ids: { kind: IdKind; value: string }[]): Needle[] {
   const out: Needle[] = [];
@@ -84,6 +104,12 @@ export function needlesFor(ids: { kind: IdKind; value: string }[]): Needle[] {
       if (url !== v.text) push(id, `urlencode(${v.name})`, Buffer.from(url));
       push(id, `hex(${v.name})`, Buffer.from(raw.toString('hex')));
       push(id, `upper(hex(${v.name}))`, Buffer.from(raw.toString('hex').toUpperCase()));
+      // Base32 from the value's first byte (a DNS label holds the value alone), either case.
+      const b32 = base32(raw);
+      if (b32.length >= MIN_NEEDLE) {
+        push(id, `base32(${v.name})`, Buffer.from(b32));
+        push(id, `lower(base32(${v.name}))`, Buffer.from(b32.toLowerCase()));
+      }
       for (const [alphabet, isUrl] of [
         ['base64', false],
         ['base64url', true],

@@ -2,13 +2,13 @@
  * Identifiers are secrets in phonehome's own output: once the values are known, every text the
  * analysis keeps (request lines, names, DNS questions, warnings) shows each value masked instead, in
  * the forms a person would recognise (as written, lower and upper case) and in those that can be
- * turned back into it (hex, base64). The capture file itself
+ * turned back into it (hex, base64, base32). The capture file itself
  * stays as recorded: it is the evidence.
  */
 import type { Flow } from '../flows/flow.js';
 import type { SoughtIdentifier } from './find-leaks.js';
 import { maskId } from './mask.js';
-import { variants } from './needles.js';
+import { base32, variants } from './needles.js';
 
 /**
  * A function that masks the values in one text, its pattern built once (for logcat, line by line).
@@ -29,6 +29,8 @@ export function identifierRedactor(sought: SoughtIdentifier[]): (text: string) =
         b.toString('hex').toUpperCase(),
         b.toString('base64').replace(/=+$/, ''),
         b.toString('base64url'),
+        base32(b),
+        base32(b).toLowerCase(),
       ])
         if (!forms.has(e)) forms.set(e, maskId(e));
     }
