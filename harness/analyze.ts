@@ -7,7 +7,7 @@
 import type { Flow } from './flows/flow.js';
 import { type ContentReader, FlowTable, type FlowTap, type PartyCount } from './flows/flow-table.js';
 import { LeakScanner, type LeakSearch, type SoughtIdentifier } from './identifiers/find-leaks.js';
-import { redactFlows, redactIdentifiers } from './identifiers/redact.js';
+import { identifierRedactor, redactFlows, redactWith } from './identifiers/redact.js';
 import { StreamCollector } from './identifiers/stream-collector.js';
 import type { DnsRecord } from './names/dns-join.js';
 import { FlowNamer } from './names/flow-namer.js';
@@ -152,8 +152,9 @@ async function analyzeFrames(
   const identifiers = scanner && reader.collector ? scanner.result(reader.collector.figures) : undefined;
   // From here on the values are known: what the analysis keeps shows them masked.
   if (want) {
-    redactFlows(flows, want.sought);
-    redactIdentifiers([reader.namer.dns(), warnings], want.sought);
+    const fix = identifierRedactor(want.sought);
+    redactFlows(flows, fix);
+    redactWith([reader.namer.dns(), warnings], fix);
   }
   if (identifiers && identifiers.notSearched.flows > 0)
     warnings.push(

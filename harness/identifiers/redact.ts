@@ -40,16 +40,22 @@ export function identifierRedactor(sought: SoughtIdentifier[]): (text: string) =
   const keys = [...forms.keys()].sort((a, b) => b.length - a.length);
   const shortest = keys[keys.length - 1]!.length;
   const pattern = new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  return (text) => (text.length < shortest ? text : text.replace(pattern, (m) => forms.get(m) ?? m));
+  return (text) => {
+    if (text.length < shortest) return text;
+    // The text itself when nothing in it is masked: a hundred thousand names are not copied.
+    pattern.lastIndex = 0;
+    if (!pattern.test(text)) return text;
+    pattern.lastIndex = 0;
+    return text.replace(pattern, (m) => forms.get(m) ?? m);
+  };
 }
 
 /**
  * Masks the values in what of each flow came from its packets' contents (names, the TLS hello, the
- * HTTP request, the app tag), in place; the rest of a flow (addresses, counts, states) is the table's
- * own. Returns the flows.
+ * HTTP request, the app tag), in place, with a redactor from identifierRedactor; the rest of a flow
+ * (addresses, counts, states) is the table's own. Returns the flows.
  */
-export function redactFlows(flows: Flow[], sought: SoughtIdentifier[]): Flow[] {
-  const fix = identifierRedactor(sought);
+export function redactFlows(flows: Flow[], fix: (text: string) => string): Flow[] {
   for (const f of flows) {
     for (const n of f.names) n.name = fix(n.name);
     if (f.tls) redactWith(f.tls, fix);
@@ -64,7 +70,8 @@ export function redactIdentifiers<T>(value: T, sought: SoughtIdentifier[]): T {
   return redactWith(value, identifierRedactor(sought));
 }
 
-function redactWith<T>(value: T, fix: (text: string) => string): T {
+/** The same with a redactor already built (identifierRedactor). */
+export function redactWith<T>(value: T, fix: (text: string) => string): T {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return fix(v);
     if (Array.isArray(v)) {

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The project's CI on a fresh machine: a Debian 12 tree (debootstrap, minbase) holding only what a
+# CI machine promises (Node 20 and npm, taken from this host, python3, g++, make, git), a clean clone
+# of this repository's HEAD with a copy of ../shared beside it, and `CI=true bash .ci/run` inside.
+# Everything else the tests need must come from the project's own setup. The tree shares this host's
+# kernel, network namespaces and devices: run nothing else that makes namespaces meanwhile.
+#
+# Usage: sudo scripts/fresh-machine.sh [TREE]   (default /var/tmp/phonehome-fresh; made once, kept)
+#        sudo scripts/fresh-machine.sh --new [TREE]   (a new tree)
+# Exit status: .ci/run's. The log is TREE/root/ci/run.log.
+set -euo pipefail
+
+new=0
+if [ "${1:-}" = "--new" ]; then
+  new=1
+  shift
+fi
+tree=${1:-/var/tmp/phonehome-fresh}
+repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
+shared=$(cd "$repo/.." && pwd)/shared
+
+[ "$(id -u)" = 0 ] || { echo "fresh-machine: needs root (debootstrap, chroot, mounts)" >&2; exit 2; }
+[ -d "$shared" ] || { echo "fresh-machine: no $shared beside the repository" >&2; exit 2; }
+node_bin=$(command -v node) || { echo "fresh-machine: no node on this host" >&2; exit 2; }
+npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+case "$("$node_bin" --version)" in
+  v20.*) ;;
+  *) echo "fresh-machine: this host's node is $("$node_bin" --version), not 20" >&2; exit 2 ;;
+esac
+
+mounted=()
+cleanup() {
+  local m
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+    m=${mounted[i]}
+    umount -R "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || echo "fresh-machine: could not unmount $m" >&2
+  done
+}
+trap cleanup EXIT
+
+if [ "$new" = 1 ]; then rm -rf "$tree"; fi
+if [ ! -x "$tree/usr/bin/apt-get" ]; then
+  command -v debootstrap >/dev/null || apt-get install -y debootstrap
+  rm -rf "$tree"
+  debootstrap --variant=minbase bookworm "$tree" http://deb.debian.org/debian
+fi
+
+# The kernel's file systems, as slaves: an unmount in the tree never reaches this host's mounts.
+for d in dev sys; do
+  mount --rbind "/$d" "$tree/$d"
+  mount --make-rslave "$tree/$d"
+  mounted+=("$tree/$d")
+done
+mount -t proc proc "$tree/proc"
+mounted+=("$tree/proc")
+mount -t tmpfs tmpfs "$tree/run"
+mounted+=("$tree/run")
+cp /etc/resolv.conf "$tree/etc/resolv.conf"
+
+in_tree() {
+  chroot "$tree" env -i HOME=/root LANG=C.UTF-8 \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+in_tree apt-get update -q
+in_tree apt-get install -y -q --no-install-recommends python3 g++ make git ca-certificates
+
+# Node 20 and npm as this host has them (a CI machine's are given, not installed by the project).
+install -m 755 "$node_bin" "$tree/usr/local/bin/node"
+rm -rf "$tree/usr/local/lib/node_modules/npm"
+mkdir -p "$tree/usr/local/lib/node_modules"
+cp -a "$npm_dir" "$tree/usr/local/lib/node_modules/npm"
+ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$tree/usr/local/bin/npm"
+ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$tree/usr/local/bin/npx"
+
+rm -rf "$tree/root/ci"
+mkdir -p "$tree/root/ci"
+git clone -q "$repo" "$tree/root/ci/main"
+cp -r "$shared" "$tree/root/ci/shared"
+
+echo "fresh-machine: running .ci/run in $tree (log: $tree/root/ci/run.log)"
+set +e
+in_tree env CI=true bash -c 'cd /root/ci/main && bash .ci/run' 2>&1 | tee "$tree/root/ci/run.log"
+status=${PIPESTATUS[0]}
+set -e
+echo "fresh-machine: .ci/run exited $status"
+exit "$status"
