@@ -57,12 +57,25 @@ mount -t tmpfs tmpfs "$tree/run"
 mounted+=("$tree/run")
 cp /etc/resolv.conf "$tree/etc/resolv.conf"
 
+# What every machine of this workplace has besides its packages: the certificate authorities its
+# network is reached through, the variables that point clients at them, and npm's global settings.
+# (A fresh machine has these too; without them npm cannot reach the registry.)
+pass_env=()
+for v in NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE GIT_SSL_CAINFO REQUESTS_CA_BUNDLE \
+  PIP_CERT http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+  if [ -n "${!v:-}" ]; then pass_env+=("$v=${!v}"); fi
+done
 in_tree() {
-  chroot "$tree" env -i HOME=/root LANG=C.UTF-8 \
+  chroot "$tree" env -i HOME=/root LANG=C.UTF-8 "${pass_env[@]}" \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
 }
 in_tree apt-get update -q
 in_tree apt-get install -y -q --no-install-recommends python3 g++ make git ca-certificates
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  mkdir -p "$tree/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$tree/usr/local/share/ca-certificates/"
+  in_tree update-ca-certificates >/dev/null
+fi
 
 # Node 20 and npm as this host has them (a CI machine's are given, not installed by the project).
 install -m 755 "$node_bin" "$tree/usr/local/bin/node"
@@ -71,6 +84,11 @@ mkdir -p "$tree/usr/local/lib/node_modules"
 cp -a "$npm_dir" "$tree/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$tree/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$tree/usr/local/bin/npx"
+npmrc=$(npm config get globalconfig 2>/dev/null || true)
+if [ -n "$npmrc" ] && [ -f "$npmrc" ]; then
+  mkdir -p "$tree/usr/local/etc"
+  cp "$npmrc" "$tree/usr/local/etc/npmrc"
+fi
 
 rm -rf "$tree/root/ci"
 mkdir -p "$tree/root/ci"
