@@ -88,6 +88,12 @@ interface State {
   sawData?: boolean;
   /** A side was not searched whole (bytes past the cap, or never captured). */
   short?: boolean;
+  /**
+   * TCP: the sequence number after each side's SYN (originator, responder), until that side's first
+   * data makes its side object: a connection that turns out encrypted never makes one.
+   */
+  synOrig?: number;
+  synResp?: number;
   /** UDP: the bytes each side sent so far (originator, responder). */
   udpOrig?: number;
   udpResp?: number;
@@ -119,7 +125,7 @@ export class StreamCollector implements FlowTap<Tap> {
     return { proto: p.proto, uid: f.flow.uid, flow: f.flow };
   }
 
-  #side(s: State, p: Packet): Side {
+  #side(s: State, p: Packet, fromOrig: boolean): Side {
     const { a, b } = s;
     if (a && a.from.port === p.srcPort && a.from.addr === p.src) return a;
     if (b && b.from.port === p.srcPort && b.from.addr === p.src) return b;
@@ -132,6 +138,7 @@ export class StreamCollector implements FlowTap<Tap> {
       overCap: 0,
       missing: 0,
       earlyBytes: 0,
+      next: fromOrig ? s.synOrig : s.synResp,
     };
     if (!a) s.a = side;
     else s.b = side;
@@ -192,25 +199,28 @@ export class StreamCollector implements FlowTap<Tap> {
     if (s.short) this.figures.notSearched.flows += 1;
   }
 
-  tcp(f: TapFlow<Tap>, p: Packet, _fromOrig: boolean, seq: number, flags: number): void {
+  tcp(f: TapFlow<Tap>, p: Packet, fromOrig: boolean, seq: number, flags: number): void {
     const s = f.tapping;
     if (typeof s !== 'object') return; // done with, or encrypted
     if (flags & TCP_SYN) {
-      this.#side(s, p).next = (seq + 1) >>> 0;
+      if (fromOrig) s.synOrig = (seq + 1) >>> 0;
+      else s.synResp = (seq + 1) >>> 0;
       return;
     }
     if (p.payloadLen > 0) {
       if (this.#encrypted(f, s, p)) return;
-      this.#data(s, p, seq);
+      this.#data(s, p, seq, fromOrig);
     }
     // A side is complete at its FIN (once no gap is left) and both are at a RST.
     if (flags & TCP_RST) {
-      if (s.a) this.#flush(s, s.a, false);
-      if (s.b) this.#flush(s, s.b, false);
-      this.#doneIfBoth(f, s);
+      // The connection is over: what each side sent is searched as it is, and the flow counted.
+      if (s.a) this.#flush(s, s.a, true);
+      if (s.b) this.#flush(s, s.b, true);
+      this.#count(s);
+      f.tapping = s.short ? DONE_SHORT : DONE_WHOLE;
     } else if (flags & TCP_FIN) {
       // Only once every byte before the FIN is here: a segment still missing may yet come.
-      const side = this.#side(s, p);
+      const side = this.#side(s, p, fromOrig);
       if (side.next === undefined || ((seq + p.payloadLen - side.next) | 0) <= 0) {
         this.#flush(s, side, false);
         this.#doneIfBoth(f, s);
@@ -218,8 +228,8 @@ export class StreamCollector implements FlowTap<Tap> {
     }
   }
 
-  #data(s: State, p: Packet, seq: number): void {
-    const side = this.#side(s, p);
+  #data(s: State, p: Packet, seq: number, fromOrig: boolean): void {
+    const side = this.#side(s, p, fromOrig);
     if (side.done) return;
     if (side.kept >= this.#cap && side.next !== undefined) {
       // Past the cap: counted, not copied (a download of many MB costs no memory).
