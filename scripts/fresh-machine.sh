@@ -77,18 +77,30 @@ if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   in_tree update-ca-certificates >/dev/null
 fi
 
-# Node 20 and npm as this host has them (a CI machine's are given, not installed by the project).
-install -m 755 "$node_bin" "$tree/usr/local/bin/node"
-rm -rf "$tree/usr/local/lib/node_modules/npm"
-mkdir -p "$tree/usr/local/lib/node_modules"
-cp -a "$npm_dir" "$tree/usr/local/lib/node_modules/npm"
-ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$tree/usr/local/bin/npm"
-ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$tree/usr/local/bin/npx"
-npmrc=$(npm config get globalconfig 2>/dev/null || true)
-if [ -n "$npmrc" ] && [ -f "$npmrc" ]; then
-  mkdir -p "$tree/usr/local/etc"
-  cp "$npmrc" "$tree/usr/local/etc/npmrc"
+# Node 20 and npm as this host has them (a CI machine's are given, not installed by the project):
+# every file of its nodejs package when it has one (binary, npm, and the headers node-gyp builds
+# native modules against), else the binary and npm; and the npm settings of the machine and of root.
+if dpkg -s nodejs >/dev/null 2>&1 && dpkg -L nodejs | grep -qx "$node_bin"; then
+  dpkg -L nodejs | while IFS= read -r f; do
+    if [ -f "$f" ] || [ -L "$f" ]; then
+      mkdir -p "$tree$(dirname "$f")"
+      cp -a "$f" "$tree$f"
+    fi
+  done
+else
+  install -m 755 "$node_bin" "$tree/usr/local/bin/node"
+  rm -rf "$tree/usr/local/lib/node_modules/npm"
+  mkdir -p "$tree/usr/local/lib/node_modules"
+  cp -a "$npm_dir" "$tree/usr/local/lib/node_modules/npm"
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$tree/usr/local/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$tree/usr/local/bin/npx"
 fi
+for f in /etc/npmrc "$(npm config get globalconfig 2>/dev/null || true)" /root/.npmrc; do
+  if [ -n "$f" ] && [ -f "$f" ]; then
+    mkdir -p "$tree$(dirname "$f")"
+    cp "$f" "$tree$f"
+  fi
+done
 
 rm -rf "$tree/root/ci"
 mkdir -p "$tree/root/ci"
