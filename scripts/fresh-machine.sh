@@ -5,17 +5,13 @@
 # Everything else the tests need must come from the project's own setup. The tree shares this host's
 # kernel, network namespaces and devices: run nothing else that makes namespaces meanwhile.
 #
-# Usage: sudo scripts/fresh-machine.sh [TREE]   (default /var/tmp/phonehome-fresh; made once, kept)
-#        sudo scripts/fresh-machine.sh --new [TREE]   (a new tree)
+# Usage: sudo scripts/fresh-machine.sh [TREE]   (default /var/tmp/phonehome-fresh)
+# The Debian tree is made once, in TREE.base, and copied to TREE afresh for every run.
 # Exit status: .ci/run's. The log is TREE/root/ci/run.log.
 set -euo pipefail
 
-new=0
-if [ "${1:-}" = "--new" ]; then
-  new=1
-  shift
-fi
 tree=${1:-/var/tmp/phonehome-fresh}
+base=$tree.base
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 shared=$(cd "$repo/.." && pwd)/shared
 
@@ -38,12 +34,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "$new" = 1 ]; then rm -rf "$tree"; fi
-if [ ! -x "$tree/usr/bin/apt-get" ]; then
+if [ ! -x "$base/usr/bin/apt-get" ]; then
   command -v debootstrap >/dev/null || apt-get install -y debootstrap
-  rm -rf "$tree"
-  debootstrap --variant=minbase bookworm "$tree" http://deb.debian.org/debian
+  rm -rf "$base"
+  debootstrap --variant=minbase bookworm "$base" http://deb.debian.org/debian
 fi
+rm -rf "$tree"
+cp -a "$base" "$tree"
 
 # The kernel's file systems, as slaves: an unmount in the tree never reaches this host's mounts.
 for d in dev sys; do
@@ -80,7 +77,7 @@ fi
 # Node 20 and npm as this host has them (a CI machine's are given, not installed by the project):
 # every file of its nodejs package when it has one (binary, npm, and the headers node-gyp builds
 # native modules against), else the binary and npm; and the npm settings of the machine and of root.
-if dpkg -s nodejs >/dev/null 2>&1 && dpkg -L nodejs | grep -qx "$node_bin"; then
+if dpkg -s nodejs >/dev/null 2>&1 && dpkg -L nodejs | grep -x "$node_bin" >/dev/null; then
   dpkg -L nodejs | while IFS= read -r f; do
     if [ -f "$f" ] || [ -L "$f" ]; then
       mkdir -p "$tree$(dirname "$f")"
