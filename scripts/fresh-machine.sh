@@ -78,11 +78,16 @@ fi
 # every file of its nodejs package when it has one (binary, npm, and the headers node-gyp builds
 # native modules against), else the binary and npm; and the npm settings of the machine and of root.
 if dpkg -s nodejs >/dev/null 2>&1 && dpkg -L nodejs | grep -x "$node_bin" >/dev/null; then
-  dpkg -L nodejs | while IFS= read -r f; do
+  # npm as it is now (it may have been updated in place since the package put it there).
+  dpkg -L nodejs | grep -v '^/usr/lib/node_modules/' | while IFS= read -r f; do
     if [ -f "$f" ] || [ -L "$f" ]; then
       mkdir -p "$tree$(dirname "$f")"
       cp -a "$f" "$tree$f"
     fi
+  done
+  mkdir -p "$tree/usr/lib/node_modules"
+  for d in /usr/lib/node_modules/npm /usr/lib/node_modules/corepack; do
+    if [ -d "$d" ]; then cp -a "$d" "$tree/usr/lib/node_modules/"; fi
   done
 else
   install -m 755 "$node_bin" "$tree/usr/local/bin/node"
