@@ -7,7 +7,7 @@
 #
 # Usage: sudo scripts/fresh-machine.sh [TREE]   (default /var/tmp/phonehome-fresh)
 # The Debian tree is made once, in TREE.base, and copied to TREE afresh for every run.
-# Exit status: .ci/run's. The log is TREE/root/ci/run.log.
+# Exit status: .ci/run's. The log is TREE/srv/ci/run.log.
 set -euo pipefail
 
 tree=${1:-/var/tmp/phonehome-fresh}
@@ -42,7 +42,11 @@ fi
 rm -rf "$tree"
 cp -a "$base" "$tree"
 
-# The kernel's file systems, as slaves: an unmount in the tree never reaches this host's mounts.
+# The tree's root is a mount point, as a machine's is (ip netns exec remounts / as a slave), and the
+# kernel's file systems are slaves in it: an unmount in the tree never reaches this host's mounts.
+mount --bind "$tree" "$tree"
+mount --make-private "$tree"
+mounted+=("$tree")
 for d in dev sys; do
   mount --rbind "/$d" "$tree/$d"
   mount --make-rslave "$tree/$d"
@@ -104,14 +108,14 @@ for f in /etc/npmrc "$(npm config get globalconfig 2>/dev/null || true)" /root/.
   fi
 done
 
-rm -rf "$tree/root/ci"
-mkdir -p "$tree/root/ci"
-git clone -q "$repo" "$tree/root/ci/main"
-cp -r "$shared" "$tree/root/ci/shared"
+rm -rf "$tree/srv/ci"
+mkdir -p "$tree/srv/ci"
+git clone -q "$repo" "$tree/srv/ci/main"
+cp -r "$shared" "$tree/srv/ci/shared"
 
-echo "fresh-machine: running .ci/run in $tree (log: $tree/root/ci/run.log)"
+echo "fresh-machine: running .ci/run in $tree (log: $tree/srv/ci/run.log)"
 set +e
-in_tree env CI=true bash -c 'cd /root/ci/main && bash .ci/run' 2>&1 | tee "$tree/root/ci/run.log"
+in_tree env CI=true bash -c 'cd /srv/ci/main && bash .ci/run' 2>&1 | tee "$tree/srv/ci/run.log"
 status=${PIPESTATUS[0]}
 set -e
 echo "fresh-machine: .ci/run exited $status"
