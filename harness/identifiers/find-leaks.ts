@@ -219,14 +219,10 @@ export class LeakScanner implements SideSearch {
       encrypted: { ...figures.encrypted },
       notSearched: { ...figures.notSearched },
     };
-    // In time order; what happened at one moment in one flow, in a fixed order whatever side ended first.
+    // In time order; at one moment in one flow, in the order the search met them (a request's URL
+    // before its headers before its body).
     result.leaks = [...this.#leaks.values()].sort(
-      (a, b) =>
-        a.firstSeen - b.firstSeen ||
-        a.flow.localeCompare(b.flow) ||
-        a.place.localeCompare(b.place) ||
-        a.kind.localeCompare(b.kind) ||
-        a.encoding.localeCompare(b.encoding),
+      (a, b) => a.firstSeen - b.firstSeen || a.flow.localeCompare(b.flow),
     );
     return result;
   }
