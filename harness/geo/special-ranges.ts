@@ -5,6 +5,7 @@
  * never given a country. An IPv4 address inside IPv6 (IPv4-mapped `::ffff:0:0/96`, NAT64
  * `64:ff9b::/96`) is judged as the IPv4 address it carries. Pure: text in, answer out.
  */
+import { type IpPrefix, parseCidr, prefixContains } from '../packets/ip-prefix.js';
 import { parseIp } from '../packets/ip-text.js';
 
 /** What kind of special address: the word a report shows instead of a country. */
@@ -73,28 +74,16 @@ const TABLE: SpecialRange[] = [
 ];
 
 interface Block {
-  bytes: Uint8Array;
-  bits: number;
+  prefix: IpPrefix;
   range: SpecialRange;
 }
 
 /** The table parsed once, longest prefix first (TEREDO before the IETF block that holds it). */
 const BLOCKS: Block[] = TABLE.map((range) => {
-  const [addr, bits] = range.cidr.split('/') as [string, string];
-  const bytes = parseIp(addr);
-  if (!bytes) throw new Error(`special-ranges: bad block ${range.cidr}`);
-  return { bytes, bits: Number(bits), range };
-}).sort((a, b) => b.bits - a.bits);
-
-function inBlock(ip: Uint8Array, b: Block): boolean {
-  if (ip.length !== b.bytes.length) return false;
-  const whole = b.bits >> 3;
-  for (let i = 0; i < whole; i++) if (ip[i] !== b.bytes[i]) return false;
-  const rest = b.bits & 7;
-  if (rest === 0) return true;
-  const mask = (0xff << (8 - rest)) & 0xff;
-  return (ip[whole]! & mask) === (b.bytes[whole]! & mask);
-}
+  const parsed = parseCidr(range.cidr);
+  if (!parsed.ok) throw new Error(`special-ranges: ${range.cidr} ${parsed.problem}`);
+  return { prefix: parsed.prefix, range };
+}).sort((a, b) => b.prefix.bits - a.prefix.bits);
 
 /** The IPv4 address an IPv6 one carries (IPv4-mapped, NAT64 well-known prefix), if any. */
 export function carriedIpv4(ip: Uint8Array): Uint8Array | undefined {
@@ -117,6 +106,6 @@ export function specialRange(address: string): SpecialRange | undefined {
   const parsed = parseIp(address);
   if (!parsed) throw new Error(`not an IP address: ${JSON.stringify(address)}`);
   const ip = carriedIpv4(parsed) ?? parsed;
-  for (const b of BLOCKS) if (inBlock(ip, b)) return b.range;
+  for (const b of BLOCKS) if (prefixContains(b.prefix, ip)) return b.range;
   return undefined;
 }

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import { ID_KINDS } from '../identifiers/read-identifiers.js';
+import { parseCidr } from '../packets/ip-prefix.js';
 import { parseIp } from '../packets/ip-text.js';
 import { parseHostPattern } from './host-pattern.js';
-import { parseCidr } from './ip-prefix.js';
 
 /** Transport names a rule may restrict itself to (the Flow.proto values). */
 const PROTO = /^(?:tcp|udp|icmp|icmp6|ip-\d{1,3})$/;

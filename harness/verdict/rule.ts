@@ -1,9 +1,9 @@
 /** Compiled allowlist rules: each has a kind, a predicate and a describe() that reports print. */
 import { basename } from 'node:path';
+import { type IpPrefix, parseCidr, prefixContains, sameIp } from '../packets/ip-prefix.js';
 import { parseIp } from '../packets/ip-text.js';
 import type { MatcherSpec, Severity } from './allowlist-schema.js';
 import { type HostPattern, hostMatches, parseHostPattern } from './host-pattern.js';
-import { type IpPrefix, parseCidr, prefixContains, sameIp } from './ip-prefix.js';
 
 /** Which list of the allowlist a rule came from. */
 export type RuleKind = 'allow' | 'forbid' | 'expect' | 'budget' | 'allow identifier' | 'forbid identifier';

@@ -1,5 +1,5 @@
 /** CIDR prefixes as bytes, for allowlist `ip` and `cidr` rules; addresses are read by harness/packets/ip-text.ts. */
-import { formatIp, parseIp } from '../packets/ip-text.js';
+import { formatIp, parseIp } from './ip-text.js';
 
 /** An address prefix: the network's bytes (4 for IPv4, 16 for IPv6) and how many leading bits count. */
 export interface IpPrefix {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { BlockList } from 'node:net';
 import { test } from 'node:test';
-import { parseIp } from '../packets/ip-text.js';
 import { parseCidr, prefixContains, sameIp } from './ip-prefix.js';
+import { parseIp } from './ip-text.js';
 
 // Node's own address code is the oracle: BlockList for prefix membership, the URL parser for
 // canonical IPv6 text, isIP for what counts as an address.
