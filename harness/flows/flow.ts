@@ -8,6 +8,43 @@ export interface Endpoint {
   addr: string;
   /** TCP/UDP port; 0 for protocols without ports. */
   port: number;
+  /** Where the address is and who runs it (the responder's, filled by harness/geo). */
+  geo?: EndpointGeo;
+}
+
+/** Who is on the other end of a flow, in a privacy review's words (harness/geo/parties.ts). */
+export type Party = 'first' | 'platform' | 'support' | 'third' | 'local';
+
+/**
+ * Where an address is, from the offline databases or the lab's overrides (harness/geo). Plain data,
+ * saved in flows.json as `resp.geo`.
+ */
+export interface EndpointGeo {
+  /** The special-purpose block the address is in (private, link-local …): such an address has no country. */
+  special?: { kind: string; name: string; rfc: string };
+  /**
+   * The country (ISO 3166-1 alpha-2; CN is mainland China, HK, MO and TW are their own): the
+   * override's, else the country sources' when they agree, else the first source's (and `disagree`).
+   * Absent when no source knows, or for a special address.
+   */
+  country?: string;
+  /** Each country source's answer, null where it has none. */
+  countries: { db: string; country: string | null }[];
+  /** Present when two country sources give different answers. */
+  disagree?: true;
+  /** The city a city database gives, with its own country. */
+  city?: { name: string; region?: string; country: string; db: string };
+  /** The AS that announces the address (override's when it gives one). */
+  asn?: number;
+  /** The AS organisation's name as the ASN database writes it. */
+  asOrg?: string;
+  /** Who runs the address: the override's organisation, else asOrg. */
+  org?: string;
+  party: Party;
+  /** Why that party. */
+  partyWhy: string;
+  /** The lab override that decided, when one did. */
+  override?: { cidr: string; note: string; file: string; line: number };
 }
 
 /** Zeek's conn_state values. */
