@@ -6,6 +6,7 @@
 
 import type { Flow } from './flows/flow.js';
 import { type ContentReader, FlowTable, type FlowTap, type PartyCount } from './flows/flow-table.js';
+import type { GeoSummary, Locator } from './geo/locate.js';
 import { LeakScanner, type LeakSearch, type SoughtIdentifier } from './identifiers/find-leaks.js';
 import { identifierRedactor, redactFlows, redactWith } from './identifiers/redact.js';
 import { StreamCollector } from './identifiers/stream-collector.js';
@@ -32,12 +33,14 @@ export interface AnalyzeOptions {
     /** Bytes kept per side of a flow (default 1 MiB). */
     capBytes?: number;
   };
+  /** Says where each responder is and who runs it (harness/geo): sets every flow's resp.geo. */
+  locator?: Locator;
 }
 
 /** Everything one capture tells, as plain data (saved as flows.json). */
 export interface Analysis {
-  /** Version of this shape. */
-  formatVersion: 1;
+  /** Version of this shape (2: responders carry resp.geo, and `geo` says what answered). */
+  formatVersion: 2;
   /** What the capture file held (format, frames, bytes, link types, truncation). */
   capture: CaptureSummary;
   /** The connections, sorted by start time, the phone as originator where it took part. */
@@ -52,6 +55,8 @@ export interface Analysis {
   warnings: string[];
   /** The identifier search, when identifiers were given: leaks, and what could not be searched. */
   identifiers?: LeakSearch;
+  /** The location lookups, when a locator was given: the databases with their attributions. */
+  geo?: GeoSummary;
 }
 
 /** Reads a whole capture (pcap or pcapng bytes) and returns its flows. Throws CaptureFormatError when it is not a capture. */
@@ -149,6 +154,8 @@ async function analyzeFrames(
   if (!given && addrs.length === 0 && flows.length > 0)
     warnings.push('could not tell which address is the phone');
 
+  const geo = opts.locator?.locate(flows);
+  if (geo) warnings.push(...geo.warnings);
   const identifiers = scanner && reader.collector ? scanner.result(reader.collector.figures) : undefined;
   // From here on the values are known: what the analysis keeps shows them masked.
   if (want) {
@@ -162,7 +169,7 @@ async function analyzeFrames(
         `${identifiers.notSearched.overCap} bytes past the per-side cap, ${identifiers.notSearched.missing} bytes never captured`,
     );
   return {
-    formatVersion: 1,
+    formatVersion: 2,
     capture,
     flows,
     dns: namer.dns(),
@@ -170,6 +177,7 @@ async function analyzeFrames(
     skipped: decoder.skipped(),
     warnings,
     ...(identifiers ? { identifiers } : {}),
+    ...(geo ? { geo } : {}),
   };
 }
 

@@ -303,7 +303,7 @@ function checkFlow(f: JsonFlow, w: OracleFlow): void {
 /** Every TCP/UDP flow, its direction, counts and names, and the DNS log, checked against the oracle. */
 function checkAgainstTshark(file: string): JsonAnalysis {
   const got = analyze(file);
-  assert.equal(got.formatVersion, 1);
+  assert.equal(got.formatVersion, 2);
   const want = oracle(file);
   assert.ok(want.flows.size > 0, `tshark found no TCP or UDP traffic in ${file}`);
 

@@ -96,7 +96,7 @@ test('every shared capture goes through without a crash; the file that is not on
         continue;
       }
       assert.ok(r.status === 0 || r.status === 1, `${name} ${format}: exit ${r.status}: ${r.stderr}`);
-      if (format === 'json') assert.equal(JSON.parse(r.stdout).formatVersion, 1);
+      if (format === 'json') assert.equal(JSON.parse(r.stdout).formatVersion, 2);
     }
   }
 });
@@ -132,7 +132,7 @@ test('the JSON document has the documented fields, and its names agree with tsha
   const r = phonehome(['analyze', METADATA, '--format', 'json', '--allowlist', FORBID]);
   assert.equal(r.status, 1);
   const d = JSON.parse(r.stdout);
-  assert.equal(d.formatVersion, 1);
+  assert.equal(d.formatVersion, 2);
   assert.equal(d.capture.file, METADATA);
   assert.equal(d.capture.format, 'pcap');
   assert.equal(

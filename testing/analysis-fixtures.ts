@@ -80,7 +80,7 @@ export function testAnalysis(): Analysis {
     flow(7, { resp: { addr: '10.0.0.5', port: 443 }, names: [{ name: '=cmd|calc!A1', source: 'sni' }] }),
   ];
   return {
-    formatVersion: 1,
+    formatVersion: 2,
     capture: { format: 'pcap', frames: 120, bytes: 123456, linkTypes: [1] },
     flows,
     dns: [

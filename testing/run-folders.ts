@@ -259,7 +259,7 @@ export async function writeTestRun(root: string, spec: TestRunSpec): Promise<str
   }
   const flows = spec.hosts.map((h, i) => flow(i + 1, t0 + 10 + i * 5, h));
   const analysis: Analysis = {
-    formatVersion: 1,
+    formatVersion: 2,
     capture: { format: 'pcap', frames: flows.length * 17 + 4, bytes: 4096, linkTypes: [1] },
     flows,
     dns: [],

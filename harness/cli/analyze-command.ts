@@ -15,6 +15,10 @@ interface AnalyzeCliOptions {
   out?: string;
   captureComplete?: boolean;
   identifiers?: string;
+  geo: boolean;
+  geoOverrides?: string[];
+  maker?: string;
+  parties?: string;
 }
 
 export function register(program: Command): void {
@@ -42,6 +46,17 @@ export function register(program: Command): void {
       "YAML of the phone's identifiers (kind: value or [values]: imei, serial, android-id, wifi-mac, …): " +
         'search every flow for them in any common encoding; shown masked',
     )
+    .option('--no-geo', 'do not look up countries and networks in the offline location databases')
+    .option(
+      '--geo-overrides <file>',
+      "YAML of the lab's own answers (overrides: [{cidr, country, org, note}]) for addresses no database knows; repeatable",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option(
+      '--maker <key>',
+      "the phone's maker in the party lists (xiaomi, google …): its hosts are first party",
+    )
+    .option('--parties <file>', 'party lists (default: devices/parties.yaml of the project)')
     .option('--out <file>', 'write the output to FILE (atomically) instead of standard output (- for it)')
     .option(
       '--capture-complete',
@@ -116,6 +131,19 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
         })()
       : undefined;
 
+  // The lab's overrides and party lists are read before the capture too: a bad file fails fast.
+  const located = await (async () => {
+    const { openLocator } = await import('../geo/open-locator.js');
+    const { bundledDevicesDir } = await import('../project-dir.js');
+    const { join } = await import('node:path');
+    return openLocator({
+      databases: opts.geo,
+      overrideFiles: opts.geoOverrides ?? [],
+      partiesFile: opts.parties ?? join(bundledDevicesDir(), 'parties.yaml'),
+      ...(opts.maker !== undefined ? { maker: opts.maker } : {}),
+    });
+  })();
+
   const [{ analyzeFile, analyzeStream, nothingToJudge }, { CaptureFormatError }] = await Promise.all([
     import('../analyze.js'),
     import('../packets/packet.js'),
@@ -125,6 +153,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   const analyzeOpts = {
     ...(opts.device ? { deviceAddrs: opts.device } : {}),
     ...(identifiers ? { identifiers } : {}),
+    locator: located.locator,
   };
   let analysis: Awaited<ReturnType<typeof analyzeStream>>;
   try {
@@ -138,6 +167,8 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
     }
     if (isSystemError(e)) throw new UsageError(`cannot read ${shown}: ${errnoText(e)}`, { cause: e });
     throw e;
+  } finally {
+    located.close();
   }
 
   const { terminalSafe } = await import('../format/terminal-text.js');
@@ -156,6 +187,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   const verdict = allowlist
     ? (await import('../verdict/verdict.js')).judge(analysis.flows, allowlist, {
         captureComplete: opts.captureComplete === true,
+        ...(analysis.geo ? { geo: analysis.geo } : {}),
         ...(analysis.identifiers ? { leaks: analysis.identifiers.leaks } : {}),
       })
     : undefined;

@@ -59,7 +59,7 @@ test('every field the document holds is documented in docs/analyze-json.md', () 
 test('the document carries its version, the capture, the device and the flows as documented', () => {
   const d = doc(false);
   assert.equal(d.formatVersion, ANALYZE_JSON_VERSION);
-  assert.equal(d.formatVersion, 1);
+  assert.equal(d.formatVersion, 2);
   assert.deepEqual(d.capture, {
     file: 'metadata.pcap',
     format: 'pcap',

@@ -9,7 +9,7 @@ import type { RuleInfo } from '../verdict/rule.js';
 import type { Verdict } from '../verdict/verdict.js';
 
 /** The version of the document; bumped on any change that is not a pure addition. */
-export const ANALYZE_JSON_VERSION = 1;
+export const ANALYZE_JSON_VERSION = 2;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -18,7 +18,9 @@ function flowJson(f: Flow): { [key: string]: Json } {
     uid: f.uid,
     proto: f.proto,
     orig: { addr: f.orig.addr, port: f.orig.port },
-    resp: { addr: f.resp.addr, port: f.resp.port },
+    resp: f.resp.geo
+      ? { addr: f.resp.addr, port: f.resp.port, geo: JSON.parse(JSON.stringify(f.resp.geo)) as Json }
+      : { addr: f.resp.addr, port: f.resp.port },
     tsStart: f.tsStart,
     tsEnd: f.tsEnd,
     origBytes: f.origBytes,
@@ -114,6 +116,7 @@ function verdictJson(v: Verdict): { [key: string]: Json } {
       ruleText: j.ruleText,
     })),
     warnings: [...v.warnings],
+    ...(v.cannotJudge ? { cannotJudge: [...v.cannotJudge] } : {}),
     ...(v.identifierLeaks
       ? {
           identifierLeaks: v.identifierLeaks.map((j) => ({
@@ -159,6 +162,7 @@ export function analyzeJson(file: string, analysis: Analysis, verdict?: Verdict)
   };
   // Masked values and fingerprints only: the search results never hold an identifier itself.
   if (analysis.identifiers) doc.identifiers = JSON.parse(JSON.stringify(analysis.identifiers)) as Json;
+  if (analysis.geo) doc.geo = JSON.parse(JSON.stringify(analysis.geo)) as Json;
   if (verdict) doc.verdict = verdictJson(verdict);
   return doc;
 }

@@ -10,6 +10,8 @@ import { terminalSafe, terminalSafeClipped } from './terminal-text.js';
 
 /** Longest name shown in the table's first column; longer names are clipped with "…". */
 const NAME_WIDTH = 60;
+/** Longest organisation text shown in the AS ORG column. */
+const ORG_WIDTH = 32;
 
 /** One table row: every flow whose main name (or, without names, responder address) is `subject`. */
 export interface NameRow {
@@ -175,7 +177,9 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
     out.push('no flows');
   } else {
     const withApps = rows.some((r) => r.apps.length > 0);
+    const withGeo = a.geo !== undefined;
     const header = ['NAME', 'CONNS', 'UP', 'DOWN', 'FIRST', 'LAST', 'PORTS', 'SOURCE'];
+    if (withGeo) header.push('COUNTRY', 'AS ORG');
     if (withApps) header.push('APP');
     if (verdict) header.push('VERDICT');
     const cells = rows.map((r) => {
@@ -189,6 +193,7 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
         r.ports.join(','),
         r.sources.join(','),
       ];
+      if (withGeo) cols.push(countryCell(r.flows), terminalSafeClipped(orgCell(r.flows), ORG_WIDTH) || '-');
       if (withApps) cols.push(terminalSafeClipped(r.apps.join(','), 30) || '-');
       if (verdict) cols.push(r.status ? STATUS_TEXT[r.status] : '-');
       return cols;
@@ -197,6 +202,7 @@ export function formatAnalyzeTable(file: string, a: Analysis, verdict?: Verdict)
   }
   out.push(...dnsLines(a));
 
+  if (a.geo) out.push(...locationLines(a));
   if (a.identifiers) out.push(...identifierLines(a));
   if (verdict) out.push(...verdictLines(verdict, a));
   out.push('', deviceLine(a));
@@ -392,5 +398,49 @@ function identifierLines(a: Analysis): string[] {
       `not searched: ${plural(id.encrypted.flows, 'encrypted flow')} (${formatBytes(id.encrypted.bytes)}), ` +
       `${formatBytes(id.notSearched.overCap)} past the cap, ${formatBytes(id.notSearched.missing)} never captured`,
   );
+  return out;
+}
+
+/**
+ * The countries of a row's responders: "SG", "US,IE" for several, "CN≠US!" where the country
+ * sources disagree, the special block's kind ("private") for addresses no country has, "?" where no
+ * source knows, and "*" after a country a lab override gave.
+ */
+export function countryCell(flows: readonly Flow[]): string {
+  const out: string[] = [];
+  for (const f of flows) {
+    const g = f.resp.geo;
+    let c: string;
+    if (!g) c = '?';
+    else if (g.override && g.country) c = `${g.country}*`;
+    else if (g.special) c = g.special.kind;
+    else if (g.disagree)
+      c = `${[...new Set(g.countries.map((x) => x.country).filter((x) => x !== null))].join('≠')}!`;
+    else c = g.country ?? '?';
+    if (!out.includes(c)) out.push(c);
+  }
+  return out.join(',');
+}
+
+/** The organisations of a row's responders ("Google LLC"; several joined with "; "). */
+export function orgCell(flows: readonly Flow[]): string {
+  const out: string[] = [];
+  for (const f of flows) {
+    const org = f.resp.geo?.org;
+    if (org && !out.includes(org)) out.push(org);
+  }
+  return out.join('; ');
+}
+
+/** Which databases answered, with the attribution their licences ask for, and the overrides. */
+function locationLines(a: Analysis): string[] {
+  const g = a.geo!;
+  const out = ['', 'Locations'];
+  for (const d of g.databases)
+    out.push(`  ${d.name} ${d.version} (${d.role}, built ${d.builtAt.slice(0, 10)}, ${d.licence})`);
+  for (const p of g.problems) out.push(`  ${p.name}: not used: ${terminalSafe(p.problem)}`);
+  if (g.overrides > 0) out.push(`  ${plural(g.overrides, 'lab override')} (countries marked *)`);
+  const credits = [...new Set(g.databases.map((d) => d.attribution).filter((x) => x !== ''))];
+  for (const c of credits) out.push(`  ${c}`);
   return out;
 }

@@ -107,5 +107,15 @@ export function specialRange(address: string): SpecialRange | undefined {
   if (!parsed) throw new Error(`not an IP address: ${JSON.stringify(address)}`);
   const ip = carriedIpv4(parsed) ?? parsed;
   for (const b of BLOCKS) if (prefixContains(b.prefix, ip)) return b.range;
+  // IANA's IPv6 address space: only 2000::/3 is global unicast; the rest not listed above is
+  // reserved by the IETF and no network announces it.
+  if (ip.length === 16 && (ip[0]! & 0xe0) !== 0x20) return IPV6_RESERVED;
   return undefined;
 }
+
+const IPV6_RESERVED: SpecialRange = {
+  cidr: '::/0 outside 2000::/3',
+  kind: 'reserved',
+  name: 'Reserved by IETF (outside global unicast 2000::/3)',
+  rfc: 'RFC 4291',
+};

@@ -50,8 +50,49 @@ const reasonField = z
   .trim()
   .min(1, { error: 'every rule needs a reason: a sentence saying why' });
 
-/** The fields that say what a rule matches: exactly one of host, ip, cidr; optionally port and proto. */
+/** A value or a non-empty list of values, read as a list. */
+const oneOrMore = <T extends z.ZodType>(item: T, what: string) =>
+  z.preprocess(
+    (v) => (v === undefined || Array.isArray(v) ? v : [v]),
+    z
+      .array(item, { error: `expected ${what} or a list of them` })
+      .min(1, { error: `expected ${what} or a list of them` }),
+  );
+
+const countryCode = z
+  .string()
+  .regex(
+    /^[A-Z]{2}$/,
+    'a two-letter ISO 3166-1 country code in capitals (CN is mainland China; HK, MO, TW are apart)',
+  );
+
+const asNumber = z.preprocess(
+  (v) => (typeof v === 'string' && /^AS\d+$/i.test(v) ? Number(v.slice(2)) : v),
+  z
+    .number({ error: 'an AS number such as 15169 or "AS15169"' })
+    .int({ error: 'an AS number such as 15169 or "AS15169"' })
+    .min(1, { error: 'an AS number from 1' })
+    .max(4294967295, { error: 'an AS number up to 4294967295' }),
+);
+
+/** The party labels (harness/geo/parties.ts). */
+export const PARTY_NAMES = ['first', 'platform', 'support', 'third', 'local'] as const;
+
+/** Where the responder is (harness/geo): alone or with host, ip or cidr; every one given must hold. */
+const placeFields = {
+  /** The responder's country, or any of a list (ISO 3166-1 alpha-2). */
+  country: oneOrMore(countryCode, 'a country code').optional(),
+  /** The AS announcing the responder's address, or any of a list. */
+  asn: oneOrMore(asNumber, 'an AS number').optional(),
+  /** Words the responder's organisation (the AS organisation, or an override's) contains, any case. */
+  org: z.string().trim().min(1, 'some words of the organisation name').optional(),
+  /** The responder's party label, or any of a list. */
+  party: oneOrMore(z.enum(PARTY_NAMES, { error: `one of ${PARTY_NAMES.join(', ')}` }), 'a party').optional(),
+};
+
+/** The fields that say what a rule matches: at most one of host, ip, cidr, and any of the place fields; optionally port and proto. */
 const matcherFields = {
+  ...placeFields,
   /** Exact host name, or "*.suffix" for every subdomain of suffix (not the bare suffix). */
   host: hostField.optional(),
   /** One IPv4 or IPv6 address (the responder's). */
@@ -65,14 +106,19 @@ const matcherFields = {
 };
 
 const TARGET_KEYS = ['host', 'ip', 'cidr'] as const;
+const PLACE_KEYS = ['country', 'asn', 'org', 'party'] as const;
 
 function exactlyOneTarget(
-  rule: Partial<Record<(typeof TARGET_KEYS)[number], unknown>>,
+  rule: Partial<Record<(typeof TARGET_KEYS)[number] | (typeof PLACE_KEYS)[number], unknown>>,
   ctx: z.RefinementCtx,
 ): void {
   const present = TARGET_KEYS.filter((k) => rule[k] !== undefined);
-  if (present.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'a rule needs one of host, ip or cidr' });
+  const place = PLACE_KEYS.some((k) => rule[k] !== undefined);
+  if (present.length === 0 && !place) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a rule needs one of host, ip or cidr, or where the responder is (country, asn, org, party)',
+    });
   } else if (present.length > 1) {
     ctx.addIssue({
       code: 'custom',

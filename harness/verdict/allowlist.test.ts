@@ -115,7 +115,7 @@ const BAD: [string, string][] = [
   ],
   [
     'expect:\n  - port: 443\n    reason: r\n',
-    'bad.yaml:2:5: expect[0]: a rule needs one of host, ip or cidr',
+    'bad.yaml:2:5: expect[0]: a rule needs one of host, ip or cidr, or where the responder is (country, asn, org, party)',
   ],
   [
     'allow:\n  - host: ok.example\n    reason: r\n    port: 70000\n',

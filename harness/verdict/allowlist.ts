@@ -77,8 +77,11 @@ function compileFile(
   file: string,
   where: (path: PathKey[]) => RuleSource,
 ): AllowlistFile {
+  // An allow rule's country must hold for every country source; elsewhere one source is enough.
   const simple = (kind: 'allow' | 'expect', list: AllowlistFileSpec['allow']) =>
-    (list ?? []).map((r, i) => makeRule(kind, [compileMatcher(r)], r.reason, where([kind, i])));
+    (list ?? []).map((r, i) =>
+      makeRule(kind, [compileMatcher(r, kind === 'allow' ? 'all' : 'any')], r.reason, where([kind, i])),
+    );
   return {
     file,
     extends: (spec.extends ?? []).map((path, i) => ({ path, source: where(['extends', i]) })),
@@ -100,10 +103,16 @@ function compileFile(
     ),
     ...(spec.identifierLeaks !== undefined ? { identifierLeaks: spec.identifierLeaks } : {}),
     budgets: (spec.budget ?? []).map((b, i) =>
-      makeRule('budget', b.hosts.map(compileMatcher), b.reason, where(['budget', i]), {
-        ...(b.maxBytes !== undefined ? { maxBytes: b.maxBytes } : {}),
-        ...(b.maxConnections !== undefined ? { maxConnections: b.maxConnections } : {}),
-      }),
+      makeRule(
+        'budget',
+        b.hosts.map((m) => compileMatcher(m)),
+        b.reason,
+        where(['budget', i]),
+        {
+          ...(b.maxBytes !== undefined ? { maxBytes: b.maxBytes } : {}),
+          ...(b.maxConnections !== undefined ? { maxConnections: b.maxConnections } : {}),
+        },
+      ),
     ),
   };
 }

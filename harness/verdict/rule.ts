@@ -1,5 +1,6 @@
 /** Compiled allowlist rules: each has a kind, a predicate and a describe() that reports print. */
 import { basename } from 'node:path';
+import type { EndpointGeo } from '../flows/flow.js';
 import { type IpPrefix, parseCidr, prefixContains, sameIp } from '../packets/ip-prefix.js';
 import { parseIp } from '../packets/ip-text.js';
 import type { MatcherSpec, Severity } from './allowlist-schema.js';
@@ -42,14 +43,18 @@ export interface RuleTarget {
   port?: number;
   /** Flow transport ("tcp", "udp", …); undefined means "do not check". */
   proto?: string;
+  /** Where the flow's responder is (harness/geo); place rules (country, asn, org, party) need it. */
+  geo?: EndpointGeo;
 }
 
 /** One compiled matcher: a host pattern, an address or a prefix, plus optional port and transport limits. */
 export interface Matcher {
   /** Human text of the matcher, e.g. "*.xiaomi.net tcp/443". */
   text: string;
-  /** Whether it looks at names (host) or at addresses (ip, cidr). */
+  /** Whether it looks at names (host) or at addresses (ip, cidr, or only where the responder is). */
   on: 'name' | 'address';
+  /** True when it asks where the responder is (country, asn, org, party). */
+  place: boolean;
   /** True when the target satisfies host/ip/cidr and any port/proto limits. */
   test(target: RuleTarget): boolean;
 }
@@ -75,14 +80,25 @@ export interface RuleSource {
   column: number;
 }
 
+/**
+ * How a country rule reads a responder the country sources disagree about: `any` (forbid, expect,
+ * budget: one source saying CN is enough to count it) or `all` (allow: every source must say an
+ * allowed country, so a disagreement never allows by accident).
+ */
+export type CountryReading = 'any' | 'all';
+
 /** Compiles a validated matcher (the schema has already checked every field). */
-export function compileMatcher(spec: MatcherSpec): Matcher {
+export function compileMatcher(spec: MatcherSpec, reading: CountryReading = 'any'): Matcher {
   const ports = spec.port === undefined ? undefined : Array.isArray(spec.port) ? spec.port : [spec.port];
   const proto = spec.proto;
   let text: string;
   let on: Matcher['on'];
   let core: (t: RuleTarget) => boolean;
-  if (spec.host !== undefined) {
+  if (spec.host === undefined && spec.ip === undefined && spec.cidr === undefined) {
+    text = '';
+    on = 'address';
+    core = () => true;
+  } else if (spec.host !== undefined) {
     const r = parseHostPattern(spec.host);
     if (!r.ok) throw new Error(`unchecked host pattern ${spec.host}`);
     const pattern: HostPattern = r.pattern;
@@ -111,17 +127,60 @@ export function compileMatcher(spec: MatcherSpec): Matcher {
   } else {
     throw new Error('matcher without host, ip or cidr');
   }
+  const where = placeTest(spec, reading);
+  if (where) text = text ? `${text} ${where.text}` : where.text;
   if (proto !== undefined && ports !== undefined) text += ` ${proto}/${ports.join(',')}`;
   else if (proto !== undefined) text += ` ${proto}`;
   else if (ports !== undefined) text += ` port ${ports.join(',')}`;
+  const place = where?.test;
   return {
     text,
     on,
+    place: place !== undefined,
     test: (t) =>
       core(t) &&
+      (place === undefined || (t.geo !== undefined && place(t.geo))) &&
       (ports === undefined || t.port === undefined || ports.includes(t.port)) &&
       (proto === undefined || t.proto === undefined || t.proto === proto),
   };
+}
+
+/** The country, asn, org and party conditions of a matcher, all of which must hold; undefined when it has none. */
+function placeTest(
+  spec: MatcherSpec,
+  reading: CountryReading,
+): { text: string; test: (g: EndpointGeo) => boolean } | undefined {
+  const tests: ((g: EndpointGeo) => boolean)[] = [];
+  const words: string[] = [];
+  if (spec.country !== undefined) {
+    const set = new Set(spec.country);
+    words.push(`in ${spec.country.join('|')}`);
+    tests.push((g) => {
+      if (g.override) return g.country !== undefined && set.has(g.country);
+      const said = g.countries.map((c) => c.country).filter((c): c is string => c !== null);
+      if (said.length === 0) return g.country !== undefined && set.has(g.country);
+      return reading === 'all' ? said.every((c) => set.has(c)) : said.some((c) => set.has(c));
+    });
+  }
+  if (spec.asn !== undefined) {
+    const set = new Set(spec.asn);
+    words.push(`AS${spec.asn.join('|AS')}`);
+    tests.push((g) => g.asn !== undefined && set.has(g.asn));
+  }
+  if (spec.org !== undefined) {
+    const want = spec.org.toLowerCase();
+    words.push(`org ~"${spec.org}"`);
+    tests.push(
+      (g) => (g.org ?? '').toLowerCase().includes(want) || (g.asOrg ?? '').toLowerCase().includes(want),
+    );
+  }
+  if (spec.party !== undefined) {
+    const set = new Set<string>(spec.party);
+    words.push(`party ${spec.party.join('|')}`);
+    tests.push((g) => set.has(g.party));
+  }
+  if (tests.length === 0) return undefined;
+  return { text: words.join(' '), test: (g) => tests.every((t) => t(g)) };
 }
 
 /** Builds a rule from its matchers, reason and source. */

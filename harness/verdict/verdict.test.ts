@@ -513,3 +513,181 @@ test('identifier rules are checked where they are written', () => {
     /idle\.yaml:3:\d+: identifiers\.forbid\[0\]\.id: expected an identifier kind/,
   );
 });
+
+// --- Place rules: country, asn, org, party (harness/geo fills resp.geo) ---
+
+function placed(resp: string, name: string, geo: NonNullable<Flow['resp']['geo']>): Flow {
+  const f = flow(resp, 443, [[name, 'sni']]);
+  f.resp.geo = geo;
+  return f;
+}
+
+const GEO_SUMMARY = { databases: [], problems: [], overrides: 1, warnings: [] };
+const sg = {
+  country: 'SG',
+  countries: [
+    { db: 'a', country: 'SG' },
+    { db: 'b', country: 'SG' },
+  ],
+  party: 'first' as const,
+  partyWhy: 'x',
+  asn: 63855,
+  org: 'XIAOMI H.K. Limited',
+};
+const cn = {
+  country: 'CN',
+  countries: [
+    { db: 'a', country: 'CN' },
+    { db: 'b', country: 'CN' },
+  ],
+  party: 'third' as const,
+  partyWhy: 'x',
+  asn: 4134,
+  org: 'CHINANET',
+};
+const split = {
+  country: 'CN',
+  countries: [
+    { db: 'a', country: 'CN' },
+    { db: 'b', country: 'US' },
+  ],
+  disagree: true as const,
+  party: 'third' as const,
+  partyWhy: 'x',
+};
+
+test('forbid country: CN catches a flow in mainland China whatever its name, before any allow rule', () => {
+  const list = allowlist(`
+forbid:
+  - {country: CN, reason: no traffic to mainland China before consent, severity: critical}
+allow:
+  - {host: "*.intl.xiaomi.com", reason: Xiaomi international services}
+  - {host: "*.unlisted-collector.net", reason: even if a host rule allowed it}
+`);
+  const flows = [
+    placed('10.213.200.5', 'data.mistat.intl.xiaomi.com', sg),
+    placed('10.213.202.9', 't.unlisted-collector.net', cn),
+  ];
+  const v = judge(flows, list, { geo: GEO_SUMMARY });
+  assert.equal(v.outcome, 'violations');
+  assert.deepEqual(
+    v.judgements.map((j) => j.status),
+    ['allowed', 'forbidden'],
+  );
+  assert.equal(v.violations[0]?.rule?.match, 'in CN');
+  assert.match(
+    v.violations[0]!.ruleText,
+    /^forbid in CN \(no traffic to mainland China before consent\) from idle\.yaml:3$/,
+  );
+  assert.equal(v.violations[0]?.severity, 'critical');
+});
+
+test('a host with a country: both must hold', () => {
+  const list = allowlist(`
+allow:
+  - {host: "*.intl.xiaomi.com", country: SG, reason: Xiaomi's international services are in Singapore}
+`);
+  const home = placed('10.213.200.5', 'api.ad.intl.xiaomi.com', sg);
+  const away = placed('10.213.202.5', 'api.ad.intl.xiaomi.com', cn);
+  const v = judge([home, away], list, { geo: GEO_SUMMARY });
+  assert.deepEqual(
+    v.judgements.map((j) => j.status),
+    ['allowed', 'unlisted'],
+  );
+  assert.equal(v.judgements[0]?.rule?.match, '*.intl.xiaomi.com in SG');
+});
+
+test('sources that disagree: one saying CN is enough to forbid, and not enough to allow', () => {
+  const forbid = allowlist('forbid:\n  - {country: CN, reason: no mainland China}\n');
+  assert.equal(
+    judge([placed('1.2.3.4', 'x.example', split)], forbid, { geo: GEO_SUMMARY }).judgements[0]?.status,
+    'forbidden',
+  );
+  const allowUs = allowlist('allow:\n  - {country: US, reason: US is fine}\n');
+  assert.equal(
+    judge([placed('1.2.3.4', 'x.example', split)], allowUs, { geo: GEO_SUMMARY }).judgements[0]?.status,
+    'unlisted',
+  );
+  const allowBoth = allowlist('allow:\n  - {country: [US, CN], reason: either}\n');
+  assert.equal(
+    judge([placed('1.2.3.4', 'x.example', split)], allowBoth, { geo: GEO_SUMMARY }).judgements[0]?.status,
+    'allowed',
+  );
+});
+
+test('asn, org and party matchers, and a party budget', () => {
+  const list = allowlist(`
+allow:
+  - {asn: AS63855, reason: Xiaomi's own network}
+  - {org: chinanet, reason: by organisation}
+budget:
+  - {hosts: [{party: third}], maxBytes: 5000, reason: little to third parties}
+expect:
+  - {party: first, reason: the maker is contacted}
+`);
+  const flows = [placed('10.213.200.5', 'a.example', sg), placed('10.213.202.9', 'b.example', cn)];
+  const v = judge(flows, list, { geo: GEO_SUMMARY });
+  assert.deepEqual(
+    v.judgements.map((j) => j.status),
+    ['allowed', 'allowed'],
+  );
+  assert.equal(v.judgements[0]?.rule?.match, 'AS63855');
+  assert.equal(v.judgements[1]?.rule?.match, 'org ~"chinanet"');
+  assert.equal(v.budgets[0]?.connections, 1);
+  assert.equal(v.budgets[0]?.bytes, 6000);
+  assert.equal(v.budgets[0]?.exceeded, true);
+  assert.match(v.budgets[0]!.ruleText, /^budget at most 5000 bytes to party third/);
+  assert.deepEqual(v.unmetExpectations, []);
+});
+
+test('place rules with no location data fail the verdict, naming each rule', () => {
+  const list = allowlist(`
+allow:
+  - {host: "*.xiaomi.net", reason: Mi Push}
+forbid:
+  - {country: CN, reason: no mainland China}
+`);
+  const flows = [flow('10.1.1.1', 443, [['resolver.msg.global.xiaomi.net', 'sni']])];
+  const off = judge(flows, list);
+  assert.equal(off.outcome, 'violations');
+  assert.match(
+    off.cannotJudge?.[0] ?? '',
+    /^forbid in CN \(no mainland China\) from idle\.yaml:5: cannot be applied: the flows were not located/,
+  );
+  const none = judge(flows, list, {
+    geo: {
+      databases: [],
+      problems: [{ name: 'asn', package: 'p', problem: 'not installed (run make setup)' }],
+      overrides: 0,
+      warnings: [],
+    },
+  });
+  assert.equal(none.outcome, 'violations');
+  assert.match(
+    none.cannotJudge?.[0] ?? '',
+    /no location database is installed and no override is set \(asn: not installed/,
+  );
+  // Without place rules nothing changes.
+  const plain = allowlist('allow:\n  - {host: "*.xiaomi.net", reason: Mi Push}\n');
+  assert.equal(judge(flows, plain).outcome, 'allowed');
+  assert.equal(judge(flows, plain).cannotJudge, undefined);
+});
+
+test('place fields are checked with file, line and field', () => {
+  assert.throws(
+    () => allowlist('forbid:\n  - {country: china, reason: x}\n'),
+    /idle\.yaml:2:.*forbid\[0\]\.country.*two-letter/,
+  );
+  assert.throws(
+    () => allowlist('allow:\n  - {asn: AS-1, reason: x}\n'),
+    /idle\.yaml:2:.*allow\[0\]\.asn.*AS number/,
+  );
+  assert.throws(
+    () => allowlist('allow:\n  - {party: fourth, reason: x}\n'),
+    /idle\.yaml:2:.*allow\[0\]\.party.*first, platform, support, third, local/,
+  );
+  assert.throws(
+    () => allowlist('allow:\n  - {reason: x}\n'),
+    /a rule needs one of host, ip or cidr, or where the responder is/,
+  );
+});

@@ -19,6 +19,7 @@
  * 5. Anything else is a violation with no rule ("no rule matched").
  */
 import type { Flow, FlowName, NameSource } from '../flows/flow.js';
+import type { GeoSummary } from '../geo/locate.js';
 import type { Leak } from '../identifiers/find-leaks.js';
 import { parseIp } from '../packets/ip-text.js';
 import type { Allowlist } from './allowlist.js';
@@ -139,6 +140,13 @@ export interface Verdict {
   warnings: string[];
   /** Each identifier leak judged, when the capture was searched for identifiers. */
   identifierLeaks?: LeakJudgement[];
+  /** The location databases (names, versions, attributions) and overrides the place rules read. */
+  geo?: GeoSummary;
+  /**
+   * Rules that could not be applied, and why (a country rule with no location database): the
+   * outcome is then "violations", never "allowed".
+   */
+  cannotJudge?: string[];
 }
 
 /** Options for judge(). */
@@ -153,6 +161,12 @@ export interface JudgeOptions {
    * the capture began, not one whose start was lost. Without it every unnamed flow is unattributed.
    */
   captureComplete?: boolean;
+  /**
+   * What the location lookups had (harness/geo), when the flows carry resp.geo. Without it, or with
+   * neither a database nor an override, rules about country, AS, organisation or party cannot be
+   * applied and the verdict says so.
+   */
+  geo?: GeoSummary;
 }
 
 const NO_RULE = 'no rule matched';
@@ -181,13 +195,20 @@ function responderSubjects(flow: Flow): Subject[] {
   // answer to (source "dns": a lab resolver that is also the server every name resolves to) says
   // nothing about what this flow was for, so it neither allows nor forbids it.
   const dns = isDnsFlow(flow);
+  const geo = flow.resp.geo;
   const names = flow.names
     .filter((n) => n.source !== 'dns-query' && !(dns && n.source === 'dns'))
-    .map((n) => subjectOf(n, { name: n.name, port, proto }));
+    .map((n) => subjectOf(n, { name: n.name, port, proto, ...(geo ? { geo } : {}) }));
   // Parsed once here rather than by every ip/cidr rule.
   const addrBytes = parseIp(flow.resp.addr);
   const address: Subject = {
-    target: { addr: flow.resp.addr, ...(addrBytes ? { addrBytes } : {}), port, proto },
+    target: {
+      addr: flow.resp.addr,
+      ...(addrBytes ? { addrBytes } : {}),
+      port,
+      proto,
+      ...(geo ? { geo } : {}),
+    },
     text: flow.resp.addr,
     provenance: 'address',
   };
@@ -364,8 +385,13 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
         `${j.leak.kind} ${j.leak.masked} sent to ${j.subject} (${j.leak.place}, ${j.leak.encoding}): tolerated because identifierLeaks: warn`,
       );
   const leaked = (identifierLeaks ?? []).some((j) => j.status === 'forbidden' || j.status === 'unlisted');
+  const cannotJudge = placeRulesUnjudged(allowlist, opts.geo);
   const failed =
-    violations.length > 0 || unmetExpectations.length > 0 || budgets.some((b) => b.exceeded) || leaked;
+    violations.length > 0 ||
+    unmetExpectations.length > 0 ||
+    budgets.some((b) => b.exceeded) ||
+    leaked ||
+    cannotJudge.length > 0;
   return {
     outcome: failed ? 'violations' : 'allowed',
     allowlistFiles: [...allowlist.files],
@@ -375,7 +401,25 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
     judgements,
     warnings,
     ...(identifierLeaks ? { identifierLeaks } : {}),
+    ...(opts.geo ? { geo: opts.geo } : {}),
+    ...(cannotJudge.length > 0 ? { cannotJudge } : {}),
   };
+}
+
+/**
+ * Place rules (country, asn, org, party) that nothing could answer: without location data such a
+ * forbid rule would match nothing and say nothing, so each one is named and the verdict fails.
+ */
+function placeRulesUnjudged(allowlist: Allowlist, geo: GeoSummary | undefined): string[] {
+  const rules = [...allowlist.forbid, ...allowlist.allow, ...allowlist.expect, ...allowlist.budgets].filter(
+    (r) => r.matchers.some((m) => m.place),
+  );
+  if (rules.length === 0) return [];
+  if (geo && (geo.databases.length > 0 || geo.overrides > 0)) return [];
+  const why = geo
+    ? `no location database is installed and no override is set${geo.problems.length ? ` (${geo.problems.map((p) => `${p.name}: ${p.problem}`).join('; ')})` : ''}`
+    : 'the flows were not located (lookups off)';
+  return rules.map((r) => `${r.describe()}: cannot be applied: ${why}`);
 }
 
 /**
