@@ -375,7 +375,11 @@ test('- reads stdin; --device overrides the inferred phone; --out writes the fil
   const out = join(tmp, 'out', 'flows.csv');
   const missingDir = phonehome(['analyze', METADATA, '--format', 'csv', '--out', out]);
   assert.equal(missingDir.status, 2);
-  assert.match(missingDir.stderr, /^phonehome: cannot write .*flows\.csv: no such file or directory\n$/);
+  // CSV has no place for warnings (the location sources' disagreement): they come first on stderr.
+  assert.match(
+    missingDir.stderr,
+    /^(?:phonehome: warning: [^\n]*\n)*phonehome: cannot write .*flows\.csv: no such file or directory\n$/,
+  );
   const csvOut = join(tmp, 'flows.csv');
   const w = phonehome(['analyze', METADATA, '--format', 'csv', '--out', csvOut, '--allowlist', FORBID]);
   assert.equal(w.status, 1);
@@ -588,4 +592,82 @@ test('--identifiers: leaks named with masked values, in the table and the JSON; 
     run(['analyze', cap, '--identifiers', unquoted]).stderr,
     /num-ids\.yaml:1:7: imsi: expected the value as text \(quote it\)/,
   );
+});
+
+test('every public IPv4 endpoint of metadata.pcap gets a country and an AS organisation, in the table and in JSON', () => {
+  // The responders, from tshark: every destination of a packet the phone sent.
+  const phone = new Set(['192.168.1.10', '2001:db8:1234::1']);
+  const dsts = new Set(
+    tshark(['-r', METADATA, '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst'])
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'))
+      .filter(([src, dst]) => src && dst && phone.has(src))
+      .map(([, dst]) => dst!),
+  );
+  assert.ok(dsts.size >= 6, `tshark found ${[...dsts].join(', ')}`);
+  const r = phonehome(['analyze', METADATA, '--format', 'json']);
+  assert.equal(r.status, 0, r.stderr);
+  const d = JSON.parse(r.stdout);
+  const byAddr = new Map<string, { country?: string; org?: string; asn?: number; disagree?: boolean }>();
+  for (const f of d.flows) byAddr.set(f.resp.addr, f.resp.geo);
+  for (const addr of dsts) {
+    const g = byAddr.get(addr);
+    assert.ok(g, `${addr} has resp.geo`);
+    assert.match(g.country ?? '', /^[A-Z]{2}$/, `${addr} country`);
+    assert.ok((g.org ?? '').length > 0, `${addr} organisation`);
+  }
+  assert.equal(byAddr.get('8.8.8.8')?.country, 'US');
+  assert.equal(byAddr.get('8.8.8.8')?.asn, 15169);
+  assert.equal(byAddr.get('149.202.95.241')?.country, 'FR');
+  assert.match(byAddr.get('149.202.95.241')?.org ?? '', /OVH/);
+  assert.equal(byAddr.get('1.1.1.1')?.disagree, true);
+  // The databases, with the attributions their licences require.
+  assert.deepEqual(
+    d.geo.databases.map((x: { name: string }) => x.name),
+    ['geo-whois-asn-country', 'iptoasn-country', 'dbip-city', 'asn'],
+  );
+  assert.match(JSON.stringify(d.geo.databases), /IP Geolocation by DB-IP/);
+
+  const table = phonehome(['analyze', METADATA]).stdout;
+  const header = table.split('\n').find((l) => l.startsWith('NAME'))!;
+  assert.match(header, /COUNTRY\s+AS ORG/);
+  const row = (name: string) => table.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+  assert.match(row('8.8.8.8'), /\sUS\s+Google LLC$/);
+  assert.match(row('149.202.95.241'), /\sFR\s+OVH SAS$/);
+  assert.match(row('1.1.1.1'), /\sAU≠US!\s+Cloudflare, Inc\.$/);
+  assert.match(table, /IP Geolocation by DB-IP/);
+
+  // --no-geo: no lookups, no columns.
+  const off = phonehome(['analyze', METADATA, '--no-geo']).stdout;
+  assert.doesNotMatch(off.split('\n').find((l) => l.startsWith('NAME'))!, /COUNTRY/);
+});
+
+test('a forbid country rule judges metadata.pcap; an override file wins and is named; a bad one exits 2 with its line', () => {
+  const cn = write(
+    'no-us.yaml',
+    'extends: allow-all.yaml\nforbid:\n  - {country: US, reason: nothing to the US in this test}\n',
+  );
+  const r = phonehome(['analyze', METADATA, '--allowlist', cn, '--format', 'json']);
+  assert.equal(r.status, 1, r.stderr);
+  const d = JSON.parse(r.stdout);
+  const forbidden = d.verdict.violations.filter(
+    (v: { rule: { match: string } | null }) => v.rule?.match === 'in US',
+  );
+  assert.ok(forbidden.length > 0);
+  const over = write(
+    'lab.yaml',
+    'overrides:\n  - {cidr: 8.8.8.0/24, country: DE, org: Lab resolver, note: the lab answers for 8.8.8.8}\n',
+  );
+  const o = phonehome(['analyze', METADATA, '--format', 'json', '--geo-overrides', over]);
+  const g = JSON.parse(o.stdout).flows.find((f: { resp: { addr: string } }) => f.resp.addr === '8.8.8.8').resp
+    .geo;
+  assert.equal(g.country, 'DE');
+  assert.equal(g.org, 'Lab resolver');
+  assert.equal(g.override.note, 'the lab answers for 8.8.8.8');
+  const bad = write('bad-over.yaml', 'overrides:\n  - {cidr: 8.8.8.0/24, country: Germany, note: x}\n');
+  const b = phonehome(['analyze', METADATA, '--geo-overrides', bad]);
+  assert.equal(b.status, 2);
+  assert.match(b.stderr, /bad-over\.yaml:2:\d+: overrides\[0\]\.country: a two-letter/);
+  assert.equal(b.stdout, '');
 });

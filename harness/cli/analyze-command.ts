@@ -133,6 +133,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
 
   // The lab's overrides and party lists are read before the capture too: a bad file fails fast.
   const located = await (async () => {
+    if (!opts.geo && (opts.geoOverrides ?? []).length === 0) return undefined;
     const { openLocator } = await import('../geo/open-locator.js');
     const { bundledDevicesDir } = await import('../project-dir.js');
     const { join } = await import('node:path');
@@ -153,7 +154,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   const analyzeOpts = {
     ...(opts.device ? { deviceAddrs: opts.device } : {}),
     ...(identifiers ? { identifiers } : {}),
-    locator: located.locator,
+    ...(located ? { locator: located.locator } : {}),
   };
   let analysis: Awaited<ReturnType<typeof analyzeStream>>;
   try {
@@ -168,7 +169,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
     if (isSystemError(e)) throw new UsageError(`cannot read ${shown}: ${errnoText(e)}`, { cause: e });
     throw e;
   } finally {
-    located.close();
+    located?.close();
   }
 
   const { terminalSafe } = await import('../format/terminal-text.js');

@@ -4,6 +4,7 @@
  * a missing one takes phonehome's default, and a command-line flag overrides the file.
  */
 import { z } from 'zod';
+import { parseCidr } from '../packets/ip-prefix.js';
 
 const port = z.number().int().min(1, 'a port from 1 to 65535').max(65535, 'a port from 1 to 65535');
 
@@ -43,8 +44,62 @@ export const appiumConfigSchema = z.union([
   }),
 ]);
 
+const overrideCidr = z.string().superRefine((v, ctx) => {
+  const r = parseCidr(v);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} ${r.problem}` });
+});
+
+/** One override as written. */
+export const overrideSchema = z.strictObject({
+  /** The addresses it is about: an IPv4 or IPv6 prefix, no host bits set. */
+  cidr: overrideCidr,
+  /** ISO 3166-1 alpha-2 code (CN is mainland China; HK, MO and TW are their own codes). */
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'a two-letter ISO 3166-1 country code in capitals, such as SG or CN')
+    .optional(),
+  /** Who runs these addresses. */
+  org: z.string().trim().min(1, 'an organisation name').optional(),
+  /** Their AS number, when known. */
+  asn: z
+    .number()
+    .int()
+    .min(1, 'an AS number from 1')
+    .max(4294967295, 'an AS number up to 4294967295')
+    .optional(),
+  /** Why the lab says so: shown wherever the override is used. */
+  note: z
+    .string({ error: 'every override needs a note saying where its answer comes from' })
+    .trim()
+    .min(1, 'every override needs a note saying where its answer comes from'),
+});
+
+/** An override file. */
+export const overrideFileSchema = z.strictObject(
+  {
+    description: z.string().optional(),
+    overrides: z.array(overrideSchema, { error: 'expected a list of overrides' }),
+  },
+  { error: 'expected a mapping with overrides: a list of {cidr, country, org, note}' },
+);
+
+export type OverrideSpec = z.infer<typeof overrideSchema>;
+
+/** Where the traffic goes (harness/geo): the offline databases and the lab's own answers. */
+export const geoConfigSchema = z.strictObject({
+  /** false: open no location database (countries and networks unknown; overrides still apply). */
+  databases: z.boolean().optional(),
+  /** The lab's answers for addresses no database can know: [{cidr, country, org, asn, note}]. */
+  overrides: z.array(overrideSchema).optional(),
+  /** Files of overrides (YAML: overrides: [...]), relative to the working folder. */
+  overrideFiles: z.array(z.string().min(1, 'a file')).optional(),
+  /** `phonehome db` warns when a database is older than this many days (default 180). */
+  maxAgeDays: z.number().int().min(1, 'at least 1 day').optional(),
+});
+
 /** The whole file. */
 export const phonehomeConfigSchema = z.strictObject({
+  geo: geoConfigSchema.optional(),
   capture: captureConfigSchema.optional(),
   adb: adbConfigSchema.optional(),
   appium: appiumConfigSchema.optional(),

@@ -74,6 +74,11 @@ export const profileSchema = z
       .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a profile name is lower case letters, digits and "-"' }),
     /** One line for people. */
     description: z.string(),
+    /** The maker's key in devices/parties.yaml: its domains and networks are this phone's first party. */
+    maker: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, { error: 'a maker key of devices/parties.yaml, such as xiaomi' })
+      .optional(),
     /** Property → exact value (case-insensitive) or "/regex/". Every rule must match. */
     match: z
       .record(z.string(), matchValue)

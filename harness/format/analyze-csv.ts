@@ -37,6 +37,12 @@ export const CSV_COLUMNS = [
   'verdict',
   'verdict_subject',
   'rule',
+  'resp_country',
+  'resp_country_sources',
+  'resp_city',
+  'resp_asn',
+  'resp_org',
+  'party',
 ] as const;
 
 type Cell = string | number | undefined;
@@ -92,6 +98,12 @@ function flowCells(f: Flow, j: FlowJudgement | undefined): Cell[] {
     j?.status,
     j?.subject,
     j?.ruleText,
+    f.resp.geo?.country ?? f.resp.geo?.special?.kind,
+    f.resp.geo?.countries.map((c) => `${c.db}=${c.country ?? '-'}`).join(' '),
+    f.resp.geo?.city ? `${f.resp.geo.city.name}, ${f.resp.geo.city.country}` : undefined,
+    f.resp.geo?.asn,
+    f.resp.geo?.org,
+    f.resp.geo?.party,
   ];
 }
 

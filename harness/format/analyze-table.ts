@@ -412,7 +412,7 @@ export function countryCell(flows: readonly Flow[]): string {
     const g = f.resp.geo;
     let c: string;
     if (!g) c = '?';
-    else if (g.override && g.country) c = `${g.country}*`;
+    else if (g.override) c = `${g.country ?? '?'}*`;
     else if (g.special) c = g.special.kind;
     else if (g.disagree)
       c = `${[...new Set(g.countries.map((x) => x.country).filter((x) => x !== null))].join('≠')}!`;

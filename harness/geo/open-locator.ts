@@ -28,28 +28,48 @@ export interface OpenLocator {
   close(): void;
 }
 
+/** The geo stage's sources, open once for many phones: a Locator per phone's maker. */
+export interface OpenGeo {
+  /** A Locator labelling `maker`'s hosts first party (none when undefined). Throws ConfigError for a maker the lists lack. */
+  locatorFor(maker: string | undefined): Locator;
+  close(): void;
+}
+
 /** Reads the overrides and party lists (ConfigError on a bad file) and opens the databases. */
-export function openLocator(opts: LocatorOptions): OpenLocator {
+export function openGeo(opts: Omit<LocatorOptions, 'maker'>): OpenGeo {
   const overrides = loadOverrideFiles(opts.overrideFiles ?? [], (p) => readFileSync(p, 'utf8'));
   if (opts.overrides) {
     const file = opts.overrides.file;
     overrides.add(opts.overrides.specs, () => ({ file, line: 0 }));
   }
   const parties = readParties(opts.partiesFile);
-  const maker = PartyLabeller.makerOf(parties, opts.maker);
-  if (opts.maker !== undefined && !maker)
-    throw new ConfigError(
-      opts.partiesFile,
-      0,
-      0,
-      'makers',
-      `no maker "${opts.maker}" (the file lists ${Object.keys(parties.makers).join(', ') || 'none'})`,
-    );
   const dbs = opts.databases === false ? undefined : GeoDatabases.openInstalled();
   return {
-    locator: new Locator(dbs, overrides, new PartyLabeller(parties, maker)),
+    locatorFor: (key) => {
+      const maker = PartyLabeller.makerOf(parties, key);
+      if (key !== undefined && !maker)
+        throw new ConfigError(
+          opts.partiesFile,
+          0,
+          0,
+          'makers',
+          `no maker "${key}" (the file lists ${Object.keys(parties.makers).join(', ') || 'none'})`,
+        );
+      return new Locator(dbs, overrides, new PartyLabeller(parties, maker));
+    },
     close: () => dbs?.close(),
   };
+}
+
+/** openGeo for one phone (or a capture): its Locator and the close. */
+export function openLocator(opts: LocatorOptions): OpenLocator {
+  const geo = openGeo(opts);
+  try {
+    return { locator: geo.locatorFor(opts.maker), close: () => geo.close() };
+  } catch (err) {
+    geo.close();
+    throw err;
+  }
 }
 
 function readParties(file: string): PartiesFile {

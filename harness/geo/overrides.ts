@@ -4,52 +4,13 @@
  * and says so. Written inline in the config (`geo.overrides`) or in YAML files (`geo.overrideFiles`);
  * the longest prefix that holds an address decides, and among equal prefixes the one written first.
  */
-import { z } from 'zod';
+import { type OverrideSpec, overrideFileSchema } from '../config/config-schema.js';
 import type { SourcePosition } from '../config/yaml-config.js';
 import { parseYamlConfig } from '../config/yaml-config.js';
 import { ConfigError } from '../errors.js';
 import { type IpPrefix, parseCidr, prefixContains } from '../packets/ip-prefix.js';
 
-const cidrField = z.string().superRefine((v, ctx) => {
-  const r = parseCidr(v);
-  if (!r.ok) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} ${r.problem}` });
-});
-
-/** One override as written. */
-export const overrideSchema = z.strictObject({
-  /** The addresses it is about: an IPv4 or IPv6 prefix, no host bits set. */
-  cidr: cidrField,
-  /** ISO 3166-1 alpha-2 code (CN is mainland China; HK, MO and TW are their own codes). */
-  country: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'a two-letter ISO 3166-1 country code in capitals, such as SG or CN')
-    .optional(),
-  /** Who runs these addresses. */
-  org: z.string().trim().min(1, 'an organisation name').optional(),
-  /** Their AS number, when known. */
-  asn: z
-    .number()
-    .int()
-    .min(1, 'an AS number from 1')
-    .max(4294967295, 'an AS number up to 4294967295')
-    .optional(),
-  /** Why the lab says so: shown wherever the override is used. */
-  note: z
-    .string({ error: 'every override needs a note saying where its answer comes from' })
-    .trim()
-    .min(1, 'every override needs a note saying where its answer comes from'),
-});
-
-/** An override file. */
-export const overrideFileSchema = z.strictObject(
-  {
-    description: z.string().optional(),
-    overrides: z.array(overrideSchema, { error: 'expected a list of overrides' }),
-  },
-  { error: 'expected a mapping with overrides: a list of {cidr, country, org, note}' },
-);
-
-export type OverrideSpec = z.infer<typeof overrideSchema>;
+export type { OverrideSpec } from '../config/config-schema.js';
 
 /** An override as outputs record it. */
 export interface Override {

@@ -4,7 +4,7 @@
  * away again, whatever happened.
  */
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { SuiteEvent, SuitePhone, SuiteSummary } from '../run/suite.js';
 import { positiveInt, type RunCommandOptions, resolveSettings } from './settings.js';
@@ -78,6 +78,30 @@ export async function runScenarios(
     : o.noConfig && !fallback.named
       ? undefined
       : await readInventory(fallback.path, fallback.named);
+  // The location sources, read before any phone comes up: a bad override or party file stops the
+  // run here, naming its line. A simulated lab adds its own overrides: the countries and networks
+  // of the real hosts its internet stands in for.
+  const { openGeo } = await import('../geo/open-locator.js');
+  const { bundledDevicesDir } = await import('../project-dir.js');
+  const geoConfig = config.geo ?? {};
+  const geo = openGeo({
+    ...(geoConfig.databases === false ? { databases: false } : {}),
+    overrideFiles: [
+      ...(geoConfig.overrideFiles ?? []),
+      ...(simSpecs.length ? [join(bundledDevicesDir(), 'sim', 'geo-overrides.yaml')] : []),
+    ],
+    ...(geoConfig.overrides
+      ? { overrides: { specs: geoConfig.overrides, file: configFile ?? 'config' } }
+      : {}),
+    partiesFile: join(settings.devicesDir, 'parties.yaml'),
+  });
+  try {
+    // Every profile's maker must be in the party lists.
+    for (const p of profiles) geo.locatorFor(p.maker);
+  } catch (err) {
+    geo.close();
+    throw err;
+  }
   const skipped: Extract<SuiteEvent, { type: 'end' }>[] = [];
   const labs: SimLab[] = [];
   let appium: UiProvider | undefined;
@@ -167,6 +191,7 @@ export async function runScenarios(
       canaryDomain: settings.canaryDomain,
       ...(appium ? { uiFor: appium.uiFor } : {}),
       ...(inventory ? { inventory } : {}),
+      locatorFor: (profile) => geo.locatorFor(profile.maker),
       mochaReporter: reporting.mochaReporter,
       sinks: reporting.sinks,
       signal,
@@ -179,6 +204,7 @@ export async function runScenarios(
     return { summary, skipped };
   } finally {
     watcher.close();
+    geo.close();
     await appium?.close().catch(() => {});
     for (const lab of labs) await simDown(lab);
   }

@@ -41,13 +41,28 @@ export function htmlTable(t: HtmlTable): string {
   return `<table><caption>${escapeHtml(t.caption)}</caption>\n<tr>${head}</tr>\n${rows}\n</table>`;
 }
 
-/** A whole HTML document with the given title and tables. */
-export function htmlPage(title: string, tables: HtmlTable[]): string {
+/** A line under the tables, with an optional link (attributions a licence asks for). */
+export interface HtmlNote {
+  text: string;
+  /** An http(s) URL; anything else is shown as text only. */
+  href?: string;
+}
+
+function noteHtml(n: HtmlNote): string {
+  const safeHref = n.href !== undefined && /^https?:\/\/[^\s"'<>]+$/.test(n.href) ? n.href : undefined;
+  return safeHref
+    ? `<p><a href="${escapeHtml(safeHref)}">${escapeHtml(n.text)}</a></p>`
+    : `<p>${escapeHtml(n.text)}</p>`;
+}
+
+/** A whole HTML document with the given title and tables, and notes under them. */
+export function htmlPage(title: string, tables: HtmlTable[], notes: HtmlNote[] = []): string {
   return (
     '<!DOCTYPE html>\n<html><head><meta charset="utf-8">' +
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">` +
     `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>\n` +
     tables.map(htmlTable).join('\n') +
+    notes.map(noteHtml).join('\n') +
     '\n</body></html>\n'
   );
 }

@@ -10,11 +10,13 @@ import { formatAnalyzeCsv } from '../format/analyze-csv.js';
 import { type PhaseRecord, type RunResult, recordLine, scenarioSteps } from '../record/run-record.js';
 import type { Severity } from '../verdict/allowlist-schema.js';
 import type { Verdict } from '../verdict/verdict.js';
+import { bytesChart } from './bar-chart.js';
 import { hostSummary, hostSummaryTable } from './host-summary.js';
 import { htmlPage } from './html-page.js';
 import { escapeHtml } from './html-text.js';
 import type { RunFile, RunFolder } from './run-folder.js';
 import { violationTables } from './violation-tables.js';
+import { whereItWent, whereTables } from './where-it-went.js';
 
 /** Allure's statuses. */
 export type ReportStatus = 'passed' | 'failed' | 'broken' | 'skipped';
@@ -303,6 +305,7 @@ function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
         fileExtension: '.html',
         body: htmlPage(`Hosts: ${title}`, [hostSummaryTable(hostSummary(analysis, verdict))]),
       },
+      ...whereAttachments(analysis, title),
       {
         name: 'flows.csv',
         contentType: 'text/csv',
@@ -331,6 +334,48 @@ function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
     });
   }
   return out;
+}
+
+/** Links the databases' licences ask for wherever their answers are shown. */
+const ATTRIBUTION_LINKS: Record<string, string> = {
+  'dbip-city': 'https://db-ip.com',
+  asn: 'https://db-ip.com',
+  'geo-whois-asn-country': 'https://www.nro.net',
+};
+
+/** The "where it went" table and the bytes chart, when the run's flows were located. */
+function whereAttachments(analysis: NonNullable<RunFolder['analysis']>, title: string): ReportAttachment[] {
+  const geo = analysis.geo;
+  if (!geo) return [];
+  const { countries, orgs } = whereItWent(analysis.flows);
+  const credits = geo.databases.filter((d) => d.attribution !== '');
+  const sources = geo.databases.map((d) => `${d.name} ${d.version}`).join(', ');
+  return [
+    {
+      name: 'where it went',
+      contentType: 'text/html',
+      fileExtension: '.html',
+      body: htmlPage(
+        `Where it went: ${title}`,
+        whereTables(analysis),
+        credits.map((d) => ({
+          text: d.attribution,
+          ...(ATTRIBUTION_LINKS[d.name] ? { href: ATTRIBUTION_LINKS[d.name] } : {}),
+        })),
+      ),
+    },
+    {
+      name: 'bytes per country and organisation',
+      contentType: 'image/svg+xml',
+      fileExtension: '.svg',
+      body: bytesChart(
+        countries,
+        orgs,
+        `Where it went: ${title}`,
+        `Sources: ${sources || 'none'}${geo.overrides ? `; ${geo.overrides} lab overrides` : ''}. ${credits.map((d) => d.attribution).join('. ')}`,
+      ),
+    },
+  ];
 }
 
 /** Builds the report entry of one run. */

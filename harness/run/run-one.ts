@@ -12,6 +12,7 @@ import { phoneAddrs } from '../device/facts.js';
 import type { PrepareStep } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { CaptureError, DeviceLostError, errorMessage } from '../errors.js';
+import type { Locator } from '../geo/locate.js';
 import { type Inventory, withSupplied } from '../identifiers/inventory.js';
 import { fingerprintKey } from '../identifiers/mask.js';
 import { maskedIdentifiers } from '../identifiers/masked-identifiers.js';
@@ -67,6 +68,8 @@ export interface RunContext {
   inventory?: Inventory;
   /** The phone as the output names it (phoneLabel: a USB serial masked); default its adb serial. */
   label?: string;
+  /** Says where each endpoint is (harness/geo); without it flows carry no resp.geo. */
+  locator?: Locator;
 }
 
 const SAFE_PART = /[^A-Za-z0-9._-]+/g;
@@ -286,6 +289,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   try {
     analysis = await analyzeFile(join(dir, 'capture.pcap'), {
       deviceAddrs: phoneAddrs(result.facts!),
+      ...(ctx.locator ? { locator: ctx.locator } : {}),
       ...(phoneIds && phoneIds.found.length > 0
         ? { identifiers: { sought: phoneIds.found, key: idKey, packages: phoneIds.packages } }
         : {}),
@@ -348,6 +352,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   const verdict = judge(flows, ctx.allowlist, {
     captureComplete: cap.dropped === 0,
     ...(analysis.identifiers ? { leaks: analysis.identifiers.leaks } : {}),
+    ...(analysis.geo ? { geo: analysis.geo } : {}),
   });
   if (!analysis.identifiers)
     verdict.warnings.push(

@@ -12,6 +12,7 @@ import Mocha from 'mocha';
 import type { DeviceFacts } from '../device/facts.js';
 import { allowlistFor, type DeviceProfile, matchProfile } from '../device/profiles.js';
 import { errorMessage, UsageError } from '../errors.js';
+import type { Locator } from '../geo/locate.js';
 import type { Inventory } from '../identifiers/inventory.js';
 import { fingerprintKey, phoneLabel } from '../identifiers/mask.js';
 import { type RunResult, recordLine } from '../record/run-record.js';
@@ -89,6 +90,8 @@ export interface SuiteOptions {
   onEvent?: (event: SuiteEvent) => void;
   /** The lab's inventory of identifiers phones will not tell. */
   inventory?: Inventory;
+  /** Where endpoints are (harness/geo), for a phone of this profile; no lookups without it. */
+  locatorFor?: (profile: DeviceProfile) => Locator;
   /** A UI for a phone (Appium), when the lab has one. */
   uiFor?: (phone: SuitePhone, facts: DeviceFacts, profile: DeviceProfile) => Promise<Ui | undefined>;
 }
@@ -278,6 +281,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
               canaryDomain,
               ...(ui ? { ui } : {}),
               ...(opts.inventory ? { inventory: opts.inventory } : {}),
+              ...(opts.locatorFor ? { locator: opts.locatorFor(prof) } : {}),
               label,
               signal,
               onProgress: progress,

@@ -48,3 +48,28 @@ test('the lab plan keeps names within interface limits and phones apart', () => 
   for (const p of plan.phones) assert.match(p.mac, /^02(:[0-9a-f]{2}){5}$/);
   assert.throws(() => planLab('phl1a2b', 200, 1), RangeError);
 });
+
+test("every region of the simulated internet has its answer in the lab's override file, and names land in their region", async () => {
+  const { readFileSync } = await import('node:fs');
+  const { parse } = await import('yaml');
+  const { INTERNET_REGIONS } = await import('./lab-plan.js');
+  const doc = parse(readFileSync('devices/sim/geo-overrides.yaml', 'utf8')) as {
+    overrides: { cidr: string; country?: string; note: string }[];
+  };
+  for (const r of INTERNET_REGIONS) {
+    const o = doc.overrides.find((x) => x.cidr === r.cidr);
+    assert.ok(o, `${r.cidr} (${r.name}) has an override`);
+    assert.match(o.note, /^simulated: /, 'labelled as simulated');
+  }
+  const inRegion = (addr: string, cidr: string) => {
+    const third = Number(addr.split('.')[2]);
+    const base = Number(cidr.split('.')[2]);
+    return third >= base && third < base + 16;
+  };
+  assert.ok(inRegion(internetAddressFor('data.mistat.intl.xiaomi.com'), '10.213.144.0/20'));
+  assert.ok(inRegion(internetAddressFor('resolver.msg.global.xiaomi.net'), '10.213.144.0/20'));
+  assert.ok(inRegion(internetAddressFor('play.googleapis.com'), '10.213.160.0/20'));
+  assert.ok(inRegion(internetAddressFor('t.unlisted-collector.net'), '10.213.176.0/20'));
+  assert.ok(inRegion(internetAddressFor('start-x.canary.phonehome.test'), '10.213.128.0/20'));
+  assert.equal(doc.overrides.find((x) => x.cidr === '10.213.176.0/20')?.country, 'CN');
+});

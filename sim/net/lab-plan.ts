@@ -95,12 +95,39 @@ export function planLab(id: string, subnetIndex: number, phoneCount: number): La
 }
 
 /**
- * The address the lab DNS gives a name: stable per name, spread over INTERNET_CIDR (never .0 or .255
- * of a /24, so no tool mistakes it for a network or broadcast address).
+ * Where the simulated internet places the real hosts it stands in for: one /20 of INTERNET_CIDR per
+ * place, so that the lab's override file (devices/sim/geo-overrides.yaml, one entry per region) can
+ * give their addresses the countries and networks the real hosts have (../shared/reference/ENDPOINTS.md):
+ * Xiaomi's international services in Singapore, Google in the US, the misbehaving profiles' unlisted
+ * collector in mainland China. Names no region lists go to the first /20.
+ */
+export const INTERNET_REGIONS: readonly { name: string; cidr: string; domains: readonly string[] }[] = [
+  { name: 'elsewhere', cidr: '10.213.128.0/20', domains: [] },
+  {
+    name: 'xiaomi-singapore',
+    cidr: '10.213.144.0/20',
+    domains: ['xiaomi.com', 'xiaomi.net', 'miui.com', 'mi-img.com'],
+  },
+  {
+    name: 'google-us',
+    cidr: '10.213.160.0/20',
+    domains: ['google.com', 'googleapis.com', 'gstatic.com', 'app-measurement.com'],
+  },
+  { name: 'collector-cn', cidr: '10.213.176.0/20', domains: ['unlisted-collector.net'] },
+];
+
+/**
+ * The address the lab DNS gives a name: stable per name, inside its region's /20 of INTERNET_CIDR
+ * (never .0 or .255 of a /24, so no tool mistakes it for a network or broadcast address).
  */
 export function internetAddressFor(name: string): string {
-  const h = createHash('sha256').update(name.toLowerCase().replace(/\.$/, '')).digest();
-  const b = 128 + (h[0]! & 0x7f);
+  const n = name.toLowerCase().replace(/\.$/, '');
+  const region =
+    INTERNET_REGIONS.find((r) => r.domains.some((d) => n === d || n.endsWith(`.${d}`))) ??
+    INTERNET_REGIONS[0]!;
+  const base = Number(region.cidr.split('.')[2]);
+  const h = createHash('sha256').update(n).digest();
+  const b = base + (h[0]! & 0x0f);
   const c = 1 + (h[1]! % 254);
   return `10.213.${b}.${c}`;
 }
