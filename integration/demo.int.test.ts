@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { CHROMIUM, onPath } from '../testing/tools.js';
-import { embedded, findLeaf, leaves, renderedDom, type Tree } from './chromium-page.js';
+import { embedded, evaluate, findLeaf, leaves, renderedDom, type Tree, withPage } from './chromium-page.js';
 import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
@@ -61,6 +61,53 @@ test('make demo: both phones, their scenarios and a real violation in the render
     const page = await renderedDom(`${pathToFileURL(index).href}#suites/${leaf.parentUid}/${leaf.uid}`);
     assert.match(page, /beacon\.unlisted-collector\.net/, 'the violation is on the rendered page');
     assert.match(page, /imei \d{3}…\d{3} sent to data\.mistat\.intl\.xiaomi\.com/, 'so is the IMEI leak');
+    // The base allowlist's forbid country: CN catches the unlisted collector the simulated internet
+    // places in mainland China (its lab override, labelled simulated).
+    assert.match(
+      page,
+      /beacon\.unlisted-collector\.net[^<]*forbid in CN \(no traffic to mainland China/,
+      'the country rule names the collector',
+    );
+    // Where it went, opened as a person opens it: a click on each attachment in Allure's page.
+    const shown = await withPage(
+      `${pathToFileURL(index).href}#suites/${leaf.parentUid}/${leaf.uid}`,
+      (dt, s) =>
+        evaluate<{ table: string; svg: { tag: string; width: number; text: string } } | string>(
+          dt,
+          s,
+          `(async () => {
+          const until = async (f) => { for (let i = 0; i < 300; i++) { const v = f(); if (v) return v; await new Promise((r) => setTimeout(r, 50)); } return null; };
+          const open = async (name) => {
+            const row = await until(() => [...document.querySelectorAll('.attachment-row__name')].find((e) => e.textContent.trim() === name));
+            if (!row) return null;
+            (row.closest('.attachment-row') || row).click();
+            return row.closest('.attachment-row') || row;
+          };
+          if (!(await open('where it went'))) return 'no "where it went" attachment row';
+          const frame = await until(() => [...document.querySelectorAll('iframe[srcdoc]')].find((f) => f.getAttribute('srcdoc').includes('Where it went: by country')));
+          if (!frame) return 'no "where it went" frame after the click';
+          if (!(await open('bytes per country and organisation'))) return 'no chart attachment row';
+          const img = await until(() => [...document.querySelectorAll('img, object, embed')].find((e) => /^blob:/.test(e.getAttribute('src') || e.getAttribute('data') || '') && (e.naturalWidth || e.clientWidth) > 0));
+          if (!img) return 'the chart was not drawn: ' + document.querySelector('.attachment-row__name')?.closest('div')?.parentElement?.innerHTML.slice(0, 500);
+          const src = img.getAttribute('src') || img.getAttribute('data');
+          const text = await (await fetch(src)).text();
+          return { table: frame.getAttribute('srcdoc'), svg: { tag: img.tagName, width: img.naturalWidth || img.clientWidth, text } };
+        })()`,
+        ),
+    );
+    assert.equal(typeof shown, 'object', String(shown));
+    const where = shown as { table: string; svg: { tag: string; width: number; text: string } };
+    assert.match(where.table, /<td>CN<\/td><td class="n">\d+<\/td>/, 'a row for mainland China in the table');
+    assert.match(where.table, /<td>SG<\/td>/, "Xiaomi's international services in Singapore");
+    assert.match(where.table, /beacon\.unlisted-collector\.net/);
+    assert.match(
+      where.table,
+      /<a href="https:\/\/db-ip\.com">IP Geolocation by DB-IP[^<]*<\/a>/,
+      'the attribution DB-IP asks for',
+    );
+    assert.ok(where.svg.width >= 700, `the chart is drawn (${where.svg.tag}, ${where.svg.width} px wide)`);
+    assert.match(where.svg.text, /Bytes per country/);
+    assert.match(where.svg.text, />CN \*</, 'CN is a bar of the chart (marked as a lab override)');
     // The Pixel's idle run, opened the same way, passed.
     const pixelIdle = all.find((n) => /^idle on .*Pixel/.test(n));
     assert.ok(pixelIdle, `the Pixel's idle run: ${all.join(', ')}`);

@@ -72,8 +72,9 @@ function panel(title: string, rows: readonly PlaceRow[], y0: number): { svg: str
   const span = WIDTH - LABEL - VALUE - 16;
   list.forEach((r, i) => {
     const y = y0 + 24 + i * ROW;
-    const up = (r.bytesUp / max) * span;
-    const down = (r.bytesDown / max) * span;
+    // Linear, so that bars compare; a non-zero amount is never thinner than 2 px, so it shows.
+    const up = r.bytesUp > 0 ? Math.max(2, (r.bytesUp / max) * span) : 0;
+    const down = r.bytesDown > 0 ? Math.max(2, (r.bytesDown / max) * span) : 0;
     const label = `${r.place}${r.override ? ' *' : ''}${r.disagree ? ' !' : ''}`;
     out.push(
       `<text x="${LABEL - 6}" y="${y + BAR - 2}" class="l">${escapeXml(clip(label, 34))}</text>`,

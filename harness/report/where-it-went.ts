@@ -32,6 +32,7 @@ export function countryKey(f: Flow): string {
   const g = f.resp.geo;
   if (!g) return 'unknown';
   if (g.country) return g.country;
+  if (g.override) return 'none (lab override)';
   if (g.special) return g.special.kind;
   return 'unknown';
 }
@@ -39,6 +40,7 @@ export function countryKey(f: Flow): string {
 function orgKey(f: Flow): string {
   const g = f.resp.geo;
   if (g?.org) return g.org;
+  if (g?.override) return 'none (lab override)';
   if (g?.special) return `(${g.special.kind} network)`;
   return 'unknown';
 }
