@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `phonehome` command. Each subcommand lives in its own *-command.ts; this file only lists them. */
 import * as analyzeCommand from './analyze-command.js';
+import * as dbCommand from './db-command.js';
 import * as demoCommand from './demo-command.js';
 import * as devicesCommand from './devices-command.js';
 import * as reportCommand from './report-command.js';
@@ -15,6 +16,7 @@ const COMMANDS: SubcommandModule[] = [
   runCommand,
   demoCommand,
   reportCommand,
+  dbCommand,
   simCommand,
 ];
 

@@ -111,7 +111,7 @@ describe('RangeCsv', () => {
     );
     const t = new RangeCsv(file);
     try {
-      assert.equal(t.check().rows, 5000);
+      assert.deepEqual(t.check(), { rows: 5000, overlaps: 0 });
       for (let i = 0; i < rows.length; i += 7) {
         const [a, b] = rows[i]!;
         for (const k of [a, b, Math.floor((a + b) / 2)])
@@ -128,13 +128,26 @@ describe('RangeCsv', () => {
 
   it('check() names the line that is out of order; find() names a malformed line', () => {
     const file = join(dir, 'bad.csv');
-    writeFileSync(file, '1,5,1,a\n10,20,2,b\n15,30,3,c\n');
+    writeFileSync(file, '1,5,1,a\n10,20,2,b\n12,15,3,c\n');
     const t = new RangeCsv(file);
     assert.throws(
       () => t.check(),
-      (e: unknown) => e instanceof RangeCsvError && /bad\.csv:3: .*overlaps/.test(e.message),
+      (e: unknown) =>
+        e instanceof RangeCsvError && /bad\.csv:3: .*lies inside the line before/.test(e.message),
     );
     t.close();
+    writeFileSync(file, '1,5,1,a\n10,20,2,b\n8,30,3,c\n');
+    const s = new RangeCsv(file);
+    assert.throws(() => s.check(), /bad\.csv:3: .*not sorted/);
+    s.close();
+    // An overlap that ends later is counted, and the later line answers in it.
+    writeFileSync(file, '1,5,1,a\n10,20,2,b\n15,30,3,c\n');
+    const o = new RangeCsv(file);
+    assert.deepEqual(o.check(), { rows: 3, overlaps: 1 });
+    assert.equal(o.find('12')?.fields[0], '2');
+    assert.equal(o.find('17')?.fields[0], '3');
+    assert.equal(o.find('25')?.fields[0], '3');
+    o.close();
     writeFileSync(file, '1,5,1,a\nnot,a,number\n');
     const u = new RangeCsv(file);
     assert.throws(() => u.check(), /bad\.csv: the line at byte 8 does not begin with two decimal numbers/);

@@ -59,10 +59,16 @@ export class RangeCsv {
     return best && compareDecimal(key, best.last) <= 0 ? best : undefined;
   }
 
-  /** Reads every line: throws RangeCsvError at the first that is malformed, out of order or overlapping. */
-  check(): { rows: number } {
+  /**
+   * Reads every line: throws RangeCsvError at the first that is malformed, out of order, or nested
+   * inside the range before it (a lookup after the nested one's end would miss the outer range). A
+   * range that overlaps the one before it and ends after it is counted, not refused: in the overlap
+   * the later line answers, and no address goes unanswered.
+   */
+  check(): { rows: number; overlaps: number } {
     let rows = 0;
-    let prevLast: string | undefined;
+    let overlaps = 0;
+    let prev: RangeRow | undefined;
     for (let at = 0; at < this.file.size; ) {
       const { row, next } = this.line(at);
       rows++;
@@ -70,14 +76,21 @@ export class RangeCsv {
         throw new RangeCsvError(
           `${this.path}:${rows}: the range ends (${row.last}) before it begins (${row.first})`,
         );
-      if (prevLast !== undefined && compareDecimal(row.first, prevLast) <= 0)
+      if (prev && compareDecimal(row.first, prev.first) < 0)
         throw new RangeCsvError(
-          `${this.path}:${rows}: the range ${row.first} overlaps or precedes the line before`,
+          `${this.path}:${rows}: the range ${row.first} begins before the line before (${prev.first}): not sorted`,
         );
-      prevLast = row.last;
+      if (prev && compareDecimal(row.first, prev.last) <= 0) {
+        if (compareDecimal(row.last, prev.last) < 0)
+          throw new RangeCsvError(
+            `${this.path}:${rows}: the range ${row.first}-${row.last} lies inside the line before (${prev.first}-${prev.last})`,
+          );
+        overlaps++;
+      }
+      prev = row;
       at = next;
     }
-    return { rows };
+    return { rows, overlaps };
   }
 
   close(): void {
