@@ -13,6 +13,10 @@
  * 4. The identifier search: the same analysis with `--identifiers bench/identifiers-40.yaml` (40
  *    identifiers, every encoding: about 1,800 needles), its time against the analysis without, and
  *    its peak RSS on the big capture.
+ * 5. Location lookups (harness/geo, on by default): the analysis against `--no-geo`, the same
+ *    comparison of peak RSS on the big capture, and in-process lookups of random public addresses
+ *    in the shipped databases (the bench capture's own addresses are all the lab's, which no
+ *    database is asked about).
  *
  * Usage: node dist/bench/run.js [--no-write] [--rerecord]
  */
@@ -29,6 +33,9 @@ import {
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { GeoDatabases } from '../harness/geo/databases.js';
+import { specialRange } from '../harness/geo/special-ranges.js';
+import { parseIp } from '../harness/packets/ip-text.js';
 import { pcapLayout, writeRepeated } from './pcap-repeat.js';
 
 const ROOT = process.cwd();
@@ -49,6 +56,10 @@ const TARGET_RSS_MB = 200;
 /** The identifier search may cost at most this factor of the analysis without it. */
 const TARGET_IDS_FACTOR = 1.3;
 const IDS_FILE = resolve(ROOT, 'bench/identifiers-40.yaml');
+/** Location lookups may cost at most this factor of the analysis without them. */
+const TARGET_GEO_FACTOR = 1.1;
+/** Random public addresses looked up in process. */
+const GEO_LOOKUPS = 20_000;
 
 const args = process.argv.slice(2);
 const write = !args.includes('--no-write');
@@ -255,16 +266,18 @@ async function main(): Promise<void> {
   );
   const tmp = mkdtempSync(join(tmpdir(), 'phonehome-bench-'));
   const idsArgs = ['--identifiers', IDS_FILE];
-  const [analyzer, tshark, tcpdump, startup, withIds] = (await bestOfInTurns(
+  const [analyzer, tshark, tcpdump, startup, withIds, timingsNoGeo] = (await bestOfInTurns(
     [
       [process.execPath, analyzeArgs],
       ['tshark', tsharkArgs],
       ['tcpdump', tcpdumpArgs],
       [process.execPath, [CLI, 'analyze', '--format', 'json', TINY]],
       [process.execPath, [CLI, 'analyze', '--format', 'json', ...idsArgs, CAPTURE]],
+      [process.execPath, [CLI, 'analyze', '--format', 'json', '--no-geo', CAPTURE]],
     ],
     join(tmp, 'time.txt'),
-  )) as [Timings, Timings, Timings, Timings, Timings];
+  )) as [Timings, Timings, Timings, Timings, Timings, Timings];
+  const noGeo = timingsNoGeo;
 
   const big = join(CACHE_DIR, 'big-2g.pcap');
   let bigRun: MemoryRun;
@@ -272,6 +285,7 @@ async function main(): Promise<void> {
   let smallRun: MemoryRun;
   let smallIds: MemoryRun & { ids?: IdsFigures };
   let bigIds: MemoryRun & { ids?: IdsFigures };
+  let bigNoGeo: MemoryRun;
   let rep: ReturnType<typeof writeRepeated>;
   try {
     process.stdout.write('bench: writing the >= 2 GB capture …\n');
@@ -283,6 +297,7 @@ async function main(): Promise<void> {
     bigRun = await analyzeMeasured(big, join(tmp, 'big.json'), rep.packets);
     smallIds = await analyzeMeasured(CAPTURE, join(tmp, 'small-ids.json'), packets, idsArgs);
     bigIds = await analyzeMeasured(big, join(tmp, 'big-ids.json'), rep.packets, idsArgs);
+    bigNoGeo = await analyzeMeasured(big, join(tmp, 'big-nogeo.json'), rep.packets, ['--no-geo']);
     process.stdout.write('bench: tshark on the big capture (once) …\n');
     bigTshark = await runForPeakRss('tshark', [...tsharkArgs.slice(0, -1), big]);
   } finally {
@@ -290,6 +305,8 @@ async function main(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
 
+  const lookups = measureLookups();
+  const geoFactor = analyzer.best / noGeo.best;
   const vsTshark = tshark.best / analyzer.best;
   const idsFactor = withIds.best / analyzer.best;
   const ids = smallIds.ids;
@@ -309,6 +326,7 @@ async function main(): Promise<void> {
       tshark,
     ),
     row('tcpdump', 'tcpdump -nn -r CAP', tcpdump),
+    row('phonehome analyze, no location lookups', 'node dist/harness/cli/main.js analyze --format json --no-geo CAP', noGeo),
     `| phonehome start-up | \`node dist/harness/cli/main.js analyze --format json fixtures/captures/dns-udp.pcap\` (4 packets) | ${fmt(startup.best)} | ${startup.all.map((x) => fmt(x)).join(' / ')} | ${fmt(startup.bestCpu)} | |`,
   ].join('\n');
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
@@ -321,6 +339,8 @@ async function main(): Promise<void> {
     `| peak RSS < ${TARGET_RSS_MB} MB on 2 GB | ${fmt(bigRun.rssMb, 0)} MB (${fmt(rep.bytes / 1e9)} GB, ${rep.packets} packets, ${fmt(bigRun.secs, 1)} s) | ${verdict(bigRun.rssMb < TARGET_RSS_MB)} |`,
     `| \`--identifiers\` (40 identifiers) ≤ ${TARGET_IDS_FACTOR}× the time without (wall) | ${fmt(idsFactor, 2)}× (${fmt(withIds.best)} s against ${fmt(analyzer.best)} s; CPU time: ${fmt(withIds.bestCpu / analyzer.bestCpu, 2)}×) | ${verdict(idsFactor <= TARGET_IDS_FACTOR)} |`,
     `| \`--identifiers\` peak RSS < ${TARGET_RSS_MB} MB on 2 GB | ${fmt(bigIds.rssMb, 0)} MB (${fmt(bigIds.secs, 1)} s) | ${verdict(bigIds.rssMb < TARGET_RSS_MB)} |`,
+    `| location lookups cost ≤ ${Math.round((TARGET_GEO_FACTOR - 1) * 100)}% (wall, databases opened in the run) | +${fmt((geoFactor - 1) * 100, 1)}% (${fmt(analyzer.best)} s against ${fmt(noGeo.best)} s with \`--no-geo\`; CPU time: ${fmt((analyzer.bestCpu / noGeo.bestCpu - 1) * 100, 1)}%) | ${verdict(geoFactor <= TARGET_GEO_FACTOR)} |`,
+    `| location lookups: peak RSS < ${TARGET_RSS_MB} MB on 2 GB | ${fmt(bigRun.rssMb, 0)} MB with, ${fmt(bigNoGeo.rssMb, 0)} MB with \`--no-geo\` | ${verdict(bigRun.rssMb < TARGET_RSS_MB)} |`,
   ].join('\n');
   process.stdout.write(`\n${table}\n\n${targets}\n`);
 
@@ -398,6 +418,24 @@ download), and found ${ids.leaks.length} leaks (the identifiers are made up).
 Each side of a flow is searched when it closes and its bytes let go, so the memory follows the
 connections open at one moment, not the capture's length.
 
+## Location lookups
+
+On by default: every responder is located (special ranges, overrides, two country databases, the
+city database, the ASN table) before the verdict. The speed table's first row has them; the
+\`--no-geo\` row is the same analysis without: **+${fmt((geoFactor - 1) * 100, 1)}%** wall time
+(${fmt(analyzer.best)} s against ${fmt(noGeo.best)} s), databases opened in the run. The bench capture's
+addresses are all the lab's own (private and unique-local), which no database is asked about, so
+the run pays the fixed costs: loading the geo modules, opening the files (each MMDB's metadata, in
+one read), labelling ${smallRun.flows} flows, and the larger JSON. Peak RSS on the
+${fmt(rep.bytes / 1e9)} GB repeat: ${fmt(bigRun.rssMb, 0)} MB with lookups, ${fmt(bigNoGeo.rssMb, 0)} MB without: the
+databases are read in place through a small page cache (${fmt(lookups.bytesOnDisk / 1e6, 0)} MB on disk), never loaded.
+
+In process (\`GeoDatabases\` from dist/harness/geo/databases.js), ${GEO_LOOKUPS} random public
+addresses (${Math.round(GEO_LOOKUPS * 0.8)} IPv4, ${Math.round(GEO_LOOKUPS * 0.2)} IPv6 in 2000::/3, special ranges skipped), each asked of all four
+databases: opening them took ${fmt(lookups.openMs, 1)} ms, the lookups ${fmt(lookups.ms, 0)} ms, **${fmt(lookups.perSecond / 1000, 1)} k addresses/s**
+(${fmt(lookups.ms * 1000 / GEO_LOOKUPS, 1)} µs each; ${lookups.withCountry} had a country, ${lookups.withAsn} an AS). A run asks once per
+distinct address, so a capture with 1,000 public endpoints spends about ${fmt(lookups.ms / GEO_LOOKUPS * 1000, 0)} ms on them.
+
 ## Against the targets
 
 ${targets}
@@ -407,7 +445,9 @@ ${targets}
   let rest = '';
   if (existsSync(out)) {
     const old = readFileSync(out, 'utf8');
-    const at = old.search(/^## (?!Machine|Capture$|Speed|Memory|Identifier search|Against the targets)/m);
+    const at = old.search(
+      /^## (?!Machine|Capture$|Speed|Memory|Identifier search|Location lookups|Against the targets)/m,
+    );
     if (at >= 0) rest = `\n${old.slice(at)}`;
   }
   writeFileSync(out, doc + rest);
@@ -415,6 +455,49 @@ ${targets}
   const biome = resolve(ROOT, 'node_modules/.bin/biome');
   if (existsSync(biome)) spawnSync(biome, ['format', '--write', out], { stdio: 'ignore' });
   process.stdout.write('\nbench: wrote BENCHMARKS.md\n');
+}
+
+/** Random public addresses looked up in the installed databases, in this process. */
+function measureLookups(): {
+  openMs: number;
+  ms: number;
+  perSecond: number;
+  withCountry: number;
+  withAsn: number;
+  bytesOnDisk: number;
+} {
+  const t0 = performance.now();
+  const dbs = GeoDatabases.openInstalled();
+  const openMs = performance.now() - t0;
+  if (dbs.problems.length) die(`location databases missing: ${dbs.problems.map((p) => p.problem).join('; ')}`);
+  // A fixed generator: the same addresses every run.
+  let seed = 0x9e3779b9;
+  const next = () => {
+    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return seed;
+  };
+  const addrs: Uint8Array[] = [];
+  while (addrs.length < GEO_LOOKUPS) {
+    const v6 = addrs.length % 5 === 4;
+    const text = v6
+      ? `${(0x2000 | (next() & 0x1fff)).toString(16)}:${(next() & 0xffff).toString(16)}::${(next() & 0xffff).toString(16)}`
+      : `${1 + (next() % 223)}.${next() & 255}.${next() & 255}.${1 + (next() % 254)}`;
+    if (specialRange(text)) continue;
+    addrs.push(parseIp(text)!);
+  }
+  let withCountry = 0;
+  let withAsn = 0;
+  const t1 = performance.now();
+  for (const ip of addrs) {
+    const a = dbs.lookup(ip);
+    if (a.countries.some((c) => c.country !== null)) withCountry++;
+    if (a.asn) withAsn++;
+  }
+  const ms = performance.now() - t1;
+  dbs.close();
+  const bytesOnDisk = spawnSync('du', ['-sb', resolve(ROOT, 'node_modules/@ip-location-db')], { encoding: 'utf8' })
+    .stdout.split('\t')[0];
+  return { openMs, ms, perSecond: (GEO_LOOKUPS / ms) * 1000, withCountry, withAsn, bytesOnDisk: Number(bytesOnDisk) };
 }
 
 main().catch((e: unknown) => die(e instanceof Error ? e.message : String(e)));

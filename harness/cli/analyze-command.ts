@@ -17,8 +17,7 @@ interface AnalyzeCliOptions {
   identifiers?: string;
   geo: boolean;
   geoOverrides?: string[];
-  maker?: string;
-  parties?: string;
+  profile?: string;
 }
 
 export function register(program: Command): void {
@@ -134,15 +133,19 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   // The lab's overrides and party lists are read before the capture too: a bad file fails fast.
   const located = await (async () => {
     if (!opts.geo && (opts.geoOverrides ?? []).length === 0) return undefined;
-    const { openLocator } = await import('../geo/open-locator.js');
-    const { bundledDevicesDir } = await import('../project-dir.js');
-    const { join } = await import('node:path');
-    return openLocator({
-      databases: opts.geo,
+    let maker: import('../geo/parties.js').Owner | undefined;
+    if (opts.profile !== undefined) {
+      const { loadProfiles } = await import('../device/profiles.js');
+      const profile = (await loadProfiles()).find((p) => p.name === opts.profile);
+      if (!profile) throw new UsageError(`--profile: no device profile named ${JSON.stringify(opts.profile)}`);
+      maker = profile.maker;
+    }
+    const { openGeo } = await import('../geo/open-locator.js');
+    const geo = await openGeo({
+      ...(opts.geo ? {} : { databases: false }),
       overrideFiles: opts.geoOverrides ?? [],
-      partiesFile: opts.parties ?? join(bundledDevicesDir(), 'parties.yaml'),
-      ...(opts.maker !== undefined ? { maker: opts.maker } : {}),
     });
+    return { locator: geo.locatorFor(maker), close: () => geo.close() };
   })();
 
   const [{ analyzeFile, analyzeStream, nothingToJudge }, { CaptureFormatError }] = await Promise.all([

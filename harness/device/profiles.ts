@@ -74,10 +74,24 @@ export const profileSchema = z
       .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a profile name is lower case letters, digits and "-"' }),
     /** One line for people. */
     description: z.string(),
-    /** The maker's key in devices/parties.yaml: its domains and networks are this phone's first party. */
+    /** The phone's maker: its domains and networks are this phone's first party (harness/geo/parties.ts). */
     maker: z
-      .string()
-      .regex(/^[a-z0-9-]+$/, { error: 'a maker key of devices/parties.yaml, such as xiaomi' })
+      .strictObject({
+        /** How reports name it. */
+        name: z.string().trim().min(1, { error: 'the maker\'s name' }),
+        /** Domains it runs: each domain and every name under it. */
+        domains: z
+          .array(
+            z
+              .string()
+              .regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+                error: 'a domain in lower case, such as xiaomi.com',
+              }),
+          )
+          .default([]),
+        /** AS numbers of its own networks. */
+        asns: z.array(z.number().int().min(1).max(4294967295, { error: 'an AS number' })).default([]),
+      })
       .optional(),
     /** Property → exact value (case-insensitive) or "/regex/". Every rule must match. */
     match: z

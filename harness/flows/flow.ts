@@ -28,8 +28,8 @@ export interface EndpointGeo {
    * Absent when no source knows, or for a special address.
    */
   country?: string;
-  /** Each country source's answer, null where it has none. */
-  countries: { db: string; country: string | null }[];
+  /** Each country source's answer, null where it has none; absent when no database was asked (a special address, no database). */
+  countries?: { db: string; country: string | null }[];
   /** Present when two country sources give different answers. */
   disagree?: true;
   /** The city a city database gives, with its own country. */

@@ -99,7 +99,7 @@ function flowCells(f: Flow, j: FlowJudgement | undefined): Cell[] {
     j?.subject,
     j?.ruleText,
     f.resp.geo?.country ?? f.resp.geo?.special?.kind,
-    f.resp.geo?.countries.map((c) => `${c.db}=${c.country ?? '-'}`).join(' '),
+    f.resp.geo?.countries?.map((c) => `${c.db}=${c.country ?? '-'}`).join(' '),
     f.resp.geo?.city ? `${f.resp.geo.city.name}, ${f.resp.geo.city.country}` : undefined,
     f.resp.geo?.asn,
     f.resp.geo?.org,

@@ -18,8 +18,9 @@ function flowJson(f: Flow): { [key: string]: Json } {
     uid: f.uid,
     proto: f.proto,
     orig: { addr: f.orig.addr, port: f.orig.port },
+    // The geo stage's object is plain data already (and shared between flows): written as it is.
     resp: f.resp.geo
-      ? { addr: f.resp.addr, port: f.resp.port, geo: JSON.parse(JSON.stringify(f.resp.geo)) as Json }
+      ? { addr: f.resp.addr, port: f.resp.port, geo: f.resp.geo as unknown as Json }
       : { addr: f.resp.addr, port: f.resp.port },
     tsStart: f.tsStart,
     tsEnd: f.tsEnd,

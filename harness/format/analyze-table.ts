@@ -415,7 +415,7 @@ export function countryCell(flows: readonly Flow[]): string {
     else if (g.override) c = `${g.country ?? '?'}*`;
     else if (g.special) c = g.special.kind;
     else if (g.disagree)
-      c = `${[...new Set(g.countries.map((x) => x.country).filter((x) => x !== null))].join('≠')}!`;
+      c = `${[...new Set((g.countries ?? []).map((x) => x.country).filter((x) => x !== null))].join('≠')}!`;
     else c = g.country ?? '?';
     if (!out.includes(c)) out.push(c);
   }

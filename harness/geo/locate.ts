@@ -51,34 +51,43 @@ export class Locator {
     return p;
   }
 
-  /** Sets resp.geo on every flow and returns what the outputs record about the lookups. */
+  /**
+   * Sets resp.geo on every flow and returns what the outputs record about the lookups. Flows to the
+   * same address under the same names share one (frozen) object: a capture of a hundred thousand
+   * connections to a few hosts holds a few of them.
+   */
   locate(flows: Flow[]): GeoSummary {
     const disagreeing = new Set<string>();
     const unknown = new Set<string>();
+    const made = new Map<string, EndpointGeo>();
     for (const f of flows) {
-      const place = this.place(f.resp.addr);
       const dns = f.service === 'dns' || f.names.some((n) => n.source === 'dns-query');
-      const names = dns
-        ? []
-        : f.names.filter((n) => !n.invalid && n.source !== 'dns-query').map((n) => n.name);
-      const label = this.labeller.label({
-        names,
-        ...(place.asn !== undefined ? { asn: place.asn } : {}),
-        ...(place.special ? { special: `${place.special.name} (${place.special.rfc})` } : {}),
-        ...(place.override
-          ? { override: { ...(place.org ? { org: place.org } : {}), note: place.override.note } }
-          : {}),
-      });
-      f.resp.geo = { ...place, party: label.party, partyWhy: label.why };
-      if (place.disagree) disagreeing.add(f.resp.addr);
-      if (!place.special && !place.override && place.country === undefined && this.source)
-        unknown.add(f.resp.addr);
+      const names = dns ? [] : f.names.filter((n) => !n.invalid && n.source !== 'dns-query').map((n) => n.name);
+      const key = `${f.resp.addr}\u0000${names.join('\u0000')}`;
+      let geo = made.get(key);
+      if (!geo) {
+        const place = this.place(f.resp.addr);
+        const label = this.labeller.label({
+          names,
+          ...(place.asn !== undefined ? { asn: place.asn } : {}),
+          ...(place.special ? { special: `${place.special.name} (${place.special.rfc})` } : {}),
+          ...(place.override
+            ? { override: { ...(place.org ? { org: place.org } : {}), note: place.override.note } }
+            : {}),
+        });
+        geo = Object.freeze({ ...place, party: label.party, partyWhy: label.why });
+        made.set(key, geo);
+        if (place.disagree) disagreeing.add(f.resp.addr);
+        if (!place.special && !place.override && place.country === undefined && this.source)
+          unknown.add(f.resp.addr);
+      }
+      f.resp.geo = geo;
     }
     const warnings: string[] = [];
     for (const addr of disagreeing) {
       const p = this.place(addr);
       warnings.push(
-        `the country sources disagree about ${addr}: ${p.countries.map((c) => `${c.db} says ${c.country ?? 'nothing'}`).join(', ')}`,
+        `the country sources disagree about ${addr}: ${(p.countries ?? []).map((c) => `${c.db} says ${c.country ?? 'nothing'}`).join(', ')}`,
       );
     }
     if (unknown.size > 0)
@@ -97,11 +106,11 @@ export class Locator {
 
   private lookup(addr: string): Place {
     const bytes = parseIp(addr);
-    if (!bytes) return { countries: [] };
+    if (!bytes) return {};
     const ip = carriedIpv4(bytes) ?? bytes;
     const special = specialRange(addr);
     const over = this.overrides.find(ip) ?? (ip !== bytes ? this.overrides.find(bytes) : undefined);
-    const out: Place = { countries: [] };
+    const out: Place = {};
     if (special) out.special = { kind: special.kind, name: special.name, rfc: special.rfc };
     if (over) {
       out.override = { cidr: over.cidr, note: over.note, file: over.file, line: over.line };

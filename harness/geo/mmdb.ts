@@ -113,17 +113,20 @@ export class MmdbReader {
   }
 
   private record(node: number, bit: number): number {
-    const b = this.file.bytes(node * this.nodeBytes, this.nodeBytes);
+    const f = this.file;
+    const o = node * this.nodeBytes;
     switch (this.metadata.recordSize) {
-      case 24:
-        return bit === 0 ? (b[0]! << 16) | (b[1]! << 8) | b[2]! : (b[3]! << 16) | (b[4]! << 8) | b[5]!;
+      case 24: {
+        const at = bit === 0 ? o : o + 3;
+        return (f.byte(at) << 16) | (f.byte(at + 1) << 8) | f.byte(at + 2);
+      }
       case 28:
         return bit === 0
-          ? (((b[3]! & 0xf0) << 20) | (b[0]! << 16) | (b[1]! << 8) | b[2]!) >>> 0
-          : (((b[3]! & 0x0f) << 24) | (b[4]! << 16) | (b[5]! << 8) | b[6]!) >>> 0;
+          ? (((f.byte(o + 3) & 0xf0) << 20) | (f.byte(o) << 16) | (f.byte(o + 1) << 8) | f.byte(o + 2)) >>> 0
+          : (((f.byte(o + 3) & 0x0f) << 24) | (f.byte(o + 4) << 16) | (f.byte(o + 5) << 8) | f.byte(o + 6)) >>> 0;
       default: {
-        const o = bit === 0 ? 0 : 4;
-        return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+        const at = bit === 0 ? o : o + 4;
+        return ((f.byte(at) << 24) | (f.byte(at + 1) << 16) | (f.byte(at + 2) << 8) | f.byte(at + 3)) >>> 0;
       }
     }
   }
@@ -131,7 +134,7 @@ export class MmdbReader {
   private readMetadata(): MmdbMetadata {
     const size = this.file.size;
     const from = Math.max(0, size - METADATA_WINDOW);
-    const tail = Buffer.from(this.file.bytes(from, size - from));
+    const tail = this.file.read(from, size - from);
     const at = tail.lastIndexOf(MARKER);
     if (at < 0) this.fail('no metadata marker in its last 128 KiB');
     const start = from + at + MARKER.length;

@@ -4,10 +4,8 @@
  * and says so. Written inline in the config (`geo.overrides`) or in YAML files (`geo.overrideFiles`);
  * the longest prefix that holds an address decides, and among equal prefixes the one written first.
  */
-import { type OverrideSpec, overrideFileSchema } from '../config/config-schema.js';
+import type { OverrideSpec } from '../config/config-schema.js';
 import type { SourcePosition } from '../config/yaml-config.js';
-import { parseYamlConfig } from '../config/yaml-config.js';
-import { ConfigError } from '../errors.js';
 import { type IpPrefix, parseCidr, prefixContains } from '../packets/ip-prefix.js';
 
 export type { OverrideSpec } from '../config/config-schema.js';
@@ -56,17 +54,6 @@ export class OverrideTable {
     this.entries.sort((a, b) => b.prefix.bits - a.prefix.bits);
   }
 
-  /** Reads an override file; throws ConfigError naming the file, line and field. */
-  addFile(text: string, file: string): void {
-    const doc = parseYamlConfig(
-      text,
-      file,
-      overrideFileSchema,
-      'expected overrides: a list of {cidr, country, org, note}',
-    );
-    this.add(doc.data.overrides, (i) => doc.where(['overrides', i]));
-  }
-
   get size(): number {
     return this.entries.length;
   }
@@ -81,24 +68,4 @@ export class OverrideTable {
   all(): Override[] {
     return this.entries.map((e) => e.override);
   }
-}
-
-/** Reads override files into one table; a file that cannot be read is a ConfigError naming it. */
-export function loadOverrideFiles(
-  files: readonly string[],
-  readText: (path: string) => string,
-): OverrideTable {
-  const table = new OverrideTable();
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readText(file);
-    } catch (err) {
-      throw new ConfigError(file, 0, 0, '', `cannot read the override file: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    table.addFile(text, file);
-  }
-  return table;
 }

@@ -17,14 +17,21 @@ export class ShortFileError extends Error {
 export class PagedFile {
   readonly size: number;
   private fd: number | undefined;
-  private readonly pages = new Map<number, Buffer>();
+  /** A direct-mapped cache: page p lives in slot p & mask, tagged with its number (-1: empty). */
+  private readonly tags: Float64Array;
+  private readonly slots: (Buffer | undefined)[];
+  private readonly mask: number;
 
   /** Opens `path` for reading; throws the open's own error (ENOENT, EACCES …). */
   constructor(
     readonly path: string,
-    /** Pages kept (4 KiB each). */
-    private readonly maxPages = 128,
+    /** Pages kept (4 KiB each), rounded down to a power of two. */
+    maxPages = 128,
   ) {
+    const n = 2 ** Math.floor(Math.log2(Math.max(1, maxPages)));
+    this.tags = new Float64Array(n).fill(-1);
+    this.slots = new Array(n);
+    this.mask = n - 1;
     this.fd = openSync(path, 'r');
     try {
       this.size = fstatSync(this.fd).size;
@@ -38,9 +45,9 @@ export class PagedFile {
   bytes(offset: number, n: number): Uint8Array {
     if (offset < 0 || n < 0 || offset + n > this.size)
       throw new ShortFileError(`${this.path}: ${n} bytes at ${offset} are past its end (${this.size} bytes)`);
-    const first = offset >>> PAGE_BITS;
-    const last = (offset + n - 1) >>> PAGE_BITS;
     if (n === 0) return new Uint8Array(0);
+    const first = Math.floor(offset / PAGE);
+    const last = Math.floor((offset + n - 1) / PAGE);
     if (first === last) {
       const start = offset - first * PAGE;
       return this.page(first).subarray(start, start + n);
@@ -57,44 +64,54 @@ export class PagedFile {
     return out;
   }
 
+  /** `n` bytes at `offset` in one read, past the cache (for a one-off block such as a file's tail). */
+  read(offset: number, n: number): Buffer {
+    if (offset < 0 || n < 0 || offset + n > this.size)
+      throw new ShortFileError(`${this.path}: ${n} bytes at ${offset} are past its end (${this.size} bytes)`);
+    if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
+    const buf = Buffer.allocUnsafe(n);
+    let got = 0;
+    while (got < n) {
+      const r = readSync(this.fd, buf, got, n - got, offset + got);
+      if (r === 0) throw new ShortFileError(`${this.path}: ended at ${offset + got}, before ${this.size} bytes`);
+      got += r;
+    }
+    return buf;
+  }
+
   /** One byte at `offset`. */
   byte(offset: number): number {
     if (offset < 0 || offset >= this.size)
       throw new ShortFileError(`${this.path}: byte ${offset} is past its end (${this.size} bytes)`);
-    const p = offset >>> PAGE_BITS;
+    const p = Math.floor(offset / PAGE);
     return this.page(p)[offset - p * PAGE]!;
   }
 
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    this.pages.clear();
+    this.tags.fill(-1);
+    this.slots.fill(undefined);
   }
 
   private page(p: number): Buffer {
-    const hit = this.pages.get(p);
-    if (hit) {
-      // Most recently used last: the map's order is the eviction order.
-      this.pages.delete(p);
-      this.pages.set(p, hit);
-      return hit;
-    }
+    const i = p & this.mask;
+    if (this.tags[i] === p) return this.slots[i]!;
     if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
     const start = p * PAGE;
     const len = Math.min(PAGE, this.size - start);
-    const buf = Buffer.allocUnsafe(len);
+    // The slot's buffer is reused: views handed out before are valid until the next call only.
+    let buf = this.slots[i];
+    if (!buf || buf.length !== len) buf = Buffer.allocUnsafe(len);
+    this.tags[i] = -1;
     let got = 0;
     while (got < len) {
       const n = readSync(this.fd, buf, got, len - got, start + got);
-      if (n === 0)
-        throw new ShortFileError(`${this.path}: ended at ${start + got}, before ${this.size} bytes`);
+      if (n === 0) throw new ShortFileError(`${this.path}: ended at ${start + got}, before ${this.size} bytes`);
       got += n;
     }
-    if (this.pages.size >= this.maxPages) {
-      const oldest = this.pages.keys().next().value as number;
-      this.pages.delete(oldest);
-    }
-    this.pages.set(p, buf);
+    this.slots[i] = buf;
+    this.tags[i] = p;
     return buf;
   }
 }

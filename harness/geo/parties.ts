@@ -1,61 +1,92 @@
 /**
  * Who is on the other end of a flow, in the words a privacy review uses: the phone's maker (first
- * party), the platform (Google's services on an Android phone), support (CDN and cloud networks that
- * host others' services) or a third party, plus `local` for the lab's own network. Each label comes
- * with its reason. The lists are data (devices/parties.yaml); the first rule that fits decides, names
- * before networks: a maker's name on a cloud network is still the maker.
+ * party: its device profile's `maker` domains and networks), the platform (Google's services on an
+ * Android phone), support (CDN and cloud networks that host others' services) or a third party, plus
+ * `local` for the lab's own network. Each label comes with its reason. The first rule that fits
+ * decides, names before networks: a maker's name on a cloud network is still the maker.
+ *
+ * The platform and support lists are data kept here, next to the special ranges, rather than in a
+ * file read at start-up: `phonehome analyze` labels every flow, and reading YAML costs it more time
+ * than every lookup together (BENCHMARKS.md). AS numbers and names as @ip-location-db/asn lists them.
  */
-import { z } from 'zod';
-import { parseYamlConfig } from '../config/yaml-config.js';
 import type { Party } from '../flows/flow.js';
 
 export type { Party } from '../flows/flow.js';
 export const PARTIES: readonly Party[] = ['first', 'platform', 'support', 'third', 'local'];
 
-const domain = z
-  .string()
-  .regex(
-    /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
-    'a domain in lower case, such as xiaomi.com',
-  );
-const asn = z.number().int().min(1, 'an AS number from 1').max(4294967295, 'an AS number up to 4294967295');
-
-const ownerSchema = z.strictObject({
+/** Who runs some domains and networks. */
+export interface Owner {
   /** How reports name it. */
-  name: z.string().trim().min(1, 'a name'),
-  /** Domains it runs: the domain itself and every name under it. */
-  domains: z.array(domain).default([]),
+  name: string;
+  /** Domains it runs: the domain itself and every name under it (lower case). */
+  domains: readonly string[];
   /** Networks it runs. */
-  asns: z.array(asn).default([]),
-});
-
-export const partiesFileSchema = z.strictObject({
-  description: z.string().optional(),
-  /** Phone makers by key; a device profile names its maker with `maker: KEY`. */
-  makers: z.record(
-    z.string().regex(/^[a-z0-9-]+$/, 'a key of lower-case letters, digits and hyphens'),
-    ownerSchema,
-  ),
-  /** The platform's services (Google on Android). */
-  platform: ownerSchema,
-  /** CDN and cloud networks. */
-  support: z.array(z.strictObject({ asn, name: z.string().trim().min(1, 'a name') })),
-});
-
-export type PartiesFile = z.infer<typeof partiesFileSchema>;
-export type Owner = z.infer<typeof ownerSchema>;
-
-/** Reads devices/parties.yaml; throws ConfigError at the offending line. */
-export function parseParties(text: string, file: string): PartiesFile {
-  return parseYamlConfig(text, file, partiesFileSchema).data;
+  asns: readonly number[];
 }
+
+/** Google's services on an Android phone: Play services' check-in, Firebase, clearcut logging, connectivity checks, location (ENDPOINTS.md). */
+export const PLATFORM: Owner = {
+  name: 'Google services on Android',
+  domains: [
+    'google.com',
+    'googleapis.com',
+    'gstatic.com',
+    'android.com',
+    'gvt1.com',
+    'gvt2.com',
+    'ggpht.com',
+    'googleusercontent.com',
+    'app-measurement.com',
+    'firebaseio.com',
+    'crashlytics.com',
+    'doubleclick.net',
+    'googlesyndication.com',
+    'googleadservices.com',
+    'youtube.com',
+    'ytimg.com',
+    '1e100.net',
+  ],
+  // Google LLC (15169), Google's edge and YouTube (36040, 36384, 43515). Google Cloud (396982) hosts
+  // others' services: it is support.
+  asns: [15169, 36040, 36384, 43515],
+};
+
+/** CDN and cloud networks: what runs there is someone else's service, hosted. */
+export const SUPPORT: ReadonlyMap<number, string> = new Map([
+  [13335, 'Cloudflare'],
+  [209242, 'Cloudflare'],
+  [20940, 'Akamai'],
+  [16625, 'Akamai'],
+  [54113, 'Fastly'],
+  [16509, 'Amazon AWS'],
+  [14618, 'Amazon AWS'],
+  [8075, 'Microsoft Azure'],
+  [8068, 'Microsoft'],
+  [396982, 'Google Cloud'],
+  [45102, 'Alibaba Cloud'],
+  [37963, 'Alibaba Cloud (Hangzhou)'],
+  [134963, 'Alibaba Cloud'],
+  [45090, 'Tencent Cloud'],
+  [132203, 'Tencent Cloud'],
+  [136907, 'Huawei Cloud'],
+  [55990, 'Huawei Cloud'],
+  [59019, 'Kingsoft Cloud'],
+  [137280, 'Kingsoft Cloud'],
+  [15133, 'Edgio (Edgecast)'],
+  [22822, 'Edgio (Limelight)'],
+  [60068, 'CDN77'],
+  [21859, 'Zenlayer'],
+  [31898, 'Oracle Cloud'],
+  [14061, 'DigitalOcean'],
+  [24940, 'Hetzner'],
+  [16276, 'OVHcloud'],
+]);
 
 /** What labelling needs about one flow's responder. */
 export interface PartySubject {
   /** The responder's names (SNI, Host, DNS), valid host names only. */
   names: readonly string[];
   asn?: number;
-  asOrg?: string;
   /** The special-purpose block's name when the address is one (private, link-local …). */
   special?: string;
   /** An override's organisation and note, when one applies. */
@@ -70,44 +101,28 @@ export interface PartyLabel {
 
 /** Labels flows for one phone (its maker may be unknown: then nothing is first party). */
 export class PartyLabeller {
-  private readonly support: Map<number, string>;
-
-  constructor(
-    private readonly parties: PartiesFile,
-    private readonly maker?: Owner,
-  ) {
-    this.support = new Map(parties.support.map((s) => [s.asn, s.name]));
-  }
-
-  /** The maker for a profile's `maker` key, or undefined when the file does not list it. */
-  static makerOf(parties: PartiesFile, key: string | undefined): Owner | undefined {
-    return key === undefined ? undefined : parties.makers[key];
-  }
+  constructor(private readonly maker?: Owner) {}
 
   label(s: PartySubject): PartyLabel {
     if (s.special !== undefined && !s.override)
-      return { party: 'local', why: `${s.special}: not routed on the internet` };
+      return { party: 'local', why: `${s.special}, not routed` };
     const maker = this.maker;
     if (maker) {
       const d = ownedName(maker, s.names);
       if (d) return { party: 'first', why: `${d.name} is under ${d.domain}, ${maker.name}'s domain` };
     }
-    const platform = this.parties.platform;
-    const p = ownedName(platform, s.names);
-    if (p) return { party: 'platform', why: `${p.name} is under ${p.domain}, ${platform.name}` };
+    const p = ownedName(PLATFORM, s.names);
+    if (p) return { party: 'platform', why: `${p.name} is under ${p.domain}, ${PLATFORM.name}` };
     if (maker && s.asn !== undefined && maker.asns.includes(s.asn))
       return { party: 'first', why: `AS${s.asn} is ${maker.name}'s network` };
-    if (s.asn !== undefined && platform.asns.includes(s.asn))
-      return { party: 'platform', why: `AS${s.asn} is ${platform.name}'s network` };
+    if (s.asn !== undefined && PLATFORM.asns.includes(s.asn))
+      return { party: 'platform', why: `AS${s.asn} is ${PLATFORM.name}'s network` };
     if (s.asn !== undefined) {
-      const cdn = this.support.get(s.asn);
+      const cdn = SUPPORT.get(s.asn);
       if (cdn) return { party: 'support', why: `AS${s.asn} is ${cdn}, a CDN or cloud network` };
     }
     if (s.override?.org)
-      return {
-        party: 'third',
-        why: `${s.override.org} (lab override): no maker, platform or support rule fits`,
-      };
+      return { party: 'third', why: `${s.override.org} (lab override): no maker, platform or support rule fits` };
     return { party: 'third', why: 'no maker, platform or support rule fits' };
   }
 }

@@ -28,7 +28,7 @@ export class RangeCsv {
   private readonly file: PagedFile;
 
   constructor(readonly path: string) {
-    this.file = new PagedFile(path, 64);
+    this.file = new PagedFile(path, 256);
   }
 
   /** The row whose range holds `key` (a decimal number as text, no leading zeros), if any. */
@@ -45,8 +45,7 @@ export class RangeCsv {
         hi = mid + 1;
         continue;
       }
-      const row = this.line(s);
-      if (compareDecimal(row.row.first, key) <= 0) lo = s;
+      if (compareDecimal(this.firstAt(s), key) <= 0) lo = s;
       else hi = s;
     }
     let best: RangeRow | undefined;
@@ -95,6 +94,17 @@ export class RangeCsv {
 
   close(): void {
     this.file.close();
+  }
+
+  /** The decimal number a line begins with, read without decoding the rest of the line. */
+  private firstAt(at: number): string {
+    const chunk = this.file.bytes(at, Math.min(48, this.file.size - at));
+    let end = 0;
+    while (end < chunk.length && chunk[end]! >= 0x30 && chunk[end]! <= 0x39) end++;
+    const text = String.fromCharCode(...chunk.subarray(0, end));
+    if (end === 0 || end > 39 || chunk[end] !== 0x2c || !DECIMAL.test(text))
+      throw new RangeCsvError(`${this.path}: the line at byte ${at} does not begin with a decimal number and a comma`);
+    return text;
   }
 
   private nextLineStart(pos: number): number {

@@ -84,24 +84,14 @@ export async function runScenarios(
   const { openGeo } = await import('../geo/open-locator.js');
   const { bundledDevicesDir } = await import('../project-dir.js');
   const geoConfig = config.geo ?? {};
-  const geo = openGeo({
+  const geo = await openGeo({
     ...(geoConfig.databases === false ? { databases: false } : {}),
     overrideFiles: [
       ...(geoConfig.overrideFiles ?? []),
       ...(simSpecs.length ? [join(bundledDevicesDir(), 'sim', 'geo-overrides.yaml')] : []),
     ],
-    ...(geoConfig.overrides
-      ? { overrides: { specs: geoConfig.overrides, file: configFile ?? 'config' } }
-      : {}),
-    partiesFile: join(settings.devicesDir, 'parties.yaml'),
+    ...(geoConfig.overrides ? { overrides: { specs: geoConfig.overrides, file: configFile ?? 'config' } } : {}),
   });
-  try {
-    // Every profile's maker must be in the party lists.
-    for (const p of profiles) geo.locatorFor(p.maker);
-  } catch (err) {
-    geo.close();
-    throw err;
-  }
   const skipped: Extract<SuiteEvent, { type: 'end' }>[] = [];
   const labs: SimLab[] = [];
   let appium: UiProvider | undefined;

@@ -157,7 +157,7 @@ function placeTest(
     words.push(`in ${spec.country.join('|')}`);
     tests.push((g) => {
       if (g.override) return g.country !== undefined && set.has(g.country);
-      const said = g.countries.map((c) => c.country).filter((c): c is string => c !== null);
+      const said = (g.countries ?? []).map((c) => c.country).filter((c): c is string => c !== null);
       if (said.length === 0) return g.country !== undefined && set.has(g.country);
       return reading === 'all' ? said.every((c) => set.has(c)) : said.some((c) => set.has(c));
     });
