@@ -326,7 +326,11 @@ async function main(): Promise<void> {
       tshark,
     ),
     row('tcpdump', 'tcpdump -nn -r CAP', tcpdump),
-    row('phonehome analyze, no location lookups', 'node dist/harness/cli/main.js analyze --format json --no-geo CAP', noGeo),
+    row(
+      'phonehome analyze, no location lookups',
+      'node dist/harness/cli/main.js analyze --format json --no-geo CAP',
+      noGeo,
+    ),
     `| phonehome start-up | \`node dist/harness/cli/main.js analyze --format json fixtures/captures/dns-udp.pcap\` (4 packets) | ${fmt(startup.best)} | ${startup.all.map((x) => fmt(x)).join(' / ')} | ${fmt(startup.bestCpu)} | |`,
   ].join('\n');
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
@@ -433,8 +437,8 @@ databases are read in place through a small page cache (${fmt(lookups.bytesOnDis
 In process (\`GeoDatabases\` from dist/harness/geo/databases.js), ${GEO_LOOKUPS} random public
 addresses (${Math.round(GEO_LOOKUPS * 0.8)} IPv4, ${Math.round(GEO_LOOKUPS * 0.2)} IPv6 in 2000::/3, special ranges skipped), each asked of all four
 databases: opening them took ${fmt(lookups.openMs, 1)} ms, the lookups ${fmt(lookups.ms, 0)} ms, **${fmt(lookups.perSecond / 1000, 1)} k addresses/s**
-(${fmt(lookups.ms * 1000 / GEO_LOOKUPS, 1)} µs each; ${lookups.withCountry} had a country, ${lookups.withAsn} an AS). A run asks once per
-distinct address, so a capture with 1,000 public endpoints spends about ${fmt(lookups.ms / GEO_LOOKUPS * 1000, 0)} ms on them.
+(${fmt((lookups.ms * 1000) / GEO_LOOKUPS, 1)} µs each; ${lookups.withCountry} had a country, ${lookups.withAsn} an AS). A run asks once per
+distinct address, so a capture with 1,000 public endpoints spends about ${fmt((lookups.ms / GEO_LOOKUPS) * 1000, 0)} ms on them.
 
 ## Against the targets
 
@@ -469,7 +473,8 @@ function measureLookups(): {
   const t0 = performance.now();
   const dbs = GeoDatabases.openInstalled();
   const openMs = performance.now() - t0;
-  if (dbs.problems.length) die(`location databases missing: ${dbs.problems.map((p) => p.problem).join('; ')}`);
+  if (dbs.problems.length)
+    die(`location databases missing: ${dbs.problems.map((p) => p.problem).join('; ')}`);
   // A fixed generator: the same addresses every run.
   let seed = 0x9e3779b9;
   const next = () => {
@@ -495,9 +500,17 @@ function measureLookups(): {
   }
   const ms = performance.now() - t1;
   dbs.close();
-  const bytesOnDisk = spawnSync('du', ['-sb', resolve(ROOT, 'node_modules/@ip-location-db')], { encoding: 'utf8' })
-    .stdout.split('\t')[0];
-  return { openMs, ms, perSecond: (GEO_LOOKUPS / ms) * 1000, withCountry, withAsn, bytesOnDisk: Number(bytesOnDisk) };
+  const bytesOnDisk = spawnSync('du', ['-sb', resolve(ROOT, 'node_modules/@ip-location-db')], {
+    encoding: 'utf8',
+  }).stdout.split('\t')[0];
+  return {
+    openMs,
+    ms,
+    perSecond: (GEO_LOOKUPS / ms) * 1000,
+    withCountry,
+    withAsn,
+    bytesOnDisk: Number(bytesOnDisk),
+  };
 }
 
 main().catch((e: unknown) => die(e instanceof Error ? e.message : String(e)));

@@ -17,12 +17,14 @@ import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
 import { ensureAdbServer } from '../harness/device/adb-server.js';
 import { AdbDeviceControl } from '../harness/device/device-control.js';
 import { loadProfiles } from '../harness/device/profiles.js';
+import type { OpenGeo } from '../harness/geo/open-locator.js';
 import { appiumUiProvider } from '../harness/lab/ui-provider.js';
 import type { RunResult } from '../harness/record/run-record.js';
 import { pathPart } from '../harness/run/run-one.js';
 import type { Scenario } from '../harness/run/scenario.js';
 import { runSuite, type SuiteOptions } from '../harness/run/suite.js';
 import { gate } from '../testing/gate.js';
+import { simGeo } from '../testing/sim-geo.js';
 import { type CliLab, simDownCli, simUpCli } from './cli-lab.js';
 import { freePort } from './free-port.js';
 
@@ -71,13 +73,16 @@ const group = gate(isRoot ? false : 'needs root (network namespaces)');
 group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
   let lab: CliLab | undefined;
   let out: string;
+  let geo: OpenGeo | undefined;
 
   group.before(async () => {
     out = await mkdtemp(join(tmpdir(), 'phonehome-faults-'));
+    geo = await simGeo();
   });
 
   group.after(async () => {
     await simDownCli(lab);
+    geo?.close();
     await rm(out, { recursive: true, force: true });
   });
 
@@ -119,6 +124,7 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
         speed: speedOf?.(p.adbSerial) ?? 1,
       })),
       profiles: await loadProfiles('devices'),
+      locatorFor: (profile) => geo!.locatorFor(profile.maker),
       scenarios: [scenario],
       captureFor: (phone) => new TcpdumpCapture({ interface: phone.captureInterface! }),
       outDir: out,

@@ -12,10 +12,12 @@ import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
 import { ensureAdbServer } from '../harness/device/adb-server.js';
 import { AdbDeviceControl } from '../harness/device/device-control.js';
 import { loadProfiles } from '../harness/device/profiles.js';
+import type { OpenGeo } from '../harness/geo/open-locator.js';
 import { fingerprintKey, phoneLabel } from '../harness/identifiers/mask.js';
 import { allureReporting } from '../harness/lab/allure-reporting.js';
 import { runSuite, type SuiteEvent } from '../harness/run/suite.js';
 import { gate } from '../testing/gate.js';
+import { simGeo } from '../testing/sim-geo.js';
 import { type CliLab, simDownCli, simUpCli } from './cli-lab.js';
 import { freePort } from './free-port.js';
 
@@ -37,14 +39,17 @@ const group = gate(process.getuid?.() === 0 ? false : 'needs root (network names
 group.describe('a phone on USB is named by its masked serial', () => {
   let lab: CliLab | undefined;
   let out: string;
+  let geo: OpenGeo | undefined;
 
   group.before(async () => {
     out = await mkdtemp(join(tmpdir(), 'phonehome-label-'));
+    geo = await simGeo();
     lab = await simUpCli(await freePort(), ['--profile', 'pixel-7', '--speed', '60']);
   });
 
   group.after(async () => {
     await simDownCli(lab);
+    geo?.close();
     await rm(out, { recursive: true, force: true });
   });
 
@@ -61,6 +66,7 @@ group.describe('a phone on USB is named by its masked serial', () => {
       },
       phones: [{ serial: SERIAL, captureInterface: phone.captureInterface, speed: 60 }],
       profiles: await loadProfiles('devices'),
+      locatorFor: (profile) => geo!.locatorFor(profile.maker),
       scenarios: [
         {
           name: 'label',

@@ -15,11 +15,13 @@ import { PcapdroidCapture } from '../harness/capture/pcapdroid-capture.js';
 import { TcpdumpCapture } from '../harness/capture/tcpdump-capture.js';
 import { AdbClient } from '../harness/device/adb.js';
 import { AdbDeviceControl } from '../harness/device/device-control.js';
+import type { OpenGeo } from '../harness/geo/open-locator.js';
 import { type Inventory, parseInventory } from '../harness/identifiers/inventory.js';
 import type { CaptureBackend } from '../harness/run/capture.js';
 import { type RunScenario, runOne } from '../harness/run/run-one.js';
 import { readAllowlist } from '../harness/verdict/read-allowlist.js';
 import { gate } from '../testing/gate.js';
+import { simGeo } from '../testing/sim-geo.js';
 import { type CliLab, simDownCli, simUpCli } from './cli-lab.js';
 import { freePort } from './free-port.js';
 
@@ -106,9 +108,11 @@ group.describe('run pipeline on simulated phones', () => {
   let good: Lab | undefined;
   let bad: Lab | undefined;
   let out: string;
+  let geo: OpenGeo | undefined;
 
   group.before(async () => {
     out = await mkdtemp(join(tmpdir(), 'phonehome-runs-'));
+    geo = await simGeo();
     [good, bad] = await Promise.all([
       simUp(['xiaomi-redmi-note-13', 'pixel-7']),
       simUp(['xiaomi-redmi-note-13'], ['unknown-host', 'leak-ids']),
@@ -117,6 +121,7 @@ group.describe('run pipeline on simulated phones', () => {
 
   group.after(async () => {
     await Promise.all([simDownCli(good), simDownCli(bad)]);
+    geo?.close();
     await rm(out, { recursive: true, force: true });
   });
 
@@ -142,6 +147,7 @@ group.describe('run pipeline on simulated phones', () => {
         device,
         capture: capture(entry.captureInterface),
         allowlist: readAllowlist(allowlist),
+        locator: geo!.locatorFor(undefined),
         ...(inventory ? { inventory: inventory(entry.adbSerial) } : {}),
       },
       IDLE,
@@ -179,7 +185,19 @@ group.describe('run pipeline on simulated phones', () => {
       const verdict = JSON.parse(await readFile(join(r.dir, 'verdict.json'), 'utf8'));
       assert.equal(verdict.formatVersion, 1);
       assert.equal(verdict.outcome, 'allowed');
+      // Located: the databases named in the verdict, the simulated lab's overrides in flows.json.
+      assert.deepEqual(
+        verdict.geo.databases.map((d: { name: string }) => d.name),
+        ['geo-whois-asn-country', 'iptoasn-country', 'dbip-city', 'asn'],
+      );
+      assert.equal(verdict.geo.overrides, 4);
       const flows = JSON.parse(await readFile(join(r.dir, 'flows.json'), 'utf8'));
+      assert.equal(flows.formatVersion, 2);
+      const push = flows.flows.find((f: { names: { name: string }[] }) =>
+        f.names.some((n) => n.name === 'resolver.msg.global.xiaomi.net'),
+      );
+      assert.equal(push.resp.geo.country, 'SG');
+      assert.match(push.resp.geo.override.note, /^simulated: /);
       const names = new Set(
         flows.flows.flatMap((f: { names: { name: string }[] }) => f.names.map((n) => n.name)),
       );
@@ -218,11 +236,19 @@ group.describe('run pipeline on simulated phones', () => {
       (serial) => parseInventory(`"${serial}":\n  advertising-id: "${adid}"\n`, '/lab/inventory.yaml'),
     );
     assert.equal(r.outcome, 'failed', r.reason);
-    const unknown = r.violations.find((v) => v.subject === 'beacon.unlisted-collector.net');
-    assert.ok(unknown, `unknown host reported: ${JSON.stringify(r.violations)}`);
-    assert.match(unknown.ruleText, /no rule matched/);
-    // Its traffic started with the phone, so the first contact may come before the first step.
-    assert.match(unknown.step, /^(idle|screen off|join Wi-Fi|before the first step|after .+)$/);
+    const unknown = r.violations.filter((v) => v.subject === 'beacon.unlisted-collector.net');
+    assert.ok(unknown.length > 0, `unknown host reported: ${JSON.stringify(r.violations)}`);
+    // Asking the resolver for it is unlisted; contacting it is forbidden by the base allowlist's
+    // country rule (the simulated internet places the collector in mainland China).
+    assert.ok(
+      unknown.some((v) => /^forbid in CN \(no traffic to mainland China/.test(v.ruleText)),
+      unknown.map((v) => v.ruleText).join('; '),
+    );
+    for (const v of unknown) {
+      assert.match(v.ruleText, /no rule matched|forbid in CN/);
+      // Its traffic started with the phone, so the first contact may come before the first step.
+      assert.match(v.step, /^(idle|screen off|join Wi-Fi|before the first step|after .+)$/);
+    }
     // The IMEI leak goes to an allowed host but over plain HTTP: no rule allows port 80 there.
     const leak = r.verdict?.violations.find((v) => v.subject === 'data.mistat.intl.xiaomi.com');
     assert.ok(leak, 'plain-HTTP analytics reported');

@@ -137,7 +137,8 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
     if (opts.profile !== undefined) {
       const { loadProfiles } = await import('../device/profiles.js');
       const profile = (await loadProfiles()).find((p) => p.name === opts.profile);
-      if (!profile) throw new UsageError(`--profile: no device profile named ${JSON.stringify(opts.profile)}`);
+      if (!profile)
+        throw new UsageError(`--profile: no device profile named ${JSON.stringify(opts.profile)}`);
       maker = profile.maker;
     }
     const { openGeo } = await import('../geo/open-locator.js');

@@ -78,15 +78,13 @@ export const profileSchema = z
     maker: z
       .strictObject({
         /** How reports name it. */
-        name: z.string().trim().min(1, { error: 'the maker\'s name' }),
+        name: z.string().trim().min(1, { error: "the maker's name" }),
         /** Domains it runs: each domain and every name under it. */
         domains: z
           .array(
-            z
-              .string()
-              .regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-                error: 'a domain in lower case, such as xiaomi.com',
-              }),
+            z.string().regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+              error: 'a domain in lower case, such as xiaomi.com',
+            }),
           )
           .default([]),
         /** AS numbers of its own networks. */

@@ -20,8 +20,11 @@ export type Party = 'first' | 'platform' | 'support' | 'third' | 'local';
  * saved in flows.json as `resp.geo`.
  */
 export interface EndpointGeo {
-  /** The special-purpose block the address is in (private, link-local …): such an address has no country. */
-  special?: { kind: string; name: string; rfc: string };
+  /**
+   * The kind of special-purpose block the address is in (`private`, `link-local`, `unique-local` …;
+   * partyWhy names the block and its RFC): such an address has no country.
+   */
+  special?: string;
   /**
    * The country (ISO 3166-1 alpha-2; CN is mainland China, HK, MO and TW are their own): the
    * override's, else the country sources' when they agree, else the first source's (and `disagree`).

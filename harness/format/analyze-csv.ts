@@ -98,7 +98,7 @@ function flowCells(f: Flow, j: FlowJudgement | undefined): Cell[] {
     j?.status,
     j?.subject,
     j?.ruleText,
-    f.resp.geo?.country ?? f.resp.geo?.special?.kind,
+    f.resp.geo?.country ?? f.resp.geo?.special,
     f.resp.geo?.countries?.map((c) => `${c.db}=${c.country ?? '-'}`).join(' '),
     f.resp.geo?.city ? `${f.resp.geo.city.name}, ${f.resp.geo.city.country}` : undefined,
     f.resp.geo?.asn,

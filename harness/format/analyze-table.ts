@@ -413,7 +413,7 @@ export function countryCell(flows: readonly Flow[]): string {
     let c: string;
     if (!g) c = '?';
     else if (g.override) c = `${g.country ?? '?'}*`;
-    else if (g.special) c = g.special.kind;
+    else if (g.special) c = g.special;
     else if (g.disagree)
       c = `${[...new Set((g.countries ?? []).map((x) => x.country).filter((x) => x !== null))].join('≠')}!`;
     else c = g.country ?? '?';

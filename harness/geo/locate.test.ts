@@ -4,8 +4,8 @@ import { ConfigError } from '../errors.js';
 import type { Flow } from '../flows/flow.js';
 import { GeoDatabases } from './databases.js';
 import { Locator } from './locate.js';
-import { OverrideTable } from './overrides.js';
 import { addOverrideFile } from './override-file.js';
+import { OverrideTable } from './overrides.js';
 import { type Owner, PartyLabeller } from './parties.js';
 
 /** As the Xiaomi device profile gives its maker. */
@@ -96,7 +96,7 @@ describe('Locator with the shipped databases', () => {
       const f = flow(addr);
       locate([f]);
       const g = f.resp.geo!;
-      assert.equal(g.special?.kind, kind, addr);
+      assert.equal(g.special, kind, addr);
       assert.equal(g.country, undefined, addr);
       assert.equal(g.countries, undefined, addr);
       assert.equal(g.party, 'local', addr);
@@ -140,7 +140,7 @@ describe('Locator with the shipped databases', () => {
     assert.equal(b.resp.geo?.country, 'DE');
     // A private address the lab says is elsewhere: the override's country, the block still named.
     assert.equal(c.resp.geo?.country, 'SG');
-    assert.equal(c.resp.geo?.special?.kind, 'private');
+    assert.equal(c.resp.geo?.special, 'private');
     assert.equal(c.resp.geo?.asn, 63855);
     assert.equal(c.resp.geo?.party, 'first');
   });
@@ -183,7 +183,8 @@ describe('override files', () => {
   it('names the file, line and field of a bad entry', () => {
     const t = new OverrideTable();
     assert.throws(
-      () => addOverrideFile(t, 'overrides:\n  - cidr: 10.0.0.0/8\n    country: China\n    note: x\n', 'lab.yaml'),
+      () =>
+        addOverrideFile(t, 'overrides:\n  - cidr: 10.0.0.0/8\n    country: China\n    note: x\n', 'lab.yaml'),
       (e: unknown) =>
         e instanceof ConfigError && /^lab\.yaml:3:14: overrides\[0\]\.country: a two-letter/.test(e.message),
     );

@@ -30,7 +30,10 @@ export interface GeoSummary {
   warnings: string[];
 }
 
-type Place = Omit<EndpointGeo, 'party' | 'partyWhy'>;
+type Place = Omit<EndpointGeo, 'party' | 'partyWhy'> & {
+  /** The special block's name and RFC, for the party's reason (not saved: partyWhy carries it). */
+  block?: string;
+};
 
 export class Locator {
   private readonly cache = new Map<string, Place>();
@@ -59,24 +62,37 @@ export class Locator {
   locate(flows: Flow[]): GeoSummary {
     const disagreeing = new Set<string>();
     const unknown = new Set<string>();
-    const made = new Map<string, EndpointGeo>();
+    // Keyed by address, then by the names (most flows have one: its string is the key, nothing built).
+    const made = new Map<string, Map<string, EndpointGeo>>();
     for (const f of flows) {
       const dns = f.service === 'dns' || f.names.some((n) => n.source === 'dns-query');
-      const names = dns ? [] : f.names.filter((n) => !n.invalid && n.source !== 'dns-query').map((n) => n.name);
-      const key = `${f.resp.addr}\u0000${names.join('\u0000')}`;
-      let geo = made.get(key);
+      let key = '';
+      let count = 0;
+      if (!dns)
+        for (const n of f.names) {
+          if (n.invalid || n.source === 'dns-query') continue;
+          key = count === 0 ? n.name : `${key}\u0000${n.name}`;
+          count++;
+        }
+      let byNames = made.get(f.resp.addr);
+      if (!byNames) {
+        byNames = new Map();
+        made.set(f.resp.addr, byNames);
+      }
+      let geo = byNames.get(key);
       if (!geo) {
-        const place = this.place(f.resp.addr);
+        const names = count === 0 ? [] : key.split('\u0000');
+        const { block, ...place } = this.place(f.resp.addr);
         const label = this.labeller.label({
           names,
           ...(place.asn !== undefined ? { asn: place.asn } : {}),
-          ...(place.special ? { special: `${place.special.name} (${place.special.rfc})` } : {}),
+          ...(block ? { special: block } : {}),
           ...(place.override
             ? { override: { ...(place.org ? { org: place.org } : {}), note: place.override.note } }
             : {}),
         });
         geo = Object.freeze({ ...place, party: label.party, partyWhy: label.why });
-        made.set(key, geo);
+        byNames.set(key, geo);
         if (place.disagree) disagreeing.add(f.resp.addr);
         if (!place.special && !place.override && place.country === undefined && this.source)
           unknown.add(f.resp.addr);
@@ -111,7 +127,10 @@ export class Locator {
     const special = specialRange(addr);
     const over = this.overrides.find(ip) ?? (ip !== bytes ? this.overrides.find(bytes) : undefined);
     const out: Place = {};
-    if (special) out.special = { kind: special.kind, name: special.name, rfc: special.rfc };
+    if (special) {
+      out.special = special.kind;
+      out.block = `${special.name} (${special.rfc})`;
+    }
     if (over) {
       out.override = { cidr: over.cidr, note: over.note, file: over.file, line: over.line };
       if (over.country) out.country = over.country;

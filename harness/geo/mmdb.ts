@@ -123,7 +123,11 @@ export class MmdbReader {
       case 28:
         return bit === 0
           ? (((f.byte(o + 3) & 0xf0) << 20) | (f.byte(o) << 16) | (f.byte(o + 1) << 8) | f.byte(o + 2)) >>> 0
-          : (((f.byte(o + 3) & 0x0f) << 24) | (f.byte(o + 4) << 16) | (f.byte(o + 5) << 8) | f.byte(o + 6)) >>> 0;
+          : (((f.byte(o + 3) & 0x0f) << 24) |
+              (f.byte(o + 4) << 16) |
+              (f.byte(o + 5) << 8) |
+              f.byte(o + 6)) >>>
+              0;
       default: {
         const at = bit === 0 ? o : o + 4;
         return ((f.byte(at) << 24) | (f.byte(at + 1) << 16) | (f.byte(at + 2) << 8) | f.byte(at + 3)) >>> 0;

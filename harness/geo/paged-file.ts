@@ -73,7 +73,8 @@ export class PagedFile {
     let got = 0;
     while (got < n) {
       const r = readSync(this.fd, buf, got, n - got, offset + got);
-      if (r === 0) throw new ShortFileError(`${this.path}: ended at ${offset + got}, before ${this.size} bytes`);
+      if (r === 0)
+        throw new ShortFileError(`${this.path}: ended at ${offset + got}, before ${this.size} bytes`);
       got += r;
     }
     return buf;
@@ -107,7 +108,8 @@ export class PagedFile {
     let got = 0;
     while (got < len) {
       const n = readSync(this.fd, buf, got, len - got, start + got);
-      if (n === 0) throw new ShortFileError(`${this.path}: ended at ${start + got}, before ${this.size} bytes`);
+      if (n === 0)
+        throw new ShortFileError(`${this.path}: ended at ${start + got}, before ${this.size} bytes`);
       got += n;
     }
     this.slots[i] = buf;

@@ -104,8 +104,7 @@ export class PartyLabeller {
   constructor(private readonly maker?: Owner) {}
 
   label(s: PartySubject): PartyLabel {
-    if (s.special !== undefined && !s.override)
-      return { party: 'local', why: `${s.special}, not routed` };
+    if (s.special !== undefined && !s.override) return { party: 'local', why: `${s.special}, not routed` };
     const maker = this.maker;
     if (maker) {
       const d = ownedName(maker, s.names);
@@ -122,7 +121,10 @@ export class PartyLabeller {
       if (cdn) return { party: 'support', why: `AS${s.asn} is ${cdn}, a CDN or cloud network` };
     }
     if (s.override?.org)
-      return { party: 'third', why: `${s.override.org} (lab override): no maker, platform or support rule fits` };
+      return {
+        party: 'third',
+        why: `${s.override.org} (lab override): no maker, platform or support rule fits`,
+      };
     return { party: 'third', why: 'no maker, platform or support rule fits' };
   }
 }

@@ -103,7 +103,9 @@ export class RangeCsv {
     while (end < chunk.length && chunk[end]! >= 0x30 && chunk[end]! <= 0x39) end++;
     const text = String.fromCharCode(...chunk.subarray(0, end));
     if (end === 0 || end > 39 || chunk[end] !== 0x2c || !DECIMAL.test(text))
-      throw new RangeCsvError(`${this.path}: the line at byte ${at} does not begin with a decimal number and a comma`);
+      throw new RangeCsvError(
+        `${this.path}: the line at byte ${at} does not begin with a decimal number and a comma`,
+      );
     return text;
   }
 

@@ -90,7 +90,9 @@ export async function runScenarios(
       ...(geoConfig.overrideFiles ?? []),
       ...(simSpecs.length ? [join(bundledDevicesDir(), 'sim', 'geo-overrides.yaml')] : []),
     ],
-    ...(geoConfig.overrides ? { overrides: { specs: geoConfig.overrides, file: configFile ?? 'config' } } : {}),
+    ...(geoConfig.overrides
+      ? { overrides: { specs: geoConfig.overrides, file: configFile ?? 'config' } }
+      : {}),
   });
   const skipped: Extract<SuiteEvent, { type: 'end' }>[] = [];
   const labs: SimLab[] = [];

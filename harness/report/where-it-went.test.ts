@@ -49,7 +49,7 @@ test('totals per country and per organisation, with their hosts, most bytes firs
       60,
       60,
       geo(undefined, '', {
-        special: { kind: 'private', name: 'Private-Use', rfc: 'RFC 1918' },
+        special: 'private',
         org: undefined,
       }),
     ),

@@ -33,7 +33,7 @@ export function countryKey(f: Flow): string {
   if (!g) return 'unknown';
   if (g.country) return g.country;
   if (g.override) return 'none (lab override)';
-  if (g.special) return g.special.kind;
+  if (g.special) return g.special;
   return 'unknown';
 }
 
@@ -41,7 +41,7 @@ function orgKey(f: Flow): string {
   const g = f.resp.geo;
   if (g?.org) return g.org;
   if (g?.override) return 'none (lab override)';
-  if (g?.special) return `(${g.special.kind} network)`;
+  if (g?.special) return `(${g.special} network)`;
   return 'unknown';
 }
 
