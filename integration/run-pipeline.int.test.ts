@@ -193,8 +193,8 @@ group.describe('run pipeline on simulated phones', () => {
       assert.equal(verdict.geo.overrides, 4);
       const flows = JSON.parse(await readFile(join(r.dir, 'flows.json'), 'utf8'));
       assert.equal(flows.formatVersion, 2);
-      const push = flows.flows.find((f: { names: { name: string }[] }) =>
-        f.names.some((n) => n.name === 'resolver.msg.global.xiaomi.net'),
+      const push = flows.flows.find((f: { names: { name: string; source: string }[] }) =>
+        f.names.some((n) => n.name === 'resolver.msg.global.xiaomi.net' && n.source === 'sni'),
       );
       assert.equal(push.resp.geo.country, 'SG');
       assert.match(push.resp.geo.override.note, /^simulated: /);
