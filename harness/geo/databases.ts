@@ -7,8 +7,9 @@
  * a disagreement shows — geo-whois-asn-country (RIR WHOIS, geofeeds and ASN data; CC0, with NRO's
  * statistics under CC BY 4.0) and iptoasn-country (IPtoASN's routing-table view; PDDL) — plus DB-IP's
  * city lite database (CC BY 4.0, "a server in Beijing") and the ASN table that merges RouteViews, the
- * five RIRs and DB-IP (CC BY 4.0). MaxMind's GeoLite2 packages are left out: their EULA forbids
- * redistribution in a project like this one.
+ * five RIRs and DB-IP (CC BY 4.0). MaxMind's GeoLite2 packages are left out: their EULA bars
+ * disclosing the data to third parties without consent and requires destroying old versions within
+ * 30 days of a new one.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
