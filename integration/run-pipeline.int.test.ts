@@ -138,6 +138,7 @@ group.describe('run pipeline on simulated phones', () => {
     allowlist: string,
     capture: (iface: string) => CaptureBackend,
     inventory?: (adbSerial: string) => Inventory,
+    located = true,
   ) {
     const { entry, device } = phone(lab, profile);
     return runOne(
@@ -147,7 +148,7 @@ group.describe('run pipeline on simulated phones', () => {
         device,
         capture: capture(entry.captureInterface),
         allowlist: readAllowlist(allowlist),
-        locator: geo!.locatorFor(undefined),
+        ...(located ? { locator: geo!.locatorFor(undefined) } : {}),
         ...(inventory ? { inventory: inventory(entry.adbSerial) } : {}),
       },
       IDLE,
@@ -222,6 +223,22 @@ group.describe('run pipeline on simulated phones', () => {
     );
     assert.equal(r.outcome, 'passed', `${r.reason}: ${JSON.stringify(r.violations)}`);
     assert.equal(r.capture?.dropped, 'unknown');
+  });
+
+  group.it('is broken, naming the rule, when its allowlist says where traffic may go and nothing located it', async () => {
+    // The Pixel's base allowlist forbids mainland China: with no location lookups that rule could
+    // not see a thing, and the run must not pass on it.
+    const r = await idleRun(
+      good!,
+      'pixel-7',
+      'devices/pixel-stock/allowlists/idle.yaml',
+      (i) => new TcpdumpCapture({ interface: i }),
+      undefined,
+      false,
+    );
+    assert.equal(r.outcome, 'broken', r.reason);
+    assert.equal(r.broken?.kind, 'infrastructure');
+    assert.match(r.reason, /the allowlist cannot be applied: forbid in CN \(.*\) from base\.yaml:\d+: cannot be applied: the flows were not located/);
   });
 
   group.it('fails the misbehaving Xiaomi and names the offending host, rule and step', async () => {

@@ -152,9 +152,13 @@ describe('run summary', () => {
           serial: 's1',
           scenario: 'idle',
           outcome: 'failed',
-          reason: '1 violations',
+          reason: '2 violations',
           violations: [
-            { subject: 'beacon.unlisted\x1b[31m.net', step: 'idle', ruleText: 'no rule matched' },
+            {
+              subject: 'beacon.unlisted\x1b[31m.net (asked of the resolver)',
+              step: 'idle',
+              ruleText: 'no rule matched',
+            },
             { subject: 'beacon.unlisted\x1b[31m.net', step: 'idle', ruleText: 'no rule matched' },
           ],
         },
@@ -171,11 +175,11 @@ describe('run summary', () => {
       },
     ]);
     assert.match(text, /^0 passed, 1 failed, 0 broken, 1 skipped$/m);
-    assert.match(text, /^failed: s1 › idle: 1 violations$/m);
-    assert.equal(
-      text.match(/^ {2}beacon\.unlisted\\x1b\[31m\.net during idle: no rule matched$/gm)?.length,
-      1,
-    );
+    assert.match(text, /^failed: s1 › idle: 2 violations$/m);
+    // Every violation has its line: as many lines as the reason counts.
+    assert.match(text, /^ {2}beacon\.unlisted\\x1b\[31m\.net \(asked of the resolver\) during idle: no rule matched$/m);
+    assert.match(text, /^ {2}beacon\.unlisted\\x1b\[31m\.net during idle: no rule matched$/m);
+    assert.equal(text.match(/^ {2}beacon/gm)?.length, 2);
     assert.match(text, /^skipped: P \(s1\) › theme-store: no allowlist$/m);
     assert.match(text, /^results: \/r\/allure-results$/m);
   });

@@ -204,13 +204,9 @@ export function summaryText(summary: SuiteSummary, skipped: Extract<SuiteEvent, 
     lines.push(
       `${r.outcome}: ${terminalSafe(r.serial)} › ${terminalSafe(r.scenario)}: ${terminalSafe(r.reason)}`,
     );
-    // A name asked of the resolver and then contacted are two violations that read alike here: say it once.
-    const seen = new Set<string>();
-    for (const v of r.violations) {
-      const line = `  ${terminalSafe(v.subject)} during ${terminalSafe(v.step)}: ${terminalSafe(v.ruleText)}`;
-      if (!seen.has(line)) lines.push(line);
-      seen.add(line);
-    }
+    // Every violation, one line each: the count in the reason and the lines agree.
+    for (const v of r.violations)
+      lines.push(`  ${terminalSafe(v.subject)} during ${terminalSafe(v.step)}: ${terminalSafe(v.ruleText)}`);
   }
   for (const e of skipped)
     lines.push(`skipped: ${terminalSafe(e.phone)} › ${terminalSafe(e.scenario)}: ${terminalSafe(e.reason)}`);

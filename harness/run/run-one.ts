@@ -245,7 +245,10 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
             : `step "${step.name}" failed: ${done.detail}`;
         return await broken('step', reason);
       }
-      rec.end(s, done.skipped ? 'skipped' : 'passed', done.detail);
+      // A step that could not run here (the suite skips such scenarios before they start): the
+      // scenario is half done, which is not a pass.
+      if (done.skipped) return await broken('step', `step "${step.name}" could not run: ${done.detail}`);
+      rec.end(s, 'passed', done.detail);
       await rec.save();
     }
     await canary(canaries.end);
@@ -369,13 +372,30 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   const leaked = (verdict.identifierLeaks ?? []).filter(
     (j) => j.status === 'forbidden' || j.status === 'unlisted',
   );
+  if (verdict.cannotJudge) {
+    // Rules about where traffic goes with nothing to answer them: the lab's setup, not the phone.
+    return await broken('infrastructure', `the allowlist cannot be applied: ${verdict.cannotJudge.join('; ')}`);
+  }
   result.violations = [
     ...verdict.violations.map((v) => ({
-      subject: v.subject,
+      // A name asked of the resolver and the same name contacted are two violations: say which.
+      subject: v.provenance === 'dns-query' ? `${v.subject} (asked of the resolver)` : v.subject,
       ruleText: v.ruleText,
       step: stepAt(steps, v.firstSeen),
       ts: v.firstSeen,
     })),
+    ...verdict.budgets
+      .filter((b) => b.exceeded)
+      .map((b) => {
+        const first = flows.find((f) => f.uid === b.flows[0]);
+        const ts = first?.tsStart ?? 0;
+        return {
+          subject: `budget for ${b.rule.match}`,
+          ruleText: `${b.bytes} bytes in ${b.connections} connections: ${b.ruleText}`,
+          step: stepAt(steps, ts),
+          ts,
+        };
+      }),
     ...leakViolations(leaked).map((g) => ({
       subject: `${g.kind} ${g.masked} sent to ${g.subject}`,
       ruleText: `${g.place} as ${g.encoding} (×${g.count} in ${g.flows} ${g.flows === 1 ? 'flow' : 'flows'}): ${g.ruleText}`,
@@ -401,7 +421,9 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       verdict.violations.length ? `${verdict.violations.length} violations` : '',
       leaked.length ? `${leakViolations(leaked).length} identifier leaks` : '',
       verdict.unmetExpectations.length ? `${verdict.unmetExpectations.length} unmet expectations` : '',
-      verdict.budgets.some((b) => b.exceeded) ? 'budget exceeded' : '',
+      verdict.budgets.some((b) => b.exceeded)
+        ? `${verdict.budgets.filter((b) => b.exceeded).length} budgets exceeded`
+        : '',
     ]
       .filter(Boolean)
       .join(', ');

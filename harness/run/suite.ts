@@ -126,9 +126,13 @@ export function skipReason(
     if (need === 'pcapdroid' && !facts.pcapdroidInstalled) return 'needs PCAPdroid installed on the phone';
   }
   for (const st of scenario.steps) {
-    if (st.kind === 'action' && !profile.actions[st.action]) {
-      return `the ${profile.name} profile has no action "${st.action}"`;
-    }
+    if (st.kind !== 'action') continue;
+    const action = profile.actions[st.action];
+    if (!action) return `the ${profile.name} profile has no action "${st.action}"`;
+    // A step this run cannot do would leave the scenario half done: skipped before anything runs,
+    // never a pass that did not do what it says.
+    if (!hasUi && action.adb === undefined)
+      return `step "${st.name}" (${action.description ?? st.action}) needs UI automation (Appium), which this run does not have, and the ${profile.name} profile has no adb equivalent`;
   }
   return undefined;
 }
