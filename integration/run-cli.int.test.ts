@@ -211,6 +211,7 @@ group.describe('phonehome run (CLI, simulated phones)', () => {
         r = await phonehome(
           [
             'run',
+            '--no-ui',
             '--sim',
             'pixel-7',
             '--scenario',
@@ -268,6 +269,7 @@ group.describe('phonehome run (CLI, simulated phones)', () => {
         r = await phonehome(
           [
             'run',
+            '--no-ui',
             '--sim',
             'xiaomi-redmi-note-13+unknown-host',
             '--scenario',
@@ -358,6 +360,7 @@ group.describe('phonehome run (CLI, simulated phones)', () => {
       r = await phonehome(
         [
           'run',
+          '--no-ui',
           '--sim',
           'pixel-7',
           '--scenario',
@@ -410,6 +413,7 @@ group.describe('phonehome run (CLI, simulated phones)', () => {
         r = await phonehome(
           [
             'run',
+            '--no-ui',
             '--sim',
             'pixel-7,xiaomi-redmi-note-13',
             '--scenario',

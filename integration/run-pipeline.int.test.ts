@@ -225,21 +225,27 @@ group.describe('run pipeline on simulated phones', () => {
     assert.equal(r.capture?.dropped, 'unknown');
   });
 
-  group.it('is broken, naming the rule, when its allowlist says where traffic may go and nothing located it', async () => {
-    // The Pixel's base allowlist forbids mainland China: with no location lookups that rule could
-    // not see a thing, and the run must not pass on it.
-    const r = await idleRun(
-      good!,
-      'pixel-7',
-      'devices/pixel-stock/allowlists/idle.yaml',
-      (i) => new TcpdumpCapture({ interface: i }),
-      undefined,
-      false,
-    );
-    assert.equal(r.outcome, 'broken', r.reason);
-    assert.equal(r.broken?.kind, 'infrastructure');
-    assert.match(r.reason, /the allowlist cannot be applied: forbid in CN \(.*\) from base\.yaml:\d+: cannot be applied: the flows were not located/);
-  });
+  group.it(
+    'is broken, naming the rule, when its allowlist says where traffic may go and nothing located it',
+    async () => {
+      // The Pixel's base allowlist forbids mainland China: with no location lookups that rule could
+      // not see a thing, and the run must not pass on it.
+      const r = await idleRun(
+        good!,
+        'pixel-7',
+        'devices/pixel-stock/allowlists/idle.yaml',
+        (i) => new TcpdumpCapture({ interface: i }),
+        undefined,
+        false,
+      );
+      assert.equal(r.outcome, 'broken', r.reason);
+      assert.equal(r.broken?.kind, 'infrastructure');
+      assert.match(
+        r.reason,
+        /the allowlist cannot be applied: forbid in CN \(.*\) from base\.yaml:\d+: cannot be applied: the flows were not located/,
+      );
+    },
+  );
 
   group.it('fails the misbehaving Xiaomi and names the offending host, rule and step', async () => {
     // The phone tells adb its advertising ID only with root: the lab's inventory supplies it.

@@ -66,7 +66,11 @@ function addRunOptions(cmd: Command): Command {
       '--inventory <file>',
       'identifiers phones will not tell, per serial (YAML) (default: $PHONEHOME_INVENTORY, else ~/.config/phonehome/inventory.yaml if there)',
     )
-    .option('--plain', 'plain progress lines even on a terminal');
+    .option('--plain', 'plain progress lines even on a terminal')
+    .option(
+      '--no-ui',
+      "no UI automation: UI steps use their adb equivalent, and scenarios with UI-only steps are skipped (default: Appium with UiAutomator2 when installed, or the config's appium)",
+    );
 }
 
 export function register(program: Command): void {

@@ -177,7 +177,10 @@ describe('run summary', () => {
     assert.match(text, /^0 passed, 1 failed, 0 broken, 1 skipped$/m);
     assert.match(text, /^failed: s1 › idle: 2 violations$/m);
     // Every violation has its line: as many lines as the reason counts.
-    assert.match(text, /^ {2}beacon\.unlisted\\x1b\[31m\.net \(asked of the resolver\) during idle: no rule matched$/m);
+    assert.match(
+      text,
+      /^ {2}beacon\.unlisted\\x1b\[31m\.net \(asked of the resolver\) during idle: no rule matched$/m,
+    );
     assert.match(text, /^ {2}beacon\.unlisted\\x1b\[31m\.net during idle: no rule matched$/m);
     assert.equal(text.match(/^ {2}beacon/gm)?.length, 2);
     assert.match(text, /^skipped: P \(s1\) › theme-store: no allowlist$/m);

@@ -32,8 +32,13 @@ export const adbConfigSchema = z.strictObject({
   bin: z.string().min(1, 'a program name or path').optional(),
 });
 
-/** Appium for UI steps: a remote server by URL, or one phonehome starts itself. */
+/**
+ * Appium for UI steps: a remote server by URL, or one phonehome starts itself. Without the key,
+ * phonehome starts its own when the UiAutomator2 driver is installed (make setup installs it);
+ * `false` turns UI automation off.
+ */
 export const appiumConfigSchema = z.union([
+  z.literal(false),
   z.strictObject({
     /** A running Appium server, e.g. http://appium.lab:4723. */
     url: z.url({ message: 'an http(s) URL', protocol: /^https?$/ }),

@@ -45,12 +45,27 @@ export async function runScenarios(
   const { file: configFile, config } = o.noConfig
     ? { file: undefined, config: {} }
     : await loadConfig(o.config);
+  // UI automation by default when phonehome's own Appium has the UiAutomator2 driver.
+  let uiInstalled = false;
+  if (o.ui !== false && config.appium === undefined) {
+    const { installedDrivers, projectRoot } = await import('../appium/appium-install.js');
+    try {
+      const drivers = await installedDrivers(join(projectRoot(), '.appium'));
+      uiInstalled = [...drivers.values()].some((d) => d.automationName.toLowerCase() === 'uiautomator2');
+    } catch {
+      uiInstalled = false;
+    }
+  }
   const settings = resolveSettings(
     o,
     config,
     configFile,
     SCENARIOS.map((s) => s.name),
+    process.env,
+    uiInstalled,
   );
+  if (settings.noUi)
+    watcher.print(`phonehome: no UI automation (${settings.noUi}): UI steps use their adb equivalent`);
   const scenarios = settings.scenarios.map((n) => scenarioNamed(n)!);
   const speed = positiveInt('--speed', o.speed, 1);
   const retries = positiveInt('--retries', o.retries);

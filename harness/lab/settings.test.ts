@@ -18,7 +18,7 @@ describe('run settings', () => {
       canaryDomain: 'canary.lab.example',
       scenarios: ['idle'],
     };
-    const fromConfig = resolveSettings(base, config, 'lab.json', known, {});
+    const fromConfig = resolveSettings(base, config, 'lab.json', known, {}, true);
     assert.deepEqual(fromConfig, {
       scenarios: ['idle'],
       out: 'nightly',
@@ -29,6 +29,7 @@ describe('run settings', () => {
       devicesDir: bundledDevicesDir(), // no devicesDir in the config: phonehome's own
       parallelism: 2,
       canaryDomain: 'canary.lab.example',
+      appium: { local: {} }, // the driver installed, no appium key: phonehome's own
     });
     const fromFlags = resolveSettings(
       {
@@ -75,6 +76,37 @@ describe('run settings', () => {
       UsageError,
     );
     assert.throws(() => resolveSettings({ ...base, parallelism: '0' }, {}, undefined, known, {}), UsageError);
+  });
+
+  it("drives UI steps through phonehome's own Appium by default when UiAutomator2 is installed", () => {
+    const on = resolveSettings(base, {}, undefined, known, {}, true);
+    assert.deepEqual(on.appium, { local: {} });
+    assert.equal(on.noUi, undefined);
+    const missing = resolveSettings(base, {}, undefined, known, {}, false);
+    assert.equal(missing.appium, undefined);
+    assert.match(missing.noUi ?? '', /UiAutomator2 driver is not installed/);
+    const flag = resolveSettings(
+      { ...base, ui: false },
+      { appium: { local: {} } },
+      'lab.json',
+      known,
+      {},
+      true,
+    );
+    assert.equal(flag.appium, undefined, '--no-ui wins over the config');
+    assert.equal(flag.noUi, '--no-ui');
+    const off = resolveSettings(base, { appium: false }, 'lab.json', known, {}, true);
+    assert.equal(off.appium, undefined);
+    assert.match(off.noUi ?? '', /appium: false/);
+    const remote = resolveSettings(
+      base,
+      { appium: { url: 'http://appium.lab:4723' } },
+      'lab.json',
+      known,
+      {},
+      false,
+    );
+    assert.deepEqual(remote.appium, { url: 'http://appium.lab:4723' });
   });
 
   it('reads simulated phone specs', () => {

@@ -31,6 +31,8 @@ export interface RunCommandOptions {
   plain?: boolean;
   /** The lab's inventory file (default: $PHONEHOME_INVENTORY, else ~/.config/phonehome/inventory.yaml if there). */
   inventory?: string;
+  /** false (--no-ui): no UI automation, whatever the config says. */
+  ui?: boolean;
 }
 /** A whole number of at least `min` from a flag or variable; UsageError names it otherwise. */
 export function positiveInt(name: string, v: string, min = 0): number {
@@ -51,8 +53,10 @@ export interface RunSettings {
   devicesDir: string;
   parallelism?: number;
   canaryDomain: string;
-  /** Appium for UI steps, when the config names one. */
-  appium?: NonNullable<LoadedConfig['appium']>;
+  /** Appium for UI steps: the config's, else phonehome's own when the UiAutomator2 driver is installed. */
+  appium?: Exclude<NonNullable<LoadedConfig['appium']>, false>;
+  /** Why there is no UI automation, when there is none. */
+  noUi?: string;
 }
 
 /** Merges the command line, the config and the defaults; throws UsageError or ConfigError. */
@@ -62,6 +66,8 @@ export function resolveSettings(
   configFile: string | undefined,
   known: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  /** Whether phonehome's own Appium has the UiAutomator2 driver (make setup installs it). */
+  uiInstalled = false,
 ): RunSettings {
   let scenarios: string[];
   if (o.scenario?.length) {
@@ -108,6 +114,19 @@ export function resolveSettings(
     devicesDir: o.devicesDir ?? config.devicesDir ?? bundledDevicesDir(),
     ...(parallelism !== undefined ? { parallelism } : {}),
     canaryDomain: config.canaryDomain ?? 'canary.phonehome.test',
-    ...(config.appium ? { appium: config.appium } : {}),
+    ...uiSettings(o, config, uiInstalled),
   };
+}
+
+/** UI automation: off with --no-ui or `appium: false`, the config's Appium, else our own when installed. */
+function uiSettings(
+  o: RunCommandOptions,
+  config: LoadedConfig,
+  uiInstalled: boolean,
+): Pick<RunSettings, 'appium' | 'noUi'> {
+  if (o.ui === false) return { noUi: '--no-ui' };
+  if (config.appium === false) return { noUi: 'appium: false in the config' };
+  if (config.appium) return { appium: config.appium };
+  if (uiInstalled) return { appium: { local: {} } };
+  return { noUi: "the UiAutomator2 driver is not installed in phonehome's Appium (make setup installs it)" };
 }

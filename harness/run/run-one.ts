@@ -374,7 +374,10 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   );
   if (verdict.cannotJudge) {
     // Rules about where traffic goes with nothing to answer them: the lab's setup, not the phone.
-    return await broken('infrastructure', `the allowlist cannot be applied: ${verdict.cannotJudge.join('; ')}`);
+    return await broken(
+      'infrastructure',
+      `the allowlist cannot be applied: ${verdict.cannotJudge.join('; ')}`,
+    );
   }
   result.violations = [
     ...verdict.violations.map((v) => ({
