@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -108,6 +108,33 @@ test('make demo: both phones, their scenarios and a real violation in the render
     assert.ok(where.svg.width >= 700, `the chart is drawn (${where.svg.tag}, ${where.svg.width} px wide)`);
     assert.match(where.svg.text, /Bytes per country/);
     assert.match(where.svg.text, />CN \*</, 'CN is a bar of the chart (marked as a lab override)');
+    // The demo drives UI steps through phonehome's own Appium (installed by make setup): the
+    // Xiaomi's theme-store, whose theme steps are UI only, ran them rather than being skipped.
+    const themes = all.find((n) => /^theme-store on .*(Redmi|23129RAA4G)/.test(n));
+    assert.ok(themes, `the Xiaomi's theme-store run: ${all.join(', ')}`);
+    const themesLeaf = findLeaf(suites, themes)!;
+    assert.notEqual(themesLeaf.status, 'skipped');
+    const themesPage = await renderedDom(
+      `${pathToFileURL(index).href}#suites/${themesLeaf.parentUid}/${themesLeaf.uid}`,
+    );
+    assert.match(themesPage, /download the theme/, "the UI-only step is in the run's steps");
+    // Its record says the theme steps went through the UI.
+    const runsDir = join(out, 'runs');
+    const [night] = await readdir(runsDir);
+    let themeSteps: { name: string; provider?: string }[] = [];
+    for (const phoneDir of await readdir(join(runsDir, night!))) {
+      const file = join(runsDir, night!, phoneDir, 'theme-store', 'result.json');
+      if (!existsSync(file)) continue;
+      const rec = JSON.parse(await readFile(file, 'utf8')) as {
+        phases: { phase: string; name: string; provider?: string }[];
+      };
+      themeSteps = rec.phases.filter((p) => p.phase === 'step');
+    }
+    assert.equal(
+      themeSteps.find((p) => p.name === 'download the theme')?.provider,
+      'ui',
+      JSON.stringify(themeSteps),
+    );
     // The Pixel's idle run, opened the same way, passed.
     const pixelIdle = all.find((n) => /^idle on .*Pixel/.test(n));
     assert.ok(pixelIdle, `the Pixel's idle run: ${all.join(', ')}`);
