@@ -4,6 +4,7 @@ import * as analyzeCommand from './analyze-command.js';
 import * as dbCommand from './db-command.js';
 import * as demoCommand from './demo-command.js';
 import * as devicesCommand from './devices-command.js';
+import * as diffCommand from './diff-command.js';
 import * as reportCommand from './report-command.js';
 import { runCli, type SubcommandModule } from './run-cli.js';
 import * as runCommand from './run-command.js';
@@ -16,6 +17,7 @@ const COMMANDS: SubcommandModule[] = [
   runCommand,
   demoCommand,
   reportCommand,
+  diffCommand,
   dbCommand,
   simCommand,
 ];

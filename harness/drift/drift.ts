@@ -1,0 +1,135 @@
+/**
+ * What changed: a run against the runs before it (its baseline, or one other run). New hosts,
+ * countries, organisations, identifier leaks and apps; hosts every earlier run contacted that this
+ * one did not; and a host's connections or bytes outside the range the earlier runs spanned,
+ * widened so that one quiet or busy night is not news (noise-aware: the range of the runs, not a
+ * fixed percentage of one). Pure.
+ */
+import type { RunSummary } from './summary.js';
+
+export type DriftKind =
+  | 'new-host'
+  | 'gone-host'
+  | 'new-country'
+  | 'new-org'
+  | 'new-leak'
+  | 'new-app'
+  | 'volume';
+
+/** One change. */
+export interface DriftFinding {
+  kind: DriftKind;
+  /** The host, country, organisation, leak ("imei → host") or app. Untrusted text. */
+  subject: string;
+  /** In words: "first seen; 3 connections, 2.4 kB up" or "12.0 MB down, the baseline's range 1.0–1.4 MB". */
+  detail: string;
+}
+
+/** How far outside the baseline's range a host's volume may go before it is news. */
+export interface VolumeTolerance {
+  /** The range is widened to [min / factor, max × factor] (default 3). */
+  factor: number;
+  /** And a change smaller than this many bytes is never news (default 10,000). */
+  minBytes: number;
+  /** Nor one of fewer connections than this (default 5). */
+  minConnections: number;
+}
+
+const DEFAULT_TOLERANCE: VolumeTolerance = { factor: 3, minBytes: 10_000, minConnections: 5 };
+
+function bytesText(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/**
+ * The findings of `run` against `baseline` (earlier runs of the same profile and scenario, any
+ * order). With no baseline there is nothing to compare: an empty list (the caller says so).
+ */
+export function drift(
+  baseline: readonly RunSummary[],
+  run: RunSummary,
+  tolerance: Partial<VolumeTolerance> = {},
+): DriftFinding[] {
+  if (baseline.length === 0) return [];
+  const tol = { ...DEFAULT_TOLERANCE, ...tolerance };
+  const out: DriftFinding[] = [];
+  const seen = (pick: (s: RunSummary) => readonly string[]) => new Set(baseline.flatMap(pick));
+
+  const knownHosts = seen((s) => Object.keys(s.hosts));
+  for (const [host, h] of Object.entries(run.hosts)) {
+    if (knownHosts.has(host)) continue;
+    out.push({
+      kind: 'new-host',
+      subject: host,
+      detail: `first seen: ${h.connections} connection${h.connections === 1 ? '' : 's'}, ${bytesText(h.bytesUp)} up, ${bytesText(h.bytesDown)} down${h.countries.length ? `, ${h.countries.join('/')}` : ''}${h.orgs.length ? `, ${h.orgs.join('; ')}` : ''}`,
+    });
+  }
+  for (const [kind, pick] of [
+    ['new-country', (s: RunSummary) => s.countries],
+    ['new-org', (s: RunSummary) => s.orgs],
+    ['new-leak', (s: RunSummary) => s.leaks],
+    ['new-app', (s: RunSummary) => s.apps],
+  ] as const) {
+    const known = seen(pick);
+    for (const x of pick(run)) {
+      if (known.has(x)) continue;
+      const hosts =
+        kind === 'new-country'
+          ? Object.entries(run.hosts).filter(([, h]) => h.countries.includes(x))
+          : kind === 'new-org'
+            ? Object.entries(run.hosts).filter(([, h]) => h.orgs.includes(x))
+            : [];
+      out.push({
+        kind,
+        subject: x,
+        detail: hosts.length ? `first seen, for ${hosts.map(([name]) => name).join(', ')}` : 'first seen',
+      });
+    }
+  }
+  // Expected hosts that vanished: every earlier run had them.
+  const always = Object.keys(baseline[0]!.hosts).filter((h) =>
+    baseline.every((s) => s.hosts[h] !== undefined),
+  );
+  for (const host of always) {
+    if (run.hosts[host]) continue;
+    out.push({
+      kind: 'gone-host',
+      subject: host,
+      detail: `not contacted; every one of the ${baseline.length} earlier run${baseline.length === 1 ? '' : 's'} did`,
+    });
+  }
+  // Volume: outside the earlier runs' range, widened.
+  for (const [host, h] of Object.entries(run.hosts)) {
+    const before = baseline.map((s) => s.hosts[host]).filter((x) => x !== undefined);
+    if (before.length === 0) continue;
+    const bytes = (x: { bytesUp: number; bytesDown: number }) => x.bytesUp + x.bytesDown;
+    const lo = Math.min(...before.map(bytes));
+    const hi = Math.max(...before.map(bytes));
+    const now = bytes(h);
+    const far =
+      (now > hi * tol.factor && now - hi >= tol.minBytes) ||
+      (now < lo / tol.factor && lo - now >= tol.minBytes);
+    const cLo = Math.min(...before.map((x) => x.connections));
+    const cHi = Math.max(...before.map((x) => x.connections));
+    const cFar =
+      (h.connections > cHi * tol.factor && h.connections - cHi >= tol.minConnections) ||
+      (h.connections < cLo / tol.factor && cLo - h.connections >= tol.minConnections);
+    if (!far && !cFar) continue;
+    const parts: string[] = [];
+    if (far)
+      parts.push(
+        `${bytesText(now)} (the earlier run${before.length === 1 ? '' : 's'}: ${lo === hi ? bytesText(lo) : `${bytesText(lo)}–${bytesText(hi)}`})`,
+      );
+    if (cFar) parts.push(`${h.connections} connections (earlier: ${cLo === cHi ? cLo : `${cLo}–${cHi}`})`);
+    out.push({ kind: 'volume', subject: host, detail: parts.join('; ') });
+  }
+  return out;
+}
