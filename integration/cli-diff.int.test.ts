@@ -96,3 +96,45 @@ test('phonehome diff: a folder that is no run, and a run that broke before analy
     /^phonehome: .*idle: no flows\.json to compare \(broken: capture not working: the capture process exited 1\)\n$/,
   );
 });
+
+test('phonehome baseline accept, then baseline diff: a new host against the accepted nights', async () => {
+  const history = join(root, 'history');
+  const nights = [];
+  for (const [i, hosts] of [
+    ['api.ad.intl.xiaomi.com', 'resolver.msg.global.xiaomi.net'],
+    ['api.ad.intl.xiaomi.com', 'resolver.msg.global.xiaomi.net'],
+  ].entries())
+    nights.push(
+      await writeTestRun(root, {
+        runId: `b-night-${i + 1}`,
+        phone: 'xiaomi',
+        scenario: 'idle',
+        outcome: 'passed',
+        hosts,
+        t0: T0 + i * 86_400,
+      }),
+    );
+  const none = phonehome(['baseline', 'diff', '--history', history, nights[0]!]);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /^phonehome: no baseline for xiaomi-miui-global › idle in .*history/);
+  const acc = phonehome(['baseline', 'accept', '--history', history, ...nights]);
+  assert.equal(acc.status, 0, acc.stderr);
+  assert.match(
+    acc.stdout,
+    /^accepted b-night-1 \(xiaomi-miui-global › idle, 2 hosts\) into .*xiaomi-miui-global\/idle\.json$/m,
+  );
+  const tonight = await writeTestRun(root, {
+    runId: 'b-night-3',
+    phone: 'xiaomi',
+    scenario: 'idle',
+    outcome: 'failed',
+    hosts: ['api.ad.intl.xiaomi.com', 'resolver.msg.global.xiaomi.net', 'beacon.unlisted-collector.net'],
+    t0: T0 + 2 * 86_400,
+  });
+  const d = phonehome(['baseline', 'diff', '--history', history, tonight]);
+  assert.equal(d.status, 1, d.stderr);
+  assert.match(d.stdout, /^xiaomi-miui-global › idle: b-night-3 against 2 accepted runs$/m);
+  assert.match(d.stdout, /^new-host\s+beacon\.unlisted-collector\.net\s+first seen/m);
+  const same = phonehome(['baseline', 'diff', '--history', history, nights[1]!]);
+  assert.equal(same.status, 0, same.stdout);
+});

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `phonehome` command. Each subcommand lives in its own *-command.ts; this file only lists them. */
 import * as analyzeCommand from './analyze-command.js';
+import * as baselineCommand from './baseline-command.js';
 import * as dbCommand from './db-command.js';
 import * as demoCommand from './demo-command.js';
 import * as devicesCommand from './devices-command.js';
@@ -18,6 +19,7 @@ const COMMANDS: SubcommandModule[] = [
   demoCommand,
   reportCommand,
   diffCommand,
+  baselineCommand,
   dbCommand,
   simCommand,
 ];

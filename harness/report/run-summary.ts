@@ -1,4 +1,5 @@
 /** A run folder's summary for comparison (harness/drift/summary.ts), read from its flows.json and verdict. */
+import type { DeviceFacts } from '../device/facts.js';
 import { type RunSummary, summarizeRun } from '../drift/summary.js';
 import { UsageError } from '../errors.js';
 import { readRunFolder } from './run-folder.js';
@@ -8,6 +9,11 @@ import { readRunFolder } from './run-folder.js';
  * whose files could not be read cannot be compared: UsageError naming the folder and why.
  */
 export async function runSummaryOf(dir: string): Promise<RunSummary> {
+  return (await runSummaryAndFacts(dir)).summary;
+}
+
+/** The summary and the phone's facts (to tell its device profile), from a run folder. */
+export async function runSummaryAndFacts(dir: string): Promise<{ summary: RunSummary; facts?: DeviceFacts }> {
   const run = await readRunFolder(dir);
   if (!run.analysis)
     throw new UsageError(
@@ -16,9 +22,10 @@ export async function runSummaryOf(dir: string): Promise<RunSummary> {
   const leaks = run.verdict?.identifierLeaks?.map((j) => j.leak) ?? run.analysis.identifiers?.leaks ?? [];
   const canaries = run.result.canaries;
   const own = new Set([canaries?.start, canaries?.end].filter((x): x is string => typeof x === 'string'));
-  return summarizeRun(run.analysis, leaks, {
+  const summary = summarizeRun(run.analysis, leaks, {
     runId: run.result.runId,
     scenario: run.result.scenario,
     exclude: (host) => own.has(host),
   });
+  return { summary, ...(run.facts ? { facts: run.facts } : {}) };
 }

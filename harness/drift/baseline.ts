@@ -1,0 +1,106 @@
+/**
+ * Baselines: for one device profile and scenario, the summaries of the runs a person accepted, the
+ * newest last, kept to the last `keep`. One plain JSON file per profile and scenario in a history
+ * folder (HISTORY/PROFILE/SCENARIO.json), which the nightly workflow carries from night to night.
+ * Parsing is pure; reading and writing are the callers' (atomically).
+ */
+import { type RunSummary, SUMMARY_FORMAT_VERSION } from './summary.js';
+
+export const BASELINE_FORMAT_VERSION = 1;
+/** Accepted runs kept per profile and scenario. */
+export const DEFAULT_KEEP = 10;
+
+export interface Baseline {
+  formatVersion: typeof BASELINE_FORMAT_VERSION;
+  profile: string;
+  scenario: string;
+  /** Accepted runs, oldest first. */
+  runs: RunSummary[];
+}
+
+/** A baseline file is not what this version writes: the message names the file and the field. */
+export class BaselineError extends Error {
+  override name = 'BaselineError';
+}
+
+const SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** The file of a profile's scenario under a history folder: path parts checked, never a path from outside it. */
+export function baselinePath(
+  history: string,
+  profile: string,
+  scenario: string,
+  join: (...p: string[]) => string,
+): string {
+  for (const [what, v] of [
+    ['profile', profile],
+    ['scenario', scenario],
+  ] as const)
+    if (!SAFE.test(v)) throw new BaselineError(`${what} ${JSON.stringify(v)} cannot name a baseline file`);
+  return join(history, profile, `${scenario}.json`);
+}
+
+/** Parses a baseline file's text; throws BaselineError naming `file` and the field that is wrong. */
+export function parseBaseline(text: string, file: string): Baseline {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new BaselineError(`${file}: not JSON: ${(err as Error).message}`);
+  }
+  const bad = (path: string, want: string): never => {
+    throw new BaselineError(`${file}: ${path}: expected ${want}`);
+  };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) bad('(top)', 'an object');
+  const d = data as Record<string, unknown>;
+  if (d.formatVersion !== BASELINE_FORMAT_VERSION)
+    bad('formatVersion', `${BASELINE_FORMAT_VERSION} (this file says ${JSON.stringify(d.formatVersion)})`);
+  if (typeof d.profile !== 'string') bad('profile', 'a string');
+  if (typeof d.scenario !== 'string') bad('scenario', 'a string');
+  if (!Array.isArray(d.runs)) bad('runs', 'a list of run summaries');
+  for (const [i, r] of (d.runs as unknown[]).entries()) {
+    const p = `runs[${i}]`;
+    if (typeof r !== 'object' || r === null) bad(p, 'an object');
+    const s = r as Record<string, unknown>;
+    if (s.formatVersion !== SUMMARY_FORMAT_VERSION) bad(`${p}.formatVersion`, String(SUMMARY_FORMAT_VERSION));
+    if (typeof s.runId !== 'string') bad(`${p}.runId`, 'a string');
+    if (typeof s.scenario !== 'string') bad(`${p}.scenario`, 'a string');
+    if (typeof s.started !== 'number' || !Number.isFinite(s.started))
+      bad(`${p}.started`, 'a time in seconds');
+    if (typeof s.hosts !== 'object' || s.hosts === null || Array.isArray(s.hosts))
+      bad(`${p}.hosts`, 'an object');
+    for (const [host, h] of Object.entries(s.hosts as Record<string, unknown>)) {
+      const hp = `${p}.hosts[${JSON.stringify(host)}]`;
+      if (typeof h !== 'object' || h === null) bad(hp, 'an object');
+      const hh = h as Record<string, unknown>;
+      for (const k of ['connections', 'bytesUp', 'bytesDown'])
+        if (typeof hh[k] !== 'number' || !Number.isFinite(hh[k] as number) || (hh[k] as number) < 0)
+          bad(`${hp}.${k}`, 'a number ≥ 0');
+      for (const k of ['provenance', 'countries', 'orgs'])
+        if (!Array.isArray(hh[k]) || !(hh[k] as unknown[]).every((x) => typeof x === 'string'))
+          bad(`${hp}.${k}`, 'a list of strings');
+    }
+    for (const k of ['countries', 'orgs', 'leaks', 'apps'])
+      if (!Array.isArray(s[k]) || !(s[k] as unknown[]).every((x) => typeof x === 'string'))
+        bad(`${p}.${k}`, 'a list of strings');
+  }
+  return d as unknown as Baseline;
+}
+
+/** The baseline with `run` accepted: a run already in it (same run id) is replaced; the oldest drop past `keep`. */
+export function acceptRun(
+  baseline: Baseline | undefined,
+  profile: string,
+  run: RunSummary,
+  keep = DEFAULT_KEEP,
+): Baseline {
+  const runs = (baseline?.runs ?? []).filter((r) => r.runId !== run.runId);
+  runs.push(run);
+  runs.sort((a, b) => a.started - b.started);
+  return {
+    formatVersion: BASELINE_FORMAT_VERSION,
+    profile,
+    scenario: run.scenario,
+    runs: runs.slice(-keep),
+  };
+}
