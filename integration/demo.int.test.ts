@@ -86,11 +86,29 @@ test('make demo: both phones, their scenarios and a real violation in the render
           if (!(await open('where it went'))) return 'no "where it went" attachment row';
           const frame = await until(() => [...document.querySelectorAll('iframe[srcdoc]')].find((f) => f.getAttribute('srcdoc').includes('Where it went: by country')));
           if (!frame) return 'no "where it went" frame after the click';
+          if (!(await open('timeline'))) return 'no timeline attachment row';
+          const timeline = await until(() => [...document.querySelectorAll('img, object, embed')].find((e) => /^blob:/.test(e.getAttribute('src') || e.getAttribute('data') || '') && (e.naturalWidth || e.clientWidth) > 0));
+          if (!timeline) return 'the timeline was not drawn';
+          const timelineText = await (await fetch(timeline.getAttribute('src') || timeline.getAttribute('data'))).text();
+          if (!timelineText.includes('beacon.unlisted-collector.net')) return 'the timeline lacks the collector';
           if (!(await open('bytes per country and organisation'))) return 'no chart attachment row';
-          const img = await until(() => [...document.querySelectorAll('img, object, embed')].find((e) => /^blob:/.test(e.getAttribute('src') || e.getAttribute('data') || '') && (e.naturalWidth || e.clientWidth) > 0));
-          if (!img) return 'the chart was not drawn: ' + document.querySelector('.attachment-row__name')?.closest('div')?.parentElement?.innerHTML.slice(0, 500);
-          const src = img.getAttribute('src') || img.getAttribute('data');
-          const text = await (await fetch(src)).text();
+          // The chart's picture: the drawn blob image whose SVG is the bytes chart (the timeline's may still be there).
+          let img = null;
+          let text = '';
+          for (let i = 0; i < 200 && !img; i++) {
+            for (const e of document.querySelectorAll('img, object, embed')) {
+              const src = e.getAttribute('src') || e.getAttribute('data') || '';
+              if (!/^blob:/.test(src) || !((e.naturalWidth || e.clientWidth) > 0)) continue;
+              const t = await (await fetch(src)).text();
+              if (t.includes('Bytes per country')) {
+                img = e;
+                text = t;
+                break;
+              }
+            }
+            if (!img) await new Promise((r) => setTimeout(r, 50));
+          }
+          if (!img) return 'the chart was not drawn';
           return { table: frame.getAttribute('srcdoc'), svg: { tag: img.tagName, width: img.naturalWidth || img.clientWidth, text } };
         })()`,
         ),

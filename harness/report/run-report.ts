@@ -15,6 +15,7 @@ import { hostSummary, hostSummaryTable } from './host-summary.js';
 import { htmlPage } from './html-page.js';
 import { escapeHtml } from './html-text.js';
 import type { RunFile, RunFolder } from './run-folder.js';
+import { type FlowMark, timelineChart } from './timeline-chart.js';
 import { violationTables } from './violation-tables.js';
 import { whereItWent, whereTables } from './where-it-went.js';
 
@@ -305,6 +306,21 @@ function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
         fileExtension: '.html',
         body: htmlPage(`Hosts: ${title}`, [hostSummaryTable(hostSummary(analysis, verdict))]),
       },
+      {
+        name: 'timeline',
+        contentType: 'image/svg+xml',
+        fileExtension: '.svg',
+        body: timelineChart(
+          analysis.flows,
+          scenarioSteps(result).map((p) => ({
+            name: p.name,
+            tsStart: p.tsStart,
+            tsEnd: p.tsEnd ?? p.tsStart,
+          })),
+          flowMarks(verdict),
+          `Timeline: ${title}`,
+        ),
+      },
       ...whereAttachments(analysis, title),
       {
         name: 'flows.csv',
@@ -333,6 +349,14 @@ function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
       body: `${run.problems.join('\n')}\n`,
     });
   }
+  return out;
+}
+
+/** How the verdict saw each flow, for the timeline's colours. */
+function flowMarks(verdict: Verdict | undefined): Map<string, FlowMark> {
+  const out = new Map<string, FlowMark>();
+  for (const j of verdict?.judgements ?? [])
+    out.set(j.uid, j.status === 'allowed' ? 'allowed' : j.status === 'tolerated' ? 'tolerated' : 'violation');
   return out;
 }
 

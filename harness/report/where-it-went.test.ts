@@ -124,3 +124,47 @@ test('notes under a page link only to http(s) URLs', () => {
   assert.match(page, /<a href="https:\/\/db-ip\.com">IP Geolocation by DB-IP<\/a>/);
   assert.doesNotMatch(page, /javascript:/);
 });
+
+test('the timeline: a row per host, violations in red, steps as bands, every label escaped', async () => {
+  const { timelineChart } = await import('./timeline-chart.js');
+  const hostile = '<script>x</script>\u0007.example';
+  const flows = [
+    flow('10.213.144.5', 'data.mistat.intl.xiaomi.com', 1800, 200),
+    flow('10.213.176.9', hostile, 1200, 2800),
+    flow('10.213.144.5', 'data.mistat.intl.xiaomi.com', 100, 100),
+  ];
+  const marks = new Map([
+    [flows[0]!.uid, 'allowed' as const],
+    [flows[1]!.uid, 'violation' as const],
+  ]);
+  const svg = timelineChart(
+    flows,
+    [
+      { name: 'join Wi-Fi', tsStart: 1, tsEnd: 2 },
+      { name: 'idle', tsStart: 2, tsEnd: 9 },
+    ],
+    marks,
+    'Timeline: idle',
+  );
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.doesNotMatch(svg, /<script/);
+  assert.doesNotMatch(svg, /\u0007/);
+  assert.match(svg, />data\.mistat\.intl\.xiaomi\.com</);
+  assert.match(
+    svg,
+    /fill="#c0392b">&lt;script&gt;x&lt;\/script&gt;\ufffd\.example</,
+    'the violating host is red, escaped',
+  );
+  // Two hosts, three connections (one not judged: grey), two step bands.
+  assert.equal(
+    svg.match(/<rect x="[\d.]+" y="\d+" width="[\d.]+" height="10" fill="#[0-9a-f]+"><title>/g)?.length,
+    3,
+  );
+  assert.match(svg, /fill="#888888"/);
+  assert.match(svg, />join Wi-Fi</);
+  assert.match(svg, /2 hosts, 3 connections over/);
+  // Two hundred connections to eighty hosts: sixty rows drawn, the rest counted.
+  const many = Array.from({ length: 200 }, (_, i) => flow(`10.0.${i % 80}.1`, `h${i % 80}.example`, 10, 10));
+  const big = timelineChart(many, [], new Map(), 't');
+  assert.match(big, /20 more hosts not drawn/);
+});
