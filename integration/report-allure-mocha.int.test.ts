@@ -156,6 +156,7 @@ for (const serial of [...new Set(runs.map((r) => r.result.serial))]) {
     [
       ['violations', 'text/html'],
       ['hosts', 'text/html'],
+      ['timeline', 'image/svg+xml'],
       ['flows.csv', 'text/csv'],
       ['flows.json', 'application/json'],
       ['verdict.json', 'application/json'],

@@ -47,7 +47,7 @@ test('a run becomes <uuid>-result.json with every attachment beside it', async (
   assert.ok(names.includes(shot.source), 'the step screenshot is in the results');
   assert.ok(!names.some((n) => n.endsWith('.tmp')), 'no temporary files left');
   for (const a of r.attachments) {
-    assert.match(a.source, /^[0-9a-f-]{36}-attachment\.(html|csv|json|pcap|png|txt)$/);
+    assert.match(a.source, /^[0-9a-f-]{36}-attachment\.(html|csv|json|pcap|png|txt|svg)$/);
     assert.ok(names.includes(a.source), `${a.name} is in the results`);
   }
   const pcap = r.attachments.find((a) => a.name === 'capture.pcap')!;

@@ -204,6 +204,7 @@ test('attachments: evidence first, then the raw files with their types', () => {
     [
       ['violations', 'text/html', '.html'],
       ['hosts', 'text/html', '.html'],
+      ['timeline', 'image/svg+xml', '.svg'],
       ['flows.csv', 'text/csv', '.csv'],
       ['flows.json', 'application/json', '.json'],
       ['verdict.json', 'application/json', '.json'],
