@@ -33,9 +33,11 @@ import {
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Flow } from '../harness/flows/flow.js';
 import { GeoDatabases } from '../harness/geo/databases.js';
 import { specialRange } from '../harness/geo/special-ranges.js';
 import { parseIp } from '../harness/packets/ip-text.js';
+import { timelineChart } from '../harness/report/timeline-chart.js';
 import { pcapLayout, writeRepeated } from './pcap-repeat.js';
 
 const ROOT = process.cwd();
@@ -306,6 +308,7 @@ async function main(): Promise<void> {
   }
 
   const lookups = measureLookups();
+  const charts = measureTimeline();
   const geoFactor = analyzer.best / noGeo.best;
   const vsTshark = tshark.best / analyzer.best;
   const idsFactor = withIds.best / analyzer.best;
@@ -344,6 +347,7 @@ async function main(): Promise<void> {
     `| \`--identifiers\` (40 identifiers) ≤ ${TARGET_IDS_FACTOR}× the time without (wall) | ${fmt(idsFactor, 2)}× (${fmt(withIds.best)} s against ${fmt(analyzer.best)} s; CPU time: ${fmt(withIds.bestCpu / analyzer.bestCpu, 2)}×) | ${verdict(idsFactor <= TARGET_IDS_FACTOR)} |`,
     `| \`--identifiers\` peak RSS < ${TARGET_RSS_MB} MB on 2 GB | ${fmt(bigIds.rssMb, 0)} MB (${fmt(bigIds.secs, 1)} s) | ${verdict(bigIds.rssMb < TARGET_RSS_MB)} |`,
     `| location lookups cost ≤ ${Math.round((TARGET_GEO_FACTOR - 1) * 100)}% (wall, databases opened in the run) | +${fmt((geoFactor - 1) * 100, 1)}% (${fmt(analyzer.best)} s against ${fmt(noGeo.best)} s with \`--no-geo\`; CPU time: ${fmt((analyzer.bestCpu / noGeo.bestCpu - 1) * 100, 1)}%) | ${verdict(geoFactor <= TARGET_GEO_FACTOR)} |`,
+    `| timeline of a 5-minute run with 200 connections < 1 s | ${fmt(charts.bestMs, 1)} ms | ${verdict(charts.bestMs < 1000)} |`,
     `| location lookups: peak RSS < ${TARGET_RSS_MB} MB on 2 GB | ${fmt(bigRun.rssMb, 0)} MB with, ${fmt(bigNoGeo.rssMb, 0)} MB with \`--no-geo\` | ${verdict(bigRun.rssMb < TARGET_RSS_MB)} |`,
   ].join('\n');
   process.stdout.write(`\n${table}\n\n${targets}\n`);
@@ -440,6 +444,13 @@ databases: opening them took ${fmt(lookups.openMs, 1)} ms, the lookups ${fmt(loo
 (${fmt((lookups.ms * 1000) / GEO_LOOKUPS, 1)} µs each; ${lookups.withCountry} had a country, ${lookups.withAsn} an AS). A run asks once per
 distinct address, so a capture with 1,000 public endpoints spends about ${fmt((lookups.ms / GEO_LOOKUPS) * 1000, 0)} ms on them.
 
+## Charts
+
+The endpoint timeline attached to each run's Allure test (harness/report/timeline-chart.ts, SVG
+written as text, no browser): a 5-minute run with ${charts.flows} connections to ${charts.hosts} hosts and 6
+scenario steps takes **${fmt(charts.bestMs, 1)} ms** to draw (best of 20 in process; first call
+${fmt(charts.firstMs, 1)} ms), ${fmt(charts.bytes / 1000, 0)} kB of SVG. Target: under 1 s.
+
 ## Against the targets
 
 ${targets}
@@ -450,7 +461,7 @@ ${targets}
   if (existsSync(out)) {
     const old = readFileSync(out, 'utf8');
     const at = old.search(
-      /^## (?!Machine|Capture$|Speed|Memory|Identifier search|Location lookups|Against the targets)/m,
+      /^## (?!Machine|Capture$|Speed|Memory|Identifier search|Location lookups|Charts|Against the targets)/m,
     );
     if (at >= 0) rest = `\n${old.slice(at)}`;
   }
@@ -459,6 +470,43 @@ ${targets}
   const biome = resolve(ROOT, 'node_modules/.bin/biome');
   if (existsSync(biome)) spawnSync(biome, ['format', '--write', out], { stdio: 'ignore' });
   process.stdout.write('\nbench: wrote BENCHMARKS.md\n');
+}
+
+/** The timeline of a 5-minute run with 200 connections to 40 hosts, drawn in this process. */
+function measureTimeline(): { flows: number; hosts: number; firstMs: number; bestMs: number; bytes: number } {
+  const t0 = 1_764_000_000;
+  const flows: Flow[] = Array.from({ length: 200 }, (_, i) => ({
+    uid: `C${i}`,
+    proto: 'tcp',
+    orig: { addr: '10.213.1.10', port: 40000 + i },
+    resp: { addr: `10.213.150.${1 + (i % 40)}`, port: 443 },
+    tsStart: t0 + (i * 300) / 200,
+    tsEnd: t0 + (i * 300) / 200 + 2 + (i % 7),
+    origBytes: 1000 + i,
+    respBytes: 5000 + i,
+    origPkts: 10,
+    respPkts: 10,
+    names: [{ name: `host-${i % 40}.example`, source: 'sni' }],
+  }));
+  const steps = Array.from({ length: 6 }, (_, i) => ({
+    name: `step ${i + 1}`,
+    tsStart: t0 + i * 50,
+    tsEnd: t0 + (i + 1) * 50,
+  }));
+  const marks = new Map(
+    flows.map((f, i) => [f.uid, i % 17 === 0 ? ('violation' as const) : ('allowed' as const)]),
+  );
+  let first = 0;
+  let best = Number.POSITIVE_INFINITY;
+  let bytes = 0;
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    bytes = timelineChart(flows, steps, marks, 'Timeline: bench').length;
+    const ms = performance.now() - t;
+    if (i === 0) first = ms;
+    best = Math.min(best, ms);
+  }
+  return { flows: flows.length, hosts: 40, firstMs: first, bestMs: best, bytes };
 }
 
 /** Random public addresses looked up in the installed databases, in this process. */
