@@ -671,3 +671,23 @@ test('a forbid country rule judges metadata.pcap; an override file wins and is n
   assert.match(b.stderr, /bad-over\.yaml:2:\d+: overrides\[0\]\.country: a two-letter/);
   assert.equal(b.stdout, '');
 });
+
+test("--profile names the phone's maker: its hosts are first party; an unknown profile exits 2", () => {
+  const r = phonehome(['analyze', METADATA, '--format', 'json', '--profile', 'pixel-stock']);
+  assert.equal(r.status, 0, r.stderr);
+  const flows = JSON.parse(r.stdout).flows as {
+    names: { name: string; source: string }[];
+    resp: { geo: { party: string; partyWhy: string } };
+  }[];
+  // The HTTP connection to www.google.com (not the DNS question about it).
+  const google = flows.find((f) =>
+    f.names.some((n) => n.name === 'www.google.com' && n.source === 'http-host'),
+  );
+  assert.equal(google?.resp.geo.party, 'first');
+  assert.match(google!.resp.geo.partyWhy, /www\.google\.com is under google\.com, Google's domain/);
+  const plain = JSON.parse(phonehome(['analyze', METADATA, '--format', 'json']).stdout).flows as typeof flows;
+  assert.ok(!plain.some((f) => f.resp.geo.party === 'first'), 'without a profile nothing is first party');
+  const bad = phonehome(['analyze', METADATA, '--profile', 'nokia-3310']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^phonehome: --profile: no device profile named "nokia-3310"\n$/);
+});

@@ -52,10 +52,9 @@ export function register(program: Command): void {
       (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
     .option(
-      '--maker <key>',
-      "the phone's maker in the party lists (xiaomi, google …): its hosts are first party",
+      '--profile <name>',
+      "the phone's device profile (xiaomi-miui-global, pixel-stock …): its maker's domains and networks are first party",
     )
-    .option('--parties <file>', 'party lists (default: devices/parties.yaml of the project)')
     .option('--out <file>', 'write the output to FILE (atomically) instead of standard output (- for it)')
     .option(
       '--capture-complete',
