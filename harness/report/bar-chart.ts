@@ -60,6 +60,7 @@ function capped(rows: readonly PlaceRow[]): PlaceRow[] {
       hosts: [],
       override: false,
       disagree: false,
+      cities: [],
     },
   ];
 }

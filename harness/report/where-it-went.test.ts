@@ -88,7 +88,16 @@ test('totals per country and per organisation, with their hosts, most bytes firs
 test('the chart is one SVG document with every label escaped and no script', () => {
   const hostile = '<script>alert(1)</script>&"\u0007';
   const rows = [
-    { place: hostile, connections: 1, bytesUp: 10, bytesDown: 20, hosts: [], override: true, disagree: true },
+    {
+      place: hostile,
+      connections: 1,
+      bytesUp: 10,
+      bytesDown: 20,
+      hosts: [],
+      override: true,
+      disagree: true,
+      cities: [],
+    },
     {
       place: 'SG',
       connections: 2,
@@ -97,6 +106,7 @@ test('the chart is one SVG document with every label escaped and no script', () 
       hosts: [],
       override: false,
       disagree: false,
+      cities: [],
     },
   ];
   const svg = bytesChart(rows, rows, `idle on ${hostile}`, 'IP Geolocation by DB-IP');
@@ -167,4 +177,15 @@ test('the timeline: a row per host, violations in red, steps as bands, every lab
   const many = Array.from({ length: 200 }, (_, i) => flow(`10.0.${i % 80}.1`, `h${i % 80}.example`, 10, 10));
   const big = timelineChart(many, [], new Map(), 't');
   assert.match(big, /20 more hosts not drawn/);
+});
+
+test('the country rows name the cities the city database gives', () => {
+  const beijing = geo('CN', 'China Unicom', {
+    city: { name: 'Beijing', region: 'Beijing', country: 'CN', db: 'dbip-city' },
+  });
+  const { countries } = whereItWent([
+    flow('123.125.1.1', 'x.example', 10, 10, beijing),
+    flow('123.125.1.2', 'y.example', 10, 10, beijing),
+  ]);
+  assert.deepEqual(countries[0]?.cities, ['Beijing (Beijing), CN']);
 });

@@ -20,6 +20,8 @@ export interface PlaceRow {
   override: boolean;
   /** True when the country sources disagree for some of its flows. */
   disagree: boolean;
+  /** Cities the city database gives for its flows' addresses ("Beijing (Beijing), CN"). */
+  cities: string[];
 }
 
 function hostOf(f: Flow): string {
@@ -59,6 +61,7 @@ function group(flows: readonly Flow[], key: (f: Flow) => string): PlaceRow[] {
         hosts: [],
         override: false,
         disagree: false,
+        cities: [],
         byHost: new Map(),
       };
       rows.set(k, r);
@@ -70,6 +73,13 @@ function group(flows: readonly Flow[], key: (f: Flow) => string): PlaceRow[] {
     r.byHost.set(h, (r.byHost.get(h) ?? 0) + f.origBytes + f.respBytes);
     if (f.resp.geo?.override) r.override = true;
     if (f.resp.geo?.disagree) r.disagree = true;
+    const city = f.resp.geo?.city;
+    if (city) {
+      const text = city.region
+        ? `${city.name} (${city.region}), ${city.country}`
+        : `${city.name}, ${city.country}`;
+      if (!r.cities.includes(text)) r.cities.push(text);
+    }
   }
   return [...rows.values()]
     .map(({ byHost, ...r }) => ({
@@ -108,9 +118,10 @@ export function whereTables(analysis: Analysis): HtmlTable[] {
   return [
     {
       caption: 'Where it went: by country',
-      head: ['country', ...head],
+      head: ['country', 'cities (DB-IP)', ...head],
       rows: countries.map((r) => [
         r.place,
+        r.cities.join('; '),
         r.connections,
         r.bytesUp,
         r.bytesDown,
