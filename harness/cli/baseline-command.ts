@@ -144,21 +144,13 @@ async function diffWithBaseline(dir: string, o: BaselineCliOptions): Promise<num
       `${JSON.stringify({ formatVersion: 1, run: { dir, runId: summary.runId, scenario: summary.scenario, profile }, baseline: { file, runs: earlier.map((r) => r.runId) }, findings }, null, 2)}\n`,
     );
   } else {
-    const { terminalSafe, terminalSafeClipped } = await import('../format/terminal-text.js');
-    const { columns } = await import('../format/analyze-table.js');
-    const lines = [
-      `${terminalSafe(profile)} › ${terminalSafe(summary.scenario)}: ${terminalSafe(summary.runId)} against ${earlier.length} accepted run${earlier.length === 1 ? '' : 's'}`,
-      '',
-    ];
-    if (findings.length === 0) lines.push('no change');
-    else
-      lines.push(
-        ...columns([
-          ['CHANGE', 'WHAT', 'DETAIL'],
-          ...findings.map((f) => [f.kind, terminalSafeClipped(f.subject, 60), terminalSafe(f.detail)]),
-        ]),
-      );
-    process.stdout.write(`${lines.join('\n')}\n`);
+    const { driftText } = await import('./drift-text.js');
+    process.stdout.write(
+      driftText(
+        `${profile} › ${summary.scenario}: ${summary.runId} against ${earlier.length} accepted run${earlier.length === 1 ? '' : 's'}`,
+        findings,
+      ),
+    );
   }
   return findings.length > 0 ? 1 : 0;
 }

@@ -41,21 +41,8 @@ async function diffAction(a: string, b: string, o: DiffCliOptions): Promise<numb
       `${JSON.stringify({ formatVersion: 1, a: { dir: a, runId: sa.runId, scenario: sa.scenario }, b: { dir: b, runId: sb.runId, scenario: sb.scenario }, findings }, null, 2)}\n`,
     );
   } else {
-    const { terminalSafe, terminalSafeClipped } = await import('../format/terminal-text.js');
-    const { columns } = await import('../format/analyze-table.js');
-    const lines = [
-      `${terminalSafe(sb.scenario)}: ${terminalSafe(sb.runId)} against ${terminalSafe(sa.runId)}`,
-      '',
-    ];
-    if (findings.length === 0) lines.push('no change');
-    else
-      lines.push(
-        ...columns([
-          ['CHANGE', 'WHAT', 'DETAIL'],
-          ...findings.map((f) => [f.kind, terminalSafeClipped(f.subject, 60), terminalSafe(f.detail)]),
-        ]),
-      );
-    process.stdout.write(`${lines.join('\n')}\n`);
+    const { driftText } = await import('./drift-text.js');
+    process.stdout.write(driftText(`${sb.scenario}: ${sb.runId} against ${sa.runId}`, findings));
   }
   return findings.length > 0 ? 1 : 0;
 }

@@ -5,6 +5,8 @@
  * widened so that one quiet or busy night is not news (noise-aware: the range of the runs, not a
  * fixed percentage of one). Pure.
  */
+
+import { formatBytes } from '../format/bytes.js';
 import type { RunSummary } from './summary.js';
 
 export type DriftKind =
@@ -37,18 +39,6 @@ export interface VolumeTolerance {
 
 const DEFAULT_TOLERANCE: VolumeTolerance = { factor: 3, minBytes: 10_000, minConnections: 5 };
 
-function bytesText(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB'];
-  let v = n / 1000;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
-
 /**
  * The findings of `run` against `baseline` (earlier runs of the same profile and scenario, any
  * order). With no baseline there is nothing to compare: an empty list (the caller says so).
@@ -69,7 +59,7 @@ export function drift(
     out.push({
       kind: 'new-host',
       subject: host,
-      detail: `first seen: ${h.connections} connection${h.connections === 1 ? '' : 's'}, ${bytesText(h.bytesUp)} up, ${bytesText(h.bytesDown)} down${h.countries.length ? `, ${h.countries.join('/')}` : ''}${h.orgs.length ? `, ${h.orgs.join('; ')}` : ''}`,
+      detail: `first seen: ${h.connections} connection${h.connections === 1 ? '' : 's'}, ${formatBytes(h.bytesUp)} up, ${formatBytes(h.bytesDown)} down${h.countries.length ? `, ${h.countries.join('/')}` : ''}${h.orgs.length ? `, ${h.orgs.join('; ')}` : ''}`,
     });
   }
   for (const [kind, pick] of [
@@ -126,7 +116,7 @@ export function drift(
     const parts: string[] = [];
     if (far)
       parts.push(
-        `${bytesText(now)} (the earlier run${before.length === 1 ? '' : 's'}: ${lo === hi ? bytesText(lo) : `${bytesText(lo)}–${bytesText(hi)}`})`,
+        `${formatBytes(now)} (the earlier run${before.length === 1 ? '' : 's'}: ${lo === hi ? formatBytes(lo) : `${formatBytes(lo)}–${formatBytes(hi)}`})`,
       );
     if (cFar) parts.push(`${h.connections} connections (earlier: ${cLo === cHi ? cLo : `${cLo}–${cHi}`})`);
     out.push({ kind: 'volume', subject: host, detail: parts.join('; ') });

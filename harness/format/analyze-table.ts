@@ -6,7 +6,10 @@
 import type { Analysis } from '../analyze.js';
 import type { Flow } from '../flows/flow.js';
 import type { FlowJudgement, FlowStatus, Verdict } from '../verdict/verdict.js';
+import { formatBytes } from './bytes.js';
 import { terminalSafe, terminalSafeClipped } from './terminal-text.js';
+
+export { formatBytes } from './bytes.js';
 
 /** Longest name shown in the table's first column; longer names are clipped with "…". */
 const NAME_WIDTH = 60;
@@ -97,19 +100,6 @@ export function nameRows(flows: Flow[], judgements?: FlowJudgement[]): NameRow[]
       b.bytesUp + b.bytesDown - (a.bytesUp + a.bytesDown) ||
       (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0),
   );
-}
-
-/** "512 B", "38.2 kB", "1.5 MB" (powers of 1000). */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1000;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
 /** Time of day in UTC, "10:00:01". */

@@ -3,6 +3,8 @@
  * bytes (up) and the servers' (down) stacked, largest first. Made as text, with no browser and no
  * script; every label is escaped (organisation names come from a database, hosts from the wire).
  */
+
+import { formatBytes } from '../format/bytes.js';
 import type { PlaceRow } from './where-it-went.js';
 
 const WIDTH = 760;
@@ -32,18 +34,6 @@ export function escapeXml(text: string): string {
 function clip(text: string, max: number): string {
   const chars = [...text];
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
-}
-
-function bytesText(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1000;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
 function capped(rows: readonly PlaceRow[]): PlaceRow[] {
@@ -81,7 +71,7 @@ function panel(title: string, rows: readonly PlaceRow[], y0: number): { svg: str
       `<text x="${LABEL - 6}" y="${y + BAR - 2}" class="l">${escapeXml(clip(label, 34))}</text>`,
       `<rect x="${LABEL}" y="${y}" width="${up.toFixed(1)}" height="${BAR}" fill="${UP}"><title>${escapeXml(`${r.place}: ${r.bytesUp} bytes up`)}</title></rect>`,
       `<rect x="${(LABEL + up).toFixed(1)}" y="${y}" width="${down.toFixed(1)}" height="${BAR}" fill="${DOWN}"><title>${escapeXml(`${r.place}: ${r.bytesDown} bytes down`)}</title></rect>`,
-      `<text x="${WIDTH - VALUE + 4}" y="${y + BAR - 2}" class="v">${escapeXml(`${bytesText(r.bytesUp)} ↑ ${bytesText(r.bytesDown)} ↓`)}</text>`,
+      `<text x="${WIDTH - VALUE + 4}" y="${y + BAR - 2}" class="v">${escapeXml(`${formatBytes(r.bytesUp)} ↑ ${formatBytes(r.bytesDown)} ↓`)}</text>`,
     );
   });
   if (list.length === 0) out.push(`<text x="${LABEL}" y="${y0 + 36}" class="l0">no flows</text>`);
