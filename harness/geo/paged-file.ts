@@ -70,13 +70,7 @@ export class PagedFile {
       throw new ShortFileError(`${this.path}: ${n} bytes at ${offset} are past its end (${this.size} bytes)`);
     if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
     const buf = Buffer.allocUnsafe(n);
-    let got = 0;
-    while (got < n) {
-      const r = readSync(this.fd, buf, got, n - got, offset + got);
-      if (r === 0)
-        throw new ShortFileError(`${this.path}: ended at ${offset + got}, before ${this.size} bytes`);
-      got += r;
-    }
+    this.fill(buf, n, offset);
     return buf;
   }
 
@@ -95,6 +89,18 @@ export class PagedFile {
     this.slots.fill(undefined);
   }
 
+  /** Reads `n` bytes at `offset` into the start of `buf`, however many reads it takes. */
+  private fill(buf: Buffer, n: number, offset: number): void {
+    if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
+    let got = 0;
+    while (got < n) {
+      const r = readSync(this.fd, buf, got, n - got, offset + got);
+      if (r === 0)
+        throw new ShortFileError(`${this.path}: ended at ${offset + got}, before ${this.size} bytes`);
+      got += r;
+    }
+  }
+
   private page(p: number): Buffer {
     const i = p & this.mask;
     if (this.tags[i] === p) return this.slots[i]!;
@@ -105,13 +111,7 @@ export class PagedFile {
     let buf = this.slots[i];
     if (!buf || buf.length !== len) buf = Buffer.allocUnsafe(len);
     this.tags[i] = -1;
-    let got = 0;
-    while (got < len) {
-      const n = readSync(this.fd, buf, got, len - got, start + got);
-      if (n === 0)
-        throw new ShortFileError(`${this.path}: ended at ${start + got}, before ${this.size} bytes`);
-      got += n;
-    }
+    this.fill(buf, len, start);
     this.slots[i] = buf;
     this.tags[i] = p;
     return buf;

@@ -5,6 +5,7 @@
  * browser and no script; every label escaped (host names come from the wire).
  */
 import type { Flow } from '../flows/flow.js';
+import { mainSubject } from '../format/analyze-table.js';
 import { escapeXml } from './bar-chart.js';
 
 /** A scenario step's span. */
@@ -36,9 +37,9 @@ function clip(text: string, max: number): string {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
 
+/** The host a flow is listed under, as in the analyze table (a DNS flow under its resolver). */
 function hostOf(f: Flow): string {
-  const dns = f.service === 'dns' || f.names.some((n) => n.source === 'dns-query');
-  return (dns ? undefined : f.names.find((n) => n.source !== 'dns-query'))?.name ?? f.resp.addr;
+  return mainSubject(f).subject;
 }
 
 /** A round tick step (1, 2, 5 × 10^k seconds) giving about `count` ticks over `span` seconds. */

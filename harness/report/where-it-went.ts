@@ -5,6 +5,7 @@
  */
 import type { Analysis } from '../analyze.js';
 import type { Flow } from '../flows/flow.js';
+import { mainSubject } from '../format/analyze-table.js';
 import type { HtmlTable } from './html-page.js';
 
 /** One country's or organisation's totals. */
@@ -24,9 +25,9 @@ export interface PlaceRow {
   cities: string[];
 }
 
+/** The host a flow is listed under, as in the analyze table (a DNS flow under its resolver). */
 function hostOf(f: Flow): string {
-  const dns = f.service === 'dns' || f.names.some((n) => n.source === 'dns-query');
-  return (dns ? undefined : f.names.find((n) => n.source !== 'dns-query'))?.name ?? f.resp.addr;
+  return mainSubject(f).subject;
 }
 
 /** The country a row is filed under. */
