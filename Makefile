@@ -8,7 +8,7 @@ build: setup
 	@npx --no-install tsc -p tsconfig.json
 
 demo: build
-	@node dist/harness/cli/main.js demo
+	@bin/phonehome demo
 
 test: setup
 	@node scripts/run-tests.mjs

@@ -15,7 +15,8 @@ import { connect as connectTls } from 'node:tls';
 import { pcapFile } from '../testing/capture-writer.js';
 import { ipv4Packet, pcapdroidFrame, tcpSegment } from '../testing/packet-builder.js';
 
-const CLI = resolve('dist/harness/cli/main.js');
+/** The command people run (bin/phonehome: node with phonehome's flags, then the CLI). */
+const LAUNCHER = resolve('bin/phonehome');
 const CAPTURES = resolve('../shared/captures/pcapdroid');
 const METADATA = join(CAPTURES, 'metadata.pcap');
 const tmp = mkdtempSync(join(tmpdir(), 'phonehome-cli-analyze-'));
@@ -28,7 +29,7 @@ interface Run {
 }
 
 function phonehome(args: string[], input?: Buffer): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
+  const r = spawnSync(LAUNCHER, args, {
     input,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -555,7 +556,7 @@ test('--identifiers: leaks named with masked values, in the table and the JSON; 
   const ids = write('ids.yaml', `imei: "${imei}"\nandroid-id: ${aid}\n`);
   const env = { ...process.env, PHONEHOME_ID_KEY: 'cli-test-key' };
   const run = (args: string[]) => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env });
+    const r = spawnSync(LAUNCHER, args, { encoding: 'utf8', timeout: 60_000, env });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const table = run(['analyze', cap, '--identifiers', ids]);
