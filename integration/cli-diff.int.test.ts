@@ -44,7 +44,7 @@ test('phonehome diff names what the later run contacted that the earlier did not
   assert.match(r.stdout, /^idle: night-2 against night-1$/m);
   assert.match(
     r.stdout,
-    /^new-host\s+beacon\.unlisted-collector\.net\s+first seen: 1 connection, [\d.]+ kB up/m,
+    /^new-host\s+beacon\.unlisted-collector\.net\s+first seen during step "idle 60 s": 1 connection, [\d.]+ kB up/m,
   );
   assert.match(
     r.stdout,

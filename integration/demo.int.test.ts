@@ -61,6 +61,16 @@ test('make demo: both phones, their scenarios and a real violation in the render
     const page = await renderedDom(`${pathToFileURL(index).href}#suites/${leaf.parentUid}/${leaf.uid}`);
     assert.match(page, /beacon\.unlisted-collector\.net/, 'the violation is on the rendered page');
     assert.match(page, /imei \d{3}…\d{3} sent to data\.mistat\.intl\.xiaomi\.com/, 'so is the IMEI leak');
+    // The first demo in a folder has no baseline and says so; it is accepted as the next one's.
+    assert.match(
+      page,
+      /no baseline for xiaomi-miui-global › idle yet/,
+      'the drift section says there is no baseline',
+    );
+    assert.ok(
+      existsSync(join(out, 'history', 'xiaomi-miui-global', 'idle.json')),
+      "the demo's runs are accepted as the next demo's baseline",
+    );
     // The base allowlist's forbid country: CN catches the unlisted collector the simulated internet
     // places in mainland China (its lab override, labelled simulated).
     assert.match(

@@ -59,6 +59,8 @@ async function summaryWithProfile(dir: string, devicesDir: string | undefined) {
   const { runSummaryAndFacts } = await import('../report/run-summary.js');
   const { loadProfiles, matchProfile } = await import('../device/profiles.js');
   const { summary, facts } = await runSummaryAndFacts(dir);
+  // The run says which profile it matched; an older record is matched again from its device.json.
+  if (summary.profile) return { summary, profile: summary.profile };
   if (!facts)
     throw new UsageError(`${dir}: no device.json: cannot tell which device profile the run belongs to`);
   // A device.json's properties are what the run read; its manufacturer and model stand in for
@@ -76,64 +78,28 @@ async function summaryWithProfile(dir: string, devicesDir: string | undefined) {
   return { summary, profile: m.profile.name };
 }
 
-async function readBaseline(file: string) {
-  const { readFile } = await import('node:fs/promises');
-  const { parseBaseline } = await import('../drift/baseline.js');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return parseBaseline(text, file);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
 async function accept(runs: string[], o: BaselineCliOptions): Promise<number> {
   const keep = Number(o.keep);
   if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep: not a whole number ≥ 1: ${o.keep}`);
-  const { join } = await import('node:path');
-  const { mkdir } = await import('node:fs/promises');
-  const { acceptRun, baselinePath, BaselineError } = await import('../drift/baseline.js');
-  const { writeFileAtomic } = await import('../atomic-write.js');
+  const { acceptIntoHistory } = await import('../drift/baseline-file.js');
   const { terminalSafe } = await import('../format/terminal-text.js');
   // Every run is read first: one that cannot be accepted leaves every baseline as it was.
   const read = [];
-  for (const dir of runs) read.push({ dir, ...(await summaryWithProfile(dir, o.devicesDir)) });
-  const files = new Map<string, Awaited<ReturnType<typeof readBaseline>>>();
-  for (const r of read) {
-    let file: string;
-    try {
-      file = baselinePath(o.history, r.profile, r.summary.scenario, join);
-    } catch (err) {
-      if (err instanceof BaselineError) throw new UsageError(`${r.dir}: ${err.message}`);
-      throw err;
-    }
-    const before = files.has(file) ? files.get(file) : await readBaseline(file);
-    files.set(file, acceptRun(before, r.profile, r.summary, keep));
-    process.stdout.write(
-      `accepted ${terminalSafe(r.summary.runId)} (${terminalSafe(r.profile)} › ${terminalSafe(r.summary.scenario)}, ${Object.keys(r.summary.hosts).length} hosts) into ${file}\n`,
-    );
-  }
-  for (const [file, b] of files) {
-    await mkdir(join(file, '..'), { recursive: true });
-    await writeFileAtomic(file, `${JSON.stringify(b, null, 2)}\n`);
-  }
+  for (const dir of runs) read.push(await summaryWithProfile(dir, o.devicesDir));
+  for (const { file, accepted, baseline } of await acceptIntoHistory(o.history, read, keep))
+    for (const s of accepted)
+      process.stdout.write(
+        `accepted ${terminalSafe(s.runId)} (${terminalSafe(baseline.profile)} › ${terminalSafe(s.scenario)}, ${Object.keys(s.hosts).length} hosts) into ${file}\n`,
+      );
   return 0;
 }
 
 async function diffWithBaseline(dir: string, o: BaselineCliOptions): Promise<number> {
-  const { join } = await import('node:path');
-  const { baselinePath } = await import('../drift/baseline.js');
+  const { loadRunBaseline } = await import('../drift/baseline-file.js');
   const { drift } = await import('../drift/drift.js');
   const { summary, profile } = await summaryWithProfile(dir, o.devicesDir);
-  const file = baselinePath(o.history, profile, summary.scenario, join);
-  const b = await readBaseline(file);
-  const earlier = (b?.runs ?? []).filter((r) => r.runId !== summary.runId);
+  const { file, runs } = await loadRunBaseline(o.history, profile, summary.scenario);
+  const earlier = runs.filter((r) => r.runId !== summary.runId);
   if (earlier.length === 0)
     throw new UsageError(
       `no baseline for ${profile} › ${summary.scenario} in ${o.history} (accept runs with phonehome baseline accept)`,

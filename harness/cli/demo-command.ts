@@ -40,6 +40,8 @@ export function register(program: Command): void {
             devicesDir: 'devices',
             // The demo is the same everywhere, whatever the lab's config says.
             noConfig: true,
+            // Each demo is compared with the one before (OUT/history), then becomes the baseline.
+            accept: true,
           },
           signal,
         );

@@ -66,6 +66,15 @@ function addRunOptions(cmd: Command): Command {
       '--inventory <file>',
       'identifiers phones will not tell, per serial (YAML) (default: $PHONEHOME_INVENTORY, else ~/.config/phonehome/inventory.yaml if there)',
     )
+    .option(
+      '--history <dir>',
+      "baselines for drift: accepted runs per device profile and scenario (default: the config's, else OUT/history)",
+    )
+    .option('--no-history', 'do not compare runs with their baselines (no drift)')
+    .option(
+      '--accept',
+      'after the suite, accept its analysed runs (passed or failed) into their baselines: the next run is compared with them',
+    )
     .option('--plain', 'plain progress lines even on a terminal')
     .option(
       '--no-ui',

@@ -3,6 +3,7 @@
  * terminal outside CI), or plain progress lines, and the summary at the end. Text from phones and
  * captures goes through terminalSafe.
  */
+import { findingLine } from '../drift/drift.js';
 import { terminalSafe, terminalSafeClipped } from '../format/terminal-text.js';
 import type { LiveStats } from '../run/live-traffic.js';
 import type { ScenarioStep } from '../run/scenario.js';
@@ -200,13 +201,28 @@ export function summaryText(summary: SuiteSummary, skipped: Extract<SuiteEvent, 
     `${summary.passed} passed, ${summary.failed} failed, ${summary.broken} broken, ${summary.skipped} skipped`,
   ];
   for (const r of summary.results) {
-    if (r.outcome === 'passed') continue;
-    lines.push(
-      `${r.outcome}: ${terminalSafe(r.serial)} › ${terminalSafe(r.scenario)}: ${terminalSafe(r.reason)}`,
-    );
-    // Every violation, one line each: the count in the reason and the lines agree.
-    for (const v of r.violations)
-      lines.push(`  ${terminalSafe(v.subject)} during ${terminalSafe(v.step)}: ${terminalSafe(v.ruleText)}`);
+    if (r.outcome !== 'passed') {
+      lines.push(
+        `${r.outcome}: ${terminalSafe(r.serial)} › ${terminalSafe(r.scenario)}: ${terminalSafe(r.reason)}`,
+      );
+      // Every violation, one line each: the count in the reason and the lines agree.
+      for (const v of r.violations)
+        lines.push(
+          `  ${terminalSafe(v.subject)} during ${terminalSafe(v.step)}: ${terminalSafe(v.ruleText)}`,
+        );
+    }
+    // What changed since the baseline, whatever the outcome (under drift: fail the findings are
+    // among the violations above).
+    const d = r.drift;
+    if (d && d.findings.length > 0 && d.policy !== 'fail') {
+      const against = d.baseline
+        ? ` against ${d.baseline.runs.length} accepted run${d.baseline.runs.length === 1 ? '' : 's'}`
+        : '';
+      lines.push(
+        `drift: ${terminalSafe(r.serial)} › ${terminalSafe(r.scenario)}: ${d.findings.length} change${d.findings.length === 1 ? '' : 's'}${against}`,
+      );
+      for (const f of d.findings) lines.push(`  ${terminalSafe(findingLine(f))}`);
+    }
   }
   for (const e of skipped)
     lines.push(`skipped: ${terminalSafe(e.phone)} › ${terminalSafe(e.scenario)}: ${terminalSafe(e.reason)}`);

@@ -102,9 +102,21 @@ export const geoConfigSchema = z.strictObject({
   maxAgeDays: z.number().int().min(1, 'at least 1 day').optional(),
 });
 
+/** Baselines and drift (harness/drift): where accepted runs are kept, and whether runs are accepted. */
+export const historyConfigSchema = z.strictObject({
+  /** The history folder (default OUT/history). */
+  dir: z.string().min(1, 'a folder').optional(),
+  /** Accept every analysed run (passed or failed) into its baseline after the suite (default false). */
+  accept: z.boolean().optional(),
+  /** Accepted runs kept per profile and scenario (default 10). */
+  keep: z.number().int().min(1, 'at least 1').optional(),
+});
+
 /** The whole file. */
 export const phonehomeConfigSchema = z.strictObject({
   geo: geoConfigSchema.optional(),
+  /** Baselines for drift; false: drift is not looked for. */
+  history: z.union([z.literal(false), historyConfigSchema]).optional(),
   capture: captureConfigSchema.optional(),
   adb: adbConfigSchema.optional(),
   appium: appiumConfigSchema.optional(),

@@ -76,6 +76,7 @@ export function parseBaseline(text: string, file: string): Baseline {
       for (const k of ['connections', 'bytesUp', 'bytesDown'])
         if (typeof hh[k] !== 'number' || !Number.isFinite(hh[k] as number) || (hh[k] as number) < 0)
           bad(`${hp}.${k}`, 'a number ≥ 0');
+      if (hh.firstStep !== undefined && typeof hh.firstStep !== 'string') bad(`${hp}.firstStep`, 'a string');
       for (const k of ['provenance', 'countries', 'orgs'])
         if (!Array.isArray(hh[k]) || !(hh[k] as unknown[]).every((x) => typeof x === 'string'))
           bad(`${hp}.${k}`, 'a list of strings');

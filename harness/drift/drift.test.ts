@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointGeo, Flow } from '../flows/flow.js';
 import type { Leak } from '../identifiers/find-leaks.js';
-import { drift } from './drift.js';
+import { drift, driftSection, findingLine } from './drift.js';
 import { type RunSummary, summarizeRun } from './summary.js';
 
 let n = 0;
@@ -154,5 +154,75 @@ describe('drift', () => {
     const small = [night('n1'), night('n2')];
     small[0]!.hosts['connectivitycheck.gstatic.com']!.bytesUp = 1;
     assert.deepEqual(drift(small, night('n3')), []);
+  });
+});
+
+describe('drift in a run', () => {
+  it('names the step during which a new host was first contacted, and its country', () => {
+    const base = night('n1');
+    const flows = [
+      flow('resolver.msg.global.xiaomi.net', '10.213.150.1', 2000, 3000, SG),
+      flow('beacon.unlisted-collector.net', '10.213.190.9', 700, 100, CN),
+    ];
+    const second = flows[1]!.tsStart;
+    const steps = (ts: number) => (ts < second ? 'join Wi-Fi' : 'open the theme store');
+    const tonight = summarizeRun({ flows }, [], { runId: 'n2', scenario: 'idle', stepAt: steps });
+    assert.equal(tonight.hosts['beacon.unlisted-collector.net']?.firstStep, 'open the theme store');
+    assert.equal(tonight.hosts['resolver.msg.global.xiaomi.net']?.firstStep, 'join Wi-Fi');
+    const found = drift([base], tonight).find((f) => f.kind === 'new-host');
+    assert.deepEqual(found, {
+      kind: 'new-host',
+      subject: 'beacon.unlisted-collector.net',
+      detail:
+        'first seen during step "open the theme store": 1 connection, 700 B up, 100 B down, CN, unlisted collector (simulated)',
+      step: 'open the theme store',
+      countries: ['CN'],
+    });
+  });
+
+  it('says why nothing was compared: policy off, no history, no accepted run but itself', () => {
+    const tonight = night('n2');
+    const file = 'history/xiaomi/idle.json';
+    assert.deepEqual(driftSection('off', { file, label: 'x › idle', runs: [night('n1')] }, tonight), {
+      policy: 'off',
+      note: 'not looked for: the allowlist says drift: off',
+      findings: [],
+    });
+    assert.match(driftSection('warn', undefined, tonight).note ?? '', /no history folder/);
+    const self = driftSection('warn', { file, label: 'xiaomi › idle', runs: [tonight] }, tonight);
+    assert.match(self.note ?? '', /^no baseline for xiaomi › idle yet \(history\/xiaomi\/idle\.json\)/);
+    assert.equal(self.findings.length, 0);
+    const changed = night('n3', [flow('new.example', '10.213.199.1', 5, 5)]);
+    const d = driftSection('fail', { file, label: 'xiaomi › idle', runs: [night('n1'), tonight] }, changed);
+    assert.deepEqual(d.baseline, { file, runs: ['n1', 'n2'] });
+    assert.deepEqual(
+      d.findings.map((f) => findingLine(f)),
+      ['new-host new.example: first seen: 1 connection, 5 B up, 5 B down'],
+    );
+  });
+});
+
+describe('hosts without a name', () => {
+  it('a special-purpose responder counts under its kind and service, a public one under its address', () => {
+    const dns = { ...flow(undefined, '10.213.74.2', 60, 120), proto: 'udp', service: 'dns' } as Flow;
+    dns.resp.port = 53;
+    const dnsOtherNight = { ...dns, uid: 'other', resp: { ...dns.resp, addr: '10.213.67.2' } } as Flow;
+    const mdns = { ...flow(undefined, '224.0.0.251', 40, 0), proto: 'udp' } as Flow;
+    mdns.resp.port = 5353;
+    const bare = flow(undefined, '203.0.113.9', 10, 10);
+    const global = flow(undefined, '8.8.4.4', 10, 10);
+    const s = summarizeRun({ flows: [dns, mdns, bare, global] }, [], { runId: 'n', scenario: 'idle' });
+    assert.deepEqual(Object.keys(s.hosts), [
+      '8.8.4.4',
+      'documentation address, tcp/443',
+      'multicast address, udp/5353',
+      'private address, dns/53',
+    ]);
+    const t = summarizeRun({ flows: [dnsOtherNight, mdns, global] }, [], { runId: 'm', scenario: 'idle' });
+    // The lab's resolver moved to another address: no news. The documentation address is gone.
+    assert.deepEqual(
+      drift([s], t).map((f) => `${f.kind} ${f.subject}`),
+      ['gone-host documentation address, tcp/443'],
+    );
   });
 });

@@ -25,6 +25,10 @@ export interface DriftFinding {
   subject: string;
   /** In words: "first seen; 3 connections, 2.4 kB up" or "12.0 MB down, the baseline's range 1.0–1.4 MB". */
   detail: string;
+  /** The scenario step during which a new host was first contacted, when the run knew its steps. */
+  step?: string;
+  /** A new host's countries (or special range), when destinations were located. */
+  countries?: string[];
 }
 
 /** How far outside the baseline's range a host's volume may go before it is news. */
@@ -59,7 +63,9 @@ export function drift(
     out.push({
       kind: 'new-host',
       subject: host,
-      detail: `first seen: ${h.connections} connection${h.connections === 1 ? '' : 's'}, ${formatBytes(h.bytesUp)} up, ${formatBytes(h.bytesDown)} down${h.countries.length ? `, ${h.countries.join('/')}` : ''}${h.orgs.length ? `, ${h.orgs.join('; ')}` : ''}`,
+      detail: `first seen${h.firstStep ? ` during step "${h.firstStep}"` : ''}: ${h.connections} connection${h.connections === 1 ? '' : 's'}, ${formatBytes(h.bytesUp)} up, ${formatBytes(h.bytesDown)} down${h.countries.length ? `, ${h.countries.join('/')}` : ''}${h.orgs.length ? `, ${h.orgs.join('; ')}` : ''}`,
+      ...(h.firstStep ? { step: h.firstStep } : {}),
+      ...(h.countries.length ? { countries: [...h.countries] } : {}),
     });
   }
   for (const [kind, pick] of [
@@ -122,4 +128,57 @@ export function drift(
     out.push({ kind: 'volume', subject: host, detail: parts.join('; ') });
   }
   return out;
+}
+
+/** What drift does to a run (an allowlist's `drift:`): fail it, warn, or not look. */
+export type DriftPolicyName = 'fail' | 'warn' | 'off';
+
+/** A run's drift, as verdict.json and result.json keep it. */
+export interface DriftSection {
+  policy: DriftPolicyName;
+  /** The baseline compared against: its file and its accepted runs' ids, oldest first. */
+  baseline?: { file: string; runs: string[] };
+  /** Why nothing was compared, when nothing was (no history folder, no baseline yet, policy off). */
+  note?: string;
+  findings: DriftFinding[];
+}
+
+/** A baseline as a run is handed it: the file it came from and its accepted runs (none: no baseline yet). */
+export interface RunBaseline {
+  file: string;
+  /** "PROFILE › SCENARIO", for what a missing baseline says. */
+  label: string;
+  runs: readonly RunSummary[];
+}
+
+/**
+ * The drift section of a run: `run` against `baseline`'s runs other than itself; notes say why
+ * nothing was compared (policy off, no history folder given, no accepted run yet).
+ */
+export function driftSection(
+  policy: DriftPolicyName,
+  baseline: RunBaseline | undefined,
+  run: RunSummary,
+  tolerance: Partial<VolumeTolerance> = {},
+): DriftSection {
+  if (policy === 'off')
+    return { policy, note: 'not looked for: the allowlist says drift: off', findings: [] };
+  if (!baseline) return { policy, note: 'not looked for: no history folder', findings: [] };
+  const earlier = baseline.runs.filter((r) => r.runId !== run.runId);
+  if (earlier.length === 0)
+    return {
+      policy,
+      note: `no baseline for ${baseline.label} yet (${baseline.file}): accept runs with phonehome baseline accept`,
+      findings: [],
+    };
+  return {
+    policy,
+    baseline: { file: baseline.file, runs: earlier.map((r) => r.runId) },
+    findings: drift(earlier, run, tolerance),
+  };
+}
+
+/** A finding in one line: "new-host tracker.example (during step "open store"): first seen …". */
+export function findingLine(f: DriftFinding): string {
+  return `${f.kind} ${f.subject}: ${f.detail}`;
 }

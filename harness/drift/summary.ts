@@ -6,9 +6,24 @@
  */
 import type { Analysis } from '../analyze.js';
 import type { Flow } from '../flows/flow.js';
+import { specialRange } from '../geo/special-ranges.js';
 import type { Leak } from '../identifiers/find-leaks.js';
 
 export const SUMMARY_FORMAT_VERSION = 1;
+
+/**
+ * A run folder's baseline.json: the baseline's runs the run was compared with (`earlier`, oldest
+ * first), and the run's own summary.
+ */
+export const BASELINE_COPY_FORMAT_VERSION = 1;
+
+export interface BaselineCopy {
+  formatVersion: typeof BASELINE_COPY_FORMAT_VERSION;
+  /** The history file they came from. */
+  file: string;
+  earlier: RunSummary[];
+  run: RunSummary;
+}
 
 /** One host's part of a run. */
 export interface HostSummary {
@@ -19,6 +34,8 @@ export interface HostSummary {
   connections: number;
   bytesUp: number;
   bytesDown: number;
+  /** The scenario step during which it was first contacted, when the run knew its steps. */
+  firstStep?: string;
 }
 
 /** A run's summary. */
@@ -40,11 +57,25 @@ export interface RunSummary {
   apps: string[];
 }
 
-/** The host a flow counts under: its most direct name, else its responder address. DNS flows count under their resolver. */
+/**
+ * The host a flow counts under: its most direct name, else its responder address. DNS flows count
+ * under their resolver. An unnamed responder in a special-purpose block (the lab's gateway and
+ * resolver, multicast) counts under its kind and service, "private address, dns/53": such addresses
+ * change with the lab's network from night to night, and are no news when they do.
+ */
 export function hostOf(f: Flow): { host: string; provenance: string } {
   const dns = f.service === 'dns' || f.names.some((n) => n.source === 'dns-query');
   const n = dns ? undefined : f.names.find((x) => x.source !== 'dns-query' && !x.invalid);
-  return n ? { host: n.name, provenance: n.source } : { host: f.resp.addr, provenance: 'address' };
+  if (n) return { host: n.name, provenance: n.source };
+  let special: string | undefined;
+  try {
+    special = specialRange(f.resp.addr)?.kind;
+  } catch {
+    special = undefined;
+  }
+  return special
+    ? { host: `${special} address, ${f.service ?? f.proto}/${f.resp.port}`, provenance: 'address' }
+    : { host: f.resp.addr, provenance: 'address' };
 }
 
 function add(list: string[], x: string | undefined): void {
@@ -58,13 +89,21 @@ function add(list: string[], x: string | undefined): void {
 export function summarizeRun(
   analysis: Pick<Analysis, 'flows'>,
   leaks: readonly Leak[],
-  run: { runId: string; scenario: string; profile?: string; exclude?: (host: string) => boolean },
+  run: {
+    runId: string;
+    scenario: string;
+    profile?: string;
+    exclude?: (host: string) => boolean;
+    /** The scenario step under way at a time (record/run-record.ts's stepAt over the run's steps). */
+    stepAt?: (ts: number) => string;
+  },
 ): RunSummary {
   const hosts = new Map<string, HostSummary>();
   const countries: string[] = [];
   const orgs: string[] = [];
   const apps: string[] = [];
   const hostByFlow = new Map<string, string>();
+  const firstSeen = new Map<string, number>();
   let started = Number.POSITIVE_INFINITY;
   for (const f of analysis.flows) {
     const { host, provenance } = hostOf(f);
@@ -77,6 +116,7 @@ export function summarizeRun(
       hosts.set(host, h);
     }
     add(h.provenance, provenance);
+    if (f.tsStart < (firstSeen.get(host) ?? Number.POSITIVE_INFINITY)) firstSeen.set(host, f.tsStart);
     const g = f.resp.geo;
     const country = g?.country ?? (g?.special ? g.special : undefined);
     add(h.countries, country);
@@ -93,7 +133,13 @@ export function summarizeRun(
   const sortedHosts: Record<string, HostSummary> = {};
   for (const k of [...hosts.keys()].sort()) {
     const h = hosts.get(k)!;
-    sortedHosts[k] = { ...h, countries: h.countries.sort(), orgs: h.orgs.sort() };
+    const step = run.stepAt ? run.stepAt(firstSeen.get(k)!) : undefined;
+    sortedHosts[k] = {
+      ...h,
+      countries: h.countries.sort(),
+      orgs: h.orgs.sort(),
+      ...(step ? { firstStep: step } : {}),
+    };
   }
   return {
     formatVersion: SUMMARY_FORMAT_VERSION,

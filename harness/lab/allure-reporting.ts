@@ -3,7 +3,7 @@
  * Allure sink that reports each run into its running test, and the launch files (environment,
  * executor, categories) beside the results.
  */
-import { allureWithSkipReasons } from '../report/allure-mocha-reporter.js';
+import { allureWithTestNotes } from '../report/allure-mocha-reporter.js';
 import { gatherLaunchEnvironment, writeLaunchFiles } from '../report/allure-results.js';
 import { allureSink } from '../report/allure-runtime.js';
 import { executorFromEnv } from '../report/launch-info.js';
@@ -19,8 +19,8 @@ export interface AllureReporting {
 /** allure-mocha writing into resultsDir, with mocha's spec reporter beside it when `spec`. */
 export function allureReporting(resultsDir: string, spec: boolean): AllureReporting {
   return {
-    mochaReporter: (skipReasons) => ({
-      reporter: allureWithSkipReasons(skipReasons),
+    mochaReporter: (notes) => ({
+      reporter: allureWithTestNotes(notes),
       reporterOptions: { resultsDir, ...(spec ? { extraReporters: 'spec' } : {}) },
     }),
     sinks: [allureSink(resultsDir)],

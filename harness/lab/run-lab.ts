@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { errorMessage, UsageError } from '../errors.js';
 import type { SuiteEvent, SuitePhone, SuiteSummary } from '../run/suite.js';
 import { positiveInt, type RunCommandOptions, resolveSettings } from './settings.js';
 import { parseSimSpec, type SimLab, simDown, simGroups, simUp } from './sim-lab.js';
@@ -41,6 +41,7 @@ export async function runScenarios(
   const { runSuite } = await import('../run/suite.js');
   const { allureReporting, writeAllureLaunch } = await import('./allure-reporting.js');
   const { captureBackends } = await import('./capture-backend.js');
+  const { loadRunBaseline } = await import('../drift/baseline-file.js');
 
   const { file: configFile, config } = o.noConfig
     ? { file: undefined, config: {} }
@@ -64,6 +65,7 @@ export async function runScenarios(
     process.env,
     uiInstalled,
   );
+  const history = settings.history;
   if (settings.noUi)
     watcher.print(`phonehome: no UI automation (${settings.noUi}): UI steps use their adb equivalent`);
   const scenarios = settings.scenarios.map((n) => scenarioNamed(n)!);
@@ -198,6 +200,9 @@ export async function runScenarios(
       canaryDomain: settings.canaryDomain,
       ...(appium ? { uiFor: appium.uiFor } : {}),
       ...(inventory ? { inventory } : {}),
+      ...(history
+        ? { baselineFor: (profile, scenario) => loadRunBaseline(history.dir, profile, scenario) }
+        : {}),
       locatorFor: (profile) => geo.locatorFor(profile.maker),
       mochaReporter: reporting.mochaReporter,
       sinks: reporting.sinks,
@@ -208,6 +213,7 @@ export async function runScenarios(
       },
     });
     await writeAllureLaunch(summary.resultsDir);
+    if (history?.accept) await acceptAnalysed(summary, history, watcher);
     return { summary, skipped };
   } finally {
     watcher.close();
@@ -215,4 +221,31 @@ export async function runScenarios(
     await appium?.close().catch(() => {});
     for (const lab of labs) await simDown(lab);
   }
+}
+
+/**
+ * The suite's analysed runs (passed or failed: their verdict stands) into their baselines, so that
+ * the next run's drift is against them. Broken runs are not accepted: they did not see everything.
+ */
+async function acceptAnalysed(
+  summary: SuiteSummary,
+  history: { dir: string; keep: number },
+  watcher: RunWatcher,
+): Promise<void> {
+  const { runSummaryOf } = await import('../report/run-summary.js');
+  const { acceptIntoHistory } = await import('../drift/baseline-file.js');
+  const runs = [];
+  for (const r of summary.results) {
+    if (r.outcome === 'broken' || !r.profile) continue;
+    try {
+      runs.push({ profile: r.profile, summary: await runSummaryOf(r.dir) });
+    } catch (err) {
+      watcher.print(`phonehome: not accepted into the history: ${r.dir}: ${errorMessage(err)}`);
+    }
+  }
+  if (runs.length === 0) return;
+  const written = await acceptIntoHistory(history.dir, runs, history.keep);
+  watcher.print(
+    `phonehome: accepted ${runs.length} run${runs.length === 1 ? '' : 's'} into ${written.length} baseline${written.length === 1 ? '' : 's'} in ${history.dir}`,
+  );
 }

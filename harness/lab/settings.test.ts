@@ -30,6 +30,7 @@ describe('run settings', () => {
       parallelism: 2,
       canaryDomain: 'canary.lab.example',
       appium: { local: {} }, // the driver installed, no appium key: phonehome's own
+      history: { dir: 'nightly/history', accept: false, keep: 10 }, // baselines beside the output
     });
     const fromFlags = resolveSettings(
       {
@@ -58,6 +59,28 @@ describe('run settings', () => {
     assert.deepEqual(defaults.adb, { host: '127.0.0.1', port: 5099, bin: 'adb' });
     assert.equal(defaults.canaryDomain, 'canary.phonehome.test');
     assert.equal(defaults.parallelism, undefined);
+    assert.deepEqual(defaults.history, { dir: 'reports/history', accept: false, keep: 10 });
+    // The history: flags over the config; --no-history (or history: false) turns drift off.
+    const lab = { history: { dir: 'lab/history', accept: true, keep: 3 } };
+    assert.deepEqual(resolveSettings(base, lab, 'lab.json', known, {}).history, {
+      dir: 'lab/history',
+      accept: true,
+      keep: 3,
+    });
+    assert.deepEqual(
+      resolveSettings({ ...base, history: 'h', accept: false }, lab, 'lab.json', known, {}).history,
+      {
+        dir: 'h',
+        accept: false,
+        keep: 3,
+      },
+    );
+    assert.equal(resolveSettings({ ...base, history: false }, lab, 'lab.json', known, {}).history, undefined);
+    assert.equal(resolveSettings(base, { history: false }, 'lab.json', known, {}).history, undefined);
+    assert.throws(
+      () => resolveSettings({ ...base, history: false, accept: true }, {}, undefined, known, {}),
+      /--accept needs a history folder/,
+    );
   });
 
   it('refuses unknown scenarios, naming the config field when they come from the file', () => {

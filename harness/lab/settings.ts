@@ -1,6 +1,7 @@
 /**
  * The settings of a run: the command line over the lab's config file over the defaults, checked.
  */
+import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load-config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { bundledDevicesDir } from '../project-dir.js';
@@ -33,6 +34,10 @@ export interface RunCommandOptions {
   inventory?: string;
   /** false (--no-ui): no UI automation, whatever the config says. */
   ui?: boolean;
+  /** The history folder of baselines (default OUT/history); false (--no-history): no drift. */
+  history?: string | false;
+  /** Accept the analysed runs into their baselines after the suite. */
+  accept?: boolean;
 }
 /** A whole number of at least `min` from a flag or variable; UsageError names it otherwise. */
 export function positiveInt(name: string, v: string, min = 0): number {
@@ -57,6 +62,8 @@ export interface RunSettings {
   appium?: Exclude<NonNullable<LoadedConfig['appium']>, false>;
   /** Why there is no UI automation, when there is none. */
   noUi?: string;
+  /** Baselines for drift: the folder, whether to accept this suite's analysed runs, how many to keep. */
+  history?: { dir: string; accept: boolean; keep: number };
 }
 
 /** Merges the command line, the config and the defaults; throws UsageError or ConfigError. */
@@ -96,9 +103,20 @@ export function resolveSettings(
   const snaplen = config.capture?.snaplen;
   const parallelism =
     o.parallelism !== undefined ? positiveInt('--parallelism', o.parallelism, 1) : config.parallelism;
+  const out = o.out ?? config.out ?? 'reports';
+  const h = config.history === false ? undefined : (config.history ?? {});
+  const history =
+    o.history === false || (h === undefined && o.history === undefined)
+      ? undefined
+      : {
+          dir: o.history ?? h?.dir ?? join(out, 'history'),
+          accept: o.accept ?? h?.accept ?? false,
+          keep: h?.keep ?? 10,
+        };
+  if (o.accept && !history) throw new UsageError('--accept needs a history folder (not with --no-history)');
   return {
     scenarios,
-    out: o.out ?? config.out ?? 'reports',
+    out,
     capture: capture as RunSettings['capture'],
     ...(iface ? { interface: iface } : {}),
     ...(snaplen ? { snaplen } : {}),
@@ -115,6 +133,7 @@ export function resolveSettings(
     ...(parallelism !== undefined ? { parallelism } : {}),
     canaryDomain: config.canaryDomain ?? 'canary.phonehome.test',
     ...uiSettings(o, config, uiInstalled),
+    ...(history ? { history } : {}),
   };
 }
 

@@ -3,7 +3,9 @@
  * (harness/run/) writes it phase by phase; the report (harness/report/) and the Allure categories read
  * it. Plain data, versioned; nobody parses run.log, which stays for people.
  */
+
 import type { DeviceFacts } from '../device/facts.js';
+import type { DriftSection } from '../drift/drift.js';
 import type { Verdict } from '../verdict/verdict.js';
 
 /** Saved formats carry a version so nightly results stay comparable across releases. */
@@ -103,6 +105,8 @@ export interface RunResult {
   runId: string;
   serial: string;
   scenario: string;
+  /** The device profile the phone matched, when it matched one. */
+  profile?: string;
   outcome: RunOutcome;
   /** Why, in one line. */
   reason: string;
@@ -119,6 +123,8 @@ export interface RunResult {
   facts?: DeviceFacts;
   /** The identifiers read from the phone at run start, masked (identifiers.json holds the same). */
   identifiers?: RunIdentifiers;
+  /** What changed against the run's baseline (verdict.json holds the same). */
+  drift?: DriftSection;
 }
 
 /** What a run knew of the phone's identifiers: masked values, where each came from, what it would not tell. */
@@ -153,7 +159,7 @@ export function stepAt(
  * "[phonehome outcome=failed violations unmet-expectations]": what categories.json matches, so that
  * runs are sorted by their record, never by the words of their reason.
  */
-export function recordLine(result: Pick<RunResult, 'outcome' | 'broken' | 'verdict'>): string {
+export function recordLine(result: Pick<RunResult, 'outcome' | 'broken' | 'verdict' | 'drift'>): string {
   if (result.outcome === 'broken') {
     const b = result.broken;
     return `[phonehome outcome=broken stage=${(b?.stage ?? 'unknown').replace(/ /g, '-')} kind=${b?.kind ?? 'infrastructure'}]`;
@@ -166,6 +172,7 @@ export function recordLine(result: Pick<RunResult, 'outcome' | 'broken' | 'verdi
     v?.identifierLeaks?.some((j) => j.status === 'forbidden' || j.status === 'unlisted')
       ? 'identifier-leaks'
       : '',
+    result.drift?.findings.length ? 'drift' : '',
   ].filter(Boolean);
   return `[phonehome outcome=${result.outcome}${marks.map((m) => ` ${m}`).join('')}]`;
 }

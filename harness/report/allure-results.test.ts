@@ -75,6 +75,7 @@ test('launch files: categories, environment and executor', async () => {
   assert.deepEqual(
     categories.map((c) => c.name),
     [
+      'Drift: changed since the baseline',
       'Identifier leaks',
       'Policy violations',
       'Unmet expectations',

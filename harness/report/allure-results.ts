@@ -119,7 +119,7 @@ export async function writeRunResult(
   runDir: string,
   opts: RunReportOptions = {},
 ): Promise<WrittenResult> {
-  const report = buildRunReport(await readRunFolder(runDir), { host: hostname(), ...opts });
+  const report = await buildRunReport(await readRunFolder(runDir), { host: hostname(), ...opts });
   await mkdir(resultsDir, { recursive: true });
   const sources = new Map<ReportAttachment, string>();
   for (const a of allAttachments(report)) {

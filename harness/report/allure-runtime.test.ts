@@ -17,7 +17,7 @@ before(async () => {
 after(() => rm(root, { recursive: true, force: true }));
 
 test('runtime messages: metadata first, balanced steps with the run times, then attachments', async () => {
-  const report = buildRunReport(await readRunFolder(runs[0]!), { host: 'h' });
+  const report = await buildRunReport(await readRunFolder(runs[0]!), { host: 'h' });
   const messages = runtimeMessages(report);
   const first = messages[0]!;
   assert.equal(first.type, 'metadata');

@@ -110,7 +110,7 @@ export async function reportToAllureRuntime(runDir: string, opts: RunReportOptio
   const runtime = await activeAllureRuntime();
   if (!runtime) return false;
   const { host: _host, ...rest } = opts;
-  const report = buildRunReport(await readRunFolder(runDir), rest);
+  const report = await buildRunReport(await readRunFolder(runDir), rest);
   for (const m of runtimeMessages(report)) await runtime.sendMessage(m);
   return true;
 }

@@ -3,14 +3,21 @@ import { test } from 'node:test';
 import { type BrokenKind, type RunResult, recordLine } from '../record/run-record.js';
 import { PHONEHOME_CATEGORIES } from './categories.js';
 
-/** Allure 2 matches with Java's Pattern.matches: the whole trace; (?s) becomes JavaScript's s flag. */
+/**
+ * Allure 2 matches with Java's Pattern.matches: the whole trace; (?s) becomes JavaScript's s flag.
+ * Allure 2.46 keeps the first category that matches (CategoriesPlugin: filter, findFirst).
+ */
 function categoriesOf(status: string, trace: string): string[] {
   return PHONEHOME_CATEGORIES.filter((c) => {
     if (!c.matchedStatuses.includes(status as 'failed')) return false;
     const source = c.traceRegex.replace(/^\(\?s\)/, '');
     return new RegExp(`^(?:${source})$`, 's').test(trace);
-  }).map((c) => c.name);
+  })
+    .map((c) => c.name)
+    .slice(0, 1);
 }
+
+const DRIFT = 'Drift: changed since the baseline';
 
 const failed = (violations: number, unmet: number, exceeded: boolean) =>
   recordLine({
@@ -24,13 +31,13 @@ const failed = (violations: number, unmet: number, exceeded: boolean) =>
 const broken = (kind: BrokenKind) =>
   recordLine({ outcome: 'broken', broken: { stage: 'capture stop', kind, detail: 'x' } });
 
-test('failed runs: violations and unmet expectations are told apart by the record, and may be both', () => {
+test('failed runs: violations and unmet expectations are told apart by the record; violations come first', () => {
   assert.equal(failed(3, 0, false), '[phonehome outcome=failed violations]');
   assert.deepEqual(categoriesOf('failed', `${failed(3, 0, false)}\nx.example (sni, normal): no rule`), [
     'Policy violations',
   ]);
   assert.deepEqual(categoriesOf('failed', failed(0, 1, false)), ['Unmet expectations']);
-  assert.deepEqual(categoriesOf('failed', failed(2, 1, false)), ['Policy violations', 'Unmet expectations']);
+  assert.deepEqual(categoriesOf('failed', failed(2, 1, false)), ['Policy violations']);
   assert.deepEqual(categoriesOf('failed', failed(0, 0, true)), ['Policy violations']);
 });
 
@@ -68,5 +75,31 @@ test('a run that leaked identifiers is in its own category, beside any other vio
     });
   assert.equal(leaks(0), '[phonehome outcome=failed identifier-leaks]');
   assert.deepEqual(categoriesOf('failed', leaks(0)), ['Identifier leaks']);
-  assert.deepEqual(categoriesOf('failed', leaks(1)), ['Identifier leaks', 'Policy violations']);
+  assert.deepEqual(categoriesOf('failed', leaks(1)), ['Identifier leaks']);
+});
+
+test('drift: a passed run (drift: warn) and a failed one are in the Drift category first; a run without drift is not', () => {
+  const drift = {
+    policy: 'warn' as const,
+    findings: [{ kind: 'new-host' as const, subject: 'x.example', detail: 'first seen' }],
+  };
+  const passed = recordLine({ outcome: 'passed', drift });
+  assert.equal(passed, '[phonehome outcome=passed drift]');
+  assert.deepEqual(categoriesOf('passed', `${passed}\ndrift: new-host x.example: first seen`), [DRIFT]);
+  const both = recordLine({
+    outcome: 'failed',
+    verdict: { violations: [{}], unmetExpectations: [], budgets: [] } as unknown as RunResult['verdict'],
+    drift: { ...drift, policy: 'fail' },
+  });
+  assert.equal(both, '[phonehome outcome=failed violations drift]');
+  // Change is the first news: a failed run that drifted is listed under Drift.
+  assert.deepEqual(categoriesOf('failed', both), [DRIFT]);
+  assert.deepEqual(
+    categoriesOf('passed', recordLine({ outcome: 'passed', drift: { ...drift, findings: [] } })),
+    [],
+  );
+  // A host named "drift" in the evidence does not put a run there: only the record line counts.
+  assert.deepEqual(categoriesOf('failed', `${failed(1, 0, false)}\ndrift.example (sni): no rule`), [
+    'Policy violations',
+  ]);
 });

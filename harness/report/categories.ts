@@ -1,9 +1,13 @@
 /**
- * Allure categories (categories.json) that sort phonehome's non-passing runs by what went wrong, as
- * the run record says it: each status trace starts with the record line (recordLine in
+ * Allure categories (categories.json) that sort phonehome's runs by what went wrong, as the run
+ * record says it: each status trace starts with the record line (recordLine in
  * harness/record/run-record.ts), e.g. "[phonehome outcome=broken stage=analysis kind=capture]", and
  * these patterns match that line, never the words of a reason. Allure 2 matches a regex against the
- * whole trace (Java `matches`), so every pattern spans it; a run can be in more than one category.
+ * whole trace (Java `matches`), so every pattern spans it. Allure 2.46 puts a run in the first
+ * category that matches it, and only that one (CategoriesPlugin: filter, findFirst): the order below
+ * is the order of the news. Drift comes first: a run that did something new tonight is the morning's
+ * first question, whether it also broke the allowlist (its violations are still its message and
+ * steps) or passed under drift: warn.
  */
 
 /** One entry of categories.json (allure-js-commons' Category, with plain status strings). */
@@ -23,8 +27,18 @@ function record(fields: string): string {
   return `(?s).*\\[phonehome ${fields}[ \\]].*`;
 }
 
-/** The categories, most specific first. */
+/** The categories, in the order Allure tries them: a run is in the first that matches. */
 export const PHONEHOME_CATEGORIES: CategoryDef[] = [
+  {
+    name: 'Drift: changed since the baseline',
+    description:
+      'The run did what its accepted runs (its baseline) did not: a new host, country, organisation, identifier ' +
+      'leak or app, an expected host gone, or a volume far outside their range. Under drift: warn (the ' +
+      'default) the run still passes and is listed here; a run that also broke the allowlist is listed here ' +
+      'rather than under its violations, which its message and steps still name.',
+    matchedStatuses: ['passed', 'failed'],
+    traceRegex: record('outcome=(passed|failed)[^\\]\\n]* drift'),
+  },
   {
     name: 'Identifier leaks',
     description:

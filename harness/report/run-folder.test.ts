@@ -35,7 +35,7 @@ test('a corrupt file is a problem of the report, not a crash', async () => {
   assert.equal(folder.analysis, undefined);
   assert.equal(folder.problems.length, 1);
   assert.match(folder.problems[0]!, /flows\.json: /);
-  const report = buildRunReport(folder);
+  const report = await buildRunReport(folder);
   assert.equal(report.status, 'failed', 'the verdict still tells');
   assert.ok(report.attachments.some((a) => a.name === 'unreadable files'));
   assert.ok(!report.attachments.some((a) => a.name === 'hosts'));

@@ -7,6 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Analysis } from '../analyze.js';
 import type { DeviceFacts } from '../device/facts.js';
+import type { BaselineCopy } from '../drift/summary.js';
 import { UsageError } from '../errors.js';
 import type { PhaseRecord, RunResult } from '../record/run-record.js';
 import type { Verdict } from '../verdict/verdict.js';
@@ -39,6 +40,8 @@ export interface RunFolder {
   verdict?: Verdict;
   /** flows.json, absent when the run broke before analysing. */
   analysis?: Analysis;
+  /** baseline.json: the baseline's runs the run was compared with, and its own summary. */
+  baseline?: BaselineCopy;
   /** device.json (or the facts inside result.json). Strings came from the phone: untrusted. */
   facts?: DeviceFacts;
   /** run.log, line by line. */
@@ -152,6 +155,7 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
   const verdictFile = await readJson<Verdict>(files.verdictJson, problems);
   const analysis = await readJson<Analysis>(files.flowsJson, problems);
   const facts = (await readJson<DeviceFacts>(await pick('device.json'), problems)) ?? result.facts;
+  const baseline = await readJson<BaselineCopy>(await pick('baseline.json'), problems);
   let log: LogLine[] = [];
   if (files.runLog) {
     try {
@@ -167,6 +171,7 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
     ...(verdict ? { verdict } : {}),
     ...(analysis ? { analysis } : {}),
     ...(facts ? { facts } : {}),
+    ...(baseline && Array.isArray(baseline.earlier) && baseline.run?.hosts ? { baseline } : {}),
     log,
     files,
     problems,

@@ -17,9 +17,9 @@ let broken: RunReport;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'phonehome-report-'));
   const [a, b, c] = await writeTestNight(root, 'night-1', T0);
-  xiaomi = buildRunReport(await readRunFolder(a!), { host: 'lab-host-1' });
-  pixel = buildRunReport(await readRunFolder(b!));
-  broken = buildRunReport(await readRunFolder(c!));
+  xiaomi = await buildRunReport(await readRunFolder(a!), { host: 'lab-host-1' });
+  pixel = await buildRunReport(await readRunFolder(b!));
+  broken = await buildRunReport(await readRunFolder(c!));
 });
 after(() => rm(root, { recursive: true, force: true }));
 
@@ -88,13 +88,13 @@ test('the history identity survives a new night, a new build and another unit of
     romVersion: 'OS2.0',
   };
   folder.result = { ...folder.result, serial: 'OTHERUNIT' };
-  const night2 = buildRunReport(folder);
+  const night2 = await buildRunReport(folder);
   assert.equal(night2.historyId, xiaomi.historyId);
   assert.equal(night2.testCaseId, xiaomi.testCaseId);
   assert.equal(night2.fullName, 'phonehome/Xiaomi Redmi Note 13/idle');
   assert.notEqual(pixel.historyId, xiaomi.historyId, 'another model is another history');
   assert.notEqual(broken.historyId, pixel.historyId, 'another scenario is another history');
-  const profiled = buildRunReport(folder, { profile: 'xiaomi-miui-global' });
+  const profiled = await buildRunReport(folder, { profile: 'xiaomi-miui-global' });
   assert.equal(profiled.fullName, 'phonehome/xiaomi-miui-global/idle');
   assert.match(profiled.historyId, /^[0-9a-f]{32}$/);
 });
@@ -166,7 +166,7 @@ test('a run that broke in preparation ends its steps there', async () => {
     hosts: [],
     t0: T0,
   });
-  const r = buildRunReport(await readRunFolder(dir));
+  const r = await buildRunReport(await readRunFolder(dir));
   assert.deepEqual(
     r.steps.map((s) => [s.name, s.status]),
     [['prepare', 'broken']],
@@ -222,7 +222,7 @@ test('attachments: evidence first, then the raw files with their types', () => {
 
 test('a capture too big for the report is named, not attached', async () => {
   const folder = await readRunFolder(join(root, 'night-1', 'R58M123ABC', 'idle'));
-  const r = buildRunReport(folder, { maxAttachmentBytes: 50 });
+  const r = await buildRunReport(folder, { maxAttachmentBytes: 50 });
   const note = r.attachments.find((a) => a.name === 'capture.pcap (not attached)')!;
   assert.equal(note.contentType, 'text/plain');
   assert.match(
@@ -240,7 +240,7 @@ test('analyse and verdict take their times from the run record, not from the fil
   const dir = join(root, 'night-1', 'R58M123ABC', 'idle');
   // A run folder copied the next morning (a CI artifact) has new file times: they do not count.
   await utimes(join(dir, 'flows.json'), T0 + 9000, T0 + 9000);
-  const r = buildRunReport(await readRunFolder(dir));
+  const r = await buildRunReport(await readRunFolder(dir));
   const step = (name: string) => r.steps.find((s) => s.name === name)!;
   assert.deepEqual([step('analyse').start, step('analyse').stop], [(T0 + 66) * 1000, (T0 + 66.5) * 1000]);
   assert.deepEqual([step('verdict').start, step('verdict').stop], [(T0 + 66.5) * 1000, (T0 + 67.25) * 1000]);
@@ -256,7 +256,7 @@ test('a phone lost during a step breaks that step, not the capture', async () =>
     hosts: [],
     t0: T0,
   });
-  const r = buildRunReport(await readRunFolder(dir));
+  const r = await buildRunReport(await readRunFolder(dir));
   assert.deepEqual(
     r.steps.map((s) => [s.name, s.status]),
     [
@@ -300,7 +300,7 @@ test('a run whose expectations were never seen breaks at its verdict', async () 
       },
     ],
   };
-  const r = buildRunReport(folder);
+  const r = await buildRunReport(folder);
   assert.equal(r.status, 'broken');
   const verdict = r.steps.at(-1)!;
   assert.deepEqual([verdict.name, verdict.status, verdict.message], ['verdict', 'broken', reason]);
@@ -326,7 +326,7 @@ test('a run folder from before the run record (formatVersion 1) shows its steps 
     { name: 'idle 60 s', kind: 'wait', tsStart: T0 + 4, tsEnd: T0 + 64, ok: true, detail: 'waited' },
   ];
   await writeFile(file, JSON.stringify({ ...rest, formatVersion: 1, steps }));
-  const r = buildRunReport(await readRunFolder(dir));
+  const r = await buildRunReport(await readRunFolder(dir));
   assert.deepEqual(
     r.steps.map((s) => [s.name, s.status]),
     [

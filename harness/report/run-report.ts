@@ -6,14 +6,16 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { DeviceFacts } from '../device/facts.js';
+import { findingLine } from '../drift/drift.js';
 import { formatAnalyzeCsv } from '../format/analyze-csv.js';
 import { type PhaseRecord, type RunResult, recordLine, scenarioSteps } from '../record/run-record.js';
 import type { Severity } from '../verdict/allowlist-schema.js';
 import type { Verdict } from '../verdict/verdict.js';
-import { bytesChart } from './bar-chart.js';
+import { bytesChart } from './bytes-chart.js';
 import { hostSummary, hostSummaryTable } from './host-summary.js';
 import { htmlPage } from './html-page.js';
 import { escapeHtml } from './html-text.js';
+import { nightMatrix } from './night-matrix.js';
 import type { RunFile, RunFolder } from './run-folder.js';
 import { type FlowMark, timelineChart } from './timeline-chart.js';
 import { violationTables } from './violation-tables.js';
@@ -160,17 +162,26 @@ function evidenceLines(run: RunFolder): string[] {
   ];
 }
 
+/** The drift findings, one line each, as the status trace shows them. */
+function driftLines(run: RunFolder): string[] {
+  return (run.result.drift?.findings ?? []).map((f) => `drift: ${findingLine(f)}`);
+}
+
 function statusDetails(run: RunFolder): RunReport['statusDetails'] {
   const { outcome, reason } = run.result;
-  if (outcome === 'passed') return {};
   // The record line first: categories.json sorts runs by it.
   const record = recordLine(run.result);
+  // A passed run's drift is still news (drift: warn): the Drift category finds it by its record.
+  if (outcome === 'passed')
+    return run.result.drift?.findings.length
+      ? { message: reason, trace: [record, ...driftLines(run)].join('\n') }
+      : {};
   if (outcome === 'failed') {
     const subjects = (run.verdict?.violations ?? []).map((v) => v.subject);
     const shown = subjects.slice(0, 5).join(', ') + (subjects.length > 5 ? ', …' : '');
     return {
       message: subjects.length ? `${reason}: ${shown}` : reason,
-      trace: [record, ...evidenceLines(run)].join('\n'),
+      trace: [record, ...evidenceLines(run), ...driftLines(run)].join('\n'),
     };
   }
   const tail = run.log
@@ -221,6 +232,40 @@ function phaseStep(p: PhaseRecord, run: RunFolder, runEnd: number | undefined): 
   return s;
 }
 
+/**
+ * Drift against the baseline as a step after the verdict, a sub-step per finding: failed under
+ * drift: fail, broken (Allure's yellow: look at this) under drift: warn.
+ */
+function driftStep(run: RunFolder, at: number | undefined): ReportStep | undefined {
+  const d = run.result.drift;
+  if (!d) return undefined;
+  const status: ReportStatus = d.findings.length === 0 ? 'passed' : d.policy === 'fail' ? 'failed' : 'broken';
+  const against = d.baseline
+    ? `against ${d.baseline.runs.length} accepted run${d.baseline.runs.length === 1 ? '' : 's'}`
+    : 'no baseline';
+  const step: ReportStep = {
+    name: `drift (${d.policy}): ${d.findings.length} change${d.findings.length === 1 ? '' : 's'}, ${against}`,
+    status,
+    parameters: d.baseline ? [{ name: 'baseline', value: d.baseline.file }] : [],
+    steps: d.findings.map((f) => ({
+      name: findingLine(f),
+      status,
+      parameters: [
+        { name: 'change', value: f.kind },
+        ...(f.step ? [{ name: 'step', value: f.step }] : []),
+        ...(f.countries?.length ? [{ name: 'country', value: f.countries.join(', ') }] : []),
+      ],
+      steps: [],
+      attachments: [],
+      ...(at !== undefined ? { start: at, stop: at } : {}),
+    })),
+    attachments: [],
+    ...(at !== undefined ? { start: at, stop: at } : {}),
+  };
+  if (d.note) step.message = d.note;
+  return step;
+}
+
 /** The pipeline's steps, as the run recorded its phases in result.json. */
 export function pipelineSteps(run: RunFolder): ReportStep[] {
   const { result } = run;
@@ -228,6 +273,8 @@ export function pipelineSteps(run: RunFolder): ReportStep[] {
   const times = result.phases.flatMap((p) => [p.tsStart, p.tsEnd]).filter((t) => t > 0);
   const runEnd = times.length ? Math.max(...times) * 1000 : undefined;
   const steps = result.phases.map((p) => phaseStep(p, run, runEnd));
+  const drift = driftStep(run, runEnd);
+  if (drift) steps.push(drift);
   if (result.formatVersion < 2) {
     // Recorded before runs kept their phases: only the scenario's steps are known.
     steps.push({
@@ -255,6 +302,19 @@ function descriptionHtml(run: RunFolder): string {
   }
   const lines = evidenceLines(run);
   if (lines.length) parts.push(`<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`);
+  const d = run.result.drift;
+  if (d) {
+    const against = d.baseline
+      ? `against ${d.baseline.runs.length} accepted run${d.baseline.runs.length === 1 ? '' : 's'} (drift: ${d.policy})`
+      : `(drift: ${d.policy})`;
+    parts.push(
+      `<p><b>Drift</b> ${escapeHtml(against)}: ${escapeHtml(d.findings.length ? `${d.findings.length} change${d.findings.length === 1 ? '' : 's'}` : (d.note ?? 'no change'))}</p>`,
+    );
+    if (d.findings.length)
+      parts.push(
+        `<ul>${d.findings.map((f) => `<li>${escapeHtml(f.kind)} <b>${escapeHtml(f.subject)}</b>: ${escapeHtml(f.detail)}</li>`).join('')}</ul>`,
+      );
+  }
   if (run.problems.length) {
     parts.push(`<p>Unreadable files: ${escapeHtml(run.problems.join('; '))}</p>`);
   }
@@ -264,7 +324,7 @@ function descriptionHtml(run: RunFolder): string {
 /** Files above this size are not copied into the results (a single-file report embeds every byte). */
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
-function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
+async function attachments(run: RunFolder, maxBytes: number): Promise<ReportAttachment[]> {
   const fileAttachment = (
     name: string,
     file: RunFile | undefined,
@@ -310,7 +370,7 @@ function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
         name: 'timeline',
         contentType: 'image/svg+xml',
         fileExtension: '.svg',
-        body: timelineChart(
+        body: await timelineChart(
           analysis.flows,
           scenarioSteps(result).map((p) => ({
             name: p.name,
@@ -319,9 +379,24 @@ function attachments(run: RunFolder, maxBytes: number): ReportAttachment[] {
           })),
           flowMarks(verdict),
           `Timeline: ${title}`,
+          {
+            newHosts: new Set(
+              (result.drift?.findings ?? []).filter((f) => f.kind === 'new-host').map((f) => f.subject),
+            ),
+          },
         ),
       },
-      ...whereAttachments(analysis, title),
+      ...(run.baseline
+        ? [
+            {
+              name: 'hosts by night',
+              contentType: 'image/svg+xml',
+              fileExtension: '.svg',
+              body: await nightMatrix(run.baseline.earlier, run.baseline.run, `Hosts by night: ${title}`),
+            },
+          ]
+        : []),
+      ...(await whereAttachments(analysis, title)),
       {
         name: 'flows.csv',
         contentType: 'text/csv',
@@ -368,7 +443,10 @@ const ATTRIBUTION_LINKS: Record<string, string> = {
 };
 
 /** The "where it went" table and the bytes chart, when the run's flows were located. */
-function whereAttachments(analysis: NonNullable<RunFolder['analysis']>, title: string): ReportAttachment[] {
+async function whereAttachments(
+  analysis: NonNullable<RunFolder['analysis']>,
+  title: string,
+): Promise<ReportAttachment[]> {
   const geo = analysis.geo;
   if (!geo) return [];
   const { countries, orgs } = whereItWent(analysis.flows);
@@ -392,7 +470,7 @@ function whereAttachments(analysis: NonNullable<RunFolder['analysis']>, title: s
       name: 'bytes per country and organisation',
       contentType: 'image/svg+xml',
       fileExtension: '.svg',
-      body: bytesChart(
+      body: await bytesChart(
         countries,
         orgs,
         `Where it went: ${title}`,
@@ -403,7 +481,7 @@ function whereAttachments(analysis: NonNullable<RunFolder['analysis']>, title: s
 }
 
 /** Builds the report entry of one run. */
-export function buildRunReport(run: RunFolder, opts: RunReportOptions = {}): RunReport {
+export async function buildRunReport(run: RunFolder, opts: RunReportOptions = {}): Promise<RunReport> {
   const { result, facts } = run;
   const model = facts?.model || 'unknown model';
   const fullName = runIdentity(run, opts.profile);
@@ -446,7 +524,7 @@ export function buildRunReport(run: RunFolder, opts: RunReportOptions = {}): Run
     parameters,
     descriptionHtml: descriptionHtml(run),
     steps,
-    attachments: attachments(run, opts.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES),
+    attachments: await attachments(run, opts.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES),
   };
   if (times.length) {
     report.start = Math.min(...times);

@@ -2,6 +2,7 @@
 import type { DeviceFacts } from '../device/facts.js';
 import { type RunSummary, summarizeRun } from '../drift/summary.js';
 import { UsageError } from '../errors.js';
+import { scenarioSteps, stepAt } from '../record/run-record.js';
 import { readRunFolder } from './run-folder.js';
 
 /**
@@ -22,10 +23,13 @@ export async function runSummaryAndFacts(dir: string): Promise<{ summary: RunSum
   const leaks = run.verdict?.identifierLeaks?.map((j) => j.leak) ?? run.analysis.identifiers?.leaks ?? [];
   const canaries = run.result.canaries;
   const own = new Set([canaries?.start, canaries?.end].filter((x): x is string => typeof x === 'string'));
+  const steps = scenarioSteps(run.result);
   const summary = summarizeRun(run.analysis, leaks, {
     runId: run.result.runId,
     scenario: run.result.scenario,
+    ...(run.result.profile ? { profile: run.result.profile } : {}),
     exclude: (host) => own.has(host),
+    stepAt: (ts) => stepAt(steps, ts),
   });
   return { summary, ...(run.facts ? { facts: run.facts } : {}) };
 }

@@ -1,12 +1,13 @@
 /**
- * The endpoint timeline of a run as a static SVG: one row per host (first contacted first), each
- * connection a mark from its first to its last packet, the scenario's steps as labelled bands behind
- * them, and the connections a verdict counted against the allowlist in red. Made as text with no
- * browser and no script; every label escaped (host names come from the wire).
+ * The endpoint timeline of a run as a static SVG (vega-lite, vega-svg.ts): one row per host (first
+ * contacted first), each connection a bar from its first to its last packet, the scenario's steps
+ * as labelled bands behind them, the connections a verdict counted against the allowlist in red,
+ * and the hosts drift found new marked with a diamond at their first connection.
  */
+import type { TopLevelSpec } from 'vega-lite';
 import type { Flow } from '../flows/flow.js';
 import { mainSubject } from '../format/analyze-table.js';
-import { escapeXml } from './bar-chart.js';
+import { chartText, vegaLiteSvg } from './vega-svg.js';
 
 /** A scenario step's span. */
 export interface TimelineStep {
@@ -18,131 +19,182 @@ export interface TimelineStep {
 /** How the verdict saw each flow, by uid (absent: not judged). */
 export type FlowMark = 'allowed' | 'tolerated' | 'violation';
 
-const WIDTH = 960;
-const LABEL = 260;
-const RIGHT = 20;
-const ROW = 16;
-const TOP = 62;
-/** Hosts shown; the rest are counted in one line. */
+/** Hosts shown; the rest are counted under the title. */
 const MAX_ROWS = 60;
-const COLOURS: Record<FlowMark | 'unjudged', string> = {
-  allowed: '#4a78a8',
-  tolerated: '#e0a030',
-  violation: '#c0392b',
-  unjudged: '#888888',
+const WIDTH = 640;
+const ROW = 16;
+const NEW_HOST = 'new since the baseline (drift)';
+const LEGEND: [string, string][] = [
+  ['allowed', '#4a78a8'],
+  ['tolerated', '#e0a030'],
+  ['against the allowlist', '#c0392b'],
+  ['not judged', '#888888'],
+  [NEW_HOST, '#7b1fa2'],
+];
+const MARK_NAME: Record<FlowMark | 'unjudged', string> = {
+  allowed: 'allowed',
+  tolerated: 'tolerated',
+  violation: 'against the allowlist',
+  unjudged: 'not judged',
 };
-
-function clip(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
-}
-
-/** The host a flow is listed under, as in the analyze table (a DNS flow under its resolver). */
-function hostOf(f: Flow): string {
-  return mainSubject(f).subject;
-}
-
-/** A round tick step (1, 2, 5 × 10^k seconds) giving about `count` ticks over `span` seconds. */
-function tickStep(span: number, count: number): number {
-  const raw = span / Math.max(1, count);
-  const p = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-3)));
-  for (const m of [1, 2, 5, 10]) if (raw <= m * p) return m * p;
-  return 10 * p;
-}
 
 function secondsText(s: number): string {
   if (s >= 120) return `${Math.round(s / 60)} min`;
   return `${Math.round(s * 10) / 10} s`;
 }
 
-/** The timeline. `marks` colour the flows a verdict judged; `title` heads the picture. */
-export function timelineChart(
+/** What the timeline shows, besides the flows. */
+export interface TimelineOptions {
+  /** Hosts (as the analyze table names them) that drift found new: marked. */
+  newHosts?: ReadonlySet<string>;
+}
+
+/** The vega-lite spec of the timeline (pure; timelineChart renders it). */
+export function timelineSpec(
   flows: readonly Flow[],
   steps: readonly TimelineStep[],
   marks: ReadonlyMap<string, FlowMark>,
   title: string,
-): string {
-  const rows = new Map<string, Flow[]>();
-  for (const f of [...flows].sort((a, b) => a.tsStart - b.tsStart)) {
-    const h = hostOf(f);
-    const list = rows.get(h);
-    if (list) list.push(f);
-    else rows.set(h, [f]);
+  opts: TimelineOptions = {},
+): TopLevelSpec {
+  const sorted = [...flows].sort((a, b) => a.tsStart - b.tsStart);
+  const order: string[] = [];
+  const firstAt = new Map<string, number>();
+  for (const f of sorted) {
+    const h = mainSubject(f).subject;
+    if (!firstAt.has(h)) {
+      firstAt.set(h, f.tsStart);
+      order.push(h);
+    }
   }
-  const hosts = [...rows.keys()];
-  const shown = hosts.slice(0, MAX_ROWS);
+  const shown = new Set(order.slice(0, MAX_ROWS));
   const times = [
     ...flows.flatMap((f) => [f.tsStart, f.tsEnd]),
     ...steps.flatMap((s) => [s.tsStart, s.tsEnd]),
   ].filter((t) => Number.isFinite(t));
   const t0 = times.length ? Math.min(...times) : 0;
-  const t1 = times.length ? Math.max(...times) : 1;
-  const span = Math.max(t1 - t0, 1e-3);
-  const plot = WIDTH - LABEL - RIGHT;
-  const x = (t: number) => LABEL + ((t - t0) / span) * plot;
-  const bottom = TOP + Math.max(1, shown.length) * ROW;
-  const height = bottom + 44 + (hosts.length > shown.length ? 14 : 0);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img">`,
-    '<style>text{font:11px sans-serif;fill:#222}.h{font-size:14px;font-weight:bold}.l{text-anchor:end}.s{font-size:10px;fill:#444}.a{font-size:10px;fill:#555;text-anchor:middle}</style>',
-    `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
-    `<text x="8" y="18" class="h">${escapeXml(clip(title, 110))}</text>`,
-  ];
-  // Steps: bands behind the rows, their names above.
-  steps.forEach((s, i) => {
-    const a = x(s.tsStart);
-    const w = Math.max(1, x(s.tsEnd) - a);
-    out.push(
-      `<rect x="${a.toFixed(1)}" y="${TOP - 14}" width="${w.toFixed(1)}" height="${bottom - TOP + 14}" fill="${i % 2 ? '#eef3f8' : '#f7f7f7'}"><title>${escapeXml(`${s.name}: ${secondsText(s.tsEnd - s.tsStart)}`)}</title></rect>`,
-      `<text x="${(a + 2).toFixed(1)}" y="${TOP - 4 - (i % 3) * 11}" class="s">${escapeXml(clip(s.name, Math.max(4, Math.floor(w / 5.5) + 8)))}</text>`,
-    );
-  });
-  shown.forEach((host, i) => {
-    const y = TOP + i * ROW;
-    const list = rows.get(host)!;
-    const bad = list.some((f) => marks.get(f.uid) === 'violation');
-    out.push(
-      `<text x="${LABEL - 6}" y="${y + 11}" class="l"${bad ? ' fill="#c0392b"' : ''}>${escapeXml(clip(host, 40))}</text>`,
-    );
-    for (const f of list) {
-      const mark = marks.get(f.uid) ?? 'unjudged';
-      const a = x(f.tsStart);
-      const w = Math.max(2, x(f.tsEnd) - a);
-      out.push(
-        `<rect x="${a.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${ROW - 6}" fill="${COLOURS[mark]}"><title>${escapeXml(`${host} ${f.proto}/${f.resp.port}: ${secondsText(f.tsStart - t0)} to ${secondsText(f.tsEnd - t0)}, ${f.origBytes} B up, ${f.respBytes} B down (${mark})`)}</title></rect>`,
-      );
-    }
-  });
-  if (shown.length === 0) out.push(`<text x="${LABEL}" y="${TOP + 11}" class="s">no connections</text>`);
-  // Time axis: seconds since the first moment shown.
-  const step = tickStep(span, 8);
-  for (let t = 0; t <= span + 1e-9; t += step) {
-    const at = x(t0 + t);
-    out.push(
-      `<line x1="${at.toFixed(1)}" y1="${bottom}" x2="${at.toFixed(1)}" y2="${bottom + 4}" stroke="#555"/>`,
-      `<text x="${at.toFixed(1)}" y="${bottom + 15}" class="a">${secondsText(t)}</text>`,
-    );
+  const span = Math.max((times.length ? Math.max(...times) : 0) - t0, 1e-3);
+  // A connection is never thinner than 1/300 of the run, so that it shows.
+  const minWidth = span / 300;
+  // Two hosts whose labels clip alike would share a row: each row's label is unique.
+  const label = new Map<string, string>();
+  const used = new Set<string>();
+  for (const h of order.slice(0, MAX_ROWS)) {
+    let l = chartText(h, 48);
+    for (let i = 2; used.has(l); i++) l = `${chartText(h, 44)} (${i})`;
+    used.add(l);
+    label.set(h, l);
   }
-  const legendY = bottom + 32;
-  let lx = 8;
-  for (const [label, colour] of [
-    ['allowed', COLOURS.allowed],
-    ['tolerated', COLOURS.tolerated],
-    ['against the allowlist', COLOURS.violation],
-    ['not judged', COLOURS.unjudged],
-  ] as const) {
-    out.push(
-      `<rect x="${lx}" y="${legendY - 9}" width="10" height="10" fill="${colour}"/><text x="${lx + 14}" y="${legendY}" class="s">${label}</text>`,
-    );
-    lx += 28 + label.length * 6;
-  }
-  out.push(
-    `<text x="${lx}" y="${legendY}" class="s">${escapeXml(`${hosts.length} hosts, ${flows.length} connections over ${secondsText(span)}; bands: scenario steps`)}</text>`,
-  );
-  if (hosts.length > shown.length)
-    out.push(
-      `<text x="8" y="${legendY + 14}" class="s">${hosts.length - shown.length} more hosts not drawn (see the hosts table)</text>`,
-    );
-  out.push('</svg>', '');
-  return out.join('\n');
+  const conns = sorted.flatMap((f) => {
+    const h = mainSubject(f).subject;
+    if (!shown.has(h)) return [];
+    const start = f.tsStart - t0;
+    return [
+      {
+        host: label.get(h)!,
+        start,
+        end: Math.max(f.tsEnd - t0, start + minWidth),
+        mark: MARK_NAME[marks.get(f.uid) ?? 'unjudged'],
+        what: chartText(`${f.proto}/${f.resp.port}: ${f.origBytes} B up, ${f.respBytes} B down`),
+      },
+    ];
+  });
+  const news = order
+    .filter((h) => shown.has(h) && opts.newHosts?.has(h))
+    .map((h) => ({ host: label.get(h)!, start: firstAt.get(h)! - t0, mark: NEW_HOST }));
+  const bands = steps.map((s, i) => ({
+    name: chartText(s.name, 40),
+    start: s.tsStart - t0,
+    end: Math.max(s.tsEnd, s.tsStart) - t0,
+    shade: i % 2 ? 'a' : 'b',
+    lane: -6 - (i % 3) * 11,
+  }));
+  const rows = Math.max(1, shown.size);
+  const more = order.length - shown.size;
+  const x = {
+    field: 'start',
+    type: 'quantitative' as const,
+    scale: { domain: [0, span], nice: false },
+    axis: { title: 'seconds since the first packet', grid: false },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: WIDTH,
+    height: rows * ROW,
+    background: 'white',
+    padding: { left: 8, right: 16, top: 8, bottom: 8 },
+    title: {
+      text: chartText(title, 110),
+      subtitle: `${order.length} hosts, ${flows.length} connections over ${secondsText(span)}; bands: scenario steps${more > 0 ? `; ${more} more hosts not drawn (see the hosts table)` : ''}`,
+      anchor: 'start',
+      offset: 40,
+    },
+    config: { view: { stroke: null }, axis: { labelFontSize: 10 } },
+    layer: [
+      {
+        data: { values: bands },
+        mark: { type: 'rect', opacity: 1 },
+        encoding: {
+          x,
+          x2: { field: 'end' },
+          // A fixed colour, not a scale: the colour scale is the connections' legend.
+          color: { condition: { test: "datum.shade === 'a'", value: '#e6eef7' }, value: '#f3f3f3' },
+        },
+      },
+      {
+        data: { values: bands },
+        mark: {
+          type: 'text',
+          align: 'left',
+          baseline: 'bottom',
+          dx: 2,
+          fontSize: 10,
+          color: '#444',
+          limit: 140,
+        },
+        encoding: { x, y: { field: 'lane', type: 'quantitative', scale: null }, text: { field: 'name' } },
+      },
+      {
+        data: { values: conns },
+        mark: { type: 'bar', height: ROW - 6 },
+        encoding: {
+          x,
+          x2: { field: 'end' },
+          y: {
+            field: 'host',
+            type: 'nominal',
+            sort: [...label.values()],
+            axis: { title: null, labelLimit: 260 },
+          },
+          color: {
+            field: 'mark',
+            type: 'nominal',
+            scale: { domain: LEGEND.map(([n]) => n), range: LEGEND.map(([, c]) => c) },
+            legend: { title: null, orient: 'bottom', direction: 'horizontal', labelLimit: 300 },
+          },
+          description: { field: 'what' },
+        },
+      },
+      {
+        data: { values: news },
+        mark: { type: 'point', shape: 'diamond', filled: true, size: 90, opacity: 1 },
+        encoding: {
+          x,
+          y: { field: 'host', type: 'nominal', sort: [...label.values()] },
+          color: { field: 'mark', type: 'nominal' },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** The timeline as SVG. `marks` colour the flows a verdict judged; `title` heads the picture. */
+export function timelineChart(
+  flows: readonly Flow[],
+  steps: readonly TimelineStep[],
+  marks: ReadonlyMap<string, FlowMark>,
+  title: string,
+  opts: TimelineOptions = {},
+): Promise<string> {
+  return vegaLiteSvg(timelineSpec(flows, steps, marks, title, opts));
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EndpointGeo, Flow } from '../flows/flow.js';
-import { bytesChart, escapeXml } from './bar-chart.js';
 import { htmlPage } from './html-page.js';
 import { whereItWent } from './where-it-went.js';
 
@@ -85,43 +84,6 @@ test('totals per country and per organisation, with their hosts, most bytes firs
   );
 });
 
-test('the chart is one SVG document with every label escaped and no script', () => {
-  const hostile = '<script>alert(1)</script>&"\u0007';
-  const rows = [
-    {
-      place: hostile,
-      connections: 1,
-      bytesUp: 10,
-      bytesDown: 20,
-      hosts: [],
-      override: true,
-      disagree: true,
-      cities: [],
-    },
-    {
-      place: 'SG',
-      connections: 2,
-      bytesUp: 5000,
-      bytesDown: 100,
-      hosts: [],
-      override: false,
-      disagree: false,
-      cities: [],
-    },
-  ];
-  const svg = bytesChart(rows, rows, `idle on ${hostile}`, 'IP Geolocation by DB-IP');
-  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-  assert.doesNotMatch(svg, /<script/i);
-  assert.doesNotMatch(svg, /\u0007/);
-  assert.match(svg, /&lt;script&gt;alert\(1\)&lt;\/script&gt;&amp;&quot;\ufffd/);
-  // Two panels, two bars a row.
-  assert.equal(svg.match(/<rect x="230"/g)?.length, 4);
-  assert.equal(escapeXml(`a'b`), 'a&#39;b');
-  // Many rows fold into "others".
-  const many = Array.from({ length: 30 }, (_, i) => ({ ...rows[1]!, place: `C${i}` }));
-  assert.match(bytesChart(many, many, 't', 'n'), /19 others/);
-});
-
 test('notes under a page link only to http(s) URLs', () => {
   const page = htmlPage(
     't',
@@ -133,50 +95,6 @@ test('notes under a page link only to http(s) URLs', () => {
   );
   assert.match(page, /<a href="https:\/\/db-ip\.com">IP Geolocation by DB-IP<\/a>/);
   assert.doesNotMatch(page, /javascript:/);
-});
-
-test('the timeline: a row per host, violations in red, steps as bands, every label escaped', async () => {
-  const { timelineChart } = await import('./timeline-chart.js');
-  const hostile = '<script>x</script>\u0007.example';
-  const flows = [
-    flow('10.213.144.5', 'data.mistat.intl.xiaomi.com', 1800, 200),
-    flow('10.213.176.9', hostile, 1200, 2800),
-    flow('10.213.144.5', 'data.mistat.intl.xiaomi.com', 100, 100),
-  ];
-  const marks = new Map([
-    [flows[0]!.uid, 'allowed' as const],
-    [flows[1]!.uid, 'violation' as const],
-  ]);
-  const svg = timelineChart(
-    flows,
-    [
-      { name: 'join Wi-Fi', tsStart: 1, tsEnd: 2 },
-      { name: 'idle', tsStart: 2, tsEnd: 9 },
-    ],
-    marks,
-    'Timeline: idle',
-  );
-  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-  assert.doesNotMatch(svg, /<script/);
-  assert.doesNotMatch(svg, /\u0007/);
-  assert.match(svg, />data\.mistat\.intl\.xiaomi\.com</);
-  assert.match(
-    svg,
-    /fill="#c0392b">&lt;script&gt;x&lt;\/script&gt;\ufffd\.example</,
-    'the violating host is red, escaped',
-  );
-  // Two hosts, three connections (one not judged: grey), two step bands.
-  assert.equal(
-    svg.match(/<rect x="[\d.]+" y="\d+" width="[\d.]+" height="10" fill="#[0-9a-f]+"><title>/g)?.length,
-    3,
-  );
-  assert.match(svg, /fill="#888888"/);
-  assert.match(svg, />join Wi-Fi</);
-  assert.match(svg, /2 hosts, 3 connections over/);
-  // Two hundred connections to eighty hosts: sixty rows drawn, the rest counted.
-  const many = Array.from({ length: 200 }, (_, i) => flow(`10.0.${i % 80}.1`, `h${i % 80}.example`, 10, 10));
-  const big = timelineChart(many, [], new Map(), 't');
-  assert.match(big, /20 more hosts not drawn/);
 });
 
 test('the country rows name the cities the city database gives', () => {

@@ -11,6 +11,8 @@ import { type OpOptions, sleep } from '../deadline.js';
 import { phoneAddrs } from '../device/facts.js';
 import type { PrepareStep } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
+import { driftSection, findingLine, type RunBaseline } from '../drift/drift.js';
+import { BASELINE_COPY_FORMAT_VERSION, summarizeRun } from '../drift/summary.js';
 import { CaptureError, DeviceLostError, errorMessage } from '../errors.js';
 import type { Locator } from '../geo/locate.js';
 import { type Inventory, withSupplied } from '../identifiers/inventory.js';
@@ -70,6 +72,11 @@ export interface RunContext {
   label?: string;
   /** Says where each endpoint is (harness/geo); without it flows carry no resp.geo. */
   locator?: Locator;
+  /**
+   * This profile and scenario's baseline from the history folder (its runs empty when none was
+   * accepted yet); without it drift is not looked for.
+   */
+  baseline?: RunBaseline;
 }
 
 const SAFE_PART = /[^A-Za-z0-9._-]+/g;
@@ -108,6 +115,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     runId: ctx.runId,
     serial: shown,
     scenario: scenario.name,
+    ...(ctx.profile ? { profile: ctx.profile.name } : {}),
     outcome: 'broken',
     reason: '',
     dir,
@@ -363,12 +371,40 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     );
   result.verdict = verdict;
   judging.figures = { allowlists: verdict.allowlistFiles.join(', ') };
-  try {
-    await writeJsonFile(join(dir, 'verdict.json'), { formatVersion: VERDICT_FORMAT_VERSION, ...verdict });
-  } catch (err) {
-    return await broken('infrastructure', `cannot write verdict.json: ${errorMessage(err)}`);
-  }
   const steps = scenarioSteps(result);
+  // What changed against the runs accepted before for this profile and scenario.
+  const summary = summarizeRun({ flows }, analysis.identifiers?.leaks ?? [], {
+    runId: ctx.runId,
+    scenario: scenario.name,
+    ...(ctx.profile ? { profile: ctx.profile.name } : {}),
+    stepAt: (ts) => stepAt(steps, ts),
+  });
+  const drifted = driftSection(ctx.allowlist.drift, ctx.baseline, summary);
+  result.drift = drifted;
+  // What the run was compared with, kept with it: the baseline file changes night by night.
+  const files: [string, unknown][] = [
+    ...(ctx.baseline && drifted.policy !== 'off'
+      ? [
+          [
+            'baseline.json',
+            {
+              formatVersion: BASELINE_COPY_FORMAT_VERSION,
+              file: ctx.baseline.file,
+              earlier: ctx.baseline.runs.filter((r) => r.runId !== ctx.runId),
+              run: summary,
+            },
+          ] as [string, unknown],
+        ]
+      : []),
+    ['verdict.json', { formatVersion: VERDICT_FORMAT_VERSION, ...verdict, drift: drifted }],
+  ];
+  for (const [name, value] of files) {
+    try {
+      await writeJsonFile(join(dir, name), value);
+    } catch (err) {
+      return await broken('infrastructure', `cannot write ${name}: ${errorMessage(err)}`);
+    }
+  }
   const leaked = (verdict.identifierLeaks ?? []).filter(
     (j) => j.status === 'forbidden' || j.status === 'unlisted',
   );
@@ -399,6 +435,13 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
           ts,
         };
       }),
+    ...(drifted.policy === 'fail' ? drifted.findings : []).map((d) => ({
+      subject: `drift: ${d.kind} ${d.subject}`,
+      ruleText: `${d.detail} (drift: fail)`,
+      step: d.step ?? 'the whole run',
+      // Drift is about the run as a whole: after the moment-bound violations.
+      ts: Number.MAX_SAFE_INTEGER,
+    })),
     ...leakViolations(leaked).map((g) => ({
       subject: `${g.kind} ${g.masked} sent to ${g.subject}`,
       ruleText: `${g.place} as ${g.encoding} (×${g.count} in ${g.flows} ${g.flows === 1 ? 'flow' : 'flows'}): ${g.ruleText}`,
@@ -408,11 +451,15 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   ]
     .sort((a, b) => a.ts - b.ts)
     .map(({ ts: _ts, ...v }) => v);
+  const driftFails = drifted.policy === 'fail' && drifted.findings.length > 0;
   const policyBroken =
-    verdict.violations.length > 0 || verdict.budgets.some((b) => b.exceeded) || leaked.length > 0;
-  if (verdict.outcome === 'allowed') {
+    verdict.violations.length > 0 ||
+    verdict.budgets.some((b) => b.exceeded) ||
+    leaked.length > 0 ||
+    driftFails;
+  if (verdict.outcome === 'allowed' && !driftFails) {
     result.outcome = 'passed';
-    result.reason = `${flows.length} flows, all allowed`;
+    result.reason = `${flows.length} flows, all allowed${drifted.findings.length ? `; ${drifted.findings.length} drift finding${drifted.findings.length === 1 ? '' : 's'} (drift: warn)` : ''}`;
     rec.end(judging, 'passed', result.reason);
   } else if (!policyBroken) {
     // Expectations are positive controls: a run that never reached them did not do what it says.
@@ -427,6 +474,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       verdict.budgets.some((b) => b.exceeded)
         ? `${verdict.budgets.filter((b) => b.exceeded).length} budgets exceeded`
         : '',
+      driftFails ? `${drifted.findings.length} drift findings` : '',
     ]
       .filter(Boolean)
       .join(', ');
@@ -438,6 +486,8 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   await log(`${result.outcome}: ${result.reason}`);
   for (const v of result.violations) await log(`violation: ${v.subject} during ${v.step}: ${v.ruleText}`);
   for (const w of verdict.warnings) await log(`warning: ${w}`);
+  if (drifted.note) await log(`drift: ${drifted.note}`);
+  for (const d of drifted.findings) await log(`drift (${drifted.policy}): ${findingLine(d)}`);
   await rec.save();
   return result;
 }

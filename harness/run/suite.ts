@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import type { DeviceFacts } from '../device/facts.js';
 import { allowlistFor, type DeviceProfile, matchProfile } from '../device/profiles.js';
+import { findingLine, type RunBaseline } from '../drift/drift.js';
 import { errorMessage, UsageError } from '../errors.js';
 import type { Locator } from '../geo/locate.js';
 import type { Inventory } from '../identifiers/inventory.js';
@@ -55,8 +56,14 @@ export type SuiteEvent =
       reason: string;
     };
 
-/** The mocha reporter a suite runs with, made for the suite's own record of why tests were skipped. */
-export type MochaReporterFactory = (skipReasons: WeakMap<Mocha.Runnable, string>) => {
+/**
+ * The mocha reporter a suite runs with, made for the suite's own notes on its tests: why a test was
+ * skipped, and a passed test's status details (its drift).
+ */
+export type MochaReporterFactory = (notes: {
+  skipReasons: WeakMap<Mocha.Runnable, string>;
+  passNotes: WeakMap<Mocha.Runnable, { message: string; trace: string }>;
+}) => {
   reporter: Mocha.ReporterConstructor;
   reporterOptions: Record<string, unknown>;
 };
@@ -92,6 +99,11 @@ export interface SuiteOptions {
   inventory?: Inventory;
   /** Where endpoints are (harness/geo), for a phone of this profile; no lookups without it. */
   locatorFor?: (profile: DeviceProfile) => Locator;
+  /**
+   * A profile's scenario's baseline (the history folder's accepted runs) for drift; without it
+   * drift is not looked for. A baseline that cannot be read makes the run's test broken.
+   */
+  baselineFor?: (profile: string, scenario: string) => Promise<RunBaseline>;
   /** A UI for a phone (Appium), when the lab has one. */
   uiFor?: (phone: SuitePhone, facts: DeviceFacts, profile: DeviceProfile) => Promise<Ui | undefined>;
 }
@@ -176,12 +188,16 @@ interface PhonePlan {
  * not a stack trace: nothing crashed.
  */
 export function outcomeError(
-  result: Pick<RunResult, 'outcome' | 'reason' | 'broken' | 'verdict' | 'violations'>,
+  result: Pick<RunResult, 'outcome' | 'reason' | 'broken' | 'verdict' | 'violations' | 'drift'>,
 ): Error | undefined {
   if (result.outcome === 'passed') return undefined;
   const err =
     result.outcome === 'failed' ? new AssertionError({ message: result.reason }) : new Error(result.reason);
-  const evidence = result.violations.map((v) => `${v.subject} during ${v.step}: ${v.ruleText}`);
+  const evidence = [
+    ...result.violations.map((v) => `${v.subject} during ${v.step}: ${v.ruleText}`),
+    // Drift the policy only warns about is shown beside them (under drift: fail it is among them).
+    ...(result.drift?.policy === 'warn' ? result.drift.findings.map((f) => `drift: ${findingLine(f)}`) : []),
+  ];
   err.stack = [recordLine(result), ...evidence].join('\n');
   return err;
 }
@@ -259,6 +275,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         const allowlist = readAllowlist(allowlistFile);
         const why = skipReason(scenario, facts, profile, ui !== undefined);
         if (why) return { skipped: why };
+        const baseline = opts.baselineFor ? await opts.baselineFor(prof.name, scenario.name) : undefined;
         emit({
           type: 'start',
           serial: label,
@@ -285,6 +302,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
               canaryDomain,
               ...(ui ? { ui } : {}),
               ...(opts.inventory ? { inventory: opts.inventory } : {}),
+              ...(baseline ? { baseline } : {}),
               ...(opts.locatorFor ? { locator: opts.locatorFor(prof) } : {}),
               label,
               signal,
@@ -334,7 +352,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
   }
 
   const skipReasons = new WeakMap<Mocha.Runnable, string>();
-  const reporting = opts.mochaReporter?.(skipReasons);
+  const passNotes = new WeakMap<Mocha.Runnable, { message: string; trace: string }>();
+  const reporting = opts.mochaReporter?.({ skipReasons, passNotes });
   const mocha = new Mocha({
     ...(reporting ? { reporter: reporting.reporter, reporterOptions: reporting.reporterOptions } : {}),
     timeout: 0,
@@ -365,6 +384,12 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         await sink.runFinished(r, { dir: r.dir, ...(profileName ? { profile: profileName } : {}) });
         const err = outcomeError(r);
         if (err) throw err;
+        // A passed run's drift is still news: its record line and findings as the test's details.
+        if (this.test && r.drift?.findings.length)
+          passNotes.set(this.test, {
+            message: r.reason,
+            trace: [recordLine(r), ...r.drift.findings.map(findingLine)].join('\n'),
+          });
       });
       // Reporters (allure-mocha among them) take the test's file for its package label.
       test.file = resolve('scenarios', `${name}.ts`);

@@ -231,6 +231,8 @@ export const allowlistFileSchema = z.strictObject(
       .optional(),
     /** What an identifier leak no identifiers rule mentions is: fail (default) or warn. */
     identifierLeaks: z.enum(['fail', 'warn']).optional(),
+    /** What a change against the run's baseline (drift) does to the run: fail, warn (default) or off. */
+    drift: z.enum(['fail', 'warn', 'off']).optional(),
   },
   { error: 'expected a mapping with keys such as allow, forbid, expect, budget, extends' },
 );

@@ -39,7 +39,12 @@ export interface Allowlist {
   identifierForbid: IdentifierRule[];
   /** What a leak no identifiers rule mentions is (the last file that says wins; default fail). */
   identifierLeaks: 'fail' | 'warn';
+  /** What drift against the run's baseline does (the last file that says wins; default warn). */
+  drift: DriftPolicy;
 }
+
+/** Drift findings fail the run, are shown as warnings, or are not looked for. */
+export type DriftPolicy = 'fail' | 'warn' | 'off';
 
 /** One file's content, compiled but not yet layered. */
 export interface AllowlistFile {
@@ -57,6 +62,7 @@ export interface AllowlistFile {
   identifierAllow: IdentifierRule[];
   identifierForbid: IdentifierRule[];
   identifierLeaks?: 'fail' | 'warn';
+  drift?: DriftPolicy;
 }
 
 type PathKey = string | number;
@@ -102,6 +108,7 @@ function compileFile(
       makeIdentifierRule('forbid identifier', r, where(['identifiers', 'forbid', i])),
     ),
     ...(spec.identifierLeaks !== undefined ? { identifierLeaks: spec.identifierLeaks } : {}),
+    ...(spec.drift !== undefined ? { drift: spec.drift } : {}),
     budgets: (spec.budget ?? []).map((b, i) =>
       makeRule(
         'budget',
@@ -142,6 +149,7 @@ export function loadAllowlist(file: string, readText: (path: string) => string):
     identifierAllow: [],
     identifierForbid: [],
     identifierLeaks: 'fail',
+    drift: 'warn',
   };
   const done = new Set<string>();
   const stack: { key: string; shown: string }[] = [];
@@ -204,6 +212,7 @@ export function loadAllowlist(file: string, readText: (path: string) => string):
     out.identifierAllow.push(...parsed.identifierAllow);
     out.identifierForbid.push(...parsed.identifierForbid);
     if (parsed.identifierLeaks !== undefined) out.identifierLeaks = parsed.identifierLeaks;
+    if (parsed.drift !== undefined) out.drift = parsed.drift;
   };
   visit(file);
   if (unattributed !== undefined) out.unattributed = unattributed;
