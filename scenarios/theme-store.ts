@@ -6,6 +6,7 @@ export const themeStore: Scenario = {
   description:
     "Open the Themes app, browse, open a theme's page and download a free theme. Theme hosts are expected; a run that never reached them is broken, not passed.",
   needs: [],
+  requires: { 'themes-app': "the maker's Themes app" },
   prepare: [{ kind: 'wake-unlock' }, { kind: 'stay-awake' }],
   steps: [
     { kind: 'action', name: 'join Wi-Fi', action: 'wifi.rejoin' },

@@ -9,6 +9,7 @@ import * as diffCommand from './diff-command.js';
 import * as reportCommand from './report-command.js';
 import { runCli, type SubcommandModule } from './run-cli.js';
 import * as runCommand from './run-command.js';
+import * as scenariosCommand from './scenarios-command.js';
 import * as simCommand from './sim-command.js';
 
 /** Every subcommand, in the order `phonehome --help` lists them. */
@@ -16,6 +17,7 @@ const COMMANDS: SubcommandModule[] = [
   analyzeCommand,
   devicesCommand,
   runCommand,
+  scenariosCommand,
   demoCommand,
   reportCommand,
   diffCommand,

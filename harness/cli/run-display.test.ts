@@ -124,9 +124,9 @@ describe('live progress line', () => {
         phone: 'Google Pixel 7 (s)',
         scenario: 'theme-store',
         outcome: 'skipped',
-        reason: 'the pixel-stock profile has no allowlist for theme-store',
+        reason: 'the pixel-stock profile does not declare themes-app among its capabilities',
       }),
-      '- Google Pixel 7 (s) › theme-store: skipped: the pixel-stock profile has no allowlist for theme-store',
+      '- Google Pixel 7 (s) › theme-store: skipped: the pixel-stock profile does not declare themes-app among its capabilities',
     );
   });
 

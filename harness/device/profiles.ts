@@ -95,6 +95,18 @@ export const profileSchema = z
     match: z
       .record(z.string(), matchValue)
       .refine((m) => Object.keys(m).length > 0, { error: 'match needs at least one property' }),
+    /**
+     * What this phone has that some scenarios need (themes-app: the maker's Themes app; mi-account:
+     * a Mi account can be signed in …). A scenario that requires a capability the profile does not
+     * declare is skipped with that reason; one it applies to must have an allowlist.
+     */
+    capabilities: z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*$/, { error: 'a capability is lower case letters, digits and "-"' }),
+      )
+      .default([]),
     /** Packages whose behaviour the scenarios look at (reset, force-stop, app attribution). */
     packages: z
       .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/, { error: 'not a package name' }))

@@ -27,6 +27,11 @@ export interface Scenario {
   description: string;
   /** What it needs; a phone without it is skipped with the reason. */
   needs: ScenarioNeed[];
+  /**
+   * Capabilities the phone's device profile must declare (`capabilities:` in its profile.yaml, e.g.
+   * themes-app), each with what it is, for the skip reason: a phone without one is skipped with it.
+   */
+  requires?: Record<string, string>;
   /** Preparation before the capture starts (settings, consent toggles, packages to reset). */
   prepare: PrepareStep[];
   /** The steps, in order, while the capture runs. */

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { analyzeStream } from '../analyze.js';
+import { parseProfile } from '../device/profiles.js';
 import { loadAllowlist } from '../verdict/allowlist.js';
 import { judge } from '../verdict/verdict.js';
 import { LiveTraffic } from './live-traffic.js';
-import { outcomeError, slots, suiteExitCode } from './suite.js';
+import type { Scenario } from './scenario.js';
+import { outcomeError, profileSkipReason, slots, suiteExitCode } from './suite.js';
 
 const CAPTURE = 'fixtures/captures/mixed-session.pcapng';
 // After an analytics opt-out, the fixture's OneTrack flows are forbidden: violations to count.
@@ -99,5 +101,34 @@ describe('outcome errors', () => {
     assert.equal(broken.constructor, Error);
     assert.equal(broken.message, 'phone lost: gone');
     assert.equal(broken.stack, '[phonehome outcome=broken stage=step kind=device-lost]');
+  });
+});
+
+describe('whether a scenario applies to a profile', () => {
+  const profile = (extra: string) =>
+    parseProfile(
+      `name: p\ndescription: d\nmatch: { ro.product.manufacturer: X }\n${extra}\nactions:\n  home: { adb: input keyevent 3 }\n`,
+      'devices/p/profile.yaml',
+    );
+  const scenario: Scenario = {
+    name: 's',
+    description: 'd',
+    needs: [],
+    requires: { 'themes-app': "the maker's Themes app" },
+    prepare: [],
+    steps: [{ kind: 'action', name: 'go home', action: 'home' }],
+  };
+  it('comes from the capabilities it requires and the actions it uses, never from files', () => {
+    assert.equal(profileSkipReason(scenario, profile('capabilities: [themes-app]')), undefined);
+    assert.equal(
+      profileSkipReason(scenario, profile('capabilities: []')),
+      "the p profile does not declare themes-app (the maker's Themes app) among its capabilities",
+    );
+    const other = {
+      ...scenario,
+      requires: {},
+      steps: [{ kind: 'action' as const, name: 'x', action: 'themes.open' }],
+    };
+    assert.equal(profileSkipReason(other, profile('')), 'the p profile has no action "themes.open"');
   });
 });

@@ -125,6 +125,20 @@ export function suiteExitCode(s: SuiteSummary): number {
   return 0;
 }
 
+/**
+ * Why a scenario cannot apply to phones of this profile whatever the run: a capability it requires
+ * that the profile does not declare, or an action the profile does not have. Undefined when it applies.
+ */
+export function profileSkipReason(scenario: Scenario, profile: DeviceProfile): string | undefined {
+  for (const [capability, what] of Object.entries(scenario.requires ?? {}))
+    if (!profile.capabilities.includes(capability))
+      return `the ${profile.name} profile does not declare ${capability} (${what}) among its capabilities`;
+  for (const st of scenario.steps)
+    if (st.kind === 'action' && !profile.actions[st.action])
+      return `the ${profile.name} profile has no action "${st.action}"`;
+  return undefined;
+}
+
 /** Why a scenario cannot run on this phone, or undefined when it can. */
 export function skipReason(
   scenario: Scenario,
@@ -132,6 +146,8 @@ export function skipReason(
   profile: DeviceProfile,
   hasUi: boolean,
 ): string | undefined {
+  const unfit = profileSkipReason(scenario, profile);
+  if (unfit) return unfit;
   for (const need of scenario.needs) {
     if (need === 'appium' && !hasUi) return 'needs Appium (UI automation), which this run does not have';
     if (need === 'root' && !facts.rooted) return 'needs a rooted phone';
@@ -267,14 +283,18 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
             return undefined;
           });
         }
-        const allowlistFile = allowlistFor(profile, scenario.allowlist ?? scenario.name);
-        // A profile without this scenario's allowlist skips it; an allowlist that is there but
-        // cannot be read or is wrong is bad input (readAllowlist throws ConfigError).
-        if (!existsSync(allowlistFile))
-          return { skipped: `the ${profile.name} profile has no allowlist for ${scenario.name}` };
-        const allowlist = readAllowlist(allowlistFile);
+        // Whether the scenario applies comes from the profile's capabilities and the run's means
+        // (UI, root …), never from a missing file.
         const why = skipReason(scenario, facts, profile, ui !== undefined);
         if (why) return { skipped: why };
+        // A scenario that applies is judged by its allowlist: one that is missing, cannot be read or
+        // is wrong is bad input (readAllowlist throws ConfigError), and the test is broken.
+        const allowlistFile = allowlistFor(profile, scenario.allowlist ?? scenario.name);
+        if (!existsSync(allowlistFile))
+          throw new UsageError(
+            `the ${profile.name} profile has no allowlist for ${scenario.name} (${allowlistFile}); a scenario that cannot apply to this phone is left out by the capabilities it requires`,
+          );
+        const allowlist = readAllowlist(allowlistFile);
         const baseline = opts.baselineFor ? await opts.baselineFor(prof.name, scenario.name) : undefined;
         emit({
           type: 'start',
