@@ -167,6 +167,33 @@ test('make demo: both phones, their scenarios and a real violation in the render
       'ui',
       JSON.stringify(themeSteps),
     );
+    // The consent twins (backup-enabled, backup-disabled) side by side in the second one's report.
+    const twinDir = join(runsDir, night!);
+    let twin: { consent: string; onlyOn: { hosts: string[] } } | undefined;
+    for (const phoneDir of await readdir(twinDir)) {
+      const file = join(twinDir, phoneDir, 'backup-disabled', 'twin.json');
+      if (
+        existsSync(file) &&
+        /xiaomi|Redmi/i.test(
+          await readFile(join(twinDir, phoneDir, 'backup-disabled', 'device.json'), 'utf8'),
+        )
+      )
+        twin = JSON.parse(await readFile(file, 'utf8'));
+    }
+    assert.ok(twin, "the Xiaomi's backup twins were compared");
+    assert.equal(twin.consent, 'cloud backup');
+    assert.ok(
+      twin.onlyOn.hosts.some((h) => h.endsWith('.micloud.xiaomi.net')),
+      `Mi Cloud only with backup on: ${twin.onlyOn.hosts}`,
+    );
+    const disabled = all.find((n) => /^backup-disabled on .*(Redmi|23129RAA4G)/.test(n));
+    assert.ok(disabled, `the Xiaomi's backup-disabled run: ${all.join(', ')}`);
+    const disabledLeaf = findLeaf(suites, disabled)!;
+    const disabledPage = await renderedDom(
+      `${pathToFileURL(index).href}#suites/${disabledLeaf.parentUid}/${disabledLeaf.uid}`,
+    );
+    assert.match(disabledPage, /Consent twin/, 'the pair is named on the report page');
+    assert.match(disabledPage, /micloud\.xiaomi\.net/);
     // The Pixel's idle run, opened the same way, passed.
     const pixelIdle = all.find((n) => /^idle on .*Pixel/.test(n));
     assert.ok(pixelIdle, `the Pixel's idle run: ${all.join(', ')}`);

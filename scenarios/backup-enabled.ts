@@ -6,6 +6,7 @@ export const backupEnabled: Scenario = {
   description:
     'Turn the vendor cloud backup on in Settings, start a backup, wait. The backup hosts must appear, and only after the step that turns backup on.',
   needs: [],
+  twin: { scenario: 'backup-disabled', consent: 'cloud backup' },
   prepare: [{ kind: 'wake-unlock' }, { kind: 'stay-awake' }],
   steps: [
     { kind: 'action', name: 'join Wi-Fi', action: 'wifi.rejoin' },

@@ -94,3 +94,34 @@ export async function acceptIntoHistory(
   }
   return out;
 }
+
+/** A run folder's summary.json (what the run did, reduced), checked as a baseline's runs are. */
+export async function readSummaryFile(dir: string): Promise<RunSummary> {
+  const file = join(dir, 'summary.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  // The same checks a baseline file's runs get: one run in a baseline-shaped wrapper.
+  let run: unknown;
+  try {
+    run = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file}: not JSON: ${(err as Error).message}`);
+  }
+  const profile = (run as { profile?: unknown })?.profile;
+  const wrapped = JSON.stringify({
+    formatVersion: 1,
+    profile: typeof profile === 'string' ? profile : '',
+    scenario: (run as { scenario?: unknown })?.scenario,
+    runs: [run],
+  });
+  try {
+    return parseBaseline(wrapped, file).runs[0]!;
+  } catch (err) {
+    if (err instanceof BaselineError) throw new UsageError(err.message.replace('runs[0].', ''));
+    throw err;
+  }
+}

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Analysis } from '../analyze.js';
 import type { DeviceFacts } from '../device/facts.js';
 import type { BaselineCopy } from '../drift/summary.js';
+import type { TwinComparison } from '../drift/twins.js';
 import { UsageError } from '../errors.js';
 import type { PhaseRecord, RunResult } from '../record/run-record.js';
 import type { Verdict } from '../verdict/verdict.js';
@@ -42,6 +43,8 @@ export interface RunFolder {
   analysis?: Analysis;
   /** baseline.json: the baseline's runs the run was compared with, and its own summary. */
   baseline?: BaselineCopy;
+  /** twin.json: this run and its consent twin side by side (in the folder of the one that ran second). */
+  twin?: TwinComparison;
   /** device.json (or the facts inside result.json). Strings came from the phone: untrusted. */
   facts?: DeviceFacts;
   /** run.log, line by line. */
@@ -156,6 +159,7 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
   const analysis = await readJson<Analysis>(files.flowsJson, problems);
   const facts = (await readJson<DeviceFacts>(await pick('device.json'), problems)) ?? result.facts;
   const baseline = await readJson<BaselineCopy>(await pick('baseline.json'), problems);
+  const twin = await readJson<TwinComparison>(await pick('twin.json'), problems);
   let log: LogLine[] = [];
   if (files.runLog) {
     try {
@@ -172,6 +176,7 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
     ...(analysis ? { analysis } : {}),
     ...(facts ? { facts } : {}),
     ...(baseline && Array.isArray(baseline.earlier) && baseline.run?.hosts ? { baseline } : {}),
+    ...(twin && Array.isArray(twin.rows) && twin.onlyOn && twin.on && twin.off ? { twin } : {}),
     log,
     files,
     problems,

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { DeviceFacts } from '../device/facts.js';
 import { findingLine } from '../drift/drift.js';
+import type { TwinComparison, TwinRow } from '../drift/twins.js';
 import { formatAnalyzeCsv } from '../format/analyze-csv.js';
+import { formatBytes } from '../format/bytes.js';
 import { type PhaseRecord, type RunResult, recordLine, scenarioSteps } from '../record/run-record.js';
 import type { Severity } from '../verdict/allowlist-schema.js';
 import type { Verdict } from '../verdict/verdict.js';
@@ -302,6 +304,15 @@ function descriptionHtml(run: RunFolder): string {
   }
   const lines = evidenceLines(run);
   if (lines.length) parts.push(`<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`);
+  const t = run.twin;
+  if (t)
+    parts.push(
+      `<p><b>Consent twin</b> (${escapeHtml(t.consent)} on: ${escapeHtml(t.on.scenario)}, off: ${escapeHtml(t.off.scenario)}): ${escapeHtml(
+        t.onlyOn.hosts.length
+          ? `${t.onlyOn.hosts.length} host${t.onlyOn.hosts.length === 1 ? '' : 's'} only with it on: ${t.onlyOn.hosts.slice(0, 8).join(', ')}${t.onlyOn.hosts.length > 8 ? ', …' : ''}`
+          : 'no host only with it on',
+      )}${t.onlyOn.leaks.length ? `; identifier leaks only with it on: ${escapeHtml(t.onlyOn.leaks.join(', '))}` : ''} (attachment "consent twin")</p>`,
+    );
   const d = run.result.drift;
   if (d) {
     const against = d.baseline
@@ -396,6 +407,7 @@ async function attachments(run: RunFolder, maxBytes: number): Promise<ReportAtta
             },
           ]
         : []),
+      ...(run.twin ? [twinAttachment(run.twin, title)] : []),
       ...(await whereAttachments(analysis, title)),
       {
         name: 'flows.csv',
@@ -425,6 +437,44 @@ async function attachments(run: RunFolder, maxBytes: number): Promise<ReportAtta
     });
   }
   return out;
+}
+
+/** The consent twins side by side: what only the consent-on run has, then every host with both runs' figures. */
+function twinAttachment(t: TwinComparison, title: string): ReportAttachment {
+  const fig = (x: TwinRow['on']) =>
+    x ? [x.connections, formatBytes(x.bytesUp), formatBytes(x.bytesDown)] : ['-', '-', '-'];
+  const only = (what: string, list: string[]) => ({ what, list: list.length ? list.join(', ') : 'none' });
+  const onlyOn = [
+    only('hosts', t.onlyOn.hosts),
+    only('countries', t.onlyOn.countries),
+    only('organisations', t.onlyOn.orgs),
+    only('identifier leaks', t.onlyOn.leaks),
+  ];
+  return {
+    name: 'consent twin',
+    contentType: 'text/html',
+    fileExtension: '.html',
+    body: htmlPage(`Consent twin: ${t.consent} on (${t.on.scenario}) and off (${t.off.scenario}): ${title}`, [
+      {
+        caption: `Only with ${t.consent} on (${t.on.scenario}, run ${t.on.runId})`,
+        head: ['what', 'only with the consent on'],
+        rows: onlyOn.map((o) => [o.what, o.list]),
+        empty: 'nothing',
+      },
+      {
+        caption: `Side by side: ${t.on.scenario} (on) and ${t.off.scenario} (off)`,
+        head: ['host', 'on: connections', 'on: up', 'on: down', 'off: connections', 'off: up', 'off: down'],
+        rows: t.rows.map((r) => [r.host, ...fig(r.on), ...fig(r.off)]),
+        empty: 'neither run contacted anything',
+      },
+      {
+        caption: `Only with ${t.consent} off (${t.off.scenario})`,
+        head: ['host'],
+        rows: t.onlyOff.hosts.map((h) => [h]),
+        empty: 'nothing',
+      },
+    ]),
+  };
 }
 
 /** How the verdict saw each flow, for the timeline's colours. */

@@ -383,6 +383,8 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   result.drift = drifted;
   // What the run was compared with, kept with it: the baseline file changes night by night.
   const files: [string, unknown][] = [
+    // What the run did, reduced (harness/drift/summary.ts): for baselines and consent twins.
+    ['summary.json', summary],
     ...(ctx.baseline && drifted.policy !== 'off'
       ? [
           [

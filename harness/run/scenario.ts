@@ -38,6 +38,11 @@ export interface Scenario {
   steps: ScenarioStep[];
   /** The allowlist to judge by, when not the scenario's own name. */
   allowlist?: string;
+  /**
+   * The consent-off twin of this (consent-on) scenario: the same steps with one consent toggled.
+   * When both run on a phone, the second one's report shows the pair side by side.
+   */
+  twin?: { scenario: string; consent: string };
 }
 
 /** The scenario with its waits divided by the speed factor (simulated phones run compressed time). */

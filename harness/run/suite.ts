@@ -11,7 +11,9 @@ import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import type { DeviceFacts } from '../device/facts.js';
 import { allowlistFor, type DeviceProfile, matchProfile } from '../device/profiles.js';
+import { readSummaryFile } from '../drift/baseline-file.js';
 import { findingLine, type RunBaseline } from '../drift/drift.js';
+import { compareTwins } from '../drift/twins.js';
 import { errorMessage, UsageError } from '../errors.js';
 import type { Locator } from '../geo/locate.js';
 import type { Inventory } from '../identifiers/inventory.js';
@@ -21,6 +23,7 @@ import { readAllowlist } from '../verdict/read-allowlist.js';
 import type { CaptureBackend } from './capture.js';
 import type { DeviceControl } from './device-control.js';
 import { type LiveStats, withLiveStats } from './live-traffic.js';
+import { writeJsonFile } from './phase-recorder.js';
 import { fanOut, type ReportSink } from './report-sink.js';
 import { runOne } from './run-one.js';
 import { type Scenario, type ScenarioStep, scaled } from './scenario.js';
@@ -218,6 +221,39 @@ export function outcomeError(
   return err;
 }
 
+/**
+ * When a scenario's consent twin already ran on this phone (both analysed), the pair side by side
+ * goes into this run's folder as twin.json, for the report. A pair that cannot be compared is said
+ * in a progress line; the run stands as it is.
+ */
+async function compareWithTwin(
+  scenario: Scenario,
+  result: RunResult,
+  done: ReadonlyMap<string, RunResult>,
+  all: readonly Scenario[],
+  progress: (line: string) => void,
+): Promise<void> {
+  const onSide = scenario.twin ? scenario : all.find((s) => s.twin?.scenario === scenario.name);
+  if (!onSide?.twin) return;
+  const partner = done.get(onSide === scenario ? onSide.twin.scenario : onSide.name);
+  if (!partner || partner.outcome === 'broken' || result.outcome === 'broken') return;
+  const [on, off] = onSide === scenario ? [result, partner] : [partner, result];
+  try {
+    const [onSummary, offSummary] = await Promise.all([readSummaryFile(on.dir), readSummaryFile(off.dir)]);
+    const pair = compareTwins(
+      onSide.twin.consent,
+      { ...onSummary, dir: on.dir },
+      { ...offSummary, dir: off.dir },
+    );
+    await writeJsonFile(join(result.dir, 'twin.json'), pair);
+    progress(
+      `consent twin ${on.scenario} / ${off.scenario}: ${pair.onlyOn.hosts.length} hosts only with ${onSide.twin.consent} on`,
+    );
+  } catch (err) {
+    progress(`consent twin ${on.scenario} / ${off.scenario} not compared: ${errorMessage(err)}`);
+  }
+}
+
 /** Runs the suite. */
 export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
   const runsDir = join(opts.outDir, 'runs');
@@ -265,6 +301,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
     let chain: Promise<unknown> = phoneSlots.acquire();
     let ui: Ui | undefined;
     let uiTried = false;
+    /** This phone's finished runs, by scenario: a consent twin's partner is looked up here. */
+    const done = new Map<string, RunResult>();
     for (const scenario of chosen) {
       const run = scaled(scenario, phone.speed);
       const outcome = async (): Promise<RunResult | { skipped: string }> => {
@@ -332,6 +370,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
           );
           if (last.outcome !== 'broken' || signal.aborted) break;
         }
+        done.set(scenario.name, last!);
+        await compareWithTwin(scenario, last!, done, opts.scenarios, progress);
         return last!;
       };
       const p = chain.then(async () => {
