@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { formatBytes } from '../format/bytes.js';
-import { chartText, vegaLiteSvg } from './vega-svg.js';
+import { chartText, uniqueChartLabels, vegaLiteSvg } from './vega-svg.js';
 import type { PlaceRow } from './where-it-went.js';
 
 /** Rows per panel; the rest are summed into one "others" row. */
@@ -34,12 +34,10 @@ function capped(rows: readonly PlaceRow[]): PlaceRow[] {
 
 function panel(title: string, rows: readonly PlaceRow[]): object {
   const list = capped(rows);
-  const labels: string[] = [];
-  for (const r of list) {
-    let l = chartText(`${r.place}${r.override ? ' *' : ''}${r.disagree ? ' !' : ''}`, 34);
-    for (let i = 2; labels.includes(l); i++) l = `${chartText(r.place, 30)} (${i})`;
-    labels.push(l);
-  }
+  const labels = uniqueChartLabels(
+    list.map((r) => `${r.place}${r.override ? ' *' : ''}${r.disagree ? ' !' : ''}`),
+    34,
+  );
   const bars = list.flatMap((r, i) => [
     { place: labels[i], dir: UP, bytes: r.bytesUp },
     { place: labels[i], dir: DOWN, bytes: r.bytesDown },

@@ -5,7 +5,7 @@ import type { Flow } from '../flows/flow.js';
 import { bytesChart } from './bytes-chart.js';
 import { nightMatrix } from './night-matrix.js';
 import { timelineChart } from './timeline-chart.js';
-import { chartText, vegaLiteSvg } from './vega-svg.js';
+import { chartText, uniqueChartLabels, vegaLiteSvg } from './vega-svg.js';
 import type { PlaceRow } from './where-it-went.js';
 
 let n = 0;
@@ -47,6 +47,16 @@ test('chart text: control characters become visible escapes, long text is clippe
   assert.equal(chartText('a\u0007b'), 'a\\x07b');
   assert.equal(chartText('x'.repeat(50), 10), `${'x'.repeat(9)}…`);
   assert.equal(chartText('\ufffe'), '\ufffd');
+});
+
+test('chart labels: texts that clip alike are told apart', () => {
+  const long = 'x'.repeat(60);
+  assert.deepEqual(uniqueChartLabels([`${long}a`, `${long}b`, 'a.example', 'a.example'], 20), [
+    `${'x'.repeat(19)}…`,
+    `${'x'.repeat(15)}… (2)`,
+    'a.example',
+    'a.example (2)',
+  ]);
 });
 
 test('a chart spec naming a URL loads nothing', async () => {

@@ -6,7 +6,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunSummary } from '../drift/summary.js';
-import { chartText, vegaLiteSvg } from './vega-svg.js';
+import { chartText, uniqueChartLabels, vegaLiteSvg } from './vega-svg.js';
 
 const MAX_ROWS = 60;
 const STATES: [string, string][] = [
@@ -17,17 +17,12 @@ const STATES: [string, string][] = [
 
 /** A column's label: the run's start (UTC, to the minute), unique. */
 function nightLabels(runs: readonly RunSummary[]): string[] {
-  const out: string[] = [];
-  for (const r of runs) {
-    const base =
-      r.started > 0
-        ? new Date(r.started * 1000).toISOString().slice(0, 16).replace('T', ' ')
-        : chartText(r.runId, 24);
-    let l = base;
-    for (let i = 2; out.includes(l); i++) l = `${base} (${i})`;
-    out.push(l);
-  }
-  return out;
+  return uniqueChartLabels(
+    runs.map((r) =>
+      r.started > 0 ? new Date(r.started * 1000).toISOString().slice(0, 16).replace('T', ' ') : r.runId,
+    ),
+    24,
+  );
 }
 
 /** The spec (pure): `earlier` are the baseline's runs, oldest first; `run` is this one. */
@@ -51,14 +46,8 @@ export function nightMatrixSpec(
   const rest = order.filter((h) => !news.includes(h) && !gone.includes(h));
   const rows = [...news, ...gone, ...rest];
   const shown = rows.slice(0, MAX_ROWS);
-  const label = new Map<string, string>();
-  const used = new Set<string>();
-  for (const h of shown) {
-    let l = chartText(h, 48);
-    for (let i = 2; used.has(l); i++) l = `${chartText(h, 44)} (${i})`;
-    used.add(l);
-    label.set(h, l);
-  }
+  const shownLabels = uniqueChartLabels(shown, 48);
+  const label = new Map(shown.map((h, i) => [h, shownLabels[i]!]));
   const cells = shown.flatMap((h) =>
     runs.flatMap((r, i) => {
       const last = i === runs.length - 1;

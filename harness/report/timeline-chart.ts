@@ -7,7 +7,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Flow } from '../flows/flow.js';
 import { mainSubject } from '../format/analyze-table.js';
-import { chartText, vegaLiteSvg } from './vega-svg.js';
+import { chartText, uniqueChartLabels, vegaLiteSvg } from './vega-svg.js';
 
 /** A scenario step's span. */
 export interface TimelineStep {
@@ -77,14 +77,9 @@ export function timelineSpec(
   // A connection is never thinner than 1/300 of the run, so that it shows.
   const minWidth = span / 300;
   // Two hosts whose labels clip alike would share a row: each row's label is unique.
-  const label = new Map<string, string>();
-  const used = new Set<string>();
-  for (const h of order.slice(0, MAX_ROWS)) {
-    let l = chartText(h, 48);
-    for (let i = 2; used.has(l); i++) l = `${chartText(h, 44)} (${i})`;
-    used.add(l);
-    label.set(h, l);
-  }
+  const rowHosts = order.slice(0, MAX_ROWS);
+  const rowLabels = uniqueChartLabels(rowHosts, 48);
+  const label = new Map(rowHosts.map((h, i) => [h, rowLabels[i]!]));
   const conns = sorted.flatMap((f) => {
     const h = mainSubject(f).subject;
     if (!shown.has(h)) return [];

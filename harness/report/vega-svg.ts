@@ -63,3 +63,17 @@ export async function vegaLiteSvg(spec: TopLevelSpec): Promise<string> {
     view.finalize();
   }
 }
+
+/**
+ * Labels for a chart's rows or columns: each text through chartText (at most `max` characters), and
+ * two texts that come out alike told apart by " (2)", " (3)" … (a chart would merge their rows).
+ */
+export function uniqueChartLabels(texts: readonly string[], max: number): string[] {
+  const used = new Set<string>();
+  return texts.map((t) => {
+    let l = chartText(t, max);
+    for (let i = 2; used.has(l); i++) l = `${chartText(t, max - 4)} (${i})`;
+    used.add(l);
+    return l;
+  });
+}
