@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UsageError } from '../errors.js';
-import { acceptIntoHistory, loadRunBaseline } from './baseline-file.js';
+import { acceptIntoHistory, loadRunBaseline, readSummaryFile } from './baseline-file.js';
 import type { RunSummary } from './summary.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'phonehome-baseline-file-'));
@@ -79,5 +79,23 @@ describe('baseline files', () => {
     assert.throws(() => readFileSync(other), /ENOENT/);
     assert.equal(readFileSync(file, 'utf8'), '{not json');
     await assert.rejects(loadRunBaseline(history, '../etc', 'idle'), /cannot name a baseline file/);
+  });
+});
+
+describe("a run folder's summary.json", () => {
+  it('is read back as written, and a wrong field is named with the file', async () => {
+    const dir = join(tmp, 'run');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(run('n1', 5)));
+    assert.deepEqual(await readSummaryFile(dir), run('n1', 5));
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...run('n1', 5), started: 'noon' }));
+    await assert.rejects(
+      readSummaryFile(dir),
+      (e: Error) =>
+        e instanceof UsageError &&
+        e.message === `${join(dir, 'summary.json')}: started: expected a time in seconds`,
+    );
+    writeFileSync(join(dir, 'summary.json'), '[]x');
+    await assert.rejects(readSummaryFile(dir), /summary\.json: not JSON/);
   });
 });

@@ -12,6 +12,7 @@ import {
   type Baseline,
   BaselineError,
   baselinePath,
+  checkRunSummary,
   DEFAULT_KEEP,
   parseBaseline,
 } from './baseline.js';
@@ -104,24 +105,14 @@ export async function readSummaryFile(dir: string): Promise<RunSummary> {
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  // The same checks a baseline file's runs get: one run in a baseline-shaped wrapper.
   let run: unknown;
   try {
     run = JSON.parse(text);
   } catch (err) {
     throw new UsageError(`${file}: not JSON: ${(err as Error).message}`);
   }
-  const profile = (run as { profile?: unknown })?.profile;
-  const wrapped = JSON.stringify({
-    formatVersion: 1,
-    profile: typeof profile === 'string' ? profile : '',
-    scenario: (run as { scenario?: unknown })?.scenario,
-    runs: [run],
+  // The same checks a baseline file's runs get.
+  return checkRunSummary(run, '', (path, want) => {
+    throw new UsageError(`${file}: ${path}: expected ${want}`);
   });
-  try {
-    return parseBaseline(wrapped, file).runs[0]!;
-  } catch (err) {
-    if (err instanceof BaselineError) throw new UsageError(err.message.replace('runs[0].', ''));
-    throw err;
-  }
 }

@@ -58,34 +58,47 @@ export function parseBaseline(text: string, file: string): Baseline {
   if (typeof d.profile !== 'string') bad('profile', 'a string');
   if (typeof d.scenario !== 'string') bad('scenario', 'a string');
   if (!Array.isArray(d.runs)) bad('runs', 'a list of run summaries');
-  for (const [i, r] of (d.runs as unknown[]).entries()) {
-    const p = `runs[${i}]`;
-    if (typeof r !== 'object' || r === null) bad(p, 'an object');
-    const s = r as Record<string, unknown>;
-    if (s.formatVersion !== SUMMARY_FORMAT_VERSION) bad(`${p}.formatVersion`, String(SUMMARY_FORMAT_VERSION));
-    if (typeof s.runId !== 'string') bad(`${p}.runId`, 'a string');
-    if (typeof s.scenario !== 'string') bad(`${p}.scenario`, 'a string');
-    if (typeof s.started !== 'number' || !Number.isFinite(s.started))
-      bad(`${p}.started`, 'a time in seconds');
-    if (typeof s.hosts !== 'object' || s.hosts === null || Array.isArray(s.hosts))
-      bad(`${p}.hosts`, 'an object');
-    for (const [host, h] of Object.entries(s.hosts as Record<string, unknown>)) {
-      const hp = `${p}.hosts[${JSON.stringify(host)}]`;
-      if (typeof h !== 'object' || h === null) bad(hp, 'an object');
-      const hh = h as Record<string, unknown>;
-      for (const k of ['connections', 'bytesUp', 'bytesDown'])
-        if (typeof hh[k] !== 'number' || !Number.isFinite(hh[k] as number) || (hh[k] as number) < 0)
-          bad(`${hp}.${k}`, 'a number ≥ 0');
-      if (hh.firstStep !== undefined && typeof hh.firstStep !== 'string') bad(`${hp}.firstStep`, 'a string');
-      for (const k of ['provenance', 'countries', 'orgs'])
-        if (!Array.isArray(hh[k]) || !(hh[k] as unknown[]).every((x) => typeof x === 'string'))
-          bad(`${hp}.${k}`, 'a list of strings');
-    }
-    for (const k of ['countries', 'orgs', 'leaks', 'apps'])
-      if (!Array.isArray(s[k]) || !(s[k] as unknown[]).every((x) => typeof x === 'string'))
-        bad(`${p}.${k}`, 'a list of strings');
-  }
+  (d.runs as unknown[]).forEach((r, i) => {
+    checkRunSummary(r, `runs[${i}].`, bad);
+  });
   return d as unknown as Baseline;
+}
+
+/**
+ * Checks a run summary as read from JSON; `bad(path, want)` throws, with `prefix` before each field
+ * path ("runs[2]." in a baseline file, "" in a run folder's summary.json).
+ */
+export function checkRunSummary(
+  r: unknown,
+  prefix: string,
+  bad: (path: string, want: string) => never,
+): RunSummary {
+  if (typeof r !== 'object' || r === null) bad(prefix.replace(/\.$/, '') || '(top)', 'an object');
+  const s = r as Record<string, unknown>;
+  if (s.formatVersion !== SUMMARY_FORMAT_VERSION)
+    bad(`${prefix}formatVersion`, String(SUMMARY_FORMAT_VERSION));
+  if (typeof s.runId !== 'string') bad(`${prefix}runId`, 'a string');
+  if (typeof s.scenario !== 'string') bad(`${prefix}scenario`, 'a string');
+  if (typeof s.started !== 'number' || !Number.isFinite(s.started))
+    bad(`${prefix}started`, 'a time in seconds');
+  if (typeof s.hosts !== 'object' || s.hosts === null || Array.isArray(s.hosts))
+    bad(`${prefix}hosts`, 'an object');
+  for (const [host, h] of Object.entries(s.hosts as Record<string, unknown>)) {
+    const hp = `${prefix}hosts[${JSON.stringify(host)}]`;
+    if (typeof h !== 'object' || h === null) bad(hp, 'an object');
+    const hh = h as Record<string, unknown>;
+    for (const k of ['connections', 'bytesUp', 'bytesDown'])
+      if (typeof hh[k] !== 'number' || !Number.isFinite(hh[k] as number) || (hh[k] as number) < 0)
+        bad(`${hp}.${k}`, 'a number ≥ 0');
+    if (hh.firstStep !== undefined && typeof hh.firstStep !== 'string') bad(`${hp}.firstStep`, 'a string');
+    for (const k of ['provenance', 'countries', 'orgs'])
+      if (!Array.isArray(hh[k]) || !(hh[k] as unknown[]).every((x) => typeof x === 'string'))
+        bad(`${hp}.${k}`, 'a list of strings');
+  }
+  for (const k of ['countries', 'orgs', 'leaks', 'apps'])
+    if (!Array.isArray(s[k]) || !(s[k] as unknown[]).every((x) => typeof x === 'string'))
+      bad(`${prefix}${k}`, 'a list of strings');
+  return r as RunSummary;
 }
 
 /** The baseline with `run` accepted: a run already in it (same run id) is replaced; the oldest drop past `keep`. */

@@ -232,13 +232,13 @@ async function acceptAnalysed(
   history: { dir: string; keep: number },
   watcher: RunWatcher,
 ): Promise<void> {
-  const { runSummaryOf } = await import('../report/run-summary.js');
-  const { acceptIntoHistory } = await import('../drift/baseline-file.js');
+  const { acceptIntoHistory, readSummaryFile } = await import('../drift/baseline-file.js');
   const runs = [];
   for (const r of summary.results) {
     if (r.outcome === 'broken' || !r.profile) continue;
     try {
-      runs.push({ profile: r.profile, summary: await runSummaryOf(r.dir) });
+      // The summary the run wrote (summary.json): what its own drift was computed from.
+      runs.push({ profile: r.profile, summary: await readSummaryFile(r.dir) });
     } catch (err) {
       watcher.print(`phonehome: not accepted into the history: ${r.dir}: ${errorMessage(err)}`);
     }

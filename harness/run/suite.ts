@@ -158,8 +158,8 @@ export function skipReason(
   }
   for (const st of scenario.steps) {
     if (st.kind !== 'action') continue;
-    const action = profile.actions[st.action];
-    if (!action) return `the ${profile.name} profile has no action "${st.action}"`;
+    // profileSkipReason has made sure the profile has the action.
+    const action = profile.actions[st.action]!;
     // A step this run cannot do would leave the scenario half done: skipped before anything runs,
     // never a pass that did not do what it says.
     if (!hasUi && action.adb === undefined)
