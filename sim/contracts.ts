@@ -82,6 +82,12 @@ export interface TrafficState {
   ids: { imei: string; androidId: string; serial: string; advertisingId: string; wifiMac: string };
   /** Installed package names, for a misbehaviour that sends the app list. */
   packages: string[];
+  /**
+   * The certificates (PEM) in the phone's system trust store as its TLS clients see it now (the
+   * Conscrypt APEX store from Android 14, /system/etc/security/cacerts before): a CA installed
+   * there (mitmproxy's) is trusted from then on.
+   */
+  trust?: string[];
 }
 
 /** The phone's network side. Implemented by sim/net/. */
@@ -92,6 +98,8 @@ export interface PhoneNet {
   readonly mac: string;
   /** Name of the host-side interface a capture tool watches (the lab access point). */
   readonly captureInterface: string;
+  /** The lab internet's certificate (PEM), which the phone's trust store holds from the start. */
+  readonly labCert?: string;
   /** The phone's state changed: traffic follows from now on. */
   setState(state: TrafficState): void;
   /**

@@ -18,6 +18,8 @@ export interface SimUpConfig {
   misbehave: string[];
   /** Phones demand AUTH and stay unauthorized. */
   unauthorized: boolean;
+  /** Phones are rooted (`su` works), as a lab's reference phones rooted with Magisk are. */
+  rooted?: boolean;
   /** Folder holding NAME.yaml and NAME.traffic.yaml. */
   devicesDir: string;
   /** Cache folder (lab certificate). */

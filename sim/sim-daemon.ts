@@ -4,7 +4,7 @@
  * its adbd and its adb connection, and keeps them alive until SIGTERM. Everything is recorded in
  * STATE_DIR/state.json before it is created, so `sim down` can clean up after any crash.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Adbd, startAdbd } from './adb/adbd.js';
 import { errorMessage } from './errors.js';
@@ -35,7 +35,8 @@ async function createPhone(
   net: LabPhoneNet,
   copy: number,
 ): Promise<{ phone: SimPhoneInstance; model: string; adbd: Adbd }> {
-  const profile = await loadPhoneProfile(join(cfg.devicesDir, `${name}.yaml`));
+  const loaded = await loadPhoneProfile(join(cfg.devicesDir, `${name}.yaml`));
+  const profile = cfg.rooted ? { ...loaded, rooted: true } : loaded;
   // Two phones of one model are two devices: the second and later get their own serial.
   const serial = copy > 0 ? `${profile.identifiers.serial}${copy}` : undefined;
   const phone = await createSimPhone({
@@ -118,7 +119,9 @@ async function main(): Promise<void> {
       await createLabCore(p, rec);
       return p;
     });
-    await startInternet(plan, await ensureLabCert(cfg.cacheDir || defaultCacheDir()), onProcess);
+    const labCert = await ensureLabCert(cfg.cacheDir || defaultCacheDir());
+    await startInternet(plan, labCert, onProcess);
+    const labCertPem = await readFile(labCert.cert, 'utf8');
 
     if (!(await isListening(cfg.adbServerPort))) {
       state.adbServerStartedByUs = true;
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
         misbehave: cfg.misbehave,
         onProcess,
         connectionLog: join(dir, 'phones', `${i}.connections.jsonl`),
+        labCert: labCertPem,
       });
       const dataDir = join(dir, 'phones', String(i));
       await mkdir(dataDir, { recursive: true });
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
         captureInterface: net.captureInterface,
         labInterface: net.labInterface,
         namespace: net.namespace,
+        gateway: { namespace: plan.internetNs, interface: 'eth0' },
         adbdPort: adbd.port,
         adbSerial: target,
       });

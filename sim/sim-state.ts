@@ -38,6 +38,11 @@ export interface SimPhoneEntry {
   labInterface: string;
   /** The phone's network namespace. */
   namespace: string;
+  /**
+   * Where the lab routes the phone's traffic: the simulated internet's namespace (the phone's gateway)
+   * and its interface on the access point. A lab's TLS interception runs there.
+   */
+  gateway: { namespace: string; interface: string };
   /** TCP port of its simulated adbd on 127.0.0.1. */
   adbdPort: number;
   /** The serial the adb server lists it under ("127.0.0.1:PORT"). */

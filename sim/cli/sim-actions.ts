@@ -51,6 +51,7 @@ export async function up(opts: {
   adbPort: number;
   misbehave?: string;
   unauthorized?: boolean;
+  rooted?: boolean;
   stateDir: string;
   devices?: string;
   json?: boolean;
@@ -88,6 +89,7 @@ export async function up(opts: {
     adbServerPort: opts.adbPort,
     misbehave,
     unauthorized: Boolean(opts.unauthorized),
+    ...(opts.rooted ? { rooted: true } : {}),
     devicesDir,
     cacheDir: process.env['PHONEHOME_CACHE'] ?? '',
   };

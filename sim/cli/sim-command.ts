@@ -43,6 +43,7 @@ export function register(program: Command): void {
       'comma-separated misbehaviours to switch on (analytics-after-opt-out, leak-ids, unknown-host)',
     )
     .option('--unauthorized', 'phones demand adb authorization and stay unauthorized')
+    .option('--rooted', 'phones are rooted (su works), as lab phones rooted with Magisk are')
     .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
     .option('--devices <dir>', 'folder of simulated device files (default: the project devices/sim)')
     .option('--timeout <s>', 'seconds to wait for the phones', positive('--timeout'), 120)

@@ -19,6 +19,8 @@ export type AgentRequest =
       dnsServer: string;
       /** The phone's own address on the lab network (multicast goes out of its interface). */
       phoneIp: string;
+      /** The lab internet's certificate (PEM): what pinned apps accept, and nothing else. */
+      labCert?: string;
     }
   | { type: 'state'; state: TrafficState }
   | { type: 'resolve'; id: number; host: string; package: string }

@@ -1,21 +1,21 @@
 /**
  * The simulated internet: a child process run inside the lab's internet namespace
  * (`ip netns exec NS node internet-server.js CERT KEY`). It answers DNS for every name (UDP and TCP 53),
- * accepts TLS with any server name on 443, plain HTTP on 80, and swallows QUIC on UDP 443.
+ * accepts TLS with any server name on 443 (HTTP/2 or HTTP/1.1 by ALPN), plain HTTP on 80, and swallows QUIC on UDP 443.
  * Each reply to HTTP(S) carries as many bytes as the client's `x-sim-down` header asks for.
  * Prints one JSON line `{"ready":true}` when every server listens.
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createTcpServer, type Server } from 'node:net';
 import { errorMessage } from '../errors.js';
 import { labDnsResponse } from './lab-dns.js';
 
 const MAX_DOWN = 1024 * 1024;
 
-function reply(req: IncomingMessage, res: ServerResponse): void {
+function reply(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
   req.resume();
   req.on('end', () => {
     const asked = Number(req.headers['x-sim-down'] ?? 64);
@@ -26,6 +26,13 @@ function reply(req: IncomingMessage, res: ServerResponse): void {
 }
 
 function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '0.0.0.0', () => resolve());
+  });
+}
+
+function listenTls(server: ReturnType<typeof createSecureServer>, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '0.0.0.0', () => resolve());
@@ -67,9 +74,13 @@ async function main(): Promise<void> {
   });
   await listen(dnsTcp, 53);
 
-  const https = createHttpsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, reply);
+  // HTTP/2 and HTTP/1.1 on one TLS port, chosen by ALPN, as the real hosts serve them.
+  const https = createSecureServer(
+    { cert: readFileSync(certFile), key: readFileSync(keyFile), allowHTTP1: true },
+    reply,
+  );
   https.on('tlsClientError', () => undefined);
-  await listen(https, 443);
+  await listenTls(https, 443);
   await listen(createHttpServer(reply), 80);
 
   // QUIC: receive Initials and drop them; the lab only needs them on the wire.

@@ -60,6 +60,8 @@ export interface PhoneNetOptions {
   onProcess?(pid: number, what: string): void;
   /** File to append each opened socket to, one JSON line each (local port -> package). */
   connectionLog?: string;
+  /** The lab internet's certificate (PEM): in the phone's trust store, and what pinned apps accept. */
+  labCert?: string;
 }
 
 function spawnInNs(ns: string, cmd: string, args: string[]): ChildProcess {
@@ -138,6 +140,7 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
     misbehave: opts.misbehave,
     dnsServer: lab.internetIp,
     phoneIp: phone.ip,
+    ...(opts.labCert ? { labCert: opts.labCert } : {}),
   });
 
   const captures = new Set<ChildProcess>();
@@ -146,6 +149,7 @@ export async function createPhoneNet(opts: PhoneNetOptions): Promise<LabPhoneNet
     ip: phone.ip,
     mac: phone.mac,
     captureInterface: phone.hostIf,
+    ...(opts.labCert ? { labCert: opts.labCert } : {}),
     labInterface: lab.bridge,
     namespace: phone.ns,
     agentPid,

@@ -4,9 +4,10 @@
  * "touches" for the phone's shell. Controlled over stdin/stdout JSON lines (agent-protocol.ts).
  */
 import { createSocket } from 'node:dgram';
+import { connect as h2connect } from 'node:http2';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { createInterface } from 'node:readline';
-import { connect as tlsConnect } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import dnsPacket from 'dns-packet';
 import type { TrafficState } from '../contracts.js';
@@ -82,18 +83,26 @@ function resolve(host: string, pkg: string): Promise<string> {
   });
 }
 
-/** The whole request (head and body) as the behaviour sends it. */
-function request(b: Behaviour, host: string, st: TrafficState): Buffer {
+/** A request's parts as the behaviour makes them. */
+interface RequestParts {
+  method: string;
+  target: string;
+  headers: [string, string][];
+  body: Buffer;
+}
+
+/** The request the behaviour sends (path, query, headers, body), before any framing. */
+function requestParts(b: Behaviour, st: TrafficState): RequestParts {
   const query = b.query
     ? `?${Object.entries(b.query)
         .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(fillIds(v, st.ids))}`)
         .join('&')}`
     : '';
-  const extra = Object.entries(b.headers ?? {})
-    .map(([k, v]) => `${k}: ${fillIds(v, st.ids)}\r\n`)
-    .join('');
+  const headers: [string, string][] = Object.entries(b.headers ?? {}).map(([k, v]) => [
+    k,
+    fillIds(v, st.ids),
+  ]);
   let body: Buffer = b.up > 0 ? Buffer.alloc(b.up, 0x41) : Buffer.alloc(0);
-  let bodyHeads = '';
   if (b.body) {
     const form = b.body.form;
     body = form
@@ -103,17 +112,50 @@ function request(b: Behaviour, host: string, st: TrafficState): Buffer {
             .join('&'),
         )
       : Buffer.from(JSON.stringify(fillJson(b.body.json ?? {}, st)));
-    bodyHeads = `Content-Type: ${form ? 'application/x-www-form-urlencoded' : 'application/json'}\r\n`;
+    headers.push(['Content-Type', form ? 'application/x-www-form-urlencoded' : 'application/json']);
     if (b.body.gzip) {
       body = gzipSync(body);
-      bodyHeads += 'Content-Encoding: gzip\r\n';
+      headers.push(['Content-Encoding', 'gzip']);
     }
   }
-  const method = body.length > 0 ? 'POST' : 'GET';
+  headers.push(['x-sim-down', String(b.down)]);
+  return { method: body.length > 0 ? 'POST' : 'GET', target: `${b.path}${query}`, headers, body };
+}
+
+const USER_AGENT = 'Dalvik/2.1.0 (Linux; U; Android 14)';
+
+/** The whole HTTP/1.1 request (head and body) as the behaviour sends it. */
+function request(b: Behaviour, host: string, st: TrafficState): Buffer {
+  const r = requestParts(b, st);
   const head =
-    `${method} ${b.path}${query} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: Dalvik/2.1.0 (Linux; U; Android 14)\r\n` +
-    `${extra}${bodyHeads}x-sim-down: ${b.down}\r\n${body.length > 0 ? `Content-Length: ${body.length}\r\n` : ''}Connection: close\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+    `${r.method} ${r.target} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: ${USER_AGENT}\r\n` +
+    r.headers.map(([k, v]) => `${k}: ${v}\r\n`).join('') +
+    `${r.body.length > 0 ? `Content-Length: ${r.body.length}\r\n` : ''}Connection: close\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), r.body]);
+}
+
+/** The same request over HTTP/2 on an open TLS connection; resolves when the answer has ended. */
+function exchangeH2(sock: TLSSocket, b: Behaviour, host: string, st: TrafficState): Promise<void> {
+  const r = requestParts(b, st);
+  return new Promise((res, rej) => {
+    const session = h2connect(`https://${host}`, { createConnection: () => sock });
+    session.on('error', rej);
+    const headers: Record<string, string> = {
+      ':method': r.method,
+      ':path': r.target,
+      'user-agent': USER_AGENT,
+    };
+    for (const [k, v] of r.headers) headers[k.toLowerCase()] = v;
+    const stream = session.request(headers);
+    stream.setTimeout(IO_TIMEOUT_MS, () => stream.close());
+    stream.on('error', rej);
+    stream.resume();
+    stream.on('close', () => {
+      session.close();
+      res();
+    });
+    stream.end(r.body);
+  });
 }
 
 /**
@@ -205,12 +247,19 @@ async function contact(b: Behaviour, host: string, st: TrafficState): Promise<vo
     await exchange(sock, head, b.splitAt ? fillIds(b.splitAt, st.ids) : undefined);
     return;
   }
+  // The phone's trust store decides whom it talks to: the lab's certificate stands for the public
+  // roots (one certificate for every name, so names are not checked against it), and a CA installed
+  // in the store (mitmproxy's) is trusted from then on. A pinned app accepts the lab's certificate only.
+  const labCert = config?.labCert;
+  const ca = b.pinned ? (labCert ? [labCert] : []) : (st.trust ?? (labCert ? [labCert] : []));
   const sock = tlsConnect({
     host: ip,
     port: 443,
     servername: host,
-    rejectUnauthorized: false,
-    ALPNProtocols: ['http/1.1'],
+    ...(ca.length > 0
+      ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+      : { rejectUnauthorized: false }),
+    ALPNProtocols: [b.http2 ? 'h2' : 'http/1.1'],
   });
   sock.once('connect', () => logConn('tcp', sock.localPort, b.package, host, b.id));
   await new Promise<void>((r, j) => {
@@ -218,6 +267,10 @@ async function contact(b: Behaviour, host: string, st: TrafficState): Promise<vo
     sock.once('error', j);
     sock.setTimeout(IO_TIMEOUT_MS, () => sock.destroy(new Error('TLS handshake timeout')));
   });
+  if (b.http2 && sock.alpnProtocol === 'h2') {
+    await exchangeH2(sock, b, host, st);
+    return;
+  }
   await exchange(sock, head, b.splitAt ? fillIds(b.splitAt, st.ids) : undefined);
 }
 

@@ -93,6 +93,13 @@ const behaviour = z
       })
       .strict()
       .optional(),
+    /** tls: speak HTTP/2 (ALPN h2) instead of HTTP/1.1; headers go lower-case, as HTTP/2 sends them. */
+    http2: z.boolean().default(false),
+    /**
+     * tls: the app pins the lab's server certificate: it refuses any other, a CA the phone trusts
+     * included (mitmproxy's), as pinned system services do.
+     */
+    pinned: z.boolean().default(false),
     /** Sends the request in two TCP segments, split inside this template's value (e.g. "{imei}"). */
     splitAt: z.string().optional(),
     /** dns: the first label(s) put before each host in the query name, templated as in query. */
@@ -110,6 +117,9 @@ const behaviour = z
   })
   .strict()
   .superRefine((b, ctx) => {
+    for (const key of ['http2', 'pinned'] as const)
+      if (b[key] && b.protocol !== 'tls')
+        ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for protocol tls` });
     b.hosts.forEach((h, i) => {
       if ((b.protocol === 'mdns') !== h.startsWith('_'))
         ctx.addIssue({

@@ -40,8 +40,10 @@ export interface PhoneEnv {
   readonly state: DeviceState;
   /** Host directory standing for the phone's "/". */
   readonly rootDir: string;
-  /** Maps a phone path to a host path inside rootDir (undefined when it escapes). */
+  /** Maps a phone path to a host path inside rootDir (undefined when it escapes), through the mounts. */
   hostPath(phonePath: string): string | undefined;
+  /** Mounts made since boot (mount-commands.ts): phone folder → the host folder it shows. */
+  readonly mounts: Map<string, string>;
   /** The network side, when the phone has one. */
   readonly net: PhoneNet | undefined;
   /** Plays instrumentations (am instrument). */

@@ -3,7 +3,7 @@
  * redirections into the sandbox, && / ||, loops, $? and the builtins clients lean on (exit, export,
  * exec, test/[, sh -c, su). Unknown commands answer as mksh does: "NAME: inaccessible or not found", 127.
  */
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { type CommandContext, type CommandHandler, type PhoneEnv, writeTo } from './command.js';
@@ -268,6 +268,7 @@ export class ShellSession {
     const fields: string[] = [];
     let cur = '';
     let have = false;
+    const glob = word.some((p) => p.kind === 'lit' && !p.quoted && /[*?]/.test(p.text));
     for (const part of word) {
       let value: string;
       if (part.kind === 'lit') {
@@ -301,7 +302,34 @@ export class ShellSession {
       }
     }
     if (have) fields.push(cur);
-    return fields;
+    return glob ? fields.flatMap((f) => this.pathnames(f)) : fields;
+  }
+
+  /**
+   * Pathname expansion of one field whose last component holds `*` or `?` (the phone's sh does the
+   * same): the matching names of that folder, sorted; the field itself when nothing matches.
+   */
+  private pathnames(field: string): string[] {
+    const slash = field.lastIndexOf('/');
+    const dir = slash < 0 ? '' : field.slice(0, slash);
+    const pattern = field.slice(slash + 1);
+    if (!/[*?]/.test(pattern) || /[*?]/.test(dir)) return [field];
+    const host = this.phone.hostPath(dir === '' ? (this.vars.get('PWD') ?? '/') : dir);
+    if (!host) return [field];
+    let names: string[];
+    try {
+      names = readdirSync(host);
+    } catch {
+      return [field];
+    }
+    const re = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+    const hits = names.filter((n) => re.test(n) && (pattern.startsWith('.') || !n.startsWith('.'))).sort();
+    return hits.length ? hits.map((n) => (slash < 0 ? n : `${dir}/${n}`)) : [field];
   }
 
   private varValue(name: string): string | undefined {

@@ -3,9 +3,10 @@
  * commands like the phone's /system/bin/sh, lays out a sandboxed file tree (rootDir) for sync:, serves
  * TCP ports for adb forward, and tells the network side (PhoneNet) whenever its traffic state changes.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { posix, resolve, sep } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, posix, resolve, sep } from 'node:path';
 import { Duplex, Readable, Transform, Writable } from 'node:stream';
 import type { AdbBanner, PhoneNet, ShellIo, SimPhone, TrafficState } from '../contracts.js';
 import { activityCommands } from './activity-commands.js';
@@ -16,6 +17,7 @@ import { dumpsysCommands } from './dumpsys-command.js';
 import { fileCommands } from './file-commands.js';
 import { inputCommands } from './input-commands.js';
 import { logcatCommands } from './logcat-command.js';
+import { mountCommands } from './mount-commands.js';
 import { netCommands } from './net-commands.js';
 import { packageCommands } from './package-commands.js';
 import { stopPcapdroid } from './pcapdroid.js';
@@ -82,6 +84,7 @@ export const COMMANDS: ReadonlyMap<string, CommandHandler> = new Map(
     ...logcatCommands,
     ...netCommands,
     ...systemCommands,
+    ...mountCommands,
   }),
 );
 
@@ -187,6 +190,13 @@ function drain(w: Writable): Promise<void> {
   });
 }
 
+/** A certificate's file name in Android's store: OpenSSL's old subject hash (MD5 of the subject's DER). */
+function subjectHashOld(pem: string): string {
+  return execFileSync('openssl', ['x509', '-noout', '-subject_hash_old'], { input: pem, encoding: 'utf8' })
+    .trim()
+    .split('\n')[0]!;
+}
+
 /** Builds a simulated phone from a profile. */
 export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneInstance> {
   const rootDir = resolve(opts.dataDir);
@@ -224,6 +234,7 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     'MemTotal:        7723356 kB\nMemFree:          412880 kB\nMemAvailable:    3390412 kB\nBuffers:            3148 kB\nCached:          2991224 kB\nSwapTotal:       4194300 kB\nSwapFree:        3466236 kB\n',
   );
 
+  const mounts = new Map<string, string>();
   const hostPath = (phonePath: string): string | undefined => {
     if (phonePath.includes('\0')) return undefined;
     let p = posix.normalize(posix.join('/', phonePath));
@@ -233,6 +244,15 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
         break;
       }
     }
+    // The deepest mount over the path shows its own folder there.
+    let over: string | undefined;
+    for (const at of mounts.keys())
+      if ((p === at || p.startsWith(`${at}/`)) && (!over || at.length > over.length)) over = at;
+    if (over) {
+      const base = mounts.get(over)!;
+      const host = resolve(base + p.slice(over.length));
+      return host === base || host.startsWith(base + sep) ? host : undefined;
+    }
     const host = resolve(rootDir + p);
     return host === rootDir || host.startsWith(rootDir + sep) ? host : undefined;
   };
@@ -241,6 +261,7 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     state,
     rootDir,
     hostPath,
+    mounts,
     net: opts.net,
     onInstrument: opts.onInstrument,
     listeners: new Map(),
@@ -287,10 +308,38 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
   }, 3000);
   heartbeat.unref();
 
+  // The system trust store, as Android keeps it: one PEM file per CA named by its subject hash; from
+  // Android 14 apps read the Conscrypt APEX copy. The lab's certificate stands for the public roots.
+  const sdk = Number(state.system.props.get('ro.build.version.sdk') ?? '34');
+  const storeDir = sdk >= 34 ? '/apex/com.android.conscrypt/cacerts' : '/system/etc/security/cacerts';
+  const labCert = opts.net?.labCert;
+  const seedStore = () => {
+    if (!labCert) return;
+    const name = `${subjectHashOld(labCert)}.0`;
+    for (const d of ['/system/etc/security/cacerts', storeDir]) {
+      mkdirSync(rootDir + d, { recursive: true });
+      writeFileSync(`${rootDir}${d}/${name}`, labCert);
+    }
+  };
+  seedStore();
+  const trustStore = (): string[] | undefined => {
+    if (!labCert) return undefined;
+    const dir = hostPath(storeDir);
+    try {
+      return readdirSync(dir!)
+        .filter((f) => /^[0-9a-f]{8}\.\d+$/.test(f))
+        .sort()
+        .map((f) => readFileSync(join(dir!, f), 'utf8'))
+        .filter((pem) => pem.includes('-----BEGIN CERTIFICATE-----'));
+    } catch {
+      return [];
+    }
+  };
+
   let lastSent = '';
   const tell = () => {
     if (!opts.net) return;
-    const snapshot: TrafficState = state.trafficState();
+    const snapshot: TrafficState = { ...state.trafficState(), trust: trustStore() };
     const text = JSON.stringify(snapshot);
     if (text === lastSent) return;
     lastSent = text;
@@ -298,6 +347,9 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
   };
   state.on('change', tell);
   tell();
+  // Files copied into the store change no phone state: the store is looked at again every second.
+  const storeWatch = labCert ? setInterval(tell, 1000) : undefined;
+  storeWatch?.unref();
 
   let booting: Promise<void> | undefined;
   const reboot = (target: string): Promise<void> => {
@@ -312,6 +364,8 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
       state.booting = true;
       state.emitChange('screen');
       await sleepFor(opts.bootMs ?? 500, new AbortController().signal);
+      // Mounts do not survive a reboot: a CA put in the store by a tmpfs is gone.
+      mounts.clear();
       writeBootId();
       // The Wi-Fi interface's address, as `cat /sys/class/net/wlan0/address` shows it.
       if (opts.net) {
@@ -423,6 +477,7 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     },
     async close() {
       clearInterval(heartbeat);
+      if (storeWatch) clearInterval(storeWatch);
       for (const run of [...env.instrumentations.values()]) run.stop();
       await stopPcapdroid({ phone: env });
       state.stopBackup();

@@ -105,6 +105,8 @@ export interface PcapdroidState {
 /** What changed, for 'change' listeners. */
 export type ChangeKind =
   | 'property'
+  // a mount changed what a folder shows (a CA put in the system store)
+  | 'mount'
   | 'setting'
   | 'package'
   | 'screen'
