@@ -10,6 +10,13 @@ import type { GeoSummary, Locator } from './geo/locate.js';
 import { LeakScanner, type LeakSearch, type SoughtIdentifier } from './identifiers/find-leaks.js';
 import { identifierRedactor, redactFlows, redactWith } from './identifiers/redact.js';
 import { StreamCollector } from './identifiers/stream-collector.js';
+import {
+  decryptedExchanges,
+  type ExchangeLog,
+  type InterceptSummary,
+  joinExchanges,
+  requestBytes,
+} from './intercept/exchanges.js';
 import type { DnsRecord } from './names/dns-join.js';
 import { FlowNamer } from './names/flow-namer.js';
 import { readCaptureFile } from './packets/capture-file.js';
@@ -35,6 +42,11 @@ export interface AnalyzeOptions {
   };
   /** Says where each responder is and who runs it (harness/geo): sets every flow's resp.geo. */
   locator?: Locator;
+  /**
+   * What TLS interception saw (harness/intercept): joined to the flows, its decrypted requests
+   * searched for identifiers; `ignore` are the hosts it let pass.
+   */
+  intercept?: { log: ExchangeLog; ignore: RegExp[] };
 }
 
 /** Everything one capture tells, as plain data (saved as flows.json). */
@@ -57,6 +69,8 @@ export interface Analysis {
   identifiers?: LeakSearch;
   /** The location lookups, when a locator was given: the databases with their attributions. */
   geo?: GeoSummary;
+  /** What interception covered, when the run intercepted. */
+  intercept?: InterceptSummary;
 }
 
 /** Reads a whole capture (pcap or pcapng bytes) and returns its flows. Throws CaptureFormatError when it is not a capture. */
@@ -156,12 +170,21 @@ async function analyzeFrames(
 
   const geo = opts.locator?.locate(flows);
   if (geo) warnings.push(...geo.warnings);
+  const intercept = opts.intercept
+    ? joinExchanges(flows, opts.intercept.log, opts.intercept.ignore)
+    : undefined;
+  if (intercept) {
+    warnings.push(...intercept.warnings);
+    if (scanner)
+      for (const { flow, exchange } of decryptedExchanges(flows, opts.intercept!.log))
+        scanner.decrypted(flow.uid, requestBytes(exchange), exchange.ts, exchange.httpVersion);
+  }
   const identifiers = scanner && reader.collector ? scanner.result(reader.collector.figures) : undefined;
   // From here on the values are known: what the analysis keeps shows them masked.
   if (want) {
     const fix = identifierRedactor(want.sought);
     redactFlows(flows, fix);
-    redactWith([reader.namer.dns(), warnings], fix);
+    redactWith([reader.namer.dns(), warnings, intercept], fix);
   }
   if (identifiers && identifiers.notSearched.flows > 0)
     warnings.push(
@@ -178,6 +201,7 @@ async function analyzeFrames(
     warnings,
     ...(identifiers ? { identifiers } : {}),
     ...(geo ? { geo } : {}),
+    ...(intercept ? { intercept } : {}),
   };
 }
 

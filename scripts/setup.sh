@@ -22,6 +22,9 @@ declare -A NEED=(
   [udhcpc]=udhcpc
   # the simulated phone's ping and the fixture scripts
   [ping]=iputils-ping
+  # TLS interception (intercept: mitmproxy): mitmdump, and the firewall rules that send a phone to it
+  [mitmdump]=mitmproxy
+  [iptables]=iptables
 )
 # headers that npm packages compile against (the `cap` libpcap binding)
 declare -A NEED_FILES=(

@@ -72,6 +72,15 @@ function addRunOptions(cmd: Command): Command {
     )
     .option('--no-history', 'do not compare runs with their baselines (no drift)')
     .option(
+      '--intercept <mode>',
+      "see inside TLS: mitmproxy where the lab routes the phone (root; the phone must trust the lab's CA: phonehome intercept install-ca)",
+    )
+    .option('--no-intercept', 'no TLS interception, whatever the config says')
+    .option(
+      '--sim-rooted',
+      'the simulated phones are rooted (su works), as lab phones rooted with Magisk are',
+    )
+    .option(
       '--accept',
       'after the suite, accept its analysed runs (passed or failed) into their baselines: the next run is compared with them',
     )

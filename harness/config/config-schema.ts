@@ -112,8 +112,48 @@ export const historyConfigSchema = z.strictObject({
   keep: z.number().int().min(1, 'at least 1').optional(),
 });
 
+/** A regular expression mitmproxy and phonehome can both read (no JavaScript-only syntax checked here). */
+const hostPattern = z
+  .string()
+  .min(1, 'a regular expression')
+  .refine(
+    (s) => {
+      try {
+        new RegExp(s, 'i');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'a regular expression such as ^android\\.clients\\.google\\.com$' },
+  );
+
+/** TLS interception (harness/mitm): mitmproxy where the lab routes the phone's traffic. */
+export const interceptConfigSchema = z.strictObject({
+  mode: z.literal('mitmproxy'),
+  /** Hosts passed through untouched (mitmproxy's --ignore-hosts: matched against the SNI and the address). */
+  ignoreHosts: z.array(hostPattern).optional(),
+  /** mitmproxy's folder, holding the lab's CA (default ~/.local/share/phonehome/mitmproxy). */
+  confdir: z.string().min(1, 'a folder').optional(),
+  /** Install the CA on rooted phones that lack it, before each run (default true). */
+  installCa: z.boolean().optional(),
+  /** Interception that did not work: the run is broken (default), or a warning. */
+  onFailure: z.enum(['broken', 'warn']).optional(),
+  /** Bytes of each body kept in exchanges.jsonl (default 65536). */
+  bodyCap: z
+    .number()
+    .int()
+    .min(0)
+    .max(16 << 20)
+    .optional(),
+  /** The interface the phones' packets come in on, for real phones (default: the capture interface). */
+  lanInterface: z.string().min(1, 'an interface').optional(),
+});
+
 /** The whole file. */
 export const phonehomeConfigSchema = z.strictObject({
+  /** TLS interception; false or absent: none. */
+  intercept: z.union([z.literal(false), interceptConfigSchema]).optional(),
   geo: geoConfigSchema.optional(),
   /** Baselines for drift; false: drift is not looked for. */
   history: z.union([z.literal(false), historyConfigSchema]).optional(),

@@ -5,9 +5,10 @@
 
 import type { OpOptions } from '../deadline.js';
 import { sleep } from '../deadline.js';
-import { AdbCommandError } from '../errors.js';
+import { AdbCommandError, DeviceLostError } from '../errors.js';
 import { type AdbDevice, shellQuote } from './adb.js';
 import { parseBattery, parseIpAddr } from './facts.js';
+import { installCa } from './install-ca.js';
 
 /** One thing to do before a scenario. */
 export type PrepareStep =
@@ -18,7 +19,9 @@ export type PrepareStep =
   | { kind: 'reset-packages'; packages: string[]; clearData: boolean }
   | { kind: 'setting'; namespace: 'global' | 'secure' | 'system'; key: string; value: string }
   | { kind: 'reboot' }
-  | { kind: 'battery-gate'; minLevel: number; maxTemperature: number };
+  | { kind: 'battery-gate'; minLevel: number; maxTemperature: number }
+  /** The lab's interception CA (PEM) into the system store as `fileName` (`<hash>.0`); root needed. */
+  | { kind: 'install-ca'; pem: string; fileName: string };
 
 /** What a step did. */
 export interface PrepareResult {
@@ -125,6 +128,22 @@ export async function prepare(
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       return { step: step.kind, ok: true, detail: 'rebooted and boot completed' };
+    case 'install-ca': {
+      if (!/^[0-9a-f]{8}\.\d$/.test(step.fileName))
+        return { step: step.kind, ok: false, detail: `not a CA file name: ${step.fileName}` };
+      const sdk = Number.parseInt((await device.sh('getprop ro.build.version.sdk', o)).trim(), 10) || 0;
+      try {
+        const r = await installCa(device, step.pem, step.fileName, sdk, o);
+        return {
+          step: step.kind,
+          ok: true,
+          detail: r.installed ? `installed ${r.file} (until the phone reboots)` : `${r.file} already there`,
+        };
+      } catch (err) {
+        if (err instanceof DeviceLostError) throw err;
+        return { step: step.kind, ok: false, detail: (err as Error).message };
+      }
+    }
     case 'battery-gate': {
       const b = parseBattery(await device.sh('dumpsys battery', o));
       const problems: string[] = [];

@@ -109,6 +109,34 @@ export interface Flow {
   encryptedDns?: 'dot' | 'doh' | 'doq';
   /** The app that made the flow, when the capture tells (PCAPdroid trailer). */
   app?: AppTag;
+  /** What TLS interception (mitmproxy) saw of it, when the run intercepted (harness/intercept). */
+  intercepted?: InterceptedFlow;
+}
+
+/** What mitmproxy saw of one connection. */
+export interface InterceptedFlow {
+  /**
+   * inside: requests were read inside it; pinned: the phone refused mitmproxy's certificate (an alert,
+   * or it left during the handshake); no-request: TLS was set up, then closed with no request (a pin
+   * checked after the handshake); failed: the handshake failed otherwise (a TLS version, upstream);
+   * passed-through: an ignored host, not intercepted; not-seen: mitmproxy has no record of it.
+   */
+  status: 'inside' | 'pinned' | 'no-request' | 'failed' | 'passed-through' | 'not-seen';
+  /** mitmproxy's words, when it failed. */
+  why?: string;
+  /** The requests read inside, in order. */
+  requests: {
+    ts: number;
+    method: string;
+    /** The URL as mitmproxy read it (identifiers masked in what phonehome writes). */
+    url: string;
+    httpVersion: string;
+    status?: number;
+    /** Request and response body bytes. */
+    up: number;
+    down: number;
+    error?: string;
+  }[];
 }
 
 /** Where a name came from. */

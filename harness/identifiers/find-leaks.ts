@@ -47,6 +47,8 @@ export interface LeakSearch {
   encrypted: { flows: number; bytes: number; tls: number; quic: number };
   /** Bytes not searched: past the per-side cap, or never captured. */
   notSearched: { flows: number; overCap: number; missing: number };
+  /** Encrypted flows whose requests interception read and searched (their request bytes). */
+  decrypted?: { flows: number; bytes: number };
 }
 
 /** An app list: this many of the phone's installed packages named in one place. */
@@ -84,6 +86,7 @@ export class LeakScanner implements SideSearch {
   readonly #masked: LeakSearch['sought'];
   readonly #needles: number;
   readonly #leaks = new Map<string, Leak>();
+  readonly #decrypted = { flows: new Set<string>(), bytes: 0 };
 
   constructor(sought: SoughtIdentifier[], o: { key: string | Buffer; packages?: string[] }) {
     this.#sought = sought;
@@ -119,6 +122,19 @@ export class LeakScanner implements SideSearch {
     this.#scan(uid, httpRequestPlaces(side.bytes) ?? [raw], timeOf);
   }
 
+  /**
+   * One request read inside a flow's TLS by interception (rebuilt as HTTP/1.1 bytes): its places
+   * searched like a plain request's, each named `inside TLS (HTTP/2.0): …`.
+   */
+  decrypted(uid: string, request: Buffer, ts: number, httpVersion: string): void {
+    this.#decrypted.flows.add(uid);
+    this.#decrypted.bytes += request.length;
+    const places = httpRequestPlaces(request) ?? [
+      { where: 'bytes client→server', bytes: request, containers: [], offset: 0 },
+    ];
+    this.#scan(uid, places, () => ts, `inside TLS (${httpVersion}): `);
+  }
+
   /** True when a needle occurs in the bytes. */
   #anyHit(bytes: Buffer): boolean {
     let hit = false;
@@ -152,7 +168,7 @@ export class LeakScanner implements SideSearch {
   }
 
   /** The places of one side (or one datagram) of a flow, through the automaton. */
-  #scan(uid: string, places: Place[], timeOf: (offset: number) => number): void {
+  #scan(uid: string, places: Place[], timeOf: (offset: number) => number, prefix = ''): void {
     const all = this.#all;
     const sought = this.#sought;
     // A place read twice (as sent and URL-decoded) reports an identifier once, as sent if found so.
@@ -185,7 +201,7 @@ export class LeakScanner implements SideSearch {
           masked: this.#masked[n.id]!.masked,
           fingerprint: this.#masked[n.id]!.fingerprint,
           flow: uid,
-          place: place.where,
+          place: prefix + place.where,
           encoding: wrap(place.containers, n.encoding),
           firstSeen: ts,
         });
@@ -198,7 +214,7 @@ export class LeakScanner implements SideSearch {
           masked: `${apps.size} installed packages`,
           fingerprint: '',
           flow: uid,
-          place: place.where,
+          place: prefix + place.where,
           encoding: wrap(place.containers, 'plain'),
           firstSeen: ts,
         });
@@ -218,6 +234,9 @@ export class LeakScanner implements SideSearch {
       searched: { ...figures.searched },
       encrypted: { ...figures.encrypted },
       notSearched: { ...figures.notSearched },
+      ...(this.#decrypted.flows.size > 0
+        ? { decrypted: { flows: this.#decrypted.flows.size, bytes: this.#decrypted.bytes } }
+        : {}),
     };
     // In time order; at one moment in one flow, in the order the search met them (a request's URL
     // before its headers before its body).

@@ -61,6 +61,7 @@ export function redactFlows(flows: Flow[], fix: (text: string) => string): Flow[
     if (f.tls) redactWith(f.tls, fix);
     if (f.http) redactWith(f.http, fix);
     if (f.app) redactWith(f.app, fix);
+    if (f.intercepted) redactWith(f.intercepted, fix);
   }
   return flows;
 }

@@ -6,8 +6,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { errorMessage, UsageError } from '../errors.js';
+import type { Interceptor } from '../run/intercept.js';
 import type { SuiteEvent, SuitePhone, SuiteSummary } from '../run/suite.js';
-import { positiveInt, type RunCommandOptions, resolveSettings } from './settings.js';
+import { positiveInt, type RunCommandOptions, type RunSettings, resolveSettings } from './settings.js';
 import { parseSimSpec, type SimLab, simDown, simGroups, simUp } from './sim-lab.js';
 import type { UiProvider } from './ui-provider.js';
 
@@ -119,7 +120,13 @@ export async function runScenarios(
     if (simSpecs.length) {
       for (const group of simGroups(simSpecs)) {
         if (signal.aborted) break;
-        const lab = await simUp(group.profiles, group.misbehave, speed, settings.adb.port);
+        const lab = await simUp(
+          group.profiles,
+          group.misbehave,
+          speed,
+          settings.adb.port,
+          Boolean(o.simRooted),
+        );
         labs.push(lab);
         const n = lab.state.phones.length;
         watcher.print(
@@ -129,6 +136,12 @@ export async function runScenarios(
           ...lab.state.phones.map((p) => ({
             serial: p.adbSerial,
             captureInterface: p.captureInterface,
+            // The simulated internet presents one certificate for every name: not verified upstream.
+            gateway: {
+              netns: p.gateway.namespace,
+              lanInterface: p.gateway.interface,
+              upstreamInsecure: true,
+            },
             speed,
           })),
         );
@@ -174,6 +187,7 @@ export async function runScenarios(
       const { appiumUiProvider } = await import('./ui-provider.js');
       appium = await appiumUiProvider(settings.appium, settings.adb, settings.out, signal);
     }
+    const interceptFor = settings.intercept ? await interceptors(settings, settings.intercept) : undefined;
     const runId = new Date().toISOString().replace(/[:.]/g, '-');
     const resultsDir = resolve(settings.out, 'allure-results');
     // The live lines say what the spec reporter would, and the two would garble each other.
@@ -204,6 +218,7 @@ export async function runScenarios(
         ? { baselineFor: (profile, scenario) => loadRunBaseline(history.dir, profile, scenario) }
         : {}),
       locatorFor: (profile) => geo.locatorFor(profile.maker),
+      ...(interceptFor ? { interceptFor } : {}),
       mochaReporter: reporting.mochaReporter,
       sinks: reporting.sinks,
       signal,
@@ -248,4 +263,33 @@ async function acceptAnalysed(
   watcher.print(
     `phonehome: accepted ${runs.length} run${runs.length === 1 ? '' : 's'} into ${written.length} baseline${written.length === 1 ? '' : 's'} in ${history.dir}`,
   );
+}
+
+/**
+ * TLS interception for each phone: mitmproxy where the lab routes it (a simulated phone's gateway,
+ * else the host on the config's lanInterface or the capture interface). Checked before any phone runs.
+ */
+async function interceptors(
+  settings: RunSettings,
+  ic: NonNullable<RunSettings['intercept']>,
+): Promise<(phone: SuitePhone) => Interceptor> {
+  const { MitmInterceptor, ensureCa } = await import('../mitm/mitmproxy.js');
+  if (process.getuid?.() !== 0)
+    throw new UsageError('--intercept needs root: it adds firewall rules that send the phone to mitmproxy');
+  const mitm = { ...ic, mitmdump: 'mitmdump' };
+  try {
+    await ensureCa(mitm);
+  } catch (err) {
+    throw new UsageError(`${errorMessage(err)} (make setup installs mitmproxy)`);
+  }
+  return (phone) => {
+    const gateway = phone.gateway ?? {
+      lanInterface: ic.lanInterface ?? phone.captureInterface ?? settings.interface ?? '',
+    };
+    if (!gateway.lanInterface)
+      throw new UsageError(
+        `no interface to intercept ${phone.serial} on: give intercept.lanInterface in the config, or --interface`,
+      );
+    return new MitmInterceptor(mitm, gateway);
+  };
 }

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load-config.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { defaultConfdir } from '../mitm/mitmproxy.js';
 import { bundledDevicesDir } from '../project-dir.js';
 
 /** Options of `phonehome run` as commander gives them; unset ones come from the config, then defaults. */
@@ -38,6 +39,10 @@ export interface RunCommandOptions {
   history?: string | false;
   /** Accept the analysed runs into their baselines after the suite. */
   accept?: boolean;
+  /** Simulated phones are rooted (sim up --rooted). */
+  simRooted?: boolean;
+  /** --intercept mitmproxy; false (--no-intercept): none, whatever the config says. */
+  intercept?: string | false;
 }
 /** A whole number of at least `min` from a flag or variable; UsageError names it otherwise. */
 export function positiveInt(name: string, v: string, min = 0): number {
@@ -64,6 +69,16 @@ export interface RunSettings {
   noUi?: string;
   /** Baselines for drift: the folder, whether to accept this suite's analysed runs, how many to keep. */
   history?: { dir: string; accept: boolean; keep: number };
+  /** TLS interception, when on. */
+  intercept?: {
+    mode: 'mitmproxy';
+    ignoreHosts: string[];
+    confdir: string;
+    onFailure: 'broken' | 'warn';
+    bodyCap: number;
+    installCa: boolean;
+    lanInterface?: string;
+  };
 }
 
 /** Merges the command line, the config and the defaults; throws UsageError or ConfigError. */
@@ -114,6 +129,21 @@ export function resolveSettings(
           keep: h?.keep ?? 10,
         };
   if (o.accept && !history) throw new UsageError('--accept needs a history folder (not with --no-history)');
+  if (typeof o.intercept === 'string' && o.intercept !== 'mitmproxy')
+    throw new UsageError(`--intercept: mitmproxy is the one mode there is, not ${o.intercept}`);
+  const ic = config.intercept || undefined;
+  const intercept =
+    o.intercept === false || (o.intercept === undefined && !ic)
+      ? undefined
+      : {
+          mode: 'mitmproxy' as const,
+          ignoreHosts: ic?.ignoreHosts ?? [],
+          confdir: ic?.confdir ?? defaultConfdir(env),
+          onFailure: ic?.onFailure ?? ('broken' as const),
+          bodyCap: ic?.bodyCap ?? 65536,
+          installCa: ic?.installCa ?? true,
+          ...(ic?.lanInterface ? { lanInterface: ic.lanInterface } : {}),
+        };
   return {
     scenarios,
     out,
@@ -134,6 +164,7 @@ export function resolveSettings(
     canaryDomain: config.canaryDomain ?? 'canary.phonehome.test',
     ...uiSettings(o, config, uiInstalled),
     ...(history ? { history } : {}),
+    ...(intercept ? { intercept } : {}),
   };
 }
 

@@ -12,6 +12,8 @@ export interface SimLabPhone {
   adbSerial: string;
   /** Host interface that carries only this phone's traffic. */
   captureInterface: string;
+  /** Where the lab routes the phone's traffic (its simulated internet's namespace) and the interface there. */
+  gateway: { namespace: string; interface: string };
 }
 
 /** What the harness reads of a simulated lab in `sim up --json`. */

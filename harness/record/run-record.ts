@@ -15,7 +15,15 @@ export const RUN_FORMAT_VERSION = 2;
 export const VERDICT_FORMAT_VERSION = 1;
 
 /** The parts of the pipeline a run goes through, in order. */
-export type Phase = 'prepare' | 'capture start' | 'canary' | 'step' | 'capture stop' | 'analysis' | 'verdict';
+export type Phase =
+  | 'prepare'
+  | 'intercept start'
+  | 'capture start'
+  | 'canary'
+  | 'step'
+  | 'capture stop'
+  | 'analysis'
+  | 'verdict';
 
 /** How a phase ended; Allure's statuses. */
 export type PhaseStatus = 'passed' | 'failed' | 'broken' | 'skipped';

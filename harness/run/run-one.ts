@@ -4,7 +4,7 @@
  * a crash or Ctrl-C keeps everything up to that point. Failures inside the run are outcomes (failed,
  * broken with a record of where and why), not exceptions.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Analysis, analyzeFile, nothingToJudge } from '../analyze.js';
 import { type OpOptions, sleep } from '../deadline.js';
@@ -20,6 +20,7 @@ import { fingerprintKey } from '../identifiers/mask.js';
 import { maskedIdentifiers } from '../identifiers/masked-identifiers.js';
 import { type PhoneIdentifiers, readIdentifiers } from '../identifiers/read-identifiers.js';
 import { identifierRedactor, redactIdentifiers } from '../identifiers/redact.js';
+import { parseExchanges } from '../intercept/exchanges.js';
 import { isUnderDomain } from '../names/host-name.js';
 import {
   RUN_FORMAT_VERSION,
@@ -32,6 +33,7 @@ import type { Allowlist } from '../verdict/allowlist.js';
 import { judge, type LeakJudgement } from '../verdict/verdict.js';
 import type { CaptureBackend, CaptureSession } from './capture.js';
 import type { DeviceControl } from './device-control.js';
+import { InterceptError, type Interceptor, type InterceptSession } from './intercept.js';
 import { PhaseRecorder, writeJsonFile } from './phase-recorder.js';
 import type { ScenarioStep } from './scenario.js';
 import { readBootId, recordLog, runStep, saveScreenshot, sendCanary } from './scenario-steps.js';
@@ -77,6 +79,13 @@ export interface RunContext {
    * accepted yet); without it drift is not looked for.
    */
   baseline?: RunBaseline;
+  /** TLS interception for this phone (harness/intercept), when the run intercepts. */
+  intercept?: Interceptor;
+}
+
+/** Where Android keeps the system CAs apps trust: the Conscrypt APEX from Android 14. */
+export function systemCaDir(sdk: number): string {
+  return sdk >= 34 ? '/apex/com.android.conscrypt/cacerts' : '/system/etc/security/cacerts';
 }
 
 const SAFE_PART = /[^A-Za-z0-9._-]+/g;
@@ -128,6 +137,18 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   let idKey = '';
   const log = (line: string) => rec.log(line);
   let session: CaptureSession | undefined;
+  let interception: InterceptSession | undefined;
+  let interceptFile: string | undefined;
+  const interceptProblems: string[] = [];
+  /** Stops interception (the proxy, its firewall rules); what went wrong goes to the log. */
+  const stopInterception = async () => {
+    const running = interception;
+    if (!running) return;
+    interception = undefined;
+    const problems = await running.stop();
+    for (const p of problems) await log(`interception: ${p}`);
+    interceptProblems.push(...problems);
+  };
   const logAbort = new AbortController();
   /** The capture, when a break left it running: stopped, with its figures, as the last phase. */
   const stopAfterBreak = async () => {
@@ -150,6 +171,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   const broken = async (kind: Parameters<PhaseRecorder['broke']>[0], reason: string) => {
     await rec.broke(kind, reason);
     await stopAfterBreak();
+    await stopInterception();
     await rec.save();
     await log(await saveScreenshot(ctx.device, dir));
     return result;
@@ -218,7 +240,45 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       await log(`prepare ${r.step}: ${r.detail}`);
       if (!r.ok) return await broken('preparation', `preparation failed: ${r.step}: ${r.detail}`);
     }
+    if (ctx.intercept) {
+      // Whether the phone holds the lab's CA: without it every TLS connection refuses the proxy.
+      const part = rec.part(prepare, 'interception CA on the phone');
+      const ca = await ctx.intercept.ca().catch((err: unknown) => errorMessage(err));
+      if (typeof ca === 'string') {
+        rec.end(part, 'broken', ca);
+        return await broken('infrastructure', `interception not working: ${ca}`);
+      }
+      const path = `${systemCaDir(f.sdk)}/${ca.fileName}`;
+      const held = await ctx.device.shell(`ls ${path}`, op);
+      let detail = `${path} is there`;
+      if (held.exitCode !== 0 || !held.output.toString('utf8').includes(ca.fileName)) {
+        const r = ctx.intercept.installCa
+          ? await ctx.device.prepare({ kind: 'install-ca', pem: ca.pem, fileName: ca.fileName }, op)
+          : undefined;
+        detail = r?.ok
+          ? r.detail
+          : `${path} is not there${r ? ` and could not be installed (${r.detail})` : ''}: the phone will refuse mitmproxy's certificates`;
+      }
+      rec.end(part, 'passed', detail);
+      await log(`interception: ${part.detail}`);
+    }
     rec.end(prepare, 'passed');
+
+    if (ctx.intercept) {
+      const part = rec.begin('intercept start', 'interception start', {
+        figures: { tool: ctx.intercept.name },
+      });
+      try {
+        interception = await ctx.intercept.start({ dir, phoneAddrs: phoneAddrs(f), ...op });
+      } catch (err) {
+        if (err instanceof InterceptError)
+          return await broken('infrastructure', `interception not working: ${err.message}`);
+        throw err;
+      }
+      interceptFile = interception.file;
+      rec.end(part, 'passed', interception.notes.join('\n'));
+      for (const n of interception.notes) await log(`interception: ${n}`);
+    }
 
     const capStart = rec.begin('capture start', 'capture start', { figures: { backend: ctx.capture.name } });
     const target = { addrs: phoneAddrs(f), ...(f.wifiMac ? { mac: f.wifiMac } : {}) };
@@ -289,6 +349,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     if (err instanceof DeviceLostError) return await broken('device-lost', `phone lost: ${err.message}`);
     throw err;
   }
+  await stopInterception();
   const cap = result.capture;
   capStop.figures = { packets: cap.packets, dropped: cap.dropped, bytes: cap.bytes };
   rec.end(capStop, 'passed', cap.notes.join('\n'));
@@ -297,10 +358,21 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
 
   const analyse = rec.begin('analysis', 'analyse');
   let analysis: Analysis;
+  let exchanges: ReturnType<typeof parseExchanges> | undefined;
+  if (ctx.intercept && interceptFile) {
+    try {
+      exchanges = parseExchanges(await readFile(interceptFile, 'utf8').catch(() => ''), interceptFile);
+    } catch (err) {
+      return await broken('infrastructure', `interception not working: ${errorMessage(err)}`);
+    }
+  }
   try {
     analysis = await analyzeFile(join(dir, 'capture.pcap'), {
       deviceAddrs: phoneAddrs(result.facts!),
       ...(ctx.locator ? { locator: ctx.locator } : {}),
+      ...(exchanges && ctx.intercept
+        ? { intercept: { log: exchanges, ignore: ctx.intercept.ignoreHosts } }
+        : {}),
       ...(phoneIds && phoneIds.found.length > 0
         ? { identifiers: { sought: phoneIds.found, key: idKey, packages: phoneIds.packages } }
         : {}),
@@ -354,10 +426,34 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       `capture not working: the ${missing} canary is not in the capture (${seenText})`,
     );
   }
+  const seenInside = analysis.intercept;
+  if (seenInside) {
+    analyse.figures = {
+      ...analyse.figures,
+      'TLS connections read inside': `${seenInside.decryptedFlows} of ${seenInside.tlsFlows}`,
+    };
+    const part = rec.part(analyse, 'interception');
+    const problem = seenInside.problem;
+    if (problem && ctx.intercept?.onFailure !== 'warn') {
+      rec.end(part, 'broken', problem);
+      return await broken('infrastructure', problem);
+    }
+    rec.end(
+      part,
+      'passed',
+      problem ??
+        `${seenInside.exchanges} requests read in ${seenInside.decryptedFlows} of ${seenInside.tlsFlows} TLS connections`,
+    );
+  }
   rec.end(analyse, 'passed');
 
   const judging = rec.begin('verdict', 'verdict', { figures: { allowlists: '' } });
-  const flows = analysis.flows.filter((fl) => !fl.names.some((n) => isUnderDomain(n.name, domain)));
+  // An ICMP error the phone only received (a QUIC packet rejected while interception runs, a port
+  // unreachable) is the network's answer to something the phone sent, judged with that: not a contact.
+  const flows = analysis.flows.filter(
+    (fl) =>
+      !fl.names.some((n) => isUnderDomain(n.name, domain)) && !(fl.proto === 'icmp' && fl.origPkts === 0),
+  );
   // Connections the phone had open when the capture began show up midstream, their names unseen; a
   // capture that dropped nothing tells them apart from connections whose start was lost.
   const verdict = judge(flows, ctx.allowlist, {
@@ -365,6 +461,14 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     ...(analysis.identifiers ? { leaks: analysis.identifiers.leaks } : {}),
     ...(analysis.geo ? { geo: analysis.geo } : {}),
   });
+  if (analysis.intercept) {
+    verdict.intercept = analysis.intercept;
+    if (analysis.intercept.problem) verdict.warnings.push(analysis.intercept.problem);
+    verdict.warnings.push(
+      ...analysis.intercept.warnings,
+      ...interceptProblems.map((p) => `interception: ${p}`),
+    );
+  }
   if (!analysis.identifiers)
     verdict.warnings.push(
       "the capture was not searched for the phone's identifiers: none could be read from it",

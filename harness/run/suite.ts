@@ -22,6 +22,7 @@ import { type RunResult, recordLine } from '../record/run-record.js';
 import { readAllowlist } from '../verdict/read-allowlist.js';
 import type { CaptureBackend } from './capture.js';
 import type { DeviceControl } from './device-control.js';
+import type { Interceptor } from './intercept.js';
 import { type LiveStats, withLiveStats } from './live-traffic.js';
 import { writeJsonFile } from './phase-recorder.js';
 import { fanOut, type ReportSink } from './report-sink.js';
@@ -36,6 +37,11 @@ export interface SuitePhone {
   captureInterface?: string;
   /** Time compression: simulated phones run compressed time. */
   speed: number;
+  /**
+   * Where the lab routes this phone's traffic, for TLS interception: a namespace (a simulated lab's
+   * router) or the host, and the interface the phone's packets come in on.
+   */
+  gateway?: { netns?: string; lanInterface: string; upstreamInsecure?: boolean };
 }
 
 /**
@@ -80,6 +86,8 @@ export interface SuiteOptions {
   scenarios: Scenario[];
   /** How one phone's traffic is recorded. */
   captureFor: (phone: SuitePhone, device: DeviceControl, profile: DeviceProfile) => CaptureBackend;
+  /** TLS interception for a phone, when the suite intercepts. Throws UsageError when it cannot be had. */
+  interceptFor?: (phone: SuitePhone) => Interceptor;
   /** reports/: runs go to OUT/runs, reporters write to OUT/allure-results. */
   outDir: string;
   runId: string;
@@ -362,6 +370,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
               ...(opts.inventory ? { inventory: opts.inventory } : {}),
               ...(baseline ? { baseline } : {}),
               ...(opts.locatorFor ? { locator: opts.locatorFor(prof) } : {}),
+              ...(opts.interceptFor ? { intercept: opts.interceptFor(phone) } : {}),
               label,
               signal,
               onProgress: progress,

@@ -18,9 +18,11 @@
  *    the capture: the allowlist's `openBeforeCapture` policy decides for it instead (default warn).
  * 5. Anything else is a violation with no rule ("no rule matched").
  */
+
 import type { Flow, FlowName, NameSource } from '../flows/flow.js';
 import type { GeoSummary } from '../geo/locate.js';
 import type { Leak } from '../identifiers/find-leaks.js';
+import type { InterceptSummary } from '../intercept/exchanges.js';
 import { parseIp } from '../packets/ip-text.js';
 import type { Allowlist } from './allowlist.js';
 import type { Severity, UnattributedPolicy } from './allowlist-schema.js';
@@ -126,6 +128,12 @@ export interface LeakJudgement {
 export interface Verdict {
   /** "violations" when there is a violation, an unmet expectation or an exceeded budget; else "allowed". */
   outcome: 'allowed' | 'violations';
+  /**
+   * What TLS interception covered, when the run intercepted: which hosts were read inside TLS and
+   * which were not (pinned, passed through), with bytes, so the reader knows what the identifier
+   * search could see.
+   */
+  intercept?: InterceptSummary;
   /** The allowlist files used, base first. */
   allowlistFiles: string[];
   /** Violations, ordered by first seen, then subject. */
