@@ -9,12 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gate } from '../testing/gate.js';
+import { renderedDom } from './chromium-page.js';
 import { freePort } from './free-port.js';
 
 const exec = promisify(execFile);
@@ -24,6 +25,10 @@ const hasMitm = await exec('mitmdump', ['--version']).then(
   () => false,
 );
 const ready = process.getuid?.() === 0 && existsSync(MAIN) && hasMitm;
+const hasChromium = await exec('chromium', ['--version']).then(
+  () => true,
+  () => false,
+);
 
 interface Ran {
   code: number | null;
@@ -221,6 +226,24 @@ group.describe('TLS interception (mitmproxy) on a simulated Xiaomi', () => {
           JSON.stringify(hosts),
         );
         assert.ok(verdict.intercept.decryptedFlows > 0 && !verdict.intercept.problem);
+        // The report's "inside TLS" page as a person sees it: hosts and what was read, values masked.
+        const results = join(out, 'allure-results');
+        const page = readdirSync(results)
+          .filter((f) => f.endsWith('.html'))
+          .map((f) => join(results, f))
+          .find((f) => readFileSync(f, 'utf8').includes('<title>Inside TLS:'));
+        assert.ok(page, 'an "inside TLS" attachment');
+        if (hasChromium) {
+          const dom = await renderedDom(`file://${page}`);
+          assert.match(dom, /<td>android\.clients\.google\.com<\/td><td>pinned<\/td>/);
+          assert.match(dom, /https:\/\/tracking\.intl\.miui\.com\/track\/v4\/device/);
+          assert.match(dom, /<td>HTTP\/2\.0<\/td>/);
+          assert.ok(!dom.includes(value), 'no identifier in clear');
+        }
+        assert.ok(
+          readdirSync(results).some((f) => readFileSync(join(results, f)).includes('"requestBody":null')),
+          'the masked exchanges file is attached',
+        );
         // QUIC: the phone's Initial was rejected by the gateway (ICMP port unreachable to the phone).
         const { stdout } = await exec('tshark', [
           '-r',

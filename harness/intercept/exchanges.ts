@@ -339,3 +339,24 @@ export function decryptedExchanges(
   }
   return out;
 }
+
+/**
+ * The exchanges as phonehome shows them (exchanges.masked.jsonl, attached to the report): every
+ * record as read, bodies left out (their sizes kept: a body can hold an identifier in any encoding),
+ * every string through `fix` (the identifier redactor).
+ */
+export function maskedExchangeLines(log: ExchangeLog, fix: (text: string) => string): string[] {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return fix(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  const records = [
+    ...log.exchanges.map((x) => ({ ...x, requestBody: null, responseBody: null })),
+    ...log.failures,
+    ...log.connections,
+  ].sort((a, b) => a.ts - b.ts);
+  return records.map((r) => `${JSON.stringify(walk(r))}\n`);
+}

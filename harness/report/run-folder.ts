@@ -56,6 +56,8 @@ export interface RunFolder {
     verdictJson?: RunFile;
     logcat?: RunFile;
     runLog?: RunFile;
+    /** exchanges.masked.jsonl: what interception saw, identifiers masked, bodies left out. */
+    exchanges?: RunFile;
     /** screenshot.png and any other *.png, sorted by name. */
     screenshots: RunFile[];
     /** step-N.out.txt: output of a step that exited wrongly. */
@@ -145,6 +147,7 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
   files.verdictJson = await pick('verdict.json');
   files.logcat = await pick('logcat.txt');
   files.runLog = await pick('run.log');
+  files.exchanges = await pick('exchanges.masked.jsonl');
   for (const name of [...names].sort()) {
     if (name.endsWith('.png')) {
       const f = await fileInfo(join(dir, name));

@@ -15,7 +15,7 @@ import type { Severity } from '../verdict/allowlist-schema.js';
 import type { Verdict } from '../verdict/verdict.js';
 import { bytesChart } from './bytes-chart.js';
 import { hostSummary, hostSummaryTable } from './host-summary.js';
-import { htmlPage } from './html-page.js';
+import { type HtmlTable, htmlPage } from './html-page.js';
 import { escapeHtml } from './html-text.js';
 import { nightMatrix } from './night-matrix.js';
 import type { RunFile, RunFolder } from './run-folder.js';
@@ -313,6 +313,21 @@ function descriptionHtml(run: RunFolder): string {
           : 'no host only with it on',
       )}${t.onlyOn.leaks.length ? `; identifier leaks only with it on: ${escapeHtml(t.onlyOn.leaks.join(', '))}` : ''} (attachment "consent twin")</p>`,
     );
+  const ic = run.analysis?.intercept;
+  if (ic) {
+    const notInside = ic.hosts.filter((h) => h.status !== 'inside');
+    parts.push(
+      `<p><b>Inside TLS</b> (mitmproxy): ${escapeHtml(
+        `${ic.exchanges} requests read in ${ic.decryptedFlows} of ${ic.tlsFlows} TLS connections` +
+          (notInside.length
+            ? `; not read: ${notInside
+                .slice(0, 8)
+                .map((h) => `${h.host} (${h.status})`)
+                .join(', ')}${notInside.length > 8 ? ', …' : ''}`
+            : ''),
+      )} (attachment "inside TLS")</p>`,
+    );
+  }
   const d = run.result.drift;
   if (d) {
     const against = d.baseline
@@ -408,6 +423,16 @@ async function attachments(run: RunFolder, maxBytes: number): Promise<ReportAtta
           ]
         : []),
       ...(run.twin ? [twinAttachment(run.twin, title)] : []),
+      ...(analysis.intercept
+        ? [
+            {
+              name: 'inside TLS',
+              contentType: 'text/html',
+              fileExtension: '.html',
+              body: htmlPage(`Inside TLS: ${title}`, insideTlsTables(analysis)),
+            },
+          ]
+        : []),
       ...(await whereAttachments(analysis, title)),
       {
         name: 'flows.csv',
@@ -427,6 +452,7 @@ async function attachments(run: RunFolder, maxBytes: number): Promise<ReportAtta
     ...files.stepOutputs.flatMap((f) => fileAttachment(basename(f.path), f, 'text/plain', '.txt')),
     ...fileAttachment('logcat.txt', files.logcat, 'text/plain', '.txt'),
     ...fileAttachment('run.log', files.runLog, 'text/plain', '.txt'),
+    ...fileAttachment('exchanges.masked.jsonl', files.exchanges, 'text/plain', '.txt'),
   );
   if (run.problems.length) {
     out.push({
@@ -478,6 +504,42 @@ function twinAttachment(t: TwinComparison, title: string): ReportAttachment {
 }
 
 /** How the verdict saw each flow, for the timeline's colours. */
+/**
+ * What interception covered: per host, read inside TLS or why not (with bytes, so the reader knows
+ * what the identifier search could see), and each request read, per connection, URLs masked.
+ */
+export function insideTlsTables(analysis: NonNullable<RunFolder['analysis']>): HtmlTable[] {
+  const ic = analysis.intercept!;
+  const time = (ts: number) => new Date(ts * 1000).toISOString().slice(11, 23);
+  const requests = analysis.flows.flatMap((f) =>
+    (f.intercepted?.requests ?? []).map((q) => [
+      time(q.ts),
+      f.names[0]?.name ?? f.resp.addr,
+      `${f.orig.port}`,
+      q.method,
+      q.url,
+      q.httpVersion,
+      q.status ?? q.error ?? '',
+      q.up,
+      q.down,
+    ]),
+  );
+  return [
+    {
+      caption: `Hosts and interception (${ic.decryptedFlows} of ${ic.tlsFlows} TLS connections read inside)`,
+      head: ['host', 'seen', 'connections', 'bytes', 'requests read'],
+      rows: ic.hosts.map((h) => [h.host, h.status, h.flows, h.bytes, h.requests]),
+      empty: 'no connection of the phone on TCP 80 or 443',
+    },
+    {
+      caption: `Requests read inside (${requests.length})`,
+      head: ['time (UTC)', 'host', 'phone port', 'method', 'URL', 'HTTP', 'status', 'body up', 'body down'],
+      rows: requests,
+      empty: 'none',
+    },
+  ];
+}
+
 function flowMarks(verdict: Verdict | undefined): Map<string, FlowMark> {
   const out = new Map<string, FlowMark>();
   for (const j of verdict?.judgements ?? [])

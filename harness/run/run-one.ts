@@ -7,6 +7,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Analysis, analyzeFile, nothingToJudge } from '../analyze.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { type OpOptions, sleep } from '../deadline.js';
 import { phoneAddrs } from '../device/facts.js';
 import type { PrepareStep } from '../device/prepare.js';
@@ -20,7 +21,7 @@ import { fingerprintKey } from '../identifiers/mask.js';
 import { maskedIdentifiers } from '../identifiers/masked-identifiers.js';
 import { type PhoneIdentifiers, readIdentifiers } from '../identifiers/read-identifiers.js';
 import { identifierRedactor, redactIdentifiers } from '../identifiers/redact.js';
-import { parseExchanges } from '../intercept/exchanges.js';
+import { maskedExchangeLines, parseExchanges } from '../intercept/exchanges.js';
 import { isUnderDomain } from '../names/host-name.js';
 import {
   RUN_FORMAT_VERSION,
@@ -427,6 +428,17 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     );
   }
   const seenInside = analysis.intercept;
+  if (exchanges) {
+    // What people see of the exchanges: identifiers masked, bodies left out (the raw file is the evidence).
+    try {
+      await writeFileAtomic(
+        join(dir, 'exchanges.masked.jsonl'),
+        maskedExchangeLines(exchanges, identifierRedactor(phoneIds?.found ?? [])),
+      );
+    } catch (err) {
+      return await broken('infrastructure', `cannot write exchanges.masked.jsonl: ${errorMessage(err)}`);
+    }
+  }
   if (seenInside) {
     analyse.figures = {
       ...analyse.figures,
