@@ -49,7 +49,8 @@ const mount: CommandHandler = async (c) => {
     }
     c.phone.mounts.set(at, src);
   } else {
-    const dir = `${c.phone.rootDir}.mounts/${c.phone.mounts.size}-${Date.now()}`;
+    // Inside the phone's tree (under /dev, a tmpfs on a real phone too), so it goes with the phone.
+    const dir = `${c.phone.rootDir}/dev/.tmpfs/${c.phone.mounts.size}-${Date.now()}`;
     mkdirSync(dir, { recursive: true });
     c.phone.mounts.set(at, dir);
   }
