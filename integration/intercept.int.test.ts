@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -219,6 +219,26 @@ group.describe('TLS interception (mitmproxy) on a simulated Xiaomi', () => {
         assert.match(value, /^\d{15}$/);
         assert.ok(!JSON.stringify(flows).includes(value), 'flows.json masks it');
         assert.ok(!JSON.stringify(verdict).includes(value), 'verdict.json masks it');
+        // Offline, later: analyze re-judges the run from its capture and exchanges file.
+        await writeFile(join(work, 'ids.yaml'), `imei: "${value}"\n`);
+        const again = await exec(process.execPath, [
+          MAIN,
+          'analyze',
+          join(dir, 'capture.pcap'),
+          '--exchanges',
+          join(dir, 'exchanges.jsonl'),
+          '--identifiers',
+          join(work, 'ids.yaml'),
+          '--format',
+          'json',
+        ]);
+        const offline = JSON.parse(again.stdout);
+        assert.equal(offline.intercept.decryptedFlows, verdict.intercept.decryptedFlows);
+        assert.ok(
+          offline.identifiers.leaks.some(
+            (l: { place: string }) => l.place === 'inside TLS (HTTP/1.1): body JSON $.device.imei',
+          ),
+        );
         // The pinned service: refused mitmproxy, the rest went on.
         const hosts = verdict.intercept.hosts as { host: string; status: string }[];
         assert.ok(

@@ -18,6 +18,8 @@ interface AnalyzeCliOptions {
   geo: boolean;
   geoOverrides?: string[];
   profile?: string;
+  exchanges?: string;
+  ignoreHosts?: string[];
 }
 
 export function register(program: Command): void {
@@ -54,6 +56,15 @@ export function register(program: Command): void {
     .option(
       '--profile <name>',
       "the phone's device profile (xiaomi-miui-global, pixel-stock …): its maker's domains and networks are first party",
+    )
+    .option(
+      '--exchanges <file>',
+      "what mitmproxy saw beside the capture (a run's exchanges.jsonl): requests read inside TLS joined to their flows and searched for identifiers",
+    )
+    .option(
+      '--ignore-hosts <regex>',
+      'with --exchanges: hosts the run let through without interception (its intercept.ignoreHosts); repeatable',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
     .option('--out <file>', 'write the output to FILE (atomically) instead of standard output (- for it)')
     .option(
@@ -129,6 +140,31 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
         })()
       : undefined;
 
+  // What interception saw, read before the capture too: a bad line fails fast, naming it.
+  if (opts.ignoreHosts && opts.exchanges === undefined)
+    throw new UsageError('--ignore-hosts goes with --exchanges');
+  const ignore = (opts.ignoreHosts ?? []).map((p) => {
+    try {
+      return new RegExp(p, 'i');
+    } catch {
+      throw new UsageError(`--ignore-hosts: not a regular expression: ${p}`);
+    }
+  });
+  const intercept =
+    opts.exchanges !== undefined
+      ? await (async () => {
+          const { readFile } = await import('node:fs/promises');
+          const { parseExchanges } = await import('../intercept/exchanges.js');
+          let text: string;
+          try {
+            text = await readFile(opts.exchanges!, 'utf8');
+          } catch (e) {
+            throw new UsageError(`cannot read ${opts.exchanges}: ${errnoText(e)}`, { cause: e });
+          }
+          return { log: parseExchanges(text, opts.exchanges!), ignore };
+        })()
+      : undefined;
+
   // The lab's overrides and party lists are read before the capture too: a bad file fails fast.
   const located = await (async () => {
     if (!opts.geo && (opts.geoOverrides ?? []).length === 0) return undefined;
@@ -158,6 +194,7 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
     ...(opts.device ? { deviceAddrs: opts.device } : {}),
     ...(identifiers ? { identifiers } : {}),
     ...(located ? { locator: located.locator } : {}),
+    ...(intercept ? { intercept } : {}),
   };
   let analysis: Awaited<ReturnType<typeof analyzeStream>>;
   try {
@@ -195,6 +232,10 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
         ...(analysis.identifiers ? { leaks: analysis.identifiers.leaks } : {}),
       })
     : undefined;
+  if (analysis.intercept) {
+    if (analysis.intercept.problem) analysis.warnings.push(analysis.intercept.problem);
+    if (verdict) verdict.intercept = analysis.intercept;
+  }
 
   let text: string | Iterable<string>;
   if (opts.format === 'json') {

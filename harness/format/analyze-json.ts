@@ -53,6 +53,7 @@ function flowJson(f: Flow): { [key: string]: Json } {
     out.http = http;
   }
   if (f.encryptedDns !== undefined) out.encryptedDns = f.encryptedDns;
+  if (f.intercepted !== undefined) out.intercepted = JSON.parse(JSON.stringify(f.intercepted)) as Json;
   return out;
 }
 
@@ -164,6 +165,7 @@ export function analyzeJson(file: string, analysis: Analysis, verdict?: Verdict)
   // Masked values and fingerprints only: the search results never hold an identifier itself.
   if (analysis.identifiers) doc.identifiers = JSON.parse(JSON.stringify(analysis.identifiers)) as Json;
   if (analysis.geo) doc.geo = JSON.parse(JSON.stringify(analysis.geo)) as Json;
+  if (analysis.intercept) doc.intercept = JSON.parse(JSON.stringify(analysis.intercept)) as Json;
   if (verdict) doc.verdict = verdictJson(verdict);
   return doc;
 }
