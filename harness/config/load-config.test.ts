@@ -37,6 +37,16 @@ describe('phonehome.config', () => {
     assert.deepEqual(validateConfig({ appium: { local: {} } }, 'x.js').appium, { local: {} });
   });
 
+  it('refuses an interception host pattern that is not a regular expression, naming the field', () => {
+    assert.throws(
+      () => validateConfig({ intercept: { mode: 'mitmproxy', ignoreHosts: ['ok', '(open'] } }, 'lab.json'),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /^lab\.json: intercept\.ignoreHosts\[1\]: a regular expression such as/.test(e.message),
+    );
+    assert.deepEqual(validateConfig({ intercept: false }, 'lab.json').intercept, false);
+  });
+
   it('names the file and the field of a wrong value', () => {
     const cases: [unknown, string][] = [
       [

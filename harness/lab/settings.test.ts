@@ -83,6 +83,43 @@ describe('run settings', () => {
     );
   });
 
+  it('interception: off by default, from the config or --intercept, off with --no-intercept', () => {
+    assert.equal(resolveSettings(base, {}, undefined, known, {}).intercept, undefined);
+    const env = { XDG_DATA_HOME: '/data' };
+    assert.deepEqual(
+      resolveSettings({ ...base, intercept: 'mitmproxy' }, {}, undefined, known, env).intercept,
+      {
+        mode: 'mitmproxy',
+        ignoreHosts: [],
+        confdir: '/data/phonehome/mitmproxy',
+        onFailure: 'broken',
+        bodyCap: 65536,
+        installCa: true,
+      },
+    );
+    const lab = {
+      intercept: {
+        mode: 'mitmproxy' as const,
+        ignoreHosts: ['^android\\.clients\\.google\\.com$'],
+        onFailure: 'warn' as const,
+        installCa: false,
+        lanInterface: 'wlan-ap',
+      },
+    };
+    const s = resolveSettings(base, lab, 'lab.json', known, env).intercept;
+    assert.equal(s?.onFailure, 'warn');
+    assert.equal(s?.installCa, false);
+    assert.equal(s?.lanInterface, 'wlan-ap');
+    assert.equal(
+      resolveSettings({ ...base, intercept: false }, lab, 'lab.json', known, env).intercept,
+      undefined,
+    );
+    assert.throws(
+      () => resolveSettings({ ...base, intercept: 'sslsplit' }, {}, undefined, known, env),
+      /--intercept: mitmproxy is the one mode there is, not sslsplit/,
+    );
+  });
+
   it('refuses unknown scenarios, naming the config field when they come from the file', () => {
     assert.throws(
       () => resolveSettings({ ...base, scenario: ['idel'] }, {}, undefined, known, {}),
