@@ -203,7 +203,10 @@ export class MitmInterceptor implements Interceptor {
         proc.kill('SIGTERM');
         const how = await Promise.race([
           exited,
-          new Promise<undefined>((r) => setTimeout(() => r(undefined), 8000)),
+          new Promise<undefined>((r) => {
+            // Unref'd: a timer left after the race must not keep phonehome from exiting.
+            setTimeout(() => r(undefined), 8000).unref();
+          }),
         ]);
         if (how === undefined) {
           proc.kill('SIGKILL');
@@ -234,7 +237,9 @@ export class MitmInterceptor implements Interceptor {
           proc.stderr!.on('data', check);
         }),
         exited,
-        new Promise<string>((r) => setTimeout(() => r('not listening after 30 s'), 30_000)),
+        new Promise<string>((r) => {
+          setTimeout(() => r('not listening after 30 s'), 30_000).unref();
+        }),
       ]);
       if (ready !== true)
         throw new InterceptError(
