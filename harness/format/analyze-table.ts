@@ -386,7 +386,10 @@ function identifierLines(a: Analysis): string[] {
   out.push(
     `  searched ${plural(id.searched.flows, 'flow')} (${formatBytes(id.searched.bytes)}) for ${plural(id.sought.length, 'identifier')} in ${id.needles} forms; ` +
       `not searched: ${plural(id.encrypted.flows, 'encrypted flow')} (${formatBytes(id.encrypted.bytes)}), ` +
-      `${formatBytes(id.notSearched.overCap)} past the cap, ${formatBytes(id.notSearched.missing)} never captured`,
+      `${formatBytes(id.notSearched.overCap)} past the cap, ${formatBytes(id.notSearched.missing)} never captured` +
+      (id.decrypted
+        ? `; read inside TLS by interception: ${plural(id.decrypted.flows, 'flow')} (${formatBytes(id.decrypted.bytes)} of requests)`
+        : ''),
   );
   return out;
 }

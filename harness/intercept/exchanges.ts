@@ -147,6 +147,8 @@ export interface InterceptHost {
   bytes: number;
   /** Requests read inside its TLS. */
   requests: number;
+  /** The apps (packages) that made these connections, when the capture tells (PCAPdroid). */
+  apps?: string[];
 }
 
 /** What interception covered in a run: for the verdict and the report. */
@@ -258,6 +260,8 @@ export function joinExchanges(
     h.flows += 1;
     h.bytes += f.origBytes + f.respBytes;
     h.requests += m.requests.length;
+    const app = f.app?.package ?? f.app?.name;
+    if (app && !h.apps?.includes(app)) h.apps = [...(h.apps ?? []), app];
     hosts.set(k, h);
   }
   const warnings = [...log.warnings];

@@ -527,8 +527,8 @@ export function insideTlsTables(analysis: NonNullable<RunFolder['analysis']>): H
   return [
     {
       caption: `Hosts and interception (${ic.decryptedFlows} of ${ic.tlsFlows} TLS connections read inside)`,
-      head: ['host', 'seen', 'connections', 'bytes', 'requests read'],
-      rows: ic.hosts.map((h) => [h.host, h.status, h.flows, h.bytes, h.requests]),
+      head: ['host', 'seen', 'connections', 'bytes', 'requests read', 'apps'],
+      rows: ic.hosts.map((h) => [h.host, h.status, h.flows, h.bytes, h.requests, (h.apps ?? []).join(', ')]),
       empty: 'no connection of the phone on TCP 80 or 443',
     },
     {
