@@ -240,18 +240,38 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
         out,
         ac.signal,
       );
+      // The fault must land while one of the target's calls is in Appium: a kill between two calls is
+      // survived (the next call starts Appium again). With window animations on and a transition scale
+      // of 10, each of the target's taps and key presses waits 3 s for its screen to settle.
+      const target = entry(l, 'target').adbSerial;
+      await run('adb', [
+        '-P',
+        String(l.adbPort),
+        '-s',
+        target,
+        'shell',
+        'settings put global transition_animation_scale 10',
+      ]);
+      const uiFor: NonNullable<SuiteOptions['uiFor']> = (phone, facts, profile) =>
+        ui.uiFor(
+          phone,
+          facts,
+          phone.serial === target
+            ? { ...profile, appium: { ...profile.appium, 'appium:disableWindowAnimation': false } }
+            : profile,
+        );
       try {
         const r = await twoPhones(
           l,
           faultScenario(4_000, [{ kind: 'action', name: 'opt out', action: 'analytics.optOut' }]),
           'opt out',
           async () => {
-            await sleep(300);
+            await sleep(500);
             const pid = ui.appiumPid();
             assert.ok(pid, 'Appium runs');
             process.kill(pid, 'SIGKILL');
           },
-          { speedOf: (serial) => (serial === slow ? 0.2 : 1), uiFor: ui.uiFor },
+          { speedOf: (serial) => (serial === slow ? 0.2 : 1), uiFor },
         );
         await assertContained(r, /^step "opt out" failed: .*Appium.*killed by SIGKILL/, 'step');
         const otherStep = r.other.phases.find((p) => p.name === 'opt out');

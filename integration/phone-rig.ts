@@ -239,6 +239,7 @@ export function uia2Session(
       'appium:noReset': true,
       'appium:adbPort': rig.port,
       'appium:suppressKillServer': true,
+      'appium:disableWindowAnimation': true,
       'appium:appPackage': app.appPackage,
       'appium:appActivity': app.appActivity,
       ...extra,

@@ -14,6 +14,11 @@ test('UiAutomator2 capabilities: phone identity, phonehome adb server, profile m
   assert.equal(caps['appium:noReset'], true);
   assert.equal(caps['appium:adbPort'], 5099);
   assert.equal(caps['appium:suppressKillServer'], true);
+  assert.equal(
+    caps['appium:disableWindowAnimation'],
+    true,
+    'no transitions while phonehome drives the screens',
+  );
   assert.equal(caps['appium:remoteAdbHost'], undefined);
   assert.equal(caps['appium:language'], 'en');
   assert.equal(caps['appium:locale'], 'US');

@@ -62,6 +62,9 @@ export function uiautomator2Capabilities(serial: string, opts: Uia2Options = {})
     'appium:uiautomator2ServerLaunchTimeout': opts.serverLaunchTimeoutMs ?? 60_000,
     'appium:uiautomator2ServerInstallTimeout': 120_000,
     'appium:adbExecTimeout': 30_000,
+    // Screens change without transitions while the UiAutomator2 server runs (--no-window-animation):
+    // a tap answers as soon as its screen is there, and nothing on the phone's settings is changed.
+    'appium:disableWindowAnimation': true,
   };
   for (const [key, value] of Object.entries(opts.profile ?? {})) {
     if (!key.includes(':') && !W3C_STANDARD.has(key))

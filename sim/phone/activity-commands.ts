@@ -154,10 +154,12 @@ async function instrument(c: CommandContext, args: readonly string[]): Promise<n
   const state = c.phone.state;
   const extras: Record<string, string> = {};
   let wait = false;
+  let noWindowAnimation = false;
   let component: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '-w') wait = true;
+    else if (a === '--no-window-animation') noWindowAnimation = true;
     else if (a === '-e') {
       const k = args[++i] ?? '';
       extras[k] = args[++i] ?? '';
@@ -218,6 +220,7 @@ async function instrument(c: CommandContext, args: readonly string[]): Promise<n
     component: key,
     targetPackage: ins.targetPackage,
     args: extras,
+    noWindowAnimation,
     signal: ended.signal,
     state,
     listen(port: number, onConnection: (stream: Duplex) => void) {

@@ -14,6 +14,8 @@ export interface InstrumentRun {
   targetPackage: string;
   /** `-e KEY VALUE` arguments. */
   args: Record<string, string>;
+  /** Started with `--no-window-animation`: window and transition animations are off while it runs. */
+  noWindowAnimation: boolean;
   /** Aborts when the instrumentation ends: am force-stop of either package, the client went away, a reboot. */
   signal: AbortSignal;
   /** The phone's state (screen, foreground activity, display size …). */

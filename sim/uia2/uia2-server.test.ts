@@ -14,7 +14,7 @@ import { runShell } from '../phone/run-shell.js';
 import type { SimPhoneInstance } from '../phone/sim-phone.js';
 import type { UiNode } from '../phone/ui-node.js';
 import { ELEMENT_KEY } from './uia2-context.js';
-import { UIA2_INSTRUMENTATION, type Uia2Options, uia2InstrumentHook } from './uia2-server.js';
+import { settleMs, UIA2_INSTRUMENTATION, type Uia2Options, uia2InstrumentHook } from './uia2-server.js';
 
 const APKS = 'node_modules/appium-uiautomator2-server/apks';
 
@@ -35,7 +35,7 @@ interface Rig {
   dispose(): Promise<void>;
 }
 
-async function startRig(opts: Uia2Options = {}): Promise<Rig> {
+async function startRig(opts: Uia2Options & { animations?: boolean } = {}): Promise<Rig> {
   const phone = await makePhone('xiaomi', { onInstrument: uia2InstrumentHook(opts) });
   copyFileSync(`${APKS}/appium-uiautomator2-server-v10.6.6.apk`, phone.hostPath('/data/local/tmp/s.apk')!);
   copyFileSync(
@@ -48,9 +48,15 @@ async function startRig(opts: Uia2Options = {}): Promise<Rig> {
   );
   assert.equal(installed.code, 0, installed.stdout + installed.stderr);
   const client = new AbortController();
-  const instrument = runShell(phone, `am instrument -w -e disableAnalytics true ${UIA2_INSTRUMENTATION}`, {
-    signal: client.signal,
-  });
+  // As phonehome starts it (appium:disableWindowAnimation): screens change without transitions.
+  const noAnimation = opts.animations ? '' : '--no-window-animation ';
+  const instrument = runShell(
+    phone,
+    `am instrument -w ${noAnimation}-e disableAnalytics true ${UIA2_INSTRUMENTATION}`,
+    {
+      signal: client.signal,
+    },
+  );
   // The relay: one phone connection per accepted TCP connection, as adb forward makes them.
   let accepted = 0;
   const relay: Server = createServer((sock) => {
@@ -569,5 +575,51 @@ test('am force-stop during a waiting request closes its connection at once; the 
     await assert.rejects(r3.phone.connectTcp(6790), { code: 'ECONNREFUSED' });
   } finally {
     await r3.dispose();
+  }
+});
+
+test('with window animations on, a tap answers once its transition has played: 300 ms × transition_animation_scale, capped by waitForIdleTimeout', async () => {
+  const slow = await startRig({ animations: true });
+  try {
+    const made = await slow.call('POST', '/session', {
+      capabilities: { firstMatch: [caps], alwaysMatch: {} },
+    });
+    const s = made.body.sessionId!;
+    const tapSettings = async () => {
+      await runShell(slow.phone, 'input keyevent 3');
+      const found = await slow.call('POST', `/session/${s}/element`, {
+        strategy: 'accessibility id',
+        selector: 'Settings',
+      });
+      const id = (found.body.value as Record<string, string>)[ELEMENT_KEY]!;
+      const t0 = performance.now();
+      const r = await slow.call('POST', `/session/${s}/element/${id}/click`, { element: id });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(slow.phone.state.apps.foregroundPackage, 'com.android.settings');
+      return performance.now() - t0;
+    };
+    assert.ok((await tapSettings()) >= 300, 'scale 1 (the profile): one transition');
+    await runShell(slow.phone, 'settings put global transition_animation_scale 4');
+    assert.ok((await tapSettings()) >= 1_200, 'scale 4: four times as long');
+    await slow.call('POST', `/session/${s}/appium/settings`, { settings: { waitForIdleTimeout: 100 } });
+    const capped = await tapSettings();
+    assert.ok(capped >= 100 && capped < 1_000, `capped by waitForIdleTimeout: ${capped} ms`);
+    const state = slow.phone.state;
+    assert.equal(settleMs(state, true, 10_000), 0, 'instrumentation with --no-window-animation: no wait');
+    await runShell(slow.phone, 'settings put global transition_animation_scale 0');
+    assert.equal(settleMs(state, false, 10_000), 0, 'animations off in Developer options: no wait');
+    await runShell(slow.phone, 'settings put global transition_animation_scale 0.5');
+    assert.equal(settleMs(state, false, 10_000), 150);
+    assert.equal(
+      settleMs(state, false, 'nonsense'),
+      150,
+      'a waitForIdleTimeout that is no number: the default cap',
+    );
+    await runShell(slow.phone, 'settings put global transition_animation_scale bogus');
+    assert.equal(settleMs(state, false, 10_000), 300, 'an unreadable scale counts as 1, as on Android');
+    await runShell(slow.phone, 'settings put global transition_animation_scale 99');
+    assert.equal(settleMs(state, false, 60_000), 6_000, 'held at 20');
+  } finally {
+    await slow.dispose();
   }
 });

@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
 import type { InstrumentHook, InstrumentRun } from '../phone/command.js';
 import type { DeviceState } from '../phone/device-state.js';
@@ -29,6 +30,33 @@ export interface Uia2Options {
   shutdownDelayMs?: number;
   /** Receives one line per request ("GET /status 200 3ms"), for debugging. */
   log?: (line: string) => void;
+}
+
+/**
+ * Commands after which the real server waits for the screen to be idle (UiAutomator's waitForIdle):
+ * a tap or key that opens a screen answers once its transition has played.
+ */
+const SCREEN_CHANGING = new Set(['click', 'back', 'pressKeycode', 'longPressKeycode', 'actions']);
+/** An activity transition at animation scale 1, in ms (Android's stock transitions take 250 to 400). */
+export const TRANSITION_MS = 300;
+
+/**
+ * How long a screen-changing command waits for the screen to settle: the transition at the phone's
+ * `transition_animation_scale` (no wait with animations off, by the setting or by the instrumentation's
+ * `--no-window-animation`), never longer than the session's waitForIdleTimeout.
+ */
+export function settleMs(
+  state: DeviceState,
+  noWindowAnimation: boolean,
+  waitForIdleTimeout: unknown,
+): number {
+  if (noWindowAnimation) return 0;
+  // As Android reads the setting: an unreadable value counts as 1, the scale is held within 0 to 20.
+  const raw = Number.parseFloat(state.system.get('global', 'transition_animation_scale') ?? '1');
+  const scale = Number.isFinite(raw) ? Math.min(Math.max(raw, 0), 20) : 1;
+  if (scale === 0) return 0;
+  const cap = typeof waitForIdleTimeout === 'number' && waitForIdleTimeout >= 0 ? waitForIdleTimeout : 10_000;
+  return Math.min(Math.round(TRANSITION_MS * scale), cap);
 }
 
 /** A route: method, path pattern (parameters as groups), command name, whether it needs a session. */
@@ -109,6 +137,8 @@ export function createUia2Server(
     exec: Uia2Context['exec'];
     /** Called after DELETE /session. */
     onSessionDeleted?: () => void;
+    /** The instrumentation runs with `--no-window-animation`. */
+    noWindowAnimation?: boolean;
   },
 ): Uia2Server {
   const stopped = new AbortController();
@@ -175,6 +205,14 @@ export function createUia2Server(
           );
       }
       const value = await COMMANDS[name]!(ctx, request);
+      if (SCREEN_CHANGING.has(name)) {
+        const ms = settleMs(
+          state,
+          opts.noWindowAnimation === true,
+          request.session?.settings['waitForIdleTimeout'],
+        );
+        if (ms > 0) await delay(ms, undefined, { signal: stopped.signal }).catch(() => {});
+      }
       if (name === 'newSession') sessionId = (value as { sessionId: string }).sessionId;
       reply(res, 200, JSON.stringify({ sessionId, value: value === undefined ? null : value }));
     } catch (e) {
@@ -249,6 +287,7 @@ export function uia2InstrumentHook(opts: Uia2Options & { next?: InstrumentHook }
     const server = createUia2Server(run.state, {
       ...opts,
       exec: (line) => run.exec(line),
+      noWindowAnimation: run.noWindowAnimation,
       onSessionDeleted: () => {
         clearTimeout(shutdown);
         shutdown = setTimeout(() => run.finish(), opts.shutdownDelayMs ?? 15);
