@@ -126,7 +126,10 @@ export async function startPhoneRig(opts: PhoneRigOptions): Promise<PhoneRig> {
     opts.prepare?.(phone);
     adbd = await startAdbd({ phone, host: '127.0.0.1' });
     const started = await adb(['start-server']);
-    if (started.code !== 0) throw new Error(`adb start-server: ${started.stderr}`);
+    if (started.code !== 0) {
+      const how = started.code === null ? 'killed after 30 s' : `exit ${started.code}`;
+      throw new Error(`adb -P ${port} start-server (${how}): ${started.stderr}${started.stdout}`);
+    }
     const connected = await adb(['connect', adbd.serial]);
     if (!/connected to/.test(connected.stdout)) throw new Error(`adb connect: ${connected.stdout}`);
   } catch (e) {
