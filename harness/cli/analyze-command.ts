@@ -4,6 +4,7 @@
  * that `phonehome --help` stays fast.
  */
 
+import { DEFAULT_CANARY_DOMAIN } from '../config/canary.js';
 import { UsageError } from '../errors.js';
 import { type Command, Option } from './commander.js';
 
@@ -20,6 +21,7 @@ interface AnalyzeCliOptions {
   profile?: string;
   exchanges?: string;
   ignoreHosts?: string[];
+  canaryDomain: string;
 }
 
 export function register(program: Command): void {
@@ -65,6 +67,12 @@ export function register(program: Command): void {
       '--ignore-hosts <regex>',
       'with --exchanges: hosts the run let through without interception (its intercept.ignoreHosts); repeatable',
       (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option(
+      '--canary-domain <domain>',
+      "the run's canary domain: names under it are phonehome's own proof that the capture worked, " +
+        'left out of the verdict as a run leaves them out',
+      DEFAULT_CANARY_DOMAIN,
     )
     .option('--out <file>', 'write the output to FILE (atomically) instead of standard output (- for it)')
     .option(
@@ -226,11 +234,15 @@ async function analyzeAction(capture: string, opts: AnalyzeCliOptions): Promise<
   }
 
   const verdict = allowlist
-    ? (await import('../verdict/verdict.js')).judge(analysis.flows, allowlist, {
-        captureComplete: opts.captureComplete === true,
-        ...(analysis.geo ? { geo: analysis.geo } : {}),
-        ...(analysis.identifiers ? { leaks: analysis.identifiers.leaks } : {}),
-      })
+    ? (await import('../verdict/verdict.js')).judge(
+        (await import('../verdict/judged-flows.js')).judgedFlows(analysis.flows, opts.canaryDomain),
+        allowlist,
+        {
+          captureComplete: opts.captureComplete === true,
+          ...(analysis.geo ? { geo: analysis.geo } : {}),
+          ...(analysis.identifiers ? { leaks: analysis.identifiers.leaks } : {}),
+        },
+      )
     : undefined;
   if (analysis.intercept) {
     if (analysis.intercept.problem) analysis.warnings.push(analysis.intercept.problem);

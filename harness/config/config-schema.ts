@@ -164,7 +164,7 @@ export const phonehomeConfigSchema = z.strictObject({
   devicesDir: z.string().min(1, 'a folder').optional(),
   /** At most this many phones run at once (default: all of them). */
   parallelism: z.number().int().min(1, 'at least 1').optional(),
-  /** Canaries are start-RUNID.DOMAIN and end-RUNID.DOMAIN (default canary.phonehome.test). */
+  /** Canaries are start-RUNID.DOMAIN and end-RUNID.DOMAIN (default canary.phonehome.test, config/canary.ts). */
   canaryDomain: z
     .string()
     .regex(HOST_NAME, 'a DNS name such as canary.phonehome.test (lower case, two labels or more)')

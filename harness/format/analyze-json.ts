@@ -76,6 +76,7 @@ function ruleJson(r: RuleInfo | null): Json {
   if (r.severity !== undefined) out.severity = r.severity;
   if (r.maxBytes !== undefined) out.maxBytes = r.maxBytes;
   if (r.maxConnections !== undefined) out.maxConnections = r.maxConnections;
+  if (r.minConnections !== undefined) out.minConnections = r.minConnections;
   out.file = r.file;
   out.line = r.line;
   out.column = r.column;
@@ -100,7 +101,11 @@ function verdictJson(v: Verdict): { [key: string]: Json } {
       bytesUp: x.bytesUp,
       bytesDown: x.bytesDown,
     })),
-    unmetExpectations: v.unmetExpectations.map((u) => ({ rule: ruleJson(u.rule), ruleText: u.ruleText })),
+    unmetExpectations: v.unmetExpectations.map((u) => ({
+      rule: ruleJson(u.rule),
+      ruleText: u.ruleText,
+      ...(u.seen !== undefined ? { seen: u.seen } : {}),
+    })),
     budgets: v.budgets.map((b) => ({
       rule: ruleJson(b.rule),
       ruleText: b.ruleText,

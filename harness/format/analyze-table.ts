@@ -5,7 +5,7 @@
  */
 import type { Analysis } from '../analyze.js';
 import type { Flow } from '../flows/flow.js';
-import type { FlowJudgement, FlowStatus, Verdict } from '../verdict/verdict.js';
+import { type FlowJudgement, type FlowStatus, unmetText, type Verdict } from '../verdict/verdict.js';
 import { formatBytes } from './bytes.js';
 import { terminalSafe, terminalSafeClipped } from './terminal-text.js';
 
@@ -297,7 +297,7 @@ function verdictLines(v: Verdict, a: Analysis): string[] {
   }
   if (v.unmetExpectations.length) {
     out.push('', `Unmet expectations (${v.unmetExpectations.length})`);
-    for (const u of v.unmetExpectations) out.push(`  ✗ never seen: ${terminalSafe(u.ruleText)}`);
+    for (const u of v.unmetExpectations) out.push(`  ✗ ${terminalSafe(unmetText(u))}`);
   }
   if (v.budgets.length) {
     out.push('', `Budgets (${v.budgets.length})`);

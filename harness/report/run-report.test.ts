@@ -306,7 +306,7 @@ test('a run whose expectations were never seen breaks at its verdict', async () 
   assert.deepEqual([verdict.name, verdict.status, verdict.message], ['verdict', 'broken', reason]);
   assert.deepEqual(
     verdict.steps.map((s) => [s.name, s.status]),
-    [['unmet expectation: expect backup.googleapis.com (backup) from idle.yaml:9', 'failed']],
+    [['unmet expectation: never seen: expect backup.googleapis.com (backup) from idle.yaml:9', 'failed']],
   );
   assert.equal(r.steps.filter((s) => s.status === 'broken').length, 1);
 });

@@ -12,7 +12,7 @@ import { formatAnalyzeCsv } from '../format/analyze-csv.js';
 import { formatBytes } from '../format/bytes.js';
 import { type PhaseRecord, type RunResult, recordLine, scenarioSteps } from '../record/run-record.js';
 import type { Severity } from '../verdict/allowlist-schema.js';
-import type { Verdict } from '../verdict/verdict.js';
+import { unmetText, type Verdict } from '../verdict/verdict.js';
 import { bytesChart } from './bytes-chart.js';
 import { hostSummary, hostSummaryTable } from './host-summary.js';
 import { type HtmlTable, htmlPage } from './html-page.js';
@@ -159,7 +159,7 @@ function evidenceLines(run: RunFolder): string[] {
         `${bytes(x.bytesUp)} up, ${bytes(x.bytesDown)} down${step ? `; first during ${step}` : ''}`
       );
     }),
-    ...v.unmetExpectations.map((u) => `unmet expectation: ${u.ruleText}`),
+    ...v.unmetExpectations.map((u) => `unmet expectation: ${unmetText(u)}`),
     ...v.budgets.filter((b) => b.exceeded).map((b) => `budget exceeded: ${b.ruleText} (${bytes(b.bytes)})`),
   ];
 }

@@ -3,7 +3,7 @@
  * first happened), unmet expectations and budgets. Pure: verdict in, tables of plain text out.
  */
 import type { LocatedViolation } from '../record/run-record.js';
-import type { Verdict } from '../verdict/verdict.js';
+import { unmetText, type Verdict } from '../verdict/verdict.js';
 import type { HtmlTable } from './html-page.js';
 
 function iso(tsSeconds: number): string {
@@ -46,7 +46,7 @@ export function violationTables(verdict: Verdict, located: LocatedViolation[] = 
     {
       caption: `Unmet expectations (${verdict.unmetExpectations.length})`,
       head: ['expected', 'reason'],
-      rows: verdict.unmetExpectations.map((u) => [u.ruleText, u.rule.reason]),
+      rows: verdict.unmetExpectations.map((u) => [unmetText(u), u.rule.reason]),
       empty: 'none',
     },
     {

@@ -3,9 +3,9 @@
  * far, read from the capture's bytes as they are written. The final verdict comes from the file.
  */
 import { TrafficReader } from '../analyze.js';
-import { isUnderDomain } from '../names/host-name.js';
 import { CaptureParser } from '../packets/capture-parser.js';
 import type { Allowlist } from '../verdict/allowlist.js';
+import { judgedFlows } from '../verdict/judged-flows.js';
 import { judge } from '../verdict/verdict.js';
 import type { CaptureBackend, CaptureSession } from './capture.js';
 
@@ -53,9 +53,7 @@ export class LiveTraffic {
 
   /** The figures so far. */
   stats(): LiveStats {
-    const flows = this.reader.table
-      .flows(new Set(this.deviceAddrs))
-      .filter((f) => !f.names.some((n) => isUnderDomain(n.name, this.canaryDomain)));
+    const flows = judgedFlows(this.reader.table.flows(new Set(this.deviceAddrs)), this.canaryDomain);
     const names = new Set<string>();
     for (const f of flows) for (const n of f.names) names.add(n.name);
     // Drops are only counted when the capture stops: judge as the final verdict will when there are none.

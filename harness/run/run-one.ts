@@ -22,7 +22,6 @@ import { maskedIdentifiers } from '../identifiers/masked-identifiers.js';
 import { type PhoneIdentifiers, readIdentifiers } from '../identifiers/read-identifiers.js';
 import { identifierRedactor, redactIdentifiers } from '../identifiers/redact.js';
 import { maskedExchangeLines, parseExchanges } from '../intercept/exchanges.js';
-import { isUnderDomain } from '../names/host-name.js';
 import {
   RUN_FORMAT_VERSION,
   type RunResult,
@@ -31,7 +30,8 @@ import {
   VERDICT_FORMAT_VERSION,
 } from '../record/run-record.js';
 import type { Allowlist } from '../verdict/allowlist.js';
-import { judge, type LeakJudgement } from '../verdict/verdict.js';
+import { DEFAULT_CANARY_DOMAIN, judgedFlows } from '../verdict/judged-flows.js';
+import { judge, type LeakJudgement, unmetText } from '../verdict/verdict.js';
 import type { CaptureBackend, CaptureSession } from './capture.js';
 import type { DeviceControl } from './device-control.js';
 import { InterceptError, type Interceptor, type InterceptSession } from './intercept.js';
@@ -106,7 +106,7 @@ function namesIn(analysis: Analysis): Set<string> {
 
 /** Runs one scenario on one phone. Never throws for run failures: they are the result's outcome. */
 export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<RunResult> {
-  const domain = ctx.canaryDomain ?? 'canary.phonehome.test';
+  const domain = ctx.canaryDomain ?? DEFAULT_CANARY_DOMAIN;
   const shown = ctx.label ?? ctx.device.serial;
   const dir = join(ctx.outRoot, pathPart(ctx.runId), pathPart(shown), pathPart(scenario.name));
   await mkdir(dir, { recursive: true });
@@ -462,10 +462,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   const judging = rec.begin('verdict', 'verdict', { figures: { allowlists: '' } });
   // An ICMP error the phone only received (a QUIC packet rejected while interception runs, a port
   // unreachable) is the network's answer to something the phone sent, judged with that: not a contact.
-  const flows = analysis.flows.filter(
-    (fl) =>
-      !fl.names.some((n) => isUnderDomain(n.name, domain)) && !(fl.proto === 'icmp' && fl.origPkts === 0),
-  );
+  const flows = judgedFlows(analysis.flows, domain);
   // Connections the phone had open when the capture began show up midstream, their names unseen; a
   // capture that dropped nothing tells them apart from connections whose start was lost.
   const verdict = judge(flows, ctx.allowlist, {
@@ -581,8 +578,8 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     rec.end(judging, 'passed', result.reason);
   } else if (!policyBroken) {
     // Expectations are positive controls: a run that never reached them did not do what it says.
-    const missing = verdict.unmetExpectations.map((u) => u.ruleText).join('; ');
-    return await broken('no-proof', `the scenario did not prove it ran: never seen: ${missing}`);
+    const missing = verdict.unmetExpectations.map(unmetText).join('; ');
+    return await broken('no-proof', `the scenario did not prove it ran: ${missing}`);
   } else {
     result.outcome = 'failed';
     result.reason = [

@@ -19,6 +19,7 @@ import type { Locator } from '../geo/locate.js';
 import type { Inventory } from '../identifiers/inventory.js';
 import { fingerprintKey, phoneLabel } from '../identifiers/mask.js';
 import { type RunResult, recordLine } from '../record/run-record.js';
+import { DEFAULT_CANARY_DOMAIN } from '../verdict/judged-flows.js';
 import { readAllowlist } from '../verdict/read-allowlist.js';
 import type { CaptureBackend } from './capture.js';
 import type { DeviceControl } from './device-control.js';
@@ -163,6 +164,8 @@ export function skipReason(
     if (need === 'appium' && !hasUi) return 'needs Appium (UI automation), which this run does not have';
     if (need === 'root' && !facts.rooted) return 'needs a rooted phone';
     if (need === 'pcapdroid' && !facts.pcapdroidInstalled) return 'needs PCAPdroid installed on the phone';
+    if (need === 'sim-card' && !facts.simCard)
+      return 'needs a SIM card in the phone (gsm.sim.state shows none loaded)';
   }
   for (const st of scenario.steps) {
     if (st.kind !== 'action') continue;
@@ -268,7 +271,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
   const resultsDir = resolve(opts.outDir, 'allure-results');
   await mkdir(resultsDir, { recursive: true });
   const summary: SuiteSummary = { passed: 0, failed: 0, broken: 0, skipped: 0, results: [], resultsDir };
-  const canaryDomain = opts.canaryDomain ?? 'canary.phonehome.test';
+  const canaryDomain = opts.canaryDomain ?? DEFAULT_CANARY_DOMAIN;
   const grep = opts.grep ? new RegExp(opts.grep) : undefined;
   // Runs still going when mocha ends early (--bail) are stopped, as Ctrl-C stops them.
   const stopRest = new AbortController();

@@ -134,9 +134,25 @@ export const matcherSchema = z.preprocess(
   z.strictObject(matcherFields).superRefine(exactlyOneTarget),
 );
 
-/** An `allow` or `expect` entry. */
+/** An `allow` entry. */
 export const ruleSchema = z
   .strictObject({ ...matcherFields, reason: reasonField })
+  .superRefine(exactlyOneTarget);
+
+/**
+ * An `expect` entry: an allow rule's shape plus how many connections at least (default 1), for
+ * periodic check-ins a long run must show a number of.
+ */
+export const expectRuleSchema = z
+  .strictObject({
+    ...matcherFields,
+    reason: reasonField,
+    minConnections: z
+      .number({ error: 'expected a whole number ≥ 1' })
+      .int({ error: 'expected a whole number ≥ 1' })
+      .min(1, { error: 'expected a whole number ≥ 1' })
+      .optional(),
+  })
   .superRefine(exactlyOneTarget);
 
 /** How bad a forbidden contact is, for reports (Allure's severities). */
@@ -215,7 +231,7 @@ export const allowlistFileSchema = z.strictObject(
     openBeforeCapture: z.enum(['fail', 'warn', 'allow']).optional(),
     allow: list(ruleSchema),
     forbid: list(forbidRuleSchema),
-    expect: list(ruleSchema),
+    expect: list(expectRuleSchema),
     budget: list(budgetSchema),
     /** Which identifiers may go where (forbid wins over allow); leaks no rule mentions follow identifierLeaks. */
     identifiers: z

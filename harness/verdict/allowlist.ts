@@ -84,10 +84,8 @@ function compileFile(
   where: (path: PathKey[]) => RuleSource,
 ): AllowlistFile {
   // An allow rule's country must hold for every country source; elsewhere one source is enough.
-  const simple = (kind: 'allow' | 'expect', list: AllowlistFileSpec['allow']) =>
-    (list ?? []).map((r, i) =>
-      makeRule(kind, [compileMatcher(r, kind === 'allow' ? 'all' : 'any')], r.reason, where([kind, i])),
-    );
+  const simple = (kind: 'allow', list: AllowlistFileSpec['allow']) =>
+    (list ?? []).map((r, i) => makeRule(kind, [compileMatcher(r, 'all')], r.reason, where([kind, i])));
   return {
     file,
     extends: (spec.extends ?? []).map((path, i) => ({ path, source: where(['extends', i]) })),
@@ -95,7 +93,15 @@ function compileFile(
     ...(spec.unattributed !== undefined ? { unattributed: spec.unattributed } : {}),
     ...(spec.openBeforeCapture !== undefined ? { openBeforeCapture: spec.openBeforeCapture } : {}),
     allow: simple('allow', spec.allow),
-    expect: simple('expect', spec.expect),
+    expect: (spec.expect ?? []).map((r, i) =>
+      makeRule(
+        'expect',
+        [compileMatcher(r, 'any')],
+        r.reason,
+        where(['expect', i]),
+        r.minConnections !== undefined ? { minConnections: r.minConnections } : {},
+      ),
+    ),
     forbid: (spec.forbid ?? []).map((r, i) =>
       makeRule('forbid', [compileMatcher(r)], r.reason, where(['forbid', i]), {
         severity: r.severity ?? 'normal',

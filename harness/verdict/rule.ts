@@ -23,6 +23,8 @@ export interface RuleInfo {
   maxBytes?: number;
   /** budget rules only: the connection limit. */
   maxConnections?: number;
+  /** expect rules only: the fewest connections that meet it (absent: 1). */
+  minConnections?: number;
   /** The allowlist file the rule is written in, as the user (or an extends entry) named it. */
   file: string;
   /** 1-based line of the rule in that file. */
@@ -189,7 +191,7 @@ export function makeRule(
   matchers: Matcher[],
   reason: string,
   source: RuleSource,
-  extra: Pick<RuleInfo, 'severity' | 'maxBytes' | 'maxConnections'> = {},
+  extra: Pick<RuleInfo, 'severity' | 'maxBytes' | 'maxConnections' | 'minConnections'> = {},
 ): Rule {
   const info: RuleInfo = {
     kind,
@@ -218,7 +220,12 @@ function formatLimit(info: RuleInfo): string {
 
 /** The describe() text of a rule given as plain data (so saved verdicts can be described again). */
 export function describeRule(info: RuleInfo): string {
-  const limit = info.kind === 'budget' ? ` ${formatLimit(info)} to` : '';
+  const limit =
+    info.kind === 'budget'
+      ? ` ${formatLimit(info)} to`
+      : info.minConnections !== undefined
+        ? ` at least ${info.minConnections} connections to`
+        : '';
   return `${info.kind}${limit} ${info.match} (${info.reason}) from ${basename(info.file)}:${info.line}`;
 }
 

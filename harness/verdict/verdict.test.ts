@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import type { Flow, FlowName } from '../flows/flow.js';
 import type { Leak } from '../identifiers/find-leaks.js';
 import { loadAllowlist } from './allowlist.js';
-import { judge } from './verdict.js';
+import { DEFAULT_CANARY_DOMAIN, judgedFlows } from './judged-flows.js';
+import { judge, unmetText } from './verdict.js';
 
 const PHONE = '192.168.1.10';
 let counter = 0;
@@ -689,5 +690,50 @@ test('place fields are checked with file, line and field', () => {
   assert.throws(
     () => allowlist('allow:\n  - {reason: x}\n'),
     /a rule needs one of host, ip or cidr, or where the responder is/,
+  );
+});
+
+test('an expectation with minConnections counts the connections: fewer is unmet, with how many were seen', () => {
+  const list = allowlist(`
+allow:
+  - {host: "*.xmpush.global.xiaomi.com", reason: push}
+expect:
+  - {host: "*.xmpush.global.xiaomi.com", minConnections: 3, reason: push checks in every few minutes}
+`);
+  const push = () => flow('10.1.1.1', 443, [['sgp-api.xmpush.global.xiaomi.com', 'sni']]);
+  const two = judge([push(), push()], list);
+  assert.equal(two.outcome, 'violations');
+  assert.equal(two.unmetExpectations.length, 1);
+  assert.equal(two.unmetExpectations[0]!.seen, 2);
+  assert.equal(
+    unmetText(two.unmetExpectations[0]!),
+    'seen 2 of at least 3: expect at least 3 connections to *.xmpush.global.xiaomi.com (push checks in every few minutes) from idle.yaml:5',
+  );
+  assert.equal(
+    unmetText(judge([], list).unmetExpectations[0]!).startsWith('never seen: expect at least 3'),
+    true,
+  );
+  assert.deepEqual(judge([push(), push(), push()], list).unmetExpectations, []);
+  assert.throws(
+    () => allowlist('expect:\n  - {host: a.example, minConnections: 0, reason: r}\n'),
+    /idle\.yaml:2:\d+.*minConnections.*whole number ≥ 1/s,
+  );
+});
+
+test("phonehome's canaries and ICMP the phone only received are left out of what is judged", () => {
+  const canary = flow('10.0.0.2', 53, [['start-run1.canary.phonehome.test', 'dns']], { proto: 'udp' });
+  const ping = flow('10.0.0.3', 0, [['end-run1.canary.phonehome.test', 'dns']], { proto: 'icmp' });
+  const unreachable = flow('10.0.0.4', 0, [], { proto: 'icmp', origPkts: 0 });
+  const sentPing = flow('10.0.0.5', 0, [], { proto: 'icmp' });
+  const lookalike = flow('10.0.0.6', 443, [['canary.phonehome.test.example.com', 'sni']]);
+  const all = [canary, ping, unreachable, sentPing, lookalike];
+  assert.deepEqual(
+    judgedFlows(all, DEFAULT_CANARY_DOMAIN).map((f) => f.uid),
+    [sentPing.uid, lookalike.uid],
+  );
+  // Another lab's canary domain: the default one is then judged like any name.
+  assert.deepEqual(
+    judgedFlows(all, 'canary.lab.example').map((f) => f.uid),
+    [canary.uid, ping.uid, sentPing.uid, lookalike.uid],
   );
 });

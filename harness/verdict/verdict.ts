@@ -86,12 +86,21 @@ export interface Violation {
   bytesDown: number;
 }
 
-/** An expect rule no flow satisfied. */
+/** An expect rule no flow satisfied, or fewer flows than its minConnections. */
 export interface UnmetExpectation {
   /** The rule. */
   rule: RuleInfo;
   /** Its describe() text. */
   ruleText: string;
+  /** How many connections matched it (fewer than it asks; 0 when none). */
+  seen?: number;
+}
+
+/** An unmet expectation in words: "never seen: RULE" or "seen 12 of at least 80: RULE". */
+export function unmetText(u: UnmetExpectation): string {
+  return u.seen
+    ? `seen ${u.seen} of at least ${u.rule.minConnections ?? 1}: ${u.ruleText}`
+    : `never seen: ${u.ruleText}`;
 }
 
 /** One budget's total. */
@@ -349,9 +358,12 @@ export function judge(flows: Flow[], allowlist: Allowlist, opts: JudgeOptions = 
     (a, b) => a.firstSeen - b.firstSeen || (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0),
   );
 
-  const unmetExpectations = allowlist.expect
-    .filter((rule) => !responders.some((subjects) => subjects.some((s) => rule.matches(s.target))))
-    .map((rule) => ({ rule: rule.info, ruleText: rule.describe() }));
+  const unmetExpectations = allowlist.expect.flatMap((rule): UnmetExpectation[] => {
+    const want = rule.info.minConnections ?? 1;
+    let seen = 0;
+    for (const subjects of responders) if (subjects.some((s) => rule.matches(s.target))) seen += 1;
+    return seen >= want ? [] : [{ rule: rule.info, ruleText: rule.describe(), seen }];
+  });
 
   const budgets = allowlist.budgets.map((rule): BudgetResult => {
     const matching = flows.filter((_, i) => responders[i]!.some((s) => rule.matches(s.target)));
