@@ -31,12 +31,16 @@ export const IDLE: TrafficState = {
   adsConsent: true,
   accountSignedIn: false,
   simInserted: false,
+  cloudMessaging: false,
   ids: {
     imei: '861234567890123',
     androidId: 'a1b2c3d4e5f60718',
     serial: 'SIMREDMI01',
     advertisingId: 'ad-id-1',
     wifiMac: '02:42:0a:d5:00:05',
+    imsi: '',
+    iccid: '',
+    phoneNumber: '',
   },
   packages: ['com.android.chrome', 'com.xiaomi.xmsf'],
 };

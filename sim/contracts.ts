@@ -78,8 +78,22 @@ export interface TrafficState {
   /** A vendor account (e.g. Mi account) is signed in. */
   accountSignedIn: boolean;
   simInserted: boolean;
-  /** Identifiers, for misbehaving profiles that leak them in clear. */
-  ids: { imei: string; androidId: string; serial: string; advertisingId: string; wifiMac: string };
+  /** Cloud messaging on (SMS through the maker's cloud), where the maker offers it. */
+  cloudMessaging: boolean;
+  /**
+   * Identifiers, for traffic that carries them; the SIM's (IMSI, ICCID, number) are empty while no
+   * SIM is in.
+   */
+  ids: {
+    imei: string;
+    androidId: string;
+    serial: string;
+    advertisingId: string;
+    wifiMac: string;
+    imsi: string;
+    iccid: string;
+    phoneNumber: string;
+  };
   /** Installed package names, for a misbehaviour that sends the app list. */
   packages: string[];
   /**

@@ -20,6 +20,8 @@ export interface SimUpConfig {
   unauthorized: boolean;
   /** Phones are rooted (`su` works), as a lab's reference phones rooted with Magisk are. */
   rooted?: boolean;
+  /** Phones start with their SIM card inserted (the profile's `sim`), whatever the profile says. */
+  simCard?: boolean;
   /** Folder holding NAME.yaml and NAME.traffic.yaml. */
   devicesDir: string;
   /** Cache folder (lab certificate). */

@@ -36,7 +36,11 @@ async function createPhone(
   copy: number,
 ): Promise<{ phone: SimPhoneInstance; model: string; adbd: Adbd }> {
   const loaded = await loadPhoneProfile(join(cfg.devicesDir, `${name}.yaml`));
-  const profile = cfg.rooted ? { ...loaded, rooted: true } : loaded;
+  const profile = {
+    ...loaded,
+    ...(cfg.rooted ? { rooted: true } : {}),
+    ...(cfg.simCard ? { sim: { ...loaded.sim, inserted: true } } : {}),
+  };
   // Two phones of one model are two devices: the second and later get their own serial.
   const serial = copy > 0 ? `${profile.identifiers.serial}${copy}` : undefined;
   const phone = await createSimPhone({

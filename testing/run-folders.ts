@@ -54,6 +54,7 @@ export const PHONES: Record<'xiaomi' | 'pixel', DeviceFacts> = {
     wifiIp: PHONE_IP,
     rooted: false,
     pcapdroidInstalled: true,
+    simCard: false,
     properties: {},
   },
   pixel: {
@@ -71,6 +72,7 @@ export const PHONES: Record<'xiaomi' | 'pixel', DeviceFacts> = {
     wifiIp: PHONE_IP,
     rooted: false,
     pcapdroidInstalled: false,
+    simCard: false,
     properties: {},
   },
 };

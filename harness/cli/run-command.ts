@@ -80,6 +80,7 @@ function addRunOptions(cmd: Command): Command {
       '--sim-rooted',
       'the simulated phones are rooted (su works), as lab phones rooted with Magisk are',
     )
+    .option('--sim-card', 'the simulated phones have their SIM card in (scenarios that need one run)')
     .option(
       '--accept',
       'after the suite, accept its analysed runs (passed or failed) into their baselines: the next run is compared with them',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseIpAddr, phoneAddrs } from './facts.js';
+import { parseIpAddr, phoneAddrs, simCardIn } from './facts.js';
 
 // `ip addr show wlan0` on an Android 14 phone on a dual-stack Wi-Fi network.
 const DUAL_STACK = `47: wlan0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP group default qlen 3000
@@ -44,4 +44,12 @@ test("the phone's addresses for the capture filter and the analysis: IPv4 first,
   ]);
   assert.deepEqual(phoneAddrs({ wifiIpv6: ['2001:db8::5'] }), ['2001:db8::5']);
   assert.deepEqual(phoneAddrs({}), []);
+});
+
+test('a SIM card is in when some slot of gsm.sim.state is LOADED or READY', () => {
+  assert.equal(simCardIn({ 'gsm.sim.state': 'LOADED' }), true);
+  assert.equal(simCardIn({ 'gsm.sim.state': 'ABSENT,READY' }), true, 'the second slot');
+  assert.equal(simCardIn({ 'gsm.sim.state': 'ABSENT,ABSENT' }), false);
+  assert.equal(simCardIn({ 'gsm.sim.state': 'PIN_REQUIRED' }), false, 'a locked SIM cannot be read');
+  assert.equal(simCardIn({}), false, 'no property: no SIM known');
 });

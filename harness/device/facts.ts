@@ -51,6 +51,8 @@ export interface DeviceFacts {
   rooted: boolean;
   /** PCAPdroid (com.emanuelef.remote_capture) is installed. */
   pcapdroidInstalled: boolean;
+  /** A SIM card is in and readable (gsm.sim.state of some slot is LOADED or READY). */
+  simCard: boolean;
   /** Battery level in percent, if known. */
   batteryLevel?: number;
   /** Battery temperature in °C, if known. */
@@ -94,6 +96,11 @@ export function parseIpAddr(text: string): { ip?: string; ipv6?: string[]; mac?:
 /** The phone's own addresses (IPv4 and global IPv6), for the capture filter and the analysis. */
 export function phoneAddrs(facts: Pick<DeviceFacts, 'wifiIp' | 'wifiIpv6'>): string[] {
   return [...(facts.wifiIp ? [facts.wifiIp] : []), ...(facts.wifiIpv6 ?? [])];
+}
+
+/** A SIM is in: gsm.sim.state (one value per slot, comma-separated) shows a slot LOADED or READY. */
+export function simCardIn(props: Record<string, string>): boolean {
+  return (props['gsm.sim.state'] ?? '').split(',').some((s) => s.trim() === 'LOADED' || s.trim() === 'READY');
 }
 
 /** Parses `dumpsys battery`: level in percent and temperature in °C (the phone reports tenths). */
@@ -145,6 +152,7 @@ export async function readFacts(device: AdbDevice, opts: OpOptions = {}): Promis
     ...(net.mac ? { wifiMac: net.mac } : {}),
     rooted: su.exitCode === 0 && /uid=0\b/.test(su.text),
     pcapdroidInstalled: /package:com\.emanuelef\.remote_capture\b/.test(pcapdroid.text),
+    simCard: simCardIn(props),
     ...(bat.level !== undefined ? { batteryLevel: bat.level } : {}),
     ...(bat.temperature !== undefined ? { batteryTemperature: bat.temperature } : {}),
     properties: props,

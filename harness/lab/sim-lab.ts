@@ -57,13 +57,14 @@ export async function simUp(
   misbehave: string[],
   speed: number,
   adbPort: number,
-  rooted = false,
+  opts: { rooted?: boolean; simCard?: boolean } = {},
 ): Promise<SimLab> {
   const dir = await mkdtemp(join(tmpdir(), 'phonehome-sim-'));
   simLabsUp.add(dir);
   const args = ['up', '--profile', ...profiles, '--speed', String(speed), '--adb-port', String(adbPort)];
   args.push('--state-dir', dir, '--json', ...(misbehave.length ? ['--misbehave', misbehave.join(',')] : []));
-  if (rooted) args.push('--rooted');
+  if (opts.rooted) args.push('--rooted');
+  if (opts.simCard) args.push('--sim-card');
   try {
     const { stdout } = await exec(process.execPath, simCommandArgs(args), {
       timeout: 180_000,

@@ -52,6 +52,7 @@ export async function up(opts: {
   misbehave?: string;
   unauthorized?: boolean;
   rooted?: boolean;
+  simCard?: boolean;
   stateDir: string;
   devices?: string;
   json?: boolean;
@@ -90,6 +91,7 @@ export async function up(opts: {
     misbehave,
     unauthorized: Boolean(opts.unauthorized),
     ...(opts.rooted ? { rooted: true } : {}),
+    ...(opts.simCard ? { simCard: true } : {}),
     devicesDir,
     cacheDir: process.env['PHONEHOME_CACHE'] ?? '',
   };

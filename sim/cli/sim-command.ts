@@ -44,6 +44,7 @@ export function register(program: Command): void {
     )
     .option('--unauthorized', 'phones demand adb authorization and stay unauthorized')
     .option('--rooted', 'phones are rooted (su works), as lab phones rooted with Magisk are')
+    .option('--sim-card', "phones have their SIM card in (the profile's operator, IMSI, ICCID and number)")
     .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
     .option('--devices <dir>', 'folder of simulated device files (default: the project devices/sim)')
     .option('--timeout <s>', 'seconds to wait for the phones', positive('--timeout'), 120)

@@ -60,12 +60,12 @@ const TEMPLATE_FNS: Record<string, (v: string) => string> = {
 };
 
 /**
- * Fills {imei}, {androidId}, {serial}, {advertisingId}, {wifiMac} in a value from the phone's
+ * Fills {imei}, {androidId}, {serial}, {advertisingId}, {wifiMac}, {imsi}, {iccid}, {phoneNumber} in a value from the phone's
  * identifiers, each optionally through functions applied right to left: {sha256:imei}, {md5:nosep:wifiMac}.
  */
 export function fillIds(value: string, ids: TrafficState['ids']): string {
   return value.replace(
-    /\{((?:[a-z0-9]+:)*)(imei|androidId|serial|advertisingId|wifiMac)\}/g,
+    /\{((?:[a-z0-9]+:)*)(imei|androidId|serial|advertisingId|wifiMac|imsi|iccid|phoneNumber)\}/g,
     (whole, fns: string, k: keyof TrafficState['ids']) => {
       let v = ids[k];
       for (const fn of fns.split(':').filter(Boolean).reverse()) {

@@ -18,12 +18,16 @@ const idle: TrafficState = {
   adsConsent: true,
   accountSignedIn: false,
   simInserted: false,
+  cloudMessaging: false,
   ids: {
     imei: '861234567890123',
     androidId: 'a1b2c3d4e5f60718',
     serial: 'SIM0001',
     advertisingId: 'x',
     wifiMac: 'aa:bb:cc:0d:1e:2f',
+    imsi: '',
+    iccid: '',
+    phoneNumber: '',
   },
   packages: ['com.android.chrome'],
 };
@@ -178,4 +182,28 @@ test('identifier templates: functions apply right to left; a JSON body gets the 
     a: ['SIM0001', 1],
     apps: ['com.android.chrome'],
   });
+});
+
+test('cloud messaging on with a SIM in registers the number and IMSI with the account service; off, or without a SIM, it does not', async () => {
+  const p = await loadTrafficProfile(XIAOMI);
+  const sim = {
+    ...idle,
+    simInserted: true,
+    ids: { ...idle.ids, imsi: '234150123456789', phoneNumber: '+447700900123' },
+  };
+  const on = activeBehaviours(p, { ...sim, cloudMessaging: true }, []);
+  const register = on.find((b) => b.id === 'cloud-messaging-register');
+  assert.ok(register, 'registered with cloud messaging on');
+  assert.deepEqual(register.hosts, ['api.account.xiaomi.com']);
+  assert.ok(on.some((b) => b.id === 'cloud-messaging-sync'));
+  const off = activeBehaviours(p, { ...sim, cloudMessaging: false }, []).map((b) => b.id);
+  assert.ok(!off.includes('cloud-messaging-register') && !off.includes('cloud-messaging-sync'));
+  assert.ok(off.includes('sim-activation'), 'the SIM alone still activates, with no identifier in the body');
+  const noSim = activeBehaviours(p, { ...idle, cloudMessaging: true }, []).map((b) => b.id);
+  assert.ok(!noSim.includes('cloud-messaging-register'), 'no SIM, no number to register');
+  assert.equal(
+    fillIds('{phoneNumber}/{imsi}/{sha256:imsi}', sim.ids).split('/').slice(0, 2).join('/'),
+    '+447700900123/234150123456789',
+  );
+  assert.equal(fillIds('[{imsi}]', idle.ids), '[]', 'empty while no SIM is in');
 });

@@ -47,11 +47,12 @@ const when = z
     adsConsent: z.boolean().optional(),
     accountSignedIn: z.boolean().optional(),
     simInserted: z.boolean().optional(),
+    cloudMessaging: z.boolean().optional(),
   })
   .strict();
 
 /** The conditions a misbehaviour may tell the phone to ignore. */
-export const CONSENT_KEYS = ['analyticsConsent', 'adsConsent', 'backupEnabled'] as const;
+export const CONSENT_KEYS = ['analyticsConsent', 'adsConsent', 'backupEnabled', 'cloudMessaging'] as const;
 
 const behaviour = z
   .object({
@@ -76,7 +77,8 @@ const behaviour = z
     path: z.string().startsWith('/').default('/'),
     /**
      * Query string parameters (http); values may use {imei}, {androidId}, {serial}, {advertisingId},
-     * {wifiMac}, each through functions applied right to left: {sha256:imei}, {md5:nosep:wifiMac}.
+     * {wifiMac}, and the SIM's {imsi}, {iccid}, {phoneNumber} (empty while no SIM is in), each through
+     * functions applied right to left: {sha256:imei}, {md5:nosep:wifiMac}.
      */
     query: z.record(z.string(), z.string()).optional(),
     /** Extra request headers (tls, http), values templated as in query. */

@@ -231,12 +231,16 @@ export class DeviceState extends EventEmitter implements StateCore {
       adsConsent: this.system.consent('adsConsent'),
       accountSignedIn: this.accounts.some((a) => a.type === this.profile.vendorAccountType),
       simInserted: this.simInserted,
+      cloudMessaging: this.system.consent('cloudMessaging'),
       ids: {
         imei: ids.imei,
         androidId: this.system.tables.secure.get('android_id') ?? ids.androidId,
         serial: ids.serial,
         advertisingId: ids.advertisingId,
         wifiMac: this.netInfo?.mac ?? '',
+        imsi: this.simInserted ? (ids.imsi ?? '') : '',
+        iccid: this.simInserted ? (ids.iccid ?? '') : '',
+        phoneNumber: this.simInserted ? (ids.phoneNumber ?? '') : '',
       },
       packages: [...this.apps.packages.keys()].sort(),
     };

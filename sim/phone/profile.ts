@@ -117,6 +117,11 @@ export const phoneProfileSchema = z.strictObject(
       analyticsConsent: settingRef,
       /** Personalised ads (TrafficState.adsConsent). */
       adsConsent: settingRef,
+      /**
+       * Cloud messaging: SMS synced through the maker's cloud, which registers the SIM's number
+       * (TrafficState.cloudMessaging); only phones whose maker offers it.
+       */
+      cloudMessaging: settingRef.optional(),
     }),
     /** Cloud backup: which package runs it and the broadcast action that starts one ("Back up now"). */
     backup: z.strictObject({

@@ -2,6 +2,7 @@ import type { DeviceState } from './device-state.js';
 import { CAPTURE_CTRL } from './pcapdroid.js';
 import { phoneZone, wallClock } from './phone-clock.js';
 import { dataScreen, homeComponent } from './screen-layout.js';
+import { CONSENT_TOGGLES } from './screens.js';
 import { appColour, DARK, node, type Rgb, type ScreenAction, type UiNode, WHITE } from './ui-node.js';
 
 /** The screen's view tree, or undefined when the display is off. */
@@ -263,9 +264,11 @@ function privacyScreen(state: DeviceState): string | undefined {
 function privacyRows(state: DeviceState): { text: string; checked?: boolean; action: ScreenAction }[] {
   const p = state.profile;
   const rows: { text: string; checked?: boolean; action: ScreenAction }[] = [];
-  for (const t of ['backupEnabled', 'analyticsConsent', 'adsConsent'] as const) {
+  for (const t of CONSENT_TOGGLES) {
+    const ref = p.consent[t];
+    if (!ref) continue;
     rows.push({
-      text: p.consent[t].label ?? p.consent[t].key,
+      text: ref.label ?? ref.key,
       checked: state.system.consent(t),
       action: { kind: 'toggle', consent: t },
     });

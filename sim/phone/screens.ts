@@ -150,7 +150,15 @@ const screensFileSchema = z.strictObject(
 );
 
 /** The consent toggles a screen can flip (the phone profile's consent: block names their settings). */
-export type ConsentToggle = 'backupEnabled' | 'analyticsConsent' | 'adsConsent';
+export type ConsentToggle = 'backupEnabled' | 'analyticsConsent' | 'adsConsent' | 'cloudMessaging';
+
+/** Every consent toggle, in the order Settings lists them. */
+export const CONSENT_TOGGLES: readonly ConsentToggle[] = [
+  'backupEnabled',
+  'analyticsConsent',
+  'adsConsent',
+  'cloudMessaging',
+];
 
 /**
  * What screens are checked against and added to: the phone profile's packages and consent settings
@@ -160,7 +168,7 @@ export interface ScreensProfile {
   /** Installed packages and their activities. */
   packages: { name: string; activities: string[]; launchActivity?: string | undefined }[];
   /** The setting each consent toggle stands for. */
-  consent: Record<ConsentToggle, { namespace: string; key: string }>;
+  consent: Partial<Record<ConsentToggle, { namespace: string; key: string }>>;
 }
 
 /** A problem found by checking screens against the profile: where and what. */
@@ -172,9 +180,9 @@ export interface ScreenProblem {
 /** The consent toggle a setting stands for, if any. */
 export function consentOfSetting(profile: ScreensProfile, setting: string): ConsentToggle | undefined {
   const [ns, key] = setting.split(' ') as [string, string];
-  for (const t of ['backupEnabled', 'analyticsConsent', 'adsConsent'] as const) {
+  for (const t of CONSENT_TOGGLES) {
     const ref = profile.consent[t];
-    if (ref.namespace === ns && ref.key === key) return t;
+    if (ref && ref.namespace === ns && ref.key === key) return t;
   }
   return undefined;
 }

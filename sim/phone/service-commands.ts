@@ -104,7 +104,7 @@ function subInfoCall(state: DeviceState, code: number, rest: string[]): string {
   if (pkg !== 'com.android.shell')
     return parcelDump(`Calling package ${pkg ?? 'null'} does not belong to 2000`, -1);
   const ids = state.profile.identifiers;
-  const sim = state.profile.sim.inserted;
+  const sim = state.simInserted;
   if (m.method === 'imei') {
     const slot = m.slotArg ? (ints[0] ?? 0) : 0;
     return parcelDump(slot === 0 ? ids.imei : slot === 1 ? ids.imei2 : undefined);

@@ -95,6 +95,10 @@ test('state changes are reported with their kind', async () => {
     advertisingId: '6f1d2c9e-58b4-4e0a-9a7c-2d41f3b8e915',
     // A phone with no network has no Wi-Fi interface address.
     wifiMac: '',
+    // No SIM in: the card's identifiers are empty, so no traffic can carry them.
+    imsi: '',
+    iccid: '',
+    phoneNumber: '',
   });
   assert.ok(t.packages.includes('com.xiaomi.xmsf'), 'the traffic state lists the installed packages');
 });

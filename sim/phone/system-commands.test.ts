@@ -32,6 +32,38 @@ test('service call iphonesubinfo 1 s16 com.android.shell returns the IMEI in the
   assert.equal(decodeParcelString(slot1.stdout), '868523061234573');
 });
 
+test('the SIM card: its IMSI, ICCID and number are readable only while it is in, and the traffic carries them only then', async () => {
+  const p = await makePhone();
+  // SDK 34: getSubscriberId is code 8, getIccSerialNumber 12, getLine1Number 15.
+  const read = async (code: number) =>
+    decodeParcelString(
+      (await runShell(p, `service call iphonesubinfo ${code} s16 com.android.shell`)).stdout,
+    );
+  const card = () => [read(8), read(12), read(15)];
+  assert.deepEqual(await Promise.all(card()), [undefined, undefined, undefined]);
+  assert.equal((await runShell(p, 'getprop gsm.sim.state')).stdout.split(',')[0], 'ABSENT');
+  assert.equal(p.state.trafficState().ids.imsi, '');
+
+  p.state.setSim(true);
+  assert.deepEqual(await Promise.all(card()), ['234150123456789', '8944150000012345678', '+447700900123']);
+  assert.equal((await runShell(p, 'getprop gsm.sim.state')).stdout.split(',')[0], 'LOADED');
+  assert.equal((await runShell(p, 'getprop gsm.sim.operator.numeric')).stdout.trim(), '23415');
+  const ids = p.state.trafficState().ids;
+  assert.deepEqual(
+    [ids.imsi, ids.iccid, ids.phoneNumber],
+    ['234150123456789', '8944150000012345678', '+447700900123'],
+  );
+
+  // Xiaomi Cloud messaging is a secure setting, off until the user turns it on.
+  assert.equal(p.state.trafficState().cloudMessaging, false);
+  await runShell(p, 'settings put secure micloud_messaging_enabled 1');
+  assert.equal(p.state.trafficState().cloudMessaging, true);
+
+  p.state.setSim(false);
+  assert.deepEqual(await Promise.all(card()), [undefined, undefined, undefined]);
+  assert.equal(p.state.trafficState().ids.phoneNumber, '');
+});
+
 test('service call iphonesubinfo without the shell package is refused with a SecurityException', async () => {
   const p = await makePhone();
   const r = await runShell(p, 'service call iphonesubinfo 1 s16 com.evil.app');

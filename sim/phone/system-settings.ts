@@ -44,12 +44,13 @@ export class SystemSettings {
   /** Whether a consent toggle is on, read through the profile's setting mapping. */
   consent(toggle: ConsentToggle): boolean {
     const ref = this.core.profile.consent[toggle];
-    return this.tables[ref.namespace].get(ref.key) === ref.on;
+    return ref !== undefined && this.tables[ref.namespace].get(ref.key) === ref.on;
   }
 
   /** Turns a consent toggle on or off by writing its setting. */
   setConsent(toggle: ConsentToggle, on: boolean): void {
     const ref = this.core.profile.consent[toggle];
+    if (!ref) throw new Error(`this phone has no ${toggle} setting`);
     this.put(ref.namespace, ref.key, on ? ref.on : ref.on === '0' ? '1' : '0');
   }
 
