@@ -48,7 +48,7 @@ test('with a SIM inserted: IMSI, ICCID and the phone number are read as the prof
   const rig = await startPhoneRig({
     profile: 'devices/sim/xiaomi-redmi-note-13.yaml',
     prepare: (phone) => {
-      phone.state.profile.sim.inserted = true;
+      phone.state.setSim(true);
     },
   });
   try {

@@ -2,7 +2,7 @@
  * System services from the shell: service call (iphonesubinfo's Parcel replies), appops, ime, bmgr,
  * reboot, and the `cmd SERVICE` dispatcher.
  */
-import type { CommandHandler } from './command.js';
+import type { CommandContext, CommandHandler } from './command.js';
 import type { DeviceState } from './device-state.js';
 import { cmdConnectivity, cmdWifi } from './net-commands.js';
 import { cmdPackage } from './package-commands.js';
@@ -270,6 +270,8 @@ const cmd: CommandHandler = async (c) => {
       return 0;
     case 'window':
       return c.run(['wm', ...rest].map(q).join(' '));
+    case 'location':
+      return cmdLocation(c, rest);
     case 'activity_task':
       return c.run(['am', ...rest].map(q).join(' '));
     case undefined:
@@ -280,13 +282,54 @@ const cmd: CommandHandler = async (c) => {
   }
   if (svcName === '-l') {
     await c.out(
-      'Currently running services:\n  activity\n  connectivity\n  input_method\n  notification\n  package\n  settings\n  wifi\n',
+      'Currently running services:\n  activity\n  connectivity\n  input_method\n  location\n  notification\n  package\n  settings\n  wifi\n',
     );
     return 0;
   }
   await c.err(`cmd: Can't find service: ${svcName}\n`);
   return 20;
 };
+
+/**
+ * `cmd location` as Android 11+ has it: set-location-enabled true|false and is-location-enabled,
+ * each with an optional --user N (only user 0 exists here).
+ */
+async function cmdLocation(c: CommandContext, args: readonly string[]): Promise<number> {
+  const [verb, ...rest] = args;
+  const words: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] !== '--user') {
+      words.push(rest[i]!);
+      continue;
+    }
+    const user = rest[++i];
+    if (user === undefined) {
+      await c.err('Error: Argument expected after "--user"\n');
+      return 255;
+    }
+    if (user !== '0' && user !== 'current' && user !== 'cur') {
+      await c.err(`Error: user ${user} does not exist\n`);
+      return 255;
+    }
+  }
+  const system = c.phone.state.system;
+  if (verb === 'is-location-enabled') {
+    await c.out(`${system.locationOn}\n`);
+    return 0;
+  }
+  if (verb === 'set-location-enabled') {
+    const value = words[0];
+    if (value === undefined) {
+      await c.err('Error: Argument expected after "set-location-enabled"\n');
+      return 255;
+    }
+    // Boolean.parseBoolean: "true" in any case is true, anything else false.
+    system.setLocation(value.toLowerCase() === 'true');
+    return 0;
+  }
+  await c.err(`Unknown command: ${verb ?? ''}\n`);
+  return 255;
+}
 
 /** A word quoted for a shell command line, as dumpsys prints the commands it ran. */
 function q(s: string): string {
