@@ -44,6 +44,16 @@ test('every built-in scenario applies to each profile or says which capability i
     why: "the pixel-stock profile does not declare themes-app (the maker's Themes app) among its capabilities",
   });
   assert.equal(fitOf('theme-store', 'xiaomi-miui-global')?.status, 'applies');
+  // The 2014 pair applies to the Xiaomi only (the Pixel has no maker cloud messaging), as twins.
+  assert.equal(fitOf('messages-cloud-on', 'xiaomi-miui-global')?.status, 'applies');
+  assert.equal(fitOf('messages-cloud-on', 'pixel-stock')?.status, 'skipped');
+  const named = (n: string) => doc.scenarios.find((s) => s.name === n) as unknown as Record<string, unknown>;
+  assert.deepEqual(named('messages-cloud-on')['twin'], {
+    scenario: 'messages-cloud-off',
+    consent: 'cloud messaging',
+  });
+  assert.match(String(named('overnight-idle')['onlyWhenNamed']), /eight hours/);
+  assert.deepEqual(named('overnight-idle')['requires'], {});
   for (const s of doc.scenarios)
     for (const p of s.profiles)
       if (p.status !== 'skipped') assert.equal(p.status, 'applies', `${s.name} on ${p.profile}: ${p.why}`);
@@ -56,6 +66,11 @@ test('every built-in scenario applies to each profile or says which capability i
   // Profiles in the order they are loaded (by folder name).
   assert.match(table.stdout, /^SCENARIO\s+STEPS\s+NEEDS\s+PIXEL-STOCK\s+XIAOMI-MIUI-GLOBAL$/m);
   assert.match(table.stdout, /^theme-store\s+7\s+themes-app\s+no \(capability\)\s+yes$/m);
+  assert.match(table.stdout, /^overnight-idle runs only when named: eight hours/m);
+  assert.match(
+    table.stdout,
+    /^messages-cloud-on has a consent-off twin: messages-cloud-off \(cloud messaging\)$/m,
+  );
 });
 
 test('a missing or broken allowlist for a scenario that applies: exit 2, the file and the field named', () => {

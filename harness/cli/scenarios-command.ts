@@ -75,6 +75,8 @@ async function scenariosAction(o: ScenariosCliOptions): Promise<number> {
       needs: s.needs,
       requires: s.requires ?? {},
       steps: s.steps.map((st) => st.name),
+      ...(s.twin ? { twin: s.twin } : {}),
+      ...(s.onlyWhenNamed ? { onlyWhenNamed: s.onlyWhenNamed } : {}),
       profiles: fits,
     };
   });
@@ -93,9 +95,15 @@ async function scenariosAction(o: ScenariosCliOptions): Promise<number> {
         ),
       ]),
     ]);
-    const notes = rows.flatMap((r) =>
-      r.profiles.filter((f) => f.status !== 'applies').map((f) => `${r.name} on ${f.profile}: ${f.why}`),
-    );
+    const notes = [
+      ...rows.flatMap((r) =>
+        r.profiles.filter((f) => f.status !== 'applies').map((f) => `${r.name} on ${f.profile}: ${f.why}`),
+      ),
+      ...rows.flatMap((r) => (r.onlyWhenNamed ? [`${r.name} runs only when named: ${r.onlyWhenNamed}`] : [])),
+      ...rows.flatMap((r) =>
+        r.twin ? [`${r.name} has a consent-off twin: ${r.twin.scenario} (${r.twin.consent})`] : [],
+      ),
+    ];
     process.stdout.write(
       `${[...lines, '', ...rows.map((r) => `${r.name}: ${r.description}`), ...(notes.length ? ['', ...notes] : [])].join('\n')}\n`,
     );

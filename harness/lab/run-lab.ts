@@ -65,6 +65,8 @@ export async function runScenarios(
     SCENARIOS.map((s) => s.name),
     process.env,
     uiInstalled,
+    // Long scenarios (an 8-hour night) run only when named.
+    SCENARIOS.filter((s) => !s.onlyWhenNamed).map((s) => s.name),
   );
   const history = settings.history;
   if (settings.noUi)
@@ -120,13 +122,10 @@ export async function runScenarios(
     if (simSpecs.length) {
       for (const group of simGroups(simSpecs)) {
         if (signal.aborted) break;
-        const lab = await simUp(
-          group.profiles,
-          group.misbehave,
-          speed,
-          settings.adb.port,
-          Boolean(o.simRooted),
-        );
+        const lab = await simUp(group.profiles, group.misbehave, speed, settings.adb.port, {
+          rooted: Boolean(o.simRooted),
+          simCard: Boolean(o.simCard),
+        });
         labs.push(lab);
         const n = lab.state.phones.length;
         watcher.print(

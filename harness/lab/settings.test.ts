@@ -54,6 +54,14 @@ describe('run settings', () => {
     assert.equal(fromFlags.parallelism, 1);
     const defaults = resolveSettings(base, {}, undefined, known, { ANDROID_ADB_SERVER_PORT: '5099' });
     assert.deepEqual(defaults.scenarios, known);
+    // A scenario that runs only when named is left out of the default set, and runs when named.
+    const byDefault = ['idle', 'theme-store'];
+    assert.deepEqual(resolveSettings(base, {}, undefined, known, {}, false, byDefault).scenarios, byDefault);
+    assert.deepEqual(
+      resolveSettings({ ...base, scenario: ['backup-enabled'] }, {}, undefined, known, {}, false, byDefault)
+        .scenarios,
+      ['backup-enabled'],
+    );
     assert.equal(defaults.out, 'reports');
     assert.equal(defaults.capture, 'tcpdump');
     assert.deepEqual(defaults.adb, { host: '127.0.0.1', port: 5099, bin: 'adb' });

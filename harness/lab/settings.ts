@@ -2,6 +2,7 @@
  * The settings of a run: the command line over the lab's config file over the defaults, checked.
  */
 import { join } from 'node:path';
+import { DEFAULT_CANARY_DOMAIN } from '../config/canary.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { defaultConfdir } from '../mitm/mitmproxy.js';
@@ -41,6 +42,8 @@ export interface RunCommandOptions {
   accept?: boolean;
   /** Simulated phones are rooted (sim up --rooted). */
   simRooted?: boolean;
+  /** Simulated phones have their SIM card in (sim up --sim-card). */
+  simCard?: boolean;
   /** --intercept mitmproxy; false (--no-intercept): none, whatever the config says. */
   intercept?: string | false;
 }
@@ -90,6 +93,8 @@ export function resolveSettings(
   env: NodeJS.ProcessEnv = process.env,
   /** Whether phonehome's own Appium has the UiAutomator2 driver (make setup installs it). */
   uiInstalled = false,
+  /** The scenarios run when neither the command line nor the config names any (default: all known). */
+  byDefault: readonly string[] = known,
 ): RunSettings {
   let scenarios: string[];
   if (o.scenario?.length) {
@@ -109,7 +114,7 @@ export function resolveSettings(
         );
     });
   } else {
-    scenarios = [...known];
+    scenarios = [...byDefault];
   }
   const capture = o.capture ?? config.capture?.backend ?? 'tcpdump';
   if (!(BACKENDS as readonly string[]).includes(capture))
@@ -161,7 +166,7 @@ export function resolveSettings(
     },
     devicesDir: o.devicesDir ?? config.devicesDir ?? bundledDevicesDir(),
     ...(parallelism !== undefined ? { parallelism } : {}),
-    canaryDomain: config.canaryDomain ?? 'canary.phonehome.test',
+    canaryDomain: config.canaryDomain ?? DEFAULT_CANARY_DOMAIN,
     ...uiSettings(o, config, uiInstalled),
     ...(history ? { history } : {}),
     ...(intercept ? { intercept } : {}),

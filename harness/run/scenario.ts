@@ -43,6 +43,11 @@ export interface Scenario {
    * When both run on a phone, the second one's report shows the pair side by side.
    */
   twin?: { scenario: string; consent: string };
+  /**
+   * Why it runs only when named (--scenario, the config's scenarios): e.g. a night of phone time,
+   * which a run of "all scenarios" should not take by surprise.
+   */
+  onlyWhenNamed?: string;
 }
 
 /** The scenario with its waits divided by the speed factor (simulated phones run compressed time). */

@@ -1,0 +1,166 @@
+/**
+ * The 2014 pair on a simulated Xiaomi with a SIM in (F-Secure: a Redmi 1S sent the phone number and,
+ * with Mi Cloud on, the IMSI to api.account.xiaomi.com): `phonehome run` through the compiled CLI runs
+ * messages-cloud-on and its consent-off twin messages-cloud-off, turning Xiaomi Cloud › Messages on
+ * and off through the real Appium and UiAutomator2 driver, with mitmproxy reading inside TLS. With
+ * cloud messaging on, the account service receives the number and the IMSI (leaks found inside TLS,
+ * allowed by the scenario's identifier rules); with it off, neither leaves the phone; the pair is
+ * compared side by side. A simulated Pixel in the same run skips both for the capability it lacks.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { TwinComparison } from '../harness/drift/twins.js';
+import type { RunResult } from '../harness/record/run-record.js';
+import type { Verdict } from '../harness/verdict/verdict.js';
+import { gate } from '../testing/gate.js';
+import { freePort } from './free-port.js';
+
+const exec = promisify(execFile);
+const MAIN = resolve('dist/harness/cli/main.js');
+const hasMitm = await exec('mitmdump', ['--version']).then(
+  () => true,
+  () => false,
+);
+const hasAppium = existsSync(resolve('node_modules/.bin/appium'));
+const group = gate(
+  process.getuid?.() !== 0
+    ? 'needs root (network namespaces, firewall rules)'
+    : !hasMitm
+      ? 'needs mitmproxy (make setup)'
+      : !hasAppium
+        ? 'needs Appium (make setup)'
+        : false,
+);
+
+function phonehome(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.on('close', (code) => done({ code, out }));
+  });
+}
+
+/** The lab's state dir, as the run prints it, to put a lab away that a failed run left up. */
+function stateDirs(out: string): string[] {
+  return [...out.matchAll(/simulated lab \S+ up \([^)]*state dir ([^)]+)\)/g)].map((m) => m[1]!.trim());
+}
+
+group.describe('the 2014 pair: cloud messaging on and off with a SIM in', () => {
+  let out: string;
+  let ran: { code: number | null; out: string } | undefined;
+
+  group.before(async () => {
+    out = await mkdtemp(join(tmpdir(), 'phonehome-messages-'));
+  });
+  group.after(async () => {
+    for (const dir of stateDirs(ran?.out ?? ''))
+      if (existsSync(dir))
+        await exec(process.execPath, [MAIN, 'sim', 'down', '--state-dir', dir]).catch(() => {});
+    await rm(out, { recursive: true, force: true });
+  });
+
+  group.it(
+    'on: number and IMSI reach the account service inside TLS; off: neither leaves; the pair side by side',
+    async () => {
+      const port = await freePort();
+      ran = await phonehome([
+        'run',
+        '--sim',
+        'xiaomi-redmi-note-13',
+        'pixel-7',
+        '--sim-card',
+        '--sim-rooted',
+        '--intercept',
+        'mitmproxy',
+        '--scenario',
+        'messages-cloud-on',
+        'messages-cloud-off',
+        '--no-history',
+        '--plain',
+        '--adb-port',
+        String(port),
+        '--out',
+        out,
+      ]);
+      assert.equal(ran.code, 0, ran.out);
+      // The Pixel has no maker cloud messaging: both skipped for the capability, not for a missing file.
+      assert.match(ran.out, /messages-cloud-on[^\n]*does not declare cloud-messaging/);
+
+      const runs = join(out, 'runs');
+      const night = readdirSync(runs)[0]!;
+      let xiaomi: string | undefined;
+      for (const phone of readdirSync(join(runs, night))) {
+        const dev = JSON.parse(
+          await readFile(join(runs, night, phone, 'messages-cloud-on', 'device.json'), 'utf8').catch(
+            () => '{}',
+          ),
+        );
+        if (dev.facts?.manufacturer === 'Xiaomi' || dev.manufacturer === 'Xiaomi')
+          xiaomi = join(runs, night, phone);
+      }
+      assert.ok(xiaomi, 'the Xiaomi ran messages-cloud-on');
+      const read = async <T>(scenario: string, file: string): Promise<T> =>
+        JSON.parse(await readFile(join(xiaomi!, scenario, file), 'utf8')) as T;
+
+      const on = await read<Verdict>('messages-cloud-on', 'verdict.json');
+      const onResult = await read<RunResult>('messages-cloud-on', 'result.json');
+      assert.equal(onResult.outcome, 'passed', onResult.reason);
+      const toAccount = (on.identifierLeaks ?? []).filter((j) => j.subject === 'api.account.xiaomi.com');
+      for (const kind of ['phone-number', 'imsi'] as const) {
+        const j = toAccount.find((x) => x.leak.kind === kind);
+        assert.ok(j, `${kind} sent to api.account.xiaomi.com: ${JSON.stringify(on.identifierLeaks)}`);
+        assert.equal(j.status, 'allowed', j.ruleText);
+        assert.match(
+          j.leak.place,
+          /^inside TLS \(HTTP\/1\.1\): body JSON/,
+          'read inside TLS by interception',
+        );
+        assert.doesNotMatch(JSON.stringify(j), /447700900123|234150123456789/, 'masked in the verdict');
+      }
+      assert.ok(
+        on.judgements.some((f) => f.subject === 'smsapi.micloud.xiaomi.net'),
+        'messages synced with Mi Cloud',
+      );
+      // The toggle was turned through Settings › Xiaomi Cloud › Messages by Appium.
+      const turnedOn = onResult.phases.find((p) => p.name === 'turn cloud messaging on');
+      assert.equal(turnedOn?.provider, 'ui', JSON.stringify(turnedOn));
+
+      const off = await read<Verdict>('messages-cloud-off', 'verdict.json');
+      const offResult = await read<RunResult>('messages-cloud-off', 'result.json');
+      assert.equal(offResult.outcome, 'passed', offResult.reason);
+      assert.ok(off.intercept && off.intercept.decryptedFlows > 0, 'the off run was read inside TLS too');
+      const sim = (off.identifierLeaks ?? []).filter(
+        (j) => j.leak.kind === 'phone-number' || j.leak.kind === 'imsi',
+      );
+      assert.deepEqual(sim, [], 'neither the number nor the IMSI leaves the phone with cloud messaging off');
+      assert.ok(
+        off.judgements.some((f) => f.subject === 'api.account.xiaomi.com'),
+        'the account service is still contacted (SIM activation), only without them',
+      );
+      assert.ok(!off.judgements.some((f) => f.subject === 'smsapi.micloud.xiaomi.net'));
+
+      const twin = await read<TwinComparison>('messages-cloud-off', 'twin.json');
+      assert.equal(twin.consent, 'cloud messaging');
+      assert.ok(twin.onlyOn.hosts.includes('smsapi.micloud.xiaomi.net'), JSON.stringify(twin.onlyOn));
+      for (const kind of ['phone-number', 'imsi'])
+        assert.ok(
+          twin.onlyOn.leaks.some((l) => l.startsWith(kind) && l.includes('api.account.xiaomi.com')),
+          `${kind} among the leaks only the consent-on run has: ${JSON.stringify(twin.onlyOn.leaks)}`,
+        );
+    },
+  );
+});
