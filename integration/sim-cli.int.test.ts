@@ -390,7 +390,7 @@ group.describe('phonehome sim', () => {
         assert.equal(bad.code, 2);
         assert.match(
           bad.stderr,
-          /--misbehave nope: xiaomi-redmi-note-13 knows analytics-after-opt-out, leak-ids, unknown-host/,
+          /--misbehave nope: xiaomi-redmi-note-13 knows analytics-after-opt-out, location-after-off, leak-ids, unknown-host/,
         );
         const up = await phonehome(['sim', 'up', '--adb-port', String(adbPort), '--state-dir', dir]);
         assert.equal(up.code, 0, up.stderr);

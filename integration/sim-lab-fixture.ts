@@ -32,6 +32,7 @@ export const IDLE: TrafficState = {
   accountSignedIn: false,
   simInserted: false,
   cloudMessaging: false,
+  locationOn: false,
   ids: {
     imei: '861234567890123',
     androidId: 'a1b2c3d4e5f60718',

@@ -4,6 +4,12 @@ import { analyticsOptOut } from './analytics-opt-out.js';
 import { backupDisabled } from './backup-disabled.js';
 import { backupEnabled } from './backup-enabled.js';
 import { idle } from './idle.js';
+import { locationOff } from './location-off.js';
+import { locationOn } from './location-on.js';
+import { messagesCloudOff } from './messages-cloud-off.js';
+import { messagesCloudOn } from './messages-cloud-on.js';
+import { overnightIdle } from './overnight-idle.js';
+import { screenCycles } from './screen-cycles.js';
 import { themeStore } from './theme-store.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -12,6 +18,12 @@ export const SCENARIOS: readonly Scenario[] = [
   backupDisabled,
   themeStore,
   analyticsOptOut,
+  messagesCloudOn,
+  messagesCloudOff,
+  locationOn,
+  locationOff,
+  screenCycles,
+  overnightIdle,
 ];
 
 /** The scenario called name, or undefined. */

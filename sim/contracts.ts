@@ -80,6 +80,8 @@ export interface TrafficState {
   simInserted: boolean;
   /** Cloud messaging on (SMS through the maker's cloud), where the maker offers it. */
   cloudMessaging: boolean;
+  /** Location on (the quick-settings switch, secure location_mode not 0). */
+  locationOn: boolean;
   /**
    * Identifiers, for traffic that carries them; the SIM's (IMSI, ICCID, number) are empty while no
    * SIM is in.

@@ -160,7 +160,9 @@ function evidenceLines(run: RunFolder): string[] {
       );
     }),
     ...v.unmetExpectations.map((u) => `unmet expectation: ${unmetText(u)}`),
-    ...v.budgets.filter((b) => b.exceeded).map((b) => `budget exceeded: ${b.ruleText} (${bytes(b.bytes)})`),
+    ...v.budgets
+      .filter((b) => b.exceeded)
+      .map((b) => `budget exceeded: ${b.ruleText} (${b.connections} connections, ${bytes(b.bytes)})`),
   ];
 }
 

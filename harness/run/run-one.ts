@@ -582,12 +582,15 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     return await broken('no-proof', `the scenario did not prove it ran: ${missing}`);
   } else {
     result.outcome = 'failed';
+    const overBudget = verdict.budgets.filter((b) => b.exceeded);
     result.reason = [
       verdict.violations.length ? `${verdict.violations.length} violations` : '',
       leaked.length ? `${leakViolations(leaked).length} identifier leaks` : '',
       verdict.unmetExpectations.length ? `${verdict.unmetExpectations.length} unmet expectations` : '',
-      verdict.budgets.some((b) => b.exceeded)
-        ? `${verdict.budgets.filter((b) => b.exceeded).length} budgets exceeded`
+      overBudget.length
+        ? `${overBudget.length} budget${overBudget.length === 1 ? '' : 's'} exceeded (${overBudget
+            .map((b) => `${b.rule.match}: ${b.connections} connections, ${b.bytes} bytes`)
+            .join('; ')})`
         : '',
       driftFails ? `${drifted.findings.length} drift findings` : '',
     ]

@@ -19,6 +19,7 @@ const idle: TrafficState = {
   accountSignedIn: false,
   simInserted: false,
   cloudMessaging: false,
+  locationOn: false,
   ids: {
     imei: '861234567890123',
     androidId: 'a1b2c3d4e5f60718',
@@ -39,6 +40,7 @@ test('the shipped traffic profiles load', async () => {
     assert.deepEqual(Object.keys(p.misbehaviour).sort(), [
       'analytics-after-opt-out',
       'leak-ids',
+      'location-after-off',
       'unknown-host',
     ]);
   }

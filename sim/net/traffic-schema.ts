@@ -48,11 +48,18 @@ const when = z
     accountSignedIn: z.boolean().optional(),
     simInserted: z.boolean().optional(),
     cloudMessaging: z.boolean().optional(),
+    locationOn: z.boolean().optional(),
   })
   .strict();
 
 /** The conditions a misbehaviour may tell the phone to ignore. */
-export const CONSENT_KEYS = ['analyticsConsent', 'adsConsent', 'backupEnabled', 'cloudMessaging'] as const;
+export const CONSENT_KEYS = [
+  'analyticsConsent',
+  'adsConsent',
+  'backupEnabled',
+  'cloudMessaging',
+  'locationOn',
+] as const;
 
 const behaviour = z
   .object({

@@ -232,6 +232,7 @@ export class DeviceState extends EventEmitter implements StateCore {
       accountSignedIn: this.accounts.some((a) => a.type === this.profile.vendorAccountType),
       simInserted: this.simInserted,
       cloudMessaging: this.system.consent('cloudMessaging'),
+      locationOn: this.system.locationOn,
       ids: {
         imei: ids.imei,
         androidId: this.system.tables.secure.get('android_id') ?? ids.androidId,

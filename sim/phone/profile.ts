@@ -122,6 +122,11 @@ export const phoneProfileSchema = z.strictObject(
        * (TrafficState.cloudMessaging); only phones whose maker offers it.
        */
       cloudMessaging: settingRef.optional(),
+      /**
+       * Location (TrafficState.locationOn): Android keeps it in secure location_mode, 0 off and 3
+       * (high accuracy) when the switch is turned on; any value but 0 counts as on.
+       */
+      locationOn: settingRef.optional(),
     }),
     /** Cloud backup: which package runs it and the broadcast action that starts one ("Back up now"). */
     backup: z.strictObject({

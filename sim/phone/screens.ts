@@ -150,7 +150,12 @@ const screensFileSchema = z.strictObject(
 );
 
 /** The consent toggles a screen can flip (the phone profile's consent: block names their settings). */
-export type ConsentToggle = 'backupEnabled' | 'analyticsConsent' | 'adsConsent' | 'cloudMessaging';
+export type ConsentToggle =
+  | 'backupEnabled'
+  | 'analyticsConsent'
+  | 'adsConsent'
+  | 'cloudMessaging'
+  | 'locationOn';
 
 /** Every consent toggle, in the order Settings lists them. */
 export const CONSENT_TOGGLES: readonly ConsentToggle[] = [
@@ -158,6 +163,7 @@ export const CONSENT_TOGGLES: readonly ConsentToggle[] = [
   'analyticsConsent',
   'adsConsent',
   'cloudMessaging',
+  'locationOn',
 ];
 
 /**

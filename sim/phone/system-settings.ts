@@ -5,6 +5,9 @@
 import type { ConsentToggle } from './profile.js';
 import type { SettingsNamespace, StateCore } from './state-types.js';
 
+/** Where Android keeps the location switch, for a profile that does not name it. */
+const LOCATION_MODE = { namespace: 'secure', key: 'location_mode', on: '3' } as const;
+
 export class SystemSettings {
   /** System properties. */
   readonly props = new Map<string, string>();
@@ -43,8 +46,26 @@ export class SystemSettings {
 
   /** Whether a consent toggle is on, read through the profile's setting mapping. */
   consent(toggle: ConsentToggle): boolean {
+    if (toggle === 'locationOn') return this.locationOn;
     const ref = this.core.profile.consent[toggle];
     return ref !== undefined && this.tables[ref.namespace].get(ref.key) === ref.on;
+  }
+
+  /**
+   * Location on: its setting holds anything but "0" (Android's location_mode: 1 sensors only, 2
+   * battery saving, 3 high accuracy all mean on). A phone whose profile names no location setting
+   * has it off.
+   */
+  get locationOn(): boolean {
+    const ref = this.core.profile.consent.locationOn ?? LOCATION_MODE;
+    const v = this.tables[ref.namespace].get(ref.key);
+    return v !== undefined && v !== '' && v !== '0';
+  }
+
+  /** Turns location on (high accuracy, as the switch does) or off. */
+  setLocation(on: boolean): void {
+    const ref = this.core.profile.consent.locationOn ?? LOCATION_MODE;
+    this.put(ref.namespace, ref.key, on ? ref.on : '0');
   }
 
   /** Turns a consent toggle on or off by writing its setting. */
