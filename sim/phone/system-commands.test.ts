@@ -141,3 +141,30 @@ test('bmgr on the Pixel: backup consent and backup now', async () => {
   assert.equal((await runShell(p, 'bmgr backupnow')).code, 0);
   assert.equal(p.state.trafficState().backupRunning, true);
 });
+
+test('cmd location: set-location-enabled and is-location-enabled, as Android 11+ has them', async () => {
+  const p = await makePhone();
+  const sh = (cmd: string) => runShell(p, cmd);
+  assert.equal((await sh('cmd location is-location-enabled')).stdout, 'false\n');
+  assert.equal(p.state.trafficState().locationOn, false);
+  assert.equal((await sh('cmd location set-location-enabled true --user 0')).code, 0);
+  assert.equal((await sh('cmd location is-location-enabled --user 0')).stdout, 'true\n');
+  // The switch is Settings' location_mode: high accuracy when turned on.
+  assert.equal((await sh('settings get secure location_mode')).stdout, '3\n');
+  assert.equal(p.state.trafficState().locationOn, true);
+  // Boolean.parseBoolean: anything but "true" turns it off.
+  await sh('cmd location set-location-enabled yes');
+  assert.equal(p.state.trafficState().locationOn, false);
+  // Any mode but 0 is on (1 sensors only, 2 battery saving).
+  await sh('settings put secure location_mode 2');
+  assert.equal((await sh('cmd location is-location-enabled')).stdout, 'true\n');
+  const missing = await sh('cmd location set-location-enabled');
+  assert.equal(missing.code, 255);
+  assert.match(missing.stderr, /Argument expected after "set-location-enabled"/);
+  const user = await sh('cmd location is-location-enabled --user 10');
+  assert.equal(user.code, 255);
+  assert.match(user.stderr, /user 10 does not exist/);
+  const unknown = await sh('cmd location frobnicate');
+  assert.equal(unknown.code, 255);
+  assert.match(unknown.stderr, /Unknown command: frobnicate/);
+});
