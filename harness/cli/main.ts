@@ -6,6 +6,7 @@ import * as dbCommand from './db-command.js';
 import * as demoCommand from './demo-command.js';
 import * as devicesCommand from './devices-command.js';
 import * as diffCommand from './diff-command.js';
+import * as farmCommand from './farm-command.js';
 import * as interceptCommand from './intercept-command.js';
 import * as reportCommand from './report-command.js';
 import { runCli, type SubcommandModule } from './run-cli.js';
@@ -26,6 +27,7 @@ const COMMANDS: SubcommandModule[] = [
   dbCommand,
   simCommand,
   interceptCommand,
+  farmCommand,
 ];
 
 process.exitCode = await runCli(process.argv, COMMANDS);

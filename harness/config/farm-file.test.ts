@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { ConfigError } from '../errors.js';
+import { farmMatrix, parseFarmFile } from './farm-file.js';
+
+const TWO_HOSTS = `formatVersion: 1
+hosts:
+  - name: lab-a
+    captureInterface: wlan-ap0
+    phones:
+      - serial: a1b2c3d4
+        profile: xiaomi-miui-global
+      - serial: 27161FDH2000AB
+  - name: lab-b
+    runnerLabel: shelf-b
+    capture: pcapdroid
+    adb: { host: 127.0.0.1, port: 5038 }
+    phones:
+      - profile: pixel-stock
+      - profile: pixel-stock
+        note: the second Pixel
+`;
+
+test('a two-host farm becomes one job per host, with its runner labels and phone selection', () => {
+  const farm = parseFarmFile(TWO_HOSTS, 'farm.yaml');
+  assert.deepEqual(farm.warnings, []);
+  assert.deepEqual(farmMatrix(farm), {
+    include: [
+      {
+        host: 'lab-a',
+        runsOn: ['self-hosted', 'phonehome', 'lab-a'],
+        phoneArgs: ['--device', 'a1b2c3d4', '27161FDH2000AB'],
+        capture: 'tcpdump',
+        captureInterface: 'wlan-ap0',
+        adbHost: '127.0.0.1',
+        adbPort: 5037,
+      },
+      {
+        host: 'lab-b',
+        runsOn: ['self-hosted', 'phonehome', 'shelf-b'],
+        phoneArgs: ['--profile', 'pixel-stock'],
+        capture: 'pcapdroid',
+        captureInterface: '',
+        adbHost: '127.0.0.1',
+        adbPort: 5038,
+      },
+    ],
+  });
+});
+
+test('the shipped farm file reads and makes a matrix', () => {
+  const farm = parseFarmFile(readFileSync('devices/farm.yaml', 'utf8'), 'devices/farm.yaml');
+  const m = farmMatrix(farm);
+  assert.ok(m.include.length >= 1);
+  for (const job of m.include) assert.deepEqual(job.runsOn.slice(0, 2), ['self-hosted', 'phonehome']);
+});
+
+test('an adb server off loopback is allowed with a warning that says why it is unsafe', () => {
+  const farm = parseFarmFile(
+    TWO_HOSTS.replace('host: 127.0.0.1, port: 5038', 'host: 10.20.0.5, port: 5037'),
+    'farm.yaml',
+  );
+  assert.equal(farm.warnings.length, 1);
+  assert.match(
+    farm.warnings[0]!,
+    /^lab-b: its adb server 10\.20\.0\.5:5037 is not on loopback\. .*no authentication.*SSH tunnel/,
+  );
+});
+
+/** The ConfigError parseFarmFile throws for text. */
+function problem(text: string): ConfigError {
+  try {
+    parseFarmFile(text, 'farm.yaml');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e;
+  }
+  assert.fail('accepted');
+}
+
+test('mistakes are named at their line and field', () => {
+  const cases: [string, RegExp][] = [
+    ['', /^farm\.yaml:1:1: the file is empty; expected a mapping with formatVersion and hosts$/],
+    ['formatVersion: 2\nhosts: []\n', /^farm\.yaml:1:16: formatVersion: expected formatVersion: 1/],
+    ['formatVersion: 1\nhosts: []\n', /^farm\.yaml:2:8: hosts: at least one host/],
+    // A name a shell would treat specially never reaches the workflow's command line.
+    [
+      TWO_HOSTS.replace('name: lab-b', 'name: "lab-b; rm -rf /"'),
+      /^farm\.yaml:9:11: hosts\[1\]\.name: a short name/,
+    ],
+    [
+      TWO_HOSTS.replace('      - serial: 27161FDH2000AB', '      - serial: "$(id)"'),
+      /^farm\.yaml:8:17: hosts\[0\]\.phones\[1\]\.serial: an adb serial/,
+    ],
+    [
+      TWO_HOSTS.replace('    captureInterface: wlan-ap0\n', ''),
+      /^farm\.yaml:3:5: hosts\[0\]: captureInterface: the access point interface/,
+    ],
+    [
+      TWO_HOSTS.replace('name: lab-b', 'name: lab-a'),
+      /^farm\.yaml:9:11: hosts\[1\]\.name: the name "lab-a" is also hosts\[0\]'s/,
+    ],
+    [
+      TWO_HOSTS.replace('runnerLabel: shelf-b', 'runnerLabel: lab-a'),
+      /^farm\.yaml:10:18: hosts\[1\]\.runnerLabel: the runner label "lab-a" is also hosts\[0\]'s/,
+    ],
+    [
+      TWO_HOSTS.replace(
+        '      - profile: pixel-stock\n        note',
+        '      - serial: a1b2c3d4\n        note',
+      ),
+      /^farm\.yaml:15:17: hosts\[1\]\.phones\[1\]\.serial: phone a1b2c3d4 is also listed on lab-a/,
+    ],
+    [
+      TWO_HOSTS.replace('      - profile: pixel-stock\n        note', '      - serial: 99AA\n        note'),
+      /^farm\.yaml:14:9: hosts\[1\]\.phones\[0\]: lab-b lists other phones by serial/,
+    ],
+    [
+      TWO_HOSTS.replace('      - serial: 27161FDH2000AB', '      - note: which?'),
+      /^farm\.yaml:8:9: hosts\[0\]\.phones\[1\]: a phone needs its serial, its profile, or both/,
+    ],
+    [
+      TWO_HOSTS.replace('capture: pcapdroid', 'capture: wireshark'),
+      /^farm\.yaml:11:14: hosts\[1\]\.capture: "wireshark" is not one of/,
+    ],
+    [
+      TWO_HOSTS.replace('port: 5038', 'port: 70000'),
+      /^farm\.yaml:12:35: hosts\[1\]\.adb\.port: a port from 1 to 65535/,
+    ],
+    [
+      TWO_HOSTS.replace('    phones:\n      - serial: a1b2c3d4', '    phone:\n      - serial: a1b2c3d4'),
+      /^farm\.yaml:3:5: hosts\[0\]\.phones: expected a list/,
+    ],
+  ];
+  for (const [text, want] of cases) assert.match(problem(text).message, want);
+});
