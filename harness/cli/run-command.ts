@@ -50,6 +50,10 @@ function addRunOptions(cmd: Command): Command {
     .option('--sim <profile...>', 'simulated phones (PROFILE or PROFILE+misbehaviour+…); needs root')
     .option('--speed <n>', 'time compression for simulated phones', '60')
     .option('--retries <n>', 'run a broken scenario again up to N times', '0')
+    .option(
+      '--wait-for-phones <seconds>',
+      'wait up to SECONDS for a phone another phonehome process on this host has (default: refuse at once, naming who has it)',
+    )
     .option('--grep <re>', 'only tests whose title ("PHONE scenario") matches (mocha --grep)')
     .option('--bail', 'stop after the first failure')
     .option('--parallelism <n>', 'at most N phones at once (default: all)')

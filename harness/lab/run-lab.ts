@@ -74,6 +74,7 @@ export async function runScenarios(
   const scenarios = settings.scenarios.map((n) => scenarioNamed(n)!);
   const speed = positiveInt('--speed', o.speed, 1);
   const retries = positiveInt('--retries', o.retries);
+  const waitForPhonesMs = 1000 * positiveInt('--wait-for-phones', o.waitForPhones ?? '0');
   if (o.grep !== undefined) {
     try {
       new RegExp(o.grep);
@@ -117,6 +118,7 @@ export async function runScenarios(
   const skipped: Extract<SuiteEvent, { type: 'end' }>[] = [];
   const labs: SimLab[] = [];
   let appium: UiProvider | undefined;
+  let locks: import('./phone-lock.js').PhoneLocks | undefined;
   try {
     let phones: SuitePhone[] = [];
     if (simSpecs.length) {
@@ -181,6 +183,17 @@ export async function runScenarios(
       }));
     }
 
+    // One phonehome per phone on this host: a second process (another farm job, a person) is refused
+    // or waits, never drives a phone this one drives.
+    const { lockPhones } = await import('./phone-lock.js');
+    locks = await lockPhones(
+      phones.map((p) => p.serial),
+      {
+        waitMs: waitForPhonesMs,
+        signal,
+        onNote: (text) => watcher.print(`phonehome: ${text}`),
+      },
+    );
     if (settings.appium) {
       await mkdir(settings.out, { recursive: true });
       const { appiumUiProvider } = await import('./ui-provider.js');
@@ -233,6 +246,7 @@ export async function runScenarios(
     watcher.close();
     geo.close();
     await appium?.close().catch(() => {});
+    await locks?.release();
     for (const lab of labs) await simDown(lab);
   }
 }

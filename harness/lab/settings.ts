@@ -46,6 +46,8 @@ export interface RunCommandOptions {
   simCard?: boolean;
   /** --intercept mitmproxy; false (--no-intercept): none, whatever the config says. */
   intercept?: string | false;
+  /** Seconds to wait for a phone another phonehome process has (default 0: refuse at once). */
+  waitForPhones?: string;
 }
 /** A whole number of at least `min` from a flag or variable; UsageError names it otherwise. */
 export function positiveInt(name: string, v: string, min = 0): number {
