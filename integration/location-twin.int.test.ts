@@ -93,6 +93,9 @@ group.describe('location on and off, the consent pair, on a Xiaomi and a Pixel t
         '--scenario',
         'location-on',
         'location-off',
+        // Four and a half minutes of phone time each, in a second or so.
+        '--speed',
+        '240',
         '--no-history',
         '--plain',
         '--adb-port',

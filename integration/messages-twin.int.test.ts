@@ -89,6 +89,8 @@ group.describe('the 2014 pair: cloud messaging on and off with a SIM in', () => 
         '--scenario',
         'messages-cloud-on',
         'messages-cloud-off',
+        '--speed',
+        '240',
         '--no-history',
         '--plain',
         '--adb-port',

@@ -1,6 +1,6 @@
 /**
  * A night of phone time on simulated phones: `phonehome run --scenario overnight-idle` through the
- * compiled CLI on a Xiaomi and a Pixel at --speed 960 (8 hours in 30 s). The periodic check-ins are
+ * compiled CLI on a Xiaomi and a Pixel at --speed 1920 (8 hours in 15 s). The periodic check-ins are
  * counted against the allowlists' `expect` minConnections and the night's volume against their
  * budgets; the same night, re-judged offline by `phonehome analyze` against a copy of the allowlists
  * with a minimum the phone cannot meet, is unmet with "seen N of at least M".
@@ -82,7 +82,7 @@ group.describe('overnight idle: eight hours of phone time, check-ins counted', (
       '--sim',
       ...sims,
       '--speed',
-      '960',
+      '1920',
       '--scenario',
       'overnight-idle',
       '--no-ui',
