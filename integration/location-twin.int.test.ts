@@ -8,7 +8,7 @@
  * lab and adb server.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,10 +18,10 @@ import type { TwinComparison } from '../harness/drift/twins.js';
 import type { RunResult } from '../harness/record/run-record.js';
 import type { Verdict } from '../harness/verdict/verdict.js';
 import { gate } from '../testing/gate.js';
+import { type CliRun, connectionsTo, phonehomeProcess, putLabsAway } from './cli-process.js';
 import { freePort } from './free-port.js';
 
-const exec = promisify(execFile);
-const MAIN = resolve('dist/harness/cli/main.js');
+const _exec = promisify(execFile);
 const hasAppium = existsSync(resolve('node_modules/.bin/appium'));
 const group = gate(
   process.getuid?.() !== 0
@@ -30,27 +30,6 @@ const group = gate(
       ? 'needs Appium (make setup)'
       : false,
 );
-
-function phonehome(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [MAIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CI: 'true' },
-    });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.on('close', (code) => done({ code, out }));
-  });
-}
-
-function stateDirs(out: string): string[] {
-  return [...out.matchAll(/simulated lab \S+ up \([^)]*state dir ([^)]+)\)/g)].map((m) => m[1]!.trim());
-}
 
 /** A scenario's run folder per phone maker, with what the run wrote there. */
 function runsOf(
@@ -73,20 +52,15 @@ function runsOf(
   return found;
 }
 
-/** Connections judged under that name (its lookups, judged apart, left out). */
-function connectionsTo(v: Verdict, host: string): number {
-  return v.judgements.filter((j) => j.subject === host && j.provenance !== 'dns-query').length;
-}
-
 group.describe('location on and off, the consent pair, on a Xiaomi and a Pixel through UiAutomator2', () => {
   let tmp: string;
-  let good: { code: number | null; out: string } | undefined;
-  let bad: { code: number | null; out: string } | undefined;
+  let good: CliRun | undefined;
+  let bad: CliRun | undefined;
 
   group.before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'phonehome-location-'));
     const run = async (sims: string[], out: string) =>
-      phonehome([
+      phonehomeProcess([
         'run',
         '--sim',
         ...sims,
@@ -109,10 +83,7 @@ group.describe('location on and off, the consent pair, on a Xiaomi and a Pixel t
     ]);
   });
   group.after(async () => {
-    for (const r of [good, bad])
-      for (const dir of stateDirs(r?.out ?? ''))
-        if (existsSync(dir))
-          await exec(process.execPath, [MAIN, 'sim', 'down', '--state-dir', dir]).catch(() => {});
+    await putLabsAway([good?.out, bad?.out]);
     await rm(tmp, { recursive: true, force: true });
   });
 

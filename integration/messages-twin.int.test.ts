@@ -8,7 +8,7 @@
  * compared side by side. A simulated Pixel in the same run skips both for the capability it lacks.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,10 +18,10 @@ import type { TwinComparison } from '../harness/drift/twins.js';
 import type { RunResult } from '../harness/record/run-record.js';
 import type { Verdict } from '../harness/verdict/verdict.js';
 import { gate } from '../testing/gate.js';
+import { type CliRun, phonehomeProcess, putLabsAway } from './cli-process.js';
 import { freePort } from './free-port.js';
 
 const exec = promisify(execFile);
-const MAIN = resolve('dist/harness/cli/main.js');
 const hasMitm = await exec('mitmdump', ['--version']).then(
   () => true,
   () => false,
@@ -37,39 +37,15 @@ const group = gate(
         : false,
 );
 
-function phonehome(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [MAIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CI: 'true' },
-    });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.on('close', (code) => done({ code, out }));
-  });
-}
-
-/** The lab's state dir, as the run prints it, to put a lab away that a failed run left up. */
-function stateDirs(out: string): string[] {
-  return [...out.matchAll(/simulated lab \S+ up \([^)]*state dir ([^)]+)\)/g)].map((m) => m[1]!.trim());
-}
-
 group.describe('the 2014 pair: cloud messaging on and off with a SIM in', () => {
   let out: string;
-  let ran: { code: number | null; out: string } | undefined;
+  let ran: CliRun | undefined;
 
   group.before(async () => {
     out = await mkdtemp(join(tmpdir(), 'phonehome-messages-'));
   });
   group.after(async () => {
-    for (const dir of stateDirs(ran?.out ?? ''))
-      if (existsSync(dir))
-        await exec(process.execPath, [MAIN, 'sim', 'down', '--state-dir', dir]).catch(() => {});
+    await putLabsAway([ran?.out]);
     await rm(out, { recursive: true, force: true });
   });
 
@@ -77,7 +53,7 @@ group.describe('the 2014 pair: cloud messaging on and off with a SIM in', () => 
     'on: number and IMSI reach the account service inside TLS; off: neither leaves; the pair side by side',
     async () => {
       const port = await freePort();
-      ran = await phonehome([
+      ran = await phonehomeProcess([
         'run',
         '--sim',
         'xiaomi-redmi-note-13',

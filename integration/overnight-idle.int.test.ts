@@ -6,46 +6,20 @@
  * with a minimum the phone cannot meet, is unmet with "seen N of at least M".
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RunResult } from '../harness/record/run-record.js';
 import type { Verdict } from '../harness/verdict/verdict.js';
 import { gate } from '../testing/gate.js';
+import { connectionsTo, MAIN, phonehomeProcess, putLabsAway } from './cli-process.js';
 import { freePort } from './free-port.js';
 
 const exec = promisify(execFile);
-const MAIN = resolve('dist/harness/cli/main.js');
 const group = gate(process.getuid?.() === 0 ? false : 'needs root (network namespaces)');
-
-function phonehome(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [MAIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CI: 'true' },
-    });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.on('close', (code) => done({ code, out }));
-  });
-}
-
-function stateDirs(out: string): string[] {
-  return [...out.matchAll(/simulated lab \S+ up \([^)]*state dir ([^)]+)\)/g)].map((m) => m[1]!.trim());
-}
-
-/** Connections the verdict judged under that name (the lookups of it, judged apart, left out). */
-function connectionsTo(v: Verdict, host: string): number {
-  return v.judgements.filter((j) => j.subject === host && j.provenance !== 'dns-query').length;
-}
 
 /** Each phone's overnight-idle folder, by manufacturer. */
 function runFolders(out: string): Map<string, string> {
@@ -69,15 +43,12 @@ group.describe('overnight idle: eight hours of phone time, check-ins counted', (
     tmp = await mkdtemp(join(tmpdir(), 'phonehome-night-'));
   });
   group.after(async () => {
-    for (const out of outputs)
-      for (const dir of stateDirs(out))
-        if (existsSync(dir))
-          await exec(process.execPath, [MAIN, 'sim', 'down', '--state-dir', dir]).catch(() => {});
+    await putLabsAway(outputs);
     await rm(tmp, { recursive: true, force: true });
   });
 
   const night = async (out: string, extra: string[] = [], sims = ['xiaomi-redmi-note-13', 'pixel-7']) => {
-    const r = await phonehome([
+    const r = await phonehomeProcess([
       'run',
       '--sim',
       ...sims,

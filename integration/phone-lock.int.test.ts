@@ -6,60 +6,27 @@
  * the phone is let go is tested with real processes in harness/lab/phone-lock.test.ts.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gate } from '../testing/gate.js';
+import { type CliRun, phonehomeProcess, putLabsAway } from './cli-process.js';
 import { freePort } from './free-port.js';
 
-const exec = promisify(execFile);
-const MAIN = resolve('dist/harness/cli/main.js');
+const _exec = promisify(execFile);
 const group = gate(process.getuid?.() === 0 ? false : 'needs root (network namespaces, capture)');
-
-interface Ran {
-  pid: number;
-  ended: number;
-  code: number | null;
-  out: string;
-}
-
-/** `phonehome ARGS`; resolves when it ends. `onOut` sees its output as it comes. */
-function phonehome(args: string[], onOut?: (text: string) => void): Promise<Ran> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [MAIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CI: 'true' },
-    });
-    let text = '';
-    const take = (d: Buffer) => {
-      text += d.toString();
-      onOut?.(text);
-    };
-    p.stdout.on('data', take);
-    p.stderr.on('data', take);
-    p.on('close', (code) => done({ pid: p.pid!, ended: Date.now(), code, out: text }));
-  });
-}
-
-function stateDirs(out: string): string[] {
-  return [...out.matchAll(/simulated lab \S+ up \([^)]*state dir ([^)]+)\)/g)].map((m) => m[1]!.trim());
-}
 
 group.describe('one phone, three phonehome processes', () => {
   let tmp: string;
-  let first: Promise<Ran> | undefined;
+  let first: Promise<CliRun> | undefined;
 
   group.before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'phonehome-lock-'));
   });
   group.after(async () => {
-    const r = await first;
-    for (const dir of stateDirs(r?.out ?? ''))
-      if (existsSync(dir))
-        await exec(process.execPath, [MAIN, 'sim', 'down', '--state-dir', dir]).catch(() => {});
+    await putLabsAway([(await first)?.out]);
     await rm(tmp, { recursive: true, force: true });
   });
 
@@ -71,7 +38,7 @@ group.describe('one phone, three phonehome processes', () => {
       const capturing = new Promise<string>((r) => {
         serial = r;
       });
-      first = phonehome(
+      first = phonehomeProcess(
         [
           'run',
           '--sim',
@@ -95,7 +62,7 @@ group.describe('one phone, three phonehome processes', () => {
       ]);
       // The same phone, by its serial, through the same adb server: as a second farm job or a person would.
       const again = (extra: string[]) =>
-        phonehome(
+        phonehomeProcess(
           ['run', '--device', phone, '--adb-port', port, '--scenario', 'idle', '--no-ui', '--plain'].concat([
             '--out',
             join(tmp, `again${extra.length}`),
