@@ -21,6 +21,8 @@ export interface GenerateOptions {
   resultsDir: string;
   /** The report folder; replaced by the new report. */
   outDir: string;
+  /** The previous report, whose history carries the trends on (default: outDir). */
+  historyFrom?: string;
   /** One self-contained index.html (default true). */
   singleFile?: boolean;
   /** Environment for finding Java and running the CLI (default process.env). */
@@ -199,7 +201,7 @@ export async function generateReport(opts: GenerateOptions): Promise<GeneratedRe
   // reporting the generation and the page from loading Google's tag script (only "true" turns off both).
   const childEnv = { ...env, JAVA_HOME: dirname(dirname(java)), ALLURE_NO_ANALYTICS: 'true' };
 
-  const historyIn = await copyHistory(outDir, resultsDir);
+  const historyIn = await copyHistory(resolve(opts.historyFrom ?? outDir), resultsDir);
   const args = ['generate', ...(singleFile ? ['--single-file'] : []), '--clean', '-o', outDir, resultsDir];
   const t0 = performance.now();
   await runAllure(args, childEnv, deadlineMs, opts.signal);

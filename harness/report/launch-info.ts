@@ -74,11 +74,63 @@ function escapeProperty(text: string, isKey: boolean): string {
   return out;
 }
 
+/** Java properties text of key/value pairs: escaped keys and values, one per line. */
+export function formatProperties(entries: readonly (readonly [string, string])[]): string {
+  return entries.map(([k, v]) => `${escapeProperty(k, true)}=${escapeProperty(v, false)}\n`).join('');
+}
+
 /** environment.properties text (Java properties: escaped keys and values, one per line). */
 export function formatEnvironmentProperties(env: LaunchEnvironment): string {
-  return environmentEntries(env)
-    .map(([k, v]) => `${escapeProperty(k, true)}=${escapeProperty(v, false)}\n`)
-    .join('');
+  return formatProperties(environmentEntries(env));
+}
+
+const UNESCAPED: Record<string, string> = { t: '\t', n: '\n', r: '\r', f: '\f' };
+
+/**
+ * The key/value pairs of Java properties text (java.util.Properties.load): comments, blank lines,
+ * "=", ":" or white space between key and value, backslash escapes and \uXXXX, lines continued by a
+ * trailing backslash. Read as Latin-1, as Java does.
+ */
+export function parseProperties(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  const lines = text.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.replace(/^[ \t\f]+/, '');
+    if (line === '' || line[0] === '#' || line[0] === '!') continue;
+    // A line ending in an odd number of backslashes goes on with the next, its indent dropped.
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) {
+      line = line.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
+    }
+    let key = '';
+    let j = 0;
+    const escaped = (): string => {
+      const c = line[j + 1] ?? '';
+      j += 2;
+      if (c === 'u') {
+        const hex = line.slice(j, j + 4);
+        if (/^[0-9a-fA-F]{4}$/.test(hex)) {
+          j += 4;
+          return String.fromCharCode(Number.parseInt(hex, 16));
+        }
+        return 'u';
+      }
+      return UNESCAPED[c] ?? c;
+    };
+    while (j < line.length && !'=: \t\f'.includes(line[j]!)) {
+      if (line[j] === '\\') key += escaped();
+      else key += line[j++];
+    }
+    while (j < line.length && ' \t\f'.includes(line[j]!)) j++;
+    if (line[j] === '=' || line[j] === ':') j++;
+    while (j < line.length && ' \t\f'.includes(line[j]!)) j++;
+    let value = '';
+    while (j < line.length) {
+      if (line[j] === '\\') value += escaped();
+      else value += line[j++];
+    }
+    out.push([key, value]);
+  }
+  return out;
 }
 
 /**
