@@ -24,12 +24,19 @@ export interface CliRun {
   out: string;
 }
 
-/** Runs `phonehome ARGS`; `onOut` sees the output so far each time more comes. */
-export function phonehomeProcess(args: string[], onOut?: (text: string) => void): Promise<CliRun> {
+/**
+ * Runs `phonehome ARGS`; `onOut` sees the output so far each time more comes; `env` is added to
+ * this process's environment.
+ */
+export function phonehomeProcess(
+  args: string[],
+  onOut?: (text: string) => void,
+  env: Record<string, string> = {},
+): Promise<CliRun> {
   return new Promise((done) => {
     const p = spawn(process.execPath, [MAIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CI: 'true' },
+      env: { ...process.env, CI: 'true', ...env },
     });
     let out = '';
     const take = (d: Buffer) => {
