@@ -110,7 +110,7 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
     fault: () => Promise<unknown> | unknown,
     extra: Partial<SuiteOptions> & { speedOf?: (serial: string) => number } = {},
   ): Promise<{ target: RunResult; other: RunResult; runId: string; injected: Promise<unknown> }> {
-    const { speedOf, ...suiteExtra } = extra;
+    const { speedOf, onEvent, ...suiteExtra } = extra;
     // As the lab makes it: a local server that goes away is started again.
     const client = await ensureAdbServer({ host: '127.0.0.1', port: l.adbPort, bin: 'adb' });
     const target = entry(l, 'target');
@@ -131,6 +131,7 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
       runId,
       mochaReporter: quiet,
       onEvent: (e) => {
+        onEvent?.(e);
         if (injected || e.type !== 'progress' || e.serial !== target.adbSerial) return;
         if (e.line === `step ${at}`) injected = (async () => fault())();
       },
@@ -166,13 +167,69 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
     assert.equal(r.other.canaries.startSeen && r.other.canaries.endSeen, true);
   }
 
-  group.it('phone unplugged mid-capture: broken, "phone lost"', async () => {
+  group.it(
+    'phone unplugged and plugged back: waited for, its scenario tried again and passed',
+    async (ctx) => {
+      const l = await freshLab();
+      const t = entry(l, 'target');
+      const sim = (op: 'unplug' | 'plug') =>
+        run(process.execPath, [CLI, 'sim', op, t.adbSerial, '--state-dir', l.dir]);
+      // Back on the cable once the run noticed and waits for it, as a person re-seating it.
+      let plugged: Promise<unknown> | undefined;
+      const r = await twoPhones(l, faultScenario(6_000), 'idle', () => sim('unplug'), {
+        retries: 1,
+        reconnectWaitMs: 30_000,
+        onEvent: (e) => {
+          if (
+            !plugged &&
+            e.type === 'progress' &&
+            e.serial === t.adbSerial &&
+            e.line.startsWith('phone lost: waiting')
+          )
+            plugged = sleep(2_000).then(() => sim('plug'));
+        },
+      });
+      assert.ok(plugged, 'the run waited for the phone');
+      await plugged;
+      assert.equal(r.target.outcome, 'passed', r.target.reason);
+      const [first] = r.target.earlierAttempts ?? [];
+      assert.ok(first, JSON.stringify(r.target.earlierAttempts));
+      assert.equal(first.attempt, 1);
+      assert.equal(first.kind, 'device-lost');
+      assert.match(first.reason, /^phone lost: /);
+      assert.match(first.phoneReturn ?? '', /^back after \d+\.\d s/);
+      ctx.diagnostic(`the target came ${first.phoneReturn}; first attempt: ${first.reason}`);
+      // The broken attempt's folder kept beside the passing one, its record saying what broke.
+      assert.equal(first.dir, `${r.target.dir}.attempt-1`);
+      const kept = JSON.parse(await readFile(join(first.dir, 'result.json'), 'utf8'));
+      assert.equal(kept.outcome, 'broken');
+      assert.equal(kept.broken.kind, 'device-lost');
+      assert.ok(existsSync(join(first.dir, 'capture.pcap')));
+      const saved = JSON.parse(await readFile(join(r.target.dir, 'result.json'), 'utf8'));
+      assert.deepEqual(saved.earlierAttempts, r.target.earlierAttempts);
+      assert.equal(r.other.outcome, 'passed', `the other phone: ${r.other.reason}`);
+      assert.equal(r.other.earlierAttempts, undefined, 'the other phone ran once');
+    },
+  );
+
+  group.it('phone unplugged mid-capture for good: broken, "phone lost", after waiting for it', async () => {
     const l = await freshLab();
     const t = entry(l, 'target');
-    const r = await twoPhones(l, faultScenario(6_000), 'idle', () =>
-      run(process.execPath, [CLI, 'sim', 'unplug', t.adbSerial, '--state-dir', l.dir]),
+    const r = await twoPhones(
+      l,
+      faultScenario(6_000),
+      'idle',
+      () => run(process.execPath, [CLI, 'sim', 'unplug', t.adbSerial, '--state-dir', l.dir]),
+      { retries: 1, reconnectWaitMs: 3_000 },
     );
-    await assertContained(r, /^phone lost: /, 'device-lost');
+    await assertContained(
+      r,
+      /^phone lost: .*; it did not come back within 3 s \((not listed|listed as \w+)/,
+      'device-lost',
+    );
+    assert.equal(r.target.earlierAttempts, undefined, 'not tried again');
+    const saved = JSON.parse(await readFile(join(r.target.dir, 'result.json'), 'utf8'));
+    assert.match(saved.reason, /did not come back within 3 s/);
   });
 
   group.it('phone rebooting mid-scenario: broken, "the phone rebooted during the run"', async () => {
@@ -205,7 +262,8 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
       const slow = entry(l, 'other').adbSerial;
       const r = await twoPhones(
         l,
-        faultScenario(4_000, [{ kind: 'adb', name: 'busy', command: 'sleep 3', expectExit: 0 }]),
+        // Three seconds of wall time on the lab's clock (speed 60): the shell's sleep counts phone time.
+        faultScenario(4_000, [{ kind: 'adb', name: 'busy', command: 'sleep 180', expectExit: 0 }]),
         'busy',
         async () => {
           await sleep(500);
@@ -219,7 +277,7 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
       await assertContained(
         r,
         new RegExp(
-          `^infrastructure error: the adb server 127\\.0\\.0\\.1:${l.adbPort} went away during: sleep 3; it was started again`,
+          `^infrastructure error: the adb server 127\\.0\\.0\\.1:${l.adbPort} went away during: sleep 180; it was started again`,
         ),
         'infrastructure',
       );

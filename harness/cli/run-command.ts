@@ -49,7 +49,16 @@ function addRunOptions(cmd: Command): Command {
     .option('--all', 'every attached phone')
     .option('--sim <profile...>', 'simulated phones (PROFILE or PROFILE+misbehaviour+…); needs root')
     .option('--speed <n>', 'time compression for simulated phones', '60')
-    .option('--retries <n>', 'run a broken scenario again up to N times', '0')
+    .option(
+      '--retries <n>',
+      'run a broken scenario again up to N times (the broken attempt kept as SCENARIO.attempt-N; a lost phone is waited for first)',
+      '0',
+    )
+    .option(
+      '--reconnect-wait <seconds>',
+      'with --retries: how long a phone that dropped off adb mid-run is waited for (asking adb to reconnect it alone) before its scenario is tried again',
+      '60',
+    )
     .option(
       '--wait-for-phones <seconds>',
       'wait up to SECONDS for a phone another phonehome process on this host has (default: refuse at once, naming who has it)',

@@ -5,6 +5,7 @@
  * away, an AdbCommandError when a command fails or overruns, and never a hang or an unhandled rejection.
  */
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import adbkit, { type Client, type DeviceClient } from '@devicefarmer/adbkit';
 import { type OpOptions, race, sleep } from '../deadline.js';
@@ -86,6 +87,52 @@ export function readAll(stream: Readable, what: string, opts: OpOptions): Promis
     stream.once('close', () => resolve(Buffer.concat(chunks)));
   });
   return adbDeadline(what, done, opts, () => stream.destroy());
+}
+
+/**
+ * One host service of the adb server, on a connection of its own (the smart-socket protocol: the
+ * request as 4 hex digits of length and the text; the answer "OKAY" and, for services that answer,
+ * a length-prefixed text, or "FAIL" and a length-prefixed message). Resolves with the answer's text;
+ * rejects with AdbCommandError for FAIL. For the host services adbkit has no call for (reconnect).
+ */
+export function adbHostRequest(
+  server: AdbServerAddress,
+  service: string,
+  opts: OpOptions = {},
+): Promise<string> {
+  const socket = connect({ host: server.host, port: server.port });
+  const chunks: Buffer[] = [];
+  const done = new Promise<string>((resolve, reject) => {
+    socket.once('connect', () => {
+      const body = Buffer.from(service, 'utf8');
+      socket.write(`${body.length.toString(16).padStart(4, '0')}`);
+      socket.write(body);
+    });
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.once('error', reject);
+    socket.once('close', () => {
+      const all = Buffer.concat(chunks);
+      const status = all.subarray(0, 4).toString('latin1');
+      const length = Number.parseInt(all.subarray(4, 8).toString('latin1'), 16);
+      const text = Number.isNaN(length) ? '' : all.subarray(8, 8 + length).toString('utf8');
+      if (status === 'OKAY') resolve(text);
+      else if (status === 'FAIL') reject(new AdbCommandError(service, undefined, text || 'FAIL'));
+      else reject(new AdbCommandError(service, undefined, `unexpected answer ${JSON.stringify(status)}`));
+    });
+  });
+  return adbDeadline(service, done, { deadlineMs: 5_000, ...opts }, () => socket.destroy());
+}
+
+/** How a lost phone's wait for its return ended. */
+export interface PhoneReturn {
+  /** True when the phone is listed as `device` again and answers a shell command. */
+  back: boolean;
+  /** Milliseconds waited. */
+  ms: number;
+  /** `adb reconnect` requests made for it. */
+  reconnects: number;
+  /** In words: how it came back, or how the adb server last listed it. */
+  detail: string;
 }
 
 /** A connection to one adb server. */
@@ -219,6 +266,15 @@ export class AdbClient {
     });
   }
 
+  /**
+   * `adb -s SERIAL reconnect`: the server drops that phone's transport and connects it again (a USB
+   * phone is enumerated again, a network one reconnected). Only that phone: the server and the other
+   * phones on it go on. Resolves with the server's answer ("reconnecting SERIAL [offline]").
+   */
+  reconnect(serial: string, opts: OpOptions = {}): Promise<string> {
+    return adbHostRequest(this.server, `host-serial:${serial}:reconnect`, opts);
+  }
+
   /** A handle on one phone. */
   device(serial: string): AdbDevice {
     return new AdbDevice(this, this.#client.getDevice(serial), serial);
@@ -245,6 +301,51 @@ export class AdbDevice {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Waits for this phone to come back after it was lost (a cable pulled and put back, a USB hub reset,
+   * a reboot), up to the deadline: back when the adb server lists it as `device` and it answers a
+   * shell command. While it is listed `offline` it is asked to reconnect (`adb -s SERIAL reconnect`,
+   * at most every 10 s); a phone not listed at all can only be waited for. Never restarts or kills
+   * the adb server, which other phones use.
+   */
+  async waitForReturn(opts: { deadlineMs: number; signal?: AbortSignal }): Promise<PhoneReturn> {
+    const t0 = performance.now();
+    const elapsed = () => Math.round(performance.now() - t0);
+    let reconnects = 0;
+    let askedAt = Number.NEGATIVE_INFINITY;
+    let last = 'not listed by the adb server';
+    while (elapsed() < opts.deadlineMs && !opts.signal?.aborted) {
+      const listed = await this.client.listDevices({ deadlineMs: 2_000 }).catch(() => undefined);
+      const me = listed?.find((d) => d.serial === this.serial);
+      last =
+        listed === undefined
+          ? 'the adb server did not answer'
+          : me
+            ? `listed as ${me.state}`
+            : 'not listed by the adb server';
+      if (me?.state === 'device') {
+        const answered = await this.sh('echo phonehome', { deadlineMs: 5_000 }).then(
+          (out) => out.trim() === 'phonehome',
+          () => false,
+        );
+        if (answered)
+          return {
+            back: true,
+            ms: elapsed(),
+            reconnects,
+            detail: `back after ${(elapsed() / 1000).toFixed(1)} s${reconnects ? ` and ${reconnects} adb reconnect${reconnects === 1 ? '' : 's'}` : ''}`,
+          };
+        last = 'listed as device but not answering';
+      } else if (me?.state === 'offline' && performance.now() - askedAt >= 10_000) {
+        askedAt = performance.now();
+        reconnects++;
+        await this.client.reconnect(this.serial, { deadlineMs: 5_000 }).catch(() => undefined);
+      }
+      await sleep(500, opts.signal).catch(() => undefined);
+    }
+    return { back: false, ms: elapsed(), reconnects, detail: last };
   }
 
   /** Turns an error from adbkit into DeviceLostError when the phone is gone, else AdbCommandError. */

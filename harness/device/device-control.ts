@@ -3,7 +3,7 @@
  * facts, preparation and package readers of this folder over one AdbDevice.
  */
 import type { OpOptions } from '../deadline.js';
-import type { AdbDevice, ShellResult } from './adb.js';
+import type { AdbDevice, PhoneReturn, ShellResult } from './adb.js';
 import { type DeviceFacts, readFacts, readPackageUids } from './facts.js';
 import { type PrepareResult, type PrepareStep, prepare } from './prepare.js';
 
@@ -37,5 +37,9 @@ export class AdbDeviceControl {
 
   packageUids(op: OpOptions = {}): Promise<Map<number, string[]>> {
     return readPackageUids(this.device, op);
+  }
+
+  waitForReturn(op: { deadlineMs: number; signal?: AbortSignal }): Promise<PhoneReturn> {
+    return this.device.waitForReturn(op);
   }
 }

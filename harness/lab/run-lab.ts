@@ -75,6 +75,7 @@ export async function runScenarios(
   const speed = positiveInt('--speed', o.speed, 1);
   const retries = positiveInt('--retries', o.retries);
   const waitForPhonesMs = 1000 * positiveInt('--wait-for-phones', o.waitForPhones ?? '0');
+  const reconnectWaitMs = 1000 * positiveInt('--reconnect-wait', o.reconnectWait ?? '60');
   if (o.grep !== undefined) {
     try {
       new RegExp(o.grep);
@@ -220,6 +221,7 @@ export async function runScenarios(
       outDir: settings.out,
       runId,
       retries,
+      reconnectWaitMs,
       ...(o.grep ? { grep: o.grep } : {}),
       ...(o.bail ? { bail: true } : {}),
       ...(settings.parallelism ? { parallelism: settings.parallelism } : {}),

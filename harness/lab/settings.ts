@@ -48,6 +48,7 @@ export interface RunCommandOptions {
   intercept?: string | false;
   /** Seconds to wait for a phone another phonehome process has (default 0: refuse at once). */
   waitForPhones?: string;
+  reconnectWait?: string;
 }
 /** A whole number of at least `min` from a flag or variable; UsageError names it otherwise. */
 export function positiveInt(name: string, v: string, min = 0): number {

@@ -133,6 +133,24 @@ export interface RunResult {
   identifiers?: RunIdentifiers;
   /** What changed against the run's baseline (verdict.json holds the same). */
   drift?: DriftSection;
+  /**
+   * The earlier attempts of this scenario on this phone in this run (--retries), oldest first: each
+   * was broken, and its folder is kept beside this one as SCENARIO.attempt-N.
+   */
+  earlierAttempts?: EarlierAttempt[];
+}
+
+/** A broken attempt that was tried again. */
+export interface EarlierAttempt {
+  /** 1 for the first attempt. */
+  attempt: number;
+  reason: string;
+  /** Its kind of breakage (device-lost, capture …). */
+  kind?: BrokenKind;
+  /** Its folder, as kept. */
+  dir: string;
+  /** For a lost phone: how it came back before the next attempt. */
+  phoneReturn?: string;
 }
 
 /** What a run knew of the phone's identifiers: masked values, where each came from, what it would not tell. */

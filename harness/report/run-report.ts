@@ -306,6 +306,17 @@ function descriptionHtml(run: RunFolder): string {
   }
   const lines = evidenceLines(run);
   if (lines.length) parts.push(`<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`);
+  const tries = run.result.earlierAttempts ?? [];
+  if (tries.length)
+    parts.push(
+      `<p><b>Attempt ${tries.length + 1}</b> (--retries): ${tries
+        .map((a) =>
+          escapeHtml(
+            `attempt ${a.attempt} was broken: ${a.reason}${a.phoneReturn ? `; the phone came ${a.phoneReturn}` : ''} (kept in ${basename(a.dir)})`,
+          ),
+        )
+        .join('; ')}</p>`,
+    );
   const t = run.twin;
   if (t)
     parts.push(

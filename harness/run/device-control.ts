@@ -15,6 +15,18 @@ export interface CommandResult {
   exitCode: number;
 }
 
+/** How a lost phone's wait for its return ended (the adb backend's PhoneReturn). */
+export interface PhoneReturn {
+  /** True when the phone is there again and answers. */
+  back: boolean;
+  /** Milliseconds waited. */
+  ms: number;
+  /** Reconnect requests made for it. */
+  reconnects: number;
+  /** In words: how it came back, or how it was last seen. */
+  detail: string;
+}
+
 /** One phone, as a run drives it. Failures reject: DeviceLostError when it went away. */
 export interface DeviceControl {
   /** The phone's serial, as the lab's tools know it. */
@@ -31,4 +43,9 @@ export interface DeviceControl {
   screenshot(op?: OpOptions): Promise<Buffer>;
   /** Installed apps' package names by Linux UID. */
   packageUids(op?: OpOptions): Promise<Map<number, string[]>>;
+  /**
+   * After the phone was lost: waits up to the deadline for it to come back, asking the adb server to
+   * reconnect that phone alone. A backend that cannot tell leaves it out, and a lost phone is not waited for.
+   */
+  waitForReturn?(op: { deadlineMs: number; signal?: AbortSignal }): Promise<PhoneReturn>;
 }

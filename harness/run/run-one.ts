@@ -23,6 +23,7 @@ import { type PhoneIdentifiers, readIdentifiers } from '../identifiers/read-iden
 import { identifierRedactor, redactIdentifiers } from '../identifiers/redact.js';
 import { maskedExchangeLines, parseExchanges } from '../intercept/exchanges.js';
 import {
+  type EarlierAttempt,
   RUN_FORMAT_VERSION,
   type RunResult,
   scenarioSteps,
@@ -51,6 +52,8 @@ export interface RunScenario {
 /** Everything a run needs. */
 export interface RunContext {
   runId: string;
+  /** The broken attempts before this one (--retries), recorded in its result. */
+  earlierAttempts?: EarlierAttempt[];
   /** reports/runs: the run folder is OUT/RUN_ID/SERIAL/SCENARIO. */
   outRoot: string;
   device: DeviceControl;
@@ -132,6 +135,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     phases: [],
     canaries,
     violations: [],
+    ...(ctx.earlierAttempts?.length ? { earlierAttempts: ctx.earlierAttempts } : {}),
   };
   const rec = new PhaseRecorder(result, ctx.onProgress);
   let phoneIds: PhoneIdentifiers | undefined;

@@ -6,7 +6,7 @@
  */
 import { AssertionError } from 'node:assert';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import type { DeviceFacts } from '../device/facts.js';
@@ -18,7 +18,7 @@ import { errorMessage, UsageError } from '../errors.js';
 import type { Locator } from '../geo/locate.js';
 import type { Inventory } from '../identifiers/inventory.js';
 import { fingerprintKey, phoneLabel } from '../identifiers/mask.js';
-import { type RunResult, recordLine } from '../record/run-record.js';
+import { type EarlierAttempt, type RunResult, recordLine } from '../record/run-record.js';
 import { DEFAULT_CANARY_DOMAIN } from '../verdict/judged-flows.js';
 import { readAllowlist } from '../verdict/read-allowlist.js';
 import type { CaptureBackend } from './capture.js';
@@ -92,7 +92,13 @@ export interface SuiteOptions {
   /** reports/: runs go to OUT/runs, reporters write to OUT/allure-results. */
   outDir: string;
   runId: string;
+  /**
+   * Runs a broken scenario again up to this many times. Before trying again after the phone was lost,
+   * waits up to reconnectWaitMs for it to come back (asking adb to reconnect that phone alone).
+   */
   retries?: number;
+  /** How long a lost phone is waited for before its scenario is tried again (default 60 s). */
+  reconnectWaitMs?: number;
   /** Only the tests whose full title ("PHONE TITLE scenario") matches run (mocha --grep). */
   grep?: string;
   bail?: boolean;
@@ -312,6 +318,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
     let chain: Promise<unknown> = phoneSlots.acquire();
     let ui: Ui | undefined;
     let uiTried = false;
+    /** Set once this phone was lost and not back in time: later scenarios do not wait for it again. */
+    const lost = { gone: false };
     /** This phone's finished runs, by scenario: a consent twin's partner is looked up here. */
     const done = new Map<string, RunResult>();
     for (const scenario of chosen) {
@@ -356,11 +364,14 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
           emit({ type: 'progress', serial: label, scenario: scenario.name, line });
         // Retries are for the lab's hiccups: a broken run is tried again, a policy failure is not.
         let last: RunResult | undefined;
-        for (let attempt = 0; attempt <= (opts.retries ?? 0); attempt++) {
+        const earlier: EarlierAttempt[] = [];
+        const retries = opts.retries ?? 0;
+        for (let attempt = 0; attempt <= retries; attempt++) {
           if (attempt > 0) progress(`retry ${attempt} after: ${last?.reason}`);
           last = await runOne(
             {
               runId: opts.runId,
+              ...(earlier.length ? { earlierAttempts: [...earlier] } : {}),
               outRoot: runsDir,
               device,
               capture: withLiveStats(opts.captureFor(phone, device, prof), allowlist, canaryDomain, (stats) =>
@@ -380,7 +391,30 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
             },
             run,
           );
-          if (last.outcome !== 'broken' || signal.aborted) break;
+          if (last.outcome !== 'broken' || signal.aborted || attempt === retries) break;
+          const tried: EarlierAttempt = {
+            attempt: attempt + 1,
+            reason: last.reason,
+            ...(last.broken ? { kind: last.broken.kind } : {}),
+            dir: `${last.dir}.attempt-${attempt + 1}`,
+          };
+          if (last.broken?.kind === 'device-lost') {
+            const back = await awaitPhone(device, lost, opts.reconnectWaitMs ?? 60_000, signal, progress);
+            if (!back.back) {
+              // Not back: this attempt is the scenario's result, its reason saying how long it was waited for.
+              await amendReason(last, `; it did not come back within ${back.waited} (${back.detail})`);
+              break;
+            }
+            tried.phoneReturn = back.detail;
+          }
+          // The broken attempt's folder is evidence too: kept beside the next one, named for its attempt.
+          try {
+            await rename(last.dir, tried.dir);
+          } catch (err) {
+            progress(`could not keep the broken attempt's folder as ${tried.dir}: ${errorMessage(err)}`);
+            tried.dir = `(lost: ${errorMessage(err)})`;
+          }
+          earlier.push(tried);
         }
         done.set(scenario.name, last!);
         await compareWithTwin(scenario, last!, done, opts.scenarios, progress);
@@ -474,4 +508,37 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
   stopRest.abort(new Error('the suite ended'));
   await Promise.allSettled(chains);
   return summary;
+}
+
+/**
+ * Waits for a lost phone before its scenario is tried again: up to waitMs, or only a moment when it
+ * was waited for in vain before (its later scenarios would each wait the whole time again).
+ */
+async function awaitPhone(
+  device: DeviceControl,
+  lost: { gone: boolean },
+  waitMs: number,
+  signal: AbortSignal,
+  progress: (line: string) => void,
+): Promise<{ back: boolean; detail: string; waited: string }> {
+  if (!device.waitForReturn)
+    return { back: false, detail: 'this backend cannot wait for a phone', waited: '0 s' };
+  const deadlineMs = lost.gone ? Math.min(waitMs, 2_000) : waitMs;
+  const waited = `${Math.round(deadlineMs / 1000)} s`;
+  progress(`phone lost: waiting up to ${waited} for it to come back`);
+  const r = await device.waitForReturn({ deadlineMs, signal });
+  lost.gone = !r.back;
+  progress(r.back ? `phone ${r.detail}` : `phone not back within ${waited}: ${r.detail}`);
+  return { back: r.back, detail: r.detail, waited };
+}
+
+/** Adds to a finished run's reason, in its result.json and run.log too. */
+async function amendReason(result: RunResult, more: string): Promise<void> {
+  result.reason += more;
+  if (result.broken) result.broken.detail += more;
+  await writeJsonFile(join(result.dir, 'result.json'), result).catch(() => undefined);
+  await appendFile(
+    join(result.dir, 'run.log'),
+    `${new Date().toISOString()} ${more.replace(/^; /, '')}\n`,
+  ).catch(() => undefined);
 }
