@@ -48,6 +48,7 @@ async function createPhone(
     dataDir,
     net,
     unauthorized: cfg.unauthorized,
+    speed: cfg.speed,
     // `am instrument` of the UiAutomator2 server starts its HTTP server on the phone's port 6790.
     onInstrument: uia2InstrumentHook(),
     ...(serial ? { serial } : {}),

@@ -48,6 +48,8 @@ export interface PhoneEnv {
   readonly mounts: Map<string, string>;
   /** The network side, when the phone has one. */
   readonly net: PhoneNet | undefined;
+  /** How much faster than the wall clock phone time runs (1: as fast). */
+  readonly speed: number;
   /** Plays instrumentations (am instrument). */
   readonly onInstrument: InstrumentHook | undefined;
   /** TCP listeners on the phone, by port. */

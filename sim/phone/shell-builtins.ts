@@ -141,7 +141,8 @@ export async function builtin(
         await err(`sleep: invalid number '${args[0] ?? ''}'\n`);
         return 1;
       }
-      return (await sleepFor(secs * 1000, io.signal)) ? 0 : 130;
+      // Seconds of phone time: at the lab's speed, a sleep lasts as long as the traffic's timers say it does.
+      return (await sleepFor((secs * 1000) / shell.phone.speed, io.signal)) ? 0 : 130;
     }
   }
   return undefined;

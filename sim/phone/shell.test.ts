@@ -125,6 +125,14 @@ test('a syntax error is reported on stderr and nothing runs', async () => {
   assert.notEqual(r.code, 0);
 });
 
+test('sleep counts phone time: at the lab speed 60, sleep 6 lasts a tenth of a second', async () => {
+  const p = await makePhone('xiaomi', { speed: 60 });
+  const t0 = performance.now();
+  assert.equal((await runShell(p, 'sleep 6; echo done')).stdout, 'done\n');
+  const ms = performance.now() - t0;
+  assert.ok(ms >= 95 && ms < 1_000, `${ms} ms`);
+});
+
 test('sleep waits and is cut short by the client going away', async () => {
   const p = await makePhone();
   const t0 = Date.now();

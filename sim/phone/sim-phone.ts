@@ -53,6 +53,11 @@ export interface SimPhoneOptions {
   locked?: boolean;
   /** How long a reboot takes, in ms (default 500). */
   bootMs?: number;
+  /**
+   * How much faster than the wall clock the phone's time runs (the lab's --speed, default 1): the
+   * shell's `sleep N` lasts N seconds of phone time, as the traffic's timers do.
+   */
+  speed?: number;
 }
 
 /** A running simulated phone. */
@@ -263,6 +268,7 @@ export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneIns
     hostPath,
     mounts,
     net: opts.net,
+    speed: opts.speed !== undefined && opts.speed > 0 ? opts.speed : 1,
     onInstrument: opts.onInstrument,
     listeners: new Map(),
     openStreams: new Map(),
