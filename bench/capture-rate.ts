@@ -52,10 +52,11 @@ export const BURST_PAYLOAD_BYTES = 16;
 const SENDER = `
 import json, socket, struct, sys, time
 dst, port, rate, count = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+size = int(sys.argv[5]) if len(sys.argv) > 5 else ${BURST_PAYLOAD_BYTES}
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
 s.connect((dst, port))
-buf = bytearray(${BURST_PAYLOAD_BYTES})
+buf = bytearray(max(${BURST_PAYLOAD_BYTES}, size))
 struct.pack_into('>II', buf, 0, ${BURST_MAGIC}, port)
 pack = struct.Struct('>I').pack_into
 send = s.send
@@ -99,10 +100,12 @@ export function sendBurst(opts: {
   port: number;
   rate: number;
   count: number;
+  /** UDP payload bytes (default BURST_PAYLOAD_BYTES, the least). */
+  payloadBytes?: number;
   deadlineMs?: number;
 }): Promise<BurstSent> {
   const args = ['netns', 'exec', opts.ns, 'python3', '-c', SENDER, opts.dst, String(opts.port)];
-  args.push(String(opts.rate), String(opts.count));
+  args.push(String(opts.rate), String(opts.count), String(opts.payloadBytes ?? BURST_PAYLOAD_BYTES));
   const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -194,7 +197,7 @@ export async function labDrops(ns: string, phoneIf: string, hostIf: string): Pro
 }
 
 /** CPU seconds used so far by this process and its tcpdump children (read before they exit). */
-function cpuSeconds(): number {
+export function cpuSeconds(): number {
   const own = process.cpuUsage();
   let children = 0;
   try {
@@ -281,8 +284,11 @@ export async function captureBurst(opts: {
   }
 }
 
-/** A one-phone lab with nothing running in it, removed by name in dispose(). */
-export async function startBareLab(seed: string): Promise<{ plan: LabPlan; dispose(): Promise<void> }> {
+/** A lab of `phones` phones (default one) with nothing running in it, removed by name in dispose(). */
+export async function startBareLab(
+  seed: string,
+  phones = 1,
+): Promise<{ plan: LabPlan; dispose(): Promise<void> }> {
   const namespaces: string[] = [];
   const links: string[] = [];
   const rec = { namespace: (n: string) => namespaces.push(n), link: (n: string) => links.push(n) };
@@ -293,15 +299,50 @@ export async function startBareLab(seed: string): Promise<{ plan: LabPlan; dispo
   };
   try {
     const plan = await withLabLock(async () => {
-      const p = planLab(labIdFor(seed), await freeSubnetIndex(60 + (process.pid % 60)), 1);
+      const p = planLab(labIdFor(seed), await freeSubnetIndex(60 + (process.pid % 60)), phones);
       await createLabCore(p, rec);
       return p;
     });
-    await createPhoneNetwork(plan, plan.phones[0]!, rec);
+    for (const phone of plan.phones) await createPhoneNetwork(plan, phone, rec);
     return { plan, dispose };
   } catch (e) {
     await dispose();
     throw e;
+  }
+}
+
+/**
+ * Runs `work` in a fresh bare lab of `phones` phones with a scratch folder; the lab and the folder are
+ * removed afterwards, on failure, and on SIGINT or SIGTERM (then the signal is raised again).
+ */
+export async function withBareLab<T>(
+  name: string,
+  phones: number,
+  work: (plan: LabPlan, dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `phonehome-${name}-`));
+  const lab = await startBareLab(`${name}-${process.pid}-${Date.now()}`, phones);
+  process.stderr.write(
+    `lab ${lab.plan.id}: ${phones} phone${phones === 1 ? '' : 's'} on ${lab.plan.hostCidr} (removed at the end)\n`,
+  );
+  let disposed = false;
+  const cleanUp = async () => {
+    if (disposed) return;
+    disposed = true;
+    await lab.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    void cleanUp().finally(() => process.kill(process.pid, sig));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await work(lab.plan, dir);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanUp();
   }
 }
 
@@ -404,7 +445,7 @@ const BACKENDS = [
  * buffer holds about eight packets. "tcpdump-B64M" runs it with a 64 MiB buffer (through a wrapper
  * script in `dir`), "tcpdump-snap1500" with a 1500-byte snap length.
  */
-function backendFor(name: string, iface: string, dir: string): CaptureBackend {
+export function backendFor(name: string, iface: string, dir: string): CaptureBackend {
   switch (name) {
     case 'cap':
       return new CapCapture({ interface: iface });
@@ -570,26 +611,11 @@ async function main(argv: string[]): Promise<void> {
   const seconds = Number(option(argv, '--seconds') ?? 1);
   const trials = Number(option(argv, '--trials') ?? 3);
   const names = (option(argv, '--backends') ?? BACKENDS.join(',')).split(',');
-  const dir = mkdtempSync(join(tmpdir(), 'phonehome-capture-rate-'));
-  const lab = await startBareLab(`capture-rate-${process.pid}-${Date.now()}`);
-  process.stderr.write(`lab ${lab.plan.id} on ${lab.plan.hostCidr} (removed at the end)\n`);
-  let disposed = false;
-  const cleanUp = async () => {
-    if (disposed) return;
-    disposed = true;
-    await lab.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = (sig: NodeJS.Signals) => {
-    void cleanUp().finally(() => process.kill(process.pid, sig));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const started = new Date();
   const load = loadavg()[0]!;
   const all: Outcome[] = [];
-  try {
-    const phone = lab.plan.phones[0]!;
+  await withBareLab('capture-rate', 1, async (plan, dir) => {
+    const phone = plan.phones[0]!;
     let port = 40000;
     for (const rate of rates) {
       for (let t = 0; t < trials; t++) {
@@ -612,11 +638,7 @@ async function main(argv: string[]): Promise<void> {
         }
       }
     }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await cleanUp();
-  }
+  });
   const rows = summarize(all);
   if (argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify({ started, load, rows }, null, 2)}\n`);
