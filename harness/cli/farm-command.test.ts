@@ -35,7 +35,7 @@ test('farm matrix prints one job per host; an adb server off loopback is warned 
       ['lab-b', 'self-hosted,phonehome,lab-b', '--profile pixel-stock'],
     ],
   );
-  assert.match(r.stderr, /^phonehome: warning: lab-b: its adb server 10\.1\.2\.3:5037 is not on loopback/);
+  assert.match(r.stderr, /^phonehome: warning: lab-b: the adb server 10\.1\.2\.3:5037 is not on loopback/);
 });
 
 test('a wrong or missing farm file: one line naming it, exit 2, nothing on stdout', () => {

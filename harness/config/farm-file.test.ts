@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ConfigError } from '../errors.js';
-import { farmMatrix, parseFarmFile } from './farm-file.js';
+import { farmMatrix, parseFarmFile, remoteAdbWarning } from './farm-file.js';
 
 const TWO_HOSTS = `formatVersion: 1
 hosts:
@@ -64,7 +64,7 @@ test('an adb server off loopback is allowed with a warning that says why it is u
   assert.equal(farm.warnings.length, 1);
   assert.match(
     farm.warnings[0]!,
-    /^lab-b: its adb server 10\.20\.0\.5:5037 is not on loopback\. .*no authentication.*SSH tunnel/,
+    /^lab-b: the adb server 10\.20\.0\.5:5037 is not on loopback\. .*no authentication.*SSH tunnel/,
   );
 });
 
@@ -134,4 +134,15 @@ test('mistakes are named at their line and field', () => {
     ],
   ];
   for (const [text, want] of cases) assert.match(problem(text).message, want);
+});
+
+test('an adb server off loopback is warned about wherever it is named; one on loopback is not', () => {
+  for (const host of ['127.0.0.1', '127.3.2.1', 'localhost', '::1', '::ffff:127.0.0.1'])
+    assert.equal(remoteAdbWarning(host, 5037), undefined, host);
+  for (const host of ['10.20.0.5', 'lab-host.example', '192.168.1.2', '::ffff:10.0.0.1'])
+    assert.match(
+      remoteAdbWarning(host, 5037) ?? '',
+      /is not on loopback\. .*no authentication.*SSH tunnel/,
+      host,
+    );
 });

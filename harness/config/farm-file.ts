@@ -81,7 +81,20 @@ export interface Farm {
   warnings: string[];
 }
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)$/i;
+
+/**
+ * The warning for an adb server reached over the network (undefined for one on loopback): it has no
+ * authentication and gives full control of every phone on it; phonehome never opens one itself.
+ */
+export function remoteAdbWarning(host: string, port: number): string | undefined {
+  if (LOOPBACK.test(host)) return undefined;
+  return (
+    `the adb server ${host}:${port} is not on loopback. An adb server on the network has no ` +
+    'authentication and gives full control of every phone on it; phonehome never opens one itself. ' +
+    "Reach the lab host's loopback server through an SSH tunnel instead (README: A device farm)."
+  );
+}
 
 /**
  * Reads a farm file's text. Throws a ConfigError at file:line:column naming the field for anything
@@ -156,14 +169,10 @@ export function parseFarmFile(text: string, file: string): Farm {
     }
   });
   const warnings: string[] = [];
-  for (const h of data.hosts)
-    if (h.adb && !LOOPBACK.test(h.adb.host))
-      warnings.push(
-        `${h.name}: its adb server ${h.adb.host}:${h.adb.port} is not on loopback. An adb server on the ` +
-          'network has no authentication and gives full control of every phone on it; phonehome never ' +
-          "opens one itself. Reach the host's loopback server through an SSH tunnel instead (README: " +
-          'remote adb servers).',
-      );
+  for (const h of data.hosts) {
+    const remote = h.adb && remoteAdbWarning(h.adb.host, h.adb.port);
+    if (remote) warnings.push(`${h.name}: ${remote}`);
+  }
   return { file, hosts: data.hosts, warnings };
 }
 

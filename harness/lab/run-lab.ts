@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { remoteAdbWarning } from '../config/farm-file.js';
 import { errorMessage, UsageError } from '../errors.js';
 import type { Interceptor } from '../run/intercept.js';
 import type { SuiteEvent, SuitePhone, SuiteSummary } from '../run/suite.js';
@@ -149,6 +150,8 @@ export async function runScenarios(
         );
       }
     }
+    const remote = remoteAdbWarning(settings.adb.host, settings.adb.port);
+    if (remote) watcher.print(`phonehome: warning: ${remote}`);
     const client = await ensureAdbServer(settings.adb);
     if (!simSpecs.length) {
       const found = (await discoverDevices(client)).filter((d) => d.usable);
