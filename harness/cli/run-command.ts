@@ -69,6 +69,11 @@ function addRunOptions(cmd: Command): Command {
     .option('--out <dir>', 'output folder (runs/, allure-results/) (default: reports)')
     .option('--capture <backend>', 'tcpdump, cap or pcapdroid (default: tcpdump)')
     .option('--interface <if>', "the lab access point's interface to capture on")
+    .option(
+      '--snaplen <bytes>',
+      'tcpdump and cap: bytes kept of each packet (default 0, whole packets). 1518 on an access point that ' +
+        'passes wire-sized packets (no GRO) keeps four phones lossless at 1 Gbit/s where 0 does not (BENCHMARKS.md)',
+    )
     .option('--adb-host <host>', 'adb server host (default: 127.0.0.1)')
     .option('--adb-port <port>', 'adb server port (default: $ANDROID_ADB_SERVER_PORT or 5037)')
     .option(

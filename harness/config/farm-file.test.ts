@@ -8,6 +8,7 @@ const TWO_HOSTS = `formatVersion: 1
 hosts:
   - name: lab-a
     captureInterface: wlan-ap0
+    snaplen: 1518
     phones:
       - serial: a1b2c3d4
         profile: xiaomi-miui-global
@@ -33,6 +34,7 @@ test('a two-host farm becomes one job per host, with its runner labels and phone
         phoneArgs: ['--device', 'a1b2c3d4', '27161FDH2000AB'],
         capture: 'tcpdump',
         captureInterface: 'wlan-ap0',
+        snaplen: 1518,
         adbHost: '127.0.0.1',
         adbPort: 5037,
       },
@@ -42,6 +44,7 @@ test('a two-host farm becomes one job per host, with its runner labels and phone
         phoneArgs: ['--profile', 'pixel-stock'],
         capture: 'pcapdroid',
         captureInterface: '',
+        snaplen: 0,
         adbHost: '127.0.0.1',
         adbPort: 5038,
       },
@@ -87,11 +90,11 @@ test('mistakes are named at their line and field', () => {
     // A name a shell would treat specially never reaches the workflow's command line.
     [
       TWO_HOSTS.replace('name: lab-b', 'name: "lab-b; rm -rf /"'),
-      /^farm\.yaml:9:11: hosts\[1\]\.name: a short name/,
+      /^farm\.yaml:10:11: hosts\[1\]\.name: a short name/,
     ],
     [
       TWO_HOSTS.replace('      - serial: 27161FDH2000AB', '      - serial: "$(id)"'),
-      /^farm\.yaml:8:17: hosts\[0\]\.phones\[1\]\.serial: an adb serial/,
+      /^farm\.yaml:9:17: hosts\[0\]\.phones\[1\]\.serial: an adb serial/,
     ],
     [
       TWO_HOSTS.replace('    captureInterface: wlan-ap0\n', ''),
@@ -99,38 +102,42 @@ test('mistakes are named at their line and field', () => {
     ],
     [
       TWO_HOSTS.replace('name: lab-b', 'name: lab-a'),
-      /^farm\.yaml:9:11: hosts\[1\]\.name: the name "lab-a" is also hosts\[0\]'s/,
+      /^farm\.yaml:10:11: hosts\[1\]\.name: the name "lab-a" is also hosts\[0\]'s/,
     ],
     [
       TWO_HOSTS.replace('runnerLabel: shelf-b', 'runnerLabel: lab-a'),
-      /^farm\.yaml:10:18: hosts\[1\]\.runnerLabel: the runner label "lab-a" is also hosts\[0\]'s/,
+      /^farm\.yaml:11:18: hosts\[1\]\.runnerLabel: the runner label "lab-a" is also hosts\[0\]'s/,
     ],
     [
       TWO_HOSTS.replace(
         '      - profile: pixel-stock\n        note',
         '      - serial: a1b2c3d4\n        note',
       ),
-      /^farm\.yaml:15:17: hosts\[1\]\.phones\[1\]\.serial: phone a1b2c3d4 is also listed on lab-a/,
+      /^farm\.yaml:16:17: hosts\[1\]\.phones\[1\]\.serial: phone a1b2c3d4 is also listed on lab-a/,
     ],
     [
       TWO_HOSTS.replace('      - profile: pixel-stock\n        note', '      - serial: 99AA\n        note'),
-      /^farm\.yaml:14:9: hosts\[1\]\.phones\[0\]: lab-b lists other phones by serial/,
+      /^farm\.yaml:15:9: hosts\[1\]\.phones\[0\]: lab-b lists other phones by serial/,
     ],
     [
       TWO_HOSTS.replace('      - serial: 27161FDH2000AB', '      - note: which?'),
-      /^farm\.yaml:8:9: hosts\[0\]\.phones\[1\]: a phone needs its serial, its profile, or both/,
+      /^farm\.yaml:9:9: hosts\[0\]\.phones\[1\]: a phone needs its serial, its profile, or both/,
     ],
     [
       TWO_HOSTS.replace('capture: pcapdroid', 'capture: wireshark'),
-      /^farm\.yaml:11:14: hosts\[1\]\.capture: "wireshark" is not one of/,
+      /^farm\.yaml:12:14: hosts\[1\]\.capture: "wireshark" is not one of/,
     ],
     [
       TWO_HOSTS.replace('port: 5038', 'port: 70000'),
-      /^farm\.yaml:12:35: hosts\[1\]\.adb\.port: a port from 1 to 65535/,
+      /^farm\.yaml:13:35: hosts\[1\]\.adb\.port: a port from 1 to 65535/,
     ],
     [
       TWO_HOSTS.replace('    phones:\n      - serial: a1b2c3d4', '    phone:\n      - serial: a1b2c3d4'),
       /^farm\.yaml:3:5: hosts\[0\]\.phones: expected a list/,
+    ],
+    [
+      TWO_HOSTS.replace('snaplen: 1518', 'snaplen: 300000'),
+      /^farm\.yaml:5:14: hosts\[0\]\.snaplen: at most 262144/,
     ],
   ];
   for (const [text, want] of cases) assert.match(problem(text).message, want);

@@ -40,6 +40,7 @@ describe('run settings', () => {
         capture: 'tcpdump',
         adbPort: '6000',
         parallelism: '1',
+        snaplen: '1518',
       },
       config,
       'lab.json',
@@ -52,6 +53,13 @@ describe('run settings', () => {
     assert.equal(fromFlags.adb.port, 6000);
     assert.equal(fromFlags.adb.host, '10.1.1.1');
     assert.equal(fromFlags.parallelism, 1);
+    assert.equal(fromFlags.snaplen, 1518);
+    for (const bad of ['-1', '1.5', '300000', 'all'])
+      assert.throws(
+        () => resolveSettings({ ...base, snaplen: bad }, {}, undefined, known, {}),
+        (e: Error) => e instanceof UsageError && /^--snaplen: /.test(e.message),
+        bad,
+      );
     const defaults = resolveSettings(base, {}, undefined, known, { ANDROID_ADB_SERVER_PORT: '5099' });
     assert.deepEqual(defaults.scenarios, known);
     // A scenario that runs only when named is left out of the default set, and runs when named.

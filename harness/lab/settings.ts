@@ -49,6 +49,7 @@ export interface RunCommandOptions {
   /** Seconds to wait for a phone another phonehome process has (default 0: refuse at once). */
   waitForPhones?: string;
   reconnectWait?: string;
+  snaplen?: string;
 }
 /** A whole number of at least `min` from a flag or variable; UsageError names it otherwise. */
 export function positiveInt(name: string, v: string, min = 0): number {
@@ -123,7 +124,9 @@ export function resolveSettings(
   if (!(BACKENDS as readonly string[]).includes(capture))
     throw new UsageError(`--capture: tcpdump, cap or pcapdroid, not ${capture}`);
   const iface = o.interface ?? config.capture?.interface;
-  const snaplen = config.capture?.snaplen;
+  const snaplen = o.snaplen !== undefined ? positiveInt('--snaplen', o.snaplen) : config.capture?.snaplen;
+  if (snaplen !== undefined && snaplen > 262144)
+    throw new UsageError(`--snaplen: at most 262144 (0: whole packets), not ${snaplen}`);
   const parallelism =
     o.parallelism !== undefined ? positiveInt('--parallelism', o.parallelism, 1) : config.parallelism;
   const out = o.out ?? config.out ?? 'reports';
