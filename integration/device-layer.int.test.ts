@@ -147,6 +147,27 @@ describe('device layer through the real adb server', () => {
     assert.equal(unhandled.length, 0, `unhandled rejections: ${unhandled.map(String).join('; ')}`);
   });
 
+  it('waits for a lost phone to come back, asking the server to reconnect that phone alone', async () => {
+    const p = phones[1]!;
+    const dev = client.device(p.adbd.serial);
+    p.adbd.setOffline(true);
+    p.adbd.dropTransports();
+    const away = await dev.waitForReturn({ deadlineMs: 1_500 });
+    assert.equal(away.back, false, JSON.stringify(away));
+    assert.match(away.detail, /^(listed as \w+|not listed by the adb server)$/);
+    setTimeout(() => p.adbd.setOffline(false), 1_000);
+    const back = await dev.waitForReturn({ deadlineMs: 30_000 });
+    assert.equal(back.back, true, JSON.stringify(back));
+    assert.match(back.detail, /^back after \d+\.\d s/);
+    assert.equal(await dev.sh('echo hi'), 'hi\n');
+    // The other phone never left.
+    assert.equal(await client.device(phones[0]!.adbd.serial).sh('echo still'), 'still\n');
+    await assert.rejects(
+      client.reconnect('no-such-phone'),
+      (e) => e instanceof AdbCommandError && /not found/.test(e.message),
+    );
+  });
+
   it('reboots the phone and waits for boot completed', async () => {
     const p = phones[0]!;
     const r = await prepare(client.device(p.adbd.serial), { kind: 'reboot' }, { deadlineMs: 60_000 });

@@ -269,10 +269,15 @@ export class AdbClient {
   /**
    * `adb -s SERIAL reconnect`: the server drops that phone's transport and connects it again (a USB
    * phone is enumerated again, a network one reconnected). Only that phone: the server and the other
-   * phones on it go on. Resolves with the server's answer ("reconnecting SERIAL [offline]").
+   * phones on it go on. Resolves with the server's answer ("reconnecting SERIAL [offline]"); rejects
+   * with AdbCommandError when the server has no such phone.
    */
-  reconnect(serial: string, opts: OpOptions = {}): Promise<string> {
-    return adbHostRequest(this.server, `host-serial:${serial}:reconnect`, opts);
+  async reconnect(serial: string, opts: OpOptions = {}): Promise<string> {
+    const service = `host-serial:${serial}:reconnect`;
+    const answer = await adbHostRequest(this.server, service, opts);
+    // The server says OKAY even when it has no such phone: its answer tells.
+    if (/not found|no devices/i.test(answer)) throw new AdbCommandError(service, undefined, answer.trim());
+    return answer;
   }
 
   /** A handle on one phone. */
@@ -306,9 +311,10 @@ export class AdbDevice {
   /**
    * Waits for this phone to come back after it was lost (a cable pulled and put back, a USB hub reset,
    * a reboot), up to the deadline: back when the adb server lists it as `device` and it answers a
-   * shell command. While it is listed `offline` it is asked to reconnect (`adb -s SERIAL reconnect`,
-   * at most every 10 s); a phone not listed at all can only be waited for. Never restarts or kills
-   * the adb server, which other phones use.
+   * shell command. While it is listed `offline` it is asked to reconnect (`adb -s SERIAL reconnect`);
+   * a phone on the network (serial HOST:PORT) that is no longer listed is connected again (`adb
+   * connect`); each at most every 10 s. A USB phone not listed can only be waited for. Never
+   * restarts or kills the adb server, which other phones use.
    */
   async waitForReturn(opts: { deadlineMs: number; signal?: AbortSignal }): Promise<PhoneReturn> {
     const t0 = performance.now();
@@ -338,10 +344,21 @@ export class AdbDevice {
             detail: `back after ${(elapsed() / 1000).toFixed(1)} s${reconnects ? ` and ${reconnects} adb reconnect${reconnects === 1 ? '' : 's'}` : ''}`,
           };
         last = 'listed as device but not answering';
-      } else if (me?.state === 'offline' && performance.now() - askedAt >= 10_000) {
-        askedAt = performance.now();
-        reconnects++;
-        await this.client.reconnect(this.serial, { deadlineMs: 5_000 }).catch(() => undefined);
+      } else if (listed && performance.now() - askedAt >= 10_000) {
+        // Listed offline: the server reconnects that phone. Not listed: a phone on the network
+        // (HOST:PORT, adb connect) is connected again, as the person who connected it would.
+        const network = /^(.+):(\d{1,5})$/.exec(this.serial);
+        if (me?.state === 'offline') {
+          askedAt = performance.now();
+          reconnects++;
+          await this.client.reconnect(this.serial, { deadlineMs: 5_000 }).catch(() => undefined);
+        } else if (!me && network) {
+          askedAt = performance.now();
+          reconnects++;
+          await this.client
+            .connect(network[1]!, Number(network[2]), { deadlineMs: 5_000 })
+            .catch(() => undefined);
+        }
       }
       await sleep(500, opts.signal).catch(() => undefined);
     }
