@@ -122,6 +122,12 @@ export function register(program: Command): void {
       const port = Number(o.adbPort);
       if (!Number.isInteger(port) || port < 1 || port > 65535)
         throw new UsageError(`--adb-port: not a port: ${o.adbPort}`);
+      const { remoteAdbWarning } = await import('../config/farm-file.js');
+      const remote = remoteAdbWarning(o.adbHost, port);
+      if (remote) {
+        const { terminalSafe } = await import('../format/terminal-text.js');
+        process.stderr.write(`phonehome: warning: ${terminalSafe(remote)}\n`);
+      }
       const rows = await listDeviceRows({
         adbHost: o.adbHost,
         adbPort: port,
