@@ -529,7 +529,8 @@ function summarize(outcomes: Outcome[]): Row[] {
   return [...rows.values()];
 }
 
-function fmtRate(n: number): string {
+/** A rate for people: 5000 → "5k". */
+export function fmtRate(n: number): string {
   return n >= 1000 ? `${Math.round(n / 100) / 10}k` : String(Math.round(n));
 }
 
@@ -586,7 +587,8 @@ export function highestLossless(rows: Row[], backend: string): number | undefine
   return best;
 }
 
-function option(argv: string[], name: string): string | undefined {
+/** The value after a command-line option, or undefined. */
+export function option(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 }

@@ -26,7 +26,9 @@ import {
   backendFor,
   countBurst,
   cpuSeconds,
+  fmtRate,
   labDrops,
+  option,
   sendBurst,
   withBareLab,
 } from './capture-rate.js';
@@ -136,13 +138,6 @@ async function trial(opts: {
   }
 }
 
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-const k = (n: number) => (n >= 1000 ? `${Math.round(n / 100) / 10}k` : String(Math.round(n)));
-
 async function main(argv: string[]): Promise<void> {
   if (process.getuid?.() !== 0) {
     process.stderr.write('farm-capture: needs root (network namespaces, packet capture)\n');
@@ -171,7 +166,7 @@ async function main(argv: string[]): Promise<void> {
         row.trials.push(r);
         const f = trialFigures(r, payloadBytes);
         process.stderr.write(
-          `${k(rate)} pkt/s: sent ${f.sent} (${k(f.pps)}/s, ${f.mbps.toFixed(0)} Mbit/s), recorded ${f.recorded}, ` +
+          `${fmtRate(rate)} pkt/s: sent ${f.sent} (${fmtRate(f.pps)}/s, ${f.mbps.toFixed(0)} Mbit/s), recorded ${f.recorded}, ` +
             `reported drops ${f.reported}, lab drops ${f.labDropped}, CPU ${Math.round((100 * r.cpuSeconds) / r.seconds)} %\n`,
         );
       }
@@ -206,8 +201,8 @@ async function main(argv: string[]): Promise<void> {
       : String(Math.max(...figs.map((f) => (f.reported === 'unknown' ? 0 : f.reported))));
     lines.push(
       `| ${[
-        k(row.rate),
-        k(Math.min(...figs.map((f) => f.pps))),
+        fmtRate(row.rate),
+        fmtRate(Math.min(...figs.map((f) => f.pps))),
         Math.min(...figs.map((f) => f.mbps)).toFixed(0),
         `${figs.filter((f) => f.lossless).length}/${figs.length}`,
         `${worst.recorded} / ${worst.sent}`,
@@ -226,7 +221,7 @@ async function main(argv: string[]): Promise<void> {
     `farm capture, ${started.toISOString()}: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average ` +
       `${load.toFixed(2)}; capture ${backend}; ${phoneCount} phones, ${seconds} s bursts of ${payloadBytes}-byte UDP payloads ` +
       `(${payloadBytes + FRAME_OVERHEAD}-byte frames), ${trials} trials per rate\n\n${lines.join('\n')}\n\n` +
-      `highest aggregate rate kept: ${best === undefined ? `below ${k(rates[0]!)}` : `${k(best)} packets/s (${((best * (payloadBytes + FRAME_OVERHEAD) * 8) / 1e6).toFixed(0)} Mbit/s)`}\n`,
+      `highest aggregate rate kept: ${best === undefined ? `below ${fmtRate(rates[0]!)}` : `${fmtRate(best)} packets/s (${((best * (payloadBytes + FRAME_OVERHEAD) * 8) / 1e6).toFixed(0)} Mbit/s)`}\n`,
   );
 }
 
