@@ -48,7 +48,11 @@ function addRunOptions(cmd: Command): Command {
     .option('--profile <name...>', 'every attached phone matching these device profiles')
     .option('--all', 'every attached phone')
     .option('--sim <profile...>', 'simulated phones (PROFILE or PROFILE+misbehaviour+…); needs root')
-    .option('--speed <n>', 'time compression for simulated phones', '60')
+    .option(
+      '--speed <n>',
+      'time compression for the simulated phones --sim starts (a simulated phone attached by serial tells its own, in ro.phonehome.sim.speed)',
+      '60',
+    )
     .option(
       '--retries <n>',
       'run a broken scenario again up to N times (the broken attempt kept as SCENARIO.attempt-N; a lost phone is waited for first)',

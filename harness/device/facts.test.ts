@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseIpAddr, phoneAddrs, simCardIn } from './facts.js';
+import { parseIpAddr, phoneAddrs, phoneSpeed, SIM_SPEED_PROPERTY, simCardIn } from './facts.js';
 
 // `ip addr show wlan0` on an Android 14 phone on a dual-stack Wi-Fi network.
 const DUAL_STACK = `47: wlan0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP group default qlen 3000
@@ -52,4 +52,13 @@ test('a SIM card is in when some slot of gsm.sim.state is LOADED or READY', () =
   assert.equal(simCardIn({ 'gsm.sim.state': 'ABSENT,ABSENT' }), false);
   assert.equal(simCardIn({ 'gsm.sim.state': 'PIN_REQUIRED' }), false, 'a locked SIM cannot be read');
   assert.equal(simCardIn({}), false, 'no property: no SIM known');
+});
+
+test("a phone's time runs at its simulated speed when it tells one, else at the wall clock's", () => {
+  const at = (v: string) => phoneSpeed({ [SIM_SPEED_PROPERTY]: v });
+  assert.equal(phoneSpeed({}), 1);
+  assert.equal(at('120'), 120);
+  assert.equal(at('0.5'), 0.5);
+  for (const bad of ['', '0', '-3', '1e9', 'fast', '1234567', '12 ', 'Infinity', '0.0000001'])
+    assert.equal(at(bad), 1, JSON.stringify(bad));
 });

@@ -61,6 +61,23 @@ export interface DeviceFacts {
   properties: Record<string, string>;
 }
 
+/**
+ * The property a simulated phone tells its time compression in (sim/phone/device-state.ts sets it).
+ * A ro. property: on a real phone nothing but a rooted boot could set it.
+ */
+export const SIM_SPEED_PROPERTY = 'ro.phonehome.sim.speed';
+
+/**
+ * How much faster than the wall clock a phone's time runs: a simulated phone's compression when it
+ * tells one (a decimal number above 0 and below 1,000,000), else 1, as for every real phone.
+ */
+export function phoneSpeed(props: Record<string, string>): number {
+  const text = props[SIM_SPEED_PROPERTY];
+  if (text === undefined || !/^[0-9]{1,6}(\.[0-9]{1,6})?$/.test(text)) return 1;
+  const n = Number(text);
+  return n > 0 ? n : 1;
+}
+
 /** Works out the ROM family and version from properties. */
 export function romOf(props: Record<string, string>): { rom: RomFamily; romVersion: string } {
   const p = (k: string) => props[k] ?? '';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type Analysis, analyzeFile, nothingToJudge } from '../analyze.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { type OpOptions, sleep } from '../deadline.js';
-import { phoneAddrs } from '../device/facts.js';
+import { phoneAddrs, phoneSpeed, SIM_SPEED_PROPERTY } from '../device/facts.js';
 import type { PrepareStep } from '../device/prepare.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { driftSection, findingLine, type RunBaseline } from '../drift/drift.js';
@@ -191,6 +191,11 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     result.facts = f;
     rec.end(factsPart, 'passed', `${f.manufacturer} ${f.model}, Android ${f.androidVersion}`);
     await log(`device: ${factsPart.detail}`);
+    const speed = phoneSpeed(f.properties);
+    if (speed !== 1)
+      await log(
+        `simulated phone: its time runs ${speed}× the wall clock's (${SIM_SPEED_PROPERTY}); waits are divided by ${speed}`,
+      );
     // A reboot between two adb commands goes unseen by them: the boot id at the end tells.
     const bootId = await readBootId(ctx.device, op);
     if (!bootId) await log('the phone does not tell its boot id: a reboot during the run would go unnoticed');

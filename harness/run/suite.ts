@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
-import type { DeviceFacts } from '../device/facts.js';
+import { type DeviceFacts, phoneSpeed } from '../device/facts.js';
 import { allowlistFor, type DeviceProfile, matchProfile } from '../device/profiles.js';
 import { readSummaryFile } from '../drift/baseline-file.js';
 import { findingLine, type RunBaseline } from '../drift/drift.js';
@@ -322,8 +322,11 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
     const lost = { gone: false };
     /** This phone's finished runs, by scenario: a consent twin's partner is looked up here. */
     const done = new Map<string, RunResult>();
+    // A simulated phone attached by serial tells its speed: its waits are scaled as for the phones
+    // phonehome starts itself, or its compressed traffic would pour into real-time waits.
+    const speed = phone.speed === 1 ? phoneSpeed(facts.properties) : phone.speed;
     for (const scenario of chosen) {
-      const run = scaled(scenario, phone.speed);
+      const run = scaled(scenario, speed);
       const outcome = async (): Promise<RunResult | { skipped: string }> => {
         if (!profile) return { skipped: (m as { reason: string }).reason };
         const prof = profile;

@@ -14,6 +14,12 @@ import { ScreenState } from './screen-state.js';
 import type { ChangeKind, PcapdroidState, StateCore } from './state-types.js';
 import { SystemSettings } from './system-settings.js';
 
+/**
+ * The property a simulated phone tells its time compression in (harness/device/facts.ts reads it).
+ * A ro. property: on a real phone nothing but a rooted boot could set it.
+ */
+export const SIM_SPEED_PROPERTY = 'ro.phonehome.sim.speed';
+
 /** The phone's state, shared by every shell command. */
 export class DeviceState extends EventEmitter implements StateCore {
   /** System properties and settings tables. */
@@ -52,6 +58,13 @@ export class DeviceState extends EventEmitter implements StateCore {
   /** IPv4 address and MAC of wlan0 (from PhoneNet), when the phone has a network. */
   netInfo: { ip: string; mac: string } | undefined;
 
+  /**
+   * How much faster than the wall clock this phone's time runs (the lab's --speed). The phone says
+   * so in ro.phonehome.sim.speed, which no real phone has, so that a harness driving it by serial
+   * scales its waits as it does for the phones it starts itself.
+   */
+  speed = 1;
+
   private backupTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly profile: PhoneProfile) {
@@ -61,6 +74,12 @@ export class DeviceState extends EventEmitter implements StateCore {
     this.batteryLevel = profile.battery.level;
     this.batteryTemperature = profile.battery.temperature;
     this.resetToProfile();
+  }
+
+  /** Sets the phone's time compression and the property that tells it. */
+  setSpeed(speed: number): void {
+    this.speed = speed;
+    this.system.props.set(SIM_SPEED_PROPERTY, String(speed));
   }
 
   /** Loads the profile's first-boot state (also used for a factory reset). */
@@ -74,6 +93,7 @@ export class DeviceState extends EventEmitter implements StateCore {
     props.set('ro.boot.serialno', ids.serial);
     props.set('ro.sf.lcd_density', String(p.screen.density));
     props.set('persist.sys.usb.config', props.get('persist.sys.usb.config') ?? 'adb');
+    props.set(SIM_SPEED_PROPERTY, String(this.speed));
     for (const ns of ['global', 'secure', 'system'] as const) {
       tables[ns].clear();
       for (const [k, v] of Object.entries(p.settings[ns])) tables[ns].set(k, v);

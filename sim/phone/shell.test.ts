@@ -133,6 +133,15 @@ test('sleep counts phone time: at the lab speed 60, sleep 6 lasts a tenth of a s
   assert.ok(ms >= 95 && ms < 1_000, `${ms} ms`);
 });
 
+test('the phone tells its speed in ro.phonehome.sim.speed, also after a factory reset', async () => {
+  const p = await makePhone('xiaomi', { speed: 60 });
+  assert.equal((await runShell(p, 'getprop ro.phonehome.sim.speed')).stdout, '60\n');
+  p.state.resetToProfile();
+  assert.equal((await runShell(p, 'getprop ro.phonehome.sim.speed')).stdout, '60\n');
+  const real = await makePhone('xiaomi');
+  assert.equal((await runShell(real, 'getprop ro.phonehome.sim.speed')).stdout, '1\n');
+});
+
 test('sleep waits and is cut short by the client going away', async () => {
   const p = await makePhone();
   const t0 = Date.now();

@@ -206,6 +206,7 @@ function subjectHashOld(pem: string): string {
 export async function createSimPhone(opts: SimPhoneOptions): Promise<SimPhoneInstance> {
   const rootDir = resolve(opts.dataDir);
   const state = new DeviceState(opts.profile);
+  if (opts.speed !== undefined && opts.speed > 0) state.setSpeed(opts.speed);
   for (const dir of LAYOUT) mkdirSync(rootDir + dir, { recursive: true });
   for (const p of state.apps.packages.values())
     mkdirSync(`${rootDir}/data/data/${p.name}`, { recursive: true });
