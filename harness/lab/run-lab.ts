@@ -180,9 +180,9 @@ export async function runScenarios(
         serials = keep;
       }
       if (serials.length === 0) throw new UsageError('no usable phone attached (see phonehome devices)');
+      // A real phone runs at 1; a simulated one attached by serial tells its own speed.
       phones = serials.map((serial) => ({
         serial,
-        speed: 1,
         ...(settings.interface ? { captureInterface: settings.interface } : {}),
       }));
     }

@@ -193,9 +193,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     await log(`device: ${factsPart.detail}`);
     const speed = phoneSpeed(f.properties);
     if (speed !== 1)
-      await log(
-        `simulated phone: its time runs ${speed}× the wall clock's (${SIM_SPEED_PROPERTY}); waits are divided by ${speed}`,
-      );
+      await log(`simulated phone: its time runs ${speed}× the wall clock's (${SIM_SPEED_PROPERTY})`);
     // A reboot between two adb commands goes unseen by them: the boot id at the end tells.
     const bootId = await readBootId(ctx.device, op);
     if (!bootId) await log('the phone does not tell its boot id: a reboot during the run would go unnoticed');

@@ -36,8 +36,11 @@ export interface SuitePhone {
   serial: string;
   /** Interface to capture on (a simulated phone's own lab interface; the lab AP for real phones). */
   captureInterface?: string;
-  /** Time compression: simulated phones run compressed time. */
-  speed: number;
+  /**
+   * Time compression: simulated phones run compressed time. When not given, the phone's own: a
+   * simulated phone tells it (ro.phonehome.sim.speed), a real one runs at 1.
+   */
+  speed?: number;
   /**
    * Where the lab routes this phone's traffic, for TLS interception: a namespace (a simulated lab's
    * router) or the host, and the interface the phone's packets come in on.
@@ -324,7 +327,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
     const done = new Map<string, RunResult>();
     // A simulated phone attached by serial tells its speed: its waits are scaled as for the phones
     // phonehome starts itself, or its compressed traffic would pour into real-time waits.
-    const speed = phone.speed === 1 ? phoneSpeed(facts.properties) : phone.speed;
+    const speed = phone.speed ?? phoneSpeed(facts.properties);
     for (const scenario of chosen) {
       const run = scaled(scenario, speed);
       const outcome = async (): Promise<RunResult | { skipped: string }> => {
