@@ -263,7 +263,7 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
       const r = await twoPhones(
         l,
         // Three seconds of wall time on the lab's clock (speed 60): the shell's sleep counts phone time.
-        faultScenario(4_000, [{ kind: 'adb', name: 'busy', command: 'sleep 180', expectExit: 0 }]),
+        faultScenario(1_000, [{ kind: 'adb', name: 'busy', command: 'sleep 180', expectExit: 0 }]),
         'busy',
         async () => {
           await sleep(500);
@@ -321,7 +321,7 @@ group.describe('fault campaign: one phone of two gets a fault mid-run', () => {
       try {
         const r = await twoPhones(
           l,
-          faultScenario(4_000, [{ kind: 'action', name: 'opt out', action: 'analytics.optOut' }]),
+          faultScenario(1_000, [{ kind: 'action', name: 'opt out', action: 'analytics.optOut' }]),
           'opt out',
           async () => {
             await sleep(500);

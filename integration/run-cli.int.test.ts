@@ -1,6 +1,6 @@
 /**
- * `phonehome run` as a lab engineer meets it: the compiled CLI, real simulated phones (speed 60),
- * real tcpdump, mocha and allure-mocha. Exit codes, Allure results, skip reasons, usage errors,
+ * `phonehome run` as a lab engineer meets it: the compiled CLI, real simulated phones (speed 240;
+ * 60 where two phones must be idle at once), real tcpdump, mocha and allure-mocha. Exit codes, Allure results, skip reasons, usage errors,
  * --grep, the live display on a terminal, and Ctrl-C putting everything away.
  */
 import assert from 'node:assert/strict';
@@ -219,7 +219,7 @@ group.describe('phonehome run (CLI, simulated phones)', () => {
             '--grep',
             '(idle|theme-store)$',
             '--speed',
-            '60',
+            '240',
             '--adb-port',
             String(PORT),
             '--out',
@@ -277,7 +277,7 @@ group.describe('phonehome run (CLI, simulated phones)', () => {
             '--scenario',
             'idle',
             '--speed',
-            '60',
+            '240',
             '--adb-port',
             String(PORT + 1),
             '--out',

@@ -32,15 +32,15 @@ type Lab = CliLab;
 
 async function simUp(profiles: string[], misbehave: string[] = []): Promise<Lab> {
   const extra = misbehave.length ? ['--misbehave', misbehave.join(',')] : [];
-  return simUpCli(await freePort(), ['--profile', ...profiles, '--speed', '120', ...extra]);
+  return simUpCli(await freePort(), ['--profile', ...profiles, '--speed', '240', ...extra]);
 }
 
 const IDLE: RunScenario = {
   name: 'idle',
   steps: [
     { kind: 'adb', name: 'screen off', command: 'input keyevent 26', expectExit: 0 },
-    // 10 s at speed 120 is 20 minutes of phone time: every idle behaviour fires at least once.
-    { kind: 'wait', name: 'idle', ms: 10_000 },
+    // 5 s at speed 240 is 20 minutes of phone time: every idle behaviour fires at least once.
+    { kind: 'wait', name: 'idle', ms: 5_000 },
   ],
 };
 
