@@ -163,11 +163,15 @@ export async function recordLog(
       },
     });
     stream.pipe(lines).pipe(out);
+    // The listener goes with the log, or a suite's long signal would collect one per run.
+    let onAbort = () => {};
     await new Promise<void>((resolve) => {
+      onAbort = resolve;
       stream.once('close', resolve);
       stream.once('end', resolve);
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }).finally(() => signal.removeEventListener('abort', onAbort));
   } catch {
     // A phone without logcat or gone: the run reports the phone itself.
   } finally {

@@ -5,6 +5,7 @@
  * report sinks come from the lab (allure-mocha and the Allure sink, harness/lab/allure-reporting.ts).
  */
 import { AssertionError } from 'node:assert';
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -285,6 +286,9 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
   // Runs still going when mocha ends early (--bail) are stopped, as Ctrl-C stops them.
   const stopRest = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stopRest.signal]) : stopRest.signal;
+  // Every phone's run listens on it at once (waits, capture, logcat, adb commands): a farm host's
+  // phones pass Node's default of 10 without any leak, and its warning would reach the terminal.
+  setMaxListeners(1000, signal);
   const phoneSlots = slots(opts.parallelism ?? Math.max(1, opts.phones.length));
   const emit = (e: SuiteEvent) => {
     try {
