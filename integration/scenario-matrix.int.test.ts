@@ -1,0 +1,154 @@
+/**
+ * Every scenario phonehome runs by default, on every simulated phone, in one `phonehome run` as a lab
+ * runs its night: a well-behaved Xiaomi and Pixel, and a Xiaomi that contacts an unlisted host in
+ * mainland China and leaks its identifiers. UI steps go through the real Appium 3 and UiAutomator2
+ * driver; the phones have a SIM in. The well-behaved phones pass every scenario that applies to them,
+ * each UI action done by UI; a scenario is skipped only for a capability the phone's profile does not
+ * declare, never for a missing allowlist; the misbehaving Xiaomi fails every one, naming the host,
+ * and the identifiers where it sent them in clear.
+ * About a minute at speed 240.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProfiles } from '../harness/device/profiles.js';
+import { SCENARIOS } from '../scenarios/index.js';
+import { readSimState } from '../sim/sim-state.js';
+import { gate } from '../testing/gate.js';
+import { labStateDirs, phonehomeProcess, putLabsAway } from './cli-process.js';
+import { freePort } from './free-port.js';
+
+const group = gate(process.getuid?.() === 0 ? false : 'needs root (network namespaces)');
+
+interface Phase {
+  phase: string;
+  name: string;
+  detail?: string;
+  provider?: string;
+}
+interface Result {
+  serial: string;
+  scenario: string;
+  dir: string;
+  profile?: string;
+  outcome: string;
+  reason: string;
+  phases: Phase[];
+  violations: { host?: string; name?: string; kind?: string; text?: string }[];
+}
+
+group.describe('every scenario on every simulated phone', () => {
+  let work: string | undefined;
+  let out = '';
+
+  group.after(async () => {
+    await putLabsAway([out]);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  group.it(
+    'the well-behaved phones pass each one that applies, by UI; the misbehaving Xiaomi fails each, naming the host',
+    async (t) => {
+      work = await mkdtemp(join(tmpdir(), 'phonehome-matrix-'));
+      /** adb serial → the misbehaviours of its lab, read from the lab's state while it is up. */
+      const misbehaving = new Map<string, string[]>();
+      const read = new Set<string>();
+      const run = await phonehomeProcess(
+        [
+          'run',
+          '--sim',
+          'xiaomi-redmi-note-13',
+          'pixel-7',
+          'xiaomi-redmi-note-13+unknown-host+leak-ids',
+          '--sim-card',
+          '--speed',
+          '240',
+          '--plain',
+          '--no-history',
+          '--adb-port',
+          String(await freePort()),
+          '--out',
+          join(work, 'reports'),
+        ],
+        (text) => {
+          out = text;
+          for (const dir of labStateDirs(text)) {
+            if (read.has(dir)) continue;
+            const state = readSimState(dir);
+            if (!state) continue;
+            read.add(dir);
+            for (const p of state.phones) misbehaving.set(p.adbSerial, state.misbehave);
+          }
+        },
+      );
+      out = run.out;
+      assert.equal(run.code, 1, run.out);
+      assert.equal(misbehaving.size, 3, `three phones in the labs: ${[...misbehaving.keys()]}`);
+      assert.doesNotMatch(run.out, /MaxListenersExceededWarning|no UI automation/);
+
+      const profiles = await loadProfiles('devices');
+      const expected = SCENARIOS.filter((s) => !s.onlyWhenNamed);
+      const results: Result[] = [];
+      const runsDir = join(work, 'reports', 'runs');
+      for (const runId of await readdir(runsDir))
+        for (const phone of await readdir(join(runsDir, runId)))
+          for (const scenario of await readdir(join(runsDir, runId, phone)))
+            results.push(
+              JSON.parse(
+                await readFile(join(runsDir, runId, phone, scenario, 'result.json'), 'utf8'),
+              ) as Result,
+            );
+
+      let leakRuns = 0;
+      let badRuns = 0;
+      const skippedLines = [...run.out.matchAll(/^skipped: .*\(([^)]+)\) › ([a-z-]+): (.*)$/gm)];
+      for (const [serial, misbehave] of misbehaving) {
+        const mine = results.filter((r) => r.serial === serial);
+        const profileName = mine[0]?.profile;
+        const profile = profiles.find((p) => p.name === profileName);
+        assert.ok(profile, `${serial}: runs with a known profile (${profileName})`);
+        for (const s of expected) {
+          const r = mine.find((x) => x.scenario === s.name);
+          const skip = skippedLines.find((m) => m[1] === serial && m[2] === s.name);
+          const missing: string[] = Object.keys(s.requires ?? {}).filter(
+            (c) => !profile.capabilities.includes(c),
+          );
+          if (missing.length > 0) {
+            // Skipped for the capability the profile lacks, with that reason, and not run.
+            assert.equal(r, undefined, `${serial} ${s.name} ran without ${missing.join(', ')}`);
+            assert.ok(skip, `${serial} ${s.name} skipped: ${run.out}`);
+            assert.match(skip[3]!, new RegExp(`does not declare ${missing[0]}`));
+            continue;
+          }
+          assert.equal(skip, undefined, `${serial} ${s.name} was skipped: ${skip?.[3]}`);
+          assert.ok(r, `${serial} ${s.name} ran`);
+          if (misbehave.length === 0) {
+            assert.equal(r.outcome, 'passed', `${serial} ${s.name}: ${r.reason}`);
+            // Each action that the profile can do by UI was done by UI.
+            for (const step of s.steps) {
+              if (step.kind !== 'action' || !profile.actions[step.action]?.ui?.length) continue;
+              const done = r.phases.find((p) => p.phase === 'step' && p.name === step.name);
+              assert.match(done?.detail ?? '', /^UI: /, `${serial} ${s.name} "${step.name}" by UI`);
+            }
+          } else {
+            assert.equal(r.outcome, 'failed', `${serial} ${s.name}: ${r.reason}`);
+            // The identifiers it sends in clear (every 5 minutes of phone time, from the start).
+            const verdict = JSON.parse(await readFile(join(r.dir, 'verdict.json'), 'utf8')) as {
+              identifierLeaks?: { leak: { kind: string }; status: string }[];
+            };
+            badRuns += 1;
+            leakRuns += verdict.identifierLeaks?.some((j) => j.leak.kind === 'imei') ? 1 : 0;
+            assert.match(
+              JSON.stringify(r.violations),
+              /beacon\.unlisted-collector\.net/,
+              `${serial} ${s.name}`,
+            );
+          }
+        }
+      }
+      assert.equal(leakRuns, badRuns, "the IMEI found in each of the misbehaving Xiaomi's runs");
+      t.diagnostic(`${results.length} runs; the misbehaving Xiaomi's IMEI found in ${leakRuns} of them`);
+    },
+  );
+});
