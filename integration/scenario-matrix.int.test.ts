@@ -2,7 +2,7 @@
  * Every scenario phonehome runs by default, on every simulated phone, in one `phonehome run` as a lab
  * runs its night: a well-behaved Xiaomi and Pixel, and a Xiaomi that contacts an unlisted host in
  * mainland China and leaks its identifiers. UI steps go through the real Appium 3 and UiAutomator2
- * driver; the phones have a SIM in. The well-behaved phones pass every scenario that applies to them,
+ * driver; the phones have a SIM in, and the accounts account-sign-in types come from the environment. The well-behaved phones pass every scenario that applies to them,
  * each UI action done by UI; a scenario is skipped only for a capability the phone's profile does not
  * declare, never for a missing allowlist; the misbehaving Xiaomi fails every one, naming the host,
  * and the identifiers where it sent them in clear.
@@ -18,6 +18,25 @@ import { readSimState } from '../sim/sim-state.js';
 import { gate } from '../testing/gate.js';
 import { labStateDirs, phonehomeProcess, putLabsAway } from './cli-process.js';
 import { freePort } from './free-port.js';
+
+/** Accounts and passwords for account-sign-in, as a lab host's environment gives them. */
+const SECRETS = {
+  PHONEHOME_MI_ACCOUNT: 'matrix.mi@example.org',
+  PHONEHOME_MI_PASSWORD: 'Tr0ub4dor&3-mi',
+  PHONEHOME_GOOGLE_ACCOUNT: 'matrix.google@example.org',
+  PHONEHOME_GOOGLE_PASSWORD: 'correct-horse-battery-g',
+};
+
+/** Every file under dir. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
 
 const group = gate(process.getuid?.() === 0 ? false : 'needs root (network namespaces)');
 
@@ -81,6 +100,8 @@ group.describe('every scenario on every simulated phone', () => {
             for (const p of state.phones) misbehaving.set(p.adbSerial, state.misbehave);
           }
         },
+        // The accounts account-sign-in types: secrets that must not reach any file or line of output.
+        SECRETS,
       );
       out = run.out;
       assert.equal(run.code, 1, run.out);
@@ -146,6 +167,17 @@ group.describe('every scenario on every simulated phone', () => {
             );
           }
         }
+      }
+      // What was typed went into the phones and nowhere else: not the output, not a file of the
+      // report folder (run records, Allure results, Appium's log).
+      const files = await filesUnder(join(work, 'reports'));
+      assert.ok(
+        files.some((f) => f.endsWith('appium.log')),
+        "Appium's log is in the report folder",
+      );
+      for (const value of Object.values(SECRETS)) {
+        assert.ok(!run.out.includes(value), `${value} in the output`);
+        for (const f of files) assert.ok(!(await readFile(f)).includes(value), `${value} in ${f}`);
       }
       assert.equal(leakRuns, badRuns, "the IMEI found in each of the misbehaving Xiaomi's runs");
       t.diagnostic(`${results.length} runs; the misbehaving Xiaomi's IMEI found in ${leakRuns} of them`);

@@ -67,6 +67,7 @@ test("the Xiaomi profile's UI actions, through Appium on a simulated Xiaomi, cha
             .waitForExist({ timeout: 10_000 });
           return `scrollTo ${s.scrollTo}`;
         }
+        if ('type' in s) throw new Error(`no value for $${s.env} in this test`);
         const name = 'tap' in s ? s.tap : s.toggle;
         const el = element(name);
         await el.waitForExist({ timeout: 10_000 });

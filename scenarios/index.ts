@@ -1,5 +1,6 @@
 /** The built-in scenarios, by name. */
 import type { Scenario } from '../harness/run/scenario.js';
+import { accountSignIn } from './account-sign-in.js';
 import { analyticsOptOut } from './analytics-opt-out.js';
 import { backupDisabled } from './backup-disabled.js';
 import { backupEnabled } from './backup-enabled.js';
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   locationOn,
   locationOff,
   screenCycles,
+  accountSignIn,
   overnightIdle,
 ];
 

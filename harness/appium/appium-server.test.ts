@@ -98,3 +98,20 @@ test('descendants are found through /proc, down the tree', async () => {
     sh.kill('SIGKILL');
   }
 });
+
+test("a typed text is masked in Appium's log lines in each form Appium shows it", async () => {
+  const { maskSecrets } = await import('./appium-server.js');
+  const secret = 'p@ss "w0rd"';
+  const lines = [
+    `[HTTP] --> POST /session/s/element/e/value {"text":${JSON.stringify(secret)}}`,
+    `Calling AppiumDriver.setValue() with args: [[${[...secret].map((c) => JSON.stringify(c)).join(',')}],"e","s"]`,
+    `value: [${[...secret].map((c) => JSON.stringify(c)).join(', ')}]`,
+    `typed ${secret} as it is`,
+  ];
+  for (const line of lines) {
+    const masked = maskSecrets(line, [secret, '']);
+    assert.ok(!masked.includes('w0rd'), masked);
+    assert.match(masked, /\[typed text\]/);
+  }
+  assert.equal(maskSecrets('nothing to hide', [secret]), 'nothing to hide');
+});

@@ -64,6 +64,21 @@ export interface AppiumServerOptions {
 
 const TAIL_LINES = 40;
 
+/**
+ * The line with each secret replaced by "[typed text]" in the forms Appium's log shows a typed text in:
+ * as it is, JSON-escaped, and as a JSON array of its characters (W3C's `value`).
+ */
+export function maskSecrets(line: string, secrets: Iterable<string>): string {
+  let out = line;
+  for (const secret of secrets) {
+    if (secret === '') continue;
+    const chars = [...secret].map((c) => JSON.stringify(c));
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), chars.join(','), chars.join(', ')])
+      out = out.split(form).join('[typed text]');
+  }
+  return out;
+}
+
 /** A local Appium 3 server process. */
 export class AppiumServer implements AppiumEndpoint {
   #child: ChildProcess | undefined;
@@ -76,6 +91,8 @@ export class AppiumServer implements AppiumEndpoint {
   readonly #autoPort: boolean;
   /** Milliseconds the last start took, spawn to a ready /status. */
   startMs = 0;
+  /** Texts typed into phones (accounts, passwords), masked wherever Appium's log would show them. */
+  readonly #secrets = new Set<string>();
 
   private constructor(
     readonly options: Required<Pick<AppiumServerOptions, 'logFile' | 'appiumHome' | 'root' | 'adb'>> &
@@ -113,6 +130,19 @@ export class AppiumServer implements AppiumEndpoint {
   get running(): boolean {
     return !!this.#child && this.#child.exitCode === null && this.#child.signalCode === null;
   }
+  /**
+   * Masks `text` in the server's log and tail from now on: Appium logs each command's arguments,
+   * so a text typed into a phone would be there as it is, JSON-escaped, or as an array of characters.
+   */
+  redact(text: string): void {
+    if (text.length > 0) this.#secrets.add(text);
+  }
+
+  /** A line of Appium's output with every secret masked. */
+  #masked(line: string): string {
+    return maskSecrets(line, this.#secrets);
+  }
+
   /** Last lines Appium printed, for error messages. */
   get tail(): string {
     return this.#tail.join('\n');
@@ -201,16 +231,23 @@ export class AppiumServer implements AppiumEndpoint {
     this.#stopping = false;
     this.#generation++;
     watchForExit(child);
+    // Whole lines only, so that a secret cut between two chunks is still masked; an unfinished last
+    // line is written when the process ends.
     let partial = '';
     const onData = (chunk: Buffer) => {
-      log.write(chunk);
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
+      for (let i = 0; i < lines.length; i++) lines[i] = this.#masked(lines[i]!);
+      if (lines.length > 0) log.write(`${lines.join('\n')}\n`);
       this.#tail.push(...lines);
       if (this.#tail.length > TAIL_LINES) this.#tail.splice(0, this.#tail.length - TAIL_LINES);
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
+    child.once('exit', () => {
+      if (partial && log.writable) log.write(`${this.#masked(partial)}\n`);
+      partial = '';
+    });
 
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
       child.once('exit', (code, signal) => res({ code, signal }));

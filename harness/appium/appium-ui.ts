@@ -29,6 +29,8 @@ export interface AppiumUiOptions {
   pollMs?: number;
   /** Take a screenshot after each step (default true). */
   screenshots?: boolean;
+  /** Told each text before it is typed, so that the Appium server's log can mask it. */
+  onSecret?: (text: string) => void;
 }
 
 const ELEMENT_KEY = 'element-6066-11e4-a52e-4f735466cecf';
@@ -47,8 +49,10 @@ export class AppiumUi implements Ui {
   readonly #deadlineMs: number;
   readonly #pollMs: number;
   readonly #screenshots: boolean;
+  readonly #onSecret: ((text: string) => void) | undefined;
 
   constructor(run: CallRunner, opts: AppiumUiOptions = {}) {
+    this.#onSecret = opts.onSecret;
     this.#run = run;
     this.#dialect = opts.dialect ?? 'uiautomator';
     this.#deadlineMs = opts.deadlineMs ?? 20_000;
@@ -127,6 +131,16 @@ export class AppiumUi implements Ui {
       await delay(this.#pollMs, opts.signal);
     }
     return this.#stepDone(`turned ${what} ${want}`, until, opts.signal);
+  }
+
+  async typeText(selector: UiSelector, text: string, opts: OpOptions = {}): Promise<UiStepResult> {
+    const until = this.#until(opts);
+    const what = describeSelector(selector);
+    const id = await this.#waitFor(locatorFor(selector, this.#dialect), what, until, opts.signal);
+    this.#onSecret?.(text);
+    await this.#call(`clear ${what}`, until, opts.signal, (b) => b.elementClear(id));
+    await this.#call(`type into ${what}`, until, opts.signal, (b) => b.elementSendKeys(id, text));
+    return this.#stepDone(`typed into ${what}`, until, opts.signal);
   }
 
   async back(opts: OpOptions = {}): Promise<UiStepResult> {

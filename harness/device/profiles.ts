@@ -42,12 +42,19 @@ const uiStepSchema = z.union(
     z.strictObject({ tap: z.string() }),
     z.strictObject({ scrollTo: z.string() }),
     z.strictObject({ toggle: z.string(), on: z.boolean() }),
+    /** Types the value of an environment variable (an account, a password: never in a file) into a field. */
+    z.strictObject({
+      type: z.string(),
+      env: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, {
+        error: 'expected an environment variable name like PHONEHOME_MI_ACCOUNT',
+      }),
+    }),
     z.strictObject({ back: z.literal(true) }),
     z.strictObject({ home: z.literal(true) }),
   ],
   {
     error:
-      'a UI step is one of {tap: SELECTOR}, {scrollTo: TEXT}, {toggle: SELECTOR, on: BOOL}, {back: true}, {home: true}',
+      'a UI step is one of {tap: SELECTOR}, {scrollTo: TEXT}, {toggle: SELECTOR, on: BOOL}, {type: SELECTOR, env: VARIABLE}, {back: true}, {home: true}',
   },
 );
 
@@ -136,7 +143,8 @@ export const profileSchema = z
   .superRefine((p, ctx) => {
     for (const [name, a] of Object.entries(p.actions)) {
       a.ui.forEach((step, i) => {
-        const sel = 'tap' in step ? step.tap : 'toggle' in step ? step.toggle : undefined;
+        const sel =
+          'tap' in step ? step.tap : 'toggle' in step ? step.toggle : 'type' in step ? step.type : undefined;
         if (sel !== undefined && !(sel in p.ui)) {
           ctx.addIssue({
             code: 'custom',
@@ -150,6 +158,11 @@ export const profileSchema = z
 
 /** A UI step of an action. */
 export type ActionUiStep = z.infer<typeof uiStepSchema>;
+
+/** The environment variables an action's UI steps type from (accounts, passwords), in order. */
+export function typedVariables(action: ProfileAction): string[] {
+  return [...new Set(action.ui.flatMap((st) => ('type' in st ? [st.env] : [])))];
+}
 /** A named action. */
 export type ProfileAction = z.infer<typeof actionSchema>;
 

@@ -38,7 +38,7 @@ export async function runScenarios(
   const { loadConfig } = await import('../config/load-config.js');
   const { ensureAdbServer } = await import('../device/adb-server.js');
   const { discoverDevices } = await import('../device/discovery.js');
-  const { loadProfiles, matchProfile } = await import('../device/profiles.js');
+  const { loadProfiles, matchProfile, typedVariables } = await import('../device/profiles.js');
   const { AdbDeviceControl } = await import('../device/device-control.js');
   const { runSuite } = await import('../run/suite.js');
   const { allureReporting, writeAllureLaunch } = await import('./allure-reporting.js');
@@ -123,6 +123,13 @@ export async function runScenarios(
   let locks: import('./phone-lock.js').PhoneLocks | undefined;
   try {
     let phones: SuitePhone[] = [];
+    // A simulated phone takes any account: each variable a profile's UI steps type gets a made-up value
+    // unless the lab host sets it.
+    const simTyped: Record<string, string> = {};
+    for (const p of profiles)
+      for (const a of Object.values(p.actions))
+        for (const v of typedVariables(a))
+          simTyped[v] = process.env[v] || `phonehome-sim-${v.toLowerCase().replace(/_/g, '-')}`;
     if (simSpecs.length) {
       for (const group of simGroups(simSpecs)) {
         if (signal.aborted) break;
@@ -146,6 +153,7 @@ export async function runScenarios(
               upstreamInsecure: true,
             },
             speed,
+            typed: simTyped,
           })),
         );
       }
@@ -230,6 +238,7 @@ export async function runScenarios(
       ...(settings.parallelism ? { parallelism: settings.parallelism } : {}),
       canaryDomain: settings.canaryDomain,
       ...(appium ? { uiFor: appium.uiFor } : {}),
+      typed: process.env,
       ...(inventory ? { inventory } : {}),
       ...(history
         ? { baselineFor: (profile, scenario) => loadRunBaseline(history.dir, profile, scenario) }

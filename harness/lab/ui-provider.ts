@@ -46,7 +46,8 @@ export async function appiumUiProvider(
       };
       // A session now, so that a phone Appium cannot drive skips its UI scenarios with the reason.
       await pool.get(spec, { deadlineMs: 180_000, signal });
-      return AppiumUi.forPhone(pool, spec);
+      // What a step types (an account, a password) never reaches the Appium log in the report folder.
+      return AppiumUi.forPhone(pool, spec, server ? { onSecret: (text) => server.redact(text) } : {});
     },
     appiumPid: () => server?.pid,
     async close() {

@@ -72,6 +72,8 @@ export interface RunContext {
   profile?: DeviceProfile;
   /** The phone's UI (Appium), when available; actions fall back to their adb command without it. */
   ui?: Ui;
+  /** Values of the variables UI steps type (accounts, passwords); never written anywhere. */
+  typed?: Readonly<Record<string, string | undefined>>;
   /** The lab's inventory: identifiers the phone will not tell, supplied per serial. */
   inventory?: Inventory;
   /** The phone as the output names it (phoneLabel: a USB serial masked); default its adb serial. */

@@ -12,7 +12,7 @@ import { errorMessage } from '../errors.js';
 import type { StepProvider } from '../record/run-record.js';
 import type { DeviceControl } from './device-control.js';
 import type { ScenarioStep } from './scenario.js';
-import type { Ui } from './ui.js';
+import type { Ui, UiSelector, UiStepResult } from './ui.js';
 
 /** What carrying out a step needs. */
 export interface StepContext {
@@ -26,6 +26,8 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Masks the phone's identifiers in text the run keeps (a failed command's output). */
   redact?: (text: string) => string;
+  /** Values of the variables UI steps type (accounts, passwords); never written anywhere. */
+  typed?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What a step did. */
@@ -62,6 +64,19 @@ export async function runStep(
   return { ok: true, provider: 'adb', detail: `exit ${r.exitCode}` };
 }
 
+/** Types a variable's value into a field; the detail names the variable, never its value. */
+async function typeFrom(
+  ui: Ui,
+  selector: UiSelector,
+  variable: string,
+  value: string | undefined,
+  op: OpOptions,
+): Promise<UiStepResult> {
+  if (value === undefined || value === '') throw new Error(`$${variable} is not set: nothing to type`);
+  const r = await ui.typeText(selector, value, op);
+  return { ...r, detail: `${r.detail.replace(/^typed/, `typed $${variable}`)}` };
+}
+
 /** Runs a named action of the device profile: UI steps when a UI is there, else its adb command. */
 async function runAction(ctx: StepContext, name: string, stepNo: number, op: OpOptions): Promise<StepDone> {
   const action = ctx.profile?.actions[name];
@@ -80,16 +95,26 @@ async function runAction(ctx: StepContext, name: string, stepNo: number, op: OpO
               ? await ui.setToggle(sel(st.toggle), st.on, op)
               : 'scrollTo' in st
                 ? await ui.scrollTo(st.scrollTo, op)
-                : 'back' in st
-                  ? await ui.back(op)
-                  : await ui.home(op);
+                : 'type' in st
+                  ? await typeFrom(ui, sel(st.type), st.env, ctx.typed?.[st.env], op)
+                  : 'back' in st
+                    ? await ui.back(op)
+                    : await ui.home(op);
         details.push(r.detail);
         if (r.screenshot) shot = r.screenshot;
       }
     } catch (err) {
-      return { ok: false, provider: 'ui', detail: `UI: ${[...details, errorMessage(err)].join('; ')}` };
+      // An error may quote what was typed (a field that would not take it): the variable's name instead.
+      let why = errorMessage(err);
+      for (const st of action.ui) {
+        const value = 'type' in st ? ctx.typed?.[st.env] : undefined;
+        if (value) why = why.split(value).join(`$${(st as { env: string }).env}`);
+      }
+      return { ok: false, provider: 'ui', detail: `UI: ${[...details, why].join('; ')}` };
     }
     let screenshot: string | undefined;
+    // A screen after typing an account may show it: no picture of it goes into the report.
+    if (action.ui.some((st) => 'type' in st)) shot = undefined;
     if (shot) {
       screenshot = `step-${stepNo}.png`;
       await writeFile(join(ctx.dir, screenshot), shot);

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { analyzeStream } from '../analyze.js';
-import { parseProfile } from '../device/profiles.js';
+import type { DeviceFacts } from '../device/facts.js';
+import { parseProfile, typedVariables } from '../device/profiles.js';
 import { loadAllowlist } from '../verdict/allowlist.js';
 import { judge } from '../verdict/verdict.js';
 import { LiveTraffic } from './live-traffic.js';
 import type { Scenario } from './scenario.js';
-import { outcomeError, profileSkipReason, slots, suiteExitCode } from './suite.js';
+import { outcomeError, profileSkipReason, skipReason, slots, suiteExitCode } from './suite.js';
 
 const CAPTURE = 'fixtures/captures/mixed-session.pcapng';
 // After an analytics opt-out, the fixture's OneTrack flows are forbidden: violations to count.
@@ -130,5 +131,70 @@ describe('whether a scenario applies to a profile', () => {
       steps: [{ kind: 'action' as const, name: 'x', action: 'themes.open' }],
     };
     assert.equal(profileSkipReason(other, profile('')), 'the p profile has no action "themes.open"');
+  });
+});
+
+describe('a scenario whose UI steps type from the environment', () => {
+  const profile = parseProfile(
+    [
+      'name: p',
+      'description: d',
+      'match: { ro.product.manufacturer: X }',
+      'ui:',
+      '  name: { id: "a:id/name" }',
+      '  password: { id: "a:id/password" }',
+      'actions:',
+      '  account.signIn:',
+      '    ui:',
+      '      - type: name',
+      '        env: LAB_ACCOUNT',
+      '      - type: password',
+      '        env: LAB_PASSWORD',
+      '',
+    ].join('\n'),
+    'devices/p/profile.yaml',
+  );
+  const scenario: Scenario = {
+    name: 's',
+    description: 'd',
+    needs: [],
+    prepare: [],
+    steps: [{ kind: 'action', name: 'sign in', action: 'account.signIn' }],
+  };
+  const facts = { rooted: false, pcapdroidInstalled: false, simCard: false } as DeviceFacts;
+  it('is skipped, naming each variable that is not set; runs when both are', () => {
+    assert.deepEqual(typedVariables(profile.actions['account.signIn']!), ['LAB_ACCOUNT', 'LAB_PASSWORD']);
+    assert.equal(
+      skipReason(scenario, facts, profile, true, { LAB_ACCOUNT: 'someone' }),
+      'step "sign in" (account.signIn) types $LAB_PASSWORD, which is not set on this lab host',
+    );
+    assert.equal(
+      skipReason(scenario, facts, profile, true, { LAB_ACCOUNT: '' }),
+      'step "sign in" (account.signIn) types $LAB_ACCOUNT and $LAB_PASSWORD, which are not set on this lab host',
+    );
+    assert.equal(
+      skipReason(scenario, facts, profile, true, { LAB_ACCOUNT: 'a', LAB_PASSWORD: 'b' }),
+      undefined,
+    );
+    assert.match(skipReason(scenario, facts, profile, false, {}) ?? '', /needs UI automation/);
+  });
+});
+
+describe('a profile UI step that types', () => {
+  const load = (step: string) =>
+    parseProfile(
+      `name: p\ndescription: d\nmatch: { ro.product.manufacturer: X }\nui:\n  name: { id: "a:id/n" }\nactions:\n  a:\n    ui:\n      - ${step}\n`,
+      'devices/p/profile.yaml',
+    );
+  it('names a selector of the ui map and an environment variable, never a value', () => {
+    assert.deepEqual(load('{ type: name, env: LAB_ACCOUNT }').actions['a']!.ui, [
+      { type: 'name', env: 'LAB_ACCOUNT' },
+    ]);
+    assert.throws(
+      () => load('{ type: nobody, env: LAB_ACCOUNT }'),
+      /profile\.yaml:9:9: actions\.a\.ui\[0\]: selector "nobody" is not in this profile.s ui map/,
+    );
+    assert.throws(() => load('{ type: name, env: "lab account" }'), /an environment variable name/);
+    assert.throws(() => load('{ type: name, text: hunter2 }'), /a UI step is one of/);
   });
 });

@@ -11,7 +11,7 @@ import { appendFile, mkdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import { type DeviceFacts, phoneSpeed } from '../device/facts.js';
-import { allowlistFor, type DeviceProfile, matchProfile } from '../device/profiles.js';
+import { allowlistFor, type DeviceProfile, matchProfile, typedVariables } from '../device/profiles.js';
 import { readSummaryFile } from '../drift/baseline-file.js';
 import { findingLine, type RunBaseline } from '../drift/drift.js';
 import { compareTwins } from '../drift/twins.js';
@@ -47,6 +47,11 @@ export interface SuitePhone {
    * router) or the host, and the interface the phone's packets come in on.
    */
   gateway?: { netns?: string; lanInterface: string; upstreamInsecure?: boolean };
+  /**
+   * Values for the variables the profile's UI steps type (an account, a password) for this phone
+   * alone, over the suite's `typed`: a simulated phone's made-up account.
+   */
+  typed?: Record<string, string>;
 }
 
 /**
@@ -84,6 +89,11 @@ export type MochaReporterFactory = (notes: {
 
 /** Settings of one suite run. The lab (harness/lab/) wires the parts: phones, captures, UI, reports. */
 export interface SuiteOptions {
+  /**
+   * Values of the variables UI steps type (accounts, passwords): the lab host's environment. Never
+   * written anywhere; a scenario whose steps need one that is not set is skipped, naming it.
+   */
+  typed?: Readonly<Record<string, string | undefined>>;
   /** A phone by its serial, as the pipeline drives it. */
   deviceFor: (serial: string) => DeviceControl;
   phones: SuitePhone[];
@@ -167,6 +177,7 @@ export function skipReason(
   facts: DeviceFacts,
   profile: DeviceProfile,
   hasUi: boolean,
+  typed: Readonly<Record<string, string | undefined>> = {},
 ): string | undefined {
   const unfit = profileSkipReason(scenario, profile);
   if (unfit) return unfit;
@@ -185,6 +196,11 @@ export function skipReason(
     // never a pass that did not do what it says.
     if (!hasUi && action.adb === undefined)
       return `step "${st.name}" (${action.description ?? st.action}) needs UI automation (Appium), which this run does not have, and the ${profile.name} profile has no adb equivalent`;
+    if (hasUi) {
+      const unset = typedVariables(action).filter((v) => !typed[v]);
+      if (unset.length > 0)
+        return `step "${st.name}" (${action.description ?? st.action}) types ${unset.map((v) => `$${v}`).join(' and ')}, which ${unset.length > 1 ? 'are' : 'is'} not set on this lab host`;
+    }
   }
   return undefined;
 }
@@ -352,7 +368,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         }
         // Whether the scenario applies comes from the profile's capabilities and the run's means
         // (UI, root …), never from a missing file.
-        const why = skipReason(scenario, facts, profile, ui !== undefined);
+        const typed = { ...(opts.typed ?? {}), ...(phone.typed ?? {}) };
+        const why = skipReason(scenario, facts, profile, ui !== undefined, typed);
         if (why) return { skipped: why };
         // A scenario that applies is judged by its allowlist: one that is missing, cannot be read or
         // is wrong is bad input (readAllowlist throws ConfigError), and the test is broken.
@@ -390,7 +407,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
               allowlist,
               profile: prof,
               canaryDomain,
-              ...(ui ? { ui } : {}),
+              ...(ui ? { ui, typed } : {}),
               ...(opts.inventory ? { inventory: opts.inventory } : {}),
               ...(baseline ? { baseline } : {}),
               ...(opts.locatorFor ? { locator: opts.locatorFor(prof) } : {}),

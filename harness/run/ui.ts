@@ -46,6 +46,12 @@ export interface Ui {
   scrollTo(text: string, opts?: OpOptions): Promise<UiStepResult>;
   /** Makes a checkable element (switch, checkbox) checked or not, tapping it only if needed. */
   setToggle(selector: UiSelector, on: boolean, opts?: OpOptions): Promise<UiStepResult>;
+  /**
+   * Replaces the text of an editable element (a form field) with `text`. The text is a secret (an
+   * account, a password): the result's detail names the field only, and the backend keeps the text
+   * out of its own logs.
+   */
+  typeText(selector: UiSelector, text: string, opts?: OpOptions): Promise<UiStepResult>;
   /** Presses Back. */
   back(opts?: OpOptions): Promise<UiStepResult>;
   /** Presses Home. */

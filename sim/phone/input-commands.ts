@@ -62,6 +62,22 @@ async function perform(c: CommandContext, action: ScreenAction): Promise<void> {
       else state.addAccount({ type, name: state.profile.accountUi?.signInAs ?? 'phonehome-lab' });
       return;
     }
+    case 'sign-in': {
+      const window = state.apps.foreground ?? 'none';
+      const name = state.screen.typedIn(window, action.accountField);
+      const password = state.screen.typedIn(window, action.passwordField);
+      // An empty field: the form stays, as the app's own check would keep it.
+      if (name === '' || password === '') return;
+      state.screen.clearTyped(window);
+      const type = state.profile.vendorAccountType;
+      if (!state.accounts.some((a) => a.type === type)) state.addAccount({ type, name });
+      await perform(c, { kind: 'launch', component: action.opens });
+      return;
+    }
+    case 'sign-out':
+      state.removeAccount(state.profile.vendorAccountType);
+      await perform(c, { kind: 'launch', component: action.opens });
+      return;
     case 'pcapdroid-consent':
       await answerConsent(c, action.allow);
       return;

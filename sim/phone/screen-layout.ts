@@ -123,6 +123,22 @@ export function tapAction(ctx: LayoutContext, tap: ScreenTap): ScreenAction {
   if (tap === 'backupNow') return { kind: 'backup-now' };
   if (tap === 'account') return { kind: 'account' };
   if ('launch' in tap) return { kind: 'launch', component: fullComponent(tap.launch) };
+  if ('accountPage' in tap) {
+    const p = ctx.state.profile;
+    const signedIn = ctx.state.accounts.some((a) => a.type === p.vendorAccountType);
+    return {
+      kind: 'launch',
+      component: fullComponent(signedIn ? tap.accountPage.signedIn : tap.accountPage.signedOut),
+    };
+  }
+  if ('signIn' in tap)
+    return {
+      kind: 'sign-in',
+      accountField: tap.signIn.account,
+      passwordField: tap.signIn.password,
+      opens: fullComponent(tap.signIn.opens),
+    };
+  if ('signOut' in tap) return { kind: 'sign-out', opens: fullComponent(tap.signOut.opens) };
   // checkScreens made sure the setting is a consent toggle's.
   return { kind: 'toggle', consent: consentOfSetting(ctx.state.profile, tap.toggle)! };
 }

@@ -10,6 +10,11 @@ export class ScreenState {
   displayOverride: { width?: number; height?: number; density?: number } = {};
   /** Digits typed on the PIN keyguard so far. */
   private pinEntry = '';
+  /**
+   * Text typed into editable views (UiAutomator2's setValue), by element key
+   * (`WINDOW|path|class|package|resource-id|content-desc`): the app reads its form from here.
+   */
+  readonly typed = new Map<string, string>();
 
   constructor(private readonly core: StateCore) {}
 
@@ -61,5 +66,19 @@ export class ScreenState {
       height: this.displayOverride.height ?? s.height,
       density: this.displayOverride.density ?? s.density,
     };
+  }
+
+  /** The text typed into the view with this resource-id in the window, or '' when none was. */
+  typedIn(window: string, resourceId: string): string {
+    for (const [key, text] of this.typed) {
+      const parts = key.split('|');
+      if (parts[0] === window && parts[4] === resourceId) return text;
+    }
+    return '';
+  }
+
+  /** Forgets what was typed in the window (a form submitted, an activity finished). */
+  clearTyped(window: string): void {
+    for (const key of [...this.typed.keys()]) if (key.startsWith(`${window}|`)) this.typed.delete(key);
   }
 }

@@ -165,7 +165,8 @@ test('a bad screens file is a SimConfigError that points at the line and field',
     'formatVersion: 1\nscreens:\n  com.android.settings/.Settings:\n    title: Settings\n    content:\n';
   assert.equal(
     bad(`${head}      - preference: { title: A, tap: sideways }\n`),
-    'x.screens.yaml:6:38: screens.com.android.settings/.Settings.content[0].preference.tap: expected a tap: back, home, backupNow, account, {launch: pkg/.Activity} or {toggle: "secure KEY"}',
+    'x.screens.yaml:6:38: screens.com.android.settings/.Settings.content[0].preference.tap: expected a tap: back, home, backupNow, account, {launch: pkg/.Activity}, {toggle: "secure KEY"}, ' +
+      '{accountPage: {signedIn, signedOut}}, {signIn: {account, password, opens}} or {signOut: {opens}}',
   );
   assert.match(
     bad(`${head}      - preference: { title: A, switch: secure screen_brightness }\n`),

@@ -23,15 +23,31 @@ const settingName = z
   });
 
 /** What a tap does. */
+const resourceId = z
+  .string()
+  .regex(/^[\w.]+:id\/\w+$/, { error: 'expected a resource-id like android:id/title' });
+
 const tapSchema = z.union(
   [
     z.enum(['back', 'home', 'backupNow', 'account']),
     z.strictObject({ launch: component }),
     z.strictObject({ toggle: settingName }),
+    /** Opens the vendor account's page: the signed-in one or the sign-in form, as the phone is. */
+    z.strictObject({ accountPage: z.strictObject({ signedIn: component, signedOut: component }) }),
+    /**
+     * Submits a sign-in form: with text typed in both fields, the vendor account is signed in under
+     * the typed name and `opens` opens; with a field empty, nothing happens (the form stays).
+     */
+    z.strictObject({
+      signIn: z.strictObject({ account: resourceId, password: resourceId, opens: component }),
+    }),
+    /** Signs the vendor account out and opens `opens`. */
+    z.strictObject({ signOut: z.strictObject({ opens: component }) }),
   ],
   {
     error:
-      'expected a tap: back, home, backupNow, account, {launch: pkg/.Activity} or {toggle: "secure KEY"}',
+      'expected a tap: back, home, backupNow, account, {launch: pkg/.Activity}, {toggle: "secure KEY"}, ' +
+      '{accountPage: {signedIn, signedOut}}, {signIn: {account, password, opens}} or {signOut: {opens}}',
   },
 );
 
@@ -205,12 +221,20 @@ export function checkScreens(
   const installed = new Set(profile.packages.map((p) => p.name));
   const checkTap = (tap: ScreenTap | undefined, path: PathKey[]): ScreenProblem | undefined => {
     if (tap === undefined || typeof tap === 'string') return undefined;
-    if ('launch' in tap) {
-      const pkg = tap.launch.split('/')[0]!;
+    const opens = (c: string, at: PathKey[]): ScreenProblem | undefined => {
+      const pkg = c.split('/')[0]!;
       return installed.has(pkg)
         ? undefined
-        : { path: [...path, 'launch'], message: `${pkg} is not among the profile's packages` };
-    }
+        : { path: at, message: `${pkg} is not among the profile's packages` };
+    };
+    if ('launch' in tap) return opens(tap.launch, [...path, 'launch']);
+    if ('accountPage' in tap)
+      return (
+        opens(tap.accountPage.signedIn, [...path, 'accountPage', 'signedIn']) ??
+        opens(tap.accountPage.signedOut, [...path, 'accountPage', 'signedOut'])
+      );
+    if ('signIn' in tap) return opens(tap.signIn.opens, [...path, 'signIn', 'opens']);
+    if ('signOut' in tap) return opens(tap.signOut.opens, [...path, 'signOut', 'opens']);
     return consentOfSetting(profile, tap.toggle)
       ? undefined
       : {

@@ -47,6 +47,10 @@ export type ScreenAction =
   | { kind: 'toggle'; consent: ConsentToggle }
   /** Signs the vendor account in (or out). */
   | { kind: 'account' }
+  /** Submits a sign-in form: the typed account name and password, by their fields' resource-ids. */
+  | { kind: 'sign-in'; accountField: string; passwordField: string; opens: string }
+  /** Signs the vendor account out. */
+  | { kind: 'sign-out'; opens: string }
   /** "Back up now". */
   | { kind: 'backup-now' };
 

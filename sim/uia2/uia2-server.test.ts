@@ -623,3 +623,50 @@ test('with window animations on, a tap answers once its transition has played: 3
     await slow.dispose();
   }
 });
+
+test('the Xiaomi Account form: typed name and password sign in under that name; empty fields do not; Sign out signs out', async () => {
+  // A rig of its own: a test above stops the shared one's instrumentation.
+  const rig = await startRig();
+  const state = rig.phone.state;
+  const s = (
+    await rig.call('POST', '/session', {
+      capabilities: { firstMatch: [{ ...caps, appPackage: 'com.android.settings' }] },
+    })
+  ).body.sessionId!;
+  const byUi = async (selector: string) =>
+    elId(await rig.call('POST', `/session/${s}/element`, { strategy: '-android uiautomator', selector }));
+  const click = async (selector: string) =>
+    rig.call('POST', `/session/${s}/element/${await byUi(selector)}/click`);
+  const type = async (id: string, text: string) =>
+    rig.call('POST', `/session/${s}/element/${await byUi(`new UiSelector().resourceId("${id}")`)}/value`, {
+      text,
+    });
+  try {
+    assert.equal(state.accounts.length, 0);
+    await runShell(rig.phone, 'am start -n com.android.settings/.Settings');
+    await click('new UiSelector().text("Xiaomi Account")');
+    assert.equal(state.apps.foreground, 'com.xiaomi.account/com.xiaomi.account.ui.LoginActivity');
+    const signIn = 'new UiSelector().resourceId("com.xiaomi.account:id/btn_login")';
+    // Nothing typed: the form stays and nobody is signed in.
+    await click(signIn);
+    assert.equal(state.apps.foreground, 'com.xiaomi.account/com.xiaomi.account.ui.LoginActivity');
+    await type('com.xiaomi.account:id/et_account_name', 'lab.tester@example.org');
+    await click(signIn);
+    assert.equal(state.accounts.length, 0, 'no password, no sign-in');
+    await type('com.xiaomi.account:id/et_account_password', 'correct horse');
+    await click(signIn);
+    assert.deepEqual(state.accounts, [{ type: 'com.xiaomi', name: 'lab.tester@example.org' }]);
+    assert.equal(state.apps.foreground, 'com.xiaomi.account/com.xiaomi.account.ui.AccountSettingsActivity');
+    assert.equal(state.screen.typed.size, 0, 'the submitted form forgets what was typed');
+    // Signed in, the Settings row opens the account page, whose Sign out signs out.
+    await runShell(rig.phone, 'am start -n com.android.settings/.Settings');
+    await click('new UiSelector().text("Xiaomi Account")');
+    assert.equal(state.apps.foreground, 'com.xiaomi.account/com.xiaomi.account.ui.AccountSettingsActivity');
+    await click('new UiSelector().resourceId("com.xiaomi.account:id/btn_logout")');
+    assert.deepEqual(state.accounts, []);
+    assert.equal(state.apps.foreground, 'com.android.settings/com.android.settings.Settings');
+  } finally {
+    await rig.call('DELETE', `/session/${s}`);
+    await rig.dispose();
+  }
+});

@@ -146,7 +146,7 @@ export function createUia2Server(
     state,
     screen: opts.screen ?? phoneScreen,
     sessions: new Map(),
-    typed: new Map(),
+    typed: state.screen.typed,
     signal: stopped.signal,
     exec: opts.exec,
     onSessionDeleted: () => opts.onSessionDeleted?.(),

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseProfile } from '../device/profiles.js';
+import type { DeviceControl } from './device-control.js';
+import { runStep } from './scenario-steps.js';
+import type { Ui, UiSelector } from './ui.js';
+
+const PROFILE = parseProfile(
+  [
+    'name: p',
+    'description: d',
+    'match: { ro.product.manufacturer: X }',
+    'ui:',
+    '  name: { id: "a:id/name" }',
+    '  password: { id: "a:id/password" }',
+    'actions:',
+    '  account.signIn:',
+    '    ui:',
+    '      - type: name',
+    '        env: LAB_ACCOUNT',
+    '      - type: password',
+    '        env: LAB_PASSWORD',
+    '',
+  ].join('\n'),
+  'devices/p/profile.yaml',
+);
+
+/** A Ui that records what is typed where; a field named "password" refuses, quoting the text. */
+function fakeUi(typed: [UiSelector, string][], refuse = false): Ui {
+  const nope = () => Promise.reject(new Error('not used'));
+  return {
+    tap: nope,
+    tapByText: nope,
+    tapById: nope,
+    tapByDescription: nope,
+    scrollTo: nope,
+    setToggle: nope,
+    back: nope,
+    home: nope,
+    pageSource: nope,
+    screenshot: nope,
+    async typeText(selector, text) {
+      if (refuse && selector.id === 'a:id/password')
+        throw new Error(`Cannot set the element to '${text}': it does not take text`);
+      typed.push([selector, text]);
+      return { detail: `typed into id "${selector.id}"`, screenshot: new Uint8Array([1]) };
+    },
+  };
+}
+
+test('a type step types the variable into its field; the record names the variable, never the value', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'phonehome-steps-'));
+  try {
+    const typed: [UiSelector, string][] = [];
+    const step = { kind: 'action' as const, name: 'sign in', action: 'account.signIn' };
+    const ctx = {
+      device: {} as DeviceControl,
+      profile: PROFILE,
+      ui: fakeUi(typed),
+      dir,
+      typed: { LAB_ACCOUNT: 'lab.tester@example.org', LAB_PASSWORD: 'hunter2' },
+    };
+    const done = await runStep(ctx, step, 1, {});
+    assert.equal(done.ok, true);
+    assert.equal(
+      done.detail,
+      'UI: typed $LAB_ACCOUNT into id "a:id/name"; typed $LAB_PASSWORD into id "a:id/password"',
+    );
+    assert.equal(done.screenshot, undefined, 'no screenshot of a screen that may show the account');
+    assert.deepEqual(typed, [
+      [{ id: 'a:id/name' }, 'lab.tester@example.org'],
+      [{ id: 'a:id/password' }, 'hunter2'],
+    ]);
+
+    // A field that refuses the text quotes it in its error: the record has the variable instead.
+    const refused = await runStep({ ...ctx, ui: fakeUi([], true) }, step, 2, {});
+    assert.equal(refused.ok, false);
+    assert.ok(!refused.detail.includes('hunter2'), refused.detail);
+    assert.match(refused.detail, /Cannot set the element to '\$LAB_PASSWORD'/);
+
+    // A variable without a value: the step fails, naming it.
+    const unset = await runStep({ ...ctx, typed: { LAB_ACCOUNT: 'x' } }, step, 3, {});
+    assert.equal(unset.ok, false);
+    assert.match(unset.detail, /\$LAB_PASSWORD is not set: nothing to type$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
