@@ -11,6 +11,7 @@ import { messagesCloudOff } from './messages-cloud-off.js';
 import { messagesCloudOn } from './messages-cloud-on.js';
 import { overnightIdle } from './overnight-idle.js';
 import { screenCycles } from './screen-cycles.js';
+import { simInserted } from './sim-inserted.js';
 import { themeStore } from './theme-store.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -21,6 +22,8 @@ export const SCENARIOS: readonly Scenario[] = [
   analyticsOptOut,
   messagesCloudOn,
   messagesCloudOff,
+  // After the scenarios that need a SIM: it ends with the SIM in, whatever the phone had.
+  simInserted,
   locationOn,
   locationOff,
   screenCycles,

@@ -9,11 +9,16 @@ import { parseControlRequest, sendControl, startControl } from './sim-control.js
 describe('the lab control socket', () => {
   it('reads only well-formed requests', () => {
     assert.deepEqual(parseControlRequest('{"op":"unplug","serial":"A1"}'), { op: 'unplug', serial: 'A1' });
+    assert.deepEqual(parseControlRequest('{"op":"sim-insert","serial":"A1"}'), {
+      op: 'sim-insert',
+      serial: 'A1',
+    });
     for (const bad of [
       '',
       'null',
       '[]',
       '{"op":"reboot","serial":"A"}',
+      '{"op":"sim-eject","serial":"A"}',
       '{"op":"plug"}',
       '{"op":"plug","serial":5}',
     ])

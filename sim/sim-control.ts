@@ -1,15 +1,20 @@
 /**
  * The running lab's control socket (STATE_DIR/control.sock): `phonehome sim unplug|plug SERIAL` ask
  * the supervisor to pull one phone's cable or plug it back, as a lab engineer does at the bench, while
- * the other phones go on. One JSON request per connection, one JSON reply.
+ * the other phones go on; `phonehome sim card remove|insert SERIAL` take its SIM card out or put it in
+ * (a lab's SIM switch). One JSON request per connection, one JSON reply.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { SimLabError, SimUsageError } from './errors.js';
 
-/** What the socket accepts. */
-export type ControlRequest = { op: 'unplug' | 'plug'; serial: string };
+/** What the socket accepts: a cable pulled or plugged, a SIM card taken out or put in. */
+export type ControlRequest = { op: ControlOp; serial: string };
+
+/** The operations, as `phonehome sim` names them. */
+export const CONTROL_OPS = ['unplug', 'plug', 'sim-remove', 'sim-insert'] as const;
+export type ControlOp = (typeof CONTROL_OPS)[number];
 
 /** What it answers: what was done, or why not. */
 export type ControlReply = { ok: true; detail: string } | { ok: false; error: string };
@@ -31,8 +36,9 @@ export function parseControlRequest(text: string): ControlRequest | undefined {
   }
   if (typeof v !== 'object' || v === null) return undefined;
   const r = v as Record<string, unknown>;
-  if ((r['op'] !== 'unplug' && r['op'] !== 'plug') || typeof r['serial'] !== 'string') return undefined;
-  return { op: r['op'], serial: r['serial'] };
+  const op = CONTROL_OPS.find((o) => o === r['op']);
+  if (!op || typeof r['serial'] !== 'string') return undefined;
+  return { op, serial: r['serial'] };
 }
 
 /** Listens on the lab's control socket; `handle` answers each request. */

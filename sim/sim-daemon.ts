@@ -177,6 +177,13 @@ async function main(): Promise<void> {
       const p = running[i];
       const entry = state.phones[i];
       if (!p || !entry) return { ok: false, error: `no phone ${req.serial} in lab ${state.labId}` };
+      if (req.op === 'sim-insert' || req.op === 'sim-remove') {
+        const inserted = req.op === 'sim-insert';
+        const was = p.phone.state.simInserted;
+        p.phone.state.setSim(inserted);
+        const now = inserted ? 'in' : 'out';
+        return { ok: true, detail: `${entry.serial}: SIM card ${was === inserted ? `already ${now}` : now}` };
+      }
       if (req.op === 'unplug') {
         unplugged.add(entry.adbSerial);
         p.adbd.setOffline(true);

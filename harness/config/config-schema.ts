@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseCidr } from '../packets/ip-prefix.js';
+import { LAB_HOOK_NAMES, type LabHook } from './lab-hooks.js';
 
 const port = z.number().int().min(1, 'a port from 1 to 65535').max(65535, 'a port from 1 to 65535');
 
@@ -171,6 +172,21 @@ export const phonehomeConfigSchema = z.strictObject({
     .optional(),
   /** Output folder: runs/ and allure-results/ (default reports). */
   out: z.string().min(1, 'a folder').optional(),
+  /**
+   * The lab's command for each hook scenarios use (argv, no shell; `{serial}` is the phone's adb
+   * serial), e.g. `'sim.insert': ['simswitch', '--phone', '{serial}', 'in']`. A scenario that needs a
+   * hook the lab does not give is skipped, naming it.
+   */
+  hooks: z
+    .partialRecord(
+      z.enum(LAB_HOOK_NAMES as [LabHook, ...LabHook[]], {
+        error: `a lab hook: ${LAB_HOOK_NAMES.join(', ')}`,
+      }),
+      z
+        .array(z.string().min(1, 'a word of the command'))
+        .min(1, 'a command: its program, then its arguments'),
+    )
+    .optional(),
   /** Scenarios run when the command line names none (default: all built-in scenarios). */
   scenarios: z.array(z.string().min(1, 'a scenario name')).min(1, 'at least one scenario').optional(),
 });

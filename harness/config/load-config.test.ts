@@ -60,6 +60,9 @@ describe('phonehome.config', () => {
       [{ appium: { url: 'ftp://x' } }, 'c.js: appium.url: an http(s) URL'],
       [{ appium: { remote: 'x' } }, 'c.js: appium: expected { url'],
       [{ scenarios: 'idle' }, 'c.js: scenarios: expected array'],
+      [{ hooks: { 'sim.insret': ['x'] } }, 'c.js: hooks.sim.insret: unknown key "sim.insret"'],
+      [{ hooks: { 'sim.insert': [] } }, 'c.js: hooks.sim.insert: a command: its program, then its arguments'],
+      [{ hooks: { 'sim.insert': 'simswitch in' } }, 'c.js: hooks.sim.insert: expected array'],
       [[], 'c.js: the default export must be an object'],
     ];
     for (const [value, start] of cases) {

@@ -5,7 +5,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { remoteAdbWarning } from '../config/farm-file.js';
+import type { LabHook } from '../config/lab-hooks.js';
 import { errorMessage, UsageError } from '../errors.js';
 import type { Interceptor } from '../run/intercept.js';
 import type { SuiteEvent, SuitePhone, SuiteSummary } from '../run/suite.js';
@@ -154,6 +156,8 @@ export async function runScenarios(
             },
             speed,
             typed: simTyped,
+            // The lab's SIM switch is phonehome's own control of the simulated lab.
+            hooks: simHooks(lab.dir),
           })),
         );
       }
@@ -239,6 +243,7 @@ export async function runScenarios(
       canaryDomain: settings.canaryDomain,
       ...(appium ? { uiFor: appium.uiFor } : {}),
       typed: process.env,
+      hooks: settings.hooks,
       ...(inventory ? { inventory } : {}),
       ...(history
         ? { baselineFor: (profile, scenario) => loadRunBaseline(history.dir, profile, scenario) }
@@ -319,4 +324,20 @@ async function interceptors(
       );
     return new MitmInterceptor(mitm, gateway);
   };
+}
+
+/** The hooks of a simulated lab's phones: `phonehome sim card insert|remove SERIAL` on that lab. */
+function simHooks(stateDir: string): Partial<Record<LabHook, string[]>> {
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const card = (op: string) => [
+    process.execPath,
+    cli,
+    'sim',
+    'card',
+    op,
+    '{serial}',
+    '--state-dir',
+    stateDir,
+  ];
+  return { 'sim.insert': card('insert'), 'sim.remove': card('remove') };
 }

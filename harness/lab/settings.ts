@@ -3,6 +3,7 @@
  */
 import { join } from 'node:path';
 import { DEFAULT_CANARY_DOMAIN } from '../config/canary.js';
+import type { LabHook } from '../config/lab-hooks.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { defaultConfdir } from '../mitm/mitmproxy.js';
@@ -70,6 +71,8 @@ export interface RunSettings {
   devicesDir: string;
   parallelism?: number;
   canaryDomain: string;
+  /** The lab's command for each hook (the config's `hooks:`). */
+  hooks: Partial<Record<LabHook, string[]>>;
   /** Appium for UI steps: the config's, else phonehome's own when the UiAutomator2 driver is installed. */
   appium?: Exclude<NonNullable<LoadedConfig['appium']>, false>;
   /** Why there is no UI automation, when there is none. */
@@ -173,6 +176,7 @@ export function resolveSettings(
     devicesDir: o.devicesDir ?? config.devicesDir ?? bundledDevicesDir(),
     ...(parallelism !== undefined ? { parallelism } : {}),
     canaryDomain: config.canaryDomain ?? DEFAULT_CANARY_DOMAIN,
+    hooks: config.hooks ?? {},
     ...uiSettings(o, config, uiInstalled),
     ...(history ? { history } : {}),
     ...(intercept ? { intercept } : {}),

@@ -29,7 +29,7 @@ export type Phase =
 export type PhaseStatus = 'passed' | 'failed' | 'broken' | 'skipped';
 
 /** Who carried out a scenario step: Appium's UI automation, an adb shell command, a timer, or nobody. */
-export type StepProvider = 'ui' | 'adb' | 'wait' | 'none';
+export type StepProvider = 'ui' | 'adb' | 'wait' | 'lab' | 'none';
 
 /** One phase of a run (or a part of one), on the host's clock. */
 export interface PhaseRecord {

@@ -37,7 +37,7 @@ import type { CaptureBackend, CaptureSession } from './capture.js';
 import type { DeviceControl } from './device-control.js';
 import { InterceptError, type Interceptor, type InterceptSession } from './intercept.js';
 import { PhaseRecorder, writeJsonFile } from './phase-recorder.js';
-import type { ScenarioStep } from './scenario.js';
+import type { LabHook, ScenarioStep } from './scenario.js';
 import { readBootId, recordLog, runStep, saveScreenshot, sendCanary } from './scenario-steps.js';
 import type { Ui } from './ui.js';
 
@@ -74,6 +74,8 @@ export interface RunContext {
   ui?: Ui;
   /** Values of the variables UI steps type (accounts, passwords); never written anywhere. */
   typed?: Readonly<Record<string, string | undefined>>;
+  /** The lab's command for each hook a step may use. */
+  hooks?: Readonly<Partial<Record<LabHook, readonly string[]>>>;
   /** The lab's inventory: identifiers the phone will not tell, supplied per serial. */
   inventory?: Inventory;
   /** The phone as the output names it (phoneLabel: a USB serial masked); default its adb serial. */
@@ -313,7 +315,12 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     for (const step of scenario.steps) {
       const s = rec.begin('step', step.name, { kind: step.kind });
       await log(`step ${step.name}`);
-      const done = await runStep({ ...ctx, dir, redact }, step, scenarioSteps(result).length, op);
+      const done = await runStep(
+        { ...ctx, dir, redact, serial: ctx.device.serial },
+        step,
+        scenarioSteps(result).length,
+        op,
+      );
       s.provider = done.provider;
       if (done.screenshot) s.screenshot = done.screenshot;
       if (!done.ok) {

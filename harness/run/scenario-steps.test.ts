@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { parseProfile } from '../device/profiles.js';
 import type { DeviceControl } from './device-control.js';
@@ -85,6 +85,44 @@ test('a type step types the variable into its field; the record names the variab
     const unset = await runStep({ ...ctx, typed: { LAB_ACCOUNT: 'x' } }, step, 3, {});
     assert.equal(unset.ok, false);
     assert.match(unset.detail, /\$LAB_PASSWORD is not set: nothing to type$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a lab step runs the lab's command for its hook, the phone's serial in place of {serial}, no shell", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'phonehome-steps-'));
+  try {
+    const node = process.execPath;
+    const script =
+      'console.log("args: " + process.argv.slice(1).join("|")); process.exit(Number(process.argv[2] ?? 0))';
+    const ctx = (argv: string[] | undefined) => ({
+      device: {} as DeviceControl,
+      dir,
+      serial: '127.0.0.1:5555; rm -rf /',
+      ...(argv ? { hooks: { 'sim.insert': argv } } : {}),
+    });
+    const step = { kind: 'lab' as const, name: 'put the SIM in', hook: 'sim.insert' as const };
+    const ok = await runStep(ctx([node, '-e', script, '--', 'in', '0', '{serial}']), step, 1, {});
+    assert.equal(ok.ok, true);
+    assert.equal(ok.provider, 'lab');
+    // The serial is one argument, as it is: no shell ever sees it.
+    assert.equal(
+      ok.detail,
+      `lab hook sim.insert: ${basename(node)} exit 0: args: in|0|127.0.0.1:5555; rm -rf /`,
+    );
+    const failed = await runStep(ctx([node, '-e', script, '--', 'in', '3']), step, 2, {});
+    assert.equal(failed.ok, false);
+    assert.match(failed.detail, /^lab hook sim\.insert: \S+ exited 3: args: in\|3$/);
+    const slow = await runStep(ctx([node, '-e', 'setTimeout(() => {}, 10000)']), step, 3, {
+      deadlineMs: 300,
+    });
+    assert.match(slow.detail, /did not end within 300 ms/);
+    const missing = await runStep(ctx(['/nonexistent/simswitch']), step, 4, {});
+    assert.equal(missing.ok, false);
+    assert.match(missing.detail, /ENOENT/);
+    const none = await runStep(ctx(undefined), step, 5, {});
+    assert.deepEqual([none.ok, none.detail], [false, 'the lab gives no command for the hook sim.insert']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

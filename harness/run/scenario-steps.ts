@@ -2,16 +2,18 @@
  * The things a run does on the phone besides capturing: a scenario step (an adb command, a profile
  * action through the UI or its adb equivalent, a wait), the canaries, the phone's log and screenshots.
  */
+
+import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { type OpOptions, sleep } from '../deadline.js';
 import type { DeviceProfile } from '../device/profiles.js';
 import { errorMessage } from '../errors.js';
 import type { StepProvider } from '../record/run-record.js';
 import type { DeviceControl } from './device-control.js';
-import type { ScenarioStep } from './scenario.js';
+import type { LabHook, ScenarioStep } from './scenario.js';
 import type { Ui, UiSelector, UiStepResult } from './ui.js';
 
 /** What carrying out a step needs. */
@@ -28,6 +30,10 @@ export interface StepContext {
   redact?: (text: string) => string;
   /** Values of the variables UI steps type (accounts, passwords); never written anywhere. */
   typed?: Readonly<Record<string, string | undefined>>;
+  /** The lab's command for each hook (argv; `{serial}` stands for the phone's adb serial). */
+  hooks?: Readonly<Partial<Record<LabHook, readonly string[]>>>;
+  /** The phone's adb serial, for `{serial}` in a hook's command. */
+  serial?: string;
 }
 
 /** What a step did. */
@@ -55,6 +61,7 @@ export async function runStep(
     return { ok: true, provider: 'wait', detail: `waited ${step.ms} ms` };
   }
   if (step.kind === 'action') return runAction(ctx, step.action, stepNo, op);
+  if (step.kind === 'lab') return runHook(ctx, step.hook, stepNo, op);
   const r = await ctx.device.shell(step.command, op);
   if (step.expectExit !== undefined && r.exitCode !== step.expectExit) {
     const text = r.output.toString('utf8');
@@ -62,6 +69,51 @@ export async function runStep(
     return { ok: false, provider: 'adb', detail: `exited ${r.exitCode}, expected ${step.expectExit}` };
   }
   return { ok: true, provider: 'adb', detail: `exit ${r.exitCode}` };
+}
+
+/**
+ * Runs the lab's command for a hook (no shell: the argv as configured, `{serial}` replaced by the
+ * phone's adb serial), up to the step's deadline. Its output goes to step-N.out.txt.
+ */
+async function runHook(ctx: StepContext, hook: LabHook, stepNo: number, op: OpOptions): Promise<StepDone> {
+  const argv = ctx.hooks?.[hook];
+  if (!argv || argv.length === 0)
+    return { ok: false, provider: 'lab', detail: `the lab gives no command for the hook ${hook}` };
+  const [file, ...args] = argv.map((a) => a.split('{serial}').join(ctx.serial ?? ''));
+  const timeout = op.deadlineMs ?? 60_000;
+  const r = await new Promise<{ code: number | null; out: string; error?: string }>((done) => {
+    execFile(
+      file!,
+      args,
+      {
+        timeout,
+        killSignal: 'SIGKILL',
+        maxBuffer: 1024 * 1024,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      },
+      (err, stdout, stderr) => {
+        const out = `${stdout}${stderr}`;
+        if (!err) return done({ code: 0, out });
+        const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean };
+        if (typeof e.code === 'number') return done({ code: e.code, out });
+        done({ code: null, out, error: e.killed ? `did not end within ${timeout} ms` : e.message });
+      },
+    );
+  });
+  const text = ctx.redact ? ctx.redact(r.out) : r.out;
+  if (text.trim()) await writeFile(join(ctx.dir, `step-${stepNo}.out.txt`), text);
+  const shown = `${hook}: ${basename(file!)}`;
+  // The lab's own words, but they reach a terminal: no control characters.
+  const first = (text.trim().split('\n')[0] ?? '')
+    .slice(0, 200)
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  if (r.code === 0)
+    return { ok: true, provider: 'lab', detail: `lab hook ${shown} exit 0${first ? `: ${first}` : ''}` };
+  return {
+    ok: false,
+    provider: 'lab',
+    detail: `lab hook ${shown} ${r.code === null ? r.error : `exited ${r.code}`}${first ? `: ${first}` : ''}`,
+  };
 }
 
 /** Types a variable's value into a field; the detail names the variable, never its value. */

@@ -2,6 +2,7 @@
  * The scenario model: what a scenario needs, how it prepares the phone, its steps, and which allowlist
  * judges it. Scenarios live in scenarios/*.ts, one exported Scenario each.
  */
+import type { LabHook } from '../config/lab-hooks.js';
 import type { PrepareStep } from '../device/prepare.js';
 
 /** Something a phone (or the lab) must offer for a scenario to run; otherwise it is skipped with the reason. */
@@ -17,7 +18,15 @@ export type ScenarioStep =
    */
   | { kind: 'action'; name: string; action: string }
   /** Wait; on simulated phones the duration is divided by the speed factor. */
-  | { kind: 'wait'; name: string; ms: number };
+  | { kind: 'wait'; name: string; ms: number }
+  /**
+   * Something done to the phone from outside it, by the lab: a SIM card put in or taken out (a SIM
+   * switch), … The lab gives the command for each hook (`hooks:` in the config; simulated phones have
+   * their own); a phone whose lab gives none for it skips the scenario, naming the hook.
+   */
+  | { kind: 'lab'; name: string; hook: LabHook };
+
+export { LAB_HOOKS, type LabHook } from '../config/lab-hooks.js';
 
 /** A scenario. */
 export interface Scenario {

@@ -198,3 +198,28 @@ describe('a profile UI step that types', () => {
     assert.throws(() => load('{ type: name, text: hunter2 }'), /a UI step is one of/);
   });
 });
+
+describe('a scenario with a lab step', () => {
+  const profile = parseProfile(
+    'name: p\ndescription: d\nmatch: { ro.product.manufacturer: X }\n',
+    'devices/p/profile.yaml',
+  );
+  const scenario: Scenario = {
+    name: 's',
+    description: 'd',
+    needs: [],
+    prepare: [],
+    steps: [{ kind: 'lab', name: 'put the SIM in', hook: 'sim.insert' }],
+  };
+  const facts = { rooted: false, pcapdroidInstalled: false, simCard: false } as DeviceFacts;
+  it('is skipped, naming the hook, where the lab gives no command for it', () => {
+    assert.equal(
+      skipReason(scenario, facts, profile, true, {}, {}),
+      'step "put the SIM in" needs the lab hook sim.insert, a command that will put the phone\'s SIM card in (hooks: in the config), which this lab does not give',
+    );
+    assert.equal(
+      skipReason(scenario, facts, profile, true, {}, { 'sim.insert': ['simswitch', 'in'] }),
+      undefined,
+    );
+  });
+});

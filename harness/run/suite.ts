@@ -29,7 +29,7 @@ import { type LiveStats, withLiveStats } from './live-traffic.js';
 import { writeJsonFile } from './phase-recorder.js';
 import { fanOut, type ReportSink } from './report-sink.js';
 import { runOne } from './run-one.js';
-import { type Scenario, type ScenarioStep, scaled } from './scenario.js';
+import { LAB_HOOKS, type LabHook, type Scenario, type ScenarioStep, scaled } from './scenario.js';
 import type { Ui } from './ui.js';
 
 /** A phone chosen for the suite. */
@@ -52,6 +52,8 @@ export interface SuitePhone {
    * alone, over the suite's `typed`: a simulated phone's made-up account.
    */
   typed?: Record<string, string>;
+  /** The lab's command for each hook for this phone alone, over the suite's `hooks`: a simulated phone's own. */
+  hooks?: Partial<Record<LabHook, string[]>>;
 }
 
 /**
@@ -94,6 +96,8 @@ export interface SuiteOptions {
    * written anywhere; a scenario whose steps need one that is not set is skipped, naming it.
    */
   typed?: Readonly<Record<string, string | undefined>>;
+  /** The lab's command for each hook (the config's `hooks:`); a scenario using one it lacks is skipped. */
+  hooks?: Partial<Record<LabHook, string[]>>;
   /** A phone by its serial, as the pipeline drives it. */
   deviceFor: (serial: string) => DeviceControl;
   phones: SuitePhone[];
@@ -178,6 +182,7 @@ export function skipReason(
   profile: DeviceProfile,
   hasUi: boolean,
   typed: Readonly<Record<string, string | undefined>> = {},
+  hooks: Partial<Record<LabHook, readonly string[]>> = {},
 ): string | undefined {
   const unfit = profileSkipReason(scenario, profile);
   if (unfit) return unfit;
@@ -189,6 +194,8 @@ export function skipReason(
       return 'needs a SIM card in the phone (gsm.sim.state shows none loaded)';
   }
   for (const st of scenario.steps) {
+    if (st.kind === 'lab' && !hooks[st.hook]?.length)
+      return `step "${st.name}" needs the lab hook ${st.hook}, a command that will ${LAB_HOOKS[st.hook]} (hooks: in the config), which this lab does not give`;
     if (st.kind !== 'action') continue;
     // profileSkipReason has made sure the profile has the action.
     const action = profile.actions[st.action]!;
@@ -369,7 +376,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
         // Whether the scenario applies comes from the profile's capabilities and the run's means
         // (UI, root …), never from a missing file.
         const typed = { ...(opts.typed ?? {}), ...(phone.typed ?? {}) };
-        const why = skipReason(scenario, facts, profile, ui !== undefined, typed);
+        const hooks = { ...(opts.hooks ?? {}), ...(phone.hooks ?? {}) };
+        const why = skipReason(scenario, facts, profile, ui !== undefined, typed, hooks);
         if (why) return { skipped: why };
         // A scenario that applies is judged by its allowlist: one that is missing, cannot be read or
         // is wrong is bad input (readAllowlist throws ConfigError), and the test is broken.
@@ -408,6 +416,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteSummary> {
               profile: prof,
               canaryDomain,
               ...(ui ? { ui, typed } : {}),
+              hooks,
               ...(opts.inventory ? { inventory: opts.inventory } : {}),
               ...(baseline ? { baseline } : {}),
               ...(opts.locatorFor ? { locator: opts.locatorFor(prof) } : {}),

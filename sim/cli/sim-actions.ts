@@ -10,7 +10,7 @@ import { nodeEntryArgs } from '../net/node-child.js';
 import { loadTrafficProfile } from '../net/traffic-schema.js';
 import { adbDevices, isListening } from '../sim-adb-server.js';
 import { defaultSimDevicesDir, type SimUpConfig } from '../sim-config.js';
-import { sendControl } from '../sim-control.js';
+import { type ControlOp, sendControl } from '../sim-control.js';
 import { isAlive, readSimState, type SimState } from '../sim-state.js';
 import { teardownSim } from '../sim-teardown.js';
 
@@ -190,12 +190,8 @@ export async function down(opts: { stateDir: string }): Promise<void> {
   process.exitCode = problems.length ? 1 : 0;
 }
 
-/** `sim unplug|plug SERIAL`: asks the running lab's supervisor, which answers what it did. */
-export async function control(
-  op: 'unplug' | 'plug',
-  serial: string,
-  opts: { stateDir: string },
-): Promise<void> {
+/** `sim unplug|plug SERIAL`, `sim card remove|insert SERIAL`: asks the running lab's supervisor, which answers what it did. */
+export async function control(op: ControlOp, serial: string, opts: { stateDir: string }): Promise<void> {
   const detail = await sendControl(resolve(opts.stateDir), { op, serial });
   process.stdout.write(`${detail}\n`);
 }

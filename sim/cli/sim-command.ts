@@ -66,6 +66,21 @@ export function register(program: Command): void {
       .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
       .action(async (serial: string, o) => (await import('./sim-actions.js')).control(op, serial, o));
   }
+  const card = sim
+    .command('card')
+    .description("a phone's SIM card: take it out or put it in, as a lab's SIM switch does");
+  for (const [op, what] of [
+    ['insert', 'put the SIM card in: the phone reads it and its SIM traffic begins'],
+    ['remove', 'take the SIM card out'],
+  ] as const) {
+    card
+      .command(`${op} <serial>`)
+      .description(what)
+      .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
+      .action(async (serial: string, o) =>
+        (await import('./sim-actions.js')).control(op === 'insert' ? 'sim-insert' : 'sim-remove', serial, o),
+      );
+  }
   sim
     .command('down')
     .description('remove every namespace, link and process of the simulated lab')
