@@ -29,6 +29,7 @@ describe('run settings', () => {
       devicesDir: bundledDevicesDir(), // no devicesDir in the config: phonehome's own
       parallelism: 2,
       canaryDomain: 'canary.lab.example',
+      hooks: {}, // the config gives no lab hooks
       appium: { local: {} }, // the driver installed, no appium key: phonehome's own
       history: { dir: 'nightly/history', accept: false, keep: 10 }, // baselines beside the output
     });
