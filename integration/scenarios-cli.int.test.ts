@@ -66,6 +66,10 @@ test('every built-in scenario applies to each profile or says which capability i
   // Profiles in the order they are loaded (by folder name).
   assert.match(table.stdout, /^SCENARIO\s+STEPS\s+NEEDS\s+PIXEL-STOCK\s+XIAOMI-MIUI-GLOBAL$/m);
   assert.match(table.stdout, /^theme-store\s+7\s+themes-app\s+no \(capability\)\s+yes$/m);
+  // What only the lab can do for a scenario is listed with its needs.
+  assert.deepEqual(named('sim-inserted')['hooks'], ['sim.remove', 'sim.insert']);
+  assert.match(table.stdout, /^sim-inserted\s+5\s+hook sim\.remove, hook sim\.insert\s+yes\s+yes$/m);
+  assert.match(table.stdout, /^account-sign-in\s+8\s+appium, vendor-account\s+yes\s+yes$/m);
   assert.match(table.stdout, /^overnight-idle runs only when named: eight hours/m);
   assert.match(
     table.stdout,

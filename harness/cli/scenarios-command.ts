@@ -74,6 +74,8 @@ async function scenariosAction(o: ScenariosCliOptions): Promise<number> {
       description: s.description,
       needs: s.needs,
       requires: s.requires ?? {},
+      // What only the lab can do for it (the config's hooks:).
+      hooks: [...new Set(s.steps.flatMap((st) => (st.kind === 'lab' ? [st.hook] : [])))],
       steps: s.steps.map((st) => st.name),
       ...(s.twin ? { twin: s.twin } : {}),
       ...(s.onlyWhenNamed ? { onlyWhenNamed: s.onlyWhenNamed } : {}),
@@ -89,7 +91,7 @@ async function scenariosAction(o: ScenariosCliOptions): Promise<number> {
       ...rows.map((r) => [
         r.name,
         String(r.steps.length),
-        [...r.needs, ...Object.keys(r.requires)].join(', ') || '-',
+        [...r.needs, ...Object.keys(r.requires), ...r.hooks.map((h) => `hook ${h}`)].join(', ') || '-',
         ...r.profiles.map((f) =>
           f.status === 'applies' ? 'yes' : f.status === 'skipped' ? 'no (capability)' : 'BROKEN',
         ),
