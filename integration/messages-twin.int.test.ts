@@ -6,6 +6,8 @@
  * cloud messaging on, the account service receives the number and the IMSI (leaks found inside TLS,
  * allowed by the scenario's identifier rules); with it off, neither leaves the phone; the pair is
  * compared side by side. A simulated Pixel in the same run skips both for the capability it lacks.
+ * Then contacts-messages and its cloud-on twin: a contact saved, an SMS received (lab hook) and one
+ * sent by UI; with cloud messaging on the contact lookup carries the phone's number, with it off not.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -65,6 +67,8 @@ group.describe('the 2014 pair: cloud messaging on and off with a SIM in', () => 
         '--scenario',
         'messages-cloud-on',
         'messages-cloud-off',
+        'contacts-messages',
+        'contacts-messages-cloud-on',
         '--speed',
         '240',
         '--no-history',
@@ -139,6 +143,45 @@ group.describe('the 2014 pair: cloud messaging on and off with a SIM in', () => 
           twin.onlyOn.leaks.some((l) => l.startsWith(kind) && l.includes('api.account.xiaomi.com')),
           `${kind} among the leaks only the consent-on run has: ${JSON.stringify(twin.onlyOn.leaks)}`,
         );
+
+      // Contacts and messages, cloud messaging on: the new contact is looked up with the account
+      // service, the phone's own number beside it (read inside TLS), and both SMS sync with Mi Cloud.
+      const cOn = await read<Verdict>('contacts-messages-cloud-on', 'verdict.json');
+      const cOnResult = await read<RunResult>('contacts-messages-cloud-on', 'result.json');
+      assert.equal(cOnResult.outcome, 'passed', cOnResult.reason);
+      const lookup = (cOn.identifierLeaks ?? []).find(
+        (j) =>
+          j.subject === 'api.account.xiaomi.com' &&
+          j.leak.kind === 'phone-number' &&
+          /body JSON \$\.ownNumber/.test(j.leak.place),
+      );
+      assert.ok(
+        lookup,
+        `the contact lookup carries the phone number: ${JSON.stringify(cOn.identifierLeaks)}`,
+      );
+      assert.equal(lookup.status, 'allowed');
+      for (const name of ['add a contact', 'send an SMS to the contact', 'delete the contact']) {
+        const step = cOnResult.phases.find((p) => p.name === name);
+        assert.equal(step?.provider, 'ui', `${name}: ${JSON.stringify(step)}`);
+      }
+      assert.match(
+        cOnResult.phases.find((p) => p.name === 'an SMS comes in')?.detail ?? '',
+        /^lab hook sms\.receive: node exit 0: .*SMS delivered/,
+      );
+      // Off: the same contact and messages, and neither the number nor the messages leave the phone.
+      const cOff = await read<Verdict>('contacts-messages', 'verdict.json');
+      const cOffResult = await read<RunResult>('contacts-messages', 'result.json');
+      assert.equal(cOffResult.outcome, 'passed', cOffResult.reason);
+      assert.deepEqual(
+        (cOff.identifierLeaks ?? []).filter((j) => j.leak.kind === 'phone-number' || j.leak.kind === 'imsi'),
+        [],
+      );
+      assert.ok(!cOff.judgements.some((f) => f.subject === 'smsapi.micloud.xiaomi.net'));
+      const cTwin = await read<TwinComparison>('contacts-messages-cloud-on', 'twin.json');
+      assert.ok(cTwin.onlyOn.hosts.includes('smsapi.micloud.xiaomi.net'), JSON.stringify(cTwin.onlyOn));
+      // The Pixel runs contacts-messages with its cloud step left out, and skips the cloud twin.
+      assert.match(ran.out, /contacts-messages-cloud-on[^\n]*does not declare cloud-messaging/);
+      assert.doesNotMatch(ran.out, /skipped: [^\n]*› contacts-messages: /);
     },
   );
 });

@@ -44,6 +44,8 @@ export const IDLE: TrafficState = {
     phoneNumber: '',
   },
   packages: ['com.android.chrome', 'com.xiaomi.xmsf'],
+  contacts: [],
+  events: { contactAdded: 0, smsReceived: 0, smsSent: 0 },
 };
 
 export interface TestLab {

@@ -4,7 +4,8 @@
  * private real adb server against a simulated Redmi Note 13 whose screens come from
  * devices/sim/xiaomi-redmi-note-13.screens.yaml. Each action starts from wherever the last one left the
  * phone (its first step goes home). The phone's state, which drives its traffic, must follow: backup on,
- * a backup running, analytics consent off, Themes in front through its theme page and download.
+ * a backup running, analytics consent off, Themes in front through its theme page and download, a
+ * contact saved, an SMS sent, the contact deleted.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -67,7 +68,13 @@ test("the Xiaomi profile's UI actions, through Appium on a simulated Xiaomi, cha
             .waitForExist({ timeout: 10_000 });
           return `scrollTo ${s.scrollTo}`;
         }
-        if ('type' in s) throw new Error(`no value for $${s.env} in this test`);
+        if ('type' in s) {
+          if ('env' in s) throw new Error(`no value for $${s.env} in this test`);
+          const field = element(s.type);
+          await field.waitForExist({ timeout: 10_000 });
+          await field.setValue(s.text);
+          return `type ${s.type}`;
+        }
         const name = 'tap' in s ? s.tap : s.toggle;
         const el = element(name);
         await el.waitForExist({ timeout: 10_000 });
@@ -139,6 +146,32 @@ test("the Xiaomi profile's UI actions, through Appium on a simulated Xiaomi, cha
       await action('backup.disable');
       assert.equal(state.system.get('secure', 'micloud_backup_enabled'), '0');
       assert.equal(state.trafficState().backupEnabled, false);
+
+      // A contact saved in Contacts, an SMS sent to it from Messaging, the contact deleted: what
+      // drives the contacts and messages traffic follows each.
+      state.setSim(true);
+      const before = { ...state.events };
+      await action('contacts.add');
+      assert.deepEqual(state.contacts, [{ name: 'phonehome test contact', number: '+44 7700 900123' }]);
+      assert.equal(state.events.contactAdded, before.contactAdded + 1);
+      assert.deepEqual(state.trafficState().contacts, ['+44 7700 900123']);
+      assert.equal(
+        state.apps.foreground,
+        'com.android.contacts/com.android.contacts.activities.ContactDetailActivity',
+      );
+      assert.equal(await browser.$('id=com.android.contacts:id/phone_number').getText(), '+44 7700 900123');
+      await action('sms.send');
+      assert.equal(state.events.smsSent, before.smsSent + 1);
+      assert.deepEqual(
+        state.messages.map((m) => [m.direction, m.peer, m.body]),
+        [['out', '+44 7700 900123', 'phonehome lab test message']],
+      );
+      await action('contacts.delete');
+      assert.deepEqual(state.contacts, []);
+      assert.equal(
+        state.apps.foreground,
+        'com.android.contacts/com.android.contacts.activities.PeopleActivity',
+      );
     } finally {
       const t1 = Date.now();
       await browser.deleteSession();

@@ -4,6 +4,8 @@ import { accountSignIn } from './account-sign-in.js';
 import { analyticsOptOut } from './analytics-opt-out.js';
 import { backupDisabled } from './backup-disabled.js';
 import { backupEnabled } from './backup-enabled.js';
+import { contactsMessages } from './contacts-messages.js';
+import { contactsMessagesCloudOn } from './contacts-messages-cloud-on.js';
 import { idle } from './idle.js';
 import { locationOff } from './location-off.js';
 import { locationOn } from './location-on.js';
@@ -24,6 +26,8 @@ export const SCENARIOS: readonly Scenario[] = [
   messagesCloudOff,
   // After the scenarios that need a SIM: it ends with the SIM in, whatever the phone had.
   simInserted,
+  contactsMessages,
+  contactsMessagesCloudOn,
   locationOn,
   locationOff,
   screenCycles,

@@ -98,6 +98,13 @@ export interface TrafficState {
   };
   /** Installed package names, for a misbehaviour that sends the app list. */
   packages: string[];
+  /** The phone numbers of the contacts saved on the phone, oldest first. */
+  contacts: string[];
+  /**
+   * How many times each event has happened on the phone since it started: a behaviour `on` an event
+   * answers each rise of its count.
+   */
+  events: { contactAdded: number; smsReceived: number; smsSent: number };
   /**
    * The certificates (PEM) in the phone's system trust store as its TLS clients see it now (the
    * Conscrypt APEX store from Android 14, /system/etc/security/cacerts before): a CA installed

@@ -13,6 +13,10 @@ describe('the lab control socket', () => {
       op: 'sim-insert',
       serial: 'A1',
     });
+    assert.deepEqual(
+      parseControlRequest('{"op":"sms-receive","serial":"A1","from":"+44 7700 900456","text":"hello"}'),
+      { op: 'sms-receive', serial: 'A1', from: '+44 7700 900456', text: 'hello' },
+    );
     for (const bad of [
       '',
       'null',
@@ -21,6 +25,11 @@ describe('the lab control socket', () => {
       '{"op":"sim-eject","serial":"A"}',
       '{"op":"plug"}',
       '{"op":"plug","serial":5}',
+      // An SMS needs a sender that is a number and a text of 1 to 160 characters.
+      '{"op":"sms-receive","serial":"A"}',
+      '{"op":"sms-receive","serial":"A","from":"$(reboot)","text":"hi"}',
+      '{"op":"sms-receive","serial":"A","from":"+44 7700 900456","text":""}',
+      `{"op":"sms-receive","serial":"A","from":"+44 7700 900456","text":"${'x'.repeat(161)}"}`,
     ])
       assert.equal(parseControlRequest(bad), undefined, bad);
   });

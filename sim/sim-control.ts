@@ -9,11 +9,20 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { SimLabError, SimUsageError } from './errors.js';
 
-/** What the socket accepts: a cable pulled or plugged, a SIM card taken out or put in. */
-export type ControlRequest = { op: ControlOp; serial: string };
+/**
+ * What the socket accepts: a cable pulled or plugged, a SIM card taken out or put in, an SMS sent to
+ * the phone (sms-receive: from a number, with a text).
+ */
+export type ControlRequest = { op: ControlOp; serial: string; from?: string; text?: string };
 
 /** The operations, as `phonehome sim` names them. */
-export const CONTROL_OPS = ['unplug', 'plug', 'sim-remove', 'sim-insert'] as const;
+export const CONTROL_OPS = ['unplug', 'plug', 'sim-remove', 'sim-insert', 'sms-receive'] as const;
+
+/** A sender's number as an SMS shows it: digits, spaces and a leading +. */
+export const SMS_SENDER = /^\+?[0-9][0-9 ]{2,19}$/;
+
+/** The longest text one SMS carries (GSM 7-bit alphabet, one part). */
+export const SMS_MAX_TEXT = 160;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
 /** What it answers: what was done, or why not. */
@@ -38,7 +47,15 @@ export function parseControlRequest(text: string): ControlRequest | undefined {
   const r = v as Record<string, unknown>;
   const op = CONTROL_OPS.find((o) => o === r['op']);
   if (!op || typeof r['serial'] !== 'string') return undefined;
-  return { op, serial: r['serial'] };
+  const req: ControlRequest = { op, serial: r['serial'] };
+  if (op === 'sms-receive') {
+    const { from, text } = r;
+    if (typeof from !== 'string' || !SMS_SENDER.test(from)) return undefined;
+    if (typeof text !== 'string' || text.length === 0 || text.length > SMS_MAX_TEXT) return undefined;
+    req.from = from;
+    req.text = text;
+  }
+  return req;
 }
 
 /** Listens on the lab's control socket; `handle` answers each request. */

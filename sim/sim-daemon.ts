@@ -184,6 +184,12 @@ async function main(): Promise<void> {
         const now = inserted ? 'in' : 'out';
         return { ok: true, detail: `${entry.serial}: SIM card ${was === inserted ? `already ${now}` : now}` };
       }
+      if (req.op === 'sms-receive') {
+        // parseControlRequest made sure both are there.
+        if (!p.phone.state.receiveSms(req.from!, req.text!))
+          return { ok: false, error: `${entry.serial} has no SIM card in: the SMS cannot reach it` };
+        return { ok: true, detail: `${entry.serial}: SMS delivered (${req.text!.length} characters)` };
+      }
       if (req.op === 'unplug') {
         unplugged.add(entry.adbSerial);
         p.adbd.setOffline(true);

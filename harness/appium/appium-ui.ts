@@ -133,11 +133,15 @@ export class AppiumUi implements Ui {
     return this.#stepDone(`turned ${what} ${want}`, until, opts.signal);
   }
 
-  async typeText(selector: UiSelector, text: string, opts: OpOptions = {}): Promise<UiStepResult> {
+  async typeText(
+    selector: UiSelector,
+    text: string,
+    opts: OpOptions & { secret?: boolean } = {},
+  ): Promise<UiStepResult> {
     const until = this.#until(opts);
     const what = describeSelector(selector);
     const id = await this.#waitFor(locatorFor(selector, this.#dialect), what, until, opts.signal);
-    this.#onSecret?.(text);
+    if (opts.secret !== false) this.#onSecret?.(text);
     await this.#call(`clear ${what}`, until, opts.signal, (b) => b.elementClear(id));
     await this.#call(`type into ${what}`, until, opts.signal, (b) => b.elementSendKeys(id, text));
     return this.#stepDone(`typed into ${what}`, until, opts.signal);

@@ -49,12 +49,20 @@ const uiStepSchema = z.union(
         error: 'expected an environment variable name like PHONEHOME_MI_ACCOUNT',
       }),
     }),
+    /** Types text written here (a test contact's name, a message: nothing secret) into a field. */
+    z.strictObject({
+      type: z.string(),
+      text: z
+        .string()
+        .min(1, { error: 'expected the text to type (1 to 500 characters)' })
+        .max(500, { error: 'expected the text to type (1 to 500 characters)' }),
+    }),
     z.strictObject({ back: z.literal(true) }),
     z.strictObject({ home: z.literal(true) }),
   ],
   {
     error:
-      'a UI step is one of {tap: SELECTOR}, {scrollTo: TEXT}, {toggle: SELECTOR, on: BOOL}, {type: SELECTOR, env: VARIABLE}, {back: true}, {home: true}',
+      'a UI step is one of {tap: SELECTOR}, {scrollTo: TEXT}, {toggle: SELECTOR, on: BOOL}, {type: SELECTOR, env: VARIABLE}, {type: SELECTOR, text: TEXT}, {back: true}, {home: true}',
   },
 );
 
@@ -161,7 +169,7 @@ export type ActionUiStep = z.infer<typeof uiStepSchema>;
 
 /** The environment variables an action's UI steps type from (accounts, passwords), in order. */
 export function typedVariables(action: ProfileAction): string[] {
-  return [...new Set(action.ui.flatMap((st) => ('type' in st ? [st.env] : [])))];
+  return [...new Set(action.ui.flatMap((st) => ('type' in st && 'env' in st ? [st.env] : [])))];
 }
 /** A named action. */
 export type ProfileAction = z.infer<typeof actionSchema>;

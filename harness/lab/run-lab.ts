@@ -339,5 +339,9 @@ function simHooks(stateDir: string): Partial<Record<LabHook, string[]>> {
     '--state-dir',
     stateDir,
   ];
-  return { 'sim.insert': card('insert'), 'sim.remove': card('remove') };
+  return {
+    'sim.insert': card('insert'),
+    'sim.remove': card('remove'),
+    'sms.receive': [process.execPath, cli, 'sim', 'sms', '{serial}', '--state-dir', stateDir],
+  };
 }

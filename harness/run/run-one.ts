@@ -333,7 +333,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       // A step that could not run here (the suite skips such scenarios before they start): the
       // scenario is half done, which is not a pass.
       if (done.skipped) return await broken('step', `step "${step.name}" could not run: ${done.detail}`);
-      rec.end(s, 'passed', done.detail);
+      rec.end(s, done.notForThisPhone ? 'skipped' : 'passed', done.detail);
       await rec.save();
     }
     await canary(canaries.end);

@@ -127,3 +127,57 @@ test("a lab step runs the lab's command for its hook, the phone's serial in plac
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a type step with text written in the profile types it, shows it, and keeps the screenshot', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'phonehome-steps-'));
+  try {
+    const profile = parseProfile(
+      [
+        'name: p',
+        'description: d',
+        'match: { ro.product.manufacturer: X }',
+        'capabilities: [contacts-app]',
+        'ui:',
+        '  name: { id: "a:id/name" }',
+        'actions:',
+        '  contacts.add:',
+        '    ui:',
+        '      - type: name',
+        '        text: phonehome test contact',
+        '',
+      ].join('\n'),
+      'devices/p/profile.yaml',
+    );
+    const typed: [UiSelector, string][] = [];
+    const ctx = { device: {} as DeviceControl, profile, ui: fakeUi(typed), dir };
+    const done = await runStep(ctx, { kind: 'action', name: 'add', action: 'contacts.add' }, 1, {});
+    assert.equal(done.ok, true);
+    assert.equal(done.detail, 'UI: typed "phonehome test contact" into id "a:id/name"');
+    assert.equal(done.screenshot, 'step-1.png');
+    assert.deepEqual(typed, [[{ id: 'a:id/name' }, 'phonehome test contact']]);
+
+    // A step for phones with a capability this profile does not declare: skipped, the scenario goes on.
+    const other = await runStep(
+      ctx,
+      { kind: 'action', name: 'cloud on', action: 'messaging.cloudOn', ifCapability: 'cloud-messaging' },
+      2,
+      {},
+    );
+    assert.deepEqual(other, {
+      ok: true,
+      notForThisPhone: true,
+      provider: 'none',
+      detail: 'left out: only for phones with cloud-messaging, which the p profile does not declare',
+    });
+    // Declared: the step runs.
+    const declared = await runStep(
+      ctx,
+      { kind: 'action', name: 'add', action: 'contacts.add', ifCapability: 'contacts-app' },
+      3,
+      {},
+    );
+    assert.equal(declared.ok, true);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -41,6 +41,11 @@ export interface StepDone {
   ok: boolean;
   /** It could not run here (a UI step with no UI and no adb equivalent). */
   skipped?: boolean;
+  /**
+   * It is not for this phone (an action only for phones with a capability this one lacks): left out,
+   * and the scenario goes on.
+   */
+  notForThisPhone?: boolean;
   /** Who carried it out. */
   provider: StepProvider;
   /** One line for the record. */
@@ -60,7 +65,20 @@ export async function runStep(
     await sleep(step.ms, ctx.signal);
     return { ok: true, provider: 'wait', detail: `waited ${step.ms} ms` };
   }
-  if (step.kind === 'action') return runAction(ctx, step.action, stepNo, op);
+  if (step.kind === 'action') {
+    if (
+      step.ifCapability !== undefined &&
+      ctx.profile &&
+      !ctx.profile.capabilities.includes(step.ifCapability)
+    )
+      return {
+        ok: true,
+        notForThisPhone: true,
+        provider: 'none',
+        detail: `left out: only for phones with ${step.ifCapability}, which the ${ctx.profile.name} profile does not declare`,
+      };
+    return runAction(ctx, step.action, stepNo, op);
+  }
   if (step.kind === 'lab') return runHook(ctx, step.hook, stepNo, op);
   const r = await ctx.device.shell(step.command, op);
   if (step.expectExit !== undefined && r.exitCode !== step.expectExit) {
@@ -129,6 +147,12 @@ async function typeFrom(
   return { ...r, detail: `${r.detail.replace(/^typed/, `typed $${variable}`)}` };
 }
 
+/** Types text the profile gives (nothing secret) into a field; the detail shows it. */
+async function typeLiteral(ui: Ui, selector: UiSelector, text: string, op: OpOptions): Promise<UiStepResult> {
+  const r = await ui.typeText(selector, text, { ...op, secret: false });
+  return { ...r, detail: r.detail.replace(/^typed/, `typed ${JSON.stringify(text)}`) };
+}
+
 /** Runs a named action of the device profile: UI steps when a UI is there, else its adb command. */
 async function runAction(ctx: StepContext, name: string, stepNo: number, op: OpOptions): Promise<StepDone> {
   const action = ctx.profile?.actions[name];
@@ -148,7 +172,9 @@ async function runAction(ctx: StepContext, name: string, stepNo: number, op: OpO
               : 'scrollTo' in st
                 ? await ui.scrollTo(st.scrollTo, op)
                 : 'type' in st
-                  ? await typeFrom(ui, sel(st.type), st.env, ctx.typed?.[st.env], op)
+                  ? 'env' in st
+                    ? await typeFrom(ui, sel(st.type), st.env, ctx.typed?.[st.env], op)
+                    : await typeLiteral(ui, sel(st.type), st.text, op)
                   : 'back' in st
                     ? await ui.back(op)
                     : await ui.home(op);
@@ -159,14 +185,14 @@ async function runAction(ctx: StepContext, name: string, stepNo: number, op: OpO
       // An error may quote what was typed (a field that would not take it): the variable's name instead.
       let why = errorMessage(err);
       for (const st of action.ui) {
-        const value = 'type' in st ? ctx.typed?.[st.env] : undefined;
+        const value = 'env' in st ? ctx.typed?.[st.env] : undefined;
         if (value) why = why.split(value).join(`$${(st as { env: string }).env}`);
       }
       return { ok: false, provider: 'ui', detail: `UI: ${[...details, why].join('; ')}` };
     }
     let screenshot: string | undefined;
     // A screen after typing an account may show it: no picture of it goes into the report.
-    if (action.ui.some((st) => 'type' in st)) shot = undefined;
+    if (action.ui.some((st) => 'env' in st)) shot = undefined;
     if (shot) {
       screenshot = `step-${stepNo}.png`;
       await writeFile(join(ctx.dir, screenshot), shot);

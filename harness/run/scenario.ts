@@ -15,8 +15,10 @@ export type ScenarioStep =
   /**
    * A named action of the device profile (`actions:` in devices/NAME/profile.yaml): UI steps through
    * Appium when a UI is available, else the profile's adb equivalent, else the step is skipped.
+   * With `ifCapability`, only on phones whose profile declares that capability (a consent the maker
+   * offers, e.g. cloud-messaging); on the others the step is skipped and the scenario goes on.
    */
-  | { kind: 'action'; name: string; action: string }
+  | { kind: 'action'; name: string; action: string; ifCapability?: string }
   /** Wait; on simulated phones the duration is divided by the speed factor. */
   | { kind: 'wait'; name: string; ms: number }
   /**

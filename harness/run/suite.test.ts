@@ -131,6 +131,18 @@ describe('whether a scenario applies to a profile', () => {
       steps: [{ kind: 'action' as const, name: 'x', action: 'themes.open' }],
     };
     assert.equal(profileSkipReason(other, profile('')), 'the p profile has no action "themes.open"');
+    // A step only for phones with a capability: the others need not have its action.
+    const toggled = {
+      ...other,
+      steps: [
+        { kind: 'action' as const, name: 'x', action: 'messaging.cloudOff', ifCapability: 'cloud-messaging' },
+      ],
+    };
+    assert.equal(profileSkipReason(toggled, profile('')), undefined);
+    assert.equal(
+      profileSkipReason(toggled, profile('capabilities: [cloud-messaging]')),
+      'the p profile has no action "messaging.cloudOff"',
+    );
   });
 });
 
@@ -195,7 +207,17 @@ describe('a profile UI step that types', () => {
       /profile\.yaml:9:9: actions\.a\.ui\[0\]: selector "nobody" is not in this profile.s ui map/,
     );
     assert.throws(() => load('{ type: name, env: "lab account" }'), /an environment variable name/);
-    assert.throws(() => load('{ type: name, text: hunter2 }'), /a UI step is one of/);
+    assert.throws(() => load('{ type: name, password: hunter2 }'), /a UI step is one of/);
+    assert.throws(() => load('{ type: name, env: LAB_ACCOUNT, text: x }'), /a UI step is one of/);
+  });
+  it('types text written in the profile, which is no secret and needs no variable', () => {
+    const p = load('{ type: name, text: "phonehome test contact" }');
+    assert.deepEqual(p.actions['a']!.ui, [{ type: 'name', text: 'phonehome test contact' }]);
+    assert.deepEqual(typedVariables(p.actions['a']!), []);
+    assert.throws(
+      () => load('{ type: name, text: "" }'),
+      /9:29: actions\.a\.ui\[0\]\.text: expected the text to type/,
+    );
   });
 });
 

@@ -170,9 +170,14 @@ export function profileSkipReason(scenario: Scenario, profile: DeviceProfile): s
     if (!profile.capabilities.includes(capability))
       return `the ${profile.name} profile does not declare ${capability} (${what}) among its capabilities`;
   for (const st of scenario.steps)
-    if (st.kind === 'action' && !profile.actions[st.action])
+    if (st.kind === 'action' && stepApplies(st, profile) && !profile.actions[st.action])
       return `the ${profile.name} profile has no action "${st.action}"`;
   return undefined;
+}
+
+/** Whether an action step is for phones of this profile (its ifCapability, when it has one, declared). */
+export function stepApplies(step: ScenarioStep & { kind: 'action' }, profile: DeviceProfile): boolean {
+  return step.ifCapability === undefined || profile.capabilities.includes(step.ifCapability);
 }
 
 /** Why a scenario cannot run on this phone, or undefined when it can. */
@@ -196,7 +201,7 @@ export function skipReason(
   for (const st of scenario.steps) {
     if (st.kind === 'lab' && !hooks[st.hook]?.length)
       return `step "${st.name}" needs the lab hook ${st.hook}, a command that will ${LAB_HOOKS[st.hook]} (hooks: in the config), which this lab does not give`;
-    if (st.kind !== 'action') continue;
+    if (st.kind !== 'action' || !stepApplies(st, profile)) continue;
     // profileSkipReason has made sure the profile has the action.
     const action = profile.actions[st.action]!;
     // A step this run cannot do would leave the scenario half done: skipped before anything runs,

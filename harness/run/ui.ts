@@ -51,7 +51,11 @@ export interface Ui {
    * account, a password): the result's detail names the field only, and the backend keeps the text
    * out of its own logs.
    */
-  typeText(selector: UiSelector, text: string, opts?: OpOptions): Promise<UiStepResult>;
+  typeText(
+    selector: UiSelector,
+    text: string,
+    opts?: OpOptions & { secret?: boolean },
+  ): Promise<UiStepResult>;
   /** Presses Back. */
   back(opts?: OpOptions): Promise<UiStepResult>;
   /** Presses Home. */

@@ -10,7 +10,7 @@ import { nodeEntryArgs } from '../net/node-child.js';
 import { loadTrafficProfile } from '../net/traffic-schema.js';
 import { adbDevices, isListening } from '../sim-adb-server.js';
 import { defaultSimDevicesDir, type SimUpConfig } from '../sim-config.js';
-import { type ControlOp, sendControl } from '../sim-control.js';
+import { type ControlOp, SMS_MAX_TEXT, SMS_SENDER, sendControl } from '../sim-control.js';
 import { isAlive, readSimState, type SimState } from '../sim-state.js';
 import { teardownSim } from '../sim-teardown.js';
 
@@ -191,6 +191,28 @@ export async function down(opts: { stateDir: string }): Promise<void> {
 }
 
 /** `sim unplug|plug SERIAL`, `sim card remove|insert SERIAL`: asks the running lab's supervisor, which answers what it did. */
+/** Sends a phone of the running lab an SMS (`phonehome sim sms SERIAL`). */
+export async function sms(
+  serial: string,
+  opts: { stateDir: string; from: string; text: string },
+): Promise<void> {
+  if (!SMS_SENDER.test(opts.from))
+    throw new SimUsageError(
+      `--from: ${JSON.stringify(opts.from)} is not a phone number (digits, spaces, a leading +)`,
+    );
+  if (opts.text.length === 0 || opts.text.length > SMS_MAX_TEXT)
+    throw new SimUsageError(
+      `--text: an SMS carries 1 to ${SMS_MAX_TEXT} characters, not ${opts.text.length}`,
+    );
+  const detail = await sendControl(resolve(opts.stateDir), {
+    op: 'sms-receive',
+    serial,
+    from: opts.from,
+    text: opts.text,
+  });
+  process.stdout.write(`${detail}\n`);
+}
+
 export async function control(op: ControlOp, serial: string, opts: { stateDir: string }): Promise<void> {
   const detail = await sendControl(resolve(opts.stateDir), { op, serial });
   process.stdout.write(`${detail}\n`);

@@ -82,6 +82,13 @@ export function register(program: Command): void {
       );
   }
   sim
+    .command('sms <serial>')
+    .description("send the phone an SMS, as a lab's SMS sender (a modem, an SMS gateway) does")
+    .option('--from <number>', "the sender's number", '+44 7700 900456')
+    .option('--text <text>', `the message (at most 160 characters)`, 'phonehome lab: test message')
+    .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
+    .action(async (serial: string, o) => (await import('./sim-actions.js')).sms(serial, o));
+  sim
     .command('down')
     .description('remove every namespace, link and process of the simulated lab')
     .option('--state-dir <dir>', stateDirHelp, defaultSimDir())

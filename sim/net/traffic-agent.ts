@@ -13,7 +13,7 @@ import dnsPacket from 'dns-packet';
 import type { TrafficState } from '../contracts.js';
 import type { AgentEvent, AgentRequest } from './agent-protocol.js';
 import { buildQuicInitial } from './quic-initial.js';
-import { activeBehaviours, fillIds, fillJson } from './traffic-plan.js';
+import { activeBehaviours, eventOccurrences, fillIds, fillJson } from './traffic-plan.js';
 import { type Behaviour, durationSeconds, type TrafficProfile } from './traffic-schema.js';
 
 const IO_TIMEOUT_MS = 10_000;
@@ -289,7 +289,7 @@ function schedule(b: Behaviour, delayS: number): void {
     setTimeout(() => {
       if (stopped) return;
       occurrence(b);
-      const every = durationSeconds(b.every);
+      const every = durationSeconds(b.every ?? 0);
       schedule(b, every * (1 + b.jitter * (2 * Math.random() - 1)));
     }, ms),
   );
@@ -307,19 +307,42 @@ function follow(profile: TrafficProfile, st: TrafficState): void {
   for (const b of active)
     if (!timers.has(b.id)) {
       // A newly active behaviour starts soon (an app opening, a setting turned on), not a period later.
-      schedule(b, Math.random() * Math.min(durationSeconds(b.every), 20));
+      schedule(b, Math.random() * Math.min(durationSeconds(b.every ?? 0), 20));
     }
+}
+
+/** Event counts the behaviours `on` events have answered up to. */
+let eventsSeen: TrafficState['events'] | undefined;
+
+/** Answers the events that happened since the last state: each soon after it (a few phone seconds). */
+function answerEvents(profile: TrafficProfile, st: TrafficState): void {
+  const due = eventOccurrences(profile, eventsSeen, st, config?.misbehave ?? []);
+  eventsSeen = { ...st.events };
+  const speed = config?.speed ?? 1;
+  for (const b of due)
+    setTimeout(
+      () => {
+        if (!stopped) occurrence(b);
+      },
+      Math.max(20, ((1 + Math.random() * 4) * 1000) / speed),
+    );
 }
 
 async function handle(req: AgentRequest): Promise<void> {
   switch (req.type) {
     case 'config':
       config = req;
-      if (state) follow(req.profile, state);
+      if (state) {
+        follow(req.profile, state);
+        answerEvents(req.profile, state);
+      }
       return;
     case 'state':
       state = req.state;
-      if (config) follow(config.profile, state);
+      if (config) {
+        follow(config.profile, state);
+        answerEvents(config.profile, state);
+      }
       return;
     case 'resolve':
       try {

@@ -6,12 +6,37 @@ import { createHash } from 'node:crypto';
 import type { TrafficState } from '../contracts.js';
 import type { Behaviour, BehaviourWhen, TrafficProfile } from './traffic-schema.js';
 
-/** The behaviours active in `state`, in file order (normal ones, then the misbehaviours' own). */
+/**
+ * The periodic behaviours active in `state`, in file order (normal ones, then the misbehaviours' own).
+ */
 export function activeBehaviours(
   profile: TrafficProfile,
   state: TrafficState,
   misbehave: string[],
 ): Behaviour[] {
+  return matching(profile, state, misbehave).filter((b) => b.on === undefined);
+}
+
+/**
+ * The behaviours that answer the events whose counts rose from `before` to `state`, once per rise
+ * (two contacts saved: two occurrences), in file order.
+ */
+export function eventOccurrences(
+  profile: TrafficProfile,
+  before: TrafficState['events'] | undefined,
+  state: TrafficState,
+  misbehave: string[],
+): Behaviour[] {
+  const out: Behaviour[] = [];
+  for (const b of matching(profile, state, misbehave)) {
+    if (b.on === undefined) continue;
+    const rise = state.events[b.on] - (before?.[b.on] ?? state.events[b.on]);
+    for (let i = 0; i < Math.min(rise, 20); i++) out.push(b);
+  }
+  return out;
+}
+
+function matching(profile: TrafficProfile, state: TrafficState, misbehave: string[]): Behaviour[] {
   if (!state.online) return [];
   const on = misbehave.map((name) => {
     const m = profile.misbehaviour[name];
@@ -78,9 +103,13 @@ export function fillIds(value: string, ids: TrafficState['ids']): string {
   );
 }
 
-/** A JSON body template filled: strings through fillIds, the string "{apps}" as the installed-package list. */
-export function fillJson(value: unknown, st: Pick<TrafficState, 'ids' | 'packages'>): unknown {
+/**
+ * A JSON body template filled: strings through fillIds, the string "{apps}" as the installed-package
+ * list, "{contacts}" as the contacts' phone numbers.
+ */
+export function fillJson(value: unknown, st: Pick<TrafficState, 'ids' | 'packages' | 'contacts'>): unknown {
   if (value === '{apps}') return [...st.packages];
+  if (value === '{contacts}') return [...st.contacts];
   if (typeof value === 'string') return fillIds(value, st.ids);
   if (Array.isArray(value)) return value.map((v) => fillJson(v, st));
   if (value !== null && typeof value === 'object')

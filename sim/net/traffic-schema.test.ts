@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import type { TrafficState } from '../contracts.js';
 import { SimConfigError } from '../errors.js';
-import { activeBehaviours, activeHosts, fillIds } from './traffic-plan.js';
+import { activeBehaviours, activeHosts, eventOccurrences, fillIds, fillJson } from './traffic-plan.js';
 import { durationSeconds, loadTrafficProfile, parseTrafficProfile } from './traffic-schema.js';
 
 const XIAOMI = 'devices/sim/xiaomi-redmi-note-13.traffic.yaml';
@@ -31,6 +31,8 @@ const idle: TrafficState = {
     phoneNumber: '',
   },
   packages: ['com.android.chrome'],
+  contacts: [],
+  events: { contactAdded: 0, smsReceived: 0, smsSent: 0 },
 };
 
 test('the shipped traffic profiles load', async () => {
@@ -39,6 +41,7 @@ test('the shipped traffic profiles load', async () => {
     assert.ok(p.behaviours.length > 5, f);
     assert.deepEqual(Object.keys(p.misbehaviour).sort(), [
       'analytics-after-opt-out',
+      ...(f === XIAOMI ? ['cloud-messaging-after-off'] : []),
       'leak-ids',
       'location-after-off',
       'unknown-host',
@@ -208,4 +211,63 @@ test('cloud messaging on with a SIM in registers the number and IMSI with the ac
     '+447700900123/234150123456789',
   );
   assert.equal(fillIds('[{imsi}]', idle.ids), '[]', 'empty while no SIM is in');
+});
+
+test('a behaviour on an event answers each rise of its count, only while its conditions hold', async () => {
+  const p = await loadTrafficProfile(XIAOMI);
+  const on: TrafficState = {
+    ...idle,
+    simInserted: true,
+    cloudMessaging: true,
+    contacts: ['+44 7700 900123'],
+  };
+  const ids = (bs: { id: string }[]) => bs.map((b) => b.id);
+  // Nothing periodic is an event behaviour, and the first state seen answers nothing.
+  assert.ok(!ids(activeBehaviours(p, on, [])).includes('contacts-lookup'));
+  assert.deepEqual(
+    eventOccurrences(p, undefined, { ...on, events: { contactAdded: 3, smsReceived: 1, smsSent: 0 } }, []),
+    [],
+  );
+  const before = { contactAdded: 0, smsReceived: 0, smsSent: 0 };
+  assert.deepEqual(
+    ids(eventOccurrences(p, before, { ...on, events: { contactAdded: 2, smsReceived: 1, smsSent: 1 } }, [])),
+    ['contacts-lookup', 'contacts-lookup', 'sms-sync-received', 'sms-sync-sent'],
+  );
+  // Cloud messaging off: nothing, unless the phone misbehaves.
+  const off = { ...on, cloudMessaging: false, events: { contactAdded: 1, smsReceived: 1, smsSent: 1 } };
+  assert.deepEqual(eventOccurrences(p, before, off, []), []);
+  assert.deepEqual(ids(eventOccurrences(p, before, off, ['cloud-messaging-after-off'])), [
+    'contacts-lookup',
+    'sms-sync-received',
+    'sms-sync-sent',
+  ]);
+  // The lookup carries the phone's number and the contacts' numbers.
+  const lookup = p.behaviours.find((b) => b.id === 'contacts-lookup')!;
+  const st = { ...on, ids: { ...on.ids, phoneNumber: '+447700900999' } };
+  assert.deepEqual(fillJson(lookup.body!.json, st), {
+    ownNumber: '+447700900999',
+    contacts: ['+44 7700 900123'],
+    model: '23129RAA4G',
+  });
+});
+
+test('a behaviour has a period or an event, never both or neither', () => {
+  const file = (extra: string) =>
+    [
+      'formatVersion: 1',
+      'profile: x',
+      'behaviours:',
+      '  - id: a',
+      '    package: com.example.app',
+      '    hosts: [example.com]',
+      '    protocol: tls',
+      extra,
+    ].join('\n');
+  assert.throws(
+    () => parseTrafficProfile(file('    every: 5m\n    on: smsSent'), 'both.yaml'),
+    /either every/,
+  );
+  assert.throws(() => parseTrafficProfile(file(''), 'neither.yaml'), /either every/);
+  assert.throws(() => parseTrafficProfile(file('    on: callPlaced'), 'bad.yaml'), /on/);
+  assert.equal(parseTrafficProfile(file('    on: smsSent'), 'ok.yaml').behaviours[0]!.on, 'smsSent');
 });

@@ -36,6 +36,10 @@ const serviceType = z
   .string()
   .regex(/^_[a-z0-9-]{1,15}\._(tcp|udp)\.local$/, 'a service type like _googlecast._tcp.local');
 
+/** What happens on a phone that a behaviour can answer (`on:`), counted in TrafficState.events. */
+export const PHONE_EVENTS = ['contactAdded', 'smsReceived', 'smsSent'] as const;
+export type PhoneEvent = (typeof PHONE_EVENTS)[number];
+
 /** Phone-state conditions; a missing key matches any value. */
 const when = z
   .object({
@@ -92,7 +96,7 @@ const behaviour = z
     headers: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'a header name'), z.string()).optional(),
     /**
      * A request body (tls, http) instead of `up` filler bytes: JSON (strings templated as in query;
-     * the string "{apps}" becomes the installed-package list) or a form, gzip-compressed when asked.
+     * the string "{apps}" becomes the installed-package list, "{contacts}" the contacts' numbers) or a form, gzip-compressed when asked.
      */
     body: z
       .object({
@@ -114,7 +118,12 @@ const behaviour = z
     /** dns: the first label(s) put before each host in the query name, templated as in query. */
     label: z.string().optional(),
     /** Interval between occurrences, in phone time (divided by the speed factor). */
-    every: duration,
+    every: duration.optional(),
+    /**
+     * Instead of `every`: one occurrence each time this happens on the phone while `when` holds (a
+     * contact saved, an SMS received or sent), soon after it.
+     */
+    on: z.enum(PHONE_EVENTS).optional(),
     /** Random spread of each interval, as a fraction of it (0.2 = ±20%). */
     jitter: z.number().min(0).max(1).default(0.1),
     /** Bytes the request carries upward (body). */
@@ -126,6 +135,12 @@ const behaviour = z
   })
   .strict()
   .superRefine((b, ctx) => {
+    if ((b.every === undefined) === (b.on === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [b.every === undefined ? 'every' : 'on'],
+        message: 'a behaviour has either every (a period) or on (an event), not both or neither',
+      });
     for (const key of ['http2', 'pinned'] as const)
       if (b[key] && b.protocol !== 'tls')
         ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for protocol tls` });

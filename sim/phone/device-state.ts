@@ -39,6 +39,17 @@ export class DeviceState extends EventEmitter implements StateCore {
   accounts: ProfileAccount[] = [];
   /** A backup is running. */
   backupRunning = false;
+  /** Contacts saved on the phone (its Contacts app), oldest first. */
+  contacts: { name: string; number: string }[] = [];
+  /** The contact the Contacts app has open (an index into contacts), if any. */
+  openContact: number | undefined;
+  /** Text messages on the phone, received and sent, oldest first. */
+  messages: { direction: 'in' | 'out'; peer: string; body: string; at: number }[] = [];
+  /**
+   * How many contacts were saved and SMS received and sent since the phone started (a factory reset
+   * included): what traffic answering such events follows.
+   */
+  readonly events = { contactAdded: 0, smsReceived: 0, smsSent: 0 };
   /** SIM inserted. */
   simInserted: boolean;
   /** Battery level in percent. */
@@ -102,6 +113,9 @@ export class DeviceState extends EventEmitter implements StateCore {
     if (ids.bluetoothMac) tables.secure.set('bluetooth_address', ids.bluetoothMac);
     this.apps.loadProfile(Number(props.get('ro.build.version.sdk') ?? 34));
     this.accounts = p.accounts.map((a) => ({ ...a }));
+    this.contacts = [];
+    this.openContact = undefined;
+    this.messages = [];
     this.updateSimProps();
   }
 
@@ -163,6 +177,47 @@ export class DeviceState extends EventEmitter implements StateCore {
     set('gsm.operator.numeric', this.simInserted ? s.numeric : '');
     set('gsm.operator.iso-country', this.simInserted ? s.country : '');
     set('gsm.network.type', this.simInserted ? 'LTE' : 'Unknown');
+  }
+
+  // ---- contacts and messages ----
+
+  /** Saves a contact (the Contacts app's editor); the app then shows it. */
+  addContact(name: string, number: string): void {
+    this.contacts.push({ name, number });
+    this.openContact = this.contacts.length - 1;
+    this.events.contactAdded++;
+    this.logLine(4, 'ContactsProvider', `inserted raw contact ${this.contacts.length}`, 10_040);
+    this.emitChange('contacts');
+  }
+
+  /** Deletes the contact the Contacts app has open; false when none is. */
+  deleteOpenContact(): boolean {
+    const i = this.openContact;
+    if (i === undefined || i >= this.contacts.length) return false;
+    this.contacts.splice(i, 1);
+    this.openContact = undefined;
+    this.emitChange('contacts');
+    return true;
+  }
+
+  /** An SMS arrives from the network (the lab's SMS sender); ignored without a SIM. */
+  receiveSms(from: string, body: string): boolean {
+    if (!this.simInserted) return false;
+    this.messages.push({ direction: 'in', peer: from, body, at: this.now() });
+    this.events.smsReceived++;
+    this.logLine(4, 'SmsReceiver', 'SMS received', 10_050);
+    this.emitChange('messages');
+    return true;
+  }
+
+  /** The Messages app sends an SMS; false without a SIM (the app says it cannot send). */
+  sendSms(to: string, body: string): boolean {
+    if (!this.simInserted) return false;
+    this.messages.push({ direction: 'out', peer: to, body, at: this.now() });
+    this.events.smsSent++;
+    this.logLine(4, 'SmsController', 'SMS sent', 10_050);
+    this.emitChange('messages');
+    return true;
   }
 
   // ---- accounts ----
@@ -264,6 +319,8 @@ export class DeviceState extends EventEmitter implements StateCore {
         phoneNumber: this.simInserted ? (ids.phoneNumber ?? '') : '',
       },
       packages: [...this.apps.packages.keys()].sort(),
+      contacts: this.contacts.map((c) => c.number),
+      events: { ...this.events },
     };
   }
 

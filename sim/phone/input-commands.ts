@@ -78,6 +78,34 @@ async function perform(c: CommandContext, action: ScreenAction): Promise<void> {
       state.removeAccount(state.profile.vendorAccountType);
       await perform(c, { kind: 'launch', component: action.opens });
       return;
+    case 'save-contact': {
+      const window = state.apps.foreground ?? 'none';
+      const name = state.screen.typedIn(window, action.nameField);
+      const number = state.screen.typedIn(window, action.numberField);
+      if (name === '' || number === '') return;
+      state.screen.clearTyped(window);
+      state.addContact(name, number);
+      await perform(c, { kind: 'launch', component: action.opens });
+      return;
+    }
+    case 'open-contact':
+      if (action.index >= state.contacts.length) return;
+      state.openContact = action.index;
+      await perform(c, { kind: 'launch', component: action.opens });
+      return;
+    case 'delete-contact':
+      state.deleteOpenContact();
+      await perform(c, { kind: 'launch', component: action.opens });
+      return;
+    case 'send-sms': {
+      const window = state.apps.foreground ?? 'none';
+      const to = state.screen.typedIn(window, action.toField);
+      const body = state.screen.typedIn(window, action.bodyField);
+      if (to === '' || body === '' || !state.sendSms(to, body)) return;
+      state.screen.clearTyped(window);
+      await perform(c, { kind: 'launch', component: action.opens });
+      return;
+    }
     case 'pcapdroid-consent':
       await answerConsent(c, action.allow);
       return;

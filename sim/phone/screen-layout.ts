@@ -116,6 +116,30 @@ export function expandPreference(p: NonNullable<ViewSpec['preference']>): ViewSp
   };
 }
 
+/** The phone's contacts as a list of rows, each opening its contact. */
+export function expandContactList(state: DeviceState, list: NonNullable<ViewSpec['contactList']>): ViewSpec {
+  return {
+    class: 'android.widget.ListView',
+    scrollable: true,
+    children: state.contacts.map((c, index) => ({
+      class: 'android.widget.LinearLayout',
+      height: 64,
+      padding: 8,
+      tap: { openContact: { index, opens: list.opens } },
+      children: [
+        { class: 'android.widget.TextView', id: list.nameId, text: c.name, height: 24 },
+        { class: 'android.widget.TextView', id: list.numberId, text: c.number, height: 20 },
+      ],
+    })),
+  };
+}
+
+/** Text with the open contact's {contact.name} and {contact.number} filled in ('' when none is open). */
+function contactText(state: DeviceState, text: string): string {
+  const c = state.openContact !== undefined ? state.contacts[state.openContact] : undefined;
+  return text.replace(/\{contact\.(name|number)\}/g, (_, k: 'name' | 'number') => c?.[k] ?? '');
+}
+
 /** The action a tap in the data stands for. */
 export function tapAction(ctx: LayoutContext, tap: ScreenTap): ScreenAction {
   if (tap === 'back') return { kind: 'back' };
@@ -139,6 +163,28 @@ export function tapAction(ctx: LayoutContext, tap: ScreenTap): ScreenAction {
       opens: fullComponent(tap.signIn.opens),
     };
   if ('signOut' in tap) return { kind: 'sign-out', opens: fullComponent(tap.signOut.opens) };
+  if ('saveContact' in tap)
+    return {
+      kind: 'save-contact',
+      nameField: tap.saveContact.name,
+      numberField: tap.saveContact.number,
+      opens: fullComponent(tap.saveContact.opens),
+    };
+  if ('openContact' in tap)
+    return {
+      kind: 'open-contact',
+      index: tap.openContact.index,
+      opens: fullComponent(tap.openContact.opens),
+    };
+  if ('deleteContact' in tap)
+    return { kind: 'delete-contact', opens: fullComponent(tap.deleteContact.opens) };
+  if ('sendSms' in tap)
+    return {
+      kind: 'send-sms',
+      toField: tap.sendSms.to,
+      bodyField: tap.sendSms.body,
+      opens: fullComponent(tap.sendSms.opens),
+    };
   // checkScreens made sure the setting is a consent toggle's.
   return { kind: 'toggle', consent: consentOfSetting(ctx.state.profile, tap.toggle)! };
 }
@@ -163,6 +209,9 @@ export function shift(n: UiNode, dx: number, dy: number): UiNode {
 /** Lays out one view of the data at (x, y) in the given width; its height follows from the data. */
 export function layoutView(ctx: LayoutContext, v: ViewSpec, x: number, y: number, width: number): UiNode {
   if (v.preference) return layoutView(ctx, expandPreference(v.preference), x, y, width);
+  if (v.contactList) return layoutView(ctx, expandContactList(ctx.state, v.contactList), x, y, width);
+  if (v.text?.includes('{contact.'))
+    return layoutView(ctx, { ...v, text: contactText(ctx.state, v.text) }, x, y, width);
   const { dp, pkg } = ctx;
   const cls = v.class ?? (v.text !== undefined ? 'android.widget.TextView' : 'android.widget.LinearLayout');
   const pad = dp(v.padding ?? 0);

@@ -166,7 +166,9 @@ test('a bad screens file is a SimConfigError that points at the line and field',
   assert.equal(
     bad(`${head}      - preference: { title: A, tap: sideways }\n`),
     'x.screens.yaml:6:38: screens.com.android.settings/.Settings.content[0].preference.tap: expected a tap: back, home, backupNow, account, {launch: pkg/.Activity}, {toggle: "secure KEY"}, ' +
-      '{accountPage: {signedIn, signedOut}}, {signIn: {account, password, opens}} or {signOut: {opens}}',
+      '{accountPage: {signedIn, signedOut}}, {signIn: {account, password, opens}}, {signOut: {opens}}, ' +
+      '{saveContact: {name, number, opens}}, {openContact: {index, opens}}, {deleteContact: {opens}} or ' +
+      '{sendSms: {to, body, opens}}',
   );
   assert.match(
     bad(`${head}      - preference: { title: A, switch: secure screen_brightness }\n`),

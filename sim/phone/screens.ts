@@ -43,11 +43,31 @@ const tapSchema = z.union(
     }),
     /** Signs the vendor account out and opens `opens`. */
     z.strictObject({ signOut: z.strictObject({ opens: component }) }),
+    /**
+     * Saves a contact from an editor: with text typed in both fields, a contact with that name and
+     * number is added, the app has it open and `opens` opens; with a field empty, the editor stays.
+     */
+    z.strictObject({
+      saveContact: z.strictObject({ name: resourceId, number: resourceId, opens: component }),
+    }),
+    /** Opens the contact at this index (a `contactList` makes these taps) on the screen `opens`. */
+    z.strictObject({
+      openContact: z.strictObject({ index: z.number().int().min(0), opens: component }),
+    }),
+    /** Deletes the contact the app has open and opens `opens`. */
+    z.strictObject({ deleteContact: z.strictObject({ opens: component }) }),
+    /**
+     * Sends an SMS from a compose screen: with a recipient and text typed, the message goes out over
+     * the SIM and `opens` opens; with a field empty or no SIM in, the screen stays.
+     */
+    z.strictObject({ sendSms: z.strictObject({ to: resourceId, body: resourceId, opens: component }) }),
   ],
   {
     error:
       'expected a tap: back, home, backupNow, account, {launch: pkg/.Activity}, {toggle: "secure KEY"}, ' +
-      '{accountPage: {signedIn, signedOut}}, {signIn: {account, password, opens}} or {signOut: {opens}}',
+      '{accountPage: {signedIn, signedOut}}, {signIn: {account, password, opens}}, {signOut: {opens}}, ' +
+      '{saveContact: {name, number, opens}}, {openContact: {index, opens}}, {deleteContact: {opens}} or ' +
+      '{sendSms: {to, body, opens}}',
   },
 );
 
@@ -68,10 +88,25 @@ const preferenceSchema = z.strictObject({
   id: z.string().optional(),
 });
 
-/** One view: either a generic view or a `preference` row. */
+/** The phone's contacts as a list: one row per contact (name, number); a tap opens it. */
+const contactListSchema = z.strictObject({
+  /** The screen a row opens (the contact's page). */
+  opens: component,
+  /** Resource-id of each row's name. */
+  nameId: resourceId,
+  /** Resource-id of each row's number. */
+  numberId: resourceId,
+});
+
+/**
+ * One view: a generic view, a `preference` row or a `contactList`. A view's text may show the open
+ * contact's "{contact.name}" and "{contact.number}".
+ */
 export interface ViewSpec {
   /** A Settings row, expanded to LinearLayout › RelativeLayout › title/summary + widget_frame › Switch. */
   preference?: z.infer<typeof preferenceSchema>;
+  /** The phone's contacts, a row each. */
+  contactList?: z.infer<typeof contactListSchema>;
   /** Android widget class (default android.widget.LinearLayout, or TextView for a view with text). */
   class?: string;
   /** Resource-id, "pkg:id/name". */
@@ -108,6 +143,7 @@ const viewSchema: z.ZodType<ViewSpec> = z.lazy(() =>
   z
     .strictObject({
       preference: preferenceSchema.optional(),
+      contactList: contactListSchema.optional(),
       class: z
         .string()
         .regex(/^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)+$/, {
@@ -134,6 +170,9 @@ const viewSchema: z.ZodType<ViewSpec> = z.lazy(() =>
     })
     .refine((v) => v.preference === undefined || Object.keys(v).length === 1, {
       error: 'a preference row stands alone: put its fields under `preference:`',
+    })
+    .refine((v) => v.contactList === undefined || Object.keys(v).length === 1, {
+      error: 'a contact list stands alone: put its fields under `contactList:`',
     }),
 );
 
@@ -235,6 +274,10 @@ export function checkScreens(
       );
     if ('signIn' in tap) return opens(tap.signIn.opens, [...path, 'signIn', 'opens']);
     if ('signOut' in tap) return opens(tap.signOut.opens, [...path, 'signOut', 'opens']);
+    if ('saveContact' in tap) return opens(tap.saveContact.opens, [...path, 'saveContact', 'opens']);
+    if ('openContact' in tap) return opens(tap.openContact.opens, [...path, 'openContact', 'opens']);
+    if ('deleteContact' in tap) return opens(tap.deleteContact.opens, [...path, 'deleteContact', 'opens']);
+    if ('sendSms' in tap) return opens(tap.sendSms.opens, [...path, 'sendSms', 'opens']);
     return consentOfSetting(profile, tap.toggle)
       ? undefined
       : {
@@ -253,6 +296,14 @@ export function checkScreens(
           message: `"${p.switch}" is not one of the profile's consent settings (consent: …), the only ones a tap can flip; give the row a tap of its own`,
         };
       return undefined;
+    }
+    if (v.contactList) {
+      const pkg = v.contactList.opens.split('/')[0]!;
+      if (!installed.has(pkg))
+        return {
+          path: [...path, 'contactList', 'opens'],
+          message: `${pkg} is not among the profile's packages`,
+        };
     }
     const tapProblem = checkTap(v.tap, [...path, 'tap']);
     if (tapProblem) return tapProblem;

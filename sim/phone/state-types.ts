@@ -117,6 +117,8 @@ export type ChangeKind =
   | 'pcapdroid'
   | 'battery'
   | 'sim'
+  | 'contacts'
+  | 'messages'
   | 'process'
   | 'reboot';
 

@@ -52,7 +52,15 @@ export type ScreenAction =
   /** Signs the vendor account out. */
   | { kind: 'sign-out'; opens: string }
   /** "Back up now". */
-  | { kind: 'backup-now' };
+  | { kind: 'backup-now' }
+  /** Saves a contact from the typed name and number. */
+  | { kind: 'save-contact'; nameField: string; numberField: string; opens: string }
+  /** Opens a contact by its index. */
+  | { kind: 'open-contact'; index: number; opens: string }
+  /** Deletes the open contact. */
+  | { kind: 'delete-contact'; opens: string }
+  /** Sends an SMS to the typed recipient with the typed text. */
+  | { kind: 'send-sms'; toField: string; bodyField: string; opens: string };
 
 /** A colour derived from a package name, so every app looks different but stable. */
 export function appColour(pkg: string): Rgb {
