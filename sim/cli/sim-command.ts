@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .option('--adb-port <port>', 'adb server port', port, 5037)
     .option(
       '--misbehave <list>',
-      'comma-separated misbehaviours to switch on (analytics-after-opt-out, leak-ids, unknown-host)',
+      'comma-separated misbehaviours to switch on, as the traffic profile names them (e.g. leak-ids, unknown-host; a wrong name lists them)',
     )
     .option('--unauthorized', 'phones demand adb authorization and stay unauthorized')
     .option('--rooted', 'phones are rooted (su works), as lab phones rooted with Magisk are')
