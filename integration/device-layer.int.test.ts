@@ -193,4 +193,24 @@ describe('device layer through the real adb server', () => {
     const gate = await prepare(dev, { kind: 'battery-gate', minLevel: 5, maxTemperature: 45 });
     assert.equal(gate.ok, true, gate.detail);
   });
+
+  it('a phone already set up is not fit for a scenario that starts in the setup wizard; after a reset it is', async () => {
+    const p = phones[0]!;
+    const dev = client.device(p.adbd.serial);
+    const set = await prepare(dev, { kind: 'setup-wizard' });
+    assert.equal(set.ok, false);
+    assert.match(set.detail, /^the phone is already set up \(device_provisioned 1\): .*phone\.reset hook/);
+    // The simulated phone's reset reboots it: adb goes, the phone comes back in its wizard.
+    p.phone.state.factoryReset('00112233445566ff');
+    p.adbd.reboot('recovery');
+    await dev.waitBootCompleted({ deadlineMs: 60_000 });
+    const fresh = await prepare(dev, { kind: 'setup-wizard' });
+    assert.equal(fresh.ok, true, fresh.detail);
+    assert.equal(fresh.detail, 'in its setup wizard (device_provisioned 0, user_setup_complete 0)');
+    assert.equal(await dev.sh('settings get secure android_id'), '00112233445566ff\n');
+    // Set up again over adb, as the profiles' setup.finish does without a UI.
+    await dev.sh('settings put global device_provisioned 1');
+    assert.equal((await prepare(dev, { kind: 'setup-wizard' })).ok, false);
+    assert.equal(p.phone.state.events.setupCompleted, 1);
+  });
 });

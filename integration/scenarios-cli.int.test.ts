@@ -70,6 +70,28 @@ test('every built-in scenario applies to each profile or says which capability i
   assert.deepEqual(named('sim-inserted')['hooks'], ['sim.remove', 'sim.insert']);
   assert.match(table.stdout, /^sim-inserted\s+5\s+hook sim\.remove, hook sim\.insert\s+yes\s+yes$/m);
   assert.match(table.stdout, /^account-sign-in\s+8\s+appium, vendor-account\s+yes\s+yes$/m);
+  // The factory reset the first-start pair starts with is a hook of the lab's.
+  assert.deepEqual(named('first-start')['hooks'], ['phone.reset']);
+  assert.deepEqual(named('first-start-defaults')['twin'], {
+    scenario: 'first-start',
+    consent: "the setup wizard's defaults",
+  });
+  assert.match(table.stdout, /^first-start\s+6\s+hook phone\.reset\s+yes\s+yes$/m);
+  // Every consent twin names a scenario that exists; the SIM's twin needs the maker's cloud messaging.
+  for (const s of doc.scenarios) {
+    const twin = (s as unknown as { twin?: { scenario: string } }).twin;
+    if (twin) assert.ok(named(twin.scenario), `${s.name}'s twin ${twin.scenario} is a scenario`);
+  }
+  assert.deepEqual(named('sim-inserted-cloud-on')['twin'], {
+    scenario: 'sim-inserted',
+    consent: 'cloud messaging',
+  });
+  assert.equal(fitOf('sim-inserted-cloud-on', 'pixel-stock')?.status, 'skipped');
+  assert.deepEqual(named('account-sign-in-backup-on')['twin'], {
+    scenario: 'account-sign-in',
+    consent: 'cloud backup',
+  });
+  assert.equal(fitOf('account-sign-in-backup-on', 'pixel-stock')?.status, 'applies');
   assert.match(table.stdout, /^overnight-idle runs only when named: eight hours/m);
   assert.match(
     table.stdout,

@@ -45,7 +45,7 @@ export const IDLE: TrafficState = {
   },
   packages: ['com.android.chrome', 'com.xiaomi.xmsf'],
   contacts: [],
-  events: { contactAdded: 0, smsReceived: 0, smsSent: 0 },
+  events: { contactAdded: 0, smsReceived: 0, smsSent: 0, setupCompleted: 0 },
 };
 
 export interface TestLab {

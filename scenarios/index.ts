@@ -1,11 +1,14 @@
 /** The built-in scenarios, by name. */
 import type { Scenario } from '../harness/run/scenario.js';
 import { accountSignIn } from './account-sign-in.js';
+import { accountSignInBackupOn } from './account-sign-in-backup-on.js';
 import { analyticsOptOut } from './analytics-opt-out.js';
 import { backupDisabled } from './backup-disabled.js';
 import { backupEnabled } from './backup-enabled.js';
 import { contactsMessages } from './contacts-messages.js';
 import { contactsMessagesCloudOn } from './contacts-messages-cloud-on.js';
+import { firstStart } from './first-start.js';
+import { firstStartDefaults } from './first-start-defaults.js';
 import { idle } from './idle.js';
 import { locationOff } from './location-off.js';
 import { locationOn } from './location-on.js';
@@ -14,9 +17,14 @@ import { messagesCloudOn } from './messages-cloud-on.js';
 import { overnightIdle } from './overnight-idle.js';
 import { screenCycles } from './screen-cycles.js';
 import { simInserted } from './sim-inserted.js';
+import { simInsertedCloudOn } from './sim-inserted-cloud-on.js';
 import { themeStore } from './theme-store.js';
 
 export const SCENARIOS: readonly Scenario[] = [
+  // A factory reset each, first: every scenario after them sees a freshly set-up phone, the last one
+  // (first-start) leaving its optional settings off.
+  firstStartDefaults,
+  firstStart,
   idle,
   backupEnabled,
   backupDisabled,
@@ -26,12 +34,14 @@ export const SCENARIOS: readonly Scenario[] = [
   messagesCloudOff,
   // After the scenarios that need a SIM: it ends with the SIM in, whatever the phone had.
   simInserted,
+  simInsertedCloudOn,
   contactsMessages,
   contactsMessagesCloudOn,
   locationOn,
   locationOff,
   screenCycles,
   accountSignIn,
+  accountSignInBackupOn,
   overnightIdle,
 ];
 

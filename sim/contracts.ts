@@ -104,7 +104,7 @@ export interface TrafficState {
    * How many times each event has happened on the phone since it started: a behaviour `on` an event
    * answers each rise of its count.
    */
-  events: { contactAdded: number; smsReceived: number; smsSent: number };
+  events: { contactAdded: number; smsReceived: number; smsSent: number; setupCompleted: number };
   /**
    * The certificates (PEM) in the phone's system trust store as its TLS clients see it now (the
    * Conscrypt APEX store from Android 14, /system/etc/security/cacerts before): a CA installed

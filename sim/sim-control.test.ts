@@ -17,6 +17,10 @@ describe('the lab control socket', () => {
       parseControlRequest('{"op":"sms-receive","serial":"A1","from":"+44 7700 900456","text":"hello"}'),
       { op: 'sms-receive', serial: 'A1', from: '+44 7700 900456', text: 'hello' },
     );
+    assert.deepEqual(parseControlRequest('{"op":"factory-reset","serial":"A1"}'), {
+      op: 'factory-reset',
+      serial: 'A1',
+    });
     for (const bad of [
       '',
       'null',
@@ -24,6 +28,7 @@ describe('the lab control socket', () => {
       '{"op":"reboot","serial":"A"}',
       '{"op":"sim-eject","serial":"A"}',
       '{"op":"plug"}',
+      '{"op":"factory-reset"}',
       '{"op":"plug","serial":5}',
       // An SMS needs a sender that is a number and a text of 1 to 160 characters.
       '{"op":"sms-receive","serial":"A"}',

@@ -2,7 +2,8 @@
  * The running lab's control socket (STATE_DIR/control.sock): `phonehome sim unplug|plug SERIAL` ask
  * the supervisor to pull one phone's cable or plug it back, as a lab engineer does at the bench, while
  * the other phones go on; `phonehome sim card remove|insert SERIAL` take its SIM card out or put it in
- * (a lab's SIM switch). One JSON request per connection, one JSON reply.
+ * (a lab's SIM switch); `phonehome sim sms SERIAL` sends it an SMS; `phonehome sim reset SERIAL`
+ * factory-resets it. One JSON request per connection, one JSON reply.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -11,12 +12,20 @@ import { SimLabError, SimUsageError } from './errors.js';
 
 /**
  * What the socket accepts: a cable pulled or plugged, a SIM card taken out or put in, an SMS sent to
- * the phone (sms-receive: from a number, with a text).
+ * the phone (sms-receive: from a number, with a text), a factory reset (answered once the phone is
+ * back in its setup wizard).
  */
 export type ControlRequest = { op: ControlOp; serial: string; from?: string; text?: string };
 
 /** The operations, as `phonehome sim` names them. */
-export const CONTROL_OPS = ['unplug', 'plug', 'sim-remove', 'sim-insert', 'sms-receive'] as const;
+export const CONTROL_OPS = [
+  'unplug',
+  'plug',
+  'sim-remove',
+  'sim-insert',
+  'sms-receive',
+  'factory-reset',
+] as const;
 
 /** A sender's number as an SMS shows it: digits, spaces and a leading +. */
 export const SMS_SENDER = /^\+?[0-9][0-9 ]{2,19}$/;

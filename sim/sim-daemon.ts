@@ -4,6 +4,7 @@
  * its adbd and its adb connection, and keeps them alive until SIGTERM. Everything is recorded in
  * STATE_DIR/state.json before it is created, so `sim down` can clean up after any crash.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Adbd, startAdbd } from './adb/adbd.js';
@@ -190,6 +191,27 @@ async function main(): Promise<void> {
           return { ok: false, error: `${entry.serial} has no SIM card in: the SMS cannot reach it` };
         return { ok: true, detail: `${entry.serial}: SMS delivered (${req.text!.length} characters)` };
       }
+      if (req.op === 'factory-reset') {
+        const phone = p.phone.state;
+        if (!phone.profile.setupWizard)
+          return {
+            ok: false,
+            error: `${entry.serial}'s profile ${entry.profile} has no setupWizard: it cannot be reset`,
+          };
+        if (unplugged.has(entry.adbSerial)) return { ok: false, error: `${entry.serial} is unplugged` };
+        const t0 = Date.now();
+        phone.factoryReset(randomBytes(8).toString('hex'));
+        // Reset phones reboot into their wizard: adb goes away and comes back, as over USB.
+        p.adbd.reboot('recovery');
+        const before = phone.bootedAt;
+        const back = await waitUntil(() => phone.bootedAt > before && !phone.booting, 60_000);
+        if (!back) return { ok: false, error: `${entry.serial} did not boot again within 60 s of its reset` };
+        await adbConnect(cfg.adbServerPort, entry.adbSerial).catch(() => undefined);
+        return {
+          ok: true,
+          detail: `${entry.serial}: factory reset, back in its setup wizard after ${Date.now() - t0} ms`,
+        };
+      }
       if (req.op === 'unplug') {
         unplugged.add(entry.adbSerial);
         p.adbd.setOffline(true);
@@ -226,3 +248,13 @@ main().catch((err: unknown) => {
   process.stderr.write(`sim supervisor: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });
+
+/** Polls `done` every 50 ms until it holds (true) or `ms` have passed (false). */
+async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}

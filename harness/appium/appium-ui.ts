@@ -51,9 +51,12 @@ export class AppiumUi implements Ui {
   readonly #screenshots: boolean;
   readonly #onSecret: ((text: string) => void) | undefined;
 
-  constructor(run: CallRunner, opts: AppiumUiOptions = {}) {
+  readonly #renew: ((op: OpOptions) => Promise<void>) | undefined;
+
+  constructor(run: CallRunner, opts: AppiumUiOptions = {}, renew?: (op: OpOptions) => Promise<void>) {
     this.#onSecret = opts.onSecret;
     this.#run = run;
+    this.#renew = renew;
     this.#dialect = opts.dialect ?? 'uiautomator';
     this.#deadlineMs = opts.deadlineMs ?? 20_000;
     this.#pollMs = opts.pollMs ?? 250;
@@ -70,7 +73,19 @@ export class AppiumUi implements Ui {
    * ended the old one (the Ui to hand to the run pipeline).
    */
   static forPhone(pool: PhoneSessions, phone: PhoneSessionSpec, opts: AppiumUiOptions = {}): AppiumUi {
-    return new AppiumUi(pool.runner(phone), opts);
+    // After the phone restarted, its session ends (whatever Appium can still say of it): the next
+    // step makes a new one, which puts the UiAutomator2 server back on the phone.
+    return new AppiumUi(pool.runner(phone), opts, (op) =>
+      pool.close(phone.serial, op).catch(() => undefined),
+    );
+  }
+
+  /** Ends the phone's session after it restarted, so that the next step starts a new one. */
+  async renew(opts: OpOptions = {}): Promise<void> {
+    await this.#renew?.({
+      deadlineMs: opts.deadlineMs ?? 20_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
   /** Ui over any WebdriverIO Browser, with deadlines but no knowledge of the server process. */

@@ -75,7 +75,12 @@ async function scenariosAction(o: ScenariosCliOptions): Promise<number> {
       needs: s.needs,
       requires: s.requires ?? {},
       // What only the lab can do for it (the config's hooks:).
-      hooks: [...new Set(s.steps.flatMap((st) => (st.kind === 'lab' ? [st.hook] : [])))],
+      hooks: [
+        ...new Set([
+          ...(s.start ? [s.start.hook] : []),
+          ...s.steps.flatMap((st) => (st.kind === 'lab' ? [st.hook] : [])),
+        ]),
+      ],
       steps: s.steps.map((st) => st.name),
       ...(s.twin ? { twin: s.twin } : {}),
       ...(s.onlyWhenNamed ? { onlyWhenNamed: s.onlyWhenNamed } : {}),

@@ -21,7 +21,12 @@ export type PrepareStep =
   | { kind: 'reboot' }
   | { kind: 'battery-gate'; minLevel: number; maxTemperature: number }
   /** The lab's interception CA (PEM) into the system store as `fileName` (`<hash>.0`); root needed. */
-  | { kind: 'install-ca'; pem: string; fileName: string };
+  | { kind: 'install-ca'; pem: string; fileName: string }
+  /**
+   * The phone is fresh from a factory reset, in its setup wizard: Android's device_provisioned is 0.
+   * A phone already set up is not fit (the scenario would measure something else).
+   */
+  | { kind: 'setup-wizard' };
 
 /** What a step did. */
 export interface PrepareResult {
@@ -34,6 +39,11 @@ export interface PrepareResult {
 
 const PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/;
 const SETTING_KEY = /^[A-Za-z0-9_.:-]+$/;
+
+/** A setting's value as the phone printed it, safe for a terminal (it is the phone's text). */
+function shown(value: string): string {
+  return /^[\w.-]{1,20}$/.test(value) ? value : `"${value.slice(0, 20).replace(/[^\x20-\x7e]/g, '?')}"`;
+}
 
 /** True when `dumpsys window` / `dumpsys power` say the screen is locked or off. */
 export function isLockedOrOff(windowText: string, powerText: string): boolean {
@@ -128,6 +138,21 @@ export async function prepare(
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       return { step: step.kind, ok: true, detail: 'rebooted and boot completed' };
+    case 'setup-wizard': {
+      const provisioned = (await device.sh('settings get global device_provisioned', o)).trim();
+      const complete = (await device.sh('settings get secure user_setup_complete', o)).trim();
+      if (provisioned === '0')
+        return {
+          step: step.kind,
+          ok: true,
+          detail: `in its setup wizard (device_provisioned 0, user_setup_complete ${shown(complete)})`,
+        };
+      return {
+        step: step.kind,
+        ok: false,
+        detail: `the phone is already set up (device_provisioned ${shown(provisioned)}): this scenario starts in the setup wizard after a factory reset, which the lab's phone.reset hook (or a person, following the lab's procedure) does first`,
+      };
+    }
     case 'install-ca': {
       if (!/^[0-9a-f]{8}\.\d$/.test(step.fileName))
         return { step: step.kind, ok: false, detail: `not a CA file name: ${step.fileName}` };

@@ -343,5 +343,6 @@ function simHooks(stateDir: string): Partial<Record<LabHook, string[]>> {
     'sim.insert': card('insert'),
     'sim.remove': card('remove'),
     'sms.receive': [process.execPath, cli, 'sim', 'sms', '{serial}', '--state-dir', stateDir],
+    'phone.reset': [process.execPath, cli, 'sim', 'reset', '{serial}', '--state-dir', stateDir],
   };
 }

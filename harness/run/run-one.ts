@@ -38,7 +38,7 @@ import type { DeviceControl } from './device-control.js';
 import { InterceptError, type Interceptor, type InterceptSession } from './intercept.js';
 import { PhaseRecorder, writeJsonFile } from './phase-recorder.js';
 import type { LabHook, ScenarioStep } from './scenario.js';
-import { readBootId, recordLog, runStep, saveScreenshot, sendCanary } from './scenario-steps.js';
+import { readBootId, recordLog, runLabHook, runStep, saveScreenshot, sendCanary } from './scenario-steps.js';
 import type { Ui } from './ui.js';
 
 /** The part of a scenario this pipeline runs (a Scenario from scenario.ts fits). */
@@ -47,6 +47,8 @@ export interface RunScenario {
   steps: ScenarioStep[];
   /** Preparation before the capture starts. */
   prepare?: PrepareStep[];
+  /** A lab hook run before the phone is read (a factory reset), leaving the state the scenario starts from. */
+  start?: { name: string; hook: LabHook };
 }
 
 /** Everything a run needs. */
@@ -97,6 +99,9 @@ export function systemCaDir(sdk: number): string {
 }
 
 const SAFE_PART = /[^A-Za-z0-9._-]+/g;
+
+/** How long a scenario's start hook (a factory reset and the boot after it) may take, ms. */
+const START_HOOK_MS = 10 * 60_000;
 
 /** A path component from an untrusted string (a serial like 127.0.0.1:5601 becomes 127.0.0.1_5601). */
 export function pathPart(s: string): string {
@@ -189,6 +194,40 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
   await log(`run ${ctx.runId}: ${scenario.name} on ${shown}`);
   try {
     const prepare = rec.begin('prepare', 'prepare');
+    if (scenario.start) {
+      // The state the scenario starts from is the lab's to make (a factory reset): done first, so
+      // that everything read below is the phone as it left it.
+      const startPart = rec.part(prepare, `lab hook ${scenario.start.hook}`);
+      const r = await runLabHook(
+        { ...ctx, dir, serial: ctx.device.serial },
+        scenario.start.hook,
+        'start.out.txt',
+        { ...op, deadlineMs: START_HOOK_MS },
+      );
+      if (!r.ok) {
+        rec.end(startPart, 'broken', r.detail);
+        return await broken('preparation', `${scenario.start.name} failed: ${r.detail}`);
+      }
+      // The hook returns once the phone is back; a phone reached over the network may need the adb
+      // server to connect it again.
+      const back = ctx.device.waitForReturn
+        ? await ctx.device.waitForReturn({
+            deadlineMs: START_HOOK_MS,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          })
+        : undefined;
+      if (back && !back.back) {
+        rec.end(startPart, 'broken', `${r.detail}; the phone did not come back: ${back.detail}`);
+        return await broken(
+          'device-lost',
+          `after ${scenario.start.name} the phone did not come back: ${back.detail}`,
+        );
+      }
+      // The phone restarted: its UI automation went with it.
+      await ctx.ui?.renew?.(op);
+      rec.end(startPart, 'passed', back ? `${r.detail}; phone ${back.detail}` : r.detail);
+      await log(`${scenario.start.name}: ${startPart.detail}`);
+    }
     const factsPart = rec.part(prepare, 'read device facts');
     // The facts as read (raw: the capture filter needs the MAC); the record gets them masked below.
     const f = await ctx.device.facts(op);
@@ -248,6 +287,7 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
     for (const step of scenario.prepare ?? []) {
       const part = rec.part(prepare, step.kind);
       const r = await ctx.device.prepare(step, op);
+      if (step.kind === 'reboot') await ctx.ui?.renew?.(op);
       rec.end(part, r.ok ? 'passed' : 'broken', r.detail);
       await log(`prepare ${r.step}: ${r.detail}`);
       if (!r.ok) return await broken('preparation', `preparation failed: ${r.step}: ${r.detail}`);

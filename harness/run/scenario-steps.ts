@@ -79,7 +79,7 @@ export async function runStep(
       };
     return runAction(ctx, step.action, stepNo, op);
   }
-  if (step.kind === 'lab') return runHook(ctx, step.hook, stepNo, op);
+  if (step.kind === 'lab') return runLabHook(ctx, step.hook, `step-${stepNo}.out.txt`, op);
   const r = await ctx.device.shell(step.command, op);
   if (step.expectExit !== undefined && r.exitCode !== step.expectExit) {
     const text = r.output.toString('utf8');
@@ -91,9 +91,14 @@ export async function runStep(
 
 /**
  * Runs the lab's command for a hook (no shell: the argv as configured, `{serial}` replaced by the
- * phone's adb serial), up to the step's deadline. Its output goes to step-N.out.txt.
+ * phone's adb serial), up to the deadline. Its output (masked) goes to `outFile` in the run folder.
  */
-async function runHook(ctx: StepContext, hook: LabHook, stepNo: number, op: OpOptions): Promise<StepDone> {
+export async function runLabHook(
+  ctx: Pick<StepContext, 'hooks' | 'serial' | 'dir' | 'redact' | 'signal'>,
+  hook: LabHook,
+  outFile: string,
+  op: OpOptions,
+): Promise<StepDone> {
   const argv = ctx.hooks?.[hook];
   if (!argv || argv.length === 0)
     return { ok: false, provider: 'lab', detail: `the lab gives no command for the hook ${hook}` };
@@ -119,7 +124,7 @@ async function runHook(ctx: StepContext, hook: LabHook, stepNo: number, op: OpOp
     );
   });
   const text = ctx.redact ? ctx.redact(r.out) : r.out;
-  if (text.trim()) await writeFile(join(ctx.dir, `step-${stepNo}.out.txt`), text);
+  if (text.trim()) await writeFile(join(ctx.dir, outFile), text);
   const shown = `${hook}: ${basename(file!)}`;
   // The lab's own words, but they reach a terminal: no control characters.
   const first = (text.trim().split('\n')[0] ?? '')

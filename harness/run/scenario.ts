@@ -43,6 +43,13 @@ export interface Scenario {
    * themes-app), each with what it is, for the skip reason: a phone without one is skipped with it.
    */
   requires?: Record<string, string>;
+  /**
+   * A lab hook run before anything is read from the phone, which leaves it in the state the scenario
+   * starts from (a factory reset: the phone back on adb in its setup wizard). Its facts and identifiers
+   * are read after it (a reset gives a new Android ID). A lab that gives no command for it skips the
+   * scenario, naming the hook.
+   */
+  start?: { name: string; hook: LabHook };
   /** Preparation before the capture starts (settings, consent toggles, packages to reset). */
   prepare: PrepareStep[];
   /** The steps, in order, while the capture runs. */

@@ -244,4 +244,15 @@ describe('a scenario with a lab step', () => {
       undefined,
     );
   });
+  it('a scenario that starts with a hook (a factory reset) is skipped, naming it, without its command', () => {
+    const reset: Scenario = { ...scenario, steps: [], start: { name: 'factory reset', hook: 'phone.reset' } };
+    assert.match(
+      skipReason(reset, facts, profile, true, {}, { 'sim.insert': ['x'] }) ?? '',
+      /^it starts with "factory reset", the lab hook phone\.reset, a command that will factory-reset the phone .* which this lab does not give$/,
+    );
+    assert.equal(
+      skipReason(reset, facts, profile, true, {}, { 'phone.reset': ['labreset', '{serial}'] }),
+      undefined,
+    );
+  });
 });

@@ -198,6 +198,8 @@ export function skipReason(
     if (need === 'sim-card' && !facts.simCard)
       return 'needs a SIM card in the phone (gsm.sim.state shows none loaded)';
   }
+  if (scenario.start && !hooks[scenario.start.hook]?.length)
+    return `it starts with "${scenario.start.name}", the lab hook ${scenario.start.hook}, a command that will ${LAB_HOOKS[scenario.start.hook]} (hooks: in the config), which this lab does not give`;
   for (const st of scenario.steps) {
     if (st.kind === 'lab' && !hooks[st.hook]?.length)
       return `step "${st.name}" needs the lab hook ${st.hook}, a command that will ${LAB_HOOKS[st.hook]} (hooks: in the config), which this lab does not give`;

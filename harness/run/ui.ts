@@ -64,4 +64,10 @@ export interface Ui {
   pageSource(opts?: OpOptions): Promise<string>;
   /** A PNG of the screen. */
   screenshot(opts?: OpOptions): Promise<Uint8Array>;
+  /**
+   * The phone restarted (a factory reset, a reboot) and took the UI automation on it along: the next
+   * step starts afresh (a new session) instead of failing on the old one. A backend without state
+   * leaves it out.
+   */
+  renew?(opts?: OpOptions): Promise<void>;
 }

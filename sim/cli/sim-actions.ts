@@ -190,7 +190,6 @@ export async function down(opts: { stateDir: string }): Promise<void> {
   process.exitCode = problems.length ? 1 : 0;
 }
 
-/** `sim unplug|plug SERIAL`, `sim card remove|insert SERIAL`: asks the running lab's supervisor, which answers what it did. */
 /** Sends a phone of the running lab an SMS (`phonehome sim sms SERIAL`). */
 export async function sms(
   serial: string,
@@ -213,6 +212,10 @@ export async function sms(
   process.stdout.write(`${detail}\n`);
 }
 
+/**
+ * `sim unplug|plug SERIAL`, `sim card remove|insert SERIAL`, `sim reset SERIAL`: asks the running lab's
+ * supervisor, which answers what it did.
+ */
 export async function control(op: ControlOp, serial: string, opts: { stateDir: string }): Promise<void> {
   const detail = await sendControl(resolve(opts.stateDir), { op, serial });
   process.stdout.write(`${detail}\n`);

@@ -89,6 +89,15 @@ export function register(program: Command): void {
     .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
     .action(async (serial: string, o) => (await import('./sim-actions.js')).sms(serial, o));
   sim
+    .command('reset <serial>')
+    .description(
+      "factory-reset a phone: it reboots into its setup wizard with a new Android ID, no accounts, contacts or messages, the wizard's optional settings on; answers once it is back",
+    )
+    .option('--state-dir <dir>', stateDirHelp, defaultSimDir())
+    .action(async (serial: string, o) =>
+      (await import('./sim-actions.js')).control('factory-reset', serial, o),
+    );
+  sim
     .command('down')
     .description('remove every namespace, link and process of the simulated lab')
     .option('--state-dir <dir>', stateDirHelp, defaultSimDir())

@@ -32,7 +32,7 @@ const idle: TrafficState = {
   },
   packages: ['com.android.chrome'],
   contacts: [],
-  events: { contactAdded: 0, smsReceived: 0, smsSent: 0 },
+  events: { contactAdded: 0, smsReceived: 0, smsSent: 0, setupCompleted: 0 },
 };
 
 test('the shipped traffic profiles load', async () => {
@@ -225,16 +225,32 @@ test('a behaviour on an event answers each rise of its count, only while its con
   // Nothing periodic is an event behaviour, and the first state seen answers nothing.
   assert.ok(!ids(activeBehaviours(p, on, [])).includes('contacts-lookup'));
   assert.deepEqual(
-    eventOccurrences(p, undefined, { ...on, events: { contactAdded: 3, smsReceived: 1, smsSent: 0 } }, []),
+    eventOccurrences(
+      p,
+      undefined,
+      { ...on, events: { contactAdded: 3, smsReceived: 1, smsSent: 0, setupCompleted: 0 } },
+      [],
+    ),
     [],
   );
-  const before = { contactAdded: 0, smsReceived: 0, smsSent: 0 };
+  const before = { contactAdded: 0, smsReceived: 0, smsSent: 0, setupCompleted: 0 };
   assert.deepEqual(
-    ids(eventOccurrences(p, before, { ...on, events: { contactAdded: 2, smsReceived: 1, smsSent: 1 } }, [])),
+    ids(
+      eventOccurrences(
+        p,
+        before,
+        { ...on, events: { contactAdded: 2, smsReceived: 1, smsSent: 1, setupCompleted: 0 } },
+        [],
+      ),
+    ),
     ['contacts-lookup', 'contacts-lookup', 'sms-sync-received', 'sms-sync-sent'],
   );
   // Cloud messaging off: nothing, unless the phone misbehaves.
-  const off = { ...on, cloudMessaging: false, events: { contactAdded: 1, smsReceived: 1, smsSent: 1 } };
+  const off = {
+    ...on,
+    cloudMessaging: false,
+    events: { contactAdded: 1, smsReceived: 1, smsSent: 1, setupCompleted: 0 },
+  };
   assert.deepEqual(eventOccurrences(p, before, off, []), []);
   assert.deepEqual(ids(eventOccurrences(p, before, off, ['cloud-messaging-after-off'])), [
     'contacts-lookup',

@@ -37,7 +37,7 @@ const serviceType = z
   .regex(/^_[a-z0-9-]{1,15}\._(tcp|udp)\.local$/, 'a service type like _googlecast._tcp.local');
 
 /** What happens on a phone that a behaviour can answer (`on:`), counted in TrafficState.events. */
-export const PHONE_EVENTS = ['contactAdded', 'smsReceived', 'smsSent'] as const;
+export const PHONE_EVENTS = ['contactAdded', 'smsReceived', 'smsSent', 'setupCompleted'] as const;
 export type PhoneEvent = (typeof PHONE_EVENTS)[number];
 
 /** Phone-state conditions; a missing key matches any value. */
@@ -121,7 +121,7 @@ const behaviour = z
     every: duration.optional(),
     /**
      * Instead of `every`: one occurrence each time this happens on the phone while `when` holds (a
-     * contact saved, an SMS received or sent), soon after it.
+     * contact saved, an SMS received or sent, setup finished after a reset), soon after it.
      */
     on: z.enum(PHONE_EVENTS).optional(),
     /** Random spread of each interval, as a fraction of it (0.2 = ±20%). */

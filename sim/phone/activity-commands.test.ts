@@ -82,6 +82,18 @@ test('the backup broadcast starts a backup only when cloud backup is on', async 
   assert.equal(p.state.trafficState().backupRunning, true);
   await runShell(p, 'am force-stop com.miui.cloudbackup');
   assert.equal(p.state.trafficState().backupRunning, false);
+  // Turning cloud backup off stops the backup under way: it does not go on, unseen, until backup is
+  // turned on again.
+  await runShell(p, 'am broadcast -a com.miui.cloudbackup.action.BACKUP_NOW');
+  await runShell(p, 'settings put secure micloud_backup_enabled 0');
+  assert.equal(p.state.backupRunning, false);
+  // A backup lasts the profile's duration in phone time: at speed 900, 90 s take 100 ms.
+  p.state.setSpeed(900);
+  await runShell(p, 'settings put secure micloud_backup_enabled 1');
+  await runShell(p, 'am broadcast -a com.miui.cloudbackup.action.BACKUP_NOW');
+  assert.equal(p.state.backupRunning, true);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(p.state.backupRunning, false);
 });
 
 test('am instrument -w runs until am force-stop; the hook serves a phone port meanwhile', async () => {

@@ -18,8 +18,7 @@ const SELF_FINISHING: Record<string, string> = {
 /** Finds the activity an intent resolves to; undefined when nothing matches. */
 function resolveActivity(c: CommandContext, it: IntentArgs): string | undefined {
   const state = c.phone.state;
-  if (it.categories.includes('android.intent.category.HOME'))
-    return fullComponent(state.profile.homeActivity);
+  if (it.categories.includes('android.intent.category.HOME')) return state.homeScreen();
   const pkgName = it.package ?? (it.uri && !it.uri.includes(':') ? it.uri : undefined);
   if (pkgName) return state.apps.packages.get(pkgName)?.launchActivity;
   const action = it.action ?? '';

@@ -71,7 +71,7 @@ export class AppsState {
 
   /** Shows the home screen. */
   goHome(): void {
-    this.setForeground(this.core.profile.homeActivity);
+    this.setForeground(this.core.homeScreen());
   }
 
   /** Starts (or finds) the process of a package; returns its pid. */

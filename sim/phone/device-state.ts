@@ -49,7 +49,9 @@ export class DeviceState extends EventEmitter implements StateCore {
    * How many contacts were saved and SMS received and sent since the phone started (a factory reset
    * included): what traffic answering such events follows.
    */
-  readonly events = { contactAdded: 0, smsReceived: 0, smsSent: 0 };
+  readonly events = { contactAdded: 0, smsReceived: 0, smsSent: 0, setupCompleted: 0 };
+  /** Factory resets since the phone started. */
+  resets = 0;
   /** SIM inserted. */
   simInserted: boolean;
   /** Battery level in percent. */
@@ -136,7 +138,9 @@ export class DeviceState extends EventEmitter implements StateCore {
     this.logLine(4, 'init', 'starting service "zygote"...', 1);
     this.logLine(4, 'SystemServer', 'Entered the Android system server!', 1000);
     for (const pkg of this.apps.packages.values()) if (pkg.persistent) this.apps.startProcess(pkg.name);
-    this.apps.foreground = fullComponent(this.profile.homeActivity);
+    // A phone fresh from a reset has no screen lock yet, and boots into its setup wizard.
+    if (!this.provisioned) this.screen.locked = false;
+    this.apps.foreground = this.homeScreen();
     this.apps.startProcess(this.apps.foreground.split('/')[0]!);
     this.logLine(4, 'ActivityManager', 'System now ready', 1000);
     this.logLine(4, 'BootReceiver', 'Copying audit failures to DropBox', 1000);
@@ -147,6 +151,57 @@ export class DeviceState extends EventEmitter implements StateCore {
   unlockForLab(): void {
     this.screen.locked = false;
     this.screen.on = true;
+  }
+
+  /** Set up: Android's device_provisioned is not 0 (a reset phone is in its setup wizard until then). */
+  get provisioned(): boolean {
+    return this.system.tables.global.get('device_provisioned') !== '0';
+  }
+
+  /** What HOME shows: the launcher, or the setup wizard while a reset phone is not set up. */
+  homeScreen(): string {
+    const wizard = this.profile.setupWizard;
+    return fullComponent(wizard && !this.provisioned ? wizard.activity : this.profile.homeActivity);
+  }
+
+  /**
+   * A factory reset, as the lab's procedure leaves the phone before it reboots: the profile's first
+   * boot with the setup wizard's defaults (its optional settings on), not set up, a new Android ID
+   * (Android 8 and later derive it anew), no accounts, contacts or messages, only the apps the phone
+   * came with. The SIM card stays as it is; so does the lab's Wi-Fi, which the lab's procedure joins
+   * on the wizard's network page. Throws when the profile has no setup wizard.
+   */
+  factoryReset(newAndroidId: string): void {
+    const wizard = this.profile.setupWizard;
+    if (!wizard)
+      throw new Error(`the ${this.profile.banner.model} profile has no setupWizard: it cannot be reset`);
+    this.stopBackup();
+    this.resetToProfile();
+    const { tables } = this.system;
+    for (const ns of ['global', 'secure', 'system'] as const)
+      for (const [k, v] of Object.entries(wizard.defaults[ns])) tables[ns].set(k, v);
+    tables.global.set('device_provisioned', '0');
+    tables.secure.set('user_setup_complete', '0');
+    tables.secure.set('android_id', newAndroidId);
+    this.accounts = [];
+    this.resets++;
+    this.logLine(4, 'MasterClear', 'factory reset: wiping data', 1000);
+    this.emitChange('reset');
+  }
+
+  /** A setting was written: a backup running when cloud backup is turned off stops, as it does on a phone. */
+  settingWritten(): void {
+    if (this.backupRunning && !this.system.consent('backupEnabled')) this.stopBackup();
+  }
+
+  /** Setup has just been finished: the wizard gives way to the launcher, and the phone tells its makers. */
+  setupFinished(): void {
+    this.system.tables.secure.set('user_setup_complete', '1');
+    this.events.setupCompleted++;
+    this.logLine(4, 'SetupWizard', 'setup complete', 10_060);
+    const wizard = this.profile.setupWizard;
+    if (wizard && this.apps.foregroundPackage === wizard.activity.split('/')[0]) this.apps.goHome();
+    this.emitChange('setup');
   }
 
   /** Wi-Fi joined: enabled, not in airplane mode, booted, and the phone has a network at all. */
@@ -254,7 +309,11 @@ export class DeviceState extends EventEmitter implements StateCore {
       this.apps.processes.get(this.profile.backup.package)?.pid ?? 0,
     );
     clearTimeout(this.backupTimer);
-    this.backupTimer = setTimeout(() => this.stopBackup(), this.profile.backup.durationSeconds * 1000);
+    // Phone time: a lab at --speed N sees the backup end N times sooner, as everything else.
+    this.backupTimer = setTimeout(
+      () => this.stopBackup(),
+      (this.profile.backup.durationSeconds * 1000) / this.speed,
+    );
     this.backupTimer.unref();
     this.emitChange('backup');
     return true;
@@ -296,18 +355,20 @@ export class DeviceState extends EventEmitter implements StateCore {
   trafficState(): TrafficState {
     const ids = this.profile.identifiers;
     const fg = this.screen.on && !this.screen.locked ? this.apps.foregroundPackage : undefined;
+    // In the setup wizard nothing is agreed yet: its switches take effect when setup is finished.
+    const agreed = (on: boolean) => on && this.provisioned;
     return {
       online: this.online,
       screenOn: this.screen.on,
       ...(fg ? { foregroundPackage: fg } : {}),
-      backupEnabled: this.system.consent('backupEnabled'),
+      backupEnabled: agreed(this.system.consent('backupEnabled')),
       backupRunning: this.backupRunning,
-      analyticsConsent: this.system.consent('analyticsConsent'),
-      adsConsent: this.system.consent('adsConsent'),
+      analyticsConsent: agreed(this.system.consent('analyticsConsent')),
+      adsConsent: agreed(this.system.consent('adsConsent')),
       accountSignedIn: this.accounts.some((a) => a.type === this.profile.vendorAccountType),
       simInserted: this.simInserted,
-      cloudMessaging: this.system.consent('cloudMessaging'),
-      locationOn: this.system.locationOn,
+      cloudMessaging: agreed(this.system.consent('cloudMessaging')),
+      locationOn: agreed(this.system.locationOn),
       ids: {
         imei: ids.imei,
         androidId: this.system.tables.secure.get('android_id') ?? ids.androidId,

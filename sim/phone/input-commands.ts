@@ -56,6 +56,9 @@ async function perform(c: CommandContext, action: ScreenAction): Promise<void> {
     case 'backup-now':
       state.startBackup();
       return;
+    case 'finish-setup':
+      state.system.put('global', 'device_provisioned', '1');
+      return;
     case 'account': {
       const type = state.profile.vendorAccountType;
       if (state.accounts.some((a) => a.type === type)) state.removeAccount(type);

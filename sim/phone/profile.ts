@@ -211,6 +211,23 @@ export const phoneProfileSchema = z.strictObject(
     }),
     /** Home screen activity (what HOME and `input keyevent 3` show). */
     homeActivity: z.string().regex(/^[\w.]+\/[\w.$]+$/, { error: 'expected pkg/activity' }),
+    /**
+     * What a factory reset leaves: the phone boots into its setup wizard (`activity`, which HOME does
+     * not leave until setup is done), with the settings the wizard offers at their defaults (optional
+     * settings on until turned off). Without it the phone cannot be reset.
+     */
+    setupWizard: z
+      .strictObject({
+        activity: z.string().regex(/^[\w.]+\/[\w.$]+$/, { error: 'expected pkg/activity' }),
+        defaults: z
+          .strictObject({
+            global: z.record(z.string(), text).default({}),
+            secure: z.record(z.string(), text).default({}),
+            system: z.record(z.string(), text).default({}),
+          })
+          .default({ global: {}, secure: {}, system: {} }),
+      })
+      .optional(),
     /** Battery at boot. */
     battery: z.strictObject({
       level: z.number().int().min(0).max(100),

@@ -143,8 +143,9 @@ function contactText(state: DeviceState, text: string): string {
 /** The action a tap in the data stands for. */
 export function tapAction(ctx: LayoutContext, tap: ScreenTap): ScreenAction {
   if (tap === 'back') return { kind: 'back' };
-  if (tap === 'home') return { kind: 'launch', component: homeComponent(ctx.state) };
+  if (tap === 'home') return { kind: 'launch', component: ctx.state.homeScreen() };
   if (tap === 'backupNow') return { kind: 'backup-now' };
+  if (tap === 'finishSetup') return { kind: 'finish-setup' };
   if (tap === 'account') return { kind: 'account' };
   if ('launch' in tap) return { kind: 'launch', component: fullComponent(tap.launch) };
   if ('accountPage' in tap) {

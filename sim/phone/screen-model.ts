@@ -244,7 +244,7 @@ export function screenTree(state: DeviceState): UiNode | undefined {
           bounds: [Math.round(w / 2 - dp(24)), h - navH + dp(8), Math.round(w / 2 + dp(24)), h - dp(8)],
           clickable: true,
           fill: [200, 200, 200],
-          onTap: { kind: 'launch', component: homeComponent(state) },
+          onTap: { kind: 'launch', component: state.homeScreen() },
         }),
       ],
     }),

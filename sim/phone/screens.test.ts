@@ -165,7 +165,7 @@ test('a bad screens file is a SimConfigError that points at the line and field',
     'formatVersion: 1\nscreens:\n  com.android.settings/.Settings:\n    title: Settings\n    content:\n';
   assert.equal(
     bad(`${head}      - preference: { title: A, tap: sideways }\n`),
-    'x.screens.yaml:6:38: screens.com.android.settings/.Settings.content[0].preference.tap: expected a tap: back, home, backupNow, account, {launch: pkg/.Activity}, {toggle: "secure KEY"}, ' +
+    'x.screens.yaml:6:38: screens.com.android.settings/.Settings.content[0].preference.tap: expected a tap: back, home, backupNow, account, finishSetup, {launch: pkg/.Activity}, {toggle: "secure KEY"}, ' +
       '{accountPage: {signedIn, signedOut}}, {signIn: {account, password, opens}}, {signOut: {opens}}, ' +
       '{saveContact: {name, number, opens}}, {openContact: {index, opens}}, {deleteContact: {opens}} or ' +
       '{sendSms: {to, body, opens}}',
@@ -209,3 +209,77 @@ test('a profile may carry its screens inline; they are checked against it the sa
       /preference\.switch: "secure nope" is not one of the profile's consent settings/.test(e.message),
   );
 });
+
+for (const [which, pages] of [
+  [
+    'xiaomi',
+    {
+      first: 'Start',
+      next: ['Next'],
+      last: 'Skip',
+      switches: ['Location', 'User Experience Program', 'Personalized ad recommendations'],
+      consents: ['locationOn', 'analyticsConsent', 'adsConsent'],
+    },
+  ],
+  [
+    'pixel',
+    {
+      first: 'Get started',
+      next: ['Skip'],
+      last: 'Accept',
+      switches: ['Use location', 'Back up your device', 'Send usage and diagnostic data'],
+      consents: ['locationOn', 'backupEnabled', 'analyticsConsent'],
+    },
+  ],
+] as const) {
+  test(`${which}: a factory reset boots into the setup wizard, HOME stays there, and its last page finishes setup with the switches as left`, async () => {
+    const p = await makePhone(which);
+    const idBefore = p.state.system.tables.secure.get('android_id');
+    p.state.addContact('x', '+44 7700 900001');
+    p.state.factoryReset('0123456789abcdef');
+    await p.reboot('recovery');
+    const wizard = p.state.profile.setupWizard!.activity.split('/')[0]!;
+    assert.equal(p.state.apps.foregroundPackage, wizard);
+    assert.equal(p.state.screen.locked, false);
+    assert.notEqual(idBefore, '0123456789abcdef');
+    assert.equal((await runShell(p, 'settings get secure android_id')).stdout, '0123456789abcdef\n');
+    assert.equal((await runShell(p, 'settings get global device_provisioned')).stdout, '0\n');
+    assert.deepEqual([p.state.contacts, p.state.accounts], [[], []]);
+    // The wizard's defaults: every optional setting it offers is on.
+    for (const c of pages.consents)
+      assert.equal(c === 'locationOn' ? p.state.system.locationOn : p.state.system.consent(c), true, c);
+    // HOME does not leave the wizard.
+    await runShell(p, 'input keyevent 3');
+    assert.equal(p.state.apps.foregroundPackage, wizard);
+    await tap(p, 'text', pages.first);
+    for (const n of pages.next) {
+      if (n === pages.next[pages.next.length - 1] && which === 'xiaomi') {
+        // The switches are on the services page, before Next.
+        for (const s of pages.switches) {
+          assert.equal((await find(p, 'content-desc', s)).checked, 'true', s);
+          await tap(p, 'content-desc', s);
+          assert.equal((await find(p, 'content-desc', s)).checked, 'false', s);
+        }
+      }
+      await tap(p, 'text', n);
+    }
+    if (which === 'pixel')
+      for (const s of pages.switches) {
+        await tap(p, 'content-desc', s);
+        assert.equal((await find(p, 'content-desc', s)).checked, 'false', s);
+      }
+    assert.equal(p.state.events.setupCompleted, 0);
+    await tap(p, 'text', pages.last);
+    assert.equal(p.state.events.setupCompleted, 1);
+    assert.equal(p.state.apps.foreground, p.state.homeScreen());
+    assert.notEqual(p.state.apps.foregroundPackage, wizard);
+    assert.equal((await runShell(p, 'settings get secure user_setup_complete')).stdout, '1\n');
+    for (const c of pages.consents)
+      assert.equal(c === 'locationOn' ? p.state.system.locationOn : p.state.system.consent(c), false, c);
+    // Setup done over adb (a lab skipping the wizard) counts the same; only the change from 0 does.
+    p.state.factoryReset('fedcba9876543210');
+    await runShell(p, 'settings put global device_provisioned 1');
+    await runShell(p, 'settings put global device_provisioned 1');
+    assert.equal(p.state.events.setupCompleted, 2);
+  });
+}

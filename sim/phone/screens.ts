@@ -29,7 +29,8 @@ const resourceId = z
 
 const tapSchema = z.union(
   [
-    z.enum(['back', 'home', 'backupNow', 'account']),
+    /** finishSetup: the setup wizard's last button (setup done, the launcher shows). */
+    z.enum(['back', 'home', 'backupNow', 'account', 'finishSetup']),
     z.strictObject({ launch: component }),
     z.strictObject({ toggle: settingName }),
     /** Opens the vendor account's page: the signed-in one or the sign-in form, as the phone is. */
@@ -64,7 +65,7 @@ const tapSchema = z.union(
   ],
   {
     error:
-      'expected a tap: back, home, backupNow, account, {launch: pkg/.Activity}, {toggle: "secure KEY"}, ' +
+      'expected a tap: back, home, backupNow, account, finishSetup, {launch: pkg/.Activity}, {toggle: "secure KEY"}, ' +
       '{accountPage: {signedIn, signedOut}}, {signIn: {account, password, opens}}, {signOut: {opens}}, ' +
       '{saveContact: {name, number, opens}}, {openContact: {index, opens}}, {deleteContact: {opens}} or ' +
       '{sendSms: {to, body, opens}}',

@@ -118,6 +118,9 @@ export type ChangeKind =
   | 'battery'
   | 'sim'
   | 'contacts'
+  // a factory reset; and setup finished (the wizard's last page, or device_provisioned put to 1)
+  | 'reset'
+  | 'setup'
   | 'messages'
   | 'process'
   | 'reboot';
@@ -131,4 +134,10 @@ export interface StateCore {
   emit(event: string, ...args: unknown[]): boolean;
   /** Appends a line to the phone's log. */
   logLine(priority: number, tag: string, message: string, pid?: number, tid?: number): void;
+  /** What HOME shows: the launcher, or the setup wizard while a reset phone is not set up. */
+  homeScreen(): string;
+  /** Setup has just been finished (device_provisioned went from 0 to 1). */
+  setupFinished(): void;
+  /** A setting was written (what follows from consent changes happens here). */
+  settingWritten(): void;
 }

@@ -33,8 +33,13 @@ export class SystemSettings {
 
   /** Writes a setting; airplane mode, Wi-Fi and consent follow. */
   put(ns: SettingsNamespace, key: string, value: string): void {
+    const was = this.tables[ns].get(key);
     this.tables[ns].set(key, value);
+    this.core.settingWritten();
     this.core.emitChange('setting');
+    // The setup wizard's last page writes this; so does a lab skipping the wizard over adb.
+    if (ns === 'global' && key === 'device_provisioned' && was === '0' && value === '1')
+      this.core.setupFinished();
   }
 
   /** Deletes a setting; true if it existed. */

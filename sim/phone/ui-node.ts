@@ -53,6 +53,8 @@ export type ScreenAction =
   | { kind: 'sign-out'; opens: string }
   /** "Back up now". */
   | { kind: 'backup-now' }
+  /** The setup wizard's last page: setup done (device_provisioned 1), the launcher shows. */
+  | { kind: 'finish-setup' }
   /** Saves a contact from the typed name and number. */
   | { kind: 'save-contact'; nameField: string; numberField: string; opens: string }
   /** Opens a contact by its index. */
