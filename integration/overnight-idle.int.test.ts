@@ -1,6 +1,7 @@
 /**
- * A night of phone time on simulated phones: `phonehome run --scenario overnight-idle` through the
- * compiled CLI on a Xiaomi and a Pixel at --speed 1920 (8 hours in 15 s). The periodic check-ins are
+ * A night of phone time on simulated phones: `phonehome run --scenario overnight-idle` and its
+ * consent-on twin through the compiled CLI on a Xiaomi and a Pixel at --speed 1920 (8 hours in 15 s
+ * each). The periodic check-ins are
  * counted against the allowlists' `expect` minConnections and the night's volume against their
  * budgets; the same night, re-judged offline by `phonehome analyze` against a copy of the allowlists
  * with a minimum the phone cannot meet, is unmet with "seen N of at least M".
@@ -21,13 +22,13 @@ import { freePort } from './free-port.js';
 const exec = promisify(execFile);
 const group = gate(process.getuid?.() === 0 ? false : 'needs root (network namespaces)');
 
-/** Each phone's overnight-idle folder, by manufacturer. */
-function runFolders(out: string): Map<string, string> {
+/** Each phone's folder of a scenario (overnight-idle by default), by manufacturer. */
+function runFolders(out: string, scenario = 'overnight-idle'): Map<string, string> {
   const found = new Map<string, string>();
   const runs = join(out, 'runs');
   for (const night of readdirSync(runs))
     for (const phone of readdirSync(join(runs, night))) {
-      const dir = join(runs, night, phone, 'overnight-idle');
+      const dir = join(runs, night, phone, scenario);
       if (!existsSync(join(dir, 'device.json'))) continue;
       const dev = JSON.parse(readFileSync(join(dir, 'device.json'), 'utf8')) as { manufacturer: string };
       found.set(dev.manufacturer, dir);
@@ -47,7 +48,12 @@ group.describe('overnight idle: eight hours of phone time, check-ins counted', (
     await rm(tmp, { recursive: true, force: true });
   });
 
-  const night = async (out: string, extra: string[] = [], sims = ['xiaomi-redmi-note-13', 'pixel-7']) => {
+  const night = async (
+    out: string,
+    extra: string[] = [],
+    sims = ['xiaomi-redmi-note-13', 'pixel-7'],
+    scenarios = ['overnight-idle'],
+  ) => {
     const r = await phonehomeProcess([
       'run',
       '--sim',
@@ -55,7 +61,7 @@ group.describe('overnight idle: eight hours of phone time, check-ins counted', (
       '--speed',
       '1920',
       '--scenario',
-      'overnight-idle',
+      ...scenarios,
       '--no-ui',
       '--no-history',
       '--plain',
@@ -71,7 +77,8 @@ group.describe('overnight idle: eight hours of phone time, check-ins counted', (
 
   group.it('both phones pass with their check-ins counted and within budget', async () => {
     const out = join(tmp, 'pass');
-    const r = await night(out);
+    // The night and its consent-on twin, one after the other on each phone.
+    const r = await night(out, [], undefined, ['overnight-idle', 'overnight-idle-analytics-on']);
     assert.equal(r.code, 0, r.out);
     const dirs = runFolders(out);
     for (const [maker, host, min] of [
@@ -89,6 +96,28 @@ group.describe('overnight idle: eight hours of phone time, check-ins counted', (
       assert.ok(v.budgets.length > 0 && v.budgets.every((b) => !b.exceeded), JSON.stringify(v.budgets));
       const night = v.budgets.find((b) => b.rule.maxBytes === 20_000_000);
       assert.ok(night && night.bytes > 0 && night.connections >= min, JSON.stringify(night));
+    }
+    // The twin's night: the analytics batches counted, and only in it, beside the consent-off night.
+    for (const [maker, host, min] of [
+      ['Xiaomi', 'tracking.intl.miui.com', 36],
+      ['Google', 'firebaselogging-pa.googleapis.com', 24],
+    ] as const) {
+      const dir = runFolders(out, 'overnight-idle-analytics-on').get(maker);
+      assert.ok(dir, `${maker} ran overnight-idle-analytics-on`);
+      const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as RunResult;
+      assert.equal(result.outcome, 'passed', result.reason);
+      const v = JSON.parse(await readFile(join(dir, 'verdict.json'), 'utf8')) as Verdict;
+      const batches = connectionsTo(v, host);
+      assert.ok(batches >= min, `${maker}: ${batches} connections to ${host}, at least ${min} expected`);
+      const twin = JSON.parse(await readFile(join(dir, 'twin.json'), 'utf8')) as {
+        consent: string;
+        onlyOn: { hosts: string[] };
+      };
+      assert.equal(twin.consent, 'analytics');
+      assert.ok(
+        twin.onlyOn.hosts.includes(host),
+        `${host} only in the consent-on night: ${JSON.stringify(twin.onlyOn.hosts)}`,
+      );
     }
   });
 

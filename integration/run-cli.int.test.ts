@@ -104,7 +104,10 @@ group.describe('phonehome run (CLI, simulated phones)', () => {
 
   group.it('usage errors exit 2 with one line', async () => {
     const cases: [string[], RegExp][] = [
-      [['run', '--sim', 'pixel-7', '--scenario', 'idel'], /^phonehome: no scenario "idel" \(known: idle, /],
+      [
+        ['run', '--sim', 'pixel-7', '--scenario', 'idel'],
+        /^phonehome: no scenario "idel" \(did you mean idle\?\); known: .*\bidle\b/,
+      ],
       [['run', '--scenario', 'idle'], /^phonehome: which phones\? give --device SERIAL/],
       [['run', '--sim', 'pixel-7', '--grep', '(unclosed'], /^phonehome: --grep: not a regular expression/],
     ];

@@ -14,8 +14,8 @@ import { locationOff } from './location-off.js';
 import { locationOn } from './location-on.js';
 import { messagesCloudOff } from './messages-cloud-off.js';
 import { messagesCloudOn } from './messages-cloud-on.js';
-import { overnightIdle } from './overnight-idle.js';
-import { screenCycles } from './screen-cycles.js';
+import { overnightIdle, overnightIdleAnalyticsOn } from './overnight-idle.js';
+import { screenCycles, screenCyclesAnalyticsOn } from './screen-cycles.js';
 import { simInserted } from './sim-inserted.js';
 import { simInsertedCloudOn } from './sim-inserted-cloud-on.js';
 import { themeStore } from './theme-store.js';
@@ -40,9 +40,11 @@ export const SCENARIOS: readonly Scenario[] = [
   locationOn,
   locationOff,
   screenCycles,
+  screenCyclesAnalyticsOn,
   accountSignIn,
   accountSignInBackupOn,
   overnightIdle,
+  overnightIdleAnalyticsOn,
 ];
 
 /** The scenario called name, or undefined. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, UsageError } from '../errors.js';
 import { bundledDevicesDir } from '../project-dir.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, unknownScenario } from './settings.js';
 import { parseSimSpec } from './sim-lab.js';
 
 describe('run settings', () => {
@@ -141,7 +141,15 @@ describe('run settings', () => {
     assert.throws(
       () => resolveSettings({ ...base, scenario: ['idel'] }, {}, undefined, known, {}),
       (e: unknown) =>
-        e instanceof UsageError && /no scenario "idel" \(known: idle, theme-store/.test(e.message),
+        e instanceof UsageError &&
+        e.message === `no scenario "idel" (did you mean idle?); known: ${known.join(', ')}`,
+    );
+    // Nothing close: no guess; a name with control characters is shown quoted, escaped.
+    assert.equal(unknownScenario('zzzzzzzz', ['idle']), 'no scenario "zzzzzzzz"; known: idle');
+    assert.equal(unknownScenario('a\u001b[2Jb', ['idle']), 'no scenario "a\\u001b[2Jb"; known: idle');
+    assert.equal(
+      unknownScenario('first-strat', ['first-start', 'first-start-defaults']),
+      'no scenario "first-strat" (did you mean first-start?); known: first-start, first-start-defaults',
     );
     assert.throws(
       () => resolveSettings(base, { scenarios: ['idle', 'nope'] }, 'lab.json', known, {}),

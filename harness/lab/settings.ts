@@ -106,19 +106,12 @@ export function resolveSettings(
   let scenarios: string[];
   if (o.scenario?.length) {
     scenarios = o.scenario.flatMap((s) => s.split(',')).filter(Boolean);
-    for (const n of scenarios)
-      if (!known.includes(n)) throw new UsageError(`no scenario "${n}" (known: ${known.join(', ')})`);
+    for (const n of scenarios) if (!known.includes(n)) throw new UsageError(unknownScenario(n, known));
   } else if (config.scenarios) {
     scenarios = config.scenarios;
     scenarios.forEach((n, i) => {
       if (!known.includes(n))
-        throw new ConfigError(
-          configFile ?? 'config',
-          0,
-          0,
-          `scenarios[${i}]`,
-          `no scenario "${n}" (known: ${known.join(', ')})`,
-        );
+        throw new ConfigError(configFile ?? 'config', 0, 0, `scenarios[${i}]`, unknownScenario(n, known));
     });
   } else {
     scenarios = [...byDefault];
@@ -194,4 +187,32 @@ function uiSettings(
   if (config.appium) return { appium: config.appium };
   if (uiInstalled) return { appium: { local: {} } };
   return { noUi: "the UiAutomator2 driver is not installed in phonehome's Appium (make setup installs it)" };
+}
+
+/** Says a scenario name is unknown: the closest known one when a typo is likely, then all of them. */
+export function unknownScenario(name: string, known: readonly string[]): string {
+  const close = known
+    .map((k) => ({ k, d: editDistance(name, k) }))
+    .filter((c) => c.d <= Math.max(1, Math.floor(c.k.length / 4)))
+    .sort((a, b) => a.d - b.d)[0]?.k;
+  return `no scenario ${JSON.stringify(name)}${close ? ` (did you mean ${close}?)` : ''}; known: ${known.join(', ')}`;
+}
+
+/** Edit distance (insertions, deletions, substitutions, swaps of neighbours), for short names. */
+function editDistance(a: string, b: string): number {
+  if (a.length > 100 || b.length > 100) return Math.abs(a.length - b.length) + 100;
+  let before: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, before[j - 2]! + 1);
+      row[j] = d;
+    }
+    before = prev;
+    prev = row;
+  }
+  return prev[b.length]!;
 }
