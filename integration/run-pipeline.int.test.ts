@@ -512,6 +512,65 @@ group.describe('run pipeline on simulated phones', () => {
     },
   );
 
+  group.it('is broken, naming the hook, when the lab hook a scenario starts with fails', async () => {
+    const { entry, device } = phone(bad!, 'xiaomi-redmi-note-13');
+    const r = await runOne(
+      {
+        runId: `start${Date.now().toString(36)}`,
+        outRoot: out,
+        device,
+        capture: new TcpdumpCapture({ interface: entry.captureInterface }),
+        allowlist: readAllowlist('devices/xiaomi-miui-global/allowlists/first-start.yaml'),
+        hooks: {
+          'phone.reset': [
+            process.execPath,
+            '-e',
+            "console.log('lab-reset: {serial} not on the bench'); process.exit(3)",
+          ],
+        },
+      },
+      {
+        name: 'first-start',
+        start: { name: 'factory reset', hook: 'phone.reset' },
+        prepare: [{ kind: 'setup-wizard' }],
+        steps: [{ kind: 'wait', name: 'idle', ms: 100 }],
+      },
+    );
+    assert.equal(r.outcome, 'broken');
+    assert.equal(r.broken?.kind, 'preparation');
+    assert.match(
+      r.reason,
+      new RegExp(
+        `^factory reset failed: lab hook phone\\.reset: node exited 3: lab-reset: ${entry.adbSerial.replace(/\./g, '\\.')} not on the bench$`,
+      ),
+    );
+    // Nothing was read from the phone and no capture began: the run stopped where the hook failed.
+    assert.ok(!existsSync(join(r.dir, 'capture.pcap')));
+    assert.ok(existsSync(join(r.dir, 'start.out.txt')));
+    // A phone that is set up is not in its setup wizard: the hook succeeds, the check does not.
+    const set = await runOne(
+      {
+        runId: `wizard${Date.now().toString(36)}`,
+        outRoot: out,
+        device,
+        capture: new TcpdumpCapture({ interface: entry.captureInterface }),
+        allowlist: readAllowlist('devices/xiaomi-miui-global/allowlists/first-start.yaml'),
+        hooks: { 'phone.reset': [process.execPath, '-e', ''] },
+      },
+      {
+        name: 'first-start',
+        start: { name: 'factory reset', hook: 'phone.reset' },
+        prepare: [{ kind: 'setup-wizard' }],
+        steps: [{ kind: 'wait', name: 'idle', ms: 100 }],
+      },
+    );
+    assert.equal(set.outcome, 'broken');
+    assert.match(
+      set.reason,
+      /^preparation failed: setup-wizard: the phone is already set up \(device_provisioned 1\)/,
+    );
+  });
+
   group.it(
     'is broken with the phone lost when its connection is cut mid-capture, keeping the artifacts',
     async () => {

@@ -200,10 +200,10 @@ async function main(): Promise<void> {
           };
         if (unplugged.has(entry.adbSerial)) return { ok: false, error: `${entry.serial} is unplugged` };
         const t0 = Date.now();
+        const before = phone.bootedAt;
         phone.factoryReset(randomBytes(8).toString('hex'));
         // Reset phones reboot into their wizard: adb goes away and comes back, as over USB.
         p.adbd.reboot('recovery');
-        const before = phone.bootedAt;
         const back = await waitUntil(() => phone.bootedAt > before && !phone.booting, 60_000);
         if (!back) return { ok: false, error: `${entry.serial} did not boot again within 60 s of its reset` };
         await adbConnect(cfg.adbServerPort, entry.adbSerial).catch(() => undefined);
