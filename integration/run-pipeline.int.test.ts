@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { AdbClient } from '../harness/device/adb.js';
 import { AdbDeviceControl } from '../harness/device/device-control.js';
 import type { OpenGeo } from '../harness/geo/open-locator.js';
 import { type Inventory, parseInventory } from '../harness/identifiers/inventory.js';
+import { maskId } from '../harness/identifiers/mask.js';
 import type { CaptureBackend } from '../harness/run/capture.js';
 import { type RunScenario, runOne } from '../harness/run/run-one.js';
 import { readAllowlist } from '../harness/verdict/read-allowlist.js';
@@ -525,7 +526,7 @@ group.describe('run pipeline on simulated phones', () => {
           'phone.reset': [
             process.execPath,
             '-e',
-            "console.log('lab-reset: {serial} not on the bench'); process.exit(3)",
+            `console.log('lab-reset: {serial} (${entry.serial}) not on the bench'); process.exit(3)`,
           ],
         },
       },
@@ -538,12 +539,14 @@ group.describe('run pipeline on simulated phones', () => {
     );
     assert.equal(r.outcome, 'broken');
     assert.equal(r.broken?.kind, 'preparation');
-    assert.match(
+    // The phone's serial in the lab's words is a secret in phonehome's output: masked.
+    const masked = maskId(entry.serial);
+    assert.equal(
       r.reason,
-      new RegExp(
-        `^factory reset failed: lab hook phone\\.reset: node exited 3: lab-reset: ${entry.adbSerial.replace(/\./g, '\\.')} not on the bench$`,
-      ),
+      `factory reset failed: lab hook phone.reset: node exited 3: lab-reset: ${entry.adbSerial} (${masked}) not on the bench`,
     );
+    for (const f of ['result.json', 'run.log', 'start.out.txt'])
+      assert.ok(!readFileSync(join(r.dir, f), 'utf8').includes(entry.serial), `the serial in ${f}`);
     // Nothing was read from the phone and no capture began: the run stopped where the hook failed.
     assert.ok(!existsSync(join(r.dir, 'capture.pcap')));
     assert.ok(existsSync(join(r.dir, 'start.out.txt')));

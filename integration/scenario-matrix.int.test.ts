@@ -73,6 +73,8 @@ group.describe('every scenario on every simulated phone', () => {
       /** adb serial → the misbehaviours of its lab, read from the lab's state while it is up. */
       const misbehaving = new Map<string, string[]>();
       const read = new Set<string>();
+      /** The phones' hardware serials: identifiers, never written raw (a factory reset's output names them). */
+      const serials = new Set<string>();
       const run = await phonehomeProcess(
         [
           'run',
@@ -97,7 +99,10 @@ group.describe('every scenario on every simulated phone', () => {
             const state = readSimState(dir);
             if (!state) continue;
             read.add(dir);
-            for (const p of state.phones) misbehaving.set(p.adbSerial, state.misbehave);
+            for (const p of state.phones) {
+              misbehaving.set(p.adbSerial, state.misbehave);
+              serials.add(p.serial);
+            }
           }
         },
         // The accounts account-sign-in types: secrets that must not reach any file or line of output.
@@ -178,6 +183,13 @@ group.describe('every scenario on every simulated phone', () => {
       for (const value of Object.values(SECRETS)) {
         assert.ok(!run.out.includes(value), `${value} in the output`);
         for (const f of files) assert.ok(!(await readFile(f)).includes(value), `${value} in ${f}`);
+      }
+      // Nor the phones' serials, outside the captures (the evidence, kept raw).
+      assert.ok(serials.size >= 2, [...serials].join(', '));
+      for (const serial of serials) {
+        assert.ok(!run.out.includes(serial), `${serial} in the output`);
+        for (const f of files.filter((x) => !x.endsWith('.pcap')))
+          assert.ok(!(await readFile(f)).includes(serial), `the serial ${serial} in ${f}`);
       }
       assert.equal(leakRuns, badRuns, "the IMEI found in each of the misbehaving Xiaomi's runs");
       t.diagnostic(`${results.length} runs; the misbehaving Xiaomi's IMEI found in ${leakRuns} of them`);

@@ -16,6 +16,7 @@ import { driftSection, findingLine, type RunBaseline } from '../drift/drift.js';
 import { BASELINE_COPY_FORMAT_VERSION, summarizeRun } from '../drift/summary.js';
 import { CaptureError, DeviceLostError, errorMessage } from '../errors.js';
 import type { Locator } from '../geo/locate.js';
+import type { SoughtIdentifier } from '../identifiers/find-leaks.js';
 import { type Inventory, withSupplied } from '../identifiers/inventory.js';
 import { fingerprintKey } from '../identifiers/mask.js';
 import { maskedIdentifiers } from '../identifiers/masked-identifiers.js';
@@ -108,6 +109,21 @@ export function pathPart(s: string): string {
   return s.replace(SAFE_PART, '_').replace(/^\.+/, '_') || '_';
 }
 
+/**
+ * The identifiers a phone tells now, with what the inventory supplies for it: for masking what a start
+ * hook prints before the run reads the phone as the hook leaves it. None when they cannot be read.
+ */
+async function identifiersBefore(ctx: RunContext, op: OpOptions): Promise<SoughtIdentifier[]> {
+  let told: PhoneIdentifiers | undefined;
+  try {
+    const f = await ctx.device.facts(op);
+    told = await readIdentifiers(ctx.device, { sdk: f.sdk, rooted: f.rooted, op });
+  } catch (err) {
+    if (err instanceof DeviceLostError) throw err;
+  }
+  return [...(told?.found ?? []), ...(ctx.inventory?.valuesFor(ctx.device.serial, told) ?? [])];
+}
+
 /** Names seen in the capture: flow names and DNS queries. */
 function namesIn(analysis: Analysis): Set<string> {
   const out = new Set<string>();
@@ -198,8 +214,11 @@ export async function runOne(ctx: RunContext, scenario: RunScenario): Promise<Ru
       // The state the scenario starts from is the lab's to make (a factory reset): done first, so
       // that everything read below is the phone as it left it.
       const startPart = rec.part(prepare, `lab hook ${scenario.start.hook}`);
+      // What the lab's command prints may name the phone (its serial): masked with the identifiers the
+      // phone has before the hook (a reset changes the Android ID, not the IMEI, serial or MACs).
+      const hookRedact = await identifiersBefore(ctx, op).then(identifierRedactor);
       const r = await runLabHook(
-        { ...ctx, dir, serial: ctx.device.serial },
+        { ...ctx, dir, serial: ctx.device.serial, redact: hookRedact },
         scenario.start.hook,
         'start.out.txt',
         { ...op, deadlineMs: START_HOOK_MS },
