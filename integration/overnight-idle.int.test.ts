@@ -1,6 +1,6 @@
 /**
  * A night of phone time on simulated phones: `phonehome run --scenario overnight-idle` and its
- * consent-on twin through the compiled CLI on a Xiaomi and a Pixel at --speed 1920 (8 hours in 15 s
+ * consent-on twin through the compiled CLI on a Xiaomi and a Pixel at --speed 2880 (8 hours in 10 s
  * each). The periodic check-ins are
  * counted against the allowlists' `expect` minConnections and the night's volume against their
  * budgets; the same night, re-judged offline by `phonehome analyze` against a copy of the allowlists
@@ -59,7 +59,7 @@ group.describe('overnight idle: eight hours of phone time, check-ins counted', (
       '--sim',
       ...sims,
       '--speed',
-      '1920',
+      '2880',
       '--scenario',
       ...scenarios,
       '--no-ui',
