@@ -11,7 +11,7 @@ import { fullComponent } from './component-name.js';
 import { PhoneLog } from './phone-log.js';
 import type { PhoneProfile, ProfileAccount } from './profile.js';
 import { ScreenState } from './screen-state.js';
-import type { ChangeKind, PcapdroidState, StateCore } from './state-types.js';
+import type { ChangeKind, PcapdroidState, SettingsNamespace, StateCore } from './state-types.js';
 import { SystemSettings } from './system-settings.js';
 
 /**
@@ -189,13 +189,18 @@ export class DeviceState extends EventEmitter implements StateCore {
     this.emitChange('reset');
   }
 
-  /** A setting was written: a backup running when cloud backup is turned off stops, as it does on a phone. */
-  settingWritten(): void {
+  /**
+   * A setting was written: a backup running when cloud backup is turned off stops, as it does on a
+   * phone; device_provisioned going from 0 to 1 finishes setup (the wizard's last page writes it, so
+   * does a lab skipping the wizard over adb).
+   */
+  settingWritten(ns: SettingsNamespace, key: string, was: string | undefined, value: string): void {
     if (this.backupRunning && !this.system.consent('backupEnabled')) this.stopBackup();
+    if (ns === 'global' && key === 'device_provisioned' && was === '0' && value === '1') this.setupFinished();
   }
 
   /** Setup has just been finished: the wizard gives way to the launcher, and the phone tells its makers. */
-  setupFinished(): void {
+  private setupFinished(): void {
     this.system.tables.secure.set('user_setup_complete', '1');
     this.events.setupCompleted++;
     this.logLine(4, 'SetupWizard', 'setup complete', 10_060);

@@ -136,8 +136,9 @@ export interface StateCore {
   logLine(priority: number, tag: string, message: string, pid?: number, tid?: number): void;
   /** What HOME shows: the launcher, or the setup wizard while a reset phone is not set up. */
   homeScreen(): string;
-  /** Setup has just been finished (device_provisioned went from 0 to 1). */
-  setupFinished(): void;
-  /** A setting was written (what follows from consent changes happens here). */
-  settingWritten(): void;
+  /**
+   * A setting was written (`was` its value before): what follows from it on a phone happens here (a
+   * backup stopping when backup is turned off, setup finishing when device_provisioned goes to 1).
+   */
+  settingWritten(ns: SettingsNamespace, key: string, was: string | undefined, value: string): void;
 }

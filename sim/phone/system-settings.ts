@@ -35,11 +35,8 @@ export class SystemSettings {
   put(ns: SettingsNamespace, key: string, value: string): void {
     const was = this.tables[ns].get(key);
     this.tables[ns].set(key, value);
-    this.core.settingWritten();
     this.core.emitChange('setting');
-    // The setup wizard's last page writes this; so does a lab skipping the wizard over adb.
-    if (ns === 'global' && key === 'device_provisioned' && was === '0' && value === '1')
-      this.core.setupFinished();
+    this.core.settingWritten(ns, key, was, value);
   }
 
   /** Deletes a setting; true if it existed. */
